@@ -1,0 +1,160 @@
+// Autograd and grad mode. Grad mode and InferenceMode are thread-local in libtorch: the guards here
+// hold for the duration of a JS callback on this thread; async workers set their own in Execute().
+// Sync; all throw TorchError.
+#include "convert.h"
+#include "registry.h"
+
+#include <ATen/core/grad_mode.h>
+#include <ATen/CPUGeneratorImpl.h>
+#include <ATen/Context.h>
+#include <c10/core/InferenceMode.h>
+#include <torch/csrc/autograd/function.h>
+
+#include <mutex>
+
+namespace torch_node {
+namespace {
+
+Napi::Value SetRequiresGrad(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  TORCH_GUARD_BEGIN
+  const at::Tensor& t = GetTensor(env, info[0]);
+  t.requires_grad_(info[1].ToBoolean().Value());
+  return env.Undefined();
+  TORCH_GUARD_END(env)
+}
+
+// grad(id) -> id | null (a new id aliasing the .grad tensor)
+Napi::Value Grad(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  TORCH_GUARD_BEGIN
+  return Wrap(env, GetTensor(env, info[0]).grad());
+  TORCH_GUARD_END(env)
+}
+
+// setGrad(id, gradId | null)
+Napi::Value SetGrad(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  TORCH_GUARD_BEGIN
+  const at::Tensor& t = GetTensor(env, info[0]);
+  if (info[1].IsNull() || info[1].IsUndefined()) {
+    t.mutable_grad().reset();
+  } else {
+    const at::Tensor& g = GetTensor(env, info[1]);
+    if (!g.sizes().equals(t.sizes())) {
+      ThrowTorchError(env, "grad: assigned grad has shape " + c10::str(g.sizes()) + " but the tensor has shape " +
+                               c10::str(t.sizes()));
+    }
+    t.mutable_grad() = g;
+  }
+  return env.Undefined();
+  TORCH_GUARD_END(env)
+}
+
+Napi::Value RetainGrad(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  TORCH_GUARD_BEGIN
+  GetTensor(env, info[0]).retain_grad();
+  return env.Undefined();
+  TORCH_GUARD_END(env)
+}
+
+// backward(id, gradId | null, retainGraph, createGraph)
+Napi::Value Backward(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  TORCH_GUARD_BEGIN
+  const at::Tensor& t = GetTensor(env, info[0]);
+  at::Tensor g;
+  if (info[1].IsNumber()) g = GetTensor(env, info[1]);
+  std::optional<bool> retain;
+  if (info[2].IsBoolean()) retain = info[2].As<Napi::Boolean>().Value();
+  bool create = info[3].ToBoolean().Value();
+  t.backward(g, retain, create);
+  SyncExternalMemory(env);
+  return env.Undefined();
+  TORCH_GUARD_END(env)
+}
+
+// gradFn(id) -> name of the node that made it ('AddBackward0'), or null for leaves
+Napi::Value GradFn(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  TORCH_GUARD_BEGIN
+  const auto& fn = GetTensor(env, info[0]).grad_fn();
+  if (!fn) return env.Null();
+  std::string name = fn->name();
+  // libtorch reports C++ names ('torch::autograd::AddBackward0'); PyTorch prints the last part.
+  auto pos = name.rfind("::");
+  return Napi::String::New(env, pos == std::string::npos ? name : name.substr(pos + 2));
+  TORCH_GUARD_END(env)
+}
+
+// withGradMode(enabled, fn): runs fn with grad mode set, restoring it afterwards (also on throw).
+Napi::Value WithGradMode(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  bool enabled = info[0].ToBoolean().Value();
+  at::AutoGradMode guard(enabled);
+  return info[1].As<Napi::Function>().Call({});
+}
+
+// inferenceMode(fn): runs fn under c10::InferenceMode.
+Napi::Value WithInferenceMode(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  TORCH_GUARD_BEGIN
+  c10::InferenceMode guard(info.Length() < 2 || info[1].ToBoolean().Value());
+  return info[0].As<Napi::Function>().Call({});
+  TORCH_GUARD_END(env)
+}
+
+Napi::Value IsGradEnabled(const Napi::CallbackInfo& info) {
+  return Napi::Boolean::New(info.Env(), at::GradMode::is_enabled());
+}
+
+Napi::Value SetGradEnabled(const Napi::CallbackInfo& info) {
+  at::GradMode::set_enabled(info[0].ToBoolean().Value());
+  return info.Env().Undefined();
+}
+
+Napi::Value IsInferenceModeEnabled(const Napi::CallbackInfo& info) {
+  return Napi::Boolean::New(info.Env(), c10::InferenceMode::is_enabled());
+}
+
+// manualSeed(seed): the CPU generator, and every CUDA device's when CUDA is on (as torch.manual_seed).
+Napi::Value ManualSeed(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  TORCH_GUARD_BEGIN
+  uint64_t seed = static_cast<uint64_t>(info[0].As<Napi::Number>().Int64Value());
+  {
+    auto gen = at::detail::getDefaultCPUGenerator();
+    std::lock_guard<std::mutex> lock(gen.mutex());
+    gen.set_current_seed(seed);
+  }
+  if (at::globalContext().hasCUDA()) {
+    auto n = at::detail::getCUDAHooks().deviceCount();
+    for (c10::DeviceIndex i = 0; i < n; ++i) {
+      auto gen = at::globalContext().defaultGenerator(c10::Device(c10::DeviceType::CUDA, i));
+      std::lock_guard<std::mutex> lock(gen.mutex());
+      gen.set_current_seed(seed);
+    }
+  }
+  return env.Undefined();
+  TORCH_GUARD_END(env)
+}
+
+}  // namespace
+
+void InitAutograd(Napi::Env env, Napi::Object exports) {
+  exports.Set("setRequiresGrad", Napi::Function::New(env, SetRequiresGrad, "setRequiresGrad"));
+  exports.Set("grad", Napi::Function::New(env, Grad, "grad"));
+  exports.Set("setGrad", Napi::Function::New(env, SetGrad, "setGrad"));
+  exports.Set("retainGrad", Napi::Function::New(env, RetainGrad, "retainGrad"));
+  exports.Set("backward", Napi::Function::New(env, Backward, "backward"));
+  exports.Set("gradFn", Napi::Function::New(env, GradFn, "gradFn"));
+  exports.Set("withGradMode", Napi::Function::New(env, WithGradMode, "withGradMode"));
+  exports.Set("withInferenceMode", Napi::Function::New(env, WithInferenceMode, "withInferenceMode"));
+  exports.Set("isGradEnabled", Napi::Function::New(env, IsGradEnabled, "isGradEnabled"));
+  exports.Set("setGradEnabled", Napi::Function::New(env, SetGradEnabled, "setGradEnabled"));
+  exports.Set("isInferenceModeEnabled", Napi::Function::New(env, IsInferenceModeEnabled, "isInferenceModeEnabled"));
+  exports.Set("manualSeed", Napi::Function::New(env, ManualSeed, "manualSeed"));
+}
+
+}  // namespace torch_node

@@ -1,0 +1,68 @@
+'use strict';
+// `npm install` runs this: find (or fetch) libtorch, then use a matching prebuild from prebuilds/
+// when there is one, else compile the addon with cmake-js against the libtorch found.
+// Writes build/config.json: which libtorch the addon was built for and which Python has torch.
+const fs = require('fs');
+const path = require('path');
+const { spawnSync } = require('child_process');
+const { findLibtorch } = require('./libtorch');
+const { findPrebuild } = require('./prebuilds');
+
+const root = path.resolve(__dirname, '..');
+const force = process.argv.includes('--force-compile');
+
+function writeConfig(lt, binary) {
+  const dir = path.join(root, 'build');
+  fs.mkdirSync(dir, { recursive: true });
+  const config = {
+    libtorchVersion: lt.version,
+    libtorchRoot: lt.root,
+    libtorchSource: lt.source,
+    cxx11abi: lt.cxx11abi,
+    hasCudaLibrary: lt.hasCuda,
+    python: lt.python || null,
+    binary,
+  };
+  fs.writeFileSync(path.join(dir, 'config.json'), JSON.stringify(config, null, 2) + '\n');
+}
+
+function main() {
+  let lt;
+  try {
+    lt = findLibtorch();
+  } catch (e) {
+    console.error(e.message);
+    process.exit(1);
+  }
+  console.error(`torch-node: libtorch ${lt.version} from ${lt.source}${lt.tested ? '' : ' (not a version torch-node was tested with)'}`);
+
+  if (!force) {
+    const pre = findPrebuild(root, lt);
+    if (pre.file) {
+      console.error(`torch-node: using prebuilt ${path.relative(root, pre.file)}; no compiler needed`);
+      writeConfig(lt, pre.file);
+      return;
+    }
+    if (pre.note) console.error(`torch-node: ${pre.note}; building from source`);
+  }
+
+  const cmakeJs = require.resolve('cmake-js/bin/cmake-js');
+  const args = [cmakeJs, 'compile', `--CDLIBTORCH_ROOT=${lt.root}`, `--CDTORCH_CXX11_ABI=${lt.cxx11abi}`];
+  if (process.env.TORCH_NODE_DEBUG === '1') args.push('--debug');
+  console.error(`torch-node: node ${args.map((a) => path.basename(a) === 'cmake-js' ? 'cmake-js' : a).join(' ')}`);
+  const r = spawnSync(process.execPath, args, {
+    cwd: root,
+    stdio: 'inherit',
+    env: { ...process.env, CMAKE_BUILD_PARALLEL_LEVEL: process.env.CMAKE_BUILD_PARALLEL_LEVEL || '2' },
+  });
+  if (r.status !== 0) {
+    console.error(
+      `torch-node: building the addon against libtorch ${lt.version} (${lt.root}) failed (exit ${r.status}). ` +
+        'A C++20 compiler (g++ 11+), cmake 3.15+ and ninja or make are needed; see the output above.',
+    );
+    process.exit(1);
+  }
+  writeConfig(lt, path.join(root, 'build', 'Release', 'torch_node.node'));
+}
+
+main();
