@@ -24,6 +24,10 @@ function writeConfig(lt, binary) {
     binary,
   };
   fs.writeFileSync(path.join(dir, 'config.json'), JSON.stringify(config, null, 2) + '\n');
+  // The addon's RUNPATH starts with $ORIGIN/../../build/libtorch-lib: point it at this libtorch.
+  const link = path.join(dir, 'libtorch-lib');
+  fs.rmSync(link, { force: true });
+  fs.symlinkSync(lt.libDir, link);
 }
 
 function main() {

@@ -1,0 +1,158 @@
+/**
+ * Loads the native addon and types its surface. Everything in lib/ reaches native code through
+ * `native` below. Loading tries each place a binary can be (like sharp's loader) and, when all fail,
+ * throws one TorchError listing every attempt and the fix.
+ *
+ * Every function here is synchronous and throws TorchError. Tensors cross as integer ids into the
+ * native tensor table (binding/registry.h); dtypes as c10::ScalarType codes; devices as strings.
+ */
+import * as fs from 'fs';
+import * as path from 'path';
+import { TorchError } from './errors';
+
+export type Id = number;
+
+export interface NativeCuda {
+  isAvailable(): boolean;
+  unavailableReason(): string | null;
+  deviceCount(): number;
+  synchronize(index?: number): void;
+  manualSeed(seed: number, all: boolean): void;
+  emptyCache(): void;
+  memoryAllocated(index?: number): number;
+}
+
+export interface Binding {
+  builtWithLibtorch: string;
+  setErrorClass(cls: typeof TorchError): void;
+  // registry.cc
+  free(id: Id): boolean;
+  freeMany(ids: Int32Array, count: number): void;
+  memoryStats(): { liveTensors: number; cpuBytes: number };
+  // ops/dispatch.cc
+  findOp(name: string, overload: string): number;
+  callOp(handle: number, ...args: unknown[]): unknown;
+  callOpInplace(handle: number, ...args: unknown[]): void;
+  opSchema(handle: number): string;
+  // ops/pointwise.cc (codes: lib/ops/codes.ts)
+  binary(code: number, a: Id, b: Id): Id;
+  binaryScalar(code: number, a: Id, s: number | boolean): Id;
+  unary(code: number, a: Id): Id;
+  binaryInplace(code: number, a: Id, b: Id): void;
+  scalarInplace(code: number, a: Id, s: number | boolean): void;
+  unaryInplace(code: number, a: Id): void;
+  // tensor.cc
+  fromData(data: ArrayBufferView, carrierCode: number, shape: number[], dtypeCode: number, device?: string): Id;
+  toBuffer(id: Id): ArrayBuffer;
+  item(id: Id): number | boolean;
+  meta(id: Id): [number[], number, string, boolean];
+  shape(id: Id): number[];
+  strides(id: Id): number[];
+  dtype(id: Id): number;
+  device(id: Id): string;
+  dim(id: Id): number;
+  numel(id: Id): number;
+  flags(id: Id): number;
+  storageOffset(id: Id): number;
+  sameStorage(a: Id, b: Id): boolean;
+  to(id: Id, dtypeCode: number | null, device: string | null, copy: boolean): Id;
+  alias(id: Id): Id;
+  nativeRepr(id: Id): string;
+  // autograd.cc
+  setRequiresGrad(id: Id, on: boolean): void;
+  grad(id: Id): Id | null;
+  setGrad(id: Id, grad: Id | null): void;
+  retainGrad(id: Id): void;
+  backward(id: Id, grad: Id | null, retainGraph: boolean | null, createGraph: boolean): void;
+  gradFn(id: Id): string | null;
+  withGradMode<T>(enabled: boolean, fn: () => T): T;
+  withInferenceMode<T>(fn: () => T, enabled?: boolean): T;
+  isGradEnabled(): boolean;
+  setGradEnabled(on: boolean): void;
+  isInferenceModeEnabled(): boolean;
+  manualSeed(seed: number): void;
+  // cuda.cc
+  cuda: NativeCuda;
+}
+
+/** The package root (lib/ compiles to dist/, one level below it). */
+export const packageRoot = path.resolve(__dirname, '..');
+
+interface BuildConfig {
+  libtorchVersion: string;
+  libtorchRoot: string;
+  libtorchSource: string;
+  python: string | null;
+  binary: string;
+}
+
+export function buildConfig(): BuildConfig | null {
+  try {
+    return JSON.parse(fs.readFileSync(path.join(packageRoot, 'build', 'config.json'), 'utf8'));
+  } catch {
+    return null;
+  }
+}
+
+function headerVersion(root: string): string | null {
+  for (const rel of ['include/torch/headeronly/version.h', 'include/torch/csrc/api/include/torch/version.h']) {
+    try {
+      const text = fs.readFileSync(path.join(root, rel), 'utf8');
+      const part = (n: string) => text.match(new RegExp(`#define\\s+TORCH_VERSION_${n}\\s+(\\d+)`))?.[1];
+      const [a, b, c] = [part('MAJOR'), part('MINOR'), part('PATCH')];
+      if (a && b && c) return `${a}.${b}.${c}`;
+    } catch {
+      /* try the next */
+    }
+  }
+  return null;
+}
+
+function load(): Binding {
+  const attempts: string[] = [];
+  const config = buildConfig();
+  const candidates: string[] = [];
+  if (process.env.TORCH_NODE_BINARY) candidates.push(path.resolve(process.env.TORCH_NODE_BINARY));
+  if (config?.binary) candidates.push(config.binary);
+  candidates.push(path.join(packageRoot, 'build', 'Release', 'torch_node.node'));
+  const seen = new Set<string>();
+  for (const file of candidates) {
+    if (seen.has(file)) continue;
+    seen.add(file);
+    if (!fs.existsSync(file)) {
+      attempts.push(`${file}: not there`);
+      continue;
+    }
+    let b: Binding;
+    try {
+      b = require(file) as Binding;
+    } catch (e) {
+      attempts.push(`${file}: ${(e as Error).message.split('\n')[0]}`);
+      continue;
+    }
+    // The libtorch the addon was built for must still be the one it loads.
+    if (config?.libtorchRoot) {
+      const now = headerVersion(config.libtorchRoot);
+      if (now && now !== b.builtWithLibtorch) {
+        throw new TorchError(
+          `torch-node was built against libtorch ${b.builtWithLibtorch}, but ${config.libtorchRoot} now holds ` +
+            `libtorch ${now}. Fix: run 'npm rebuild torch-node' to build against libtorch ${now}, ` +
+            `or point LIBTORCH at a libtorch ${b.builtWithLibtorch} and reinstall.`,
+          'ERR_TORCH_VERSION',
+        );
+      }
+    }
+    b.setErrorClass(TorchError);
+    return b;
+  }
+  throw new TorchError(
+    'torch-node could not load its native addon. Tried:\n' +
+      attempts.map((a) => `  - ${a}`).join('\n') +
+      '\nFix: run `npm install` (or `npm rebuild torch-node`) in the package to find libtorch and build or ' +
+      'pick the addon; set LIBTORCH to a libtorch 2.x folder if the libtorch it was built with was removed; ' +
+      'set TORCH_NODE_BINARY to use a specific .node file.',
+    'ERR_TORCH_LOAD',
+  );
+}
+
+export const native: Binding = load();

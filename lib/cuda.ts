@@ -1,0 +1,39 @@
+/**
+ * torch.cuda. One addon binary serves CPU-only and CUDA machines: it loads libtorch_cuda at start when
+ * a driver and libtorch's CUDA libraries are present; unavailableReason() says why it did not.
+ */
+import { native } from './binding';
+import { argError } from './errors';
+
+export function isAvailable(): boolean {
+  return native.cuda.isAvailable();
+}
+/** Why CUDA is off (no driver, CPU-only libtorch, a library that failed to load, ...), or null when it is on. */
+export function unavailableReason(): string | null {
+  return native.cuda.unavailableReason();
+}
+export function deviceCount(): number {
+  return native.cuda.deviceCount();
+}
+export function synchronize(device?: number): void {
+  if (device !== undefined && !Number.isInteger(device)) argError('cuda.synchronize()', 'device', 'an integer', device);
+  native.cuda.synchronize(device);
+}
+/** Seeds the current CUDA device's generator (ignored without CUDA, as in PyTorch). */
+export function manualSeed(seed: number): void {
+  if (!Number.isSafeInteger(seed) || seed < 0) argError('cuda.manualSeed()', 'seed', 'a non-negative integer', seed);
+  native.cuda.manualSeed(seed, false);
+}
+export function manualSeedAll(seed: number): void {
+  if (!Number.isSafeInteger(seed) || seed < 0) argError('cuda.manualSeedAll()', 'seed', 'a non-negative integer', seed);
+  native.cuda.manualSeed(seed, true);
+}
+/** Returns cached, unused GPU memory to the driver (no-op without CUDA). */
+export function emptyCache(): void {
+  native.cuda.emptyCache();
+}
+/** Bytes held by tensors on a CUDA device (0 without CUDA). */
+export function memoryAllocated(device?: number): number {
+  if (device !== undefined && !Number.isInteger(device)) argError('cuda.memoryAllocated()', 'device', 'an integer', device);
+  return native.cuda.memoryAllocated(device);
+}

@@ -1,0 +1,37 @@
+import { TorchError, describe } from './errors';
+
+/** Devices are strings, as PyTorch prints them: 'cpu', 'cuda', 'cuda:1'. */
+export type DeviceLike = string | Device;
+
+/** torch.device('cuda:1'): type and index, printable, usable wherever a device string is. */
+export class Device {
+  readonly type: string;
+  readonly index: number | null;
+  constructor(spec: string, index?: number) {
+    const s = checkDevice('torch.device()', spec);
+    const [type, idx] = s.split(':');
+    this.type = type;
+    this.index = index ?? (idx === undefined ? null : Number(idx));
+  }
+  toString(): string {
+    return this.index === null ? this.type : `${this.type}:${this.index}`;
+  }
+}
+
+export function device(spec: string, index?: number): Device {
+  return new Device(spec, index);
+}
+
+const DEVICE_RE = /^(cpu|cuda|meta)(:\d+)?$/;
+
+/** Validates a device argument and returns its string form. */
+export function checkDevice(fn: string, d: unknown): string {
+  const s = d instanceof Device ? d.toString() : d;
+  if (typeof s !== 'string' || !DEVICE_RE.test(s)) {
+    throw new TorchError(
+      `${fn}: argument 'device' must be 'cpu', 'cuda', 'cuda:N' or a torch.device, got ${describe(d)}`,
+      'ERR_TORCH_ARG',
+    );
+  }
+  return s;
+}

@@ -1,0 +1,31 @@
+/**
+ * The one error type torch-node throws for bad input and libtorch failures. Native code throws it too
+ * (the class is handed to the addon at load), with `.code` and, for libtorch errors, the C++ backtrace
+ * on `.nativeStack` rather than in the message.
+ */
+export class TorchError extends Error {
+  code: string;
+  nativeStack?: string;
+  constructor(message: string, code = 'ERR_TORCH') {
+    super(message);
+    this.name = 'TorchError';
+    this.code = code;
+  }
+}
+
+/** Describes a JS value for an error message: its type and a short rendering. */
+export function describe(v: unknown): string {
+  if (v === null) return 'null';
+  if (v === undefined) return 'undefined';
+  if (typeof v === 'string') return `string ${JSON.stringify(v.length > 40 ? v.slice(0, 40) + '…' : v)}`;
+  if (typeof v === 'number' || typeof v === 'boolean' || typeof v === 'bigint') return `${typeof v} ${String(v)}`;
+  if (Array.isArray(v)) return `an array of length ${v.length}`;
+  if (typeof v === 'function') return 'a function';
+  const name = (v as object).constructor?.name;
+  return name && name !== 'Object' ? `a ${name}` : 'an object';
+}
+
+/** Throws a TorchError for argument `param` of `fn`: "fn(): argument 'param' must be X, got Y". */
+export function argError(fn: string, param: string, expected: string, got: unknown): never {
+  throw new TorchError(`${fn}: argument '${param}' must be ${expected}, got ${describe(got)}`, 'ERR_TORCH_ARG');
+}

@@ -1,0 +1,77 @@
+/** torch.* free functions: joins, where, and the function form of every Tensor method (torch.add(a, b)). */
+import { native, type Id } from './binding';
+import { TorchError, argError } from './errors';
+import { BINARY, UNARY } from './ops/codes';
+import { op } from './ops/handles';
+import { Tensor, checkInt, idOf, wrap, type Scalar, type TensorOrScalar } from './tensor';
+
+function idList(fn: string, tensors: Tensor[]): Id[] {
+  if (!Array.isArray(tensors)) argError(fn, 'tensors', 'an array of Tensors', tensors);
+  if (tensors.length === 0) throw new TorchError(`${fn}: argument 'tensors' must be a non-empty array of Tensors`, 'ERR_TORCH_ARG');
+  return tensors.map((t, i) => idOf(t, fn, `tensors[${i}]`));
+}
+
+export function cat(tensors: Tensor[], dim = 0): Tensor {
+  return wrap(native.callOp(op('cat'), idList('cat()', tensors), checkInt('cat()', 'dim', dim)) as Id);
+}
+export const concat = cat;
+
+export function stack(tensors: Tensor[], dim = 0): Tensor {
+  return wrap(native.callOp(op('stack'), idList('stack()', tensors), checkInt('stack()', 'dim', dim)) as Id);
+}
+
+/** where(condition, x, y): x where condition holds, else y; x and y may be numbers. */
+export function where(condition: Tensor, x: TensorOrScalar, y: TensorOrScalar): Tensor {
+  const fn = 'where()';
+  const c = idOf(condition, fn, 'condition');
+  const scalar = (v: unknown, p: string): Scalar => {
+    if (typeof v !== 'number' && typeof v !== 'boolean') argError(fn, p, 'a Tensor or a number', v);
+    return v;
+  };
+  if (x instanceof Tensor && y instanceof Tensor) return wrap(native.callOp(op('where.self'), c, idOf(x, fn, 'input'), idOf(y, fn, 'other')) as Id);
+  if (x instanceof Tensor) return wrap(native.callOp(op('where.ScalarOther'), c, idOf(x, fn, 'input'), scalar(y, 'other')) as Id);
+  if (y instanceof Tensor) return wrap(native.callOp(op('where.ScalarSelf'), c, scalar(x, 'input'), idOf(y, fn, 'other')) as Id);
+  return wrap(native.callOp(op('where.Scalar'), c, scalar(x, 'input'), scalar(y, 'other')) as Id);
+}
+
+export function manualSeed(seed: number): void {
+  if (!Number.isSafeInteger(seed) || seed < 0) argError('manualSeed()', 'seed', 'a non-negative integer', seed);
+  native.manualSeed(seed);
+}
+
+/** Calls `t.name(...rest)` after checking t is a Tensor: the function form of a method. */
+function method(name: string) {
+  return (t: Tensor, ...rest: unknown[]) => {
+    idOf(t, `${name}()`, 'input');
+    return (t as any)[name](...rest);
+  };
+}
+
+type M<K extends keyof Tensor> = Tensor[K] extends (...a: infer A) => infer R ? (input: Tensor, ...a: A) => R : never;
+
+const METHODS = [
+  ...BINARY, ...UNARY, 'clamp', 'softmax', 'logSoftmax', 'reshape', 'flatten', 'squeeze', 'unsqueeze', 'permute',
+  'transpose', 'narrow', 'select', 'split', 'chunk', 'unbind', 'sum', 'mean', 'prod', 'max', 'min', 'argmax', 'argmin',
+  'std', 'var', 'norm', 'logsumexp', 'cumsum', 'all', 'any', 'sort', 'topk', 'gather', 'indexSelect', 'maskedSelect',
+  'equal', 'allclose', 'leakyRelu', 'flatten', 'clone', 'detach',
+] as const;
+
+export const fn: { [K in (typeof METHODS)[number]]: M<K> } = Object.fromEntries(
+  [...new Set(METHODS)].map((n) => [n, method(n)]),
+) as any;
+
+export const {
+  add, sub, mul, div, pow, remainder, fmod, floorDivide, maximum, minimum, eq, ne, lt, le, gt, ge, atan2,
+  logicalAnd, logicalOr, logicalXor, bitwiseAnd, bitwiseOr, bitwiseXor, matmul, mm, bmm,
+  neg, abs, exp, log, sqrt, sin, cos, tan, tanh, sigmoid, relu, floor, ceil, round, sign, reciprocal, rsqrt,
+  log1p, expm1, logicalNot, isnan, clone, detach, square, log2, log10, trunc, erf, asin, acos, atan, sinh, cosh,
+  isinf, isfinite, bitwiseNot, frac, silu, t, clamp, softmax, logSoftmax, reshape, flatten, squeeze, unsqueeze,
+  permute, transpose, narrow, select, split, chunk, unbind, sum, mean, prod, max, min, argmax, argmin, std,
+  norm, logsumexp, cumsum, all, any, sort, topk, gather, indexSelect, maskedSelect, equal, allclose,
+} = fn;
+const var_ = fn.var;
+export { var_ as var };
+export const gelu = (input: Tensor, options?: { approximate?: 'none' | 'tanh' }): Tensor => {
+  idOf(input, 'gelu()', 'input');
+  return input.gelu(options);
+};

@@ -1,0 +1,33 @@
+/**
+ * torch-node: `import * as torch from 'torch-node'` or `const torch = require('torch-node')`.
+ * Re-exports only; names follow PyTorch (see README's PyTorch <-> torch-node table).
+ */
+export { Tensor, slice, Slice } from './tensor';
+export type { Scalar, TensorOrScalar, NestedArray, ReduceOptions, IndexItem, GradFn } from './tensor';
+export * from './creation';
+export * from './functions';
+export { noGrad, enableGrad, inferenceMode, isGradEnabled, setGradEnabled, isInferenceModeEnabled } from './autograd';
+export { tidy, keep, memory } from './scope';
+export type { MemoryInfo } from './scope';
+export { TorchError } from './errors';
+export { Device, device } from './device';
+export type { DeviceLike } from './device';
+export {
+  float32, float64, float16, bfloat16, int8, uint8, int16, int32, int64, bool,
+  float, double, half, long, int, short, DTYPES,
+} from './dtype';
+export type { DType, TypedArray } from './dtype';
+export * as cuda from './cuda';
+import { native } from './binding';
+
+/** Releases a tensor (or every tensor in an array / object) now. */
+export function dispose(x: unknown): void {
+  const { Tensor } = require('./tensor') as typeof import('./tensor');
+  if (x instanceof Tensor) x.dispose();
+  else if (Array.isArray(x)) x.forEach(dispose);
+  else if (x && typeof x === 'object') Object.values(x).forEach(dispose);
+}
+
+/** The libtorch version the addon was built against. */
+export const libtorchVersion: string = native.builtWithLibtorch;
+export const version: string = require('../package.json').version;
