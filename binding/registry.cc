@@ -3,6 +3,7 @@
 #include <c10/core/CPUAllocator.h>
 
 #include <atomic>
+#include <cstdlib>
 #include <malloc.h>
 
 namespace torch_node {
@@ -92,6 +93,8 @@ void InstallCountingAllocator() {
   // Large blocks straight from mmap, so freed tensors give memory back to the OS instead of
   // fragmenting the heap (measured: +1.9 GB RSS without this; see LIBTORCH-NOTES).
   mallopt(M_MMAP_THRESHOLD, 1 << 20);
+  // TORCH_NODE_COUNT_CPU_BYTES=0 leaves libtorch's allocator alone (memory().cpuBytes is then 0).
+  if (const char* off = std::getenv("TORCH_NODE_COUNT_CPU_BYTES"); off && std::string(off) == "0") return;
   static CountingAllocator allocator(c10::GetCPUAllocator());
   c10::SetCPUAllocator(&allocator, /*priority=*/100);
 }

@@ -6,6 +6,7 @@
 #include "../registry.h"
 
 #include <ATen/Functions.h>
+#include <ATen/ScalarOps.h>
 
 namespace torch_node {
 namespace {
@@ -47,12 +48,21 @@ const Bin kBinary[] = {
     [](const T& a, const T& b) { return at::bmm(a, b); },
 };
 
+// A scalar as a 0-dim "wrapped number" tensor, which takes part in type promotion like a Python
+// number. Calling the Tensor overload with it is what PyTorch's Python binding does for `a * 2`: the
+// Scalar overloads (mul.Scalar, ...) are composites that build this tensor and dispatch again.
+T Wrapped(const c10::Scalar& s) {
+  T t = c10::scalar_to_tensor(s);
+  t.unsafeGetTensorImpl()->set_wrapped_number(true);
+  return t;
+}
+
 // Tensor (op) scalar; the last three are scalar (op) tensor.
 const BinS kScalar[] = {
-    [](const T& a, const c10::Scalar& s) { return at::add(a, s); },
-    [](const T& a, const c10::Scalar& s) { return at::sub(a, s); },
-    [](const T& a, const c10::Scalar& s) { return at::mul(a, s); },
-    [](const T& a, const c10::Scalar& s) { return at::div(a, s); },
+    [](const T& a, const c10::Scalar& s) { return at::add(a, Wrapped(s)); },
+    [](const T& a, const c10::Scalar& s) { return at::sub(a, Wrapped(s)); },
+    [](const T& a, const c10::Scalar& s) { return at::mul(a, Wrapped(s)); },
+    [](const T& a, const c10::Scalar& s) { return at::div(a, Wrapped(s)); },
     [](const T& a, const c10::Scalar& s) { return at::pow(a, s); },
     [](const T& a, const c10::Scalar& s) { return at::remainder(a, s); },
     [](const T& a, const c10::Scalar& s) { return at::fmod(a, s); },

@@ -1,0 +1,53 @@
+'use strict';
+// The Python with PyTorch that golden tests and benchmarks compare against: the one recorded at
+// build time (build/config.json), else TORCH_NODE_PYTHON, else the pinned cache venv (fetched by
+// scripts/libtorch.js if missing). runPython(code, input) runs a script that reads JSON input from
+// stdin and prints JSON; it returns the parsed result.
+const fs = require('fs');
+const path = require('path');
+const { spawnSync } = require('child_process');
+
+const root = path.resolve(__dirname, '..', '..');
+let cached;
+
+function findPython() {
+  if (cached) return cached;
+  const tries = [];
+  try {
+    const cfg = JSON.parse(fs.readFileSync(path.join(root, 'build', 'config.json'), 'utf8'));
+    if (cfg.python) tries.push(cfg.python);
+  } catch {
+    /* not built through scripts/install.js */
+  }
+  if (process.env.TORCH_NODE_PYTHON) tries.unshift(process.env.TORCH_NODE_PYTHON);
+  const { pinnedVenvDir, findLibtorch } = require('../../scripts/libtorch');
+  tries.push(path.join(pinnedVenvDir(), 'bin', 'python'));
+  for (const p of tries) {
+    const r = spawnSync(p, ['-c', 'import torch; print(torch.__version__)'], { encoding: 'utf8' });
+    if (r.status === 0) {
+      cached = { python: p, version: r.stdout.trim() };
+      return cached;
+    }
+  }
+  // Nothing yet: fetch the pinned torch into the cache (what `npm install` does on a fresh machine).
+  const lt = findLibtorch({ fetch: true });
+  if (!lt.python) throw new Error('no Python with torch found for golden tests; tried ' + tries.join(', '));
+  cached = { python: lt.python, version: lt.version };
+  return cached;
+}
+
+function runPython(code, input = null, options = {}) {
+  const { python } = findPython();
+  const r = spawnSync(python, ['-c', code], {
+    input: JSON.stringify(input),
+    encoding: 'utf8',
+    maxBuffer: 1 << 28,
+    timeout: options.timeout || 300000,
+    env: { ...process.env, OMP_NUM_THREADS: process.env.OMP_NUM_THREADS || '1' },
+  });
+  if (r.status !== 0) throw new Error(`python failed (${r.status}):\n${r.stderr}`);
+  const lines = r.stdout.trim().split('\n');
+  return JSON.parse(lines[lines.length - 1]);
+}
+
+module.exports = { findPython, runPython };
