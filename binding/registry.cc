@@ -46,40 +46,35 @@ Napi::Value Wrap(Napi::Env env, at::Tensor t) {
 }
 
 // ---- CPU memory accounting -------------------------------------------------------------------
-// A thin allocator around libtorch's CPU allocator that counts live bytes. It counts storages, so
-// views are not counted twice, and it sees memory libtorch allocates internally too.
+// libtorch's CPU allocator replaced by one that counts live bytes. It counts storages, so views are
+// not counted twice, and it sees memory libtorch allocates internally too. Its DataPtrs are simple
+// (data == context, one deleter) as libtorch's own are: some kernels use raw_allocate(), which
+// asserts that. Alignment as c10's default CPU allocator (64 bytes).
 namespace {
 
 std::atomic<int64_t> g_cpu_bytes{0};
 int64_t g_reported = 0;
+constexpr size_t kAlignment = 64;
 
-struct CountedContext {
-  c10::DataPtr inner;
-  size_t bytes;
-};
-
-void CountedDelete(void* ctx) {
-  auto* c = static_cast<CountedContext*>(ctx);
-  g_cpu_bytes.fetch_sub(static_cast<int64_t>(c->bytes), std::memory_order_relaxed);
-  delete c;
+void CountedFree(void* p) {
+  if (!p) return;
+  g_cpu_bytes.fetch_sub(static_cast<int64_t>(malloc_usable_size(p)), std::memory_order_relaxed);
+  free(p);
 }
 
 class CountingAllocator final : public c10::Allocator {
  public:
-  explicit CountingAllocator(c10::Allocator* base) : base_(base) {}
   c10::DataPtr allocate(size_t n) override {
-    c10::DataPtr inner = base_->allocate(n);
-    void* data = inner.get();
-    auto* ctx = new CountedContext{std::move(inner), n};
-    g_cpu_bytes.fetch_add(static_cast<int64_t>(n), std::memory_order_relaxed);
-    return {data, ctx, &CountedDelete, c10::Device(c10::DeviceType::CPU)};
+    if (n == 0) return {nullptr, nullptr, &CountedFree, c10::Device(c10::DeviceType::CPU)};
+    void* p = nullptr;
+    if (posix_memalign(&p, kAlignment, n) != 0 || !p) {
+      TORCH_CHECK_WITH(OutOfMemoryError, false, "torch-node: out of CPU memory allocating ", n, " bytes");
+    }
+    g_cpu_bytes.fetch_add(static_cast<int64_t>(malloc_usable_size(p)), std::memory_order_relaxed);
+    return {p, p, &CountedFree, c10::Device(c10::DeviceType::CPU)};
   }
-  void copy_data(void* dest, const void* src, std::size_t count) const override {
-    base_->copy_data(dest, src, count);
-  }
-
- private:
-  c10::Allocator* base_;
+  c10::DeleterFnPtr raw_deleter() const override { return &CountedFree; }
+  void copy_data(void* dest, const void* src, std::size_t count) const override { default_copy_data(dest, src, count); }
 };
 
 }  // namespace
@@ -95,7 +90,7 @@ void InstallCountingAllocator() {
   mallopt(M_MMAP_THRESHOLD, 1 << 20);
   // TORCH_NODE_COUNT_CPU_BYTES=0 leaves libtorch's allocator alone (memory().cpuBytes is then 0).
   if (const char* off = std::getenv("TORCH_NODE_COUNT_CPU_BYTES"); off && std::string(off) == "0") return;
-  static CountingAllocator allocator(c10::GetCPUAllocator());
+  static CountingAllocator allocator;
   c10::SetCPUAllocator(&allocator, /*priority=*/100);
 }
 
