@@ -115,6 +115,13 @@ function load(): Binding {
   if (process.env.TORCH_NODE_BINARY) candidates.push(path.resolve(process.env.TORCH_NODE_BINARY));
   if (config?.binary) candidates.push(config.binary);
   candidates.push(path.join(packageRoot, 'build', 'Release', 'torch_node.node'));
+  // Prebuilds for the libtorch recorded at install (scripts/prebuilds.js names them by version).
+  const preDir = path.join(packageRoot, 'prebuilds', `${process.platform}-${process.arch}`);
+  if (config?.libtorchVersion && fs.existsSync(preDir)) {
+    for (const variant of ['cuda', 'cpu']) {
+      candidates.push(path.join(preDir, `torch-node.libtorch-${config.libtorchVersion}.${variant}.napi.node`));
+    }
+  }
   const seen = new Set<string>();
   for (const file of candidates) {
     if (seen.has(file)) continue;

@@ -4,6 +4,7 @@
 // ignores tags it does not know, so the choice by libtorch version is ours (here and in lib/binding.ts).
 const fs = require('fs');
 const path = require('path');
+const { parseTags } = require('node-gyp-build');
 
 function prebuildName(libtorchVersion, variant) {
   return `torch-node.libtorch-${libtorchVersion}.${variant}.napi.node`;
@@ -17,7 +18,9 @@ function listPrebuilds(root) {
     .readdirSync(dir)
     .map((f) => {
       const m = f.match(/^torch-node\.libtorch-(\d+\.\d+\.\d+)\.(cpu|cuda)\.napi\.node$/);
-      return m ? { file: path.join(dir, f), libtorchVersion: m[1], variant: m[2] } : null;
+      // node-gyp-build's own tag parser must agree that this is an N-API build.
+      if (!m || !parseTags(f)?.napi) return null;
+      return { file: path.join(dir, f), libtorchVersion: m[1], variant: m[2] };
     })
     .filter(Boolean);
 }
