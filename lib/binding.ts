@@ -86,9 +86,11 @@ interface BuildConfig {
   binary: string;
 }
 
+/** What scripts/install.js recorded (TORCH_NODE_CONFIG points elsewhere, for tools and tests). */
 export function buildConfig(): BuildConfig | null {
   try {
-    return JSON.parse(fs.readFileSync(path.join(packageRoot, 'build', 'config.json'), 'utf8'));
+    const file = process.env.TORCH_NODE_CONFIG || path.join(packageRoot, 'build', 'config.json');
+    return JSON.parse(fs.readFileSync(file, 'utf8'));
   } catch {
     return null;
   }

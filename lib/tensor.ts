@@ -4,7 +4,6 @@
  * native fast path (pointwise ops, by op code) or any ATen operator through the dispatcher (by
  * schema name, lib/ops/handles.ts). Pointwise methods are generated from lib/ops/codes.ts.
  */
-import { inspect } from 'util';
 import { native, type Id } from './binding';
 import { checkDevice, type DeviceLike } from './device';
 import {
@@ -17,7 +16,7 @@ import {
   type DType,
   type TypedArray,
 } from './dtype';
-import { TorchError, argError, describe } from './errors';
+import { TorchError, argError } from './errors';
 import { BINARY, BINARY_INPLACE, SCALAR, SCALAR_INPLACE, UNARY, UNARY_INPLACE } from './ops/codes';
 import { op } from './ops/handles';
 import { disposeTracked, setTensorCheck, track, type Tracked } from './scope';
@@ -746,9 +745,6 @@ export class Tensor implements Tracked {
     if (this._h < 0) return 'tensor(<disposed>)';
     return formatTensor(this);
   }
-  [inspect.custom](): string {
-    return this.toString();
-  }
 }
 
 setTensorCheck((v: unknown): v is Tracked => v instanceof Tensor);
@@ -932,9 +928,13 @@ UNARY_INPLACE.forEach((name, code) => {
   };
 });
 
+// console.log / util.inspect show the repr (set here so the .d.ts does not need Node's types).
+proto[Symbol.for('nodejs.util.inspect.custom')] = function inspectTensor(this: Tensor): string {
+  return this.toString();
+};
+
 proto.detach_ = function detach_(this: Tensor): Tensor {
   native.callOpInplace(op('detach_'), selfId(this, 'detach_()'));
   return this;
 };
 
-export { describe };
