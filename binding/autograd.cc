@@ -91,9 +91,11 @@ Napi::Value GradFn(const Napi::CallbackInfo& info) {
 // withGradMode(enabled, fn): runs fn with grad mode set, restoring it afterwards (also on throw).
 Napi::Value WithGradMode(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
+  TORCH_GUARD_BEGIN
   bool enabled = info[0].ToBoolean().Value();
   at::AutoGradMode guard(enabled);
   return info[1].As<Napi::Function>().Call({});
+  TORCH_GUARD_END(env)
 }
 
 // inferenceMode(fn): runs fn under c10::InferenceMode.

@@ -82,16 +82,26 @@ c10::DeviceIndex IndexArg(const Napi::CallbackInfo& info, size_t i) {
   return at::detail::getCUDAHooks().getCurrentDevice();
 }
 
-Napi::Value IsAvailable(const Napi::CallbackInfo& info) { return Napi::Boolean::New(info.Env(), Available()); }
+Napi::Value IsAvailable(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  TORCH_GUARD_BEGIN
+  return Napi::Boolean::New(env, Available());
+  TORCH_GUARD_END(env)
+}
 
 Napi::Value UnavailableReason(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
+  TORCH_GUARD_BEGIN
   if (Available()) return env.Null();
   return Napi::String::New(env, g_reason);
+  TORCH_GUARD_END(env)
 }
 
 Napi::Value DeviceCount(const Napi::CallbackInfo& info) {
-  return Napi::Number::New(info.Env(), Available() ? at::detail::getCUDAHooks().deviceCount() : 0);
+  Napi::Env env = info.Env();
+  TORCH_GUARD_BEGIN
+  return Napi::Number::New(env, Available() ? at::detail::getCUDAHooks().deviceCount() : 0);
+  TORCH_GUARD_END(env)
 }
 
 Napi::Value Synchronize(const Napi::CallbackInfo& info) {

@@ -22,13 +22,18 @@ Napi::Value FromData(const Napi::CallbackInfo& info) {
   auto carrier = ToScalarType(env, info[1]);
   auto shape = ToInt64Vector(env, info[2], "shape");
   auto dtype = ToScalarType(env, info[3]);
+  size_t bytes = ta.ByteLength();
+  size_t elem = c10::elementSize(carrier);
   int64_t numel = 1;
   for (auto s : shape) {
     if (s < 0) ThrowTorchError(env, "shape: negative dimension " + std::to_string(s));
+    // Stop before numel * elem can overflow: it must fit the data given anyway.
+    if (s != 0 && numel > static_cast<int64_t>(bytes / elem) / s) {
+      ThrowTorchError(env, "shape " + c10::str(c10::IntArrayRef(shape)) + " needs more elements than the " +
+                               std::to_string(bytes / elem) + " given");
+    }
     numel *= s;
   }
-  size_t bytes = ta.ByteLength();
-  size_t elem = c10::elementSize(carrier);
   if (bytes != static_cast<size_t>(numel) * elem) {
     ThrowTorchError(env, "data has " + std::to_string(bytes / elem) + " elements but shape needs " +
                              std::to_string(numel));
