@@ -638,22 +638,19 @@ export class Tensor implements Tracked {
 
   // ---- reductions ---------------------------------------------------------------------------------
   sum(dim?: number | number[] | null, keepdim?: boolean | ReduceOptions): Tensor {
-    const id = selfId(this, 'sum()');
-    const o = reduceOpts('sum()', keepdim);
-    if (dim == null) {
-      if (o.keepdim) return wrap(native.callOp(op('sum.dim_IntList'), id, null, true, o.dtype) as Id);
-      return wrap(native.callOp(op('sum'), id, o.dtype) as Id);
-    }
-    return wrap(native.callOp(op('sum.dim_IntList'), id, checkDims('sum()', 'dim', dim), o.keepdim, o.dtype) as Id);
+    return this._reduceDims('sum', 'sum.dim_IntList', dim, keepdim);
   }
   mean(dim?: number | number[] | null, keepdim?: boolean | ReduceOptions): Tensor {
-    const id = selfId(this, 'mean()');
-    const o = reduceOpts('mean()', keepdim);
-    if (dim == null) {
-      if (o.keepdim) return wrap(native.callOp(op('mean.dim'), id, null, true, o.dtype) as Id);
-      return wrap(native.callOp(op('mean'), id, o.dtype) as Id);
-    }
-    return wrap(native.callOp(op('mean.dim'), id, checkDims('mean()', 'dim', dim), o.keepdim, o.dtype) as Id);
+    return this._reduceDims('mean', 'mean.dim', dim, keepdim);
+  }
+  /** sum/mean: over everything (`aten::NAME`), or over dims (`dimOp`), with keepdim and dtype. */
+  private _reduceDims(name: 'sum' | 'mean', dimOp: string, dim: number | number[] | null | undefined, keepdim: boolean | ReduceOptions | undefined): Tensor {
+    const fn = `${name}()`;
+    const id = selfId(this, fn);
+    const o = reduceOpts(fn, keepdim);
+    if (dim == null && !o.keepdim) return wrap(native.callOp(op(name), id, o.dtype) as Id);
+    const dims = dim == null ? null : checkDims(fn, 'dim', dim);
+    return wrap(native.callOp(op(dimOp), id, dims, o.keepdim, o.dtype) as Id);
   }
   prod(dim?: number | null, keepdim?: boolean | ReduceOptions): Tensor {
     const id = selfId(this, 'prod()');
