@@ -45,6 +45,15 @@ Napi::Value SetGrad(const Napi::CallbackInfo& info) {
       ThrowTorchError(env, "grad: assigned grad has shape " + c10::str(g.sizes()) + " but the tensor has shape " +
                                c10::str(t.sizes()));
     }
+    if (g.scalar_type() != t.scalar_type()) {
+      ThrowTorchError(env, std::string("grad: assigned grad has dtype ") + c10::toString(g.scalar_type()) +
+                               " but the tensor has dtype " + c10::toString(t.scalar_type()) +
+                               "; a gradient must have the tensor's dtype");
+    }
+    if (g.device() != t.device()) {
+      ThrowTorchError(env, "grad: assigned grad is on " + g.device().str() + " but the tensor is on " +
+                               t.device().str() + "; a gradient must be on the tensor's device");
+    }
     t.mutable_grad() = g;
   }
   return env.Undefined();

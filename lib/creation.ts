@@ -1,6 +1,6 @@
 /** Tensor creation: torch.tensor(), zeros, ones, full, empty, arange, linspace, eye, rand*, *Like. */
 import { native, type Id } from './binding';
-import { checkDevice, type DeviceLike } from './device';
+import { targetDevice, type DeviceLike } from './device';
 import { carrierOf, dtypeCode, dtypeOfTypedArray, type DType, type TypedArray } from './dtype';
 import { TorchError, argError, describe } from './errors';
 import { op } from './ops/handles';
@@ -17,7 +17,7 @@ function opts(fn: string, o: TensorOptions | undefined): { dtype: number | null;
   if (typeof o !== 'object' || o === null) argError(fn, 'options', '{ dtype, device, requiresGrad }', o);
   return {
     dtype: o.dtype === undefined ? null : dtypeCode(checkDtype(fn, o.dtype)),
-    device: o.device === undefined ? null : checkDevice(fn, o.device),
+    device: o.device === undefined ? null : targetDevice(fn, o.device),
     requiresGrad: o.requiresGrad ?? false,
   };
 }

@@ -1,3 +1,4 @@
+import { native } from './binding';
 import { TorchError, describe } from './errors';
 
 /** Devices are strings, as PyTorch prints them: 'cpu', 'cuda', 'cuda:1'. */
@@ -32,6 +33,19 @@ export function checkDevice(fn: string, d: unknown): string {
       `${fn}: argument 'device' must be 'cpu', 'cuda', 'cuda:N' or a torch.device, got ${describe(d)}`,
       'ERR_TORCH_ARG',
     );
+  }
+  return s;
+}
+
+/**
+ * Validates a device a tensor is to be made on or moved to: as checkDevice, and for 'cuda' devices
+ * that CUDA is available — else one clear TorchError with the reason, rather than libtorch's
+ * backend-by-backend dispatcher message.
+ */
+export function targetDevice(fn: string, d: unknown): string {
+  const s = checkDevice(fn, d);
+  if (s.startsWith('cuda') && !native.cuda.isAvailable()) {
+    throw new TorchError(`${fn}: CUDA is not available: ${native.cuda.unavailableReason()}`, 'ERR_TORCH_NO_CUDA');
   }
   return s;
 }

@@ -83,7 +83,10 @@ function collect(v: unknown, out: Set<Tracked>, isTensor: (v: unknown) => v is T
     collect(x, out, isTensor, seen);
   }
   else if (v instanceof Set) for (const x of v) collect(x, out, isTensor, seen);
-  else if (Object.getPrototypeOf(v) === Object.prototype) for (const x of Object.values(v)) collect(x, out, isTensor, seen);
+  else {
+    const proto = Object.getPrototypeOf(v);
+    if (proto === Object.prototype || proto === null) for (const x of Object.values(v)) collect(x, out, isTensor, seen);
+  }
 }
 
 let isTensorFn: (v: unknown) => v is Tracked = (_v): _v is Tracked => false;

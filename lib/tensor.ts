@@ -5,7 +5,7 @@
  * schema name, lib/ops/handles.ts). Pointwise methods are generated from lib/ops/codes.ts.
  */
 import { native, type Id } from './binding';
-import { checkDevice, type DeviceLike } from './device';
+import { targetDevice, type DeviceLike } from './device';
 import {
   carrierOf,
   dtypeCode,
@@ -327,10 +327,10 @@ export class Tensor implements Tracked {
     } else if (typeof target === 'string' && isDType(target)) {
       dtype = dtypeCode(target);
     } else if (typeof target === 'string' || (typeof target === 'object' && target !== null && 'type' in target)) {
-      device = checkDevice('to()', target);
+      device = targetDevice('to()', target);
     } else if (typeof target === 'object' && target !== null) {
       if (target.dtype !== undefined) dtype = dtypeCode(checkDtype('to()', target.dtype));
-      if (target.device !== undefined) device = checkDevice('to()', target.device);
+      if (target.device !== undefined) device = targetDevice('to()', target.device);
       if (target.copy !== undefined) copy = target.copy;
     } else {
       argError('to()', 'target', 'a device, a dtype, a Tensor or { device, dtype }', target);
@@ -341,7 +341,7 @@ export class Tensor implements Tracked {
     return wrap(native.to(selfId(this, 'cpu()'), null, 'cpu', false));
   }
   cuda(index?: number): Tensor {
-    const dev = index === undefined ? 'cuda' : `cuda:${checkInt('cuda()', 'device', index)}`;
+    const dev = targetDevice('cuda()', index === undefined ? 'cuda' : `cuda:${checkInt('cuda()', 'device', index)}`);
     return wrap(native.to(selfId(this, 'cuda()'), null, dev, false));
   }
   float(): Tensor {
