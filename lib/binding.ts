@@ -115,7 +115,7 @@ function load(): Binding {
   const config = buildConfig();
   const candidates: string[] = [];
   if (process.env.TORCH_NODE_BINARY) candidates.push(path.resolve(process.env.TORCH_NODE_BINARY));
-  if (config?.binary) candidates.push(config.binary);
+  if (config?.binary) candidates.push(path.resolve(packageRoot, config.binary));
   candidates.push(path.join(packageRoot, 'build', 'Release', 'torch_node.node'));
   // Prebuilds for the libtorch recorded at install (scripts/prebuilds.js names them by version).
   const preDir = path.join(packageRoot, 'prebuilds', `${process.platform}-${process.arch}`);

@@ -21,7 +21,8 @@ function writeConfig(lt, binary) {
     cxx11abi: lt.cxx11abi,
     hasCudaLibrary: lt.hasCuda,
     python: lt.python || null,
-    binary,
+    // Relative to the package, so a moved package still finds it.
+    binary: path.relative(root, binary),
   };
   fs.writeFileSync(path.join(dir, 'config.json'), JSON.stringify(config, null, 2) + '\n');
   // The addon's RUNPATH starts with $ORIGIN/../../build/libtorch-lib: point it at this libtorch.
