@@ -94,8 +94,12 @@ void InstallCountingAllocator() {
   c10::SetCPUAllocator(&allocator, /*priority=*/100);
 }
 
+// What a live tensor holds besides its data (TensorImpl, autograd meta, table slot), roughly: it is
+// reported to V8 too, so that many small tensors left to the GC still make it collect.
+constexpr int64_t kPerTensorBytes = 512;
+
 void SyncExternalMemory(Napi::Env env) {
-  int64_t cur = g_cpu_bytes.load(std::memory_order_relaxed);
+  int64_t cur = g_cpu_bytes.load(std::memory_order_relaxed) + (tl_table ? tl_table->live() : 0) * kPerTensorBytes;
   int64_t diff = cur - g_reported;
   if (diff > (1 << 20) || diff < -(1 << 20)) {
     Napi::MemoryManagement::AdjustExternalMemory(env, diff);

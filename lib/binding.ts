@@ -73,6 +73,9 @@ export interface Binding {
   manualSeed(seed: number): void;
   // cuda.cc
   cuda: NativeCuda;
+  // settings.cc
+  setNumThreads(n: number): void;
+  getNumThreads(): number;
 }
 
 /** The package root (lib/ compiles to dist/, one level below it). */

@@ -39,6 +39,16 @@ export function manualSeed(seed: number): void {
   native.manualSeed(seed);
 }
 
+/** torch.set_num_threads: libtorch's intra-op thread count (process-wide). */
+export function setNumThreads(n: number): void {
+  if (!Number.isInteger(n) || n < 1) argError('setNumThreads()', 'n', 'a positive integer', n);
+  native.setNumThreads(n);
+}
+
+export function getNumThreads(): number {
+  return native.getNumThreads();
+}
+
 /** Calls `t.name(...rest)` after checking t is a Tensor: the function form of a method. */
 function method(name: string) {
   return (t: Tensor, ...rest: unknown[]) => {
@@ -50,7 +60,7 @@ function method(name: string) {
 type M<K extends keyof Tensor> = Tensor[K] extends (...a: infer A) => infer R ? (input: Tensor, ...a: A) => R : never;
 
 const METHODS = [
-  ...BINARY, ...UNARY, 'clamp', 'softmax', 'logSoftmax', 'reshape', 'flatten', 'squeeze', 'unsqueeze', 'permute',
+  ...BINARY, ...UNARY.filter((n): n is Exclude<typeof n, 'sumAll' | 'meanAll'> => n !== 'sumAll' && n !== 'meanAll'), 'clamp', 'softmax', 'logSoftmax', 'reshape', 'flatten', 'squeeze', 'unsqueeze', 'permute',
   'transpose', 'narrow', 'select', 'split', 'chunk', 'unbind', 'sum', 'mean', 'prod', 'max', 'min', 'argmax', 'argmin',
   'std', 'var', 'norm', 'logsumexp', 'cumsum', 'all', 'any', 'sort', 'topk', 'gather', 'indexSelect', 'maskedSelect',
   'equal', 'allclose', 'leakyRelu', 'flatten', 'clone', 'detach',

@@ -147,6 +147,8 @@ function scalarArg(fn: string, param: string, v: unknown): Scalar {
   return v;
 }
 
+const UNARY_SUM_ALL = UNARY.indexOf('sumAll');
+const UNARY_MEAN_ALL = UNARY.indexOf('meanAll');
 const BINARY_CODES = Object.fromEntries(BINARY.map((n, i) => [n, i]));
 const SCALAR_CODES = Object.fromEntries(SCALAR.map((n, i) => [n, i]));
 const FLAG_CONTIGUOUS = 1;
@@ -648,7 +650,10 @@ export class Tensor implements Tracked {
     const fn = `${name}()`;
     const id = selfId(this, fn);
     const o = reduceOpts(fn, keepdim);
-    if (dim == null && !o.keepdim) return wrap(native.callOp(op(name), id, o.dtype) as Id);
+    if (dim == null && !o.keepdim) {
+      if (o.dtype === null) return wrap(native.unary(name === 'sum' ? UNARY_SUM_ALL : UNARY_MEAN_ALL, id));
+      return wrap(native.callOp(op(name), id, o.dtype) as Id);
+    }
     const dims = dim == null ? null : checkDims(fn, 'dim', dim);
     return wrap(native.callOp(op(dimOp), id, dims, o.keepdim, o.dtype) as Id);
   }
@@ -883,7 +888,7 @@ for (const name of new Set<string>([...BINARY, ...SCALAR])) {
 }
 
 UNARY.forEach((name, code) => {
-  if (name === 'gelu') return; // has options; defined in the class
+  if (name === 'gelu' || name === 'sumAll' || name === 'meanAll') return; // defined in the class
   const fn = `${name}()`;
   proto[name] = function unaryOp(this: Tensor): Tensor {
     const a = this._h;

@@ -292,6 +292,15 @@ goldenSuite(
   })),
 );
 
+test('setNumThreads / getNumThreads (torch.set_num_threads)', () => {
+  const before = torch.getNumThreads();
+  torch.setNumThreads(1);
+  assert.equal(torch.getNumThreads(), 1);
+  torch.setNumThreads(before);
+  assert.equal(torch.getNumThreads(), before);
+  assert.throws(() => torch.setNumThreads(0), /setNumThreads\(\): argument 'n' must be a positive integer, got number 0/);
+});
+
 test('no tensors leaked by this file', () => {
   assert.equal(torch.memory().liveTensors, baseline);
 });

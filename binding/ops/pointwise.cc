@@ -101,7 +101,8 @@ const Un kUnary[] = {
     [](const T& a) { return at::isinf(a); },      [](const T& a) { return at::isfinite(a); },
     [](const T& a) { return at::bitwise_not(a); },[](const T& a) { return at::frac(a); },
     [](const T& a) { return at::silu(a); },       [](const T& a) { return at::gelu(a); },
-    [](const T& a) { return at::t(a); },
+    [](const T& a) { return at::t(a); },         [](const T& a) { return at::sum(a); },
+    [](const T& a) { return at::mean(a); },
 };
 
 const BinIn kBinaryInplace[] = {
@@ -137,31 +138,80 @@ auto Pick(Napi::Env env, const Table& table, const Napi::Value& v) {
   return table[code];
 }
 
+// The three hottest entry points use the C N-API directly: node-addon-api's CallbackInfo and
+// exception wrapper add measurable time at this scale (bench/README.md). Same guard semantics.
+template <typename F>
+napi_value Guarded(napi_env raw_env, F&& body) {
+  Napi::Env env(raw_env);
+  try {
+    TORCH_GUARD_BEGIN
+    return body(env);
+    TORCH_GUARD_END(env)
+  } catch (const Napi::Error& e) {
+    e.ThrowAsJavaScriptException();
+    return nullptr;
+  }
+}
+
+template <size_t N>
+void Args(napi_env env, napi_callback_info cb, napi_value (&argv)[N]) {
+  size_t argc = N;
+  napi_get_cb_info(env, cb, &argc, argv, nullptr, nullptr);
+  if (argc < N) ThrowTorchError(Napi::Env(env), "native call with too few arguments");
+}
+
+int32_t Int(napi_env env, napi_value v) {
+  int32_t out;
+  if (napi_get_value_int32(env, v, &out) != napi_ok) ThrowTorchError(Napi::Env(env), "expected a number");
+  return out;
+}
+
+const T& TensorAt(napi_env env, napi_value v) { return tl_table->Get(Napi::Env(env), Int(env, v)); }
+
+napi_value WrapRaw(napi_env raw_env, T t) {
+  napi_value out;
+  napi_create_int32(raw_env, tl_table->Put(std::move(t)), &out);
+  SyncExternalMemory(Napi::Env(raw_env));
+  return out;
+}
+
 // binary(code, a, b) -> id
-Napi::Value Binary(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  TORCH_GUARD_BEGIN
-  auto fn = Pick(env, kBinary, info[0]);
-  return Wrap(env, fn(GetTensor(env, info[1]), GetTensor(env, info[2])));
-  TORCH_GUARD_END(env)
+napi_value Binary(napi_env raw_env, napi_callback_info cb) {
+  return Guarded(raw_env, [&](Napi::Env env) {
+    napi_value argv[3];
+    Args(raw_env, cb, argv);
+    uint32_t code = static_cast<uint32_t>(Int(raw_env, argv[0]));
+    if (code >= std::size(kBinary)) ThrowTorchError(env, "unknown op code " + std::to_string(code));
+    return WrapRaw(raw_env, kBinary[code](TensorAt(raw_env, argv[1]), TensorAt(raw_env, argv[2])));
+  });
 }
 
 // binaryScalar(code, a, number|boolean) -> id
-Napi::Value BinaryScalar(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  TORCH_GUARD_BEGIN
-  auto fn = Pick(env, kScalar, info[0]);
-  return Wrap(env, fn(GetTensor(env, info[1]), ToScalar(env, info[2])));
-  TORCH_GUARD_END(env)
+napi_value BinaryScalar(napi_env raw_env, napi_callback_info cb) {
+  return Guarded(raw_env, [&](Napi::Env env) {
+    napi_value argv[3];
+    Args(raw_env, cb, argv);
+    uint32_t code = static_cast<uint32_t>(Int(raw_env, argv[0]));
+    if (code >= std::size(kScalar)) ThrowTorchError(env, "unknown op code " + std::to_string(code));
+    return WrapRaw(raw_env, kScalar[code](TensorAt(raw_env, argv[1]), ToScalar(env, Napi::Value(env, argv[2]))));
+  });
 }
 
 // unary(code, a) -> id
-Napi::Value Unary(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  TORCH_GUARD_BEGIN
-  auto fn = Pick(env, kUnary, info[0]);
-  return Wrap(env, fn(GetTensor(env, info[1])));
-  TORCH_GUARD_END(env)
+napi_value Unary(napi_env raw_env, napi_callback_info cb) {
+  return Guarded(raw_env, [&](Napi::Env env) {
+    napi_value argv[2];
+    Args(raw_env, cb, argv);
+    uint32_t code = static_cast<uint32_t>(Int(raw_env, argv[0]));
+    if (code >= std::size(kUnary)) ThrowTorchError(env, "unknown op code " + std::to_string(code));
+    return WrapRaw(raw_env, kUnary[code](TensorAt(raw_env, argv[1])));
+  });
+}
+
+void ExportRaw(Napi::Env env, Napi::Object exports, const char* name, napi_callback fn) {
+  napi_value f;
+  NAPI_THROW_IF_FAILED_VOID(env, napi_create_function(env, name, NAPI_AUTO_LENGTH, fn, nullptr, &f));
+  exports.Set(name, Napi::Value(env, f));
 }
 
 Napi::Value BinaryInplace(const Napi::CallbackInfo& info) {
@@ -191,9 +241,9 @@ Napi::Value UnaryInplace(const Napi::CallbackInfo& info) {
 }  // namespace
 
 void InitPointwise(Napi::Env env, Napi::Object exports) {
-  exports.Set("binary", Napi::Function::New(env, Binary, "binary"));
-  exports.Set("binaryScalar", Napi::Function::New(env, BinaryScalar, "binaryScalar"));
-  exports.Set("unary", Napi::Function::New(env, Unary, "unary"));
+  ExportRaw(env, exports, "binary", Binary);
+  ExportRaw(env, exports, "binaryScalar", BinaryScalar);
+  ExportRaw(env, exports, "unary", Unary);
   exports.Set("binaryInplace", Napi::Function::New(env, BinaryInplace, "binaryInplace"));
   exports.Set("scalarInplace", Napi::Function::New(env, ScalarInplace, "scalarInplace"));
   exports.Set("unaryInplace", Napi::Function::New(env, UnaryInplace, "unaryInplace"));

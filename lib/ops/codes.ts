@@ -19,6 +19,8 @@ export const UNARY = [
   'ceil', 'round', 'sign', 'reciprocal', 'rsqrt', 'log1p', 'expm1', 'logicalNot', 'isnan', 'clone',
   'detach', 'contiguous', 'square', 'log2', 'log10', 'trunc', 'erf', 'asin', 'acos', 'atan', 'sinh',
   'cosh', 'isinf', 'isfinite', 'bitwiseNot', 'frac', 'silu', 'gelu', 't',
+  // full reductions (no dim, no dtype): Tensor.sum() / mean() use these
+  'sumAll', 'meanAll',
 ] as const;
 
 export const BINARY_INPLACE = ['add_', 'sub_', 'mul_', 'div_', 'pow_', 'remainder_', 'fmod_', 'floorDivide_', 'copy_'] as const;
