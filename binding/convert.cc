@@ -102,63 +102,108 @@ namespace {
   ThrowTorchError(env, "argument '" + arg.name() + "': expected " + expected, "", "ERR_TORCH_ARG");
 }
 
-c10::IValue ToIValueOfType(Napi::Env env, const Napi::Value& v, const c10::TypePtr& type,
+// One napi_typeof per value: the checks below switch on it instead of asking V8 again and again.
+napi_valuetype TypeOf(Napi::Env env, napi_value v) {
+  napi_valuetype t;
+  if (napi_typeof(env, v, &t) != napi_ok) ThrowTorchError(env, "cannot read an argument's type");
+  return t;
+}
+
+int64_t IntOf(Napi::Env env, napi_value v, napi_valuetype t, const c10::Argument& arg) {
+  if (t != napi_number) BadArg(env, arg, "an integer");
+  double d;
+  napi_get_value_double(env, v, &d);
+  if (!std::isfinite(d) || d != std::trunc(d) || std::fabs(d) > 9007199254740991.0) BadArg(env, arg, "an integer");
+  return static_cast<int64_t>(d);
+}
+
+int32_t IdOf(Napi::Env env, napi_value v, napi_valuetype t, const c10::Argument& arg, const char* expected) {
+  if (t != napi_number) BadArg(env, arg, expected);
+  int32_t id;
+  napi_get_value_int32(env, v, &id);
+  return id;
+}
+
+c10::IValue ToIValueOfType(Napi::Env env, napi_value v, napi_valuetype vt, const c10::TypePtr& type,
                            const c10::Argument& arg) {
   using K = c10::TypeKind;
   if (type->kind() == K::OptionalType) {
-    if (v.IsNull() || v.IsUndefined()) return c10::IValue();
-    return ToIValueOfType(env, v, type->castRaw<c10::OptionalType>()->getElementType(), arg);
+    if (vt == napi_null || vt == napi_undefined) return c10::IValue();
+    return ToIValueOfType(env, v, vt, type->castRaw<c10::OptionalType>()->getElementType(), arg);
   }
   switch (type->kind()) {
     case K::TensorType:
-      if (!v.IsNumber()) BadArg(env, arg, "a tensor");
-      return GetTensor(env, v);
+      return tl_table->Get(env, IdOf(env, v, vt, arg, "a tensor"));
     case K::IntType:
     case K::SymIntType:
-      if (!v.IsNumber()) BadArg(env, arg, "an integer");
-      return ToInt64(env, v, arg.name().c_str());
+      return IntOf(env, v, vt, arg);
     case K::FloatType:
-    case K::SymFloatType:
-      if (!v.IsNumber()) BadArg(env, arg, "a number");
-      return v.As<Napi::Number>().DoubleValue();
+    case K::SymFloatType: {
+      if (vt != napi_number) BadArg(env, arg, "a number");
+      double d;
+      napi_get_value_double(env, v, &d);
+      return d;
+    }
     case K::BoolType:
-    case K::SymBoolType:
-      if (!v.IsBoolean()) BadArg(env, arg, "a boolean");
-      return v.As<Napi::Boolean>().Value();
+    case K::SymBoolType: {
+      if (vt != napi_boolean) BadArg(env, arg, "a boolean");
+      bool b;
+      napi_get_value_bool(env, v, &b);
+      return b;
+    }
     case K::NumberType:
-      if (!v.IsNumber() && !v.IsBoolean()) BadArg(env, arg, "a number");
-      return ToScalar(env, v);
+      if (vt != napi_number && vt != napi_boolean) BadArg(env, arg, "a number");
+      return ToScalar(env, Napi::Value(env, v));
     case K::StringType:
-      if (!v.IsString()) BadArg(env, arg, "a string");
-      return v.As<Napi::String>().Utf8Value();
+      if (vt != napi_string) BadArg(env, arg, "a string");
+      return Napi::Value(env, v).As<Napi::String>().Utf8Value();
     case K::ScalarTypeType:
-      return static_cast<int64_t>(ToScalarType(env, v));
+      return static_cast<int64_t>(ToScalarType(env, Napi::Value(env, v)));
     case K::LayoutType:
     case K::MemoryFormatType:
-      if (!v.IsNumber()) BadArg(env, arg, "an enum code");
-      return ToInt64(env, v, arg.name().c_str());
+      return IntOf(env, v, vt, arg);
     case K::DeviceObjType:
-      return ToDevice(env, v);
+      return ToDevice(env, Napi::Value(env, v));
     case K::ListType: {
       auto elem = type->castRaw<c10::ListType>()->getElementType();
       auto ek = elem->kind();
-      if (ek == K::IntType || ek == K::SymIntType) {
-        // int[2] kernel_size=3 style: one number stands for every element, as in Python.
-        if (v.IsNumber() && arg.N()) {
-          return c10::List<int64_t>(std::vector<int64_t>(*arg.N(), ToInt64(env, v, arg.name().c_str())));
-        }
-        return c10::List<int64_t>(ToInt64Vector(env, v, arg.name().c_str()));
+      bool int_list = ek == K::IntType || ek == K::SymIntType;
+      // int[2] kernel_size=3 style: one number stands for every element, as in Python.
+      if (int_list && vt == napi_number) {
+        int64_t x = IntOf(env, v, vt, arg);
+        c10::List<int64_t> out;
+        size_t n = arg.N() ? *arg.N() : 1;
+        out.reserve(n);
+        for (size_t i = 0; i < n; ++i) out.push_back(x);
+        return out;
       }
-      if (!v.IsArray()) BadArg(env, arg, "an array");
-      auto arr = v.As<Napi::Array>();
-      uint32_t n = arr.Length();
+      bool is_array = false;
+      napi_is_array(env, v, &is_array);
+      if (!is_array) BadArg(env, arg, int_list ? "an integer or an array of integers" : "an array");
+      uint32_t n = 0;
+      napi_get_array_length(env, v, &n);
+      auto element = [&](uint32_t i, napi_valuetype& t) {
+        napi_value e;
+        napi_get_element(env, v, i, &e);
+        t = TypeOf(env, e);
+        return e;
+      };
+      napi_valuetype et;
+      if (int_list) {
+        c10::List<int64_t> out;
+        out.reserve(n);
+        for (uint32_t i = 0; i < n; ++i) {
+          napi_value e = element(i, et);
+          out.push_back(IntOf(env, e, et, arg));
+        }
+        return out;
+      }
       if (ek == K::TensorType) {
         c10::List<at::Tensor> out;
         out.reserve(n);
         for (uint32_t i = 0; i < n; ++i) {
-          Napi::Value e = arr.Get(i);
-          if (!e.IsNumber()) BadArg(env, arg, "an array of tensors");
-          out.push_back(GetTensor(env, e));
+          napi_value e = element(i, et);
+          out.push_back(tl_table->Get(env, IdOf(env, e, et, arg, "an array of tensors")));
         }
         return out;
       }
@@ -166,20 +211,32 @@ c10::IValue ToIValueOfType(Napi::Env env, const Napi::Value& v, const c10::TypeP
         c10::List<std::optional<at::Tensor>> out;
         out.reserve(n);
         for (uint32_t i = 0; i < n; ++i) {
-          Napi::Value e = arr.Get(i);
-          if (e.IsNull() || e.IsUndefined()) out.push_back(std::nullopt);
-          else out.push_back(GetTensor(env, e));
+          napi_value e = element(i, et);
+          if (et == napi_null || et == napi_undefined) out.push_back(std::nullopt);
+          else out.push_back(tl_table->Get(env, IdOf(env, e, et, arg, "an array of tensors or nulls")));
         }
         return out;
       }
       if (ek == K::FloatType) {
         c10::List<double> out;
-        for (uint32_t i = 0; i < n; ++i) out.push_back(arr.Get(i).As<Napi::Number>().DoubleValue());
+        for (uint32_t i = 0; i < n; ++i) {
+          napi_value e = element(i, et);
+          if (et != napi_number) BadArg(env, arg, "an array of numbers");
+          double d;
+          napi_get_value_double(env, e, &d);
+          out.push_back(d);
+        }
         return out;
       }
       if (ek == K::BoolType) {
         c10::List<bool> out;
-        for (uint32_t i = 0; i < n; ++i) out.push_back(arr.Get(i).ToBoolean().Value());
+        for (uint32_t i = 0; i < n; ++i) {
+          napi_value e = element(i, et);
+          if (et != napi_boolean) BadArg(env, arg, "an array of booleans");
+          bool b;
+          napi_get_value_bool(env, e, &b);
+          out.push_back(b);
+        }
         return out;
       }
       break;
@@ -192,8 +249,10 @@ c10::IValue ToIValueOfType(Napi::Env env, const Napi::Value& v, const c10::TypeP
 
 }  // namespace
 
-c10::IValue ToIValue(Napi::Env env, const Napi::Value& v, const c10::Argument& arg) {
-  return ToIValueOfType(env, v, arg.type(), arg);
+c10::IValue ToIValue(Napi::Env env, napi_value v, napi_valuetype vt, const c10::Argument& arg) {
+  return ToIValueOfType(env, v, vt, arg.type(), arg);
 }
+
+napi_valuetype ValueType(Napi::Env env, napi_value v) { return TypeOf(env, v); }
 
 }  // namespace torch_node

@@ -27,7 +27,8 @@ c10::Scalar ToScalar(Napi::Env env, const Napi::Value& v);
 Napi::Array FromIntArray(Napi::Env env, c10::IntArrayRef a);
 // The JS value for an op's result: tensors become table ids, lists arrays, scalars numbers.
 Napi::Value FromIValue(Napi::Env env, c10::IValue v);
-// The IValue for a JS value given the schema type expected (see ops/dispatch.cc).
-c10::IValue ToIValue(Napi::Env env, const Napi::Value& v, const c10::Argument& arg);
+// The IValue for a JS value (of JS type vt) given the schema type expected (see ops/dispatch.cc).
+c10::IValue ToIValue(Napi::Env env, napi_value v, napi_valuetype vt, const c10::Argument& arg);
+napi_valuetype ValueType(Napi::Env env, napi_value v);
 
 }  // namespace torch_node

@@ -43,12 +43,10 @@ std::string OpName(const c10::FunctionSchema& s) {
   return s.overload_name().empty() ? s.name() : s.name() + "." + s.overload_name();
 }
 
-// Builds the stack from info[first..] and runs the operator; returns the output stack.
-torch::jit::Stack Run(const Napi::CallbackInfo& info, const c10::OperatorHandle& op, size_t first) {
-  Napi::Env env = info.Env();
+// Builds the stack from argv and runs the operator; returns the output stack.
+torch::jit::Stack Run(Napi::Env env, const c10::OperatorHandle& op, const napi_value* argv, size_t given) {
   const auto& schema = op.schema();
   const auto& args = schema.arguments();
-  size_t given = info.Length() - first;
   if (given > args.size()) {
     ThrowTorchError(env, OpName(schema) + ": takes " + std::to_string(args.size()) + " arguments, got " +
                              std::to_string(given));
@@ -57,8 +55,9 @@ torch::jit::Stack Run(const Napi::CallbackInfo& info, const c10::OperatorHandle&
   stack.reserve(args.size());
   for (size_t i = 0; i < args.size(); ++i) {
     const auto& arg = args[i];
-    if (i < given && !info[first + i].IsUndefined()) {
-      stack.push_back(ToIValue(env, info[first + i], arg));
+    napi_valuetype vt = i < given ? ValueType(env, argv[i]) : napi_undefined;
+    if (vt != napi_undefined) {
+      stack.push_back(ToIValue(env, argv[i], vt, arg));
     } else if (arg.default_value()) {
       stack.push_back(*arg.default_value());
     } else if (arg.type()->kind() == c10::TypeKind::OptionalType) {
@@ -71,30 +70,56 @@ torch::jit::Stack Run(const Napi::CallbackInfo& info, const c10::OperatorHandle&
   return stack;
 }
 
+// Reads (handle, ...args) with the C N-API: up to kMaxArgs values, no per-call allocation.
+constexpr size_t kMaxArgs = 16;
+struct OpCall {
+  napi_value argv[kMaxArgs];
+  size_t argc = kMaxArgs;
+};
+
+template <typename F>
+napi_value Guarded(napi_env raw_env, F&& body) {
+  Napi::Env env(raw_env);
+  try {
+    TORCH_GUARD_BEGIN
+    return body(env);
+    TORCH_GUARD_END(env)
+  } catch (const Napi::Error& e) {
+    e.ThrowAsJavaScriptException();
+    return nullptr;
+  }
+}
+
 // callOp(handle, ...args): the op's result (a tensor id, an array for several outputs).
-Napi::Value CallOp(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  TORCH_GUARD_BEGIN
-  const auto& op = OpFor(env, info[0]);
-  auto stack = Run(info, op, 1);
-  if (stack.empty()) return env.Undefined();
-  if (stack.size() == 1) return FromIValue(env, std::move(stack[0]));
-  Napi::Array out = Napi::Array::New(env, stack.size());
-  for (size_t i = 0; i < stack.size(); ++i) out.Set(static_cast<uint32_t>(i), FromIValue(env, std::move(stack[i])));
-  return out;
-  TORCH_GUARD_END(env)
+napi_value CallOp(napi_env raw_env, napi_callback_info cb) {
+  return Guarded(raw_env, [&](Napi::Env env) -> napi_value {
+    OpCall c;
+    napi_get_cb_info(raw_env, cb, &c.argc, c.argv, nullptr, nullptr);
+    if (c.argc == 0) ThrowTorchError(env, "callOp: missing operator handle");
+    if (c.argc > kMaxArgs) ThrowTorchError(env, "callOp: more than 15 arguments");
+    const auto& op = OpFor(env, Napi::Value(env, c.argv[0]));
+    auto stack = Run(env, op, c.argv + 1, c.argc - 1);
+    if (stack.empty()) return env.Undefined();
+    if (stack.size() == 1) return FromIValue(env, std::move(stack[0]));
+    Napi::Array out = Napi::Array::New(env, stack.size());
+    for (size_t i = 0; i < stack.size(); ++i) out.Set(static_cast<uint32_t>(i), FromIValue(env, std::move(stack[i])));
+    return out;
+  });
 }
 
 // callOpInplace(handle, ...args): for in-place ops, whose result is their first argument; nothing
 // new is stored in the table.
-Napi::Value CallOpInplace(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  TORCH_GUARD_BEGIN
-  const auto& op = OpFor(env, info[0]);
-  Run(info, op, 1);
-  SyncExternalMemory(env);
-  return env.Undefined();
-  TORCH_GUARD_END(env)
+napi_value CallOpInplace(napi_env raw_env, napi_callback_info cb) {
+  return Guarded(raw_env, [&](Napi::Env env) -> napi_value {
+    OpCall c;
+    napi_get_cb_info(raw_env, cb, &c.argc, c.argv, nullptr, nullptr);
+    if (c.argc == 0) ThrowTorchError(env, "callOpInplace: missing operator handle");
+    if (c.argc > kMaxArgs) ThrowTorchError(env, "callOpInplace: more than 15 arguments");
+    const auto& op = OpFor(env, Napi::Value(env, c.argv[0]));
+    Run(env, op, c.argv + 1, c.argc - 1);
+    SyncExternalMemory(env);
+    return env.Undefined();
+  });
 }
 
 Napi::Value OpSchema(const Napi::CallbackInfo& info) {
@@ -110,8 +135,11 @@ Napi::Value OpSchema(const Napi::CallbackInfo& info) {
 
 void InitDispatch(Napi::Env env, Napi::Object exports) {
   exports.Set("findOp", Napi::Function::New(env, FindOp, "findOp"));
-  exports.Set("callOp", Napi::Function::New(env, CallOp, "callOp"));
-  exports.Set("callOpInplace", Napi::Function::New(env, CallOpInplace, "callOpInplace"));
+  for (auto [name, fn] : {std::pair<const char*, napi_callback>{"callOp", CallOp}, {"callOpInplace", CallOpInplace}}) {
+    napi_value f;
+    NAPI_THROW_IF_FAILED_VOID(env, napi_create_function(env, name, NAPI_AUTO_LENGTH, fn, nullptr, &f));
+    exports.Set(name, Napi::Value(env, f));
+  }
   exports.Set("opSchema", Napi::Function::New(env, OpSchema, "opSchema"));
 }
 

@@ -1,0 +1,405 @@
+#!/usr/bin/env node
+'use strict';
+// Per-call overhead of small ops: torch-node vs PyTorch's Python binding vs a plain C++ loop (the
+// "floor"), all on the same libtorch, one thread, 1-element float32 tensors. See bench/README.md.
+//
+//   node bench/run.js [--n 200000] [--repeat 5] [--ops add,relu] [--json]
+//
+// Each repeat runs every implementation once, in a fresh process each (torch-node once per memory
+// variant), and the table shows the median over repeats (min kept in --json). The exit status is 0
+// whether or not the goals are met; non-zero only when a measurement could not be taken.
+const fs = require('fs');
+const os = require('os');
+const path = require('path');
+const { spawnSync } = require('child_process');
+
+const root = path.resolve(__dirname, '..');
+const CHUNK = 1000; // ops per tidy() scope, and between event-loop turns in every torch-node variant
+
+// The ops measured. `node` and `py` are expressions over float32 tensors a and b of one element;
+// `floor` is the key bench/floor.cc prints (a key it does not print shows as n/a).
+const OPS = [
+  { key: 'add', node: 'a.add(b)', py: 'a + b', floor: 'add', path: 'fast path (native.binary)' },
+  { key: 'mulScalar', node: 'a.mul(2.0)', py: 'a * 2.0', floor: 'mulScalar', path: 'fast path (native.binaryScalar)' },
+  { key: 'relu', node: 'a.relu()', py: 'a.relu()', floor: 'relu', path: 'fast path (native.unary)' },
+  { key: 'sum', node: 'a.sum()', py: 'a.sum()', floor: 'sum', path: 'fast path (native.unary, full reduction)' },
+  // The generic row: any ATen op through the dispatcher, with an int-list argument to convert. Its
+  // floor is bench/floor.cc's "sum0" (a.sum(0)).
+  { key: 'sum(0)', node: 'a.sum(0)', py: 'a.sum(0)', floor: 'sum0', path: 'dispatcher (callOp aten::sum.dim_IntList, int-list arg)', generic: true },
+];
+
+const VARIANTS = [
+  { key: 'tidy', label: 'tidy/1000', desc: `ops inside torch.tidy(), one scope per ${CHUNK} ops` },
+  { key: 'dispose', label: 'dispose', desc: 'a.add(b).dispose() on every result' },
+  { key: 'noscope', label: 'no scope', desc: 'no scope: the FinalizationRegistry frees results after GC (time includes the final GC that frees the backlog)' },
+];
+
+const GOALS = { speed: 1.0, overhead: 0.5 };
+
+// ---- arguments ----------------------------------------------------------------------------------
+function parseArgs(argv) {
+  const o = { n: 200000, repeat: 5, json: false, worker: null, ops: null };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    const val = () => {
+      if (i + 1 >= argv.length) usage(`${a} needs a value`);
+      return argv[++i];
+    };
+    if (a === '--n') o.n = posInt(a, val());
+    else if (a === '--repeat') o.repeat = posInt(a, val());
+    else if (a === '--json') o.json = true;
+    else if (a === '--ops') o.ops = val().split(',').map((s) => s.trim()).filter(Boolean);
+    else if (a === '--worker') o.worker = val();
+    else if (a === '-h' || a === '--help') usage(null);
+    else usage(`unknown argument ${a}`);
+  }
+  if (o.ops) {
+    for (const k of o.ops) if (!OPS.some((op) => op.key === k)) usage(`unknown op '${k}' (ops: ${OPS.map((x) => x.key).join(', ')})`);
+  }
+  return o;
+}
+
+function posInt(name, s) {
+  const v = Number(s);
+  if (!Number.isInteger(v) || v <= 0) usage(`${name} needs a positive integer, got '${s}'`);
+  return v;
+}
+
+function usage(err) {
+  const text = [
+    'usage: node bench/run.js [--n N] [--repeat R] [--ops add,mulScalar,...] [--json]',
+    '  --n N        calls per op per measurement (default 200000)',
+    '  --repeat R   measurements per implementation, each in a fresh process; median reported (default 5)',
+    `  --ops LIST   only these ops (${OPS.map((x) => x.key).join(', ')})`,
+    '  --json       print one JSON object instead of the table',
+  ].join('\n');
+  if (err) {
+    process.stderr.write(`bench/run.js: ${err}\n${text}\n`);
+    process.exit(2);
+  }
+  process.stdout.write(text + '\n');
+  process.exit(0);
+}
+
+// ---- torch-node worker (a child process per variant and repeat) ---------------------------------
+async function worker(variant, n, opKeys) {
+  const torch = require('../dist');
+  const a = torch.ones(1);
+  const b = torch.ones(1);
+  torch.keep(a);
+  torch.keep(b);
+  const live = () => torch.memory().liveTensors;
+  const turn = () => new Promise((resolve) => setImmediate(resolve));
+  const baseline = live();
+
+  // Frees what the GC backstop still owes: a full GC, then an event-loop turn for the finalizers.
+  async function drain() {
+    let spins = 0;
+    while (live() > baseline && spins < 200) {
+      if (global.gc) global.gc();
+      await turn();
+      spins++;
+    }
+    return live() - baseline;
+  }
+
+  // One function per op and variant, so that each call site stays monomorphic.
+  function makeChunk(expr) {
+    const loop =
+      variant === 'tidy'
+        ? `torch.tidy(() => { for (let j = 0; j < K; j++) ${expr}; });`
+        : variant === 'dispose'
+          ? `for (let j = 0; j < K; j++) ${expr}.dispose();`
+          : `for (let j = 0; j < K; j++) ${expr};`;
+    return new Function('torch', 'a', 'b', 'K', `return function chunk() { ${loop} };`)(torch, a, b, CHUNK);
+  }
+
+  async function run(chunk, chunks) {
+    let backlog = 0;
+    const t0 = process.hrtime.bigint();
+    for (let i = 0; i < chunks; i++) {
+      chunk();
+      if (variant === 'noscope') backlog = Math.max(backlog, live() - baseline);
+      await turn();
+    }
+    const t1 = process.hrtime.bigint();
+    const left = await drain();
+    const t2 = process.hrtime.bigint();
+    const count = chunks * CHUNK;
+    return {
+      us: Number(t2 - t0) / 1e3 / count,
+      loopUs: Number(t1 - t0) / 1e3 / count,
+      backlog,
+      left,
+    };
+  }
+
+  const chunks = Math.max(1, Math.ceil(n / CHUNK));
+  const out = { variant, ops: {}, extra: {} };
+  for (const op of OPS.filter((x) => opKeys.includes(x.key))) {
+    const chunk = makeChunk(op.node);
+    await run(chunk, Math.max(1, Math.ceil(chunks / 5))); // warm-up (JIT, allocator, table growth)
+    const r = await run(chunk, chunks);
+    if (r.left !== 0) throw new Error(`${variant} ${op.key}: ${r.left} tensors still alive after the run`);
+    out.ops[op.key] = r.us;
+    out.extra[op.key] = { loopUs: r.loopUs, backlog: r.backlog };
+  }
+  process.stdout.write(JSON.stringify(out) + '\n');
+}
+
+// ---- the other implementations -----------------------------------------------------------------
+const childEnv = { ...process.env, OMP_NUM_THREADS: '1', MKL_NUM_THREADS: '1' };
+
+function lastJsonLine(stdout) {
+  const lines = stdout.trim().split('\n');
+  return JSON.parse(lines[lines.length - 1]);
+}
+
+function runNode(variant, n, opKeys) {
+  const r = spawnSync(
+    process.execPath,
+    ['--expose-gc', __filename, '--worker', variant, '--n', String(n), '--ops', opKeys.join(',')],
+    { cwd: root, env: childEnv, encoding: 'utf8', maxBuffer: 1 << 24, timeout: 600000 },
+  );
+  if (r.status !== 0) throw new Error(`torch-node worker (${variant}) failed (status ${r.status}, ${r.signal || 'no signal'}):\n${r.stderr}`);
+  return lastJsonLine(r.stdout);
+}
+
+// The Python side: the same expressions in a loop unrolled 10x (so that Python's own `for` costs as
+// little as it can), after a warm-up of n/5 calls, timed with time.perf_counter.
+const PY_CODE = String.raw`
+import json, sys, time
+import torch
+torch.set_num_threads(1)
+cfg = json.load(sys.stdin)
+n, unroll = cfg['n'], 10
+a = torch.ones(1)
+b = torch.ones(1)
+out = {'torch': torch.__version__, 'python': sys.version.split()[0], 'threads': torch.get_num_threads(), 'ops': {}}
+for op in cfg['ops']:
+    body = '; '.join([op['expr']] * unroll)
+    ns = {'torch': torch}
+    exec('def run(a, b, iters):\n    for _ in range(iters):\n        ' + body + '\n', ns)
+    run = ns['run']
+    iters = max(1, -(-n // unroll))
+    run(a, b, max(1, iters // 5))
+    t0 = time.perf_counter()
+    run(a, b, iters)
+    out['ops'][op['key']] = (time.perf_counter() - t0) / (iters * unroll) * 1e6
+print(json.dumps(out))
+`;
+
+function runPy(n, opKeys) {
+  const { runPython } = require('../test/helpers/python');
+  const ops = OPS.filter((x) => opKeys.includes(x.key)).map((x) => ({ key: x.key, expr: x.py }));
+  return runPython(PY_CODE, { n, ops }, { timeout: 600000 });
+}
+
+const floorBin = path.join(root, 'build', 'torch_node_floor');
+
+function runFloor(n) {
+  const r = spawnSync(floorBin, [String(n)], { env: childEnv, encoding: 'utf8', timeout: 600000 });
+  if (r.error) throw new Error(`${floorBin}: ${r.error.message}`);
+  if (r.status !== 0) throw new Error(`${floorBin} failed (status ${r.status}):\n${r.stderr}`);
+  return { ops: lastJsonLine(r.stdout) };
+}
+
+// ---- machine description ------------------------------------------------------------------------
+function machine(torch, py) {
+  let cpu = os.cpus()[0]?.model || 'unknown CPU';
+  try {
+    const m = fs.readFileSync('/proc/cpuinfo', 'utf8').match(/^model name\s*:\s*(.+)$/m);
+    if (m) cpu = m[1].trim();
+  } catch {
+    /* not Linux */
+  }
+  return {
+    cpu,
+    cores: os.cpus().length,
+    os: `${os.type()} ${os.release()} ${os.arch()}`,
+    node: process.version,
+    torchNode: torch.version,
+    libtorch: torch.libtorchVersion,
+    python: py.python,
+    pythonTorch: py.torch,
+    pythonExecutable: py.executable,
+  };
+}
+
+// ---- statistics and goals -----------------------------------------------------------------------
+function stats(samples) {
+  const s = samples.filter((x) => typeof x === 'number' && Number.isFinite(x)).sort((x, y) => x - y);
+  if (s.length === 0) return null;
+  const mid = s.length >> 1;
+  const median = s.length % 2 ? s[mid] : (s[mid - 1] + s[mid]) / 2;
+  return { median, min: s[0], max: s[s.length - 1], samples };
+}
+
+function evaluate(nodeUs, pyUs, floorUs) {
+  const r = { nodeOverPython: null, overheadRatio: null, speed: 'n/a', overhead: 'n/a' };
+  if (nodeUs == null || pyUs == null) return r;
+  r.nodeOverPython = nodeUs / pyUs;
+  r.speed = r.nodeOverPython <= GOALS.speed ? 'PASS' : 'MISS';
+  if (floorUs != null && pyUs - floorUs > 0) {
+    r.overheadRatio = (nodeUs - floorUs) / (pyUs - floorUs);
+    r.overhead = r.overheadRatio <= GOALS.overhead ? 'PASS' : 'MISS';
+  }
+  return r;
+}
+
+// ---- output -------------------------------------------------------------------------------------
+const f2 = (v) => (v == null ? 'n/a' : v.toFixed(3));
+const fr = (v) => (v == null ? 'n/a' : v.toFixed(2) + 'x');
+
+function table(rows, align) {
+  const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => String(r[c]).length)));
+  const line = (r) => r.map((v, c) => (align[c] === 'l' ? String(v).padEnd(widths[c]) : String(v).padStart(widths[c]))).join('  ');
+  const out = [line(rows[0]), widths.map((w) => '-'.repeat(w)).join('  ')];
+  for (const r of rows.slice(1)) out.push(line(r));
+  return out.join('\n');
+}
+
+function printTable(res) {
+  const m = res.machine;
+  const p = [];
+  p.push(`torch-node per-call overhead benchmark — ${res.date}`);
+  p.push(`machine: ${m.cpu}, ${m.cores} cores, ${m.os}`);
+  p.push(`node ${m.node}, torch-node ${m.torchNode} on libtorch ${m.libtorch}; Python ${m.python}, torch ${m.pythonTorch}`);
+  p.push(
+    `1-element float32 tensors, 1 thread, N=${res.settings.n} calls per op, median of ${res.settings.repeat} runs ` +
+      '(each a fresh process), µs per call',
+  );
+  p.push('');
+  const rows = [[
+    'op', 'tidy/1000', 'dispose', 'no scope', 'python', 'C++ floor', 'node/py', '(node-floor)/(py-floor)', `node<=${GOALS.speed}x py`, `overhead<=${GOALS.overhead}x py`,
+  ]];
+  for (const op of res.ops) {
+    const o = res.results[op];
+    rows.push([
+      o.generic ? `${op} [generic]` : op,
+      f2(o.node.tidy?.median), f2(o.node.dispose?.median), f2(o.node.noscope?.median),
+      f2(o.python?.median), f2(o.floor?.median),
+      fr(o.goals.nodeOverPython), fr(o.goals.overheadRatio), o.goals.speed, o.goals.overhead,
+    ]);
+  }
+  p.push(table(rows, ['l', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r']));
+  p.push('');
+  p.push('min over runs (µs):');
+  const minRows = [['op', 'tidy/1000', 'dispose', 'no scope', 'python', 'C++ floor', 'no-scope backlog (max live)']];
+  for (const op of res.ops) {
+    const o = res.results[op];
+    minRows.push([
+      op, f2(o.node.tidy?.min), f2(o.node.dispose?.min), f2(o.node.noscope?.min), f2(o.python?.min), f2(o.floor?.min),
+      o.noscopeBacklog == null ? 'n/a' : String(o.noscopeBacklog),
+    ]);
+  }
+  p.push(table(minRows, ['l', 'r', 'r', 'r', 'r', 'r', 'r']));
+  p.push('');
+  p.push('ratios and PASS/MISS use the tidy/1000 column; goals: torch-node <= 1.0x Python per call, and');
+  p.push('torch-node overhead above the C++ floor <= 0.5x Python\'s overhead above it (informational).');
+  for (const op of res.ops) {
+    const o = res.results[op];
+    p.push(`  ${op}: ${o.path}${o.generic ? ' — generic op' : ''}${o.floor ? '' : ' (no C++ floor)'}`);
+  }
+  p.push(`  ${VARIANTS[2].desc}.`);
+  process.stdout.write(p.join('\n') + '\n');
+}
+
+// ---- main ---------------------------------------------------------------------------------------
+async function main() {
+  const opt = parseArgs(process.argv.slice(2));
+  const opKeys = opt.ops || OPS.map((x) => x.key);
+  if (opt.worker) {
+    if (!VARIANTS.some((v) => v.key === opt.worker)) usage(`unknown variant '${opt.worker}'`);
+    await worker(opt.worker, opt.n, opKeys);
+    return;
+  }
+
+  let torch;
+  try {
+    torch = require('../dist');
+  } catch (e) {
+    throw new Error(`cannot load torch-node from dist/ (run 'npm run build:ts' and build the addon first): ${e.message}`);
+  }
+  const log = (s) => process.stderr.write(s);
+  const floorKeys = OPS.filter((x) => opKeys.includes(x.key) && x.floor).map((x) => x.floor);
+  const haveFloor = floorKeys.length > 0 && fs.existsSync(floorBin);
+  if (floorKeys.length > 0 && !haveFloor) log(`note: ${floorBin} is not built; the C++ floor column will be n/a\n`);
+
+  const samples = { python: {}, floor: {} };
+  for (const v of VARIANTS) samples[v.key] = {};
+  const backlog = {};
+  let pyInfo = null;
+  const t0 = Date.now();
+  for (let r = 0; r < opt.repeat; r++) {
+    log(`run ${r + 1}/${opt.repeat}:`);
+    for (const v of VARIANTS) {
+      log(` node ${v.key}…`);
+      const res = runNode(v.key, opt.n, opKeys);
+      for (const [k, us] of Object.entries(res.ops)) (samples[v.key][k] ||= []).push(us);
+      if (v.key === 'noscope') {
+        for (const [k, e] of Object.entries(res.extra)) backlog[k] = Math.max(backlog[k] || 0, e.backlog);
+      }
+    }
+    log(' python…');
+    const py = runPy(opt.n, opKeys);
+    pyInfo = py;
+    if (py.threads !== 1) log(` (warning: python torch uses ${py.threads} threads)`);
+    for (const [k, us] of Object.entries(py.ops)) (samples.python[k] ||= []).push(us);
+    if (haveFloor) {
+      log(' floor…');
+      const fl = runFloor(opt.n);
+      for (const [k, us] of Object.entries(fl.ops)) (samples.floor[k] ||= []).push(us);
+    }
+    log(` (${((Date.now() - t0) / 1000).toFixed(0)} s)\n`);
+  }
+
+  const { findPython } = require('../test/helpers/python');
+  const results = {};
+  for (const op of OPS.filter((x) => opKeys.includes(x.key))) {
+    const node = {};
+    for (const v of VARIANTS) node[v.key] = stats(samples[v.key][op.key] || []);
+    const python = stats(samples.python[op.key] || []);
+    const floor = op.floor ? stats(samples.floor[op.floor] || []) : null;
+    const goals = evaluate(node.tidy?.median, python?.median, floor?.median);
+    const variants = {};
+    for (const v of VARIANTS) {
+      variants[v.key] = evaluate(node[v.key]?.median, python?.median, floor?.median);
+    }
+    results[op.key] = {
+      path: op.path,
+      generic: !!op.generic,
+      expressions: { node: op.node, python: op.py, floor: op.floor },
+      node,
+      python,
+      floor,
+      noscopeBacklog: backlog[op.key] ?? null,
+      goals,
+      variantRatios: variants,
+    };
+  }
+  const res = {
+    date: new Date().toISOString(),
+    machine: machine(torch, { ...pyInfo, executable: findPython().python }),
+    settings: {
+      n: opt.n,
+      repeat: opt.repeat,
+      threads: 1,
+      chunk: CHUNK,
+      unit: 'microseconds per call',
+      statistic: 'median over repeats (min, max and samples kept)',
+      variants: Object.fromEntries(VARIANTS.map((v) => [v.key, v.desc])),
+      goals: { nodeOverPythonAtMost: GOALS.speed, overheadRatioAtMost: GOALS.overhead, on: 'tidy' },
+    },
+    ops: Object.keys(results),
+    results,
+    elapsedSeconds: (Date.now() - t0) / 1000,
+  };
+  if (opt.json) process.stdout.write(JSON.stringify(res, null, 2) + '\n');
+  else printTable(res);
+}
+
+main().catch((e) => {
+  process.stderr.write(`bench/run.js: ${e && e.stack ? e.stack : e}\n`);
+  process.exit(1);
+});
