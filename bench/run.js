@@ -84,6 +84,7 @@ function usage(err) {
 // ---- torch-node worker (a child process per variant and repeat) ---------------------------------
 async function worker(variant, n, opKeys) {
   const torch = require('../dist');
+  torch.setNumThreads(1); // as Python's torch.set_num_threads(1) (OMP_NUM_THREADS=1 is set as well)
   const a = torch.ones(1);
   const b = torch.ones(1);
   torch.keep(a);
