@@ -46,3 +46,30 @@ std::string C10Message(const c10::Error& e);
   catch (...) {                                                                \
     ::torch_node::ThrowTorchError(env, "unknown native error");                \
   }
+
+namespace torch_node {
+
+// Runs `body(env)` for an entry point written against the C N-API (the hot ones, where
+// node-addon-api's CallbackInfo costs measurable time): the same guard as TORCH_GUARD, and a
+// pending JS exception instead of a C++ one at the boundary.
+template <typename F>
+napi_value Guarded(napi_env raw_env, F&& body) {
+  Napi::Env env(raw_env);
+  try {
+    TORCH_GUARD_BEGIN
+    return body(env);
+    TORCH_GUARD_END(env)
+  } catch (const Napi::Error& e) {
+    e.ThrowAsJavaScriptException();
+    return nullptr;
+  }
+}
+
+// exports[name] = a function over a C N-API callback.
+inline void ExportRaw(Napi::Env env, Napi::Object exports, const char* name, napi_callback fn) {
+  napi_value f;
+  NAPI_THROW_IF_FAILED_VOID(env, napi_create_function(env, name, NAPI_AUTO_LENGTH, fn, nullptr, &f));
+  exports.Set(name, Napi::Value(env, f));
+}
+
+}  // namespace torch_node

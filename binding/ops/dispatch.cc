@@ -70,35 +70,23 @@ torch::jit::Stack Run(Napi::Env env, const c10::OperatorHandle& op, const napi_v
   return stack;
 }
 
-// Reads (handle, ...args) with the C N-API: up to kMaxArgs values, no per-call allocation.
+// Reads (handle, ...args) with the C N-API — at most kMaxArgs values, no allocation — and runs
+// the operator.
 constexpr size_t kMaxArgs = 16;
-struct OpCall {
+
+torch::jit::Stack RunFromCallback(Napi::Env env, napi_callback_info cb, const char* what) {
   napi_value argv[kMaxArgs];
   size_t argc = kMaxArgs;
-};
-
-template <typename F>
-napi_value Guarded(napi_env raw_env, F&& body) {
-  Napi::Env env(raw_env);
-  try {
-    TORCH_GUARD_BEGIN
-    return body(env);
-    TORCH_GUARD_END(env)
-  } catch (const Napi::Error& e) {
-    e.ThrowAsJavaScriptException();
-    return nullptr;
-  }
+  napi_get_cb_info(env, cb, &argc, argv, nullptr, nullptr);
+  if (argc == 0) ThrowTorchError(env, std::string(what) + ": missing operator handle");
+  if (argc > kMaxArgs) ThrowTorchError(env, std::string(what) + ": more than 15 arguments");
+  return Run(env, OpFor(env, Napi::Value(env, argv[0])), argv + 1, argc - 1);
 }
 
 // callOp(handle, ...args): the op's result (a tensor id, an array for several outputs).
 napi_value CallOp(napi_env raw_env, napi_callback_info cb) {
   return Guarded(raw_env, [&](Napi::Env env) -> napi_value {
-    OpCall c;
-    napi_get_cb_info(raw_env, cb, &c.argc, c.argv, nullptr, nullptr);
-    if (c.argc == 0) ThrowTorchError(env, "callOp: missing operator handle");
-    if (c.argc > kMaxArgs) ThrowTorchError(env, "callOp: more than 15 arguments");
-    const auto& op = OpFor(env, Napi::Value(env, c.argv[0]));
-    auto stack = Run(env, op, c.argv + 1, c.argc - 1);
+    auto stack = RunFromCallback(env, cb, "callOp");
     if (stack.empty()) return env.Undefined();
     if (stack.size() == 1) return FromIValue(env, std::move(stack[0]));
     Napi::Array out = Napi::Array::New(env, stack.size());
@@ -111,12 +99,7 @@ napi_value CallOp(napi_env raw_env, napi_callback_info cb) {
 // new is stored in the table.
 napi_value CallOpInplace(napi_env raw_env, napi_callback_info cb) {
   return Guarded(raw_env, [&](Napi::Env env) -> napi_value {
-    OpCall c;
-    napi_get_cb_info(raw_env, cb, &c.argc, c.argv, nullptr, nullptr);
-    if (c.argc == 0) ThrowTorchError(env, "callOpInplace: missing operator handle");
-    if (c.argc > kMaxArgs) ThrowTorchError(env, "callOpInplace: more than 15 arguments");
-    const auto& op = OpFor(env, Napi::Value(env, c.argv[0]));
-    Run(env, op, c.argv + 1, c.argc - 1);
+    RunFromCallback(env, cb, "callOpInplace");
     SyncExternalMemory(env);
     return env.Undefined();
   });
@@ -135,11 +118,8 @@ Napi::Value OpSchema(const Napi::CallbackInfo& info) {
 
 void InitDispatch(Napi::Env env, Napi::Object exports) {
   exports.Set("findOp", Napi::Function::New(env, FindOp, "findOp"));
-  for (auto [name, fn] : {std::pair<const char*, napi_callback>{"callOp", CallOp}, {"callOpInplace", CallOpInplace}}) {
-    napi_value f;
-    NAPI_THROW_IF_FAILED_VOID(env, napi_create_function(env, name, NAPI_AUTO_LENGTH, fn, nullptr, &f));
-    exports.Set(name, Napi::Value(env, f));
-  }
+  ExportRaw(env, exports, "callOp", CallOp);
+  ExportRaw(env, exports, "callOpInplace", CallOpInplace);
   exports.Set("opSchema", Napi::Function::New(env, OpSchema, "opSchema"));
 }
 

@@ -138,21 +138,7 @@ auto Pick(Napi::Env env, const Table& table, const Napi::Value& v) {
   return table[code];
 }
 
-// The three hottest entry points use the C N-API directly: node-addon-api's CallbackInfo and
-// exception wrapper add measurable time at this scale (bench/README.md). Same guard semantics.
-template <typename F>
-napi_value Guarded(napi_env raw_env, F&& body) {
-  Napi::Env env(raw_env);
-  try {
-    TORCH_GUARD_BEGIN
-    return body(env);
-    TORCH_GUARD_END(env)
-  } catch (const Napi::Error& e) {
-    e.ThrowAsJavaScriptException();
-    return nullptr;
-  }
-}
-
+// The three hottest entry points use the C N-API directly (Guarded in common.h).
 template <size_t N>
 void Args(napi_env env, napi_callback_info cb, napi_value (&argv)[N]) {
   size_t argc = N;
@@ -206,12 +192,6 @@ napi_value Unary(napi_env raw_env, napi_callback_info cb) {
     if (code >= std::size(kUnary)) ThrowTorchError(env, "unknown op code " + std::to_string(code));
     return WrapRaw(raw_env, kUnary[code](TensorAt(raw_env, argv[1])));
   });
-}
-
-void ExportRaw(Napi::Env env, Napi::Object exports, const char* name, napi_callback fn) {
-  napi_value f;
-  NAPI_THROW_IF_FAILED_VOID(env, napi_create_function(env, name, NAPI_AUTO_LENGTH, fn, nullptr, &f));
-  exports.Set(name, Napi::Value(env, f));
 }
 
 Napi::Value BinaryInplace(const Napi::CallbackInfo& info) {
