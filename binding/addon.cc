@@ -15,6 +15,7 @@ void InitTensor(Napi::Env env, Napi::Object exports);
 void InitAutograd(Napi::Env env, Napi::Object exports);
 void InitCuda(Napi::Env env, Napi::Object exports);
 void InitSettings(Napi::Env env, Napi::Object exports);
+void InitStorage(Napi::Env env, Napi::Object exports);
 void LoadCuda();
 
 std::string C10Message(const c10::Error& e) {
@@ -78,6 +79,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   InitAutograd(env, exports);
   InitCuda(env, exports);
   InitSettings(env, exports);
+  InitStorage(env, exports);
   return exports;
 }
 

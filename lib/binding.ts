@@ -73,6 +73,14 @@ export interface Binding {
   manualSeed(seed: number): void;
   // cuda.cc
   cuda: NativeCuda;
+  // storage.cc (raw storages for lib/serialization)
+  fromBytes(bytes: Uint8Array, dtypeCode: number, numel: number): Id;
+  storageInfo(id: Id): [key: string, nbytes: number, storageOffset: number, dtypeCode: number, device: string];
+  storageBytes(id: Id): ArrayBuffer;
+  mmapOpen(path: string): [handle: number, size: number];
+  fromMapped(handle: number, byteOffset: number, dtypeCode: number, numel: number): Id;
+  mmapRead(handle: number, byteOffset: number, length: number): Buffer;
+  mmapClose(handle: number): void;
   // settings.cc
   setNumThreads(n: number): void;
   getNumThreads(): number;

@@ -1,0 +1,193 @@
+// Raw storage access for torch.save / torch.load (lib/serialization/): tensors from raw
+// little-endian bytes of any dtype (copied, or zero-copy over a memory-mapped file), and a tensor's
+// storage as bytes with an identity key, so views that share a storage are saved once and loaded
+// as views of one storage again. Sync; all throw TorchError.
+#include "convert.h"
+#include "registry.h"
+
+#include <ATen/Functions.h>
+#include <c10/core/InferenceMode.h>
+
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <deque>
+#include <memory>
+
+namespace torch_node {
+namespace {
+
+// fromBytes(u8, dtypeCode, numel) -> id: a 1-D tensor whose bytes are a copy of u8.
+Napi::Value FromBytes(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  TORCH_GUARD_BEGIN
+  auto u8 = info[0].As<Napi::TypedArray>();
+  auto dtype = ToScalarType(env, info[1]);
+  int64_t numel = info[2].As<Napi::Number>().Int64Value();
+  size_t elem = c10::elementSize(dtype);
+  if (numel < 0 || static_cast<uint64_t>(numel) > u8.ByteLength() / elem || u8.ByteLength() != static_cast<size_t>(numel) * elem) {
+    ThrowTorchError(env, "fromBytes: " + std::to_string(u8.ByteLength()) + " bytes do not hold " + std::to_string(numel) +
+                             " elements of " + c10::toString(dtype));
+  }
+  at::Tensor t = at::empty({numel}, at::TensorOptions().dtype(dtype));
+  if (numel) std::memcpy(t.data_ptr(), static_cast<uint8_t*>(u8.ArrayBuffer().Data()) + u8.ByteOffset(), u8.ByteLength());
+  return Wrap(env, std::move(t));
+  TORCH_GUARD_END(env)
+}
+
+// storageInfo(id) -> [key, nbytes, storageOffset (elements), dtypeCode, device]
+// key identifies the storage (its data pointer) while the tensor lives: equal keys = shared storage.
+Napi::Value StorageInfo(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  TORCH_GUARD_BEGIN
+  const at::Tensor& t = GetTensor(env, info[0]);
+  const auto& storage = t.storage();
+  char key[32];
+  std::snprintf(key, sizeof key, "%p", storage.data());
+  Napi::Array out = Napi::Array::New(env, 5);
+  out.Set(0u, Napi::String::New(env, storage.data() ? key : "empty"));
+  out.Set(1u, Napi::Number::New(env, static_cast<double>(storage.nbytes())));
+  out.Set(2u, Napi::Number::New(env, static_cast<double>(t.storage_offset())));
+  out.Set(3u, Napi::Number::New(env, static_cast<int>(t.scalar_type())));
+  out.Set(4u, Napi::String::New(env, t.device().str()));
+  return out;
+  TORCH_GUARD_END(env)
+}
+
+// storageBytes(id) -> ArrayBuffer: a copy of the whole storage under the tensor (CPU or CUDA).
+Napi::Value StorageBytes(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  TORCH_GUARD_BEGIN
+  const at::Tensor& t = GetTensor(env, info[0]);
+  c10::InferenceMode guard;
+  size_t nbytes = t.storage().nbytes();
+  size_t elem = t.element_size();
+  // The whole storage as a 1-D tensor of the same dtype, moved to CPU if needed.
+  at::Tensor all = at::empty({0}, t.options()).set_(t.storage(), 0, {static_cast<int64_t>(nbytes / elem)}, {1});
+  if (!all.device().is_cpu()) all = all.cpu();
+  auto ab = Napi::ArrayBuffer::New(env, nbytes);
+  if (nbytes) std::memcpy(ab.Data(), all.const_data_ptr(), nbytes);
+  return ab;
+  TORCH_GUARD_END(env)
+}
+
+// ---- memory-mapped files --------------------------------------------------------------------
+struct Mapping {
+  void* addr = nullptr;
+  size_t size = 0;
+  ~Mapping() {
+    if (addr && addr != MAP_FAILED) munmap(addr, size);
+  }
+};
+
+// Open mappings by handle; a tensor made from one holds its own shared_ptr, so closing the handle
+// only drops the table's reference and the file stays mapped while tensors use it.
+std::deque<std::shared_ptr<Mapping>> g_maps;
+
+// mmapOpen(path) -> [handle, size]
+Napi::Value MmapOpen(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  TORCH_GUARD_BEGIN
+  std::string path = info[0].As<Napi::String>().Utf8Value();
+  int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) ThrowTorchError(env, "mmap: cannot open " + path + ": " + std::strerror(errno));
+  struct stat st {};
+  if (fstat(fd, &st) != 0) {
+    int e = errno;
+    close(fd);
+    ThrowTorchError(env, "mmap: cannot stat " + path + ": " + std::strerror(e));
+  }
+  auto m = std::make_shared<Mapping>();
+  m->size = static_cast<size_t>(st.st_size);
+  if (m->size) {
+    // Private and writable: writing to a tensor copies the page (copy-on-write), never the file.
+    m->addr = mmap(nullptr, m->size, PROT_READ | PROT_WRITE, MAP_PRIVATE, fd, 0);
+    if (m->addr == MAP_FAILED) {
+      int e = errno;
+      close(fd);
+      ThrowTorchError(env, "mmap: cannot map " + path + ": " + std::strerror(e));
+    }
+  }
+  close(fd);
+  g_maps.push_back(m);
+  Napi::Array out = Napi::Array::New(env, 2);
+  out.Set(0u, Napi::Number::New(env, static_cast<double>(g_maps.size() - 1)));
+  out.Set(1u, Napi::Number::New(env, static_cast<double>(m->size)));
+  return out;
+  TORCH_GUARD_END(env)
+}
+
+std::shared_ptr<Mapping>& MapAt(Napi::Env env, const Napi::Value& v) {
+  int32_t h = v.As<Napi::Number>().Int32Value();
+  if (h < 0 || static_cast<size_t>(h) >= g_maps.size() || !g_maps[h]) ThrowTorchError(env, "mmap: closed or unknown mapping");
+  return g_maps[h];
+}
+
+// fromMapped(handle, byteOffset, dtypeCode, numel) -> id: a 1-D tensor over the
+// mapping, no copy. The pages are private (copy-on-write), so writing to the tensor never touches
+// the file.
+Napi::Value FromMapped(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  TORCH_GUARD_BEGIN
+  auto m = MapAt(env, info[0]);
+  int64_t offset = info[1].As<Napi::Number>().Int64Value();
+  auto dtype = ToScalarType(env, info[2]);
+  int64_t numel = info[3].As<Napi::Number>().Int64Value();
+  size_t elem = c10::elementSize(dtype);
+  if (offset < 0 || numel < 0 || static_cast<uint64_t>(offset) > m->size ||
+      static_cast<uint64_t>(numel) > (m->size - static_cast<uint64_t>(offset)) / elem) {
+    ThrowTorchError(env, "mmap: " + std::to_string(numel) + " elements at byte " + std::to_string(offset) +
+                             " run past the end of the file (" + std::to_string(m->size) + " bytes)");
+  }
+  if (offset % static_cast<int64_t>(elem) != 0) {
+    ThrowTorchError(env, "mmap: byte offset " + std::to_string(offset) + " is not aligned for " + c10::toString(dtype));
+  }
+  void* data = static_cast<uint8_t*>(m->addr) + offset;
+  auto* keep = new std::shared_ptr<Mapping>(m);
+  at::Tensor t = at::from_blob(
+      data, {numel}, [keep](void*) { delete keep; }, at::TensorOptions().dtype(dtype));
+  return Wrap(env, std::move(t));
+  TORCH_GUARD_END(env)
+}
+
+// mmapRead(handle, byteOffset, length) -> Buffer copy of part of the mapping (headers, pickles).
+Napi::Value MmapRead(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  TORCH_GUARD_BEGIN
+  auto m = MapAt(env, info[0]);
+  int64_t offset = info[1].As<Napi::Number>().Int64Value();
+  int64_t length = info[2].As<Napi::Number>().Int64Value();
+  if (offset < 0 || length < 0 || static_cast<uint64_t>(offset) > m->size ||
+      static_cast<uint64_t>(length) > m->size - static_cast<uint64_t>(offset)) {
+    ThrowTorchError(env, "mmap: read of " + std::to_string(length) + " bytes at " + std::to_string(offset) +
+                             " runs past the end of the file (" + std::to_string(m->size) + " bytes)");
+  }
+  return Napi::Buffer<uint8_t>::Copy(env, static_cast<uint8_t*>(m->addr) + offset, static_cast<size_t>(length));
+  TORCH_GUARD_END(env)
+}
+
+Napi::Value MmapClose(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  TORCH_GUARD_BEGIN
+  MapAt(env, info[0]).reset();
+  return env.Undefined();
+  TORCH_GUARD_END(env)
+}
+
+}  // namespace
+
+void InitStorage(Napi::Env env, Napi::Object exports) {
+  exports.Set("fromBytes", Napi::Function::New(env, FromBytes, "fromBytes"));
+  exports.Set("storageInfo", Napi::Function::New(env, StorageInfo, "storageInfo"));
+  exports.Set("storageBytes", Napi::Function::New(env, StorageBytes, "storageBytes"));
+  exports.Set("mmapOpen", Napi::Function::New(env, MmapOpen, "mmapOpen"));
+  exports.Set("fromMapped", Napi::Function::New(env, FromMapped, "fromMapped"));
+  exports.Set("mmapRead", Napi::Function::New(env, MmapRead, "mmapRead"));
+  exports.Set("mmapClose", Napi::Function::New(env, MmapClose, "mmapClose"));
+}
+
+}  // namespace torch_node
