@@ -79,7 +79,7 @@ export interface Binding {
   storageBytes(id: Id): ArrayBuffer;
   mmapOpen(path: string): [handle: number, size: number];
   fromMapped(handle: number, byteOffset: number, dtypeCode: number, numel: number): Id;
-  mmapRead(handle: number, byteOffset: number, length: number): Buffer;
+  mmapRead(handle: number, byteOffset: number, length: number): Uint8Array;
   mmapClose(handle: number): void;
   // settings.cc
   setNumThreads(n: number): void;
