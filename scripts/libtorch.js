@@ -13,6 +13,9 @@ const { spawnSync } = require('child_process');
 const PINNED_TORCH = '2.15.0';
 // libtorch versions torch-node has been built and tested against (major.minor).
 const TESTED = ['2.15'];
+// What the golden tests need besides torch in the reference Python: torchvision's architectures
+// (0.29.2 is the newest on PyPI; it declares torch>=2.14 and its models run on 2.15) and numpy.
+const REFERENCE_PACKAGES = ['numpy', 'torchvision==0.29.2', 'pillow'];
 
 function cacheDir() {
   if (process.env.TORCH_NODE_CACHE) return path.resolve(process.env.TORCH_NODE_CACHE);
@@ -108,7 +111,7 @@ function fetchPinned(attempts, log) {
   }
   const probe = run(py, ['-c', 'import torch, numpy; print(torch.__version__)']);
   if (probe.status !== 0 || !probe.stdout.startsWith(PINNED_TORCH)) {
-    const args = ['-m', 'pip', 'install', '--disable-pip-version-check', `torch==${PINNED_TORCH}`, 'numpy'];
+    const args = ['-m', 'pip', 'install', '--disable-pip-version-check', `torch==${PINNED_TORCH}`, ...REFERENCE_PACKAGES];
     if (process.env.TORCH_NODE_INDEX_URL) args.push('--index-url', process.env.TORCH_NODE_INDEX_URL);
     log(`torch-node: ${py} ${args.join(' ')}`);
     const pip = run(py, args, { stdio: 'inherit', timeout: 60 * 60 * 1000 });
@@ -119,6 +122,22 @@ function fetchPinned(attempts, log) {
   }
   const found = pythonTorch(py);
   return { ...describeRoot(found.root, `torch==${PINNED_TORCH} fetched into ${venv}`), python: found.python };
+}
+
+/**
+ * Makes sure the cache venv's Python has the reference packages (installs what is missing, once).
+ * Only for the venv torch-node created; another Python is left as it is. Returns what is missing.
+ */
+function ensureReferencePackages(python, log = (m) => console.error(m)) {
+  const probe = run(python, ['-c', 'import numpy, torchvision, PIL']);
+  if (probe.status === 0) return [];
+  if (!path.resolve(python).startsWith(cacheDir())) return ['numpy/torchvision/pillow (not installed in ' + python + ')'];
+  if (process.env.TORCH_NODE_SKIP_FETCH === '1') return ['numpy/torchvision/pillow (TORCH_NODE_SKIP_FETCH=1)'];
+  const args = ['-m', 'pip', 'install', '--disable-pip-version-check', ...REFERENCE_PACKAGES];
+  if (process.env.TORCH_NODE_INDEX_URL) args.push('--index-url', process.env.TORCH_NODE_INDEX_URL);
+  log(`torch-node: ${python} ${args.join(' ')}`);
+  const r = run(python, args, { stdio: 'inherit', timeout: 30 * 60 * 1000 });
+  return r.status === 0 ? [] : [`pip install ${REFERENCE_PACKAGES.join(' ')} failed (exit ${r.status})`];
 }
 
 /**
@@ -173,7 +192,7 @@ function findLibtorch(options = {}) {
   throw err;
 }
 
-module.exports = { PINNED_TORCH, TESTED, cacheDir, pinnedVenvDir, headerVersion, describeRoot, pythonTorch, findLibtorch };
+module.exports = { PINNED_TORCH, TESTED, REFERENCE_PACKAGES, ensureReferencePackages, cacheDir, pinnedVenvDir, headerVersion, describeRoot, pythonTorch, findLibtorch };
 
 if (require.main === module) {
   try {

@@ -26,6 +26,7 @@ function findPython() {
     const r = spawnSync(p, ['-c', 'import torch; print(torch.__version__)'], { encoding: 'utf8' });
     if (r.status === 0) {
       cached = { python: p, version: r.stdout.trim() };
+      ensureReference(p);
       return cached;
     }
   }
@@ -33,7 +34,15 @@ function findPython() {
   const lt = findLibtorch({ fetch: true });
   if (!lt.python) throw new Error('no Python with torch found for golden tests; tried ' + tries.join(', '));
   cached = { python: lt.python, version: lt.version };
+  ensureReference(lt.python);
   return cached;
+}
+
+// torchvision and numpy for the reference side (installed into torch-node's cache venv if missing).
+function ensureReference(python) {
+  const { ensureReferencePackages } = require('../../scripts/libtorch');
+  const missing = ensureReferencePackages(python);
+  if (missing.length) throw new Error(`the reference Python ${python} lacks: ${missing.join('; ')}`);
 }
 
 function runPython(code, input = null, options = {}) {
