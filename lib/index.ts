@@ -18,6 +18,7 @@ export {
 } from './dtype';
 export type { DType, TypedArray } from './dtype';
 export * as cuda from './cuda';
+export * as nn from './nn';
 import { native } from './binding';
 
 /** Releases a tensor (or every tensor in an array / object) now. */

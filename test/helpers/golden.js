@@ -125,6 +125,9 @@ function compare(js, py, c, where = 'result') {
     js.items.forEach((x, i) => compare(x, py.items[i], c, `${where}[${i}]`));
   } else if (js.kind === 'scalar') {
     if (!close(js.value, py.value, c.rtol ?? 1e-5, c.atol ?? 1e-6)) assert.fail(`${where}: ${js.value} vs Python ${py.value}`);
+  } else if (js.kind === 'none') {
+    // null only matches null (e.g. a missing grad on both sides is a failure of the case, not a pass)
+    if (!c.allowNull) assert.fail(`${where}: both sides are null/None; a golden case must compare values`);
   } else if (js.kind === 'str') {
     assert.equal(js.value, py.value, where);
   }

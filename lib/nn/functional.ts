@@ -1,0 +1,372 @@
+/**
+ * torch.nn.functional: layers and losses as functions, each one ATen operator reached through the
+ * dispatcher (as PyTorch's own F.* do), so results and gradients are PyTorch's. Options objects take
+ * PyTorch's keyword names in camelCase: F.conv2d(x, w, b, { stride: 2, padding: 1 }).
+ */
+import { native, type Id } from '../binding';
+import { TorchError, argError } from '../errors';
+import { op } from '../ops/handles';
+import { Tensor, idOf, wrap } from '../tensor';
+
+type IntOrPair = number | number[];
+export type Reduction = 'none' | 'mean' | 'sum';
+
+const REDUCTIONS: Record<Reduction, number> = { none: 0, mean: 1, sum: 2 };
+
+function reductionCode(fn: string, r: unknown = 'mean'): number {
+  const code = REDUCTIONS[r as Reduction];
+  if (code === undefined) argError(fn, 'reduction', "'none', 'mean' or 'sum'", r);
+  return code;
+}
+
+function optId(fn: string, param: string, t: Tensor | null | undefined): Id | null {
+  return t == null ? null : idOf(t, fn, param);
+}
+
+function ints(fn: string, param: string, v: unknown): IntOrPair {
+  const ok = (x: unknown) => typeof x === 'number' && Number.isInteger(x) && x >= 0;
+  if (ok(v) || (Array.isArray(v) && v.every(ok))) return v as IntOrPair;
+  return argError(fn, param, 'a non-negative integer or an array of them', v);
+}
+
+function num(fn: string, param: string, v: unknown): number {
+  if (typeof v !== 'number' || Number.isNaN(v)) argError(fn, param, 'a number', v);
+  return v;
+}
+
+function prob(fn: string, p: unknown): number {
+  if (typeof p !== 'number' || !(p >= 0 && p <= 1)) argError(fn, 'p', 'a probability between 0 and 1', p);
+  return p;
+}
+
+const call = (key: string, ...args: unknown[]): Tensor => wrap(native.callOp(op(key), ...args) as Id);
+
+// ---- layers ------------------------------------------------------------------------------------
+export function linear(input: Tensor, weight: Tensor, bias?: Tensor | null): Tensor {
+  const fn = 'linear()';
+  return call('linear', idOf(input, fn, 'input'), idOf(weight, fn, 'weight'), optId(fn, 'bias', bias));
+}
+
+export function bilinear(input1: Tensor, input2: Tensor, weight: Tensor, bias?: Tensor | null): Tensor {
+  const fn = 'bilinear()';
+  return call('bilinear', idOf(input1, fn, 'input1'), idOf(input2, fn, 'input2'), idOf(weight, fn, 'weight'), optId(fn, 'bias', bias));
+}
+
+export interface ConvOptions {
+  stride?: IntOrPair;
+  /** Numbers, or 'same' / 'valid' as PyTorch. */
+  padding?: IntOrPair | 'same' | 'valid';
+  dilation?: IntOrPair;
+  groups?: number;
+}
+
+function conv(name: 'conv1d' | 'conv2d', input: Tensor, weight: Tensor, bias: Tensor | null | undefined, o: ConvOptions) {
+  const fn = `${name}()`;
+  const args = [idOf(input, fn, 'input'), idOf(weight, fn, 'weight'), optId(fn, 'bias', bias), ints(fn, 'stride', o.stride ?? 1)];
+  const groups = o.groups ?? 1;
+  if (!Number.isInteger(groups) || groups < 1) argError(fn, 'groups', 'a positive integer', groups);
+  const dilation = ints(fn, 'dilation', o.dilation ?? 1);
+  if (o.padding === 'same' || o.padding === 'valid') return call(`${name}.padding`, ...args, o.padding, dilation, groups);
+  return call(name, ...args, ints(fn, 'padding', o.padding ?? 0), dilation, groups);
+}
+
+export function conv1d(input: Tensor, weight: Tensor, bias?: Tensor | null, options: ConvOptions = {}): Tensor {
+  return conv('conv1d', input, weight, bias, options);
+}
+
+export function conv2d(input: Tensor, weight: Tensor, bias?: Tensor | null, options: ConvOptions = {}): Tensor {
+  return conv('conv2d', input, weight, bias, options);
+}
+
+export function convTranspose2d(
+  input: Tensor,
+  weight: Tensor,
+  bias?: Tensor | null,
+  options: { stride?: IntOrPair; padding?: IntOrPair; outputPadding?: IntOrPair; groups?: number; dilation?: IntOrPair } = {},
+): Tensor {
+  const fn = 'convTranspose2d()';
+  return call(
+    'conv_transpose2d.input',
+    idOf(input, fn, 'input'),
+    idOf(weight, fn, 'weight'),
+    optId(fn, 'bias', bias),
+    ints(fn, 'stride', options.stride ?? 1),
+    ints(fn, 'padding', options.padding ?? 0),
+    ints(fn, 'outputPadding', options.outputPadding ?? 0),
+    options.groups ?? 1,
+    ints(fn, 'dilation', options.dilation ?? 1),
+  );
+}
+
+export interface PoolOptions {
+  /** Defaults to kernelSize, as PyTorch. */
+  stride?: IntOrPair | null;
+  padding?: IntOrPair;
+  ceilMode?: boolean;
+}
+
+export function maxPool2d(input: Tensor, kernelSize: IntOrPair, options: PoolOptions & { dilation?: IntOrPair } = {}): Tensor {
+  const fn = 'maxPool2d()';
+  return call(
+    'max_pool2d',
+    idOf(input, fn, 'input'),
+    ints(fn, 'kernelSize', kernelSize),
+    options.stride == null ? [] : ints(fn, 'stride', options.stride),
+    ints(fn, 'padding', options.padding ?? 0),
+    ints(fn, 'dilation', options.dilation ?? 1),
+    options.ceilMode ?? false,
+  );
+}
+
+export function avgPool2d(
+  input: Tensor,
+  kernelSize: IntOrPair,
+  options: PoolOptions & { countIncludePad?: boolean; divisorOverride?: number | null } = {},
+): Tensor {
+  const fn = 'avgPool2d()';
+  return call(
+    'avg_pool2d',
+    idOf(input, fn, 'input'),
+    ints(fn, 'kernelSize', kernelSize),
+    options.stride == null ? [] : ints(fn, 'stride', options.stride),
+    ints(fn, 'padding', options.padding ?? 0),
+    options.ceilMode ?? false,
+    options.countIncludePad ?? true,
+    options.divisorOverride ?? null,
+  );
+}
+
+export function adaptiveAvgPool2d(input: Tensor, outputSize: IntOrPair): Tensor {
+  const fn = 'adaptiveAvgPool2d()';
+  return call('adaptive_avg_pool2d', idOf(input, fn, 'input'), ints(fn, 'outputSize', outputSize));
+}
+
+export function dropout(input: Tensor, options: { p?: number; training?: boolean } = {}): Tensor {
+  const fn = 'dropout()';
+  return call('dropout', idOf(input, fn, 'input'), prob(fn, options.p ?? 0.5), options.training ?? true);
+}
+
+/** Zeroes whole channels (Dropout2d). */
+export function dropout2d(input: Tensor, options: { p?: number; training?: boolean } = {}): Tensor {
+  const fn = 'dropout2d()';
+  return call('feature_dropout', idOf(input, fn, 'input'), prob(fn, options.p ?? 0.5), options.training ?? true);
+}
+
+/**
+ * batch_norm. In training mode the running statistics are updated in place, as in PyTorch.
+ */
+export function batchNorm(
+  input: Tensor,
+  runningMean: Tensor | null,
+  runningVar: Tensor | null,
+  options: { weight?: Tensor | null; bias?: Tensor | null; training?: boolean; momentum?: number; eps?: number } = {},
+): Tensor {
+  const fn = 'batchNorm()';
+  const training = options.training ?? false;
+  if (!training && (runningMean == null || runningVar == null)) {
+    throw new TorchError(`${fn}: 'runningMean' and 'runningVar' are needed when training is false`, 'ERR_TORCH_ARG');
+  }
+  return call(
+    'batch_norm',
+    idOf(input, fn, 'input'),
+    optId(fn, 'weight', options.weight),
+    optId(fn, 'bias', options.bias),
+    optId(fn, 'runningMean', runningMean),
+    optId(fn, 'runningVar', runningVar),
+    training,
+    num(fn, 'momentum', options.momentum ?? 0.1),
+    num(fn, 'eps', options.eps ?? 1e-5),
+    true,
+  );
+}
+
+export function layerNorm(
+  input: Tensor,
+  normalizedShape: number[],
+  options: { weight?: Tensor | null; bias?: Tensor | null; eps?: number } = {},
+): Tensor {
+  const fn = 'layerNorm()';
+  return call(
+    'layer_norm',
+    idOf(input, fn, 'input'),
+    ints(fn, 'normalizedShape', normalizedShape),
+    optId(fn, 'weight', options.weight),
+    optId(fn, 'bias', options.bias),
+    num(fn, 'eps', options.eps ?? 1e-5),
+  );
+}
+
+export function groupNorm(
+  input: Tensor,
+  numGroups: number,
+  options: { weight?: Tensor | null; bias?: Tensor | null; eps?: number } = {},
+): Tensor {
+  const fn = 'groupNorm()';
+  if (!Number.isInteger(numGroups) || numGroups < 1) argError(fn, 'numGroups', 'a positive integer', numGroups);
+  return call(
+    'group_norm',
+    idOf(input, fn, 'input'),
+    numGroups,
+    optId(fn, 'weight', options.weight),
+    optId(fn, 'bias', options.bias),
+    num(fn, 'eps', options.eps ?? 1e-5),
+  );
+}
+
+export function embedding(input: Tensor, weight: Tensor, options: { paddingIdx?: number | null } = {}): Tensor {
+  const fn = 'embedding()';
+  let pad = options.paddingIdx ?? -1;
+  if (!Number.isInteger(pad)) argError(fn, 'paddingIdx', 'an integer or null', pad);
+  if (options.paddingIdx != null && pad < 0) pad += weight.size(0);
+  return call('embedding', idOf(weight, fn, 'weight'), idOf(input, fn, 'input'), pad);
+}
+
+/** F.pad(x, [left, right, top, bottom, ...], { mode: 'constant' | 'reflect' | 'replicate' | 'circular', value }) */
+export function pad(input: Tensor, padding: number[], options: { mode?: 'constant' | 'reflect' | 'replicate' | 'circular'; value?: number } = {}): Tensor {
+  const fn = 'pad()';
+  if (!Array.isArray(padding) || padding.length % 2 !== 0 || !padding.every(Number.isInteger)) {
+    argError(fn, 'pad', 'an array of integers of even length', padding);
+  }
+  const mode = options.mode ?? 'constant';
+  if (!['constant', 'reflect', 'replicate', 'circular'].includes(mode)) argError(fn, 'mode', "'constant', 'reflect', 'replicate' or 'circular'", mode);
+  return call('pad', idOf(input, fn, 'input'), padding, mode, mode === 'constant' ? (options.value ?? 0) : null);
+}
+
+/** F.interpolate for 4-d input: mode 'nearest' or 'bilinear', by size or scaleFactor. */
+export function interpolate(
+  input: Tensor,
+  options: { size?: IntOrPair; scaleFactor?: number | number[]; mode?: 'nearest' | 'bilinear'; alignCorners?: boolean },
+): Tensor {
+  const fn = 'interpolate()';
+  const id = idOf(input, fn, 'input');
+  if ((options.size == null) === (options.scaleFactor == null)) {
+    throw new TorchError(`${fn}: give exactly one of 'size' and 'scaleFactor'`, 'ERR_TORCH_ARG');
+  }
+  const size = options.size == null ? null : (() => {
+    const s = ints(fn, 'size', options.size);
+    return typeof s === 'number' ? [s, s] : s;
+  })();
+  const scale = options.scaleFactor == null ? null : typeof options.scaleFactor === 'number' ? [options.scaleFactor, options.scaleFactor] : options.scaleFactor;
+  const mode = options.mode ?? 'nearest';
+  if (mode === 'nearest') {
+    if (options.alignCorners !== undefined) throw new TorchError(`${fn}: 'alignCorners' only applies to 'bilinear'`, 'ERR_TORCH_ARG');
+    return call('upsample_nearest2d.vec', id, size, scale);
+  }
+  if (mode === 'bilinear') return call('upsample_bilinear2d.vec', id, size, options.alignCorners ?? false, scale);
+  return argError(fn, 'mode', "'nearest' or 'bilinear'", mode);
+}
+
+// ---- activations ---------------------------------------------------------------------------------
+export const relu = (input: Tensor): Tensor => (idOf(input, 'relu()', 'input'), input.relu());
+export const sigmoid = (input: Tensor): Tensor => (idOf(input, 'sigmoid()', 'input'), input.sigmoid());
+export const tanh = (input: Tensor): Tensor => (idOf(input, 'tanh()', 'input'), input.tanh());
+export const silu = (input: Tensor): Tensor => (idOf(input, 'silu()', 'input'), input.silu());
+export const gelu = (input: Tensor, options?: { approximate?: 'none' | 'tanh' }): Tensor => (idOf(input, 'gelu()', 'input'), input.gelu(options));
+export const softmax = (input: Tensor, dim: number): Tensor => (idOf(input, 'softmax()', 'input'), input.softmax(dim));
+export const logSoftmax = (input: Tensor, dim: number): Tensor => (idOf(input, 'logSoftmax()', 'input'), input.logSoftmax(dim));
+export const leakyRelu = (input: Tensor, negativeSlope = 0.01): Tensor => (idOf(input, 'leakyRelu()', 'input'), input.leakyRelu(negativeSlope));
+export function elu(input: Tensor, alpha = 1.0): Tensor {
+  return call('elu', idOf(input, 'elu()', 'input'), num('elu()', 'alpha', alpha));
+}
+export function hardtanh(input: Tensor, minVal = -1, maxVal = 1): Tensor {
+  return call('hardtanh', idOf(input, 'hardtanh()', 'input'), num('hardtanh()', 'minVal', minVal), num('hardtanh()', 'maxVal', maxVal));
+}
+export function softplus(input: Tensor, beta = 1, threshold = 20): Tensor {
+  return call('softplus', idOf(input, 'softplus()', 'input'), num('softplus()', 'beta', beta), num('softplus()', 'threshold', threshold));
+}
+export function logSigmoid(input: Tensor): Tensor {
+  return call('log_sigmoid', idOf(input, 'logSigmoid()', 'input'));
+}
+export function oneHot(input: Tensor, numClasses = -1): Tensor {
+  return call('one_hot', idOf(input, 'oneHot()', 'input'), numClasses);
+}
+
+// ---- losses ------------------------------------------------------------------------------------
+export function crossEntropy(
+  input: Tensor,
+  target: Tensor,
+  options: { weight?: Tensor | null; ignoreIndex?: number; reduction?: Reduction; labelSmoothing?: number } = {},
+): Tensor {
+  const fn = 'crossEntropy()';
+  const ls = options.labelSmoothing ?? 0;
+  if (typeof ls !== 'number' || !(ls >= 0 && ls <= 1)) argError(fn, 'labelSmoothing', 'a number between 0 and 1', ls);
+  return call(
+    'cross_entropy_loss',
+    idOf(input, fn, 'input'),
+    idOf(target, fn, 'target'),
+    optId(fn, 'weight', options.weight),
+    reductionCode(fn, options.reduction),
+    options.ignoreIndex ?? -100,
+    ls,
+  );
+}
+
+export function nllLoss(
+  input: Tensor,
+  target: Tensor,
+  options: { weight?: Tensor | null; ignoreIndex?: number; reduction?: Reduction } = {},
+): Tensor {
+  const fn = 'nllLoss()';
+  return call(
+    'nll_loss_nd',
+    idOf(input, fn, 'input'),
+    idOf(target, fn, 'target'),
+    optId(fn, 'weight', options.weight),
+    reductionCode(fn, options.reduction),
+    options.ignoreIndex ?? -100,
+  );
+}
+
+export function mseLoss(input: Tensor, target: Tensor, options: { reduction?: Reduction } = {}): Tensor {
+  const fn = 'mseLoss()';
+  return call('mse_loss', idOf(input, fn, 'input'), idOf(target, fn, 'target'), reductionCode(fn, options.reduction));
+}
+
+export function l1Loss(input: Tensor, target: Tensor, options: { reduction?: Reduction } = {}): Tensor {
+  const fn = 'l1Loss()';
+  return call('l1_loss', idOf(input, fn, 'input'), idOf(target, fn, 'target'), reductionCode(fn, options.reduction));
+}
+
+export function smoothL1Loss(input: Tensor, target: Tensor, options: { reduction?: Reduction; beta?: number } = {}): Tensor {
+  const fn = 'smoothL1Loss()';
+  const beta = num(fn, 'beta', options.beta ?? 1.0);
+  if (beta < 0) argError(fn, 'beta', 'a non-negative number', beta);
+  return call('smooth_l1_loss', idOf(input, fn, 'input'), idOf(target, fn, 'target'), reductionCode(fn, options.reduction), beta);
+}
+
+export function binaryCrossEntropy(input: Tensor, target: Tensor, options: { weight?: Tensor | null; reduction?: Reduction } = {}): Tensor {
+  const fn = 'binaryCrossEntropy()';
+  return call('binary_cross_entropy', idOf(input, fn, 'input'), idOf(target, fn, 'target'), optId(fn, 'weight', options.weight), reductionCode(fn, options.reduction));
+}
+
+export function binaryCrossEntropyWithLogits(
+  input: Tensor,
+  target: Tensor,
+  options: { weight?: Tensor | null; posWeight?: Tensor | null; reduction?: Reduction } = {},
+): Tensor {
+  const fn = 'binaryCrossEntropyWithLogits()';
+  return call(
+    'binary_cross_entropy_with_logits',
+    idOf(input, fn, 'input'),
+    idOf(target, fn, 'target'),
+    optId(fn, 'weight', options.weight),
+    optId(fn, 'posWeight', options.posWeight),
+    reductionCode(fn, options.reduction),
+  );
+}
+
+/** F.kl_div: input is log-probabilities; reduction also takes 'batchmean', as PyTorch. */
+export function klDiv(input: Tensor, target: Tensor, options: { reduction?: Reduction | 'batchmean'; logTarget?: boolean } = {}): Tensor {
+  const fn = 'klDiv()';
+  const reduction = options.reduction ?? 'mean';
+  const id = idOf(input, fn, 'input');
+  const tid = idOf(target, fn, 'target');
+  if (reduction === 'batchmean') {
+    const summed = call('kl_div', id, tid, REDUCTIONS.sum, options.logTarget ?? false);
+    const batch = input.dim() === 0 ? 1 : input.size(0);
+    const out = summed.div(batch);
+    summed.dispose();
+    return out;
+  }
+  return call('kl_div', id, tid, reductionCode(fn, reduction), options.logTarget ?? false);
+}
