@@ -32,6 +32,16 @@ Napi::Value Grad(const Napi::CallbackInfo& info) {
   TORCH_GUARD_END(env)
 }
 
+// gradIs(id, otherId) -> whether otherId is (a handle on) the tensor's current .grad
+Napi::Value GradIs(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  TORCH_GUARD_BEGIN
+  const at::Tensor& g = GetTensor(env, info[0]).grad();
+  const at::Tensor& other = GetTensor(env, info[1]);
+  return Napi::Boolean::New(env, g.defined() && g.unsafeGetTensorImpl() == other.unsafeGetTensorImpl());
+  TORCH_GUARD_END(env)
+}
+
 // setGrad(id, gradId | null)
 Napi::Value SetGrad(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
@@ -56,6 +66,20 @@ Napi::Value SetGrad(const Napi::CallbackInfo& info) {
     }
     t.mutable_grad() = g;
   }
+  return env.Undefined();
+  TORCH_GUARD_END(env)
+}
+
+// setData(id, dataId): PyTorch's `param.data = new` — the tensor keeps its identity (and autograd
+// leaf status) and takes the other tensor's data, shape, dtype and device. Module.to() uses it so that
+// optimizers holding the parameter keep working.
+Napi::Value SetData(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  TORCH_GUARD_BEGIN
+  const at::Tensor& t = GetTensor(env, info[0]);
+  const at::Tensor& d = GetTensor(env, info[1]);
+  const_cast<at::Tensor&>(t).set_data(d);
+  SyncExternalMemory(env);
   return env.Undefined();
   TORCH_GUARD_END(env)
 }
@@ -157,7 +181,9 @@ void InitAutograd(Napi::Env env, Napi::Object exports) {
   exports.Set("setRequiresGrad", Napi::Function::New(env, SetRequiresGrad, "setRequiresGrad"));
   exports.Set("grad", Napi::Function::New(env, Grad, "grad"));
   exports.Set("setGrad", Napi::Function::New(env, SetGrad, "setGrad"));
+  exports.Set("gradIs", Napi::Function::New(env, GradIs, "gradIs"));
   exports.Set("retainGrad", Napi::Function::New(env, RetainGrad, "retainGrad"));
+  exports.Set("setData", Napi::Function::New(env, SetData, "setData"));
   exports.Set("backward", Napi::Function::New(env, Backward, "backward"));
   exports.Set("gradFn", Napi::Function::New(env, GradFn, "gradFn"));
   exports.Set("withGradMode", Napi::Function::New(env, WithGradMode, "withGradMode"));

@@ -62,7 +62,9 @@ export interface Binding {
   setRequiresGrad(id: Id, on: boolean): void;
   grad(id: Id): Id | null;
   setGrad(id: Id, grad: Id | null): void;
+  gradIs(id: Id, other: Id): boolean;
   retainGrad(id: Id): void;
+  setData(id: Id, data: Id): void;
   backward(id: Id, grad: Id | null, retainGraph: boolean | null, createGraph: boolean): void;
   gradFn(id: Id): string | null;
   withGradMode<T>(enabled: boolean, fn: () => T): T;

@@ -12,6 +12,7 @@ export interface Tracked {
   _h: number; // native table id; -1 once disposed
   _reg: boolean; // registered with the FinalizationRegistry
   _kept: boolean; // exempt from tidy() disposal (keep())
+  _gradCache?: Tracked | null; // the handle Tensor.grad returned, owned by this tensor
 }
 
 const registry = new FinalizationRegistry<number>((id) => {
@@ -46,10 +47,44 @@ export function disposeTracked(t: Tracked): void {
   native.free(id);
 }
 
+/**
+ * Hands a tensor that something else owned (a grad handle whose tensor let go of it) to the current
+ * scope, like any new result: tidy() frees it, else the GC backstop (it is registered already).
+ */
+export function adopt(t: Tracked): void {
+  if (t._h < 0) return;
+  t._kept = false;
+  registerGc(t);
+  if (top !== null) top.push(t);
+}
+
 let idBuffer = new Int32Array(1024);
 
 function freeScope(scope: Tracked[], keep: Set<Tracked>, outer: Tracked[] | null): void {
   let n = 0;
+  const free = (t: Tracked) => {
+    if (n === idBuffer.length) {
+      native.freeMany(idBuffer, n);
+      n = 0;
+    }
+    idBuffer[n++] = t._h;
+    t._h = -1;
+    // The tensor's grad handle goes with it, unless the scope returns it.
+    const g = t._gradCache;
+    if (g && g._h >= 0) {
+      t._gradCache = null;
+      if (keep.has(g)) {
+        g._kept = false;
+        if (outer !== null) outer.push(g);
+      } else {
+        if (g._reg) {
+          registry.unregister(g);
+          g._reg = false;
+        }
+        free(g);
+      }
+    }
+  };
   for (let i = 0; i < scope.length; i++) {
     const t = scope[i];
     if (t._h < 0) continue;
@@ -58,12 +93,7 @@ function freeScope(scope: Tracked[], keep: Set<Tracked>, outer: Tracked[] | null
       else registerGc(t);
       continue;
     }
-    if (n === idBuffer.length) {
-      native.freeMany(idBuffer, n);
-      n = 0;
-    }
-    idBuffer[n++] = t._h;
-    t._h = -1;
+    free(t);
   }
   if (n > 0) native.freeMany(idBuffer, n);
   if (idBuffer.length > 1 << 16) idBuffer = new Int32Array(1024);

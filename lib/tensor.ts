@@ -19,7 +19,7 @@ import {
 import { TorchError, argError } from './errors';
 import { BINARY, BINARY_INPLACE, SCALAR, SCALAR_INPLACE, UNARY, UNARY_INPLACE } from './ops/codes';
 import { op } from './ops/handles';
-import { disposeTracked, setTensorCheck, track, type Tracked } from './scope';
+import { adopt, disposeTracked, keep, setTensorCheck, track, type Tracked } from './scope';
 import { formatTensor } from './format';
 
 export type Scalar = number | boolean;
@@ -162,6 +162,8 @@ export class Tensor implements Tracked {
   _reg = false;
   /** @internal */
   _kept = false;
+  /** @internal the wrapper `grad` returned last (owned by this tensor) */
+  _gradCache?: Tensor | null = undefined;
 
   /** @internal Tensors are made by torch.tensor(), creation functions and ops, never by `new`. */
   constructor(id: Id) {
@@ -169,12 +171,16 @@ export class Tensor implements Tracked {
   }
 
   // ---- lifetime ---------------------------------------------------------------------------------
-  /** Frees the native memory now. Idempotent; any later use throws a TorchError. */
+  /** Frees the native memory now (and this tensor's handle on its grad). Idempotent; any later use throws a TorchError. */
   dispose(): void {
+    if (this._gradCache) {
+      disposeTracked(this._gradCache);
+      this._gradCache = null;
+    }
     disposeTracked(this);
   }
   [Symbol.dispose](): void {
-    disposeTracked(this);
+    this.dispose();
   }
   get isDisposed(): boolean {
     return this._h < 0;
@@ -250,13 +256,34 @@ export class Tensor implements Tracked {
     native.setRequiresGrad(selfId(this, 'requiresGrad_()'), checkBool('requiresGrad_()', 'requiresGrad', on));
     return this;
   }
-  /** The accumulated gradient (a new handle on it each access; owned by the current scope), or null. */
+  /**
+   * The accumulated gradient, or null. The same object on every access while the gradient is the
+   * same tensor (as `x.grad is x.grad` in PyTorch). It belongs to this tensor and is freed with it
+   * (dispose(), or the tidy() that frees the tensor, unless that tidy returns the grad). When the
+   * gradient is replaced or cleared (`grad = null`, zeroGrad()), the old handle passes to the
+   * current scope like any other result, so `g = x.grad; x.grad = null; g.sum()` keeps working.
+   */
   get grad(): Tensor | null {
-    const g = native.grad(selfId(this, 'grad'));
-    return g === null ? null : wrap(g);
+    const id = selfId(this, 'grad');
+    const cached = this._gradCache;
+    if (cached && cached._h >= 0 && native.gradIs(id, cached._h)) return cached;
+    this._releaseGradCache();
+    const g = native.grad(id);
+    if (g === null) return null;
+    const t = keep(new Tensor(g));
+    this._gradCache = t;
+    return t;
   }
   set grad(g: Tensor | null) {
     native.setGrad(selfId(this, 'grad'), g === null ? null : idOf(g, 'grad', 'value'));
+    this._releaseGradCache();
+  }
+  /** @internal the old grad handle becomes the current scope's */
+  _releaseGradCache(): void {
+    if (this._gradCache) {
+      adopt(this._gradCache);
+      this._gradCache = null;
+    }
   }
   get isLeaf(): boolean {
     return (native.flags(selfId(this, 'isLeaf')) & FLAG_LEAF) !== 0;

@@ -276,18 +276,49 @@ test('keep() exempts a tensor from every enclosing tidy()', () => {
   assert.equal(live(), base);
 });
 
-test('grad accessor: each access is a new handle owned by the current scope', () => {
+test('grad accessor: the same object on every access, owned by its tensor', () => {
   const base = live();
   torch.tidy(() => {
     const w = torch.ones(3, { requiresGrad: true });
     w.mul(w).sum().backward();
     const g1 = w.grad;
-    const g2 = w.grad;
-    assert.notEqual(g1, g2);
-    assert.ok(g1.sharesStorageWith(g2));
+    assert.equal(w.grad, g1, 'w.grad is w.grad, as in PyTorch');
     g1.dispose();
-    assert.deepEqual(g2.tolist(), [2, 2, 2], 'disposing one handle leaves the gradient alive');
+    const g2 = w.grad;
+    assert.notEqual(g2, g1, 'a disposed handle is replaced');
+    assert.deepEqual(g2.tolist(), [2, 2, 2], 'disposing a handle leaves the gradient alive');
   });
+  assert.equal(live(), base, 'tidy() freed the tensor and its grad handle');
+  // Without a scope: dispose() frees the tensor's grad handle too.
+  const w = torch.ones(2, { requiresGrad: true });
+  torch.tidy(() => w.sum().backward());
+  const g = w.grad;
+  w.dispose();
+  assert.ok(g.isDisposed);
+  assert.equal(live(), base);
+});
+
+test('grad accessor: a cleared or replaced grad handle passes to the current scope and stays usable', () => {
+  const base = live();
+  const out = torch.tidy(() => {
+    const w = torch.ones(2, { requiresGrad: true });
+    w.mul(3).sum().backward();
+    const g = w.grad;
+    w.grad = null;
+    assert.equal(w.grad, null);
+    assert.deepEqual(g.tolist(), [3, 3], 'the old handle still works');
+    return g.clone();
+  });
+  assert.deepEqual(out.tolist(), [3, 3]);
+  out.dispose();
+  assert.equal(live(), base, 'the handle was freed with the scope');
+  const kept = torch.tidy(() => {
+    const w = torch.ones(2, { requiresGrad: true });
+    w.mul(5).sum().backward();
+    return w.grad; // a grad handle returned from tidy outlives its tensor
+  });
+  assert.deepEqual(kept.tolist(), [5, 5]);
+  kept.dispose();
   assert.equal(live(), base);
 });
 
