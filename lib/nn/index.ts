@@ -1,2 +1,6 @@
-/** torch.nn: `torch.nn.functional` (F) now; modules arrive with the nn.Module issue. */
+/** torch.nn: Module, Parameter, layers, containers, torch.nn.functional (F) and torch.nn.init. */
+export { Module, Parameter } from './module';
+export type { LoadResult, StateDictLike } from './module';
+export * from './layers';
 export * as functional from './functional';
+export * as init from './init';
