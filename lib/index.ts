@@ -19,6 +19,12 @@ export {
 export type { DType, TypedArray } from './dtype';
 export * as cuda from './cuda';
 export * as nn from './nn';
+export * as utils from './train';
+export {
+  freeze, unfreeze, freezeUntil, trainableParameters, countParameters, frozenReport, formatFrozenReport,
+  keepFrozenBatchNormEval, trainKeepingFrozenBatchNorm, setDropout, filterStateDict, stripPrefix, addPrefix,
+  renameKeys, shareParameters, summary,
+} from './train';
 import { native } from './binding';
 
 /** Releases a tensor (or every tensor in an array / object) now. */

@@ -4,3 +4,4 @@ export type { LoadResult, StateDictLike } from './module';
 export * from './layers';
 export * as functional from './functional';
 export * as init from './init';
+export { Frozen } from '../train/freeze';
