@@ -58,7 +58,24 @@ test('TypeScript: a strict program type-checks against the generated .d.ts, and 
      const why: string | null = torch.cuda.unavailableReason();
      const parts: torch.Tensor[] = torch.chunk(x, 2, 1);
      const sel = x.index([0, torch.slice(1, 3)]);
-     export { d, shape, values, indices, g, n, m, why, parts, sel };`,
+     const { nn } = torch;
+     const F = nn.functional;
+     class Net extends nn.Module {
+       conv = this.registerModule('conv', new nn.Conv2d(3, 8, 3, { padding: 1 }));
+       bn = this.registerModule('bn', new nn.BatchNorm2d(8));
+       fc = this.registerModule('fc', new nn.Linear(8, 10));
+       forward(x: torch.Tensor) {
+         const h = F.adaptiveAvgPool2d(this.bn.call(this.conv.call(x)).relu(), 1);
+         return this.fc.call(h.flatten(1));
+       }
+     }
+     const model = new Net();
+     const r: torch.nn.LoadResult = model.loadStateDict(model.stateDict(), { strict: false });
+     model.registerModule('fc', new nn.Linear(model.fc.inFeatures, 5));
+     const frozen: string[] = torch.freeze(model);
+     torch.unfreeze(model, 'fc.*');
+     const loss: torch.Tensor = F.crossEntropy(model.call(torch.randn(2, 3, 8, 8)), torch.tensor([0, 1]));
+     export { d, shape, values, indices, g, n, m, why, parts, sel, r, frozen, loss };`,
   );
   const good = node([tsc, '-p', dir]);
   assert.equal(good.status, 0, good.stdout + good.stderr);
