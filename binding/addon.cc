@@ -16,6 +16,7 @@ void InitAutograd(Napi::Env env, Napi::Object exports);
 void InitCuda(Napi::Env env, Napi::Object exports);
 void InitSettings(Napi::Env env, Napi::Object exports);
 void InitStorage(Napi::Env env, Napi::Object exports);
+void InitScriptModule(Napi::Env env, Napi::Object exports);
 void LoadCuda();
 
 std::string C10Message(const c10::Error& e) {
@@ -80,6 +81,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   InitCuda(env, exports);
   InitSettings(env, exports);
   InitStorage(env, exports);
+  InitScriptModule(env, exports);
   return exports;
 }
 

@@ -83,6 +83,16 @@ export interface Binding {
   fromMapped(handle: number, byteOffset: number, dtypeCode: number, numel: number): Id;
   mmapRead(handle: number, byteOffset: number, length: number): Uint8Array;
   mmapClose(handle: number): void;
+  // script_module.cc (TorchScript; lib/jit.ts)
+  jitLoad(path: string, device: string | null): number;
+  jitInfo(handle: number): [typeName: string, training: boolean, methods: string[]];
+  jitMembers(handle: number): [children: [string, number][], parameters: [string, Id][], buffers: [string, Id][]];
+  jitCall(handle: number, method: string, args: unknown[]): unknown;
+  jitTrain(handle: number, on: boolean): void;
+  jitSetTensor(handle: number, name: string, id: Id, kind: 'parameter' | 'buffer'): void;
+  jitSave(handle: number, path: string): void;
+  jitSchema(handle: number): string | null;
+  jitFree(handle: number): void;
   // settings.cc
   setNumThreads(n: number): void;
   getNumThreads(): number;

@@ -19,6 +19,7 @@ export {
 export type { DType, TypedArray } from './dtype';
 export * as cuda from './cuda';
 export * as nn from './nn';
+export * as jit from './jit';
 export * as utils from './train';
 export {
   freeze, unfreeze, freezeUntil, trainableParameters, countParameters, frozenReport, formatFrozenReport,

@@ -30,6 +30,15 @@ export class Parameter extends Tensor {
     if (requiresGrad) native.setRequiresGrad(id, true);
     keep(this);
   }
+  /**
+   * @internal A Parameter over an existing native tensor (the same TensorImpl, no detach): how the
+   * parameters of a TorchScript module are exposed, so gradients and in-place updates reach it.
+   */
+  static _fromId(id: number): Parameter {
+    const p = Reflect.construct(Tensor, [id], Parameter) as Parameter;
+    keep(p);
+    return p;
+  }
   /** As PyTorch prints a Parameter. */
   override toString(): string {
     return this.isDisposed ? super.toString() : `Parameter containing:\n${super.toString()}`;

@@ -45,15 +45,24 @@ function ensureReference(python) {
   if (missing.length) throw new Error(`the reference Python ${python} lacks: ${missing.join('; ')}`);
 }
 
+// The code runs from a temporary file (not -c): torch.jit.script needs the source of the classes it
+// compiles.
 function runPython(code, input = null, options = {}) {
   const { python } = findPython();
-  const r = spawnSync(python, ['-c', code], {
+  const os = require('os');
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'torch-node-py-'));
+  const file = path.join(dir, 'script.py');
+  fs.writeFileSync(file, code);
+  const r = spawnSync(python, [file], {
     input: JSON.stringify(input),
     encoding: 'utf8',
     maxBuffer: 1 << 28,
     timeout: options.timeout || 300000,
-    env: { ...process.env, OMP_NUM_THREADS: process.env.OMP_NUM_THREADS || '1' },
+    // One thread, always: a fixed summation order for the reference (tests that compare train-mode
+    // results call torch.setNumThreads(1) too).
+    env: { ...process.env, OMP_NUM_THREADS: '1', MKL_NUM_THREADS: '1' },
   });
+  fs.rmSync(dir, { recursive: true, force: true });
   if (r.status !== 0) throw new Error(`python failed (${r.status}):\n${r.stderr}`);
   const lines = r.stdout.trim().split('\n');
   return JSON.parse(lines[lines.length - 1]);
