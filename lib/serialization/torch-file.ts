@@ -1,0 +1,745 @@
+/**
+ * torch.save / torch.load for PyTorch's zip format (what torch.save has written since 1.6), in
+ * TypeScript over zip.ts and pickle.ts. Nothing from a file is ever executed.
+ *
+ * load(path, { mapLocation, mmap }) runs in three phases, so a bad file fails before anything is
+ * allocated and a failed load leaves nothing behind:
+ *   1. plan: read the zip directory and data.pkl, unpickle (restricted) to TensorRef/StorageRef
+ *      descriptions, and check every storage against its record (dtype x numel = record bytes) and
+ *      every tensor's size/stride/offset against its storage; resolve mapLocation per storage;
+ *   2. storages: one 1-D tensor per storage record (a copy, or with mmap a zero-copy view of the
+ *      mapped file), moved to its device;
+ *   3. tensors: each tensor is `empty(0).set_(storage, offset, size, stride)` as PyTorch's
+ *      _rebuild_tensor does, so views that shared a storage in Python share it here and
+ *      non-contiguous tensors keep their strides; then the descriptions in the result are replaced.
+ * The parsers are generators yielding read requests; load drives them with fs.readSync (or the
+ * mapping), loadAsync with fs.promises (file I/O off the event loop; tensors are made on the main
+ * thread between reads).
+ *
+ * Conversions and the marks that make a round trip exact (pickle.ts holds the marks):
+ *   - dict -> Map (int keys stay numbers, str keys strings); OrderedDict -> Map remembered as an
+ *     OrderedDict, with its `_metadata` attribute as a non-enumerable `_metadata` property.
+ *     Saving: a Map remembered as OrderedDict, or one with a `_metadata` property, is written as
+ *     an OrderedDict (with `_metadata` set by BUILD); any other Map as a plain dict.
+ *   - tuple -> Array remembered as a tuple; list -> Array. Saving: remembered tuples (and arrays
+ *     marked with `tuple()`) are written as tuples, other arrays as lists.
+ *   - int -> number, or BigInt beyond +-2^53; float -> number, and when the float has an integral
+ *     value (lr=1.0) its container remembers that key, so it is saved as a float again. Saving:
+ *     BigInt -> int; an integral JS number (|n| <= 2^53, not -0) -> int unless its key is marked
+ *     (`markFloat()`); any other number -> float.
+ *   - Parameter -> Tensor with requiresGrad as saved, remembered as a Parameter; saving writes
+ *     remembered Parameters and torch-node nn.Parameter objects as Parameters, others as tensors.
+ *   - bool, str, None <-> boolean, string, null; bytes <-> Uint8Array; set <-> Set;
+ *     torch.device <-> Device; torch.Size -> tuple; a torch dtype -> its dtype string (saved back
+ *     as a string: JS strings carry no mark); plain objects save as dicts with string keys.
+ *   - A bare storage in the file loads as a 1-D tensor over it.
+ */
+import * as fs from 'fs';
+import * as path from 'path';
+import { native, type Id } from '../binding';
+import { Device, targetDevice } from '../device';
+import { dtypeCode, dtypeFromCode, isFloatingPoint, itemSize, type DType } from '../dtype';
+import { TorchError, argError, describe } from '../errors';
+import { op } from '../ops/handles';
+import { Tensor, wrap } from '../tensor';
+import { writeFileAtomic } from './atomic';
+import {
+  STORAGE_NAMES,
+  StorageRef,
+  TensorRef,
+  forEachSlot,
+  markFloatKey,
+  pickle,
+  pyOrderedDicts,
+  pyFloatKeys,
+  pyParameters,
+  pyTuples,
+  storageTypeOf,
+  unpickle,
+  type TensorReduce,
+} from './pickle';
+import {
+  MAX_BUFFER_BYTES,
+  archiveNameFor,
+  checkEntrySize,
+  decodeEntry,
+  readDirectory,
+  readEntry,
+  sniffNonZip,
+  zipChunks,
+  type ReadRequest,
+  type Reader,
+  type ZipEntry,
+  type ZipRecord,
+} from './zip';
+
+export type DeviceSpec = string | Device;
+/** PyTorch's map_location: a device for every storage, a {saved: target} table, or a function of the saved location. */
+export type MapLocation =
+  | DeviceSpec
+  | Record<string, DeviceSpec>
+  | Map<string, DeviceSpec>
+  | ((location: string) => DeviceSpec | null | undefined);
+
+export interface LoadOptions {
+  mapLocation?: MapLocation;
+  /** Map the file and make CPU tensors over it without copying (copy-on-write pages). */
+  mmap?: boolean;
+}
+
+/** Records above this size are not read through a JS buffer but copied from a temporary mapping. */
+const HUGE_RECORD = 1 << 30;
+
+// ---- public helpers for the marks ---------------------------------------------------------------
+/** Marks an array to be saved as a Python tuple; returns it. */
+export function tuple<T extends unknown[]>(items: T): T {
+  pyTuples.add(items);
+  return items;
+}
+/** Whether an array was loaded from (or marked as) a Python tuple. */
+export function isTuple(v: unknown): boolean {
+  return Array.isArray(v) && pyTuples.has(v);
+}
+/** Marks a Map to be saved as collections.OrderedDict; returns it. */
+export function orderedDict<M extends Map<unknown, unknown>>(m: M): M {
+  pyOrderedDicts.add(m);
+  return m;
+}
+/** Whether a Map was loaded from (or marked as) an OrderedDict. */
+export function isOrderedDict(v: unknown): boolean {
+  return v instanceof Map && pyOrderedDicts.has(v);
+}
+/** Marks `container[key]` (a Map key, array index or object key) as a Python float even when its value is integral. */
+export function markFloat(container: object, key: unknown): void {
+  markFloatKey(container, key);
+}
+/** Whether `container[key]` holds a Python float (loaded as one, or marked with markFloat()). */
+export function isMarkedFloat(container: object, key: unknown): boolean {
+  return pyFloatKeys.get(container)?.has(key) ?? false;
+}
+/** Whether a loaded tensor was a torch.nn.Parameter in the file. */
+export function isParameter(t: unknown): boolean {
+  return t instanceof Tensor && pyParameters.has(t);
+}
+
+// ---- loading: plan ----------------------------------------------------------------------------------
+interface PlannedStorage {
+  ref: StorageRef;
+  entry: ZipEntry;
+  device: string;
+}
+
+interface Plan {
+  root: unknown;
+  storages: PlannedStorage[];
+  byRef: Map<StorageRef, PlannedStorage>;
+}
+
+const ascii = new TextDecoder('latin1');
+
+function loadError(where: string, msg: string, code = 'ERR_TORCH_LOAD'): TorchError {
+  return new TorchError(`torch.load: ${where}: ${msg}`, code);
+}
+
+function legacyError(where: string): TorchError {
+  const f = where.replace(/'/g, "\\'");
+  return loadError(
+    where,
+    "this is PyTorch's legacy serialization format (written before PyTorch 1.6, or with _use_new_zipfile_serialization=False), " +
+      'which torch-node does not read. Convert it once with a recent PyTorch, which re-saves it in the zip format: ' +
+      `python -c "import torch; torch.save(torch.load('${f}', weights_only=True), '${f}')"`,
+    'ERR_TORCH_LEGACY_FORMAT',
+  );
+}
+
+function resolveLocation(location: string, mapLocation: MapLocation | undefined): string {
+  let target: unknown = location;
+  if (mapLocation === undefined || mapLocation === null) target = location;
+  else if (typeof mapLocation === 'string' || mapLocation instanceof Device) target = mapLocation;
+  else if (mapLocation instanceof Map) target = mapLocation.has(location) ? mapLocation.get(location) : location;
+  else if (typeof mapLocation === 'function') {
+    const r = mapLocation(location);
+    target = r === undefined || r === null ? location : r;
+  } else if (typeof mapLocation === 'object') {
+    target = Object.prototype.hasOwnProperty.call(mapLocation, location) ? (mapLocation as Record<string, DeviceSpec>)[location] : location;
+  }
+  const spec = target instanceof Device ? target.toString() : target;
+  if (typeof spec !== 'string' || !/^(cpu|cuda)(:\d+)?$/.test(spec)) {
+    if (mapLocation === undefined || mapLocation === null) {
+      throw new TorchError(
+        `torch.load(): the file holds a storage saved on ${JSON.stringify(location)}, a device torch-node does not have; ` +
+          "pass mapLocation to load it elsewhere, e.g. { mapLocation: 'cpu' }",
+        'ERR_TORCH_UNSUPPORTED',
+      );
+    }
+    throw new TorchError(
+      `torch.load(): a storage saved on ${JSON.stringify(location)} maps to ${describe(target)}, which is not a device torch-node can load to ` +
+        "('cpu', 'cuda' or 'cuda:N')",
+      'ERR_TORCH_ARG',
+    );
+  }
+  let dev: string;
+  try {
+    dev = targetDevice('torch.load()', spec);
+  } catch (e) {
+    if (e instanceof TorchError && e.code === 'ERR_TORCH_NO_CUDA' && mapLocation === undefined) {
+      e.message += `. The file holds tensors saved on '${location}'; pass { mapLocation: 'cpu' } to load them on the CPU`;
+    }
+    throw e;
+  }
+  const m = /^cuda:(\d+)$/.exec(dev);
+  if (m && Number(m[1]) >= native.cuda.deviceCount()) {
+    throw new TorchError(
+      `torch.load(): a storage maps to ${dev}, but this machine has ${native.cuda.deviceCount()} CUDA device(s); pass mapLocation (e.g. { mapLocation: 'cuda:0' })`,
+      'ERR_TORCH_ARG',
+    );
+  }
+  return dev;
+}
+
+function* plan(fileSize: number, where: string, options: LoadOptions): Reader<Plan> {
+  const head: Uint8Array = yield { offset: 0, length: Math.min(fileSize, 512) };
+  const isZip = head.length >= 4 && head[0] === 0x50 && head[1] === 0x4b;
+  if (!isZip) {
+    const kind = sniffNonZip(head);
+    if (kind === 'legacy' || kind === 'legacy-tar') throw legacyError(where);
+    if (kind === 'preview') throw loadError(where, "this is the archive format of PyTorch's 1.0 preview release, which neither PyTorch nor torch-node reads any more");
+  }
+  const dir = yield* readDirectory(fileSize, where);
+  const first = dir.entries[0].name;
+  const slash = first.indexOf('/');
+  if (slash <= 0) throw loadError(where, `the first file in the archive, '${first}', is not in a folder (not a torch.save file)`);
+  const prefix = first.slice(0, slash + 1);
+  const rec = (name: string) => dir.byName.get(prefix + name);
+  if (rec('constants.pkl') || rec('code/')) {
+    throw loadError(where, 'this is a TorchScript archive (torch.jit.save); load it with torch.jit.load');
+  }
+  const pkl = rec('data.pkl');
+  if (!pkl) throw loadError(where, `the archive has no '${prefix}data.pkl' (not a torch.save file)`);
+  const versionEntry = rec('.data/version') ?? rec('version');
+  if (!versionEntry) throw loadError(where, `the archive has no '${prefix}version' record`);
+  if (versionEntry.size > 64) throw loadError(where, `the version record is ${versionEntry.size} bytes`);
+  const versionText = ascii.decode(yield* readEntry(versionEntry, where));
+  const vm = /^\s*(\d+)\s*$/.exec(versionText);
+  if (!vm) throw loadError(where, `the version record holds ${JSON.stringify(versionText.slice(0, 20))}, not a number`);
+  const version = Number(vm[1]);
+  if (version < 1 || version > 10) throw loadError(where, `file format version ${version} is not supported (PyTorch 2.x writes 1 to 10)`);
+  const bo = rec('byteorder');
+  if (bo) {
+    if (bo.size > 16) throw loadError(where, `the byteorder record is ${bo.size} bytes`);
+    const order = ascii.decode(yield* readEntry(bo, where));
+    if (order === 'big') {
+      throw loadError(where, "the file was written on a big-endian machine (byteorder 'big'); torch-node reads little-endian files only. Re-save it on a little-endian machine", 'ERR_TORCH_UNSUPPORTED');
+    }
+    if (order !== 'little') throw loadError(where, `unknown byteorder ${JSON.stringify(order.slice(0, 20))} (expected 'little' or 'big')`);
+  }
+  const pklWhere = `${where} (${pkl.name})`;
+  const pklBytes = yield* readEntry(pkl, where);
+
+  const byKey = new Map<string, StorageRef>();
+  const storages: PlannedStorage[] = [];
+  const byRef = new Map<StorageRef, PlannedStorage>();
+  const persistentLoad = (pid: unknown[]): StorageRef => {
+    const bad = (m: string) => loadError(pklWhere, `bad storage reference: ${m}`);
+    if (pid.length !== 5) throw bad(`a persistent id of ${pid.length} items (expected ('storage', type, key, location, numel))`);
+    const tag = pid[0] instanceof Uint8Array ? ascii.decode(pid[0]) : pid[0];
+    if (tag !== 'storage') throw bad(`persistent ids of kind ${describe(tag)} are not supported (only 'storage')`);
+    const type = storageTypeOf(pid[1]);
+    if (!type) throw bad(`the storage type is ${describe(pid[1])}`);
+    const [, , key, location, numel] = pid;
+    if (typeof key !== 'string' || key.length === 0 || key.length > 256) throw bad(`the storage key is ${describe(key)}`);
+    const loc = location instanceof Uint8Array ? ascii.decode(location) : location;
+    if (typeof loc !== 'string' || loc.length > 64) throw bad(`the storage location is ${describe(location)}`);
+    if (typeof numel !== 'number' || !Number.isSafeInteger(numel) || numel < 0) throw bad(`storage '${key}' declares ${typeof numel === 'bigint' ? String(numel) : describe(numel)} elements`);
+    const known = byKey.get(key);
+    if (known && known.dtype === type.dtype) return known;
+    if (known && !(known.numel === 0 && numel === 0)) throw bad(`storage '${key}' is used as both ${known.dtype} and ${type.dtype}`);
+    const entry = rec(`data/${key}`);
+    if (!entry) throw bad(`storage '${key}' has no record '${prefix}data/${key}' in the archive`);
+    const nbytes = numel * itemSize(type.dtype);
+    if (entry.size !== nbytes) {
+      throw bad(`storage '${key}' declares ${numel} ${type.dtype} elements (${nbytes} bytes), but its record '${entry.name}' holds ${entry.size} bytes`);
+    }
+    const ref = new StorageRef(key, type.dtype, numel, loc, entry);
+    const device = resolveLocation(loc, options.mapLocation);
+    const ps: PlannedStorage = { ref, entry, device };
+    if (!known) byKey.set(key, ref); // an empty record may also be referenced with another dtype: its own empty storage
+    storages.push(ps);
+    byRef.set(ref, ps);
+    return ref;
+  };
+  const onTensor = (t: TensorRef) => {
+    if (t.requiresGrad && !isFloatingPoint(t.storage.dtype)) {
+      throw loadError(pklWhere, `a tensor of dtype ${t.storage.dtype} is marked requires_grad, which only floating-point tensors can be`);
+    }
+  };
+  const root = unpickle(pklBytes, { where: pklWhere, persistentLoad, onTensor });
+  return { root, storages, byRef };
+}
+
+// ---- loading: storages and tensors ------------------------------------------------------------------
+/** A read the consumer does not keep past its next request (the driver may reuse one buffer). */
+interface ScratchRequest extends ReadRequest {
+  scratch: true;
+}
+
+interface Materialize {
+  where: string;
+  mmapHandle: number | null;
+  /** The file, for huge records copied through a temporary mapping (null for in-memory input). */
+  file: string | null;
+  fileSize: number;
+}
+
+function* materialize(p: Plan, ctx: Materialize): Generator<ReadRequest | ScratchRequest, unknown, Uint8Array> {
+  const bases = new Map<StorageRef, Id>();
+  const made: Tensor[] = [];
+  const byTensorRef = new Map<TensorRef, Tensor>();
+  const emptyOp = op('empty.memory_format');
+  const setOp = op('set_.source_Tensor_storage_offset');
+  try {
+    const baseOf = function* (ps: PlannedStorage): Generator<ReadRequest | ScratchRequest, Id, Uint8Array> {
+      const { ref, entry: e, device } = ps;
+      const known = bases.get(ref);
+      if (known !== undefined) return known;
+      const code = dtypeCode(ref.dtype);
+      let id: Id;
+      if (ref.numel === 0) {
+        id = native.fromBytes(new Uint8Array(0), code, 0);
+      } else if (ctx.mmapHandle !== null && e.method === 0 && e.dataOffset % itemSize(ref.dtype) === 0) {
+        id = native.fromMapped(ctx.mmapHandle, e.dataOffset, code, ref.numel);
+      } else if (ctx.file !== null && e.method === 0 && e.size > HUGE_RECORD && e.dataOffset % itemSize(ref.dtype) === 0) {
+        // Too big for one JS buffer: copy it out of a temporary mapping.
+        const [h, mappedSize] = native.mmapOpen(ctx.file);
+        try {
+          if (mappedSize !== ctx.fileSize) {
+            throw new TorchError(`torch.load: ${ctx.where} changed while it was being loaded (${ctx.fileSize} bytes, now ${mappedSize})`, 'ERR_TORCH_IO');
+          }
+          const mapped = native.fromMapped(h, e.dataOffset, code, ref.numel);
+          try {
+            id = native.callOp(op('clone'), mapped, null) as Id;
+          } finally {
+            native.free(mapped);
+          }
+        } finally {
+          native.mmapClose(h);
+        }
+      } else {
+        checkEntrySize(e, ctx.where, MAX_BUFFER_BYTES);
+        const raw: Uint8Array = yield { offset: e.dataOffset, length: e.compressedSize, scratch: true };
+        const bytes = decodeEntry(e, raw, ctx.where, true);
+        id = native.fromBytes(bytes, code, ref.numel);
+      }
+      if (device !== 'cpu') {
+        try {
+          const moved = native.to(id, null, device, false);
+          native.free(id);
+          id = moved;
+        } catch (err) {
+          native.free(id);
+          throw err;
+        }
+      }
+      bases.set(ref, id);
+      return id;
+    };
+    for (const ps of p.storages) yield* baseOf(ps);
+    const tensorFor = function* (t: TensorRef): Generator<ReadRequest | ScratchRequest, Tensor, Uint8Array> {
+      const known = byTensorRef.get(t);
+      if (known) return known;
+      const ps = p.byRef.get(t.storage);
+      if (!ps) throw new TorchError(`torch.load: ${ctx.where}: internal error: storage '${t.storage.key}' was not planned`);
+      const base = yield* baseOf(ps);
+      const dev = native.device(base);
+      const id = native.callOp(emptyOp, [0], dtypeCode(t.storage.dtype), null, dev, null, null) as Id;
+      const tensor = wrap(id);
+      made.push(tensor);
+      native.callOpInplace(setOp, id, base, t.offset, t.size, t.stride);
+      if (t.requiresGrad) native.setRequiresGrad(id, true);
+      if (t.parameter) pyParameters.add(tensor);
+      byTensorRef.set(t, tensor);
+      return tensor;
+    };
+    // Tensors in the order they appear (the walk below only swaps in what exists by then).
+    const pending: TensorRef[] = [];
+    const bare: StorageRef[] = [];
+    forEachSlot(p.root, (v) => {
+      if (v instanceof TensorRef) pending.push(v);
+      else if (v instanceof StorageRef) bare.push(v);
+      return v;
+    });
+    for (const t of pending) yield* tensorFor(t);
+    const bareTensors = new Map<StorageRef, Tensor>();
+    for (const s of bare) {
+      if (!bareTensors.has(s)) bareTensors.set(s, yield* tensorFor(new TensorRef(s, 0, [s.numel], [1], false, false)));
+    }
+    return forEachSlot(p.root, (v) => (v instanceof TensorRef ? byTensorRef.get(v) : v instanceof StorageRef ? bareTensors.get(v) : v));
+  } catch (err) {
+    for (const t of made) t.dispose();
+    throw err;
+  } finally {
+    for (const id of bases.values()) native.free(id);
+  }
+}
+
+// ---- drivers ------------------------------------------------------------------------------------
+function runSync<T>(gen: Generator<ReadRequest, T, Uint8Array>, read: (r: ReadRequest) => Uint8Array): T {
+  let step = gen.next(undefined as unknown as Uint8Array);
+  while (!step.done) {
+    let bytes: Uint8Array;
+    try {
+      bytes = read(step.value);
+    } catch (e) {
+      step = gen.throw(e);
+      continue;
+    }
+    step = gen.next(bytes);
+  }
+  return step.value;
+}
+
+async function runAsync<T>(gen: Generator<ReadRequest, T, Uint8Array>, read: (r: ReadRequest) => Promise<Uint8Array>): Promise<T> {
+  let step = gen.next(undefined as unknown as Uint8Array);
+  while (!step.done) {
+    let bytes: Uint8Array;
+    try {
+      bytes = await read(step.value);
+    } catch (e) {
+      step = gen.throw(e);
+      continue;
+    }
+    step = gen.next(bytes);
+  }
+  return step.value;
+}
+
+function ioError(file: string, e: unknown): TorchError {
+  if (e instanceof TorchError) return e;
+  return new TorchError(`torch.load: cannot read ${file}: ${(e as Error).message}`, 'ERR_TORCH_IO');
+}
+
+/** Reads from a file descriptor; scratch requests share one growing buffer. */
+function fdReader(fd: number, file: string): (r: ReadRequest) => Uint8Array {
+  let scratch: Buffer | null = null;
+  return (r) => {
+    let buf: Buffer;
+    if ((r as ScratchRequest).scratch) {
+      if (!scratch || scratch.length < r.length) scratch = Buffer.allocUnsafe(Math.max(r.length, scratch ? Math.min(scratch.length * 2, MAX_BUFFER_BYTES) : 0));
+      buf = scratch.subarray(0, r.length);
+    } else {
+      buf = Buffer.allocUnsafe(r.length);
+    }
+    let done = 0;
+    while (done < r.length) {
+      const n = fs.readSync(fd, buf, done, r.length - done, r.offset + done);
+      if (n === 0) throw new TorchError(`torch.load: ${file} ended at byte ${r.offset + done} while reading ${r.length} bytes at ${r.offset} (was it truncated while loading?)`, 'ERR_TORCH_IO');
+      done += n;
+    }
+    return buf;
+  };
+}
+
+function bufferReader(data: Uint8Array): (r: ReadRequest) => Uint8Array {
+  return (r) => {
+    if (r.offset + r.length > data.length) throw new TorchError(`torch.load: read past the end of the buffer (${r.offset}+${r.length} > ${data.length})`, 'ERR_TORCH_IO');
+    return data.subarray(r.offset, r.offset + r.length);
+  };
+}
+
+function checkLoadArgs(fn: string, file: unknown, options: unknown): { file: string | Uint8Array; options: LoadOptions } {
+  if (typeof file !== 'string' && !(file instanceof Uint8Array)) argError(fn, 'f', 'a file path or a Uint8Array', file);
+  if (options === undefined || options === null) return { file, options: {} };
+  if (typeof options !== 'object') argError(fn, 'options', 'an object { mapLocation, mmap }', options);
+  const o = options as LoadOptions;
+  if (o.mmap !== undefined && typeof o.mmap !== 'boolean') argError(fn, 'mmap', 'a boolean', o.mmap);
+  if (o.mmap && typeof file !== 'string') argError(fn, 'mmap', 'false for in-memory data (mmap needs a file path)', o.mmap);
+  const m = o.mapLocation;
+  if (
+    m !== undefined &&
+    m !== null &&
+    typeof m !== 'string' &&
+    typeof m !== 'function' &&
+    !(m instanceof Device) &&
+    !(m instanceof Map) &&
+    typeof m !== 'object'
+  ) {
+    argError(fn, 'mapLocation', "a device ('cpu', 'cuda:1'), a { from: to } object or Map, or a function", m);
+  }
+  return { file, options: o };
+}
+
+/** The loaded object for a path or a buffer, read synchronously. */
+function loadSync(file: string | Uint8Array, options: LoadOptions): unknown {
+  return native.withGradMode(false, () => {
+    if (file instanceof Uint8Array) {
+      const read = bufferReader(file);
+      const p = runSync(plan(file.length, '<buffer>', options), read);
+      return runSync(materialize(p, { where: '<buffer>', mmapHandle: null, file: null, fileSize: file.length }), read);
+    }
+    if (options.mmap) {
+      let handle: number;
+      let size: number;
+      try {
+        [handle, size] = native.mmapOpen(file);
+      } catch (e) {
+        throw ioError(file, e);
+      }
+      try {
+        const read = (r: ReadRequest) => native.mmapRead(handle, r.offset, r.length);
+        const p = runSync(plan(size, file, options), read);
+        return runSync(materialize(p, { where: file, mmapHandle: handle, file, fileSize: size }), read);
+      } finally {
+        native.mmapClose(handle); // the tensors keep the mapping alive
+      }
+    }
+    let fd: number;
+    try {
+      fd = fs.openSync(file, 'r');
+    } catch (e) {
+      throw ioError(file, e);
+    }
+    try {
+      const size = fs.fstatSync(fd).size;
+      const read = fdReader(fd, file);
+      const p = runSync(plan(size, file, options), read);
+      return runSync(materialize(p, { where: file, mmapHandle: null, file, fileSize: size }), read);
+    } finally {
+      fs.closeSync(fd);
+    }
+  });
+}
+
+/**
+ * torch.load(f, { mapLocation, mmap }): reads a file written by torch.save (PyTorch >= 1.6 or
+ * torch-node). Tensors of every torch-node dtype, Parameters, nested dicts / lists / tuples and
+ * plain values; see the file header for the conversions.
+ */
+export function load(f: string | Uint8Array, options?: LoadOptions): any {
+  const a = checkLoadArgs('torch.load()', f, options);
+  return loadSync(a.file, a.options);
+}
+
+/** torch.load with the file reading done off the event loop (fs.promises); same result as load(). */
+export async function loadAsync(f: string | Uint8Array, options?: LoadOptions): Promise<any> {
+  const a = checkLoadArgs('torch.loadAsync()', f, options);
+  // In-memory data and mmap need no reads worth moving off the thread.
+  if (typeof a.file !== 'string' || a.options.mmap) return loadSync(a.file, a.options);
+  const file = a.file;
+  let fh: fs.promises.FileHandle;
+  try {
+    fh = await fs.promises.open(file, 'r');
+  } catch (e) {
+    throw ioError(file, e);
+  }
+  try {
+    const size = (await fh.stat()).size;
+    let scratch: Buffer | null = null;
+    const read = async (r: ReadRequest): Promise<Uint8Array> => {
+      let buf: Buffer;
+      if ((r as ScratchRequest).scratch) {
+        if (!scratch || scratch.length < r.length) scratch = Buffer.allocUnsafe(r.length);
+        buf = scratch.subarray(0, r.length);
+      } else buf = Buffer.allocUnsafe(r.length);
+      let done = 0;
+      while (done < r.length) {
+        const { bytesRead } = await fh.read(buf, done, r.length - done, r.offset + done);
+        if (bytesRead === 0) throw new TorchError(`torch.load: ${file} ended at byte ${r.offset + done} while reading (was it truncated while loading?)`, 'ERR_TORCH_IO');
+        done += bytesRead;
+      }
+      return buf;
+    };
+    const p = await runAsync(plan(size, file, a.options), read);
+    // Grad mode is per call: set it around each synchronous step rather than across awaits.
+    const gen = materialize(p, { where: file, mmapHandle: null, file, fileSize: size });
+    const stepNoGrad = (fn: () => IteratorResult<ReadRequest, unknown>) => native.withGradMode(false, fn);
+    let step = stepNoGrad(() => gen.next(undefined as unknown as Uint8Array));
+    while (!step.done) {
+      let bytes: Uint8Array;
+      try {
+        bytes = await read(step.value);
+      } catch (e) {
+        step = stepNoGrad(() => gen.throw(e));
+        continue;
+      }
+      step = stepNoGrad(() => gen.next(bytes));
+    }
+    return step.value;
+  } finally {
+    await fh.close();
+  }
+}
+
+// ---- saving -------------------------------------------------------------------------------------
+interface SavedStorage {
+  key: string;
+  dtype: DType;
+  nbytes: number;
+  /** An alias id that keeps the storage alive until it is written. */
+  id: Id;
+}
+
+function isNnParameter(t: Tensor): boolean {
+  for (let p = Object.getPrototypeOf(t); p && p !== Tensor.prototype; p = Object.getPrototypeOf(p)) {
+    if (p.constructor?.name === 'Parameter') return true;
+  }
+  return false;
+}
+
+/** Pickles obj and collects the storages its tensors use (one record per storage). */
+function serialize(obj: unknown): { pkl: Uint8Array; storages: SavedStorage[] } {
+  const storages = new Map<string, SavedStorage>();
+  let emptyCount = 0;
+  try {
+    const pkl = pickle(obj, {
+      tensorOf(v: object): TensorReduce | null {
+        if (!(v instanceof Tensor)) return null;
+        if (v.isDisposed) throw new TorchError('a disposed tensor');
+        const id = v._h;
+        const [ptr, nbytes, offset, code, device] = native.storageInfo(id);
+        let dtype: DType;
+        try {
+          dtype = dtypeFromCode(code);
+        } catch (e) {
+          throw new TorchError((e as Error).message);
+        }
+        const size = itemSize(dtype);
+        const identity = ptr === 'empty' ? `empty:${emptyCount++}` : `${device}:${ptr}`;
+        let s = storages.get(identity);
+        if (!s) {
+          if (nbytes % size !== 0) throw new TorchError(`a ${dtype} tensor whose storage of ${nbytes} bytes is not a whole number of elements`);
+          s = { key: String(storages.size), dtype, nbytes, id: native.alias(id) };
+          storages.set(identity, s);
+        } else if (s.dtype !== dtype) {
+          throw new TorchError(`two tensors that view one storage as different dtypes (${s.dtype} and ${dtype}); PyTorch cannot save that either`);
+        }
+        const [shape, , , requiresGrad] = native.meta(id);
+        return {
+          storageName: STORAGE_NAMES[dtype],
+          key: s.key,
+          location: device === 'cpu' ? 'cpu' : device.includes(':') ? device : `${device}:0`,
+          numel: s.nbytes / size,
+          offset,
+          size: shape,
+          stride: native.strides(id),
+          requiresGrad,
+          parameter: pyParameters.has(v) || isNnParameter(v),
+        };
+      },
+    });
+    return { pkl, storages: [...storages.values()] };
+  } catch (e) {
+    for (const s of storages.values()) native.free(s.id);
+    throw e;
+  }
+}
+
+const textRecord = (name: string, text: string): ZipRecord => {
+  const data = new TextEncoder().encode(text);
+  return { name, size: data.length, data };
+};
+
+/** c10::hash_combine over 64-bit values. */
+function hashCombine(seed: bigint, v: bigint): bigint {
+  const M = (1n << 64n) - 1n;
+  return (seed ^ ((v + 0x9e3779b9n + ((seed << 6n) & M) + (seed >> 2n)) & M)) & M;
+}
+
+function fnv1a64(s: string): bigint {
+  let h = 0xcbf29ce484222325n;
+  for (const b of new TextEncoder().encode(s)) h = ((h ^ BigInt(b)) * 0x100000001b3n) & ((1n << 64n) - 1n);
+  return h;
+}
+
+/**
+ * The records of a torch.save archive in PyTorch's order. The serialization id is deterministic:
+ * a hash of the record names and the combined CRC-32s of their data (PyTorch's recipe, with FNV-1a
+ * standing in for libstdc++'s string hash), so equal contents give byte-identical files.
+ */
+function* records(pkl: Uint8Array, storages: SavedStorage[], crcs: number[], names: string[]): Generator<ZipRecord> {
+  yield { name: 'data.pkl', size: pkl.length, data: pkl };
+  yield textRecord('.format_version', '1');
+  yield textRecord('.storage_alignment', '64');
+  yield textRecord('byteorder', 'little');
+  for (const s of storages) {
+    yield { name: `data/${s.key}`, size: s.nbytes, data: () => new Uint8Array(native.storageBytes(s.id)) };
+  }
+  yield textRecord('version', '3\n');
+  let nameHash = 0n;
+  for (const n of names) nameHash = hashCombine(nameHash, fnv1a64(n));
+  let crcHash = 0n;
+  for (const c of crcs) crcHash = hashCombine(crcHash, BigInt(c));
+  yield textRecord('.data/serialization_id', nameHash.toString().padStart(20, '0') + crcHash.toString().padStart(20, '0'));
+}
+
+function checkSaveArgs(fn: string, file: unknown): string {
+  if (typeof file !== 'string' || file.length === 0) argError(fn, 'f', 'a file path', file);
+  return file;
+}
+
+function chunksFor(obj: unknown, file: string): { chunks: Iterable<Uint8Array>; release: () => void } {
+  const { pkl, storages } = serialize(obj);
+  const crcs: number[] = [];
+  const names: string[] = [];
+  const chunks = zipChunks(archiveNameFor(path.basename(file)), records(pkl, storages, crcs, names), (r) => {
+    names.push(r.name);
+    if (r.name !== '.data/serialization_id' && r.crc32 !== 0) crcs.push(r.crc32);
+  });
+  return { chunks, release: () => storages.forEach((s) => native.free(s.id)) };
+}
+
+/**
+ * torch.save(obj, f): writes obj in the zip format Python's torch.load reads with its default
+ * weights_only=True. Atomic: a temporary file in the same directory, fsynced, then renamed, so a
+ * failure (an object that cannot be saved, a full disk) leaves any previous file untouched.
+ */
+export function save(obj: unknown, f: string): void {
+  const file = checkSaveArgs('torch.save()', f);
+  const { chunks, release } = chunksFor(obj, file);
+  try {
+    writeFileAtomic(file, chunks);
+  } finally {
+    release();
+  }
+}
+
+/** torch.save with the file writing done off the event loop; the same bytes as save(). */
+export async function saveAsync(obj: unknown, f: string): Promise<void> {
+  const file = checkSaveArgs('torch.saveAsync()', f);
+  const { chunks, release } = chunksFor(obj, file);
+  try {
+    await writeFileAtomicAsync(file, chunks);
+  } finally {
+    release();
+  }
+}
+
+/** writeFileAtomic (atomic.ts) with fs.promises: temp file, fsync, rename, directory fsync. */
+async function writeFileAtomicAsync(file: string, chunks: Iterable<Uint8Array>): Promise<void> {
+  const dir = path.dirname(path.resolve(file));
+  const tmp = path.join(dir, `.${path.basename(file)}.${process.pid}.${Date.now()}.${Math.random().toString(36).slice(2)}.tmp`);
+  let fh: fs.promises.FileHandle;
+  try {
+    fh = await fs.promises.open(tmp, 'wx', 0o644);
+  } catch (e) {
+    throw new TorchError(`cannot write ${file}: ${(e as Error).message}`, 'ERR_TORCH_IO');
+  }
+  try {
+    for (const c of chunks) {
+      let off = 0;
+      while (off < c.byteLength) off += (await fh.write(c, off, c.byteLength - off)).bytesWritten;
+    }
+    await fh.sync();
+    await fh.close();
+    await fs.promises.rename(tmp, file);
+  } catch (e) {
+    await fh.close().catch(() => undefined);
+    await fs.promises.rm(tmp, { force: true });
+    throw e instanceof TorchError ? e : new TorchError(`cannot write ${file}: ${(e as Error).message}`, 'ERR_TORCH_IO');
+  }
+  try {
+    const dfh = await fs.promises.open(dir, 'r');
+    await dfh.sync().finally(() => dfh.close());
+  } catch {
+    /* directories cannot be fsynced on every filesystem; the rename is done */
+  }
+}
