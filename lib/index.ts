@@ -20,6 +20,9 @@ export type { DType, TypedArray } from './dtype';
 export * as cuda from './cuda';
 export * as nn from './nn';
 export * as jit from './jit';
+export * as safetensors from './serialization/safetensors';
+export { save, load, saveAsync, loadAsync, tuple, orderedDict } from './serialization/torch-file';
+export type { LoadOptions, MapLocation } from './serialization/torch-file';
 export * as utils from './train';
 export {
   freeze, unfreeze, freezeUntil, trainableParameters, countParameters, frozenReport, formatFrozenReport,
