@@ -263,6 +263,55 @@ test('registration errors name the problem', () => torch.tidy(() => {
   m.dispose();
 }));
 
+test('state dicts through .pt files both ways: Python saves, torch-node loads strictly; torch-node saves, Python loads strictly', () => {
+  const fs = require('fs');
+  const os = require('os');
+  const path = require('path');
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'torch-node-nn-'));
+  const fromPy = path.join(dir, 'from-python.pth');
+  const fromNode = path.join(dir, 'from-node.pth');
+  const first = runPython(
+    PY_NET +
+      `
+d = json.load(sys.stdin)
+x = torch.tensor(d['x'], dtype=torch.float32).reshape(2, 3, 5, 5)
+m = Net()
+m.train(); m(x)            # BatchNorm statistics move
+m.eval()
+torch.save(m.state_dict(), d['file'])
+print(json.dumps({'y': m(x).reshape(-1).tolist()}))
+`,
+    { x: X, file: fromPy },
+  );
+  torch.tidy(() => {
+    const m = new Net();
+    const sd = torch.load(fromPy);
+    assert.ok(sd instanceof Map);
+    assert.deepEqual(m.loadStateDict(sd), { missingKeys: [], unexpectedKeys: [] });
+    m.eval();
+    const x = torch.tensor(X, { dtype: 'float32' }).reshape(2, 3, 5, 5);
+    close(flat(m.call(x)), first.y, 'output with the Python-saved weights');
+    torch.noGrad(() => m.head.at(2).bias.fill_(0.25));
+    torch.save(m.stateDict(), fromNode);
+    const second = runPython(
+      PY_NET +
+        `
+d = json.load(sys.stdin)
+x = torch.tensor(d['x'], dtype=torch.float32).reshape(2, 3, 5, 5)
+m = Net()
+m.load_state_dict(torch.load(d['file']))   # weights_only=True, strict
+m.eval()
+print(json.dumps({'y': m(x).reshape(-1).tolist(), 'bias': m.head[2].bias.tolist()}))
+`,
+      { x: X, file: fromNode },
+    );
+    assert.deepEqual(second.bias, [0.25, 0.25, 0.25]);
+    close(flat(m.call(x)), second.y, 'Python output with the torch-node-saved weights');
+    m.dispose();
+  });
+  fs.rmSync(dir, { recursive: true, force: true });
+});
+
 test('no tensors leaked by this file', () => {
   assert.equal(torch.memory().liveTensors, baseline);
 });
