@@ -3,7 +3,9 @@
 // Per-call overhead of small ops: torch-node vs PyTorch's Python binding vs a plain C++ loop (the
 // "floor"), all on the same libtorch, one thread, 1-element float32 tensors. See bench/README.md.
 //
-//   node bench/run.js [--n 200000] [--repeat 5] [--ops add,relu] [--json]
+//   node bench/run.js [--n 200000] [--repeat 5] [--ops add,relu] [--json] [--no-files]
+//
+// After the per-call table it runs bench/files.js (checkpoint load/save vs Python) unless --no-files.
 //
 // Each repeat runs every implementation once, in a fresh process each (torch-node once per memory
 // variant), and the table shows the median over repeats (min kept in --json). The exit status is 0
@@ -38,7 +40,7 @@ const GOALS = { speed: 1.0, overhead: 0.5 };
 
 // ---- arguments ----------------------------------------------------------------------------------
 function parseArgs(argv) {
-  const o = { n: 200000, repeat: 5, json: false, worker: null, ops: null };
+  const o = { n: 200000, repeat: 5, json: false, worker: null, ops: null, noFiles: false };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const val = () => {
@@ -48,6 +50,7 @@ function parseArgs(argv) {
     if (a === '--n') o.n = posInt(a, val());
     else if (a === '--repeat') o.repeat = posInt(a, val());
     else if (a === '--json') o.json = true;
+    else if (a === '--no-files') o.noFiles = true;
     else if (a === '--ops') o.ops = val().split(',').map((s) => s.trim()).filter(Boolean);
     else if (a === '--worker') o.worker = val();
     else if (a === '-h' || a === '--help') usage(null);
@@ -396,6 +399,15 @@ async function main() {
     results,
     elapsedSeconds: (Date.now() - t0) / 1000,
   };
+  if (!opt.noFiles) {
+    const { runFilesBench, formatFilesBench } = require('./files');
+    res.files = runFilesBench({ log });
+    if (!opt.json) {
+      printTable(res);
+      process.stdout.write('\n' + formatFilesBench(res.files) + '\n');
+      return;
+    }
+  }
   if (opt.json) process.stdout.write(JSON.stringify(res, null, 2) + '\n');
   else printTable(res);
 }

@@ -399,14 +399,6 @@ export function loadFile(path: string, options?: LoadOptions): Map<string, Tenso
   try {
     h = readHeaderFrom(fdSource(fd, size, where), where);
     supported(h, where);
-    if (!mmap) {
-      return build(h, device, (t, code) => {
-        if (t.nbytes > bufferConstants.MAX_LENGTH) throw fileError(where, `tensor ${JSON.stringify(t.name)} is ${t.nbytes} bytes, more than one buffer can hold; load with { mmap: true }`);
-        const bytes = Buffer.allocUnsafe(t.nbytes);
-        readFully(fd, bytes, h.dataStart + t.dataOffsets[0], where);
-        return native.fromBytes(bytes, code, t.numel);
-      });
-    }
   } finally {
     fs.closeSync(fd);
   }
@@ -416,8 +408,17 @@ export function loadFile(path: string, options?: LoadOptions): Map<string, Tenso
     return build(h, device, (t, code) => {
       const at = h.dataStart + t.dataOffsets[0];
       if (t.numel === 0) return native.fromBytes(new Uint8Array(0), code, 0);
-      // Zero-copy; with a device, build() copies it there and frees this view.
-      if (at % itemSize(t.dtype!) === 0) return native.fromMapped(handle, at, code, t.numel);
+      // Zero-copy; with a device, build() copies it there and frees this view. Without mmap, one copy
+      // straight out of the mapping (reading into a buffer first would copy twice).
+      if (at % itemSize(t.dtype!) === 0) {
+        const view = native.fromMapped(handle, at, code, t.numel);
+        if (mmap || device !== null) return view;
+        try {
+          return native.to(view, null, null, true);
+        } finally {
+          native.free(view);
+        }
+      }
       // Unaligned for its dtype: copy the bytes, then view them as the dtype.
       const raw = native.fromMapped(handle, at, 0, t.nbytes);
       try {
