@@ -58,10 +58,15 @@ if op == 'load':
     sd = torch.load(d['f'])
 elif op == 'loadMmap':
     sd = torch.load(d['f'], mmap=True)
-elif op == 'save':
+elif op in ('save', 'saveFsync'):
     sd = torch.load(d['f'])
     t0 = time.perf_counter()
     torch.save(sd, d['out'])
+    if op == 'saveFsync':
+        import os
+        fd = os.open(d['out'], os.O_RDONLY)
+        os.fsync(fd)
+        os.close(fd)
 ms = (time.perf_counter() - t0) * 1000
 print(json.dumps({'ms': ms}))
 `;
@@ -92,6 +97,7 @@ function runFilesBench(options = {}) {
       add('node safetensors load', runNode(NODE.stLoad, { ST: st }).ms);
       add('node safetensors load mmap', runNode(NODE.stLoadMmap, { ST: st }).ms);
       add('python save', runPy(python, PY, { op: 'save', f, out }).ms);
+      add('python save + fsync', runPy(python, PY, { op: 'saveFsync', f, out }).ms);
       add('node save (atomic, fsync)', runNode(NODE.save, { F: f, OUT: out }).ms);
       add('node safetensors save (atomic, fsync)', runNode(NODE.stSave, { F: f, OUT: out }).ms);
     }
@@ -104,6 +110,7 @@ function runFilesBench(options = {}) {
       ['load, safetensors mmap', med['node safetensors load mmap'], med['python load mmap']],
       ['save (torch-node: atomic + fsync)', med['node save (atomic, fsync)'], med['python save']],
       ['save, safetensors (atomic + fsync)', med['node safetensors save (atomic, fsync)'], med['python save']],
+      ['save, both durable (python + fsync)', med['node save (atomic, fsync)'], med['python save + fsync']],
     ].map(([op, node, py]) => ({ op, nodeMs: node, pythonMs: py, ratio: node / py, goal: node / py <= 1.0 ? 'PASS' : 'MISS' }));
     return { sizeMb, repeat, statistic: 'median ms', cache: 'files in the page cache', rows, samples };
   } finally {
