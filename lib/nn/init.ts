@@ -61,25 +61,26 @@ export function constant_(t: Tensor, value: number): Tensor {
 export const zeros_ = (t: Tensor): Tensor => constant_(t, 0);
 export const ones_ = (t: Tensor): Tensor => constant_(t, 1);
 
-export function kaimingUniform_(
-  t: Tensor,
-  options: { a?: number; mode?: 'fan_in' | 'fan_out'; nonlinearity?: Nonlinearity } = {},
-): Tensor {
+export interface KaimingOptions {
+  a?: number;
+  mode?: 'fan_in' | 'fan_out';
+  nonlinearity?: Nonlinearity;
+}
+
+/** The standard deviation Kaiming (He) initialisation aims for: gain / sqrt(fan). */
+function kaimingStd(t: Tensor, options: KaimingOptions): number {
   const [fanIn, fanOut] = fanInAndFanOut(t);
   const fan = (options.mode ?? 'fan_in') === 'fan_in' ? fanIn : fanOut;
-  const gain = calculateGain(options.nonlinearity ?? 'leaky_relu', options.a ?? 0);
-  const bound = Math.sqrt(3) * (gain / Math.sqrt(fan));
+  return calculateGain(options.nonlinearity ?? 'leaky_relu', options.a ?? 0) / Math.sqrt(fan);
+}
+
+export function kaimingUniform_(t: Tensor, options: KaimingOptions = {}): Tensor {
+  const bound = Math.sqrt(3) * kaimingStd(t, options);
   return uniform_(t, -bound, bound);
 }
 
-export function kaimingNormal_(
-  t: Tensor,
-  options: { a?: number; mode?: 'fan_in' | 'fan_out'; nonlinearity?: Nonlinearity } = {},
-): Tensor {
-  const [fanIn, fanOut] = fanInAndFanOut(t);
-  const fan = (options.mode ?? 'fan_in') === 'fan_in' ? fanIn : fanOut;
-  const gain = calculateGain(options.nonlinearity ?? 'leaky_relu', options.a ?? 0);
-  return normal_(t, 0, gain / Math.sqrt(fan));
+export function kaimingNormal_(t: Tensor, options: KaimingOptions = {}): Tensor {
+  return normal_(t, 0, kaimingStd(t, options));
 }
 
 export function xavierUniform_(t: Tensor, gain = 1): Tensor {

@@ -573,24 +573,16 @@ export class LogSoftmax extends Softmax {
 }
 
 // ---- containers -------------------------------------------------------------------------------------
-/** Sequential(a, b, c): children named '0', '1', ...; forward chains them. */
-export class Sequential extends Module {
-  constructor(...modules: Module[]) {
-    super();
-    modules.forEach((m, i) => this.registerModule(String(i), m));
-  }
-  override forward(x: any): any {
-    for (const m of this._modules.values()) if (m) x = m.call(x);
-    return x;
-  }
+/** Children named '0', '1', ... with list access: what Sequential and ModuleList share. */
+abstract class IndexedModules extends Module {
   get length(): number {
     return this._modules.size;
   }
-  /** seq[i] (negative counts from the end). */
+  /** list[i] (negative counts from the end). */
   at(i: number): Module {
     const list = [...this._modules.values()];
     const m = list[i < 0 ? i + list.length : i];
-    if (!m) throw new TorchError(`Sequential.at(): index ${i} is out of range for ${list.length} modules`, 'ERR_TORCH_ARG');
+    if (!m) throw new TorchError(`${this.constructor.name}.at(): index ${i} is out of range for ${list.length} modules`, 'ERR_TORCH_ARG');
     return m;
   }
   append(m: Module): this {
@@ -602,26 +594,22 @@ export class Sequential extends Module {
   }
 }
 
-export class ModuleList extends Module {
-  constructor(modules: Module[] = []) {
+/** Sequential(a, b, c): children named '0', '1', ...; forward chains them. */
+export class Sequential extends IndexedModules {
+  constructor(...modules: Module[]) {
     super();
     modules.forEach((m) => this.append(m));
   }
-  get length(): number {
-    return this._modules.size;
+  override forward(x: any): any {
+    for (const m of this._modules.values()) if (m) x = m.call(x);
+    return x;
   }
-  at(i: number): Module {
-    const list = [...this._modules.values()];
-    const m = list[i < 0 ? i + list.length : i];
-    if (!m) throw new TorchError(`ModuleList.at(): index ${i} is out of range for ${list.length} modules`, 'ERR_TORCH_ARG');
-    return m;
-  }
-  append(m: Module): this {
-    this.registerModule(String(this._modules.size), m);
-    return this;
-  }
-  [Symbol.iterator](): Iterator<Module> {
-    return ([...this._modules.values()].filter(Boolean) as Module[])[Symbol.iterator]();
+}
+
+export class ModuleList extends IndexedModules {
+  constructor(modules: Module[] = []) {
+    super();
+    modules.forEach((m) => this.append(m));
   }
 }
 
