@@ -2,6 +2,8 @@
 export { Module, Parameter } from './module';
 export type { LoadResult, StateDictLike } from './module';
 export * from './layers';
+export * from './rnn';
+export * from './attention';
 export * as functional from './functional';
 export * as init from './init';
 export { Frozen } from '../train/freeze';

@@ -1,0 +1,336 @@
+/**
+ * Recurrent layers: RNN, LSTM and GRU, as torch.nn's. The same parameters in the same order
+ * (weight_ih_l0, weight_hh_l0, bias_ih_l0, bias_hh_l0[, weight_hr_l0], then `_reverse`, then the next
+ * layer), the same initialisation (uniform(-1/sqrt(hiddenSize), 1/sqrt(hiddenSize)) over the
+ * parameters in that order, so after torch.manualSeed(s) the weights are PyTorch's), and the same
+ * forward: one call to aten::lstm / aten::gru / aten::rnn_tanh / aten::rnn_relu with the flat weight
+ * list, which is what PyTorch's modules call (inter-layer dropout in training mode included).
+ *
+ * Results are arrays where PyTorch returns tuples: LSTM gives [output, [hN, cN]], GRU and RNN give
+ * [output, hN]. Unbatched input (2-D: [seq, feature]) works as in PyTorch.
+ *
+ * Not supported: PackedSequence input. On CUDA the weights are not flattened into one cuDNN buffer
+ * (flatten_parameters); libtorch copies them per call instead, with its one-time warning.
+ */
+import { native, type Id } from '../binding';
+import { empty, zeros, type TensorOptions } from '../creation';
+import type { DeviceLike } from '../device';
+import type { DType } from '../dtype';
+import { TorchError, argError } from '../errors';
+import { op } from '../ops/handles';
+import { tidy } from '../scope';
+import { Tensor, idOf, wrap } from '../tensor';
+import { uniform_ } from './init';
+import { pyFloat } from './layers';
+import { Module, Parameter } from './module';
+
+export interface RNNBaseOptions {
+  /** Stacked recurrent layers (default 1). */
+  numLayers?: number;
+  /** Whether the layers have bias_ih / bias_hh (default true). */
+  bias?: boolean;
+  /** Input and output as [batch, seq, feature] instead of [seq, batch, feature] (default false). */
+  batchFirst?: boolean;
+  /** Dropout probability on the outputs of every layer but the last, in training mode (default 0). */
+  dropout?: number;
+  /** Default false. */
+  bidirectional?: boolean;
+  dtype?: DType;
+  device?: DeviceLike;
+}
+
+export interface LSTMOptions extends RNNBaseOptions {
+  /** LSTM with projections: h is projected to projSize features (0, the default, disables it). */
+  projSize?: number;
+}
+
+export interface RNNOptions extends RNNBaseOptions {
+  nonlinearity?: 'tanh' | 'relu';
+}
+
+export type RNNMode = 'LSTM' | 'GRU' | 'RNN_TANH' | 'RNN_RELU';
+
+const pyBool = (b: boolean) => (b ? 'True' : 'False');
+const pyShape = (xs: number[]) => `(${xs.join(', ')})`;
+
+function intArg(fn: string, param: string, v: unknown, min: number): number {
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < min) argError(fn, param, min === 0 ? 'a non-negative integer' : 'a positive integer', v);
+  return v;
+}
+
+function boolArg(fn: string, param: string, v: unknown): boolean {
+  if (typeof v !== 'boolean') argError(fn, param, 'a boolean', v);
+  return v;
+}
+
+const OPS: Record<RNNMode, string> = { LSTM: 'lstm.input', GRU: 'gru.input', RNN_TANH: 'rnn_tanh.input', RNN_RELU: 'rnn_relu.input' };
+
+/** What RNN, LSTM and GRU share (torch.nn.RNNBase): parameters, initialisation, checks, printing. */
+export abstract class RNNBase extends Module {
+  readonly inputSize: number;
+  readonly hiddenSize: number;
+  readonly numLayers: number;
+  readonly bias: boolean;
+  readonly batchFirst: boolean;
+  readonly dropout: number;
+  readonly bidirectional: boolean;
+  readonly projSize: number;
+  /** @internal the parameter names in the order aten::lstm/gru/rnn_* take them */
+  readonly _flatWeightsNames: string[] = [];
+  /** @internal the names per (layer, direction) */
+  readonly _allWeights: string[][] = [];
+
+  protected constructor(
+    readonly mode: RNNMode,
+    inputSize: number,
+    hiddenSize: number,
+    options: LSTMOptions,
+  ) {
+    super();
+    const name = mode === 'RNN_TANH' || mode === 'RNN_RELU' ? 'RNN' : mode;
+    const fn = `${name}()`;
+    if (options === null || typeof options !== 'object') argError(fn, 'options', 'an options object', options);
+    this.inputSize = intArg(fn, 'inputSize', inputSize, 1);
+    this.hiddenSize = intArg(fn, 'hiddenSize', hiddenSize, 1);
+    this.numLayers = intArg(fn, 'numLayers', options.numLayers ?? 1, 1);
+    this.bias = boolArg(fn, 'bias', options.bias ?? true);
+    this.batchFirst = boolArg(fn, 'batchFirst', options.batchFirst ?? false);
+    const dropout = options.dropout ?? 0;
+    if (typeof dropout !== 'number' || !(dropout >= 0 && dropout <= 1)) argError(fn, 'dropout', 'a probability between 0 and 1', dropout);
+    this.dropout = dropout;
+    this.bidirectional = boolArg(fn, 'bidirectional', options.bidirectional ?? false);
+    this.projSize = intArg(fn, 'projSize', options.projSize ?? 0, 0);
+    if (this.projSize > 0 && mode !== 'LSTM') {
+      throw new TorchError(`${fn}: projSize is only supported for LSTM, not RNN or GRU`, 'ERR_TORCH_ARG');
+    }
+    if (this.projSize >= hiddenSize) {
+      throw new TorchError(`${fn}: projSize (${this.projSize}) has to be smaller than hiddenSize (${hiddenSize})`, 'ERR_TORCH_ARG');
+    }
+
+    const gateSize = { LSTM: 4, GRU: 3, RNN_TANH: 1, RNN_RELU: 1 }[mode] * hiddenSize;
+    const factory: TensorOptions = { dtype: options.dtype, device: options.device };
+    const newParam = (shape: number[]) => {
+      const t = empty(shape, factory);
+      const p = new Parameter(t);
+      t.dispose();
+      return p;
+    };
+    const numDirections = this.bidirectional ? 2 : 1;
+    const realHidden = this.projSize > 0 ? this.projSize : hiddenSize;
+    for (let layer = 0; layer < this.numLayers; layer++) {
+      for (let direction = 0; direction < numDirections; direction++) {
+        const layerInput = layer === 0 ? inputSize : realHidden * numDirections;
+        const suffix = direction === 1 ? '_reverse' : '';
+        const params: [string, number[]][] = [
+          [`weight_ih_l${layer}${suffix}`, [gateSize, layerInput]],
+          [`weight_hh_l${layer}${suffix}`, [gateSize, realHidden]],
+        ];
+        if (this.bias) params.push([`bias_ih_l${layer}${suffix}`, [gateSize]], [`bias_hh_l${layer}${suffix}`, [gateSize]]);
+        if (this.projSize > 0) params.push([`weight_hr_l${layer}${suffix}`, [this.projSize, hiddenSize]]);
+        for (const [pname, shape] of params) this.registerParameter(pname, newParam(shape));
+        const names = params.map(([n]) => n);
+        this._flatWeightsNames.push(...names);
+        this._allWeights.push(names);
+      }
+    }
+    this.resetParameters();
+  }
+
+  /** uniform(-1/sqrt(hiddenSize), 1/sqrt(hiddenSize)) over every parameter, in registration order. */
+  resetParameters(): void {
+    const stdv = 1 / Math.sqrt(this.hiddenSize);
+    for (const p of this.parameters()) uniform_(p, -stdv, stdv);
+  }
+
+  /** The parameters aten's RNN ops take, in their order (looked up by name: a replaced one is used). */
+  get flatWeights(): Parameter[] {
+    return this._flatWeightsNames.map((n) => {
+      const p = this._parameters.get(n);
+      if (!p) throw new TorchError(`${this.constructor.name}: parameter '${n}' is missing`, 'ERR_TORCH_ARG');
+      return p as Parameter;
+    });
+  }
+
+  /** PyTorch's all_weights: the parameters per layer and direction. */
+  get allWeights(): Parameter[][] {
+    return this._allWeights.map((names) => names.map((n) => this._parameters.get(n) as Parameter));
+  }
+
+  /** @internal */
+  protected get _fn(): string {
+    return `${this.constructor.name}.forward()`;
+  }
+
+  /** @internal PyTorch's check_input: dtype, dims, feature size (input is 3-D by now). */
+  protected _checkInput(input: Tensor): void {
+    const fn = this._fn;
+    const w = this.flatWeights[0];
+    if (input.dtype !== w.dtype) {
+      throw new TorchError(
+        `${fn}: RNN input dtype (${input.dtype}) does not match weight dtype (${w.dtype}). ` +
+          `Convert input: input.to('${w.dtype}'), or convert model: model.to('${input.dtype}')`,
+        'ERR_TORCH_ARG',
+      );
+    }
+    if (input.dim() !== 3) throw new TorchError(`${fn}: input must have 3 dimensions, got ${input.dim()}`, 'ERR_TORCH_ARG');
+    const got = input.size(-1);
+    if (got !== this.inputSize) {
+      throw new TorchError(`${fn}: input.size(-1) must be equal to input_size. Expected ${this.inputSize}, got ${got}`, 'ERR_TORCH_ARG');
+    }
+  }
+
+  /** @internal [numLayers * numDirections, batch, size] */
+  protected _expectedHidden(input: Tensor, size: number): number[] {
+    const batch = input.size(this.batchFirst ? 0 : 1);
+    return [this.numLayers * (this.bidirectional ? 2 : 1), batch, size];
+  }
+
+  /** @internal PyTorch's check_hidden_size. */
+  protected _checkHidden(hx: Tensor, expected: number[], what = 'hidden'): void {
+    const got = hx.shape;
+    if (got.length !== expected.length || got.some((d, i) => d !== expected[i])) {
+      throw new TorchError(`${this._fn}: Expected ${what} size ${pyShape(expected)}, got [${got.join(', ')}]`, 'ERR_TORCH_ARG');
+    }
+  }
+
+  /** @internal input checked for 2-D/3-D; returns [batched input, isBatched]. */
+  protected _batchInput(input: Tensor): [Tensor, boolean] {
+    const fn = this._fn;
+    idOf(input, fn, 'input');
+    const name = this.constructor.name;
+    const d = input.dim();
+    if (d !== 2 && d !== 3) {
+      throw new TorchError(`${fn}: ${name}: Expected input to be 2D or 3D, got ${d}D ${name === 'RNN' ? 'tensor ' : ''}instead`, 'ERR_TORCH_ARG');
+    }
+    return d === 3 ? [input, true] : [input.unsqueeze(this.batchFirst ? 0 : 1), false];
+  }
+
+  /** @internal the aten op on the flat weights; returns the ids it gives back. */
+  protected _run(input: Tensor, hx: Tensor | Tensor[]): Id[] {
+    const hxArg = Array.isArray(hx) ? hx.map((h) => h._h) : hx._h;
+    return native.callOp(
+      op(OPS[this.mode]),
+      input._h,
+      hxArg,
+      this.flatWeights.map((p) => idOf(p, this._fn, 'weights')),
+      this.bias,
+      this.numLayers,
+      this.dropout,
+      this.training,
+      this.bidirectional,
+      this.batchFirst,
+    ) as Id[];
+  }
+
+  /** GRU and RNN: one hidden-state tensor. */
+  protected _forwardSingle(input: Tensor, hx: Tensor | null | undefined): [Tensor, Tensor] {
+    const fn = this._fn;
+    if (hx != null) idOf(hx, fn, 'hx');
+    return tidy(() => {
+      const [x, batched] = this._batchInput(input);
+      let h: Tensor;
+      if (hx == null) {
+        h = zeros(this._expectedHidden(x, this.hiddenSize), { dtype: x.dtype, device: x.device });
+      } else if (!batched) {
+        if (hx.dim() !== 2) throw new TorchError(`${fn}: For unbatched 2-D input, hx should also be 2-D but got ${hx.dim()}-D tensor`, 'ERR_TORCH_ARG');
+        h = hx.unsqueeze(1);
+      } else {
+        if (hx.dim() !== 3) throw new TorchError(`${fn}: For batched 3-D input, hx should also be 3-D but got ${hx.dim()}-D tensor`, 'ERR_TORCH_ARG');
+        h = hx;
+      }
+      this._checkInput(x);
+      this._checkHidden(h, this._expectedHidden(x, this.hiddenSize));
+      const [out, hn] = this._run(x, h).map(wrap);
+      if (!batched) return [out.squeeze(this.batchFirst ? 0 : 1), hn.squeeze(1)] as [Tensor, Tensor];
+      return [out, hn] as [Tensor, Tensor];
+    });
+  }
+
+  override extraRepr(): string {
+    let s = `${this.inputSize}, ${this.hiddenSize}`;
+    if (this.projSize !== 0) s += `, proj_size=${this.projSize}`;
+    if (this.numLayers !== 1) s += `, num_layers=${this.numLayers}`;
+    if (!this.bias) s += ', bias=False';
+    if (this.batchFirst) s += ', batch_first=True';
+    if (this.dropout !== 0) s += `, dropout=${pyFloat(this.dropout)}`;
+    if (this.bidirectional) s += `, bidirectional=${pyBool(this.bidirectional)}`;
+    return s;
+  }
+}
+
+/**
+ * torch.nn.LSTM: `new nn.LSTM(inputSize, hiddenSize, { numLayers, bias, batchFirst, dropout,
+ * bidirectional, projSize })`. forward(input, [h0, c0]?) returns [output, [hN, cN]].
+ */
+export class LSTM extends RNNBase {
+  constructor(inputSize: number, hiddenSize: number, options: LSTMOptions = {}) {
+    super('LSTM', inputSize, hiddenSize, options);
+  }
+
+  override forward(input: Tensor, hx?: [Tensor, Tensor] | null): [Tensor, [Tensor, Tensor]] {
+    const fn = this._fn;
+    if (hx != null) {
+      if (!Array.isArray(hx) || hx.length !== 2) argError(fn, 'hx', 'an array [h0, c0] or null', hx);
+      idOf(hx[0], fn, 'hx[0]');
+      idOf(hx[1], fn, 'hx[1]');
+    }
+    return tidy(() => {
+      const [x, batched] = this._batchInput(input);
+      const realHidden = this.projSize > 0 ? this.projSize : this.hiddenSize;
+      let h: Tensor;
+      let c: Tensor;
+      if (hx == null) {
+        h = zeros(this._expectedHidden(x, realHidden), { dtype: x.dtype, device: x.device });
+        c = zeros(this._expectedHidden(x, this.hiddenSize), { dtype: x.dtype, device: x.device });
+      } else {
+        const want = batched ? 3 : 2;
+        if (hx[0].dim() !== want || hx[1].dim() !== want) {
+          throw new TorchError(
+            `${fn}: For ${batched ? 'batched 3-D' : 'unbatched 2-D'} input, hx and cx should also be ${want}-D but got (${hx[0].dim()}-D, ${hx[1].dim()}-D) tensors`,
+            'ERR_TORCH_ARG',
+          );
+        }
+        [h, c] = batched ? hx : [hx[0].unsqueeze(1), hx[1].unsqueeze(1)];
+      }
+      this._checkInput(x);
+      this._checkHidden(h, this._expectedHidden(x, realHidden), 'hidden[0]');
+      this._checkHidden(c, this._expectedHidden(x, this.hiddenSize), 'hidden[1]');
+      const [out, hn, cn] = this._run(x, [h, c]).map(wrap);
+      if (!batched) return [out.squeeze(this.batchFirst ? 0 : 1), [hn.squeeze(1), cn.squeeze(1)]] as [Tensor, [Tensor, Tensor]];
+      return [out, [hn, cn]] as [Tensor, [Tensor, Tensor]];
+    });
+  }
+}
+
+/** torch.nn.GRU: forward(input, h0?) returns [output, hN]. */
+export class GRU extends RNNBase {
+  constructor(inputSize: number, hiddenSize: number, options: RNNBaseOptions = {}) {
+    if (options && (options as LSTMOptions).projSize) {
+      throw new TorchError('GRU(): projSize is only supported for LSTM, not RNN or GRU', 'ERR_TORCH_ARG');
+    }
+    super('GRU', inputSize, hiddenSize, options);
+  }
+  override forward(input: Tensor, hx?: Tensor | null): [Tensor, Tensor] {
+    return this._forwardSingle(input, hx);
+  }
+}
+
+/**
+ * torch.nn.RNN, the Elman RNN: `new nn.RNN(inputSize, hiddenSize, { nonlinearity: 'tanh' | 'relu', ... })`.
+ * forward(input, h0?) returns [output, hN].
+ */
+export class RNN extends RNNBase {
+  readonly nonlinearity: 'tanh' | 'relu';
+  constructor(inputSize: number, hiddenSize: number, options: RNNOptions = {}) {
+    const nl = options?.nonlinearity ?? 'tanh';
+    if (nl !== 'tanh' && nl !== 'relu') argError('RNN()', 'nonlinearity', "'tanh' or 'relu'", nl);
+    if (options && (options as LSTMOptions).projSize) {
+      throw new TorchError('RNN(): projSize is only supported for LSTM, not RNN or GRU', 'ERR_TORCH_ARG');
+    }
+    super(nl === 'tanh' ? 'RNN_TANH' : 'RNN_RELU', inputSize, hiddenSize, options);
+    this.nonlinearity = nl;
+  }
+  override forward(input: Tensor, hx?: Tensor | null): [Tensor, Tensor] {
+    return this._forwardSingle(input, hx);
+  }
+}
