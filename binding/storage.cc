@@ -75,6 +75,35 @@ Napi::Value StorageBytes(const Napi::CallbackInfo& info) {
   TORCH_GUARD_END(env)
 }
 
+// storageView(id) -> ArrayBuffer over a CPU tensor's whole storage, without copying (the storage is
+// kept alive until V8 collects the buffer), or null where that is not possible (not on CPU, or a
+// runtime that forbids external buffers): callers then use storageBytes. For writing files only —
+// the view aliases the tensor's memory.
+Napi::Value StorageView(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  TORCH_GUARD_BEGIN
+  const at::Tensor& t = GetTensor(env, info[0]);
+  if (!t.device().is_cpu() || t.storage().nbytes() == 0 || !t.storage().data()) return env.Null();
+  auto* keep = new c10::Storage(t.storage());
+  napi_value ab;
+  napi_status st = napi_create_external_arraybuffer(
+      env, const_cast<void*>(keep->data()), keep->nbytes(),
+      [](napi_env, void*, void* hint) { delete static_cast<c10::Storage*>(hint); }, keep, &ab);
+  if (st != napi_ok) {
+    delete keep;
+    // A pending exception from a refused external buffer must not leak out: clear it and fall back.
+    bool pending = false;
+    napi_is_exception_pending(env, &pending);
+    if (pending) {
+      napi_value ignored;
+      napi_get_and_clear_last_exception(env, &ignored);
+    }
+    return env.Null();
+  }
+  return Napi::Value(env, ab);
+  TORCH_GUARD_END(env)
+}
+
 // ---- memory-mapped files --------------------------------------------------------------------
 struct Mapping {
   void* addr = nullptr;
@@ -184,6 +213,7 @@ void InitStorage(Napi::Env env, Napi::Object exports) {
   exports.Set("fromBytes", Napi::Function::New(env, FromBytes, "fromBytes"));
   exports.Set("storageInfo", Napi::Function::New(env, StorageInfo, "storageInfo"));
   exports.Set("storageBytes", Napi::Function::New(env, StorageBytes, "storageBytes"));
+  exports.Set("storageView", Napi::Function::New(env, StorageView, "storageView"));
   exports.Set("mmapOpen", Napi::Function::New(env, MmapOpen, "mmapOpen"));
   exports.Set("fromMapped", Napi::Function::New(env, FromMapped, "fromMapped"));
   exports.Set("mmapRead", Napi::Function::New(env, MmapRead, "mmapRead"));

@@ -79,6 +79,7 @@ export interface Binding {
   fromBytes(bytes: Uint8Array, dtypeCode: number, numel: number): Id;
   storageInfo(id: Id): [key: string, nbytes: number, storageOffset: number, dtypeCode: number, device: string];
   storageBytes(id: Id): ArrayBuffer;
+  storageView(id: Id): ArrayBuffer | null;
   mmapOpen(path: string): [handle: number, size: number];
   fromMapped(handle: number, byteOffset: number, dtypeCode: number, numel: number): Id;
   mmapRead(handle: number, byteOffset: number, length: number): Uint8Array;

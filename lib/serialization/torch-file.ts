@@ -661,7 +661,8 @@ function* records(pkl: Uint8Array, storages: SavedStorage[], crcs: number[], nam
   yield textRecord('.storage_alignment', '64');
   yield textRecord('byteorder', 'little');
   for (const s of storages) {
-    yield { name: `data/${s.key}`, size: s.nbytes, data: () => new Uint8Array(native.storageBytes(s.id)) };
+    // A CPU storage is written straight from tensor memory; elsewhere (CUDA) through a copy.
+    yield { name: `data/${s.key}`, size: s.nbytes, data: () => new Uint8Array(native.storageView(s.id) ?? native.storageBytes(s.id)) };
   }
   yield textRecord('version', '3\n');
   let nameHash = 0n;
@@ -703,6 +704,8 @@ export function save(obj: unknown, f: string): void {
 }
 
 /** torch.save with the file writing done off the event loop; the same bytes as save(). */
+// The tensors' data is read as the file is written (straight from tensor memory on CPU): do not
+// modify them until the promise resolves.
 export async function saveAsync(obj: unknown, f: string): Promise<void> {
   const file = checkSaveArgs('torch.saveAsync()', f);
   const { chunks, release } = chunksFor(obj, file);
