@@ -20,6 +20,7 @@ export type { DType, TypedArray } from './dtype';
 export * as cuda from './cuda';
 export * as nn from './nn';
 export * as jit from './jit';
+export * as optim from './optim';
 export * as safetensors from './serialization/safetensors';
 export { save, load, saveAsync, loadAsync, tuple, orderedDict } from './serialization/torch-file';
 export type { LoadOptions, MapLocation } from './serialization/torch-file';
