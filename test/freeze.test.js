@@ -22,11 +22,11 @@ class Backbone extends nn.Module {
   }
 }
 
-/** Plain SGD on the trainable parameters: p -= lr * p.grad (torch.optim.SGD without momentum). */
+/** One torch.optim.SGD step over the module's trainable parameters (as the seeds filter them). */
 function sgdStep(module, lr) {
-  torch.noGrad(() => {
-    for (const p of torch.trainableParameters(module)) if (p.grad) torch.tidy(() => p.sub_(p.grad.mul(lr)));
-  });
+  const opt = new torch.optim.SGD(torch.trainableParameters(module), { lr });
+  opt.step();
+  opt.dispose();
 }
 
 test('freeze / unfreeze by glob, freezeUntil, counts and the report', () => torch.tidy(() => {

@@ -112,9 +112,9 @@ test('train mode, gradients and an SGD step on its parameters equal Python\'s', 
   loss.backward();
   close(flat(m.fc.weight.grad), py.fc_grad, 'fc.weight.grad');
   close(flat(m.conv1.weight.grad).slice(0, 50), py.conv1_grad, 'conv1.weight.grad', 1e-3, 1e-5);
-  torch.noGrad(() => {
-    for (const p of m.parameters()) torch.tidy(() => p.sub_(p.grad.mul(0.1)));
-  });
+  const opt = new torch.optim.SGD(m.parameters(), { lr: 0.1 }); // an optimizer trains the scripted module
+  opt.step();
+  opt.dispose();
   m.eval();
   close(flat(m.call(input())), py.after_step, 'output after one SGD step', 1e-3, 1e-4);
   m.dispose();
