@@ -9,7 +9,7 @@
  */
 import { isGradEnabled } from '../autograd';
 import { native, type Id } from '../binding';
-import { empty, zeros, zerosLike, type TensorOptions } from '../creation';
+import { zeros, zerosLike, type TensorOptions } from '../creation';
 import type { DeviceLike } from '../device';
 import type { DType } from '../dtype';
 import { TorchError, argError } from '../errors';
@@ -18,7 +18,7 @@ import { tidy } from '../scope';
 import { Tensor, idOf, wrap } from '../tensor';
 import * as F from './functional';
 import { constant_, xavierNormal_, xavierUniform_ } from './init';
-import { Linear } from './layers';
+import { Linear, newParam } from './layers';
 import { Module, Parameter } from './module';
 
 /** The Linear that MultiheadAttention uses as out_proj (its own class in PyTorch, so it prints so). */
@@ -413,30 +413,24 @@ export class MultiheadAttention extends Module {
     }
     const bias = options.bias ?? true;
     const factory: TensorOptions = { dtype: options.dtype, device: options.device };
-    const newParam = (shape: number[]) => {
-      const t = empty(shape, factory);
-      const p = new Parameter(t);
-      t.dispose();
-      return p;
-    };
     // Registration order is PyTorch's (and so is the state dict's).
     if (!this._qkvSameEmbedDim) {
-      this.registerParameter('q_proj_weight', newParam([embedDim, embedDim]));
-      this.registerParameter('k_proj_weight', newParam([embedDim, this.kdim]));
-      this.registerParameter('v_proj_weight', newParam([embedDim, this.vdim]));
+      this.registerParameter('q_proj_weight', newParam([embedDim, embedDim], factory));
+      this.registerParameter('k_proj_weight', newParam([embedDim, this.kdim], factory));
+      this.registerParameter('v_proj_weight', newParam([embedDim, this.vdim], factory));
       this.registerParameter('in_proj_weight', null);
     } else {
-      this.registerParameter('in_proj_weight', newParam([3 * embedDim, embedDim]));
+      this.registerParameter('in_proj_weight', newParam([3 * embedDim, embedDim], factory));
       this.registerParameter('q_proj_weight', null);
       this.registerParameter('k_proj_weight', null);
       this.registerParameter('v_proj_weight', null);
     }
-    this.registerParameter('in_proj_bias', bias ? newParam([3 * embedDim]) : null);
+    this.registerParameter('in_proj_bias', bias ? newParam([3 * embedDim], factory) : null);
     // A Linear initialises itself (drawing random numbers) before _reset_parameters, as in PyTorch.
     this.registerModule('out_proj', new NonDynamicallyQuantizableLinear(embedDim, embedDim, { bias, ...factory }));
     if (options.addBiasKv) {
-      this.registerParameter('bias_k', newParam([1, 1, embedDim]));
-      this.registerParameter('bias_v', newParam([1, 1, embedDim]));
+      this.registerParameter('bias_k', newParam([1, 1, embedDim], factory));
+      this.registerParameter('bias_v', newParam([1, 1, embedDim], factory));
     }
     // camelCase views of the snake_case names (the state-dict names stay PyTorch's).
     const view = (name: string) => ({ get: () => this._parameters.get(name) ?? null, configurable: true });

@@ -41,8 +41,8 @@ function tupleOf(fn: string, param: string, v: unknown, n: number, min = 0): num
   return xs as number[];
 }
 
-/** A new parameter of the given shape (uninitialised: the layer's resetParameters() fills it). */
-function newParam(shape: number[], o: FactoryOptions): Parameter {
+/** @internal A new parameter of the given shape (uninitialised: the layer's resetParameters() fills it). */
+export function newParam(shape: number[], o: FactoryOptions): Parameter {
   const t = empty(shape, o as TensorOptions);
   const p = new Parameter(t);
   t.dispose();

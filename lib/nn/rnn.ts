@@ -13,7 +13,7 @@
  * (flatten_parameters); libtorch copies them per call instead, with its one-time warning.
  */
 import { native, type Id } from '../binding';
-import { empty, zeros, type TensorOptions } from '../creation';
+import { zeros, type TensorOptions } from '../creation';
 import type { DeviceLike } from '../device';
 import type { DType } from '../dtype';
 import { TorchError, argError } from '../errors';
@@ -21,7 +21,7 @@ import { op } from '../ops/handles';
 import { tidy } from '../scope';
 import { Tensor, idOf, wrap } from '../tensor';
 import { uniform_ } from './init';
-import { pyFloat } from './layers';
+import { newParam, pyFloat } from './layers';
 import { Module, Parameter } from './module';
 
 export interface RNNBaseOptions {
@@ -109,12 +109,6 @@ export abstract class RNNBase extends Module {
 
     const gateSize = { LSTM: 4, GRU: 3, RNN_TANH: 1, RNN_RELU: 1 }[mode] * hiddenSize;
     const factory: TensorOptions = { dtype: options.dtype, device: options.device };
-    const newParam = (shape: number[]) => {
-      const t = empty(shape, factory);
-      const p = new Parameter(t);
-      t.dispose();
-      return p;
-    };
     const numDirections = this.bidirectional ? 2 : 1;
     const realHidden = this.projSize > 0 ? this.projSize : hiddenSize;
     for (let layer = 0; layer < this.numLayers; layer++) {
@@ -127,7 +121,7 @@ export abstract class RNNBase extends Module {
         ];
         if (this.bias) params.push([`bias_ih_l${layer}${suffix}`, [gateSize]], [`bias_hh_l${layer}${suffix}`, [gateSize]]);
         if (this.projSize > 0) params.push([`weight_hr_l${layer}${suffix}`, [this.projSize, hiddenSize]]);
-        for (const [pname, shape] of params) this.registerParameter(pname, newParam(shape));
+        for (const [pname, shape] of params) this.registerParameter(pname, newParam(shape, factory));
         const names = params.map(([n]) => n);
         this._flatWeightsNames.push(...names);
         this._allWeights.push(names);
