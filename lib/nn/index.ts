@@ -4,6 +4,8 @@ export type { LoadResult, StateDictLike } from './module';
 export * from './layers';
 export * from './rnn';
 export * from './attention';
+export * from './loss';
+export * as utils from './utils';
 export * as functional from './functional';
 export * as init from './init';
 export { Frozen } from '../train/freeze';
