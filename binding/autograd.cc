@@ -175,6 +175,28 @@ Napi::Value ManualSeed(const Napi::CallbackInfo& info) {
   TORCH_GUARD_END(env)
 }
 
+// getRngState() -> id of a uint8 tensor with the CPU generator's state (torch.get_rng_state()).
+Napi::Value GetRngState(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  TORCH_GUARD_BEGIN
+  auto gen = at::detail::getDefaultCPUGenerator();
+  std::lock_guard<std::mutex> lock(gen.mutex());
+  return Wrap(env, at::Tensor(gen.get_state()));
+  TORCH_GUARD_END(env)
+}
+
+// setRngState(id): torch.set_rng_state(state); libtorch checks the state's size and dtype.
+Napi::Value SetRngState(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  TORCH_GUARD_BEGIN
+  const at::Tensor& state = GetTensor(env, info[0]);
+  auto gen = at::detail::getDefaultCPUGenerator();
+  std::lock_guard<std::mutex> lock(gen.mutex());
+  gen.set_state(state);
+  return env.Undefined();
+  TORCH_GUARD_END(env)
+}
+
 }  // namespace
 
 void InitAutograd(Napi::Env env, Napi::Object exports) {
@@ -192,6 +214,8 @@ void InitAutograd(Napi::Env env, Napi::Object exports) {
   exports.Set("setGradEnabled", Napi::Function::New(env, SetGradEnabled, "setGradEnabled"));
   exports.Set("isInferenceModeEnabled", Napi::Function::New(env, IsInferenceModeEnabled, "isInferenceModeEnabled"));
   exports.Set("manualSeed", Napi::Function::New(env, ManualSeed, "manualSeed"));
+  exports.Set("getRngState", Napi::Function::New(env, GetRngState, "getRngState"));
+  exports.Set("setRngState", Napi::Function::New(env, SetRngState, "setRngState"));
 }
 
 }  // namespace torch_node

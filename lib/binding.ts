@@ -73,6 +73,8 @@ export interface Binding {
   setGradEnabled(on: boolean): void;
   isInferenceModeEnabled(): boolean;
   manualSeed(seed: number): void;
+  getRngState(): Id;
+  setRngState(state: Id): void;
   // cuda.cc
   cuda: NativeCuda;
   // storage.cc (raw storages for lib/serialization)

@@ -39,6 +39,16 @@ export function manualSeed(seed: number): void {
   native.manualSeed(seed);
 }
 
+/** torch.get_rng_state(): the CPU generator's state as a uint8 tensor. */
+export function getRngState(): Tensor {
+  return wrap(native.getRngState());
+}
+
+/** torch.set_rng_state(state): restores the CPU generator (a state from getRngState or Python). */
+export function setRngState(state: Tensor): void {
+  native.setRngState(idOf(state, 'setRngState()', 'state'));
+}
+
 /** torch.set_num_threads: libtorch's intra-op thread count (process-wide). */
 export function setNumThreads(n: number): void {
   if (!Number.isInteger(n) || n < 1) argError('setNumThreads()', 'n', 'a positive integer', n);

@@ -28,7 +28,7 @@ export * as utils from './train';
 export {
   freeze, unfreeze, freezeUntil, trainableParameters, countParameters, frozenReport, formatFrozenReport,
   keepFrozenBatchNormEval, trainKeepingFrozenBatchNorm, setDropout, filterStateDict, stripPrefix, addPrefix,
-  renameKeys, shareParameters, summary,
+  renameKeys, shareParameters, summary, saveCheckpoint, loadCheckpoint,
 } from './train';
 import { native } from './binding';
 
