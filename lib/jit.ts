@@ -8,11 +8,11 @@
  * networks is an architecture built from torch-node's layers plus a state dict.
  */
 import * as fs from 'fs';
-import * as path from 'path';
 import { native, type Id } from './binding';
 import { targetDevice } from './device';
 import { TorchError, argError } from './errors';
 import { Module, Parameter } from './nn/module';
+import { commitFileAtomic, tempPathFor } from './serialization/atomic';
 import { keep } from './scope';
 import { Tensor, idOf, wrap } from './tensor';
 
@@ -156,17 +156,17 @@ export function load(file: string, options: { mapLocation?: string } = {}): Scri
 /** torch.jit.save(module, path): atomic (a temporary file renamed over the target). */
 export function save(module: ScriptModule, file: string): void {
   if (!(module instanceof ScriptModule)) argError('jit.save()', 'module', 'a ScriptModule (from torch.jit.load)', module);
-  const dir = path.dirname(path.resolve(file));
-  const tmp = path.join(dir, `.${path.basename(file)}.${process.pid}.${Date.now()}.tmp`);
+  const tmp = tempPathFor(file);
   try {
     native.jitSave(module._handle, tmp);
-    const fd = fs.openSync(tmp, 'r+');
-    fs.fsyncSync(fd);
-    fs.closeSync(fd);
-    fs.renameSync(tmp, file);
   } catch (e) {
     fs.rmSync(tmp, { force: true });
-    throw e instanceof TorchError ? e : new TorchError(`jit.save(): cannot write ${file}: ${(e as Error).message}`, 'ERR_TORCH_IO');
+    throw e;
+  }
+  try {
+    commitFileAtomic(tmp, file);
+  } catch (e) {
+    throw new TorchError(`jit.save(): ${(e as Error).message}`, 'ERR_TORCH_IO');
   }
 }
 

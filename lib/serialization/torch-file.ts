@@ -42,7 +42,7 @@ import { dtypeCode, dtypeFromCode, isFloatingPoint, itemSize, type DType } from 
 import { TorchError, argError, describe } from '../errors';
 import { op } from '../ops/handles';
 import { Tensor, wrap } from '../tensor';
-import { writeFileAtomic } from './atomic';
+import { writeFileAtomic, writeFileAtomicAsync } from './atomic';
 import {
   STORAGE_NAMES,
   StorageRef,
@@ -716,33 +716,3 @@ export async function saveAsync(obj: unknown, f: string): Promise<void> {
   }
 }
 
-/** writeFileAtomic (atomic.ts) with fs.promises: temp file, fsync, rename, directory fsync. */
-async function writeFileAtomicAsync(file: string, chunks: Iterable<Uint8Array>): Promise<void> {
-  const dir = path.dirname(path.resolve(file));
-  const tmp = path.join(dir, `.${path.basename(file)}.${process.pid}.${Date.now()}.${Math.random().toString(36).slice(2)}.tmp`);
-  let fh: fs.promises.FileHandle;
-  try {
-    fh = await fs.promises.open(tmp, 'wx', 0o644);
-  } catch (e) {
-    throw new TorchError(`cannot write ${file}: ${(e as Error).message}`, 'ERR_TORCH_IO');
-  }
-  try {
-    for (const c of chunks) {
-      let off = 0;
-      while (off < c.byteLength) off += (await fh.write(c, off, c.byteLength - off)).bytesWritten;
-    }
-    await fh.sync();
-    await fh.close();
-    await fs.promises.rename(tmp, file);
-  } catch (e) {
-    await fh.close().catch(() => undefined);
-    await fs.promises.rm(tmp, { force: true });
-    throw e instanceof TorchError ? e : new TorchError(`cannot write ${file}: ${(e as Error).message}`, 'ERR_TORCH_IO');
-  }
-  try {
-    const dfh = await fs.promises.open(dir, 'r');
-    await dfh.sync().finally(() => dfh.close());
-  } catch {
-    /* directories cannot be fsynced on every filesystem; the rename is done */
-  }
-}
