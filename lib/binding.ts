@@ -122,18 +122,11 @@ export function buildConfig(): BuildConfig | null {
   }
 }
 
+// The same reading of TORCH_VERSION_* from libtorch's headers as at install (scripts/ ships in the
+// package); required only when there is a build config to check, so a bare dist/ still reports its
+// load attempts.
 function headerVersion(root: string): string | null {
-  for (const rel of ['include/torch/headeronly/version.h', 'include/torch/csrc/api/include/torch/version.h']) {
-    try {
-      const text = fs.readFileSync(path.join(root, rel), 'utf8');
-      const part = (n: string) => text.match(new RegExp(`#define\\s+TORCH_VERSION_${n}\\s+(\\d+)`))?.[1];
-      const [a, b, c] = [part('MAJOR'), part('MINOR'), part('PATCH')];
-      if (a && b && c) return `${a}.${b}.${c}`;
-    } catch {
-      /* try the next */
-    }
-  }
-  return null;
+  return (require('../scripts/libtorch') as { headerVersion: (r: string) => string | null }).headerVersion(root);
 }
 
 function load(): Binding {
