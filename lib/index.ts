@@ -28,7 +28,7 @@ export * as utils from './train';
 export {
   freeze, unfreeze, freezeUntil, trainableParameters, countParameters, frozenReport, formatFrozenReport,
   keepFrozenBatchNormEval, trainKeepingFrozenBatchNorm, setDropout, filterStateDict, stripPrefix, addPrefix,
-  renameKeys, shareParameters, summary, saveCheckpoint, loadCheckpoint,
+  renameKeys, shareParameters, summary, saveCheckpoint, loadCheckpoint, fit, EarlyStopping, ModelCheckpoint, plotHistory,
 } from './train';
 import { native } from './binding';
 

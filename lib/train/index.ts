@@ -1,4 +1,4 @@
-/** torch.utils: freezing, state-dict recipes, model summaries (training loops arrive with the training issue). */
+/** torch.utils: freezing, state-dict recipes, model summaries, data, checkpoints, fit() with callbacks, learning curves. */
 export * from './freeze';
 export { summary } from './summary';
 export { saveCheckpoint, loadCheckpoint } from './checkpoint';
@@ -7,3 +7,9 @@ export { clipGradNorm_, clipGradValue_ } from './clip';
 export * as data from './data';
 export { DataLoader, TensorDataset, Subset, randomSplit, defaultCollate } from './data';
 export type { Dataset } from './data';
+export { fit, formatLogs } from './fit';
+export type { FitOptions, FitResult, Metric } from './fit';
+export { EarlyStopping, ModelCheckpoint } from './callbacks';
+export type { Callback, FitContext, History, Logs, EarlyStoppingOptions, ModelCheckpointOptions } from './callbacks';
+export { plotHistory } from './plot';
+export type { PlotOptions } from './plot';
