@@ -186,6 +186,8 @@ export interface ModelCheckpointOptions {
  * Saves after each epoch, atomically: a full checkpoint by default (model, optimizer, scheduler,
  * epoch, loss, RNG state and the history so far: enough to resume exactly), or the weights alone.
  * `filepath` may hold `{epoch}` (1-based) and any metric name, e.g. 'ckpt-{epoch}-{valLoss}.pt'.
+ * Resuming is exact when shuffles draw from the global RNG (a DataLoader without `seed`), which the
+ * checkpoint restores; a loader with its own seed starts its sequence again, as in PyTorch.
  * `new ModelCheckpoint('best.pt', { saveBestOnly: true })`, `new ModelCheckpoint('last.pt')`.
  */
 export class ModelCheckpoint implements Callback {

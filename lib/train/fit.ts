@@ -274,7 +274,7 @@ function accuracy(output: unknown, target: unknown): number {
       'ERR_TORCH_ARG',
     );
   }
-  return tidy(() => output.argmax(1).eq(target).to('float32').mean().item());
+  return tidy(() => output.argmax(1).eq(target).sum().item() / target.numel());
 }
 
 /** The fraction of logits on the same side of 0 as their 0/1 target (with BCEWithLogitsLoss). */
@@ -282,7 +282,7 @@ function binaryAccuracy(output: unknown, target: unknown): number {
   if (!(output instanceof Tensor) || !(target instanceof Tensor) || output.numel() !== target.numel()) {
     throw new TorchError(`fit(): metric 'binaryAccuracy' takes logits and 0/1 targets with as many elements, got ${shapeOf(output)} and ${shapeOf(target)}`, 'ERR_TORCH_ARG');
   }
-  return tidy(() => output.reshape(-1).gt(0).eq(target.reshape(-1).gt(0.5)).to('float32').mean().item());
+  return tidy(() => output.reshape(-1).gt(0).eq(target.reshape(-1).gt(0.5)).sum().item() / target.numel());
 }
 
 function shapeOf(v: unknown): string {
