@@ -3,13 +3,16 @@
 // Per-call overhead of small ops: torch-node vs PyTorch's Python binding vs a plain C++ loop (the
 // "floor"), all on the same libtorch, one thread, 1-element float32 tensors. See bench/README.md.
 //
-//   node bench/run.js [--n 200000] [--repeat 5] [--ops add,relu] [--json] [--no-files]
+//   node bench/run.js [--n 200000] [--repeat 5] [--ops add,relu] [--json] [--no-files] [--no-train-loop]
 //
-// After the per-call table it runs bench/files.js (checkpoint load/save vs Python) unless --no-files.
+// After the per-call table it runs bench/files.js (checkpoint load/save vs Python) unless --no-files,
+// then bench/train-loop.js (RSS and liveTensors over a 10,000-step training loop) unless
+// --no-train-loop.
 //
 // Each repeat runs every implementation once, in a fresh process each (torch-node once per memory
 // variant), and the table shows the median over repeats (min kept in --json). The exit status is 0
-// whether or not the goals are met; non-zero only when a measurement could not be taken.
+// whether or not the speed goals are met; non-zero when a measurement could not be taken, or when
+// the training loop's memory is not flat (a leak, as the per-call workers' leak check).
 const fs = require('fs');
 const os = require('os');
 const path = require('path');
@@ -40,7 +43,7 @@ const GOALS = { speed: 1.0, overhead: 0.5 };
 
 // ---- arguments ----------------------------------------------------------------------------------
 function parseArgs(argv) {
-  const o = { n: 200000, repeat: 5, json: false, worker: null, ops: null, noFiles: false };
+  const o = { n: 200000, repeat: 5, json: false, worker: null, ops: null, noFiles: false, noTrainLoop: false };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const val = () => {
@@ -51,6 +54,7 @@ function parseArgs(argv) {
     else if (a === '--repeat') o.repeat = posInt(a, val());
     else if (a === '--json') o.json = true;
     else if (a === '--no-files') o.noFiles = true;
+    else if (a === '--no-train-loop') o.noTrainLoop = true;
     else if (a === '--ops') o.ops = val().split(',').map((s) => s.trim()).filter(Boolean);
     else if (a === '--worker') o.worker = val();
     else if (a === '-h' || a === '--help') usage(null);
@@ -70,11 +74,13 @@ function posInt(name, s) {
 
 function usage(err) {
   const text = [
-    'usage: node bench/run.js [--n N] [--repeat R] [--ops add,mulScalar,...] [--json]',
+    'usage: node bench/run.js [--n N] [--repeat R] [--ops add,mulScalar,...] [--json] [--no-files] [--no-train-loop]',
     '  --n N        calls per op per measurement (default 200000)',
     '  --repeat R   measurements per implementation, each in a fresh process; median reported (default 5)',
     `  --ops LIST   only these ops (${OPS.map((x) => x.key).join(', ')})`,
     '  --json       print one JSON object instead of the table',
+    '  --no-files   skip bench/files.js (checkpoint load/save)',
+    '  --no-train-loop  skip bench/train-loop.js (memory over a 10,000-step training loop)',
   ].join('\n');
   if (err) {
     process.stderr.write(`bench/run.js: ${err}\n${text}\n`);
@@ -400,16 +406,21 @@ async function main() {
     elapsedSeconds: (Date.now() - t0) / 1000,
   };
   if (!opt.noFiles) {
-    const { runFilesBench, formatFilesBench } = require('./files');
+    const { runFilesBench } = require('./files');
     res.files = runFilesBench({ log });
-    if (!opt.json) {
-      printTable(res);
-      process.stdout.write('\n' + formatFilesBench(res.files) + '\n');
-      return;
-    }
   }
-  if (opt.json) process.stdout.write(JSON.stringify(res, null, 2) + '\n');
-  else printTable(res);
+  if (!opt.noTrainLoop) {
+    const { runTrainLoopBench } = require('./train-loop');
+    res.trainLoop = runTrainLoopBench({ log });
+    if (!res.trainLoop.pass) process.exitCode = 1;
+  }
+  if (opt.json) {
+    process.stdout.write(JSON.stringify(res, null, 2) + '\n');
+    return;
+  }
+  printTable(res);
+  if (res.files) process.stdout.write('\n' + require('./files').formatFilesBench(res.files) + '\n');
+  if (res.trainLoop) process.stdout.write('\n' + require('./train-loop').formatTrainLoopBench(res.trainLoop) + '\n');
 }
 
 main().catch((e) => {

@@ -4,6 +4,7 @@
  * native fast path (pointwise ops, by op code) or any ATen operator through the dispatcher (by
  * schema name, lib/ops/handles.ts). Pointwise methods are generated from lib/ops/codes.ts.
  */
+import './disposable';
 import { native, type Id } from './binding';
 import { targetDevice, type DeviceLike } from './device';
 import {

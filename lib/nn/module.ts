@@ -8,6 +8,7 @@
  * module.dispose() or, as a backstop, the GC). Tensors that stateDict(), parameters() views, forward
  * etc. return belong to the caller's scope as usual.
  */
+import '../disposable';
 import { native } from '../binding';
 import { noGrad } from '../autograd';
 import { targetDevice, type DeviceLike } from '../device';

@@ -13,6 +13,7 @@
  * in the state dict but are never updated, even if they hold a stale gradient. One warning per
  * optimizer says so.
  */
+import '../disposable';
 import { native } from '../binding';
 import { enableGrad, noGrad } from '../autograd';
 import { TorchError, argError, describe } from '../errors';
