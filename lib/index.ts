@@ -25,6 +25,7 @@ export * as safetensors from './serialization/safetensors';
 export { save, load, saveAsync, loadAsync, tuple, orderedDict } from './serialization/torch-file';
 export type { LoadOptions, MapLocation } from './serialization/torch-file';
 export * as utils from './train';
+export * as vision from './vision';
 export {
   freeze, unfreeze, freezeUntil, trainableParameters, countParameters, frozenReport, formatFrozenReport,
   keepFrozenBatchNormEval, trainKeepingFrozenBatchNorm, setDropout, filterStateDict, stripPrefix, addPrefix,
