@@ -271,6 +271,34 @@ export function elu(input: Tensor, alpha = 1.0): Tensor {
 export function hardtanh(input: Tensor, minVal = -1, maxVal = 1): Tensor {
   return call('hardtanh', idOf(input, 'hardtanh()', 'input'), num('hardtanh()', 'minVal', minVal), num('hardtanh()', 'maxVal', maxVal));
 }
+/** The `inplace` option of the activations that have one (PyTorch's inplace=False default). */
+function inplaceFlag(fn: string, options: { inplace?: boolean } | undefined): boolean {
+  const v = options?.inplace ?? false;
+  if (typeof v !== 'boolean') argError(fn, 'inplace', 'a boolean', v);
+  return v;
+}
+/**
+ * Runs an activation out of place (`name`) or, with `{ inplace: true }`, in place (`name_`) and
+ * returns the input itself, as PyTorch's F.relu6(x, inplace=True) does.
+ */
+function activation(fn: string, name: string, input: Tensor, options: { inplace?: boolean } | undefined, ...args: unknown[]): Tensor {
+  const id = idOf(input, fn, 'input');
+  if (!inplaceFlag(fn, options)) return call(name, id, ...args);
+  native.callOpInplace(op(`${name}_`), id, ...args);
+  return input;
+}
+/** F.relu6: min(max(x, 0), 6), which PyTorch computes as hardtanh(x, 0, 6). */
+export function relu6(input: Tensor, options: { inplace?: boolean } = {}): Tensor {
+  return activation('relu6()', 'hardtanh', input, options, 0, 6);
+}
+/** F.hardswish: x * relu6(x + 3) / 6. */
+export function hardswish(input: Tensor, options: { inplace?: boolean } = {}): Tensor {
+  return activation('hardswish()', 'hardswish', input, options);
+}
+/** F.hardsigmoid: relu6(x + 3) / 6. */
+export function hardsigmoid(input: Tensor, options: { inplace?: boolean } = {}): Tensor {
+  return activation('hardsigmoid()', 'hardsigmoid', input, options);
+}
 export function softplus(input: Tensor, beta = 1, threshold = 20): Tensor {
   return call('softplus', idOf(input, 'softplus()', 'input'), num('softplus()', 'beta', beta), num('softplus()', 'threshold', threshold));
 }

@@ -533,6 +533,49 @@ export class SiLU extends Module {
     return F.silu(x);
   }
 }
+/** The `inplace` option of ReLU6, Hardswish and Hardsigmoid. */
+function inplaceOption(fn: string, options: { inplace?: boolean }): boolean {
+  if (options === null || typeof options !== 'object') argError(fn, 'options', '{ inplace }', options);
+  const v = options.inplace ?? false;
+  if (typeof v !== 'boolean') argError(fn, 'inplace', 'a boolean', v);
+  return v;
+}
+/** nn.ReLU6({ inplace }): min(max(x, 0), 6). */
+export class ReLU6 extends Module {
+  readonly inplace: boolean;
+  constructor(options: { inplace?: boolean } = {}) {
+    super();
+    this.inplace = inplaceOption('ReLU6()', options);
+  }
+  override forward(x: Tensor): Tensor {
+    return F.relu6(x, { inplace: this.inplace });
+  }
+  override extraRepr(): string {
+    return this.inplace ? 'inplace=True' : '';
+  }
+}
+/** nn.Hardswish({ inplace }): x * relu6(x + 3) / 6 (printed without inplace, as PyTorch does). */
+export class Hardswish extends Module {
+  readonly inplace: boolean;
+  constructor(options: { inplace?: boolean } = {}) {
+    super();
+    this.inplace = inplaceOption('Hardswish()', options);
+  }
+  override forward(x: Tensor): Tensor {
+    return F.hardswish(x, { inplace: this.inplace });
+  }
+}
+/** nn.Hardsigmoid({ inplace }): relu6(x + 3) / 6. */
+export class Hardsigmoid extends Module {
+  readonly inplace: boolean;
+  constructor(options: { inplace?: boolean } = {}) {
+    super();
+    this.inplace = inplaceOption('Hardsigmoid()', options);
+  }
+  override forward(x: Tensor): Tensor {
+    return F.hardsigmoid(x, { inplace: this.inplace });
+  }
+}
 export class GELU extends Module {
   constructor(readonly approximate: 'none' | 'tanh' = 'none') {
     super();

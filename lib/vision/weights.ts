@@ -115,7 +115,13 @@ export function withWeights<M extends Module>(fn: string, spec: ArchSpec, option
     const model = make(numClasses);
     const rebuild = numClasses !== fileClasses;
     const body = rebuild ? new Map([...sd].filter(([k]) => !spec.head.includes(k))) : sd;
-    const r = model.loadStateDict(body, { strict: false });
+    let r;
+    try {
+      r = model.loadStateDict(body, { strict: false });
+    } catch (e) {
+      model.dispose(); // a shape mismatch: nothing built survives the failed call
+      throw e;
+    }
     const missing = r.missingKeys.filter((k) => !(rebuild && spec.head.includes(k)));
     if (missing.length || r.unexpectedKeys.length) {
       model.dispose();

@@ -1,0 +1,219 @@
+/**
+ * torchvision's EfficientNet (models/efficientnet.py): the EfficientNet class with MBConv blocks, and
+ * efficientnet_b0; plus torchvision.ops' StochasticDepth, which MBConv uses on its residual branch.
+ *
+ * Module names, registration order, hyper-parameters and initialisation follow torchvision 0.29
+ * exactly (see mobilenet.ts): torchvision's state dicts load strictly, key order is torchvision's, and
+ * after the same torch.manualSeed() a new model has torchvision's initial weights. In train mode,
+ * StochasticDepth and Dropout make the same ATen random calls as torchvision's, so after the same seed
+ * a training forward drops the same rows.
+ */
+import { native } from '../../binding';
+import { empty } from '../../creation';
+import { TorchError, argError } from '../../errors';
+import { Module } from '../../nn/module';
+import { AdaptiveAvgPool2d, BatchNorm2d, Dropout, Linear, Sequential, SiLU, pyFloat } from '../../nn/layers';
+import { uniform_, zeros_ } from '../../nn/init';
+import { op } from '../../ops/handles';
+import { tidy } from '../../scope';
+import type { Tensor } from '../../tensor';
+import { withWeights, type ArchSpec, type ModelOptions } from '../weights';
+import { Conv2dNormActivation, SqueezeExcitation, initMobileNet, makeDivisible, type NormLayer } from './mobilenet';
+
+// ---- stochastic depth --------------------------------------------------------------------------------
+
+export type StochasticDepthMode = 'batch' | 'row';
+
+/**
+ * torchvision.ops.stochastic_depth: in training, zeroes the whole input ('batch') or each row of the
+ * batch ('row') with probability p and scales what is kept by 1 / (1 - p); the identity otherwise.
+ * The noise is drawn as torchvision draws it (empty(size).bernoulli_(1 - p)).
+ */
+export function stochasticDepth(input: Tensor, p: number, mode: StochasticDepthMode, training = true): Tensor {
+  const fn = 'stochasticDepth()';
+  if (typeof p !== 'number' || !(p >= 0 && p <= 1)) {
+    throw new TorchError(`${fn}: drop probability has to be between 0 and 1, but got ${p}`, 'ERR_TORCH_ARG');
+  }
+  if (mode !== 'batch' && mode !== 'row') argError(fn, 'mode', "'batch' or 'row'", mode);
+  if (!training || p === 0) return input;
+  const survivalRate = 1 - p;
+  const size = mode === 'row' ? [input.shape[0], ...Array(input.dim() - 1).fill(1)] : Array(input.dim()).fill(1);
+  return tidy(() => {
+    const noise = empty(size, { dtype: input.dtype, device: input.device });
+    native.callOpInplace(op('bernoulli_.float'), noise._h, survivalRate);
+    if (survivalRate > 0) noise.div_(survivalRate);
+    return input.mul(noise);
+  });
+}
+
+/** torchvision.ops.StochasticDepth(p, mode). */
+export class StochasticDepth extends Module {
+  constructor(
+    readonly p: number,
+    readonly mode: StochasticDepthMode,
+  ) {
+    super();
+    if (typeof p !== 'number' || !(p >= 0 && p <= 1)) argError('StochasticDepth()', 'p', 'a probability between 0 and 1', p);
+    if (mode !== 'batch' && mode !== 'row') argError('StochasticDepth()', 'mode', "'batch' or 'row'", mode);
+  }
+  override forward(input: Tensor): Tensor {
+    return stochasticDepth(input, this.p, this.mode, this.training);
+  }
+  /** As torchvision prints it: StochasticDepth(p=0.0125, mode=row). */
+  override toString(): string {
+    return `StochasticDepth(p=${pyFloat(this.p)}, mode=${this.mode})`;
+  }
+}
+
+// ---- MBConv -----------------------------------------------------------------------------------------
+
+/** One stage of EfficientNet's Table 1 (torchvision's MBConvConfig), with width and depth already applied. */
+export interface MBConvConfig {
+  expandRatio: number;
+  kernel: number;
+  stride: number;
+  inputChannels: number;
+  outChannels: number;
+  numLayers: number;
+}
+
+/** torchvision's MBConvConfig(expand_ratio, kernel, stride, input_channels, out_channels, num_layers, width_mult, depth_mult). */
+export function mbConvConfig(
+  expandRatio: number,
+  kernel: number,
+  stride: number,
+  inputChannels: number,
+  outChannels: number,
+  numLayers: number,
+  widthMult = 1.0,
+  depthMult = 1.0,
+): MBConvConfig {
+  return {
+    expandRatio,
+    kernel,
+    stride,
+    inputChannels: makeDivisible(inputChannels * widthMult, 8),
+    outChannels: makeDivisible(outChannels * widthMult, 8),
+    numLayers: Math.ceil(numLayers * depthMult),
+  };
+}
+
+/**
+ * EfficientNet's block: `block`, a Sequential of [expand,] depthwise, SqueezeExcitation (SiLU),
+ * project; and `stochastic_depth` on the residual branch.
+ */
+export class MBConv extends Module {
+  declare block: Sequential;
+  readonly useResConnect: boolean;
+  readonly outChannels: number;
+  constructor(cnf: MBConvConfig, stochasticDepthProb: number, normLayer: NormLayer) {
+    super();
+    if (!(cnf.stride >= 1 && cnf.stride <= 2)) throw new TorchError('MBConv(): illegal stride value', 'ERR_TORCH_ARG');
+    this.useResConnect = cnf.stride === 1 && cnf.inputChannels === cnf.outChannels;
+    const activationLayer = () => new SiLU();
+    const expanded = makeDivisible(cnf.inputChannels * cnf.expandRatio, 8);
+    const layers: Module[] = [];
+    if (expanded !== cnf.inputChannels) {
+      layers.push(new Conv2dNormActivation(cnf.inputChannels, expanded, { kernelSize: 1, normLayer, activationLayer }));
+    }
+    layers.push(
+      new Conv2dNormActivation(expanded, expanded, { kernelSize: cnf.kernel, stride: cnf.stride, groups: expanded, normLayer, activationLayer }),
+      new SqueezeExcitation(expanded, Math.max(1, Math.floor(cnf.inputChannels / 4)), { activation: activationLayer }),
+      new Conv2dNormActivation(expanded, cnf.outChannels, { kernelSize: 1, normLayer, activationLayer: null }),
+    );
+    this.registerModule('block', new Sequential(...layers));
+    this.registerModule('stochastic_depth', new StochasticDepth(stochasticDepthProb, 'row'));
+    this.outChannels = cnf.outChannels;
+  }
+  /** Registered under torchvision's name, 'stochastic_depth'. */
+  get stochasticDepth(): StochasticDepth {
+    return this._modules.get('stochastic_depth') as StochasticDepth;
+  }
+  override forward(input: Tensor): Tensor {
+    return tidy(() => {
+      const result = this.block.call(input);
+      return this.useResConnect ? this.stochasticDepth.call(result).add(input) : result;
+    });
+  }
+}
+
+// ---- EfficientNet -----------------------------------------------------------------------------------
+
+export interface EfficientNetOptions {
+  /** Default 0.2. */
+  stochasticDepthProb?: number;
+  numClasses?: number;
+  /** Default BatchNorm2d (eps 1e-5, momentum 0.1), as torchvision for B0-B4. */
+  normLayer?: NormLayer;
+  /** Default 4 * the last stage's channels. */
+  lastChannel?: number | null;
+}
+
+/** torchvision.models.EfficientNet: `features`, `avgpool`, `classifier` (Dropout, Linear). */
+export class EfficientNet extends Module {
+  declare features: Sequential;
+  declare avgpool: AdaptiveAvgPool2d;
+  /** Dropout ('0') and Linear ('1'): replace '1' (or all of it) to change the head. */
+  declare classifier: Sequential;
+  constructor(invertedResidualSetting: MBConvConfig[], dropout: number, options: EfficientNetOptions = {}) {
+    super();
+    const fn = 'EfficientNet()';
+    if (!Array.isArray(invertedResidualSetting) || invertedResidualSetting.length === 0) {
+      argError(fn, 'invertedResidualSetting', 'a non-empty array of MBConvConfig', invertedResidualSetting);
+    }
+    if (typeof dropout !== 'number' || !(dropout >= 0 && dropout <= 1)) argError(fn, 'dropout', 'a probability between 0 and 1', dropout);
+    const sdProb = options.stochasticDepthProb ?? 0.2;
+    const numClasses = options.numClasses ?? 1000;
+    if (!Number.isInteger(numClasses) || numClasses < 1) argError(fn, 'numClasses', 'a positive integer', numClasses);
+    const normLayer = options.normLayer ?? ((c: number) => new BatchNorm2d(c));
+    const silu = () => new SiLU();
+    const layers: Module[] = [
+      new Conv2dNormActivation(3, invertedResidualSetting[0].inputChannels, { kernelSize: 3, stride: 2, normLayer, activationLayer: silu }),
+    ];
+    const totalStageBlocks = invertedResidualSetting.reduce((n, c) => n + c.numLayers, 0);
+    let stageBlockId = 0;
+    for (const cnf of invertedResidualSetting) {
+      const stage: Module[] = [];
+      for (let i = 0; i < cnf.numLayers; i++) {
+        const blockCnf = stage.length ? { ...cnf, inputChannels: cnf.outChannels, stride: 1 } : { ...cnf };
+        stage.push(new MBConv(blockCnf, (sdProb * stageBlockId) / totalStageBlocks, normLayer));
+        stageBlockId++;
+      }
+      layers.push(new Sequential(...stage));
+    }
+    const lastIn = invertedResidualSetting[invertedResidualSetting.length - 1].outChannels;
+    const lastOut = options.lastChannel ?? 4 * lastIn;
+    layers.push(new Conv2dNormActivation(lastIn, lastOut, { kernelSize: 1, normLayer, activationLayer: silu }));
+    this.registerModule('features', new Sequential(...layers));
+    this.registerModule('avgpool', new AdaptiveAvgPool2d(1));
+    this.registerModule('classifier', new Sequential(new Dropout(dropout), new Linear(lastOut, numClasses)));
+    initMobileNet(this, (m) => {
+      const range = 1.0 / Math.sqrt(m.outFeatures);
+      uniform_(m.weight, -range, range);
+      if (m.bias) zeros_(m.bias);
+    });
+  }
+  override forward(x: Tensor): Tensor {
+    return tidy(() => this.classifier.call(this.avgpool.call(this.features.call(x)).flatten(1)));
+  }
+}
+
+/** torchvision's _efficientnet_conf for efficientnet_b0 .. b7: the stage table for a width and depth multiplier. */
+export function efficientnetConf(widthMult: number, depthMult: number): MBConvConfig[] {
+  const b = (e: number, k: number, s: number, i: number, o: number, n: number) => mbConvConfig(e, k, s, i, o, n, widthMult, depthMult);
+  return [b(1, 3, 1, 32, 16, 1), b(6, 3, 2, 16, 24, 2), b(6, 5, 2, 24, 40, 2), b(6, 3, 2, 40, 80, 3), b(6, 5, 1, 80, 112, 3), b(6, 5, 2, 112, 192, 4), b(6, 3, 1, 192, 320, 1)];
+}
+
+const EFFICIENTNET_B0: ArchSpec = {
+  name: 'efficientnet_b0',
+  head: ['classifier.1.weight', 'classifier.1.bias'],
+  files: {
+    IMAGENET1K_V1: 'efficientnet_b0_rwightman-7f5810bc.pth',
+    DEFAULT: 'efficientnet_b0_rwightman-7f5810bc.pth',
+  },
+};
+
+/** torchvision.models.efficientnet_b0(weights=..., num_classes=...): dropout 0.2, stochastic depth 0.2. */
+export function efficientnetB0(options?: ModelOptions): EfficientNet {
+  return withWeights('efficientnetB0()', EFFICIENTNET_B0, options, (numClasses) => new EfficientNet(efficientnetConf(1.0, 1.0), 0.2, { numClasses }));
+}

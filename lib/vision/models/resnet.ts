@@ -1,0 +1,287 @@
+/**
+ * torchvision's ResNet (models/resnet.py): BasicBlock, Bottleneck (v1.5: the stride on conv2), ResNet,
+ * and the builders resnet18, resnet34, resnet50, resnet101.
+ *
+ * Module names, registration order and construction order follow torchvision 0.29 exactly, so:
+ * torchvision's state dicts load strictly; stateDict() and namedModules() list the same keys in the
+ * same order; and after the same torch.manualSeed() a freshly built model has torchvision's initial
+ * weights (each layer's own reset — a block's downsample is built before the block, as in
+ * _make_layer — then the model's kaiming-normal / constant re-initialisation loop).
+ *
+ * ReLU has no inplace option in torch-node and runs out of place (the same values); the residual sum
+ * and its ReLU are done in place on the block's own intermediate, as torchvision's `out += identity`.
+ */
+import { Module } from '../../nn/module';
+import { AdaptiveAvgPool2d, BatchNorm2d, Conv2d, Linear, MaxPool2d, ReLU, Sequential } from '../../nn/layers';
+import { kaimingNormal_, ones_, zeros_ } from '../../nn/init';
+import { TorchError, argError } from '../../errors';
+import { tidy } from '../../scope';
+import type { Tensor } from '../../tensor';
+import { withWeights, type ArchSpec, type ModelOptions } from '../weights';
+
+/** A factory for the normalisation layer after each convolution (torchvision's norm_layer); default BatchNorm2d. */
+export type NormLayer = (numFeatures: number) => Module;
+
+const batchNorm: NormLayer = (c) => new BatchNorm2d(c);
+
+/** torchvision's conv3x3: 3x3 convolution with padding = dilation, no bias. */
+export function conv3x3(inPlanes: number, outPlanes: number, stride = 1, groups = 1, dilation = 1): Conv2d {
+  return new Conv2d(inPlanes, outPlanes, 3, { stride, padding: dilation, groups, bias: false, dilation });
+}
+
+/** torchvision's conv1x1: 1x1 convolution, no bias. */
+export function conv1x1(inPlanes: number, outPlanes: number, stride = 1): Conv2d {
+  return new Conv2d(inPlanes, outPlanes, 1, { stride, bias: false });
+}
+
+/** The options of a residual block after (inplanes, planes), as torchvision's keyword arguments. */
+export interface BlockOptions {
+  stride?: number;
+  /** Applied to the block's input for the residual sum when the shape changes (a Sequential of conv1x1 and norm). */
+  downsample?: Module | null;
+  groups?: number;
+  baseWidth?: number;
+  dilation?: number;
+  normLayer?: NormLayer;
+}
+
+/** The block classes ResNet accepts: `expansion` is outChannels / planes. */
+export interface BlockClass {
+  readonly expansion: number;
+  new (inplanes: number, planes: number, options?: BlockOptions): BasicBlock | Bottleneck;
+}
+
+/**
+ * torchvision assigns `self.downsample = downsample`; a None there is a plain attribute, not a
+ * registered child, so it is neither printed nor listed. The same here: registered only when given.
+ */
+function setDownsample(block: Module, downsample: Module | null): void {
+  if (downsample) block.registerModule('downsample', downsample);
+  else (block as { downsample?: Module | null }).downsample = null;
+}
+
+/** ResNet-18/34's block: conv3x3-bn-relu, conv3x3-bn, plus the input (or its downsample), relu. */
+export class BasicBlock extends Module {
+  static readonly expansion = 1;
+  declare conv1: Conv2d;
+  declare bn1: Module;
+  declare relu: ReLU;
+  declare conv2: Conv2d;
+  declare bn2: Module;
+  declare downsample: Module | null;
+  readonly stride: number;
+  constructor(inplanes: number, planes: number, options: BlockOptions = {}) {
+    super();
+    const normLayer = options.normLayer ?? batchNorm;
+    if ((options.groups ?? 1) !== 1 || (options.baseWidth ?? 64) !== 64) {
+      throw new TorchError('BasicBlock(): BasicBlock only supports groups=1 and baseWidth=64', 'ERR_TORCH_ARG');
+    }
+    if ((options.dilation ?? 1) > 1) throw new TorchError('BasicBlock(): dilation > 1 is not supported in BasicBlock', 'ERR_TORCH_ARG');
+    this.stride = options.stride ?? 1;
+    this.registerModule('conv1', conv3x3(inplanes, planes, this.stride));
+    this.registerModule('bn1', normLayer(planes));
+    this.registerModule('relu', new ReLU());
+    this.registerModule('conv2', conv3x3(planes, planes));
+    this.registerModule('bn2', normLayer(planes));
+    setDownsample(this, options.downsample ?? null);
+  }
+  override forward(x: Tensor): Tensor {
+    return tidy(() => {
+      let out = this.relu.call(this.bn1.call(this.conv1.call(x)));
+      out = this.bn2.call(this.conv2.call(out));
+      const identity = this.downsample ? this.downsample.call(x) : x;
+      return out.add_(identity).relu_();
+    });
+  }
+}
+
+/**
+ * ResNet-50/101's block (v1.5): conv1x1-bn-relu, conv3x3 (with the stride)-bn-relu, conv1x1 to
+ * planes * 4 - bn, plus the input (or its downsample), relu.
+ */
+export class Bottleneck extends Module {
+  static readonly expansion = 4;
+  declare conv1: Conv2d;
+  declare bn1: Module;
+  declare conv2: Conv2d;
+  declare bn2: Module;
+  declare conv3: Conv2d;
+  declare bn3: Module;
+  declare relu: ReLU;
+  declare downsample: Module | null;
+  readonly stride: number;
+  constructor(inplanes: number, planes: number, options: BlockOptions = {}) {
+    super();
+    const normLayer = options.normLayer ?? batchNorm;
+    const groups = options.groups ?? 1;
+    const width = Math.trunc(planes * ((options.baseWidth ?? 64) / 64)) * groups;
+    this.stride = options.stride ?? 1;
+    this.registerModule('conv1', conv1x1(inplanes, width));
+    this.registerModule('bn1', normLayer(width));
+    this.registerModule('conv2', conv3x3(width, width, this.stride, groups, options.dilation ?? 1));
+    this.registerModule('bn2', normLayer(width));
+    this.registerModule('conv3', conv1x1(width, planes * Bottleneck.expansion));
+    this.registerModule('bn3', normLayer(planes * Bottleneck.expansion));
+    this.registerModule('relu', new ReLU());
+    setDownsample(this, options.downsample ?? null);
+  }
+  override forward(x: Tensor): Tensor {
+    return tidy(() => {
+      let out = this.relu.call(this.bn1.call(this.conv1.call(x)));
+      out = this.relu.call(this.bn2.call(this.conv2.call(out)));
+      out = this.bn3.call(this.conv3.call(out));
+      const identity = this.downsample ? this.downsample.call(x) : x;
+      return out.add_(identity).relu_();
+    });
+  }
+}
+
+export interface ResNetOptions {
+  numClasses?: number;
+  /** Zero the last BN weight of each residual branch, so each block starts as the identity. */
+  zeroInitResidual?: boolean;
+  groups?: number;
+  widthPerGroup?: number;
+  /** Three booleans: replace the 2x2 stride of layer2, layer3, layer4 with a dilated convolution. */
+  replaceStrideWithDilation?: [boolean, boolean, boolean];
+  normLayer?: NormLayer;
+}
+
+function posInt(fn: string, name: string, v: unknown): number {
+  if (!Number.isInteger(v) || (v as number) < 1) argError(fn, name, 'a positive integer', v);
+  return v as number;
+}
+
+/**
+ * torchvision.models.ResNet: conv1, bn1, relu, maxpool, layer1..layer4 (Sequentials of blocks),
+ * avgpool, flatten, `fc`. Change the head with `model.registerModule('fc', new nn.Linear(model.fc.inFeatures, n))`.
+ */
+export class ResNet extends Module {
+  declare conv1: Conv2d;
+  declare bn1: Module;
+  declare relu: ReLU;
+  declare maxpool: MaxPool2d;
+  declare layer1: Sequential;
+  declare layer2: Sequential;
+  declare layer3: Sequential;
+  declare layer4: Sequential;
+  declare avgpool: AdaptiveAvgPool2d;
+  declare fc: Linear;
+  private inplanes = 64;
+  private dilation = 1;
+  private readonly groups: number;
+  private readonly baseWidth: number;
+  private readonly normLayer: NormLayer;
+
+  constructor(block: BlockClass, layers: number[], options: ResNetOptions = {}) {
+    super();
+    const fn = 'ResNet()';
+    if (typeof block !== 'function' || !Number.isInteger((block as BlockClass).expansion)) {
+      argError(fn, 'block', 'BasicBlock, Bottleneck or a block class with a static expansion', block);
+    }
+    if (!Array.isArray(layers) || layers.length !== 4 || !layers.every((n) => Number.isInteger(n) && n >= 1)) {
+      argError(fn, 'layers', 'an array of 4 positive block counts, e.g. [2, 2, 2, 2]', layers);
+    }
+    const numClasses = posInt(fn, 'numClasses', options.numClasses ?? 1000);
+    const dilate = options.replaceStrideWithDilation ?? [false, false, false];
+    if (!Array.isArray(dilate) || dilate.length !== 3) {
+      argError(fn, 'replaceStrideWithDilation', 'undefined or an array of 3 booleans', dilate);
+    }
+    this.groups = posInt(fn, 'groups', options.groups ?? 1);
+    this.baseWidth = posInt(fn, 'widthPerGroup', options.widthPerGroup ?? 64);
+    this.normLayer = options.normLayer ?? batchNorm;
+    // Registration (and construction) order is torchvision's: it fixes the state-dict order and the random draws.
+    this.registerModule('conv1', new Conv2d(3, this.inplanes, 7, { stride: 2, padding: 3, bias: false }));
+    this.registerModule('bn1', this.normLayer(this.inplanes));
+    this.registerModule('relu', new ReLU());
+    this.registerModule('maxpool', new MaxPool2d(3, { stride: 2, padding: 1 }));
+    this.registerModule('layer1', this.makeLayer(block, 64, layers[0]));
+    this.registerModule('layer2', this.makeLayer(block, 128, layers[1], 2, dilate[0]));
+    this.registerModule('layer3', this.makeLayer(block, 256, layers[2], 2, dilate[1]));
+    this.registerModule('layer4', this.makeLayer(block, 512, layers[3], 2, dilate[2]));
+    this.registerModule('avgpool', new AdaptiveAvgPool2d([1, 1]));
+    this.registerModule('fc', new Linear(512 * block.expansion, numClasses));
+
+    for (const m of this.modules()) {
+      if (m instanceof Conv2d) kaimingNormal_(m.weight, { mode: 'fan_out', nonlinearity: 'relu' });
+      else if (m instanceof BatchNorm2d) {
+        if (m.weight) ones_(m.weight);
+        if (m.bias) zeros_(m.bias);
+      }
+    }
+    if (options.zeroInitResidual) {
+      for (const m of this.modules()) {
+        const last = m instanceof Bottleneck ? m.bn3 : m instanceof BasicBlock ? m.bn2 : null;
+        const w = (last as BatchNorm2d | null)?.weight;
+        if (w) zeros_(w);
+      }
+    }
+  }
+
+  private makeLayer(block: BlockClass, planes: number, blocks: number, stride = 1, dilate = false): Sequential {
+    const normLayer = this.normLayer;
+    let downsample: Module | null = null;
+    const previousDilation = this.dilation;
+    if (dilate) {
+      this.dilation *= stride;
+      stride = 1;
+    }
+    if (stride !== 1 || this.inplanes !== planes * block.expansion) {
+      downsample = new Sequential(conv1x1(this.inplanes, planes * block.expansion, stride), normLayer(planes * block.expansion));
+    }
+    const out: Module[] = [
+      new block(this.inplanes, planes, { stride, downsample, groups: this.groups, baseWidth: this.baseWidth, dilation: previousDilation, normLayer }),
+    ];
+    this.inplanes = planes * block.expansion;
+    for (let i = 1; i < blocks; i++) {
+      out.push(new block(this.inplanes, planes, { groups: this.groups, baseWidth: this.baseWidth, dilation: this.dilation, normLayer }));
+    }
+    return new Sequential(...out);
+  }
+
+  override forward(x: Tensor): Tensor {
+    return tidy(() => {
+      let y = this.maxpool.call(this.relu.call(this.bn1.call(this.conv1.call(x))));
+      y = this.layer4.call(this.layer3.call(this.layer2.call(this.layer1.call(y))));
+      return this.fc.call(this.avgpool.call(y).flatten(1));
+    });
+  }
+}
+
+const HEAD = ['fc.weight', 'fc.bias'];
+
+/** Builders' specs: torchvision's weight enums and their file names in the hub cache. */
+export const RESNET_SPECS: Record<'resnet18' | 'resnet34' | 'resnet50' | 'resnet101', ArchSpec> = {
+  resnet18: { name: 'resnet18', head: HEAD, files: { IMAGENET1K_V1: 'resnet18-f37072fd.pth', DEFAULT: 'resnet18-f37072fd.pth' } },
+  resnet34: { name: 'resnet34', head: HEAD, files: { IMAGENET1K_V1: 'resnet34-b627a593.pth', DEFAULT: 'resnet34-b627a593.pth' } },
+  resnet50: {
+    name: 'resnet50',
+    head: HEAD,
+    files: { IMAGENET1K_V1: 'resnet50-0676ba61.pth', IMAGENET1K_V2: 'resnet50-11ad3fa6.pth', DEFAULT: 'resnet50-11ad3fa6.pth' },
+  },
+  resnet101: {
+    name: 'resnet101',
+    head: HEAD,
+    files: { IMAGENET1K_V1: 'resnet101-63fe2227.pth', IMAGENET1K_V2: 'resnet101-cd907fc2.pth', DEFAULT: 'resnet101-cd907fc2.pth' },
+  },
+};
+
+/** ResNet-18 (BasicBlock, [2, 2, 2, 2]); weights 'IMAGENET1K_V1' = 'DEFAULT'. */
+export function resnet18(options?: ModelOptions): ResNet {
+  return withWeights('resnet18()', RESNET_SPECS.resnet18, options, (numClasses) => new ResNet(BasicBlock, [2, 2, 2, 2], { numClasses }));
+}
+
+/** ResNet-34 (BasicBlock, [3, 4, 6, 3]); weights 'IMAGENET1K_V1' = 'DEFAULT'. */
+export function resnet34(options?: ModelOptions): ResNet {
+  return withWeights('resnet34()', RESNET_SPECS.resnet34, options, (numClasses) => new ResNet(BasicBlock, [3, 4, 6, 3], { numClasses }));
+}
+
+/** ResNet-50 (Bottleneck, [3, 4, 6, 3]); weights 'IMAGENET1K_V1', 'IMAGENET1K_V2' = 'DEFAULT'. */
+export function resnet50(options?: ModelOptions): ResNet {
+  return withWeights('resnet50()', RESNET_SPECS.resnet50, options, (numClasses) => new ResNet(Bottleneck, [3, 4, 6, 3], { numClasses }));
+}
+
+/** ResNet-101 (Bottleneck, [3, 4, 23, 3]); weights 'IMAGENET1K_V1', 'IMAGENET1K_V2' = 'DEFAULT'. */
+export function resnet101(options?: ModelOptions): ResNet {
+  return withWeights('resnet101()', RESNET_SPECS.resnet101, options, (numClasses) => new ResNet(Bottleneck, [3, 4, 23, 3], { numClasses }));
+}
