@@ -246,6 +246,10 @@ export interface UnpickleOptions {
   persistentLoad(pid: unknown[]): StorageRef;
   /** Called for every tensor made, after the caller-independent checks. */
   onTensor?(t: TensorRef): void;
+  /** Where the pickle starts in `data` (legacy files hold several pickles in a row); 0 by default. */
+  start?: number;
+  /** Told the offset just past the STOP opcode. */
+  onEnd?(end: number): void;
 }
 
 const MAX_LONG_BYTES = 1024;
@@ -258,8 +262,8 @@ function isInt(v: unknown): v is number {
 
 export function unpickle(data: Uint8Array, opts: UnpickleOptions): unknown {
   const dv = new DataView(data.buffer, data.byteOffset, data.byteLength);
-  let pos = 0;
-  let opPos = 0;
+  let pos = opts.start ?? 0;
+  let opPos = pos;
   let stack: unknown[] = [];
   const metastack: unknown[][] = [];
   const memo = new Map<number, unknown>();
@@ -521,6 +525,7 @@ export function unpickle(data: Uint8Array, opts: UnpickleOptions): unknown {
         break;
       case 0x2e: // STOP
         if (metastack.length) fail('STOP inside an unfinished MARK');
+        opts.onEnd?.(pos);
         return finish(pop(), where);
       case 0x28: // MARK
         metastack.push(stack);

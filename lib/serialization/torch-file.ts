@@ -202,7 +202,8 @@ function* plan(fileSize: number, where: string, options: LoadOptions): Reader<Pl
   const isZip = head.length >= 4 && head[0] === 0x50 && head[1] === 0x4b;
   if (!isZip) {
     const kind = sniffNonZip(head);
-    if (kind === 'legacy' || kind === 'legacy-tar') throw legacyError(where);
+    if (kind === 'legacy') return yield* planLegacy(fileSize, where, options);
+    if (kind === 'legacy-tar') throw legacyError(where);
     if (kind === 'preview') throw loadError(where, "this is the archive format of PyTorch's 1.0 preview release, which neither PyTorch nor torch-node reads any more");
   }
   const dir = yield* readDirectory(fileSize, where);
@@ -274,6 +275,118 @@ function* plan(fileSize: number, where: string, options: LoadOptions): Reader<Pl
     }
   };
   const root = unpickle(pklBytes, { where: pklWhere, persistentLoad, onTensor });
+  return { root, storages, byRef };
+}
+
+// ---- loading: the legacy format -------------------------------------------------------------------
+const LEGACY_MAGIC = 0x1950a86a20f9469cfc6cn;
+const LEGACY_PROTOCOL = 1001;
+
+/**
+ * PyTorch's legacy format (torch.save before 1.6, or _use_new_zipfile_serialization=False): five
+ * pickles in a row — the magic number, the protocol version (1001), sys_info, the object (storages as
+ * persistent ids ('storage', type, key, location, numel, view_metadata)), the list of storage keys —
+ * then each storage in that order as an int64 element count and its raw little-endian bytes.
+ * Read with the same restricted unpickler as the zip format.
+ */
+function* planLegacy(fileSize: number, where: string, options: LoadOptions): Reader<Plan> {
+  let chunk = Math.min(fileSize, 1 << 20);
+  for (;;) {
+    const head: Uint8Array = yield { offset: 0, length: chunk };
+    try {
+      return planLegacyFrom(head, fileSize, where, options);
+    } catch (e) {
+      // the pickles run past what was read: read more (the storages after them are not read here)
+      if (!(e instanceof LegacyShort) || chunk >= fileSize) throw e instanceof LegacyShort ? loadError(where, 'the file ends inside its pickles (truncated)') : e;
+      chunk = Math.min(fileSize, chunk * 4);
+    }
+  }
+}
+
+class LegacyShort extends Error {}
+
+function planLegacyFrom(head: Uint8Array, fileSize: number, where: string, options: LoadOptions): Plan {
+  let pos = 0;
+  const refs: { ref: StorageRef; key: string }[] = [];
+  const byKey = new Map<string, StorageRef>();
+  const noStorage = (): StorageRef => {
+    throw loadError(where, 'a storage in the header pickles of a legacy file');
+  };
+  const next = (what: string, persistentLoad: (pid: unknown[]) => StorageRef = noStorage, onTensor?: (t: TensorRef) => void): unknown => {
+    let end = -1;
+    try {
+      const v = unpickle(head, { where: `${where} (legacy ${what})`, start: pos, persistentLoad, onTensor, onEnd: (e) => (end = e) });
+      pos = end;
+      return v;
+    } catch (e) {
+      if (e instanceof TorchError && /ends early/.test(e.message) && head.length < fileSize) throw new LegacyShort();
+      throw e;
+    }
+  };
+  const magic = next('magic number');
+  if (magic !== LEGACY_MAGIC && !(typeof magic === 'bigint' && magic === LEGACY_MAGIC)) {
+    throw loadError(where, `a pickle that does not start with PyTorch's magic number (found ${describe(magic)}): not a torch.save file`);
+  }
+  const protocol = next('protocol version');
+  if (protocol !== LEGACY_PROTOCOL) throw loadError(where, `legacy protocol version ${describe(protocol)} (expected ${LEGACY_PROTOCOL})`);
+  const sysInfo = next('sys_info');
+  if (sysInfo instanceof Map && sysInfo.get('little_endian') === false) {
+    throw loadError(where, 'the file was written on a big-endian machine; torch-node reads little-endian files only', 'ERR_TORCH_UNSUPPORTED');
+  }
+  const pklWhere = `${where} (legacy object pickle)`;
+  const persistentLoad = (pid: unknown[]): StorageRef => {
+    const bad = (m: string) => loadError(pklWhere, `bad storage reference: ${m}`);
+    if (pid.length !== 6) throw bad(`a persistent id of ${pid.length} items (expected ('storage', type, key, location, numel, view_metadata))`);
+    const tag = pid[0] instanceof Uint8Array ? ascii.decode(pid[0]) : pid[0];
+    if (tag !== 'storage') throw bad(`persistent ids of kind ${describe(tag)} are not supported (only 'storage')`);
+    const type = storageTypeOf(pid[1]);
+    if (!type) throw bad(`the storage type is ${describe(pid[1])}`);
+    const [, , key, location, numel, view] = pid;
+    if (view !== null && view !== undefined) throw bad('storage views (view_metadata) are not supported; re-save the file with a recent PyTorch');
+    if (typeof key !== 'string' || key.length === 0 || key.length > 256) throw bad(`the storage key is ${describe(key)}`);
+    const loc = location instanceof Uint8Array ? ascii.decode(location) : location;
+    if (typeof loc !== 'string' || loc.length > 64) throw bad(`the storage location is ${describe(location)}`);
+    if (typeof numel !== 'number' || !Number.isSafeInteger(numel) || numel < 0) throw bad(`storage '${key}' declares ${describe(numel)} elements`);
+    const known = byKey.get(key);
+    if (known) {
+      if (known.dtype !== type.dtype || known.numel !== numel) throw bad(`storage '${key}' is used as both ${known.dtype}[${known.numel}] and ${type.dtype}[${numel}]`);
+      return known;
+    }
+    const ref = new StorageRef(key, type.dtype, numel, loc, null);
+    byKey.set(key, ref);
+    refs.push({ ref, key });
+    return ref;
+  };
+  const onTensor = (t: TensorRef) => {
+    if (t.requiresGrad && !isFloatingPoint(t.storage.dtype)) {
+      throw loadError(pklWhere, `a tensor of dtype ${t.storage.dtype} is marked requires_grad, which only floating-point tensors can be`);
+    }
+  };
+  const root = next('object', persistentLoad, onTensor);
+  const keys = next('storage keys');
+  if (!Array.isArray(keys) || !keys.every((k) => typeof k === 'string')) throw loadError(where, `the storage key list is ${describe(keys)}`);
+  if (new Set(keys).size !== keys.length || keys.length !== byKey.size || !keys.every((k) => byKey.has(k))) {
+    throw loadError(where, `the storage key list (${keys.length} keys) does not match the ${byKey.size} storages the object uses`);
+  }
+  // Storage records: int64 element count, then the bytes; their offsets follow from the sizes.
+  const storages: PlannedStorage[] = [];
+  const byRef = new Map<StorageRef, PlannedStorage>();
+  let offset = pos;
+  for (const key of keys) {
+    const ref = byKey.get(key)!;
+    const nbytes = ref.numel * itemSize(ref.dtype);
+    if (offset + 8 + nbytes > fileSize) throw loadError(where, `storage '${key}' (${nbytes} bytes at byte ${offset + 8}) runs past the end of the file (${fileSize} bytes): the file is truncated`);
+    if (offset + 8 <= head.length) {
+      const count = new DataView(head.buffer, head.byteOffset + offset, 8).getBigInt64(0, true);
+      if (count !== BigInt(ref.numel)) throw loadError(where, `storage '${key}' is declared with ${ref.numel} elements but its record says ${count}`);
+    }
+    const entry = { name: `storage '${key}'`, method: 0, crc32: 0, compressedSize: nbytes, size: nbytes, localHeaderOffset: offset, dataOffset: offset + 8 } as ZipEntry;
+    ref.entry = entry;
+    const ps: PlannedStorage = { ref, entry, device: resolveLocation(ref.location, options.mapLocation) };
+    storages.push(ps);
+    byRef.set(ref, ps);
+    offset += 8 + nbytes;
+  }
   return { root, storages, byRef };
 }
 
