@@ -9,3 +9,16 @@ export { ResNet, BasicBlock, Bottleneck, resnet18, resnet34, resnet50, resnet101
 export type { ResNetOptions, BlockOptions, BlockClass } from './resnet';
 export { VGG, makeLayers, vgg16, vgg16Bn } from './vgg';
 export type { VGGOptions, VGGConfigItem } from './vgg';
+export {
+  EfficientNetLite,
+  MBConvBlock,
+  Conv2dStaticSamePadding,
+  efficientnetLite0,
+  efficientnetLite0Transform,
+  efficientnetLite0CachedWeights,
+  EFFICIENTNET_LITE_MEAN,
+  EFFICIENTNET_LITE_STD,
+  EFFICIENTNET_LITE_BLOCKS,
+  EFFICIENTNET_LITE_PARAMS,
+} from './efficientnet-lite';
+export type { EfficientNetLiteOptions, LiteBlockArgs } from './efficientnet-lite';
