@@ -29,7 +29,7 @@ const maxAbs = (a, b) => torch.tidy(() => a.to('float64').sub(b.to('float64')).a
 
 const decoded = {};
 
-test('readImage decodes real PNG and JPEG photos as torchvision.io.read_image does (RGB uint8 [3, H, W])', async () => {
+test('readImage decodes real PNG, JPEG and WebP photos as torchvision.io.read_image does (RGB uint8 [3, H, W])', async () => {
   for (const [name, file] of Object.entries(IMAGES)) decoded[name] = torch.keep(await vision.readImage(path.join(images, file)));
   const fromBuffer = await vision.readImage(fs.readFileSync(path.join(images, IMAGES.cat)));
   const gray = await vision.readImage(path.join(images, IMAGES.camera), { mode: 'GRAY' });
@@ -62,6 +62,11 @@ print(json.dumps(out))
   }
   assert.deepEqual(decoded.camera.shape.slice(0, 1), [3], 'a grey image becomes RGB');
   assert.equal(maxAbs(fromBuffer, decoded.cat), 0, 'a buffer decodes as the file does');
+  // WebP: a lossless WebP of the cat decodes to the PNG's pixels
+  const webp = await require('sharp')(path.join(images, IMAGES.cat)).webp({ lossless: true }).toBuffer();
+  const fromWebp = await vision.readImage(webp);
+  assert.equal(maxAbs(fromWebp, decoded.cat), 0, 'lossless WebP decodes exactly');
+  fromWebp.dispose();
   assert.deepEqual(gray.shape, [1, ...decoded.camera.shape.slice(1)]);
   assert.equal(torch.tidy(() => gray.to('int64').sum().item()), py.graySum);
   torch.dispose([fromBuffer, gray]);
