@@ -263,7 +263,7 @@ abstract class BatchNormNd extends Module {
   declare runningVar: Tensor | null;
   declare numBatchesTracked: Tensor | null;
   readonly eps: number;
-  readonly momentum: number | null;
+  momentum: number | null;
   readonly affine: boolean;
   readonly trackRunningStats: boolean;
   protected constructor(
