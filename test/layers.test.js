@@ -106,6 +106,18 @@ for (const [name, , make, shape] of LAYERS) {
   });
 }
 
+test('BatchNorm in training refuses one value per channel, as PyTorch does; eval accepts it', () => {
+  const bn = new torch.nn.BatchNorm2d(4);
+  torch.tidy(() => {
+    assert.throws(() => bn.call(torch.randn(1, 4, 1, 1)), /expected more than 1 value per channel when training, got input size \[1, 4, 1, 1\]/);
+    assert.throws(() => torch.nn.functional.batchNorm(torch.randn(1, 3), null, null, { training: true }), /more than 1 value per channel/);
+    assert.deepEqual(bn.call(torch.randn(2, 4, 1, 1)).shape, [2, 4, 1, 1]);
+    bn.eval();
+    assert.deepEqual(bn.call(torch.randn(1, 4, 1, 1)).shape, [1, 4, 1, 1]);
+  });
+  bn.dispose();
+});
+
 test('no tensors leaked by this file', () => {
   assert.equal(torch.memory().liveTensors, baseline);
 });

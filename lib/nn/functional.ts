@@ -166,6 +166,13 @@ export function batchNorm(
   if (!training && (runningMean == null || runningVar == null)) {
     throw new TorchError(`${fn}: 'runningMean' and 'runningVar' are needed when training is false`, 'ERR_TORCH_ARG');
   }
+  if (training && input instanceof Tensor && input.dim() >= 2) {
+    // PyTorch's _verify_batch_size: batch statistics of one value per channel are meaningless
+    const s = input.shape;
+    if (s[0] * s.slice(2).reduce((a, b) => a * b, 1) === 1) {
+      throw new TorchError(`${fn}: expected more than 1 value per channel when training, got input size [${s.join(', ')}]`, 'ERR_TORCH_ARG');
+    }
+  }
   return call(
     'batch_norm',
     idOf(input, fn, 'input'),
