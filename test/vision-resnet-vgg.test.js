@@ -70,7 +70,7 @@ for js, name, side in inp['archs']:
         'file': f,
         'keys': list(m.state_dict().keys()),
         'modules': [[n, type(s).__name__] for n, s in m.named_modules()],
-        'repr': str(m).replace('ReLU(inplace=True)', 'ReLU()'),
+        'repr': str(m),
         'init': init,
         'y': y.reshape(-1).tolist(),
     }

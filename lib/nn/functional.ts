@@ -264,7 +264,10 @@ export function interpolate(
 }
 
 // ---- activations ---------------------------------------------------------------------------------
-export const relu = (input: Tensor): Tensor => (idOf(input, 'relu()', 'input'), input.relu());
+/** F.relu; with { inplace: true } it overwrites and returns the input, as PyTorch's F.relu(x, inplace=True). */
+export function relu(input: Tensor, options: { inplace?: boolean } = {}): Tensor {
+  return activation('relu()', 'relu', input, options);
+}
 export const sigmoid = (input: Tensor): Tensor => (idOf(input, 'sigmoid()', 'input'), input.sigmoid());
 export const tanh = (input: Tensor): Tensor => (idOf(input, 'tanh()', 'input'), input.tanh());
 export const silu = (input: Tensor): Tensor => (idOf(input, 'silu()', 'input'), input.silu());

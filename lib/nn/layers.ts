@@ -514,8 +514,16 @@ export class AdaptiveAvgPool2d extends Module {
 
 // ---- activations --------------------------------------------------------------------------------
 export class ReLU extends Module {
+  readonly inplace: boolean;
+  constructor(options: { inplace?: boolean } = {}) {
+    super();
+    this.inplace = inplaceOption('ReLU()', options);
+  }
   override forward(x: Tensor): Tensor {
-    return F.relu(x);
+    return F.relu(x, { inplace: this.inplace });
+  }
+  override extraRepr(): string {
+    return this.inplace ? 'inplace=True' : '';
   }
 }
 export class Sigmoid extends Module {

@@ -82,7 +82,7 @@ export class Conv2dNormActivation extends Sequential {
     const kernelSize = o.kernelSize ?? 3;
     const dilation = o.dilation ?? 1;
     const norm = o.normLayer === undefined ? batchNorm() : o.normLayer;
-    const act = o.activationLayer === undefined ? () => new ReLU() : o.activationLayer;
+    const act = o.activationLayer === undefined ? () => new ReLU({ inplace: true }) : o.activationLayer;
     const layers: Module[] = [
       new Conv2d(inChannels, outChannels, kernelSize, {
         stride: o.stride ?? 1,
@@ -316,7 +316,7 @@ export class InvertedResidualV3 extends Module {
     super();
     if (!(cnf.stride >= 1 && cnf.stride <= 2)) throw new TorchError('InvertedResidual(): illegal stride value', 'ERR_TORCH_ARG');
     this.useResConnect = cnf.stride === 1 && cnf.inputChannels === cnf.outChannels;
-    const activationLayer: ActivationLayer = cnf.useHs ? () => new Hardswish({ inplace: true }) : () => new ReLU();
+    const activationLayer: ActivationLayer = cnf.useHs ? () => new Hardswish({ inplace: true }) : () => new ReLU({ inplace: true });
     const layers: Module[] = [];
     if (cnf.expandedChannels !== cnf.inputChannels) {
       layers.push(new Conv2dNormActivation(cnf.inputChannels, cnf.expandedChannels, { kernelSize: 1, normLayer, activationLayer }));

@@ -80,7 +80,7 @@ export class BasicBlock extends Module {
     this.stride = options.stride ?? 1;
     this.registerModule('conv1', conv3x3(inplanes, planes, this.stride));
     this.registerModule('bn1', normLayer(planes));
-    this.registerModule('relu', new ReLU());
+    this.registerModule('relu', new ReLU({ inplace: true }));
     this.registerModule('conv2', conv3x3(planes, planes));
     this.registerModule('bn2', normLayer(planes));
     setDownsample(this, options.downsample ?? null);
@@ -122,7 +122,7 @@ export class Bottleneck extends Module {
     this.registerModule('bn2', normLayer(width));
     this.registerModule('conv3', conv1x1(width, planes * Bottleneck.expansion));
     this.registerModule('bn3', normLayer(planes * Bottleneck.expansion));
-    this.registerModule('relu', new ReLU());
+    this.registerModule('relu', new ReLU({ inplace: true }));
     setDownsample(this, options.downsample ?? null);
   }
   override forward(x: Tensor): Tensor {
@@ -193,7 +193,7 @@ export class ResNet extends Module {
     // Registration (and construction) order is torchvision's: it fixes the state-dict order and the random draws.
     this.registerModule('conv1', new Conv2d(3, this.inplanes, 7, { stride: 2, padding: 3, bias: false }));
     this.registerModule('bn1', this.normLayer(this.inplanes));
-    this.registerModule('relu', new ReLU());
+    this.registerModule('relu', new ReLU({ inplace: true }));
     this.registerModule('maxpool', new MaxPool2d(3, { stride: 2, padding: 1 }));
     this.registerModule('layer1', this.makeLayer(block, 64, layers[0]));
     this.registerModule('layer2', this.makeLayer(block, 128, layers[1], 2, dilate[0]));

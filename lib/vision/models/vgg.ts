@@ -39,7 +39,7 @@ export function makeLayers(cfg: readonly VGGConfigItem[], options: { batchNorm?:
     } else {
       layers.push(new Conv2d(inChannels, v, 3, { padding: 1 }));
       if (options.batchNorm) layers.push(new BatchNorm2d(v));
-      layers.push(new ReLU());
+      layers.push(new ReLU({ inplace: true }));
       inChannels = v;
     }
   }
@@ -75,10 +75,10 @@ export class VGG extends Module {
       'classifier',
       new Sequential(
         new Linear(512 * 7 * 7, 4096),
-        new ReLU(),
+        new ReLU({ inplace: true }),
         new Dropout(dropout),
         new Linear(4096, 4096),
-        new ReLU(),
+        new ReLU({ inplace: true }),
         new Dropout(dropout),
         new Linear(4096, numClasses),
       ),
