@@ -1,13 +1,17 @@
 #!/usr/bin/env node
 'use strict';
+const { makeUsage, makePosInt } = require('./args');
 // Per-call overhead of small ops: torch-node vs PyTorch's Python binding vs a plain C++ loop (the
 // "floor"), all on the same libtorch, one thread, 1-element float32 tensors. See bench/README.md.
 //
 //   node bench/run.js [--n 200000] [--repeat 5] [--ops add,relu] [--json] [--no-files] [--no-train-loop]
+//                     [--no-async] [--no-finetune]
 //
 // After the per-call table it runs bench/files.js (checkpoint load/save vs Python) unless --no-files,
 // then bench/train-loop.js (RSS and liveTensors over a 10,000-step training loop) unless
-// --no-train-loop.
+// --no-train-loop, then bench/async.js (examples/server.js under load: event-loop delay with
+// forwardAsync) unless --no-async, then bench/finetune.js (ResNet-18 fine-tune steps, inference
+// and peak RSS vs Python, same thread count on both) unless --no-finetune.
 //
 // Each repeat runs every implementation once, in a fresh process each (torch-node once per memory
 // variant), and the table shows the median over repeats (min kept in --json). The exit status is 0
@@ -43,7 +47,7 @@ const GOALS = { speed: 1.0, overhead: 0.5 };
 
 // ---- arguments ----------------------------------------------------------------------------------
 function parseArgs(argv) {
-  const o = { n: 200000, repeat: 5, json: false, worker: null, ops: null, noFiles: false, noTrainLoop: false };
+  const o = { n: 200000, repeat: 5, json: false, worker: null, ops: null, noFiles: false, noTrainLoop: false, noAsync: false, noFinetune: false };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const val = () => {
@@ -55,6 +59,8 @@ function parseArgs(argv) {
     else if (a === '--json') o.json = true;
     else if (a === '--no-files') o.noFiles = true;
     else if (a === '--no-train-loop') o.noTrainLoop = true;
+    else if (a === '--no-async') o.noAsync = true;
+    else if (a === '--no-finetune') o.noFinetune = true;
     else if (a === '--ops') o.ops = val().split(',').map((s) => s.trim()).filter(Boolean);
     else if (a === '--worker') o.worker = val();
     else if (a === '-h' || a === '--help') usage(null);
@@ -66,29 +72,22 @@ function parseArgs(argv) {
   return o;
 }
 
-function posInt(name, s) {
-  const v = Number(s);
-  if (!Number.isInteger(v) || v <= 0) usage(`${name} needs a positive integer, got '${s}'`);
-  return v;
-}
 
 function usage(err) {
   const text = [
-    'usage: node bench/run.js [--n N] [--repeat R] [--ops add,mulScalar,...] [--json] [--no-files] [--no-train-loop]',
+    'usage: node bench/run.js [--n N] [--repeat R] [--ops add,mulScalar,...] [--json] [--no-files] [--no-train-loop] [--no-async] [--no-finetune]',
     '  --n N        calls per op per measurement (default 200000)',
     '  --repeat R   measurements per implementation, each in a fresh process; median reported (default 5)',
     `  --ops LIST   only these ops (${OPS.map((x) => x.key).join(', ')})`,
     '  --json       print one JSON object instead of the table',
     '  --no-files   skip bench/files.js (checkpoint load/save)',
     '  --no-train-loop  skip bench/train-loop.js (memory over a 10,000-step training loop)',
+    '  --no-async   skip bench/async.js (event-loop delay of examples/server.js with forwardAsync)',
+    '  --no-finetune  skip bench/finetune.js (ResNet-18 fine-tune / inference / peak RSS vs Python, ~3 min)',
   ].join('\n');
-  if (err) {
-    process.stderr.write(`bench/run.js: ${err}\n${text}\n`);
-    process.exit(2);
-  }
-  process.stdout.write(text + '\n');
-  process.exit(0);
+  makeUsage('bench/run.js', text)(err);
 }
+const posInt = makePosInt(usage);
 
 // ---- torch-node worker (a child process per variant and repeat) ---------------------------------
 async function worker(variant, n, opKeys) {
@@ -414,6 +413,15 @@ async function main() {
     res.trainLoop = runTrainLoopBench({ log });
     if (!res.trainLoop.pass) process.exitCode = 1;
   }
+  if (!opt.noAsync) {
+    const { runAsyncBench } = require('./async');
+    res.async = await runAsyncBench({ log });
+    if (!res.async.ok) process.exitCode = 1; // a wrong answer (a missed delay goal is reported, not fatal)
+  }
+  if (!opt.noFinetune) {
+    const { runFinetuneBench } = require('./finetune');
+    res.finetune = runFinetuneBench({ log }); // missed targets are reported, not fatal
+  }
   if (opt.json) {
     process.stdout.write(JSON.stringify(res, null, 2) + '\n');
     return;
@@ -421,6 +429,8 @@ async function main() {
   printTable(res);
   if (res.files) process.stdout.write('\n' + require('./files').formatFilesBench(res.files) + '\n');
   if (res.trainLoop) process.stdout.write('\n' + require('./train-loop').formatTrainLoopBench(res.trainLoop) + '\n');
+  if (res.async) process.stdout.write('\n' + require('./async').formatAsyncBench(res.async) + '\n');
+  if (res.finetune) process.stdout.write('\n' + require('./finetune').formatFinetuneBench(res.finetune) + '\n');
 }
 
 main().catch((e) => {

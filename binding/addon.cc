@@ -17,6 +17,8 @@ void InitCuda(Napi::Env env, Napi::Object exports);
 void InitSettings(Napi::Env env, Napi::Object exports);
 void InitStorage(Napi::Env env, Napi::Object exports);
 void InitScriptModule(Napi::Env env, Napi::Object exports);
+void InitJitTrace(Napi::Env env, Napi::Object exports);
+void InitJitAsync(Napi::Env env, Napi::Object exports);
 void LoadCuda();
 
 std::string C10Message(const c10::Error& e) {
@@ -82,6 +84,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   InitSettings(env, exports);
   InitStorage(env, exports);
   InitScriptModule(env, exports);
+  InitJitTrace(env, exports);
+  InitJitAsync(env, exports);
   return exports;
 }
 

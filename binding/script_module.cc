@@ -3,11 +3,12 @@
 // tensors (same TensorImpl: gradients, optimizers and in-place loads reach the module).
 // Method arguments are converted by the method's schema; results come back tagged so JS can tell a
 // tensor from an int ({__t: id}) and a dict from a list ({__d: [[k, v], ...]}).
-// Sync; all throw TorchError.
+// Sync; all throw TorchError. torch.jit.trace is in jit_trace.cc, forwardAsync in jit_async.cc.
+#include "script_module.h"
+
 #include "convert.h"
 #include "registry.h"
 
-#include <torch/csrc/jit/api/module.h>
 #include <torch/csrc/jit/serialization/import.h>
 
 #include <cmath>
@@ -18,7 +19,9 @@ namespace {
 
 std::deque<std::optional<torch::jit::Module>> g_modules;
 
-int32_t Keep(torch::jit::Module m) {
+}  // namespace
+
+int32_t KeepModule(torch::jit::Module m) {
   g_modules.emplace_back(std::move(m));
   return static_cast<int32_t>(g_modules.size() - 1);
 }
@@ -30,6 +33,8 @@ torch::jit::Module& ModuleAt(Napi::Env env, const Napi::Value& v) {
   }
   return *g_modules[h];
 }
+
+namespace {
 
 // ---- JS -> IValue by TorchScript type ------------------------------------------------------------
 [[noreturn]] void Expected(Napi::Env env, const std::string& where, const c10::TypePtr& type, const Napi::Value& v) {
@@ -111,6 +116,8 @@ c10::IValue ToScriptValue(Napi::Env env, const Napi::Value& v, const c10::TypePt
   ThrowTorchError(env, where + ": TorchScript type " + type->annotation_str() + " cannot be passed from JS yet");
 }
 
+}  // namespace
+
 // ---- IValue -> tagged JS ------------------------------------------------------------------------
 Napi::Value FromScriptValue(Napi::Env env, const c10::IValue& v) {
   if (v.isTensor()) {
@@ -152,6 +159,35 @@ Napi::Value FromScriptValue(Napi::Env env, const c10::IValue& v) {
   ThrowTorchError(env, std::string("a TorchScript result of kind ") + v.tagKind() + " cannot be returned to JS yet");
 }
 
+std::pair<torch::jit::Method, std::vector<c10::IValue>> MethodCall(Napi::Env env, torch::jit::Module& m,
+                                                                   const std::string& name, const Napi::Array& given) {
+  auto method = m.find_method(name);
+  if (!method) ThrowTorchError(env, "TorchScript module has no method '" + name + "'", "", "ERR_TORCH_ARG");
+  const auto& schema = method->function().getSchema();
+  const auto& args = schema.arguments();  // args[0] is self
+  size_t want = args.size() - 1;
+  if (given.Length() > want) {
+    ThrowTorchError(env, name + "() takes " + std::to_string(want) + " arguments, got " + std::to_string(given.Length()), "",
+                    "ERR_TORCH_ARG");
+  }
+  std::vector<c10::IValue> inputs;
+  inputs.reserve(want);
+  for (size_t i = 0; i < want; ++i) {
+    const auto& arg = args[i + 1];
+    if (i < given.Length() && !given.Get(i).IsUndefined()) {
+      inputs.push_back(ToScriptValue(env, given.Get(i), arg.type(), name + "(): argument '" + arg.name() + "'"));
+    } else if (arg.default_value()) {
+      inputs.push_back(*arg.default_value());
+    } else {
+      ThrowTorchError(env, name + "(): missing argument '" + arg.name() + "' (" + arg.type()->annotation_str() + ")", "",
+                      "ERR_TORCH_ARG");
+    }
+  }
+  return {std::move(*method), std::move(inputs)};
+}
+
+namespace {
+
 // ---- exports ------------------------------------------------------------------------------------
 // jitLoad(path, device | null) -> handle
 Napi::Value JitLoad(const Napi::CallbackInfo& info) {
@@ -160,7 +196,7 @@ Napi::Value JitLoad(const Napi::CallbackInfo& info) {
   std::string path = info[0].As<Napi::String>().Utf8Value();
   std::optional<c10::Device> device;
   if (info[1].IsString()) device = ToDevice(env, info[1]);
-  return Napi::Number::New(env, Keep(torch::jit::load(path, device)));
+  return Napi::Number::New(env, KeepModule(torch::jit::load(path, device)));
   TORCH_GUARD_END(env)
 }
 
@@ -191,7 +227,7 @@ Napi::Value JitMembers(const Napi::CallbackInfo& info) {
   for (const auto& c : m.named_children()) {
     Napi::Array pair = Napi::Array::New(env, 2);
     pair.Set(0u, Napi::String::New(env, c.name));
-    pair.Set(1u, Napi::Number::New(env, Keep(c.value)));
+    pair.Set(1u, Napi::Number::New(env, KeepModule(c.value)));
     children.Set(i++, pair);
   }
   auto tensors = [&](auto list) {
@@ -217,32 +253,9 @@ Napi::Value JitMembers(const Napi::CallbackInfo& info) {
 Napi::Value JitCall(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   TORCH_GUARD_BEGIN
-  auto& m = ModuleAt(env, info[0]);
-  std::string name = info[1].As<Napi::String>().Utf8Value();
-  auto method = m.find_method(name);
-  if (!method) ThrowTorchError(env, "TorchScript module has no method '" + name + "'", "", "ERR_TORCH_ARG");
-  const auto& schema = method->function().getSchema();
-  const auto& args = schema.arguments();  // args[0] is self
-  auto given = info[2].As<Napi::Array>();
-  size_t want = args.size() - 1;
-  if (given.Length() > want) {
-    ThrowTorchError(env, name + "() takes " + std::to_string(want) + " arguments, got " + std::to_string(given.Length()), "",
-                    "ERR_TORCH_ARG");
-  }
-  std::vector<c10::IValue> inputs;
-  inputs.reserve(want);
-  for (size_t i = 0; i < want; ++i) {
-    const auto& arg = args[i + 1];
-    if (i < given.Length() && !given.Get(i).IsUndefined()) {
-      inputs.push_back(ToScriptValue(env, given.Get(i), arg.type(), name + "(): argument '" + arg.name() + "'"));
-    } else if (arg.default_value()) {
-      inputs.push_back(*arg.default_value());
-    } else {
-      ThrowTorchError(env, name + "(): missing argument '" + arg.name() + "' (" + arg.type()->annotation_str() + ")", "",
-                      "ERR_TORCH_ARG");
-    }
-  }
-  c10::IValue result = (*method)(std::move(inputs));
+  auto [method, inputs] = MethodCall(env, ModuleAt(env, info[0]), info[1].As<Napi::String>().Utf8Value(),
+                                     info[2].As<Napi::Array>());
+  c10::IValue result = method(std::move(inputs));
   SyncExternalMemory(env);
   return FromScriptValue(env, result);
   TORCH_GUARD_END(env)

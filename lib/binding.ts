@@ -3,8 +3,9 @@
  * `native` below. Loading tries each place a binary can be (like sharp's loader) and, when all fail,
  * throws one TorchError listing every attempt and the fix.
  *
- * Every function here is synchronous and throws TorchError. Tensors cross as integer ids into the
- * native tensor table (binding/registry.h); dtypes as c10::ScalarType codes; devices as strings.
+ * Every function here is synchronous and throws TorchError, except jitCallAsync, which returns a
+ * Promise (rejected with a TorchError). Tensors cross as integer ids into the native tensor table
+ * (binding/registry.h); dtypes as c10::ScalarType codes; devices as strings.
  */
 import * as fs from 'fs';
 import * as path from 'path';
@@ -21,6 +22,15 @@ export interface NativeCuda {
   emptyCache(): void;
   memoryAllocated(index?: number): number;
 }
+
+/** One module of the tree jitTrace mirrors as TorchScript modules (specs[0] is the root). */
+export type TraceModuleSpec = [
+  className: string,
+  training: boolean,
+  parameters: [string, Id][],
+  buffers: [string, Id, boolean][],
+  children: [string, number][],
+];
 
 export interface Binding {
   builtWithLibtorch: string;
@@ -96,6 +106,12 @@ export interface Binding {
   jitSave(handle: number, path: string): void;
   jitSchema(handle: number): string | null;
   jitFree(handle: number): void;
+  // jit_trace.cc (torch.jit.trace; lib/jit.ts)
+  jitTrace(specs: TraceModuleSpec[], inputs: unknown[], fn: (...inputs: unknown[]) => unknown, argNames: string[], strict: boolean): number;
+  jitUntraced<T>(fn: () => T): T;
+  jitGraph(handle: number, method: string): string | null;
+  // jit_async.cc — async: runs on libuv's thread pool under InferenceMode; argument errors throw, run errors reject
+  jitCallAsync(handle: number, method: string, args: unknown[]): Promise<unknown>;
   // settings.cc
   setNumThreads(n: number): void;
   getNumThreads(): number;
