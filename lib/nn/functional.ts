@@ -141,9 +141,13 @@ export function adaptiveAvgPool2d(input: Tensor, outputSize: IntOrPair): Tensor 
   return call('adaptive_avg_pool2d', idOf(input, fn, 'input'), ints(fn, 'outputSize', outputSize));
 }
 
-export function dropout(input: Tensor, options: { p?: number; training?: boolean } = {}): Tensor {
+export function dropout(input: Tensor, options: { p?: number; training?: boolean; inplace?: boolean } = {}): Tensor {
   const fn = 'dropout()';
-  return call('dropout', idOf(input, fn, 'input'), prob(fn, options.p ?? 0.5), options.training ?? true);
+  const id = idOf(input, fn, 'input');
+  const args = [prob(fn, options.p ?? 0.5), options.training ?? true];
+  if (!inplaceFlag(fn, options)) return call('dropout', id, ...args);
+  native.callOpInplace(op('dropout_'), id, ...args);
+  return input;
 }
 
 /** Zeroes whole channels (Dropout2d). */
@@ -270,7 +274,10 @@ export function relu(input: Tensor, options: { inplace?: boolean } = {}): Tensor
 }
 export const sigmoid = (input: Tensor): Tensor => (idOf(input, 'sigmoid()', 'input'), input.sigmoid());
 export const tanh = (input: Tensor): Tensor => (idOf(input, 'tanh()', 'input'), input.tanh());
-export const silu = (input: Tensor): Tensor => (idOf(input, 'silu()', 'input'), input.silu());
+/** F.silu; with { inplace: true } it overwrites and returns the input. */
+export function silu(input: Tensor, options: { inplace?: boolean } = {}): Tensor {
+  return activation('silu()', 'silu', input, options);
+}
 export const gelu = (input: Tensor, options?: { approximate?: 'none' | 'tanh' }): Tensor => (idOf(input, 'gelu()', 'input'), input.gelu(options));
 export const softmax = (input: Tensor, dim: number): Tensor => (idOf(input, 'softmax()', 'input'), input.softmax(dim));
 export const logSoftmax = (input: Tensor, dim: number): Tensor => (idOf(input, 'logSoftmax()', 'input'), input.logSoftmax(dim));

@@ -397,15 +397,20 @@ export class GroupNorm extends Module {
 
 // ---- dropout ----------------------------------------------------------------------------------
 export class Dropout extends Module {
-  constructor(public p = 0.5) {
+  readonly inplace: boolean;
+  constructor(
+    public p = 0.5,
+    options: { inplace?: boolean } = {},
+  ) {
     super();
     if (typeof p !== 'number' || p < 0 || p > 1) argError('Dropout()', 'p', 'a probability between 0 and 1', p);
+    this.inplace = inplaceOption('Dropout()', options);
   }
   override forward(x: Tensor): Tensor {
-    return F.dropout(x, { p: this.p, training: this.training });
+    return F.dropout(x, { p: this.p, training: this.training, inplace: this.inplace });
   }
   override extraRepr(): string {
-    return `p=${pyFloat(this.p)}, inplace=False`;
+    return `p=${pyFloat(this.p)}, inplace=${pyBool(this.inplace)}`;
   }
 }
 
@@ -537,8 +542,16 @@ export class Tanh extends Module {
   }
 }
 export class SiLU extends Module {
+  readonly inplace: boolean;
+  constructor(options: { inplace?: boolean } = {}) {
+    super();
+    this.inplace = inplaceOption('SiLU()', options);
+  }
   override forward(x: Tensor): Tensor {
-    return F.silu(x);
+    return F.silu(x, { inplace: this.inplace });
+  }
+  override extraRepr(): string {
+    return this.inplace ? 'inplace=True' : '';
   }
 }
 /** The `inplace` option of ReLU6, Hardswish and Hardsigmoid. */

@@ -110,7 +110,7 @@ export class MBConv extends Module {
     super();
     if (!(cnf.stride >= 1 && cnf.stride <= 2)) throw new TorchError('MBConv(): illegal stride value', 'ERR_TORCH_ARG');
     this.useResConnect = cnf.stride === 1 && cnf.inputChannels === cnf.outChannels;
-    const activationLayer = () => new SiLU();
+    const activationLayer = () => new SiLU({ inplace: true });
     const expanded = makeDivisible(cnf.inputChannels * cnf.expandRatio, 8);
     const layers: Module[] = [];
     if (expanded !== cnf.inputChannels) {
@@ -166,7 +166,7 @@ export class EfficientNet extends Module {
     const numClasses = options.numClasses ?? 1000;
     if (!Number.isInteger(numClasses) || numClasses < 1) argError(fn, 'numClasses', 'a positive integer', numClasses);
     const normLayer = options.normLayer ?? ((c: number) => new BatchNorm2d(c));
-    const silu = () => new SiLU();
+    const silu = () => new SiLU({ inplace: true });
     const layers: Module[] = [
       new Conv2dNormActivation(3, invertedResidualSetting[0].inputChannels, { kernelSize: 3, stride: 2, normLayer, activationLayer: silu }),
     ];
@@ -186,7 +186,7 @@ export class EfficientNet extends Module {
     layers.push(new Conv2dNormActivation(lastIn, lastOut, { kernelSize: 1, normLayer, activationLayer: silu }));
     this.registerModule('features', new Sequential(...layers));
     this.registerModule('avgpool', new AdaptiveAvgPool2d(1));
-    this.registerModule('classifier', new Sequential(new Dropout(dropout), new Linear(lastOut, numClasses)));
+    this.registerModule('classifier', new Sequential(new Dropout(dropout, { inplace: true }), new Linear(lastOut, numClasses)));
     initMobileNet(this, (m) => {
       const range = 1.0 / Math.sqrt(m.outFeatures);
       uniform_(m.weight, -range, range);

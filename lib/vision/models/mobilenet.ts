@@ -379,7 +379,7 @@ export class MobileNetV3 extends Module {
     this.registerModule('avgpool', new AdaptiveAvgPool2d(1));
     this.registerModule(
       'classifier',
-      new Sequential(new Linear(lastOut, lastChannel), new Hardswish({ inplace: true }), new Dropout(dropout), new Linear(lastChannel, numClasses)),
+      new Sequential(new Linear(lastOut, lastChannel), new Hardswish({ inplace: true }), new Dropout(dropout, { inplace: true }), new Linear(lastChannel, numClasses)),
     );
     initMobileNet(this, (m) => {
       normal_(m.weight, 0, 0.01);
