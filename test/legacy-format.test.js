@@ -101,8 +101,12 @@ test('hostile legacy files are TorchErrors: truncated anywhere, wrong magic, cod
   rejects(badMagic, /does not start with PyTorch's magic number/);
   // a storage whose record says another element count
   const lie = Buffer.from(good);
-  const data = good.length - (2 * 4 + 8) - (6 * 4 + 8); // the weight's record: bias (2 floats) is last
-  lie.writeBigInt64LE(7n, data);
+  // the two records (weight: 6 floats, bias: 2) end the file, in the order of the keys list, which
+  // Python sorts by storage address: find the weight's element count either way
+  const tail = good.length - (6 * 4 + 8) - (2 * 4 + 8);
+  const weightAt = good.readBigInt64LE(tail) === 6n ? tail : tail + 8 + 2 * 4;
+  assert.equal(good.readBigInt64LE(weightAt), 6n);
+  lie.writeBigInt64LE(7n, weightAt);
   rejects(lie, /is declared with 6 elements but its record says 7/);
   assert.equal(torch.memory().liveTensors, before, 'failed loads leave no tensors');
 });
