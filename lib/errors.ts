@@ -25,6 +25,13 @@ export function describe(v: unknown): string {
   return name && name !== 'Object' ? `a ${name}` : 'an object';
 }
 
+/** Throws a TorchError naming the first key of `options` that is not in `known` (and what `subject` takes). */
+export function checkOptions(fn: string, options: object, known: readonly string[], subject = 'it'): void {
+  for (const k of Object.keys(options)) {
+    if (!known.includes(k)) throw new TorchError(`${fn}: unknown option '${k}'; ${subject} takes ${known.join(', ')}`, 'ERR_TORCH_ARG');
+  }
+}
+
 /** Throws a TorchError for argument `param` of `fn`: "fn(): argument 'param' must be X, got Y". */
 export function argError(fn: string, param: string, expected: string, got: unknown): never {
   throw new TorchError(`${fn}: argument '${param}' must be ${expected}, got ${describe(got)}`, 'ERR_TORCH_ARG');

@@ -10,7 +10,7 @@
  * Required arguments may be given positionally or in the options object:
  * `new StepLR(opt, 30, { gamma: 0.1 })` or `new StepLR(opt, { stepSize: 30, gamma: 0.1 })`.
  */
-import { TorchError, argError, describe } from '../errors';
+import { TorchError, argError, checkOptions, describe } from '../errors';
 import { Tensor } from '../tensor';
 import { isMarkedFloat, markFloat } from '../serialization/torch-file';
 import { Optimizer, toCamel } from './optimizer';
@@ -50,11 +50,6 @@ function opts<T extends object>(first: unknown, rest: T | undefined, name: strin
   return { ...(rest ?? {}), ...(first === undefined ? {} : { [name]: first }) } as T & Record<string, unknown>;
 }
 
-function checkKnown(fn: string, o: Record<string, unknown>, known: string[]): void {
-  for (const k of Object.keys(o)) {
-    if (!known.includes(k)) throw new TorchError(`${fn}: unknown option '${k}'; it takes ${known.join(', ')}`, 'ERR_TORCH_ARG');
-  }
-}
 
 const isInt = (v: unknown): v is number => typeof v === 'number' && Number.isInteger(v);
 function int(fn: string, name: string, v: unknown, min: number, what = min > 0 ? 'a positive integer' : min === 0 ? 'a non-negative integer' : `an integer >= ${min}`): number {
@@ -237,7 +232,7 @@ export class StepLR extends LRScheduler {
   constructor(optimizer: Optimizer, stepSize: number | StepLROptions, options?: StepLROptions) {
     super('StepLR', optimizer);
     const o = opts(stepSize, options, 'stepSize');
-    checkKnown('StepLR()', o, ['stepSize', 'gamma', 'lastEpoch']);
+    checkOptions('StepLR()', o, ['stepSize', 'gamma', 'lastEpoch']);
     this.stepSize = int('StepLR()', 'stepSize', o.stepSize, 1);
     this.gamma = number('StepLR()', 'gamma', o.gamma ?? 0.1);
     this._init(o.lastEpoch ?? -1);
@@ -272,7 +267,7 @@ export class MultiStepLR extends LRScheduler {
   constructor(optimizer: Optimizer, milestones: number[] | MultiStepLROptions, options?: MultiStepLROptions) {
     super('MultiStepLR', optimizer);
     const o = opts(milestones, options, 'milestones');
-    checkKnown('MultiStepLR()', o, ['milestones', 'gamma', 'lastEpoch']);
+    checkOptions('MultiStepLR()', o, ['milestones', 'gamma', 'lastEpoch']);
     if (!Array.isArray(o.milestones)) argError('MultiStepLR()', 'milestones', 'an array of integers', o.milestones);
     this.milestones = new Map();
     o.milestones.forEach((m, i) => {
@@ -321,7 +316,7 @@ export class ExponentialLR extends LRScheduler {
   constructor(optimizer: Optimizer, gamma: number | ExponentialLROptions, options?: ExponentialLROptions) {
     super('ExponentialLR', optimizer);
     const o = opts(gamma, options, 'gamma');
-    checkKnown('ExponentialLR()', o, ['gamma', 'lastEpoch']);
+    checkOptions('ExponentialLR()', o, ['gamma', 'lastEpoch']);
     this.gamma = number('ExponentialLR()', 'gamma', o.gamma);
     this._init(o.lastEpoch ?? -1);
   }
@@ -357,7 +352,7 @@ export class CosineAnnealingLR extends LRScheduler {
       o.TMax = o.tMax;
     }
     delete o.tMax;
-    checkKnown('CosineAnnealingLR()', o, ['TMax', 'etaMin', 'lastEpoch']);
+    checkOptions('CosineAnnealingLR()', o, ['TMax', 'etaMin', 'lastEpoch']);
     this.TMax = int('CosineAnnealingLR()', 'TMax', o.TMax, 1);
     this.etaMin = number('CosineAnnealingLR()', 'etaMin', o.etaMin ?? 0);
     this._init(o.lastEpoch ?? -1);
@@ -403,7 +398,7 @@ export class LinearLR extends LRScheduler {
     super('LinearLR', optimizer);
     const fn = 'LinearLR()';
     const o = { ...options } as Record<string, unknown>;
-    checkKnown(fn, o, ['startFactor', 'endFactor', 'totalIters', 'lastEpoch']);
+    checkOptions(fn, o, ['startFactor', 'endFactor', 'totalIters', 'lastEpoch']);
     this.startFactor = number(fn, 'startFactor', o.startFactor ?? 1 / 3, (x) => x > 0 && x <= 1, 'a number in (0, 1]');
     this.endFactor = number(fn, 'endFactor', o.endFactor ?? 1, (x) => x >= 0 && x <= 1, 'a number in [0, 1]');
     this.totalIters = int(fn, 'totalIters', o.totalIters ?? 5, 1);
@@ -443,7 +438,7 @@ export class LambdaLR extends LRScheduler {
     super('LambdaLR', optimizer);
     const fn = 'LambdaLR()';
     const o = typeof lrLambda === 'function' || Array.isArray(lrLambda) ? { ...(options ?? {}), lrLambda } : opts(lrLambda, options, 'lrLambda');
-    checkKnown(fn, o as Record<string, unknown>, ['lrLambda', 'lastEpoch']);
+    checkOptions(fn, o as Record<string, unknown>, ['lrLambda', 'lastEpoch']);
     const l = o.lrLambda;
     const n = optimizer.paramGroups.length;
     if (typeof l === 'function') this.lrLambdas = Array(n).fill(l);
@@ -505,7 +500,7 @@ export class OneCycleLR extends LRScheduler {
     super('OneCycleLR', optimizer);
     const fn = 'OneCycleLR()';
     const o = typeof maxLr === 'number' || Array.isArray(maxLr) ? { ...(options ?? {}), maxLr } : opts(maxLr, options, 'maxLr');
-    checkKnown(fn, o as Record<string, unknown>, [
+    checkOptions(fn, o as Record<string, unknown>, [
       'maxLr', 'totalSteps', 'epochs', 'stepsPerEpoch', 'pctStart', 'annealStrategy', 'cycleMomentum', 'baseMomentum',
       'maxMomentum', 'divFactor', 'finalDivFactor', 'threePhase', 'lastEpoch',
     ]);
@@ -682,7 +677,7 @@ export class ReduceLROnPlateau extends LRScheduler {
     super('ReduceLROnPlateau', optimizer);
     const fn = 'ReduceLROnPlateau()';
     const o = { ...options } as Record<string, unknown>;
-    checkKnown(fn, o, ['mode', 'factor', 'patience', 'threshold', 'thresholdMode', 'cooldown', 'minLr', 'eps']);
+    checkOptions(fn, o, ['mode', 'factor', 'patience', 'threshold', 'thresholdMode', 'cooldown', 'minLr', 'eps']);
     this.factor = number(fn, 'factor', o.factor ?? 0.1, (x) => x < 1, 'a number below 1');
     const n = optimizer.paramGroups.length;
     const minLr = o.minLr ?? 0;
@@ -817,7 +812,7 @@ export class SequentialLR extends LRScheduler {
     super('SequentialLR', optimizer);
     const fn = 'SequentialLR()';
     const o: SequentialLROptions = Array.isArray(schedulers) ? { schedulers, milestones, ...options } : { ...schedulers };
-    checkKnown(fn, o as Record<string, unknown>, ['schedulers', 'milestones', 'lastEpoch']);
+    checkOptions(fn, o as Record<string, unknown>, ['schedulers', 'milestones', 'lastEpoch']);
     const list = o.schedulers;
     if (!Array.isArray(list) || list.length < 1) argError(fn, 'schedulers', 'a non-empty array of schedulers', list);
     list.forEach((s, i) => {

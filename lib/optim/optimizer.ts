@@ -16,7 +16,7 @@
 import '../disposable';
 import { native } from '../binding';
 import { enableGrad, noGrad } from '../autograd';
-import { TorchError, argError, describe } from '../errors';
+import { TorchError, argError, checkOptions, describe } from '../errors';
 import { scalarTensor } from '../creation';
 import { keep, tidy } from '../scope';
 import { Tensor, wrap } from '../tensor';
@@ -117,11 +117,7 @@ export abstract class Optimizer {
     }
     const given = normalizeKeys(options ?? {});
     const known = specs.filter((s) => !s.fixed).map((s) => s.name);
-    for (const k of Object.keys(given)) {
-      if (!known.includes(k)) {
-        throw new TorchError(`${fn}: unknown option '${k}'; ${name} takes ${known.join(', ')}`, 'ERR_TORCH_ARG');
-      }
-    }
+    checkOptions(fn, given, known, name);
     const defaults: Record<string, unknown> = {};
     for (const s of specs) defaults[s.name] = s.name in given && !s.fixed ? given[s.name] : s.default;
     this.defaults = defaults;

@@ -4,7 +4,7 @@
  * templates and the `epoch` saved in a checkpoint count completed epochs (1-based), so
  * `fit({ initialEpoch: loadCheckpoint(...).epoch })` resumes with the next one.
  */
-import { TorchError, argError } from '../errors';
+import { TorchError, argError, checkOptions } from '../errors';
 import type { Module } from '../nn/module';
 import type { Optimizer } from '../optim/optimizer';
 import { keep, tidy } from '../scope';
@@ -110,7 +110,7 @@ export class EarlyStopping implements Callback {
   constructor(options: EarlyStoppingOptions = {}) {
     const fn = 'EarlyStopping()';
     if (typeof options !== 'object' || options === null) argError(fn, 'options', '{ monitor, patience, minDelta, mode, restoreBestWeights }', options);
-    checkKnown(fn, options, ['monitor', 'patience', 'minDelta', 'mode', 'restoreBestWeights']);
+    checkOptions(fn, options, ['monitor', 'patience', 'minDelta', 'mode', 'restoreBestWeights']);
     this.monitor = new Monitor(fn, options.monitor ?? 'valLoss', options.mode ?? 'auto', options.minDelta ?? 0);
     const patience = options.patience ?? 3;
     if (!Number.isInteger(patience) || patience < 0) argError(fn, 'patience', 'a non-negative integer', patience);
@@ -202,7 +202,7 @@ export class ModelCheckpoint implements Callback {
     const fn = 'ModelCheckpoint()';
     if (typeof filepath !== 'string' || !filepath) argError(fn, 'filepath', 'a file path', filepath);
     if (typeof options !== 'object' || options === null) argError(fn, 'options', '{ monitor, mode, saveBestOnly, weightsOnly }', options);
-    checkKnown(fn, options, ['monitor', 'mode', 'saveBestOnly', 'weightsOnly']);
+    checkOptions(fn, options, ['monitor', 'mode', 'saveBestOnly', 'weightsOnly']);
     this.filepath = filepath;
     this.monitor = new Monitor(fn, options.monitor ?? 'valLoss', options.mode ?? 'auto', 0);
     for (const k of ['saveBestOnly', 'weightsOnly'] as const) {
@@ -257,10 +257,4 @@ function historyForFile(history: History): Map<string, number[]> {
     out.set(k, copy);
   }
   return out;
-}
-
-function checkKnown(fn: string, options: object, known: string[]): void {
-  for (const k of Object.keys(options)) {
-    if (!known.includes(k)) throw new TorchError(`${fn}: unknown option '${k}'; expected one of ${known.join(', ')}`, 'ERR_TORCH_ARG');
-  }
 }

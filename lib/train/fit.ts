@@ -10,7 +10,7 @@
  */
 import { noGrad } from '../autograd';
 import { targetDevice, type DeviceLike } from '../device';
-import { TorchError, argError, describe } from '../errors';
+import { TorchError, argError, checkOptions, describe } from '../errors';
 import { Module } from '../nn/module';
 import { Optimizer } from '../optim/optimizer';
 import { LRScheduler, OneCycleLR, ReduceLROnPlateau } from '../optim/lr-scheduler';
@@ -78,9 +78,7 @@ export function fit(model: Module, options: FitOptions): FitResult {
   const fn = 'fit()';
   if (!(model instanceof Module)) argError(fn, 'model', 'an nn.Module', model);
   if (typeof options !== 'object' || options === null) argError(fn, 'options', '{ trainLoader, epochs, optimizer, lossFn, ... }', options);
-  for (const k of Object.keys(options)) {
-    if (!KNOWN.includes(k)) throw new TorchError(`${fn}: unknown option '${k}'; expected one of ${KNOWN.join(', ')}`, 'ERR_TORCH_ARG');
-  }
+  checkOptions(fn, options, KNOWN);
   const o = options;
   checkIterable(fn, 'trainLoader', o.trainLoader);
   if (o.valLoader !== undefined) checkIterable(fn, 'valLoader', o.valLoader);

@@ -43,7 +43,7 @@ export async function predict(model: Module, image: Tensor | string | Uint8Array
   const fn = 'predict()';
   if (!model || typeof (model as Module).call !== 'function' || typeof (model as Module).train !== 'function') argError(fn, 'model', 'an nn.Module', model);
   const labels = options.labels ?? IMAGENET_CLASSES;
-  if (!Array.isArray(labels) && !Object.isFrozen(labels)) argError(fn, 'labels', 'an array of class names', labels);
+  if (!Array.isArray(labels)) argError(fn, 'labels', 'an array of class names', labels);
   const topk = options.topk ?? 5;
   if (!Number.isInteger(topk) || topk < 1) argError(fn, 'topk', 'a positive integer', topk);
   let owned: Tensor | null = null;

@@ -11,7 +11,7 @@
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { TorchError, argError, describe } from '../errors';
+import { TorchError, argError, checkOptions, describe } from '../errors';
 import { Module } from '../nn/module';
 import { tidy } from '../scope';
 import { load } from '../serialization/torch-file';
@@ -99,9 +99,7 @@ export function readWeights(fn: string, spec: ArchSpec, weights: Weights): { sd:
 export function withWeights<M extends Module>(fn: string, spec: ArchSpec, options: ModelOptions | undefined, make: (numClasses: number) => M): M {
   const o = options ?? {};
   if (typeof o !== 'object') argError(fn, 'options', '{ numClasses, weights }', o);
-  for (const k of Object.keys(o)) {
-    if (!['numClasses', 'weights', 'report'].includes(k)) throw new TorchError(`${fn}: unknown option '${k}'; expected numClasses, weights, report`, 'ERR_TORCH_ARG');
-  }
+  checkOptions(fn, o, ['numClasses', 'weights', 'report']);
   if (o.numClasses !== undefined && (!Number.isInteger(o.numClasses) || o.numClasses < 1)) argError(fn, 'numClasses', 'a positive integer', o.numClasses);
   if (o.weights == null) return make(o.numClasses ?? spec.defaultClasses ?? 1000);
   return tidy(() => {
