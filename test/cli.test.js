@@ -11,24 +11,14 @@ const path = require('path');
 const { spawnSync } = require('child_process');
 const torch = require('../dist');
 const { main } = require('../dist/cli/main');
-const { runPython } = require('./helpers/python');
+const { safetensorsFixtures } = require('./helpers/safetensors-fixtures');
 
 const baseline = torch.memory().liveTensors;
 const BIN = path.join(__dirname, '..', 'bin', 'torch-node.js');
 const HAS_PT = fs.existsSync(path.join(__dirname, '..', 'dist', 'serialization', 'torch-file.js'));
 const NO_PT = HAS_PT ? false : 'lib/serialization/torch-file.ts is not built';
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'torch-node-cli-'));
-const REF = fs.readFileSync(path.join(__dirname, 'reference', 'safetensors_ref.py'), 'utf8');
-const py = (input) => runPython(REF, input);
-let fixtures;
-const fixture = () => {
-  if (!fixtures) {
-    fs.mkdirSync(path.join(tmp, 'py'), { recursive: true });
-    fixtures = py({ cmd: 'write', dir: path.join(tmp, 'py') });
-  }
-  return fixtures;
-};
-const pyFile = (name) => path.join(tmp, 'py', name);
+const { py, fixture, pyFile } = safetensorsFixtures(tmp);
 const out = (name) => path.join(tmp, name);
 
 function cli(...args) {

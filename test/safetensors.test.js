@@ -16,22 +16,11 @@ const torch = require('../dist');
 const st = require('../dist/serialization/safetensors');
 const { native } = require('../dist/binding');
 const { idOf, wrap } = require('../dist/tensor');
-const { runPython } = require('./helpers/python');
+const { safetensorsFixtures } = require('./helpers/safetensors-fixtures');
 
 const baseline = torch.memory().liveTensors;
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'torch-node-safetensors-'));
-const REF = fs.readFileSync(path.join(__dirname, 'reference', 'safetensors_ref.py'), 'utf8');
-const py = (input) => runPython(REF, input);
-let fixtures;
-/** Python's files in tmp/py (written once): dtypes.safetensors, resnet18.safetensors. */
-const fixture = () => {
-  if (!fixtures) {
-    fs.mkdirSync(path.join(tmp, 'py'), { recursive: true });
-    fixtures = py({ cmd: 'write', dir: path.join(tmp, 'py') });
-  }
-  return fixtures;
-};
-const pyFile = (name) => path.join(tmp, 'py', name);
+const { py, fixture, pyFile } = safetensorsFixtures(tmp);
 
 const ST = { float32: 'F32', float16: 'F16', bfloat16: 'BF16', float64: 'F64', int8: 'I8', uint8: 'U8', int16: 'I16', int32: 'I32', int64: 'I64', bool: 'BOOL' };
 const CODES = { uint8: 0, int8: 1, int16: 2, int32: 3, int64: 4, float16: 5, float32: 6, float64: 7, bool: 11, bfloat16: 15 };
