@@ -1,6 +1,7 @@
 // Module init only: sets up the process (allocator, CUDA), the per-env tensor table and the
 // exports of each binding file. lib/binding.ts types every export.
 #include "registry.h"
+#include "cpu_allocator.h"
 
 #include <torch/headeronly/version.h>
 

@@ -1,10 +1,7 @@
 #include "registry.h"
 
-#include <c10/core/CPUAllocator.h>
+#include "cpu_allocator.h"
 
-#include <atomic>
-#include <cstdlib>
-#include <malloc.h>
 
 namespace torch_node {
 
@@ -45,65 +42,18 @@ Napi::Value Wrap(Napi::Env env, at::Tensor t) {
   return Napi::Number::New(env, id);
 }
 
-// ---- CPU memory accounting -------------------------------------------------------------------
-// libtorch's CPU allocator replaced by one that counts live bytes. It counts storages, so views are
-// not counted twice, and it sees memory libtorch allocates internally too. Its DataPtrs are simple
-// (data == context, one deleter) as libtorch's own are: some kernels use raw_allocate(), which
-// asserts that. Alignment as c10's default CPU allocator (64 bytes).
-namespace {
-
-std::atomic<int64_t> g_cpu_bytes{0};
-int64_t g_reported = 0;
-constexpr size_t kAlignment = 64;
-
-void CountedFree(void* p) {
-  if (!p) return;
-  g_cpu_bytes.fetch_sub(static_cast<int64_t>(malloc_usable_size(p)), std::memory_order_relaxed);
-  free(p);
-}
-
-class CountingAllocator final : public c10::Allocator {
- public:
-  c10::DataPtr allocate(size_t n) override {
-    if (n == 0) return {nullptr, nullptr, &CountedFree, c10::Device(c10::DeviceType::CPU)};
-    void* p = nullptr;
-    if (posix_memalign(&p, kAlignment, n) != 0 || !p) {
-      TORCH_CHECK_WITH(OutOfMemoryError, false, "torch-node: out of CPU memory allocating ", n, " bytes");
-    }
-    g_cpu_bytes.fetch_add(static_cast<int64_t>(malloc_usable_size(p)), std::memory_order_relaxed);
-    return {p, p, &CountedFree, c10::Device(c10::DeviceType::CPU)};
-  }
-  c10::DeleterFnPtr raw_deleter() const override { return &CountedFree; }
-  void copy_data(void* dest, const void* src, std::size_t count) const override { default_copy_data(dest, src, count); }
-};
-
-}  // namespace
-
-int64_t CpuBytes() { return g_cpu_bytes.load(std::memory_order_relaxed); }
-
-void InstallCountingAllocator() {
-  static bool installed = false;
-  if (installed) return;
-  installed = true;
-  // Large blocks straight from mmap, so freed tensors give memory back to the OS instead of
-  // fragmenting the heap (measured: +1.9 GB RSS without this; see LIBTORCH-NOTES).
-  mallopt(M_MMAP_THRESHOLD, 1 << 20);
-  // TORCH_NODE_COUNT_CPU_BYTES=0 leaves libtorch's allocator alone (memory().cpuBytes is then 0).
-  if (const char* off = std::getenv("TORCH_NODE_COUNT_CPU_BYTES"); off && std::string(off) == "0") return;
-  static CountingAllocator allocator;
-  c10::SetCPUAllocator(&allocator, /*priority=*/100);
-}
-
 // What a live tensor holds besides its data (TensorImpl, autograd meta, table slot), roughly: it is
 // reported to V8 too, so that many small tensors left to the GC still make it collect.
 constexpr int64_t kPerTensorBytes = 512;
+// What this thread's isolate was last told (each worker thread has its own isolate).
+thread_local int64_t tl_reported = 0;
 
 void SyncExternalMemory(Napi::Env env) {
-  int64_t cur = g_cpu_bytes.load(std::memory_order_relaxed) + (tl_table ? tl_table->live() : 0) * kPerTensorBytes;
-  int64_t diff = cur - g_reported;
+  int64_t cur = CpuBytes() + (tl_table ? tl_table->live() : 0) * kPerTensorBytes;
+  int64_t diff = cur - tl_reported;
   if (diff > (1 << 20) || diff < -(1 << 20)) {
     Napi::MemoryManagement::AdjustExternalMemory(env, diff);
-    g_reported = cur;
+    tl_reported = cur;
   }
 }
 
@@ -132,7 +82,25 @@ Napi::Value MemoryStats(const Napi::CallbackInfo& info) {
   Napi::Object o = Napi::Object::New(env);
   o.Set("liveTensors", Napi::Number::New(env, static_cast<double>(tl_table->live())));
   o.Set("cpuBytes", Napi::Number::New(env, static_cast<double>(CpuBytes())));
+  CpuCacheStats c = GetCpuCacheStats();
+  o.Set("cpuCachedBytes", Napi::Number::New(env, static_cast<double>(c.cached_bytes)));
+  o.Set("cpuCachedBlocks", Napi::Number::New(env, static_cast<double>(c.blocks)));
+  o.Set("cpuCacheLimit", Napi::Number::New(env, static_cast<double>(c.limit_bytes)));
+  o.Set("cpuCacheIdleMs", Napi::Number::New(env, static_cast<double>(c.idle_ms)));
   return o;
+}
+
+// trimCpuCache(force): unmaps the cached blocks, all of them (force) or only if the cache was idle.
+Napi::Value TrimCpuCacheJs(const Napi::CallbackInfo& info) {
+  TrimCpuCache(info.Length() > 0 && info[0].ToBoolean().Value());
+  return info.Env().Undefined();
+}
+
+// configureCpuCache(limitBytes, idleMs): -1 leaves a setting as it is.
+Napi::Value ConfigureCpuCacheJs(const Napi::CallbackInfo& info) {
+  ConfigureCpuCache(static_cast<int64_t>(info[0].As<Napi::Number>().DoubleValue()),
+                    static_cast<int64_t>(info[1].As<Napi::Number>().DoubleValue()));
+  return info.Env().Undefined();
 }
 
 }  // namespace
@@ -141,6 +109,8 @@ void InitRegistry(Napi::Env env, Napi::Object exports) {
   exports.Set("free", Napi::Function::New(env, Free, "free"));
   exports.Set("freeMany", Napi::Function::New(env, FreeMany, "freeMany"));
   exports.Set("memoryStats", Napi::Function::New(env, MemoryStats, "memoryStats"));
+  exports.Set("trimCpuCache", Napi::Function::New(env, TrimCpuCacheJs, "trimCpuCache"));
+  exports.Set("configureCpuCache", Napi::Function::New(env, ConfigureCpuCacheJs, "configureCpuCache"));
 }
 
 }  // namespace torch_node

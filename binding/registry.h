@@ -47,9 +47,6 @@ Napi::Value Wrap(Napi::Env env, at::Tensor t);
 
 // Tells V8 about CPU memory held by tensors, in steps of at least 1 MiB (cheap to call per op).
 void SyncExternalMemory(Napi::Env env);
-// Bytes currently allocated by libtorch's CPU allocator (counted by the allocator in registry.cc).
-int64_t CpuBytes();
-void InstallCountingAllocator();
 
 void InitRegistry(Napi::Env env, Napi::Object exports);
 

@@ -13,6 +13,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <array>
 #include <cerrno>
 #include <cstring>
 #include <deque>
@@ -36,6 +38,89 @@ Napi::Value FromBytes(const Napi::CallbackInfo& info) {
   at::Tensor t = at::empty({numel}, at::TensorOptions().dtype(dtype));
   if (numel) std::memcpy(t.data_ptr(), static_cast<uint8_t*>(u8.ArrayBuffer().Data()) + u8.ByteOffset(), u8.ByteLength());
   return Wrap(env, std::move(t));
+  TORCH_GUARD_END(env)
+}
+
+// ---- CRC-32 (zip's) ------------------------------------------------------------------------------
+// The host's zlib when it exports one (Node does: the same crc32_z behind zlib.crc32 in JS, with its
+// SIMD paths), else a table-driven fallback (slicing by 4) here.
+extern "C" unsigned long crc32_z(unsigned long crc, const unsigned char* buf, size_t len) __attribute__((weak));
+
+uint32_t Crc32Fallback(uint32_t crc, const uint8_t* p, size_t n) {
+  static const auto tables = [] {
+    std::array<std::array<uint32_t, 256>, 4> t{};
+    for (uint32_t i = 0; i < 256; ++i) {
+      uint32_t c = i;
+      for (int k = 0; k < 8; ++k) c = (c & 1) ? 0xEDB88320u ^ (c >> 1) : c >> 1;
+      t[0][i] = c;
+    }
+    for (uint32_t i = 0; i < 256; ++i) {
+      for (int k = 1; k < 4; ++k) t[k][i] = (t[k - 1][i] >> 8) ^ t[0][t[k - 1][i] & 0xff];
+    }
+    return t;
+  }();
+  crc = ~crc;
+  while (n >= 4) {
+    uint32_t w;
+    std::memcpy(&w, p, 4);  // little-endian hosts only (x86-64, arm64)
+    crc ^= w;
+    crc = tables[3][crc & 0xff] ^ tables[2][(crc >> 8) & 0xff] ^ tables[1][(crc >> 16) & 0xff] ^ tables[0][crc >> 24];
+    p += 4;
+    n -= 4;
+  }
+  while (n--) crc = tables[0][(crc ^ *p++) & 0xff] ^ (crc >> 8);
+  return ~crc;
+}
+
+uint32_t Crc32(uint32_t crc, const uint8_t* p, size_t n) {
+  if (crc32_z) return static_cast<uint32_t>(crc32_z(crc, p, n));
+  return Crc32Fallback(crc, p, n);
+}
+
+// readStored(fd, offset, nbytes, dtypeCode, numel, wantCrc) -> [id, crc32]: a 1-D tensor read
+// straight from a file's stored (uncompressed) zip record into its own memory, in one pass: each
+// chunk is checksummed right after it is read, while it is in cache. crc32 is 0 unless wantCrc.
+// A short read (the file shrank) is a TorchError; the caller compares the CRC.
+Napi::Value ReadStored(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  TORCH_GUARD_BEGIN
+  int fd = info[0].As<Napi::Number>().Int32Value();
+  int64_t offset = info[1].As<Napi::Number>().Int64Value();
+  int64_t nbytes = info[2].As<Napi::Number>().Int64Value();
+  auto dtype = ToScalarType(env, info[3]);
+  int64_t numel = info[4].As<Napi::Number>().Int64Value();
+  bool want_crc = info[5].ToBoolean().Value();
+  size_t elem = c10::elementSize(dtype);
+  if (offset < 0 || numel < 0 || nbytes < 0 || static_cast<uint64_t>(numel) > static_cast<uint64_t>(nbytes) / elem ||
+      static_cast<uint64_t>(nbytes) != static_cast<uint64_t>(numel) * elem) {
+    ThrowTorchError(env, "readStored: " + std::to_string(nbytes) + " bytes do not hold " + std::to_string(numel) +
+                             " elements of " + c10::toString(dtype));
+  }
+  at::Tensor t = at::empty({numel}, at::TensorOptions().dtype(dtype));
+  auto* dst = static_cast<uint8_t*>(t.data_ptr());
+  uint32_t crc = 0;
+  constexpr int64_t kChunk = int64_t{1} << 20;
+  for (int64_t done = 0; done < nbytes;) {
+    int64_t want = std::min(kChunk, nbytes - done);
+    int64_t got = 0;
+    while (got < want) {
+      ssize_t n = pread(fd, dst + done + got, static_cast<size_t>(want - got), static_cast<off_t>(offset + done + got));
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0) ThrowTorchError(env, std::string("read failed: ") + std::strerror(errno), "ERR_TORCH_IO");
+      if (n == 0) {
+        ThrowTorchError(env, "the file ended at byte " + std::to_string(offset + done + got) + " while reading " +
+                                 std::to_string(nbytes) + " bytes at " + std::to_string(offset) +
+                                 " (was it truncated while loading?)", "ERR_TORCH_IO");
+      }
+      got += n;
+    }
+    if (want_crc) crc = Crc32(crc, dst + done, static_cast<size_t>(want));
+    done += want;
+  }
+  Napi::Array out = Napi::Array::New(env, 2);
+  out.Set(0u, Wrap(env, std::move(t)));
+  out.Set(1u, Napi::Number::New(env, static_cast<double>(crc)));
+  return out;
   TORCH_GUARD_END(env)
 }
 
@@ -213,6 +298,7 @@ void InitStorage(Napi::Env env, Napi::Object exports) {
   exports.Set("fromBytes", Napi::Function::New(env, FromBytes, "fromBytes"));
   exports.Set("storageInfo", Napi::Function::New(env, StorageInfo, "storageInfo"));
   exports.Set("storageBytes", Napi::Function::New(env, StorageBytes, "storageBytes"));
+  exports.Set("readStored", Napi::Function::New(env, ReadStored, "readStored"));
   exports.Set("storageView", Napi::Function::New(env, StorageView, "storageView"));
   exports.Set("mmapOpen", Napi::Function::New(env, MmapOpen, "mmapOpen"));
   exports.Set("fromMapped", Napi::Function::New(env, FromMapped, "fromMapped"));

@@ -38,7 +38,16 @@ export interface Binding {
   // registry.cc
   free(id: Id): boolean;
   freeMany(ids: Int32Array, count: number): void;
-  memoryStats(): { liveTensors: number; cpuBytes: number };
+  memoryStats(): {
+    liveTensors: number;
+    cpuBytes: number;
+    cpuCachedBytes: number;
+    cpuCachedBlocks: number;
+    cpuCacheLimit: number;
+    cpuCacheIdleMs: number;
+  };
+  trimCpuCache(force: boolean): void;
+  configureCpuCache(limitBytes: number, idleMs: number): void;
   // ops/dispatch.cc
   findOp(name: string, overload: string): number;
   callOp(handle: number, ...args: unknown[]): unknown;
@@ -54,6 +63,7 @@ export interface Binding {
   // tensor.cc
   fromData(data: ArrayBufferView, carrierCode: number, shape: number[], dtypeCode: number, device?: string): Id;
   toBuffer(id: Id): ArrayBuffer;
+  readStored(fd: number, offset: number, nbytes: number, dtypeCode: number, numel: number, wantCrc: boolean): [Id, number];
   item(id: Id): number | boolean;
   meta(id: Id): [number[], number, string, boolean];
   shape(id: Id): number[];

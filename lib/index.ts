@@ -7,7 +7,8 @@ export type { Scalar, TensorOrScalar, NestedArray, ReduceOptions, IndexItem, Gra
 export * from './creation';
 export * from './functions';
 export { noGrad, enableGrad, inferenceMode, isGradEnabled, setGradEnabled, isInferenceModeEnabled } from './autograd';
-export { tidy, keep, memory } from './scope';
+export { tidy, keep, memory, emptyCache, configureCpuCache } from './scope';
+export type { CpuCacheSettings } from './scope';
 export type { MemoryInfo } from './scope';
 export { TorchError } from './errors';
 export { Device, device } from './device';

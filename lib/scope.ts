@@ -5,7 +5,7 @@
  * scope's array, and the scope frees all of them with one native call.
  */
 import { native } from './binding';
-import { TorchError } from './errors';
+import { TorchError, argError, checkOptions } from './errors';
 
 /** What the scope machinery needs of a tensor (lib/tensor.ts implements it). */
 export interface Tracked {
@@ -181,6 +181,13 @@ export interface MemoryInfo {
   liveTensors: number;
   /** Bytes held by libtorch's CPU allocator (storages, counted once even when viewed many times). */
   cpuBytes: number;
+  /**
+   * Bytes of freed large CPU blocks (>= 1 MiB) the allocator keeps for reuse, so that the next
+   * tensor of that size (the next step's activation) needs no fresh pages from the kernel. Not part
+   * of `cpuBytes`. Bounded by the cache limit, given back once no large block was used for the idle
+   * time, and at once by `emptyCache()`; see `configureCpuCache()`.
+   */
+  cpuCachedBytes: number;
   /** Bytes allocated on the current CUDA device (0 without CUDA). */
   cudaBytes: number;
   /** Nesting depth of tidy() at the time of the call. */
@@ -192,7 +199,46 @@ export function memory(): MemoryInfo {
   return {
     liveTensors: s.liveTensors,
     cpuBytes: s.cpuBytes,
+    cpuCachedBytes: s.cpuCachedBytes,
     cudaBytes: native.cuda.isAvailable() ? native.cuda.memoryAllocated() : 0,
     scopeDepth: depth,
   };
 }
+
+export interface CpuCacheSettings {
+  /** Most bytes of freed large blocks kept; 0 turns the cache off. Default min(2 GiB, RAM / 4), or TORCH_NODE_CPU_CACHE_MB. */
+  limitBytes: number;
+  /** Everything cached is given back once no large block was allocated or freed for this long. Default 1000. */
+  idleMs: number;
+}
+
+/**
+ * Sets the CPU block cache's limit and idle time (either may be left out) and returns the settings
+ * now in force. Lowering the limit gives back the blocks over it at once.
+ */
+export function configureCpuCache(options: Partial<CpuCacheSettings> = {}): CpuCacheSettings {
+  const fn = 'torch.configureCpuCache()';
+  if (options === null || typeof options !== 'object') argError(fn, 'options', 'an object', options);
+  checkOptions(fn, options, ['limitBytes', 'idleMs']);
+  const { limitBytes, idleMs } = options;
+  for (const [name, v] of [['limitBytes', limitBytes], ['idleMs', idleMs]] as const) {
+    if (v !== undefined && !(Number.isSafeInteger(v) && v >= 0)) argError(fn, name, 'a non-negative integer', v);
+  }
+  native.configureCpuCache(limitBytes ?? -1, idleMs ?? -1);
+  const s = native.memoryStats();
+  return { limitBytes: s.cpuCacheLimit, idleMs: s.cpuCacheIdleMs };
+}
+
+/**
+ * Gives every cached block back: the CPU block cache's (see `memory().cpuCachedBytes`) and, when
+ * CUDA is available, the CUDA caching allocator's (`torch.cuda.emptyCache()`).
+ */
+export function emptyCache(): void {
+  native.trimCpuCache(true);
+  if (native.cuda.isAvailable()) native.cuda.emptyCache();
+}
+
+// The idle release: once no large block was allocated or freed for idleMs, the cache is given back
+// even if the process makes no further torch call (a server between bursts). Unref'd: it never
+// keeps the process alive.
+setInterval(() => native.trimCpuCache(false), 250).unref();

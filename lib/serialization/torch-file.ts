@@ -61,6 +61,7 @@ import {
 import {
   MAX_BUFFER_BYTES,
   archiveNameFor,
+  checkCrc32,
   checkEntrySize,
   decodeEntry,
   readDirectory,
@@ -401,6 +402,8 @@ interface Materialize {
   mmapHandle: number | null;
   /** The file, for huge records copied through a temporary mapping (null for in-memory input). */
   file: string | null;
+  /** An open descriptor of the file for one-pass native reads of stored records (null: read through buffers). */
+  fd: number | null;
   fileSize: number;
 }
 
@@ -421,6 +424,19 @@ function* materialize(p: Plan, ctx: Materialize): Generator<ReadRequest | Scratc
         id = native.fromBytes(new Uint8Array(0), code, 0);
       } else if (ctx.mmapHandle !== null && e.method === 0 && e.dataOffset % itemSize(ref.dtype) === 0) {
         id = native.fromMapped(ctx.mmapHandle, e.dataOffset, code, ref.numel);
+      } else if (ctx.fd !== null && e.method === 0) {
+        // Straight from the file into the tensor's memory, checksummed chunk by chunk as it arrives.
+        const wantCrc = e.crc32 !== 0; // 0: the writer skipped it (torch.serialization.set_crc32_options)
+        let crc: number;
+        try {
+          [id, crc] = native.readStored(ctx.fd, e.dataOffset, e.compressedSize, code, ref.numel, wantCrc);
+        } catch (err) {
+          throw err instanceof TorchError && err.code === 'ERR_TORCH_IO' ? new TorchError(`torch.load: ${ctx.where}: ${err.message}`, 'ERR_TORCH_IO') : err;
+        }
+        if (wantCrc && crc !== e.crc32) {
+          native.free(id);
+          checkCrc32(e, crc, ctx.where);
+        }
       } else if (ctx.file !== null && e.method === 0 && e.size > HUGE_RECORD && e.dataOffset % itemSize(ref.dtype) === 0) {
         // Too big for one JS buffer: copy it out of a temporary mapping.
         const [h, mappedSize] = native.mmapOpen(ctx.file);
@@ -587,7 +603,7 @@ function loadSync(file: string | Uint8Array, options: LoadOptions): unknown {
     if (file instanceof Uint8Array) {
       const read = bufferReader(file);
       const p = runSync(plan(file.length, '<buffer>', options), read);
-      return runSync(materialize(p, { where: '<buffer>', mmapHandle: null, file: null, fileSize: file.length }), read);
+      return runSync(materialize(p, { where: '<buffer>', mmapHandle: null, file: null, fd: null, fileSize: file.length }), read);
     }
     if (options.mmap) {
       let handle: number;
@@ -600,7 +616,7 @@ function loadSync(file: string | Uint8Array, options: LoadOptions): unknown {
       try {
         const read = (r: ReadRequest) => native.mmapRead(handle, r.offset, r.length);
         const p = runSync(plan(size, file, options), read);
-        return runSync(materialize(p, { where: file, mmapHandle: handle, file, fileSize: size }), read);
+        return runSync(materialize(p, { where: file, mmapHandle: handle, file, fd: null, fileSize: size }), read);
       } finally {
         native.mmapClose(handle); // the tensors keep the mapping alive
       }
@@ -615,7 +631,7 @@ function loadSync(file: string | Uint8Array, options: LoadOptions): unknown {
       const size = fs.fstatSync(fd).size;
       const read = fdReader(fd, file);
       const p = runSync(plan(size, file, options), read);
-      return runSync(materialize(p, { where: file, mmapHandle: null, file, fileSize: size }), read);
+      return runSync(materialize(p, { where: file, mmapHandle: null, file, fd, fileSize: size }), read);
     } finally {
       fs.closeSync(fd);
     }
@@ -663,7 +679,7 @@ export async function loadAsync(f: string | Uint8Array, options?: LoadOptions): 
     };
     const p = await runAsync(plan(size, file, a.options), read);
     // Grad mode is per call: set it around each synchronous step rather than across awaits.
-    const gen = materialize(p, { where: file, mmapHandle: null, file, fileSize: size });
+    const gen = materialize(p, { where: file, mmapHandle: null, file, fd: null, fileSize: size });
     const stepNoGrad = (fn: () => IteratorResult<ReadRequest, unknown>) => native.withGradMode(false, fn);
     let step = stepNoGrad(() => gen.next(undefined as unknown as Uint8Array));
     while (!step.done) {

@@ -262,13 +262,15 @@ export function decodeEntry(e: ZipEntry, raw: Uint8Array, where: string, checkCr
     if (out.length !== e.size) throw corrupt(where, `entry '${e.name}' inflates to ${out.length} bytes, not the declared ${e.size}`);
   }
   // A CRC of 0 on non-empty data means the writer skipped it (torch.serialization.set_crc32_options).
-  if (checkCrc && out.length > 0 && e.crc32 !== 0) {
-    const crc = zlib.crc32(out) >>> 0;
-    if (crc !== e.crc32) {
-      throw corrupt(where, `entry '${e.name}' fails its CRC check (stored ${hex(e.crc32)}, computed ${hex(crc)}): the file is corrupt`);
-    }
-  }
+  if (checkCrc && out.length > 0 && e.crc32 !== 0) checkCrc32(e, zlib.crc32(out) >>> 0, where);
   return out;
+}
+
+/** Throws unless `crc` (computed over the entry's content) is the entry's stored CRC-32. */
+export function checkCrc32(e: ZipEntry, crc: number, where: string): void {
+  if (crc !== e.crc32) {
+    throw corrupt(where, `entry '${e.name}' fails its CRC check (stored ${hex(e.crc32)}, computed ${hex(crc)}): the file is corrupt`);
+  }
 }
 
 function hex(n: number): string {

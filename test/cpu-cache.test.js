@@ -1,0 +1,158 @@
+'use strict';
+// The CPU block cache (binding/cpu_allocator.cc): freed storages of 128 KiB or more are kept for reuse,
+// bounded by a limit, given back when the process goes quiet (idle time) and at once by
+// torch.emptyCache(). memory().cpuCachedBytes reports it; memory().cpuBytes never includes it.
+const test = require('node:test');
+const assert = require('node:assert/strict');
+const torch = require('../dist');
+
+const MiB = 1 << 20;
+const mem = () => torch.memory();
+const rss = () => process.memoryUsage().rss;
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+const defaults = torch.configureCpuCache();
+
+// Each test starts from an empty cache with the default settings, and leaves it so.
+function fresh() {
+  torch.configureCpuCache(defaults);
+  torch.emptyCache();
+  assert.equal(mem().cpuCachedBytes, 0);
+}
+
+test('defaults: a limit of min(2 GiB, RAM / 4) and a 1 s idle time', () => {
+  const ram = require('node:os').totalmem();
+  assert.equal(defaults.idleMs, 1000);
+  if (process.env.TORCH_NODE_CPU_CACHE_MB === undefined) {
+    assert.equal(defaults.limitBytes, Math.min(2 ** 31, Math.floor(ram / 4)));
+  }
+});
+
+test('a freed large storage is cached and reused by the next one of its size; small ones are not cached', () => {
+  fresh();
+  const bytes0 = mem().cpuBytes;
+  const a = torch.ones(MiB); // 4 MiB of float32
+  assert.ok(mem().cpuBytes >= bytes0 + 4 * MiB);
+  a.dispose();
+  assert.equal(mem().cpuBytes, bytes0, 'cpuBytes drops at dispose(): the cache is not counted in it');
+  const cached = mem().cpuCachedBytes;
+  assert.ok(cached >= 4 * MiB && cached < 4 * MiB + 8192, `one 4 MiB block cached, got ${cached}`);
+  const b = torch.full([MiB], 3, { dtype: 'float32' });
+  assert.equal(mem().cpuCachedBytes, 0, 'the next 4 MiB storage takes the cached block');
+  torch.tidy(() => {
+    assert.deepEqual(b.slice(0, 0, 4).tolist(), [3, 3, 3, 3]);
+    assert.equal(b.sum().item(), 3 * MiB, 'the reused block holds the new values everywhere');
+  });
+  b.dispose();
+  const small = torch.ones(1000);
+  small.dispose();
+  assert.equal(mem().cpuCachedBytes, cached, 'storages under 128 KiB go back to malloc, not the cache');
+  fresh();
+});
+
+test('a block is reused only for a request at most 1/8 smaller', () => {
+  fresh();
+  torch.ones(2 * MiB).dispose(); // 8 MiB block cached
+  const cached = mem().cpuCachedBytes;
+  const small = torch.ones(MiB / 2); // 2 MiB: would waste 3/4 of the block, so a fresh mapping
+  assert.equal(mem().cpuCachedBytes, cached);
+  const close = torch.ones(2 * MiB - 128 * 1024); // 7.5 MiB: reuses it
+  assert.equal(mem().cpuCachedBytes, 0);
+  torch.dispose([small, close]);
+  fresh();
+});
+
+test('the limit bounds the cache: the least recently freed blocks go first; a block over the limit is never cached', () => {
+  fresh();
+  const set = torch.configureCpuCache({ limitBytes: 9 * MiB });
+  assert.equal(set.limitBytes, 9 * MiB);
+  assert.equal(set.idleMs, defaults.idleMs, 'a setting left out is unchanged');
+  const ts = [1, 2, 3].map((v) => torch.full([MiB], v, { dtype: 'float32' })); // three 4 MiB blocks
+  torch.dispose(ts);
+  const cached = mem().cpuCachedBytes;
+  assert.ok(cached > 4 * MiB && cached <= 9 * MiB, `two 4 MiB blocks fit under 9 MiB, got ${cached}`);
+  const big = torch.ones(4 * MiB); // 16 MiB > limit
+  big.dispose();
+  assert.equal(mem().cpuCachedBytes, cached, 'a block larger than the limit is unmapped, not cached');
+  torch.configureCpuCache({ limitBytes: 5 * MiB });
+  assert.ok(mem().cpuCachedBytes <= 5 * MiB, 'lowering the limit gives back what is over it at once');
+  torch.configureCpuCache({ limitBytes: 0 });
+  assert.equal(mem().cpuCachedBytes, 0, 'limit 0 turns the cache off');
+  torch.ones(MiB).dispose();
+  assert.equal(mem().cpuCachedBytes, 0);
+  fresh();
+});
+
+test('emptyCache() gives the memory back to the kernel: RSS returns to where it was', () => {
+  fresh();
+  const rss0 = rss();
+  torch.tidy(() => {
+    for (let i = 0; i < 64; i++) torch.full([MiB], i, { dtype: 'float32' }); // 256 MiB live at once, every page written
+  });
+  const cached = mem().cpuCachedBytes;
+  assert.ok(cached >= 256 * MiB, `all 64 blocks cached, got ${cached}`);
+  assert.ok(rss() - rss0 > 200 * MiB, `the cached blocks are resident (RSS +${((rss() - rss0) / MiB).toFixed(1)} MiB)`);
+  torch.emptyCache();
+  assert.equal(mem().cpuCachedBytes, 0);
+  const growth = rss() - rss0;
+  // Bound: 32 MiB, where keeping the blocks would be 256 MiB.
+  assert.ok(growth < 32 * MiB, `RSS after emptyCache() is ${(growth / MiB).toFixed(1)} MiB above the start`);
+});
+
+test('the cache is given back on its own once no large block was used for the idle time (no torch call needed)', async () => {
+  fresh();
+  torch.configureCpuCache({ idleMs: 100 });
+  const rss0 = rss();
+  torch.tidy(() => {
+    for (let i = 0; i < 32; i++) torch.full([MiB], i, { dtype: 'float32' });
+  });
+  assert.ok(mem().cpuCachedBytes >= 128 * MiB);
+  // Busy: blocks used more often than the idle time stay cached.
+  for (let i = 0; i < 5; i++) {
+    await sleep(40);
+    torch.ones(MiB).dispose();
+  }
+  assert.ok(mem().cpuCachedBytes >= 128 * MiB, 'a cache in use is kept');
+  await sleep(600); // idle 100 ms + the 250 ms release timer, with margin
+  assert.equal(mem().cpuCachedBytes, 0, 'given back after the idle time');
+  assert.ok(rss() - rss0 < 32 * MiB, `RSS back within 32 MiB (+${((rss() - rss0) / MiB).toFixed(1)} MiB)`);
+  fresh();
+});
+
+test('a training-like loop reuses its blocks: cached plus live bytes stay flat over the steps', () => {
+  fresh();
+  const w = torch.randn([512, 512], { requiresGrad: true });
+  const step = () =>
+    torch.tidy(() => {
+      const x = torch.randn([1024, 512]); // 2 MiB
+      const loss = x.matmul(w).relu().matmul(w).sum();
+      loss.backward();
+      const g = w.grad.clone();
+      w.grad = null;
+      return g.abs().sum().item();
+    });
+  for (let i = 0; i < 3; i++) step(); // warm-up: the cache fills with this step's sizes
+  const held0 = mem().cpuBytes + mem().cpuCachedBytes;
+  for (let i = 0; i < 20; i++) step();
+  const held = mem().cpuBytes + mem().cpuCachedBytes;
+  assert.ok(Math.abs(held - held0) <= 1 * MiB, `live + cached moved by ${held - held0} bytes over 20 steps`);
+  w.dispose();
+  fresh();
+});
+
+test('configureCpuCache() checks its options', () => {
+  const bad = [
+    [{ limitBytes: -1 }, /limitBytes' must be a non-negative integer, got number -1/],
+    [{ idleMs: 1.5 }, /idleMs' must be a non-negative integer, got number 1\.5/],
+    [{ limitBytes: '1' }, /limitBytes' must be a non-negative integer/],
+    [{ limit: 1 }, /unknown option 'limit'; it takes limitBytes, idleMs/],
+    [null, /options' must be an object/],
+  ];
+  for (const [opts, re] of bad) {
+    assert.throws(
+      () => torch.configureCpuCache(opts),
+      (e) => e instanceof torch.TorchError && e.code === 'ERR_TORCH_ARG' && re.test(e.message),
+      JSON.stringify(opts),
+    );
+  }
+  assert.deepEqual(torch.configureCpuCache(), defaults, 'a rejected call changes nothing');
+});
