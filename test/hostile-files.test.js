@@ -135,7 +135,42 @@ test('a truncated zip is an error at every cut point, and corrupt data fails its
   const dataStart = Math.ceil((pos + 4) / 64) * 64; // the record's data starts on the next 64-byte boundary
   const bad = Buffer.from(valid);
   bad[dataStart + 1] ^= 0x10;
-  rejects(bad, /entry 'valid\/data\/0' fails its CRC check \(stored 0x[0-9a-f]{8}, computed 0x[0-9a-f]{8}\): the file is corrupt/);
+  const crcError = /entry 'valid\/data\/0' fails its CRC check \(stored 0x[0-9a-f]{8}, computed 0x[0-9a-f]{8}\): the file is corrupt/;
+  rejects(bad, crcError);
+  // From a path the record is read natively into the tensor, checksummed as it arrives: the same check.
+  const badFile = path.join(dir, 'bad-crc.pt');
+  fs.writeFileSync(badFile, bad);
+  const before = torch.memory().liveTensors;
+  rejects(badFile, crcError);
+  assert.equal(torch.memory().liveTensors, before, 'the tensor read before the CRC failed is freed');
+});
+
+test('the native record reader checksums with the host zlib and with its own fallback alike', () => {
+  // A real checkpoint (many records, sizes not multiples of the 1 MiB read chunk) loads with both CRC
+  // implementations, and the flipped bit is caught by both.
+  const big = path.join(dir, 'crc-big.pt');
+  torch.tidy(() => tf.save({ a: torch.arange(0, 700001, 1, { dtype: 'float64' }), b: torch.ones([3, 5], { dtype: 'float32' }) }, big));
+  const bytes = fs.readFileSync(big);
+  const flipped = Buffer.from(bytes);
+  flipped[bytes.length - 40000] ^= 1; // inside the larger record's data, near its end
+  const flippedFile = path.join(dir, 'crc-big-flipped.pt');
+  fs.writeFileSync(flippedFile, flipped);
+  const code = `
+    const tf = require(${JSON.stringify(path.resolve(__dirname, '..', 'dist'))});
+    const m = tf.load(${JSON.stringify(big)});
+    const a = m.get('a');
+    const out = { sum: a.sum().item(), n: a.numel(), b: m.get('b').sum().item() };
+    try { tf.load(${JSON.stringify(flippedFile)}); out.flipped = 'loaded'; } catch (e) { out.flipped = e.message; }
+    console.log(JSON.stringify(out));`;
+  for (const env of [{}, { TORCH_NODE_NO_HOST_CRC: '1' }]) {
+    const r = spawnSync(process.execPath, ['-e', code], { encoding: 'utf8', env: { ...process.env, ...env } });
+    assert.equal(r.status, 0, r.stderr);
+    const out = JSON.parse(r.stdout);
+    assert.equal(out.n, 700001, JSON.stringify(env));
+    assert.equal(out.sum, (700000 * 700001) / 2, JSON.stringify(env));
+    assert.equal(out.b, 15);
+    assert.match(out.flipped, /fails its CRC check/, JSON.stringify(env));
+  }
 });
 
 // ---- hand-built zips: bombs, overlaps, lying sizes ----------------------------------------------
