@@ -45,6 +45,7 @@ constexpr size_t kAlignment = 64;
 constexpr size_t kHeader = 64;
 constexpr size_t kLargeBlock = size_t{128} << 10;
 constexpr size_t kPage = 4096;
+constexpr size_t kPopulateMax = size_t{1} << 30;
 constexpr uint32_t kMagic = 0x746e6f64;  // "tnod"
 enum : uint32_t { kSmall = 1, kLarge = 2 };
 
@@ -208,10 +209,14 @@ void* AllocateLarge(size_t n) {
   size_t mapped = want;
   void* base = Cache().Take(want, &mapped);
   if (!base) {
-    base = mmap(nullptr, want, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    // Populated up front (one call instead of a page fault per 4 KiB page as the tensor is first
+    // written: 339 ms against 390-420 ms for loading 512 MB), except for blocks so large that a
+    // tensor might never touch all of them.
+    int populate = want <= kPopulateMax ? MAP_POPULATE : 0;
+    base = mmap(nullptr, want, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | populate, -1, 0);
     if (base == MAP_FAILED) {
       Cache().Trim(/*force=*/true);  // give the cache back and try once more
-      base = mmap(nullptr, want, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+      base = mmap(nullptr, want, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | populate, -1, 0);
       if (base == MAP_FAILED) return nullptr;
     }
   }

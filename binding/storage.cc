@@ -3,6 +3,7 @@
 // storage as bytes with an identity key, so views that share a storage are saved once and loaded
 // as views of one storage again. Sync; all throw TorchError.
 #include "convert.h"
+#include "crc32.h"
 #include "registry.h"
 
 #include <ATen/Functions.h>
@@ -42,42 +43,29 @@ Napi::Value FromBytes(const Napi::CallbackInfo& info) {
   TORCH_GUARD_END(env)
 }
 
-// ---- CRC-32 (zip's) ------------------------------------------------------------------------------
-// The host's zlib when it exports one (Node does: the same crc32_z behind zlib.crc32 in JS, with its
-// SIMD paths), else a table-driven fallback (slicing by 4) here.
-extern "C" unsigned long crc32_z(unsigned long crc, const unsigned char* buf, size_t len) __attribute__((weak));
-
-uint32_t Crc32Fallback(uint32_t crc, const uint8_t* p, size_t n) {
-  static const auto tables = [] {
-    std::array<std::array<uint32_t, 256>, 4> t{};
-    for (uint32_t i = 0; i < 256; ++i) {
-      uint32_t c = i;
-      for (int k = 0; k < 8; ++k) c = (c & 1) ? 0xEDB88320u ^ (c >> 1) : c >> 1;
-      t[0][i] = c;
-    }
-    for (uint32_t i = 0; i < 256; ++i) {
-      for (int k = 1; k < 4; ++k) t[k][i] = (t[k - 1][i] >> 8) ^ t[0][t[k - 1][i] & 0xff];
-    }
-    return t;
-  }();
-  crc = ~crc;
-  while (n >= 4) {
-    uint32_t w;
-    std::memcpy(&w, p, 4);  // little-endian hosts only (x86-64, arm64)
-    crc ^= w;
-    crc = tables[3][crc & 0xff] ^ tables[2][(crc >> 8) & 0xff] ^ tables[1][(crc >> 16) & 0xff] ^ tables[0][crc >> 24];
-    p += 4;
-    n -= 4;
-  }
-  while (n--) crc = tables[0][(crc ^ *p++) & 0xff] ^ (crc >> 8);
-  return ~crc;
+// crc32(u8, crc = 0) -> the zip CRC-32 of the bytes, continuing from crc (binding/crc32.cc).
+Napi::Value Crc32Js(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  TORCH_GUARD_BEGIN
+  auto u8 = info[0].As<Napi::TypedArray>();
+  uint32_t crc = info.Length() > 1 ? info[1].As<Napi::Number>().Uint32Value() : 0;
+  const auto* p = static_cast<const uint8_t*>(u8.ArrayBuffer().Data()) + u8.ByteOffset();
+  return Napi::Number::New(env, static_cast<double>(Crc32(crc, p, u8.ByteLength())));
+  TORCH_GUARD_END(env)
 }
 
-uint32_t Crc32(uint32_t crc, const uint8_t* p, size_t n) {
-  // TORCH_NODE_NO_HOST_CRC=1 uses the fallback even where the host has zlib (its test runs both).
-  static const bool host = crc32_z != nullptr && std::getenv("TORCH_NODE_NO_HOST_CRC") == nullptr;
-  if (host) return static_cast<uint32_t>(crc32_z(crc, p, n));
-  return Crc32Fallback(crc, p, n);
+// startWriteback(fd, offset, length): asks the kernel to start writing that range of a file to disk
+// now (sync_file_range with SYNC_FILE_RANGE_WRITE: it does not wait for the data to reach the disk),
+// so that a save's final fsync overlaps the writes instead of following them. Linux only; elsewhere
+// and on failure (a filesystem without it) a no-op: the fsync still makes the save durable.
+Napi::Value StartWriteback(const Napi::CallbackInfo& info) {
+#ifdef __linux__
+  int fd = info[0].As<Napi::Number>().Int32Value();
+  int64_t offset = info[1].As<Napi::Number>().Int64Value();
+  int64_t length = info[2].As<Napi::Number>().Int64Value();
+  if (fd >= 0 && offset >= 0 && length > 0) sync_file_range(fd, offset, length, SYNC_FILE_RANGE_WRITE);
+#endif
+  return info.Env().Undefined();
 }
 
 // readStored(fd, offset, nbytes, dtypeCode, numel, wantCrc) -> [id, crc32]: a 1-D tensor read
@@ -301,6 +289,8 @@ void InitStorage(Napi::Env env, Napi::Object exports) {
   exports.Set("fromBytes", Napi::Function::New(env, FromBytes, "fromBytes"));
   exports.Set("storageInfo", Napi::Function::New(env, StorageInfo, "storageInfo"));
   exports.Set("storageBytes", Napi::Function::New(env, StorageBytes, "storageBytes"));
+  exports.Set("startWriteback", Napi::Function::New(env, StartWriteback, "startWriteback"));
+  exports.Set("crc32", Napi::Function::New(env, Crc32Js, "crc32"));
   exports.Set("readStored", Napi::Function::New(env, ReadStored, "readStored"));
   exports.Set("storageView", Napi::Function::New(env, StorageView, "storageView"));
   exports.Set("mmapOpen", Napi::Function::New(env, MmapOpen, "mmapOpen"));

@@ -63,6 +63,8 @@ export interface Binding {
   // tensor.cc
   fromData(data: ArrayBufferView, carrierCode: number, shape: number[], dtypeCode: number, device?: string): Id;
   toBuffer(id: Id): ArrayBuffer;
+  crc32(data: Uint8Array, crc?: number): number;
+  startWriteback(fd: number, offset: number, length: number): void;
   readStored(fd: number, offset: number, nbytes: number, dtypeCode: number, numel: number, wantCrc: boolean): [Id, number];
   item(id: Id): number | boolean;
   meta(id: Id): [number[], number, string, boolean];

@@ -479,6 +479,30 @@ test('atomic save: an object that cannot be saved, or a write failing midway, le
   assert.throws(() => tf.save({}, ''), /argument 'f' must be a file path/);
 });
 
+test('saving over an existing file: the old content is released off the thread, and nothing is left behind', async () => {
+  const sub = fs.mkdtempSync(path.join(dir, 'replace-'));
+  const file = path.join(sub, 'ckpt.pt');
+  const other = path.join(sub, 'other-name.pt');
+  torch.tidy(() => tf.save({ w: torch.full([300000], 1, { dtype: 'float32' }) }, file));
+  fs.linkSync(file, other); // a name the user made for the old content: it must keep it
+  const oldBytes = fs.readFileSync(file);
+  torch.tidy(() => tf.save({ w: torch.full([300000], 2, { dtype: 'float32' }) }, file));
+  const three = torch.full([300000], 3, { dtype: 'float32' });
+  await tf.saveAsync({ w: three }, file);
+  three.dispose();
+  for (let i = 0; i < 100 && fs.readdirSync(sub).length > 2; i++) await new Promise((r) => setTimeout(r, 10));
+  assert.deepEqual(fs.readdirSync(sub).sort(), ['ckpt.pt', 'other-name.pt'], 'the old content\'s hidden names are unlinked');
+  torch.tidy(() => assert.equal(tf.load(file).get('w').sum().item(), 900000));
+  assert.ok(fs.readFileSync(other).equals(oldBytes), 'another name of the old content still holds it');
+  // A process that saves over a file and exits at once (process.exit) leaves no hidden name either.
+  const code = `const t = require(${JSON.stringify(path.resolve(__dirname, '..', 'dist'))});
+    t.save({ w: t.ones(100000) }, ${JSON.stringify(file)}); process.exit(0);`;
+  const r = require('child_process').spawnSync(process.execPath, ['-e', code], { encoding: 'utf8' });
+  assert.equal(r.status, 0, r.stderr);
+  assert.deepEqual(fs.readdirSync(sub).sort(), ['ckpt.pt', 'other-name.pt']);
+  torch.tidy(() => assert.equal(tf.load(file).get('w').sum().item(), 100000));
+});
+
 test('load argument checks and in-memory data', () => {
   const file = path.join(dir, 'views.pt');
   withLoaded(new Uint8Array(fs.readFileSync(file)), undefined, (v) => assert.deepEqual(describe(v), pyDesc.views));

@@ -5,6 +5,7 @@
  */
 import * as fs from 'fs';
 import * as path from 'path';
+import { native } from '../binding';
 import { TorchError } from '../errors';
 
 /** A fresh temporary name beside `file` (same directory, so the rename is atomic). */
@@ -35,6 +36,78 @@ async function syncDirAsync(file: string): Promise<void> {
   }
 }
 
+/**
+ * Starts the disk writes of what was written so far every WRITEBACK_STEP bytes, so that the final
+ * fsync overlaps the writing instead of following it (512 MB on this project's VM: 1.04-1.20 s
+ * against 1.22-1.61 s for write + fsync).
+ */
+const WRITEBACK_STEP = 8 << 20;
+function writeback(fd: number): (n: number) => void {
+  let written = 0;
+  let started = 0;
+  return (n) => {
+    written += n;
+    if (written - started >= WRITEBACK_STEP) {
+      native.startWriteback(fd, started, written - started);
+      started = written;
+    }
+  };
+}
+
+// ---- replacing the target ------------------------------------------------------------------------
+// rename() over an existing file releases the old file's blocks before it returns (300-350 ms for a
+// 512 MB checkpoint on ext4 here). The old file gets a second, hidden name first, so that the rename
+// only swaps names, and that name is unlinked on libuv's thread pool: the save returns once the new
+// file is durable and in place, and the old one's blocks are freed beside it. Old names still pending
+// when the process exits are unlinked then (process.exit() too); only a crash in between leaves one
+// (`.NAME.<pid>.<time>.<random>.tmp.old`, beside the file).
+const pendingOld = new Set<string>();
+let exitHookInstalled = false;
+
+function releaseOld(old: string): void {
+  pendingOld.add(old);
+  if (!exitHookInstalled) {
+    exitHookInstalled = true;
+    process.on('exit', () => {
+      for (const o of pendingOld) fs.rmSync(o, { force: true });
+    });
+  }
+  fs.unlink(old, () => pendingOld.delete(old));
+}
+
+/** Renames `tmp` over `file`, releasing the old content off this thread (see above). */
+function replaceSync(tmp: string, file: string): void {
+  let old: string | null = `${tmp}.old`;
+  try {
+    fs.linkSync(file, old); // fails when there is no file yet, or no hard links: a plain rename then
+  } catch {
+    old = null;
+  }
+  try {
+    fs.renameSync(tmp, file);
+  } catch (e) {
+    if (old) fs.rmSync(old, { force: true });
+    throw e;
+  }
+  if (old) releaseOld(old);
+}
+
+async function replaceAsync(tmp: string, file: string): Promise<void> {
+  let old: string | null = `${tmp}.old`;
+  try {
+    await fs.promises.link(file, old);
+  } catch {
+    old = null;
+  }
+  try {
+    await fs.promises.rename(tmp, file);
+  } catch (e) {
+    if (old) await fs.promises.rm(old, { force: true });
+    throw e;
+  }
+  if (old) releaseOld(old);
+}
+
 /** Writes `chunks` (in order) to `file` atomically. */
 export function writeFileAtomic(file: string, chunks: Iterable<Uint8Array>): void {
   const tmp = tempPathFor(file);
@@ -45,13 +118,15 @@ export function writeFileAtomic(file: string, chunks: Iterable<Uint8Array>): voi
     throw ioError(file, e);
   }
   try {
+    const wb = writeback(fd);
     for (const c of chunks) {
       let off = 0;
       while (off < c.byteLength) off += fs.writeSync(fd, c, off, c.byteLength - off);
+      wb(c.byteLength);
     }
     fs.fsyncSync(fd);
     fs.closeSync(fd);
-    fs.renameSync(tmp, file);
+    replaceSync(tmp, file);
   } catch (e) {
     try {
       fs.closeSync(fd);
@@ -74,13 +149,15 @@ export async function writeFileAtomicAsync(file: string, chunks: Iterable<Uint8A
     throw ioError(file, e);
   }
   try {
+    const wb = writeback(fh.fd);
     for (const c of chunks) {
       let off = 0;
       while (off < c.byteLength) off += (await fh.write(c, off, c.byteLength - off)).bytesWritten;
+      wb(c.byteLength);
     }
     await fh.sync();
     await fh.close();
-    await fs.promises.rename(tmp, file);
+    await replaceAsync(tmp, file);
   } catch (e) {
     await fh.close().catch(() => undefined);
     await fs.promises.rm(tmp, { force: true });
@@ -98,7 +175,7 @@ export function commitFileAtomic(tmp: string, file: string): void {
     const fd = fs.openSync(tmp, 'r+');
     fs.fsyncSync(fd);
     fs.closeSync(fd);
-    fs.renameSync(tmp, file);
+    replaceSync(tmp, file);
   } catch (e) {
     fs.rmSync(tmp, { force: true });
     throw ioError(file, e);

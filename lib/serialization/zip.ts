@@ -18,6 +18,7 @@
  * chunks, so a large checkpoint is never held in memory whole.
  */
 import * as zlib from 'zlib';
+import { native } from '../binding';
 import { TorchError } from '../errors';
 
 export const ALIGNMENT = 64;
@@ -262,7 +263,7 @@ export function decodeEntry(e: ZipEntry, raw: Uint8Array, where: string, checkCr
     if (out.length !== e.size) throw corrupt(where, `entry '${e.name}' inflates to ${out.length} bytes, not the declared ${e.size}`);
   }
   // A CRC of 0 on non-empty data means the writer skipped it (torch.serialization.set_crc32_options).
-  if (checkCrc && out.length > 0 && e.crc32 !== 0) checkCrc32(e, zlib.crc32(out) >>> 0, where);
+  if (checkCrc && out.length > 0 && e.crc32 !== 0) checkCrc32(e, native.crc32(out), where);
   return out;
 }
 
@@ -361,7 +362,7 @@ export function* zipChunks(
     if (data.byteLength !== size) throw new TorchError(`torch.save: record '${r.name}' produced ${data.byteLength} bytes, expected ${size}`);
     let crc = 0;
     if (size > 0) {
-      crc = zlib.crc32(data) >>> 0;
+      crc = native.crc32(data);
       yield data;
       pos += size;
       const desc = big ? [...le32(SIG_DESCRIPTOR), ...le32(crc), ...le64(size), ...le64(size)] : [...le32(SIG_DESCRIPTOR), ...le32(crc), ...le32(size), ...le32(size)];
