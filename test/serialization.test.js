@@ -494,8 +494,10 @@ test('saving over an existing file: the old content is released off the thread, 
   assert.deepEqual(fs.readdirSync(sub).sort(), ['ckpt.pt', 'other-name.pt'], 'the old content\'s hidden names are unlinked');
   torch.tidy(() => assert.equal(tf.load(file).get('w').sum().item(), 900000));
   assert.ok(fs.readFileSync(other).equals(oldBytes), 'another name of the old content still holds it');
-  // A process that saves over a file and exits at once (process.exit) leaves no hidden name either.
-  const code = `const t = require(${JSON.stringify(path.resolve(__dirname, '..', 'dist'))});
+  // A process that saves over a file and exits at once (process.exit) leaves no hidden name either:
+  // here the background unlink never runs (stubbed), so only the exit hook can remove it.
+  const code = `require('fs').unlink = () => {};
+    const t = require(${JSON.stringify(path.resolve(__dirname, '..', 'dist'))});
     t.save({ w: t.ones(100000) }, ${JSON.stringify(file)}); process.exit(0);`;
   const r = require('child_process').spawnSync(process.execPath, ['-e', code], { encoding: 'utf8' });
   assert.equal(r.status, 0, r.stderr);
