@@ -19,6 +19,8 @@
 //     One step = zero_grad, forward, loss, backward, optimizer step (torch-node inside one tidy()).
 //   - inference latency (batch 1) and throughput (batch 32): eval(), inference mode, 1000 classes,
 //     3 x infer-size x infer-size; plus batch 1 under no_grad.
+//   --device cuda (bench/run.js adds this section when a GPU is present): the same cases on the GPU,
+//     each timed call ending in a synchronize on both sides; no RSS row.
 //   - peak RSS of a job of --rss-steps full fine-tune steps, each implementation in its own fresh
 //     process (process.resourceUsage().maxRSS / resource.getrusage(RUSAGE_SELF).ru_maxrss).
 //
@@ -38,7 +40,7 @@ const root = path.resolve(__dirname, '..');
 const DEFAULTS = {
   size: 224, batch: 16, inferSize: 224, inferBatch: 32, threads: os.cpus().length,
   warmup: 2, steps: 5, inferWarmup: 3, inferSteps: 20, throughputSteps: 3, repeat: 3, rssSteps: 50, rss: true,
-  classes: 10, lr: 0.01, momentum: 0.9, nodePreload: null,
+  classes: 10, lr: 0.01, momentum: 0.9, nodePreload: null, device: 'cpu',
 };
 const GOALS = { step: 1.02, rss: 1.1 };
 
@@ -51,10 +53,24 @@ function nodeWorker(cfg) {
   const now = () => performance.now();
   const out = { threads: torch.getNumThreads(), samples: {}, loss0: {}, faults: {} };
   const faults = () => process.resourceUsage().minorPageFault;
+  // CUDA: inputs are drawn on the CPU (the same numbers as Python's) and moved; every timed call
+  // ends with a synchronize, so the time is the GPU's work, not only its launch.
+  const dev = cfg.device;
+  const cuda = dev !== 'cpu';
+  const toDev = (t) => {
+    if (!cuda) return t;
+    const m = t.to(dev);
+    t.dispose();
+    return m;
+  };
+  const sync = () => {
+    if (cuda) torch.cuda.synchronize();
+  };
 
   function trainModel(full, size) {
     torch.manualSeed(0);
     const model = torch.vision.models.resnet18({ numClasses: cfg.classes });
+    if (cuda) model.to(dev);
     if (!full) {
       torch.freeze(model);
       torch.unfreeze(model, 'fc');
@@ -63,15 +79,17 @@ function nodeWorker(cfg) {
     if (!full) torch.keepFrozenBatchNormEval(model);
     const optimizer = new torch.optim.SGD(torch.trainableParameters(model), { lr: cfg.lr, momentum: cfg.momentum });
     const lossFn = new nn.CrossEntropyLoss();
-    const x = torch.keep(torch.randn([cfg.batch, 3, size, size]));
-    const y = torch.keep(torch.randint(0, cfg.classes, [cfg.batch]));
+    const x = torch.keep(toDev(torch.randn([cfg.batch, 3, size, size])));
+    const y = torch.keep(toDev(torch.randint(0, cfg.classes, [cfg.batch])));
     const step = (read) =>
       torch.tidy(() => {
         optimizer.zeroGrad();
         const loss = lossFn.call(model.call(x), y);
         loss.backward();
         optimizer.step();
-        return read ? loss.item() : undefined;
+        const l = read ? loss.item() : undefined;
+        sync();
+        return l;
       });
     // Freed when the case ends, as Python frees them when its closure goes: later cases start from
     // the same live memory on both sides.
@@ -118,11 +136,12 @@ function nodeWorker(cfg) {
   }
   torch.manualSeed(0);
   const model = torch.vision.models.resnet18();
+  if (cuda) model.to(dev);
   model.eval();
-  const x1 = torch.keep(torch.randn([1, 3, cfg.inferSize, cfg.inferSize]));
-  const xb = torch.keep(torch.randn([cfg.inferBatch, 3, cfg.inferSize, cfg.inferSize]));
-  const infer = (x) => () => torch.tidy(() => { torch.inferenceMode(() => model.call(x)); });
-  const inferNoGrad = (x) => () => torch.tidy(() => { torch.noGrad(() => model.call(x)); });
+  const x1 = torch.keep(toDev(torch.randn([1, 3, cfg.inferSize, cfg.inferSize])));
+  const xb = torch.keep(toDev(torch.randn([cfg.inferBatch, 3, cfg.inferSize, cfg.inferSize])));
+  const infer = (x) => () => torch.tidy(() => { torch.inferenceMode(() => model.call(x)); sync(); });
+  const inferNoGrad = (x) => () => torch.tidy(() => { torch.noGrad(() => model.call(x)); sync(); });
   timeSteps('inferB1', infer(x1), cfg.inferWarmup, cfg.inferSteps);
   timeSteps('inferB1NoGrad', inferNoGrad(x1), cfg.inferWarmup, cfg.inferSteps);
   timeSteps('inferBatch', infer(xb), 1, cfg.throughputSteps);
@@ -136,13 +155,19 @@ import json, resource, sys, time
 import torch, torchvision
 cfg = json.load(sys.stdin)
 torch.set_num_threads(cfg['threads'])
+dev = cfg['device']
+cuda = dev != 'cpu'
+def sync():
+    if cuda:
+        torch.cuda.synchronize()
 max_rss_after_import_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 out = {'threads': torch.get_num_threads(), 'samples': {}, 'loss0': {}, 'faults': {}, 'python': sys.version.split()[0],
-       'torch': torch.__version__, 'torchvision': torchvision.__version__}
+       'torch': torch.__version__, 'torchvision': torchvision.__version__,
+       'gpu': torch.cuda.get_device_name(torch.device(dev)) if cuda else None}
 
 def train_model(full, size):
     torch.manual_seed(0)
-    model = torchvision.models.resnet18(num_classes=cfg['classes'])
+    model = torchvision.models.resnet18(num_classes=cfg['classes']).to(dev)
     if not full:
         for name, p in model.named_parameters():
             p.requires_grad_(name.startswith('fc.'))
@@ -153,14 +178,16 @@ def train_model(full, size):
                 m.eval()
     optimizer = torch.optim.SGD([p for p in model.parameters() if p.requires_grad], lr=cfg['lr'], momentum=cfg['momentum'])
     loss_fn = torch.nn.CrossEntropyLoss()
-    x = torch.randn(cfg['batch'], 3, size, size)
-    y = torch.randint(0, cfg['classes'], (cfg['batch'],))
+    x = torch.randn(cfg['batch'], 3, size, size).to(dev)
+    y = torch.randint(0, cfg['classes'], (cfg['batch'],)).to(dev)
     def step(read):
         optimizer.zero_grad()
         loss = loss_fn(model(x), y)
         loss.backward()
         optimizer.step()
-        return loss.item() if read else None
+        l = loss.item() if read else None
+        sync()
+        return l
     return step
 
 def time_steps(key, run, warmup, steps):
@@ -190,19 +217,21 @@ if cfg['mode'] == 'rss':
 for full in (False, True):
     time_steps('full' if full else 'frozen', train_model(full, cfg['size']), cfg['warmup'], cfg['steps'])
 torch.manual_seed(0)
-model = torchvision.models.resnet18()
+model = torchvision.models.resnet18().to(dev)
 model.eval()
-x1 = torch.randn(1, 3, cfg['inferSize'], cfg['inferSize'])
-xb = torch.randn(cfg['inferBatch'], 3, cfg['inferSize'], cfg['inferSize'])
+x1 = torch.randn(1, 3, cfg['inferSize'], cfg['inferSize']).to(dev)
+xb = torch.randn(cfg['inferBatch'], 3, cfg['inferSize'], cfg['inferSize']).to(dev)
 def infer(x):
     def run(read):
         with torch.inference_mode():
             model(x)
+        sync()
     return run
 def infer_no_grad(x):
     def run(read):
         with torch.no_grad():
             model(x)
+        sync()
     return run
 time_steps('inferB1', infer(x1), cfg['inferWarmup'], cfg['inferSteps'])
 time_steps('inferB1NoGrad', infer_no_grad(x1), cfg['inferWarmup'], cfg['inferSteps'])
@@ -281,8 +310,13 @@ function runFinetuneBench(options = {}) {
     size: o.size, batch: o.batch, inferSize: o.inferSize, inferBatch: o.inferBatch, threads: o.threads,
     warmup: o.warmup, steps: o.steps, inferWarmup: o.inferWarmup, inferSteps: o.inferSteps,
     throughputSteps: o.throughputSteps, rssSteps: o.rssSteps, classes: o.classes, lr: o.lr, momentum: o.momentum,
-    nodePreload: o.nodePreload,
+    nodePreload: o.nodePreload, device: o.device,
   };
+  if (!/^(cpu|cuda(:\d+)?)$/.test(o.device)) throw new Error(`finetune: --device must be cpu, cuda or cuda:N, got ${o.device}`);
+  if (o.device !== 'cpu') {
+    const torch = require('../dist');
+    if (!torch.cuda.isAvailable()) throw new Error(`finetune: --device ${o.device}, but CUDA is not available: ${torch.cuda.unavailableReason()}`);
+  }
   const loadBefore = os.loadavg();
   const t0 = Date.now();
   const samples = { node: {}, python: {} };
@@ -290,7 +324,7 @@ function runFinetuneBench(options = {}) {
   const faultSamples = { node: {}, python: {} };
   const workers = { node: [], python: [] };
   let pyVersions = {};
-  log(`finetune (ResNet-18, ${o.threads} threads):`);
+  log(`finetune (ResNet-18, ${o.device === 'cpu' ? `${o.threads} threads` : o.device}):`);
   for (let r = 0; r < o.repeat; r++) {
     log(` ${r + 1}/${o.repeat} node…`);
     const n = runNodeWorker({ ...cfg, mode: 'time' });
@@ -298,7 +332,7 @@ function runFinetuneBench(options = {}) {
     const p = runPyWorker(python, { ...cfg, mode: 'time' });
     for (const [impl, w] of [['node', n], ['python', p]]) {
       workers[impl].push({ threads: w.threads, loss0: w.loss0, liveTensors: w.liveTensors });
-      if (impl === 'python') pyVersions = { python: w.python, pythonTorch: w.torch, torchvision: w.torchvision };
+      if (impl === 'python') pyVersions = { python: w.python, pythonTorch: w.torch, torchvision: w.torchvision, gpu: w.gpu };
       for (const [k, s] of Object.entries(w.samples)) {
         (samples[impl][k] ||= []).push(...s);
         (perRepeat[impl][k] ||= []).push(stats(s).median);
@@ -307,7 +341,7 @@ function runFinetuneBench(options = {}) {
     }
   }
   let rss = null;
-  if (o.rss) {
+  if (o.rss && o.device === 'cpu') {
     log(` rss (${o.rssSteps} full steps) node…`);
     const n = runNodeWorker({ ...cfg, mode: 'rss' });
     log(' python…');
@@ -355,7 +389,7 @@ function formatFinetuneBench(res) {
   const m = res.machine;
   const la = (l) => l.map((v) => v.toFixed(2)).join(' ');
   const lines = [
-    `ResNet-18 on CPU, torch-node vs Python (torchvision) on the same libtorch — ${res.date}`,
+    `ResNet-18 on ${s.device === 'cpu' ? 'CPU' : s.device + (res.machine.gpu ? ` (${res.machine.gpu})` : '')}, torch-node vs Python (torchvision) on the same libtorch — ${res.date}`,
     `machine: ${m.cpu}, ${m.cores} cores, ${m.os}; node ${m.node}, torch-node ${m.torchNode} on libtorch ${m.libtorch}; ` +
       `Python ${m.python}, torch ${m.pythonTorch}, torchvision ${m.torchvision}`,
     `${s.threads} threads on both sides; load average before ${la(res.loadAverage.before)}, after ${la(res.loadAverage.after)}`,
@@ -431,8 +465,9 @@ if (require.main === module) {
       } else if (a === '--no-rss') opts.rss = false;
       else if (a === '--node-preload') opts.nodePreload = args[++i];
       else if (a === '--json') opts.json = true;
+      else if (a === '--device') opts.device = args[++i];
       else {
-        process.stderr.write(`bench/finetune.js: unknown argument ${a}\nusage: node bench/finetune.js [--size 224] [--batch 16] [--infer-size 224] [--infer-batch 32] [--threads N] [--warmup 2] [--steps 5] [--repeat 3] [--rss-steps 50] [--no-rss] [--node-preload LIB.so] [--json]\n`);
+        process.stderr.write(`bench/finetune.js: unknown argument ${a}\nusage: node bench/finetune.js [--size 224] [--batch 16] [--infer-size 224] [--infer-batch 32] [--threads N] [--warmup 2] [--steps 5] [--repeat 3] [--rss-steps 50] [--no-rss] [--device cpu|cuda] [--node-preload LIB.so] [--json]\n`);
         process.exit(2);
       }
     }

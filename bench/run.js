@@ -314,6 +314,65 @@ function printTable(res) {
   process.stdout.write(p.join('\n') + '\n');
 }
 
+// ---- the one table ------------------------------------------------------------------------------
+// Every row the issue names, each a ratio torch-node / Python measured side by side in this run, with
+// its target where it has one. The sections below it hold the details.
+function summarize(res) {
+  const rows = [];
+  const add = (area, what, node, python, ratio, target, verdict) => rows.push({ area, what, node, python, ratio, target, verdict });
+  const ms = (v) => (v == null ? null : `${v.toFixed(1)} ms`);
+  for (const op of res.ops) {
+    const o = res.results[op];
+    const g = o.goals;
+    add('per-op', `${op}: overhead above the C++ floor`, o.node.tidy && o.floor ? `${((o.node.tidy.median - o.floor.median) * 1000).toFixed(0)} ns` : null,
+      o.python && o.floor ? `${((o.python.median - o.floor.median) * 1000).toFixed(0)} ns` : null, g.overheadRatio, `<= ${GOALS.overhead}x`, g.overhead);
+  }
+  if (res.finetune) {
+    const byKey = Object.fromEntries(res.finetune.rows.map((r) => [r.key, r]));
+    for (const [key, what, goal] of [['frozen', 'fine-tune step, frozen backbone', true], ['full', 'fine-tune step, full', true], ['inferB1', 'inference latency, batch 1', false], ['inferBatch', `inference, batch ${res.finetune.settings.inferBatch} (time)`, false]]) {
+      const r = byKey[key];
+      if (r) add('ResNet-18, CPU', what, ms(r.node?.median), ms(r.python?.median), r.ratio, goal ? `<= ${r.goal}x` : '-', goal ? r.verdict : '-');
+    }
+    const rss = res.finetune.rss;
+    if (rss) add('ResNet-18, CPU', `peak RSS, ${rss.steps} full steps`, `${(rss.node.maxRssKb / 1024).toFixed(0)} MB`, `${(rss.python.maxRssKb / 1024).toFixed(0)} MB`, rss.ratio, '<= 1.1x', rss.goal);
+  }
+  if (res.finetuneCuda && !res.finetuneCuda.skipped) {
+    for (const r of res.finetuneCuda.rows) {
+      add('ResNet-18, CUDA', r.label, ms(r.node?.median), ms(r.python?.median), r.ratio, r.goal == null ? '-' : `<= ${r.goal}x`, r.verdict ?? '-');
+    }
+  } else if (res.finetuneCuda) {
+    add('ResNet-18, CUDA', `skipped: ${res.finetuneCuda.skipped}`, null, null, null, '-', 'n/a');
+  }
+  if (res.files) {
+    for (const r of res.files.rows) {
+      const isLoad = r.op.startsWith('load');
+      add('checkpoint 512 MB', r.op, ms(r.nodeMs), ms(r.pythonMs), r.ratio, isLoad ? '<= 1.0x' : '-', isLoad ? r.goal : '-');
+    }
+  }
+  if (res.async) {
+    for (const c of res.async.cases.filter((x) => x.mode === 'async')) {
+      add('server', `${c.arch}: event-loop delay p99, forwardAsync, ${c.concurrency} clients`, `${c.eventLoopDelayMs.p99.toFixed(2)} ms`, null, null, '< 5 ms', c.goal);
+    }
+  }
+  if (res.trainLoop) {
+    for (const l of Object.values(res.trainLoop.loops)) add('training loop', `${l.label}: RSS and liveTensors flat over the steps`, null, null, null, 'flat', l.verdict.pass ? 'PASS' : 'FAIL');
+  }
+  return rows;
+}
+
+function formatSummary(res) {
+  const m = res.machine;
+  const head = ['area', 'row', 'torch-node', 'python', 'node/py', 'target', 'verdict'];
+  const rows = res.summary.map((r) => [r.area, r.what, r.node ?? '', r.python ?? '', r.ratio == null ? '' : fr(r.ratio), r.target, r.verdict ?? '']);
+  const lines = [
+    `torch-node bench — ${res.date}`,
+    `machine: ${m.cpu}, ${m.cores} cores, ${m.os}; node ${m.node}; torch-node ${m.torchNode} on libtorch ${m.libtorch}; Python ${m.python}, torch ${m.pythonTorch}`,
+    '',
+    table([head, ...rows], ['l', 'l', 'r', 'r', 'r', 'l', 'l']),
+  ];
+  return lines.join('\n');
+}
+
 // ---- main ---------------------------------------------------------------------------------------
 async function main() {
   const opt = parseArgs(process.argv.slice(2));
@@ -421,16 +480,23 @@ async function main() {
   if (!opt.noFinetune) {
     const { runFinetuneBench } = require('./finetune');
     res.finetune = runFinetuneBench({ log }); // missed targets are reported, not fatal
+    // The CUDA section: the same cases on the GPU when there is one, else the reason it is skipped.
+    if (torch.cuda.isAvailable()) res.finetuneCuda = runFinetuneBench({ log, device: 'cuda', rss: false });
+    else res.finetuneCuda = { skipped: `no CUDA device: ${torch.cuda.unavailableReason()}` };
   }
+  res.summary = summarize(res);
   if (opt.json) {
     process.stdout.write(JSON.stringify(res, null, 2) + '\n');
     return;
   }
+  process.stdout.write(formatSummary(res) + '\n\n');
   printTable(res);
   if (res.files) process.stdout.write('\n' + require('./files').formatFilesBench(res.files) + '\n');
   if (res.trainLoop) process.stdout.write('\n' + require('./train-loop').formatTrainLoopBench(res.trainLoop) + '\n');
   if (res.async) process.stdout.write('\n' + require('./async').formatAsyncBench(res.async) + '\n');
   if (res.finetune) process.stdout.write('\n' + require('./finetune').formatFinetuneBench(res.finetune) + '\n');
+  if (res.finetuneCuda?.skipped) process.stdout.write(`\nCUDA section: skipped (${res.finetuneCuda.skipped})\n`);
+  else if (res.finetuneCuda) process.stdout.write('\n' + require('./finetune').formatFinetuneBench(res.finetuneCuda) + '\n');
 }
 
 main().catch((e) => {
