@@ -41,6 +41,7 @@ const NODE = {
   stLoad: `const t=require('./dist'); const f=process.env.ST; const t0=process.hrtime.bigint(); const sd=t.safetensors.loadFile(f,{mmap:false}); const ms=Number(process.hrtime.bigint()-t0)/1e6; console.log(JSON.stringify({ms, n: sd.size}));`,
   stLoadMmap: `const t=require('./dist'); const f=process.env.ST; const t0=process.hrtime.bigint(); const sd=t.safetensors.loadFile(f); const ms=Number(process.hrtime.bigint()-t0)/1e6; console.log(JSON.stringify({ms, n: sd.size}));`,
   save: `const t=require('./dist'); const sd=t.load(process.env.F); const t0=process.hrtime.bigint(); t.save(sd, process.env.OUT); const ms=Number(process.hrtime.bigint()-t0)/1e6; console.log(JSON.stringify({ms}));`,
+  saveNoFsync: `const t=require('./dist'); const sd=t.load(process.env.F); const t0=process.hrtime.bigint(); t.save(sd, process.env.OUT, { fsync: false }); const ms=Number(process.hrtime.bigint()-t0)/1e6; console.log(JSON.stringify({ms}));`,
   stSave: `const t=require('./dist'); const sd=t.load(process.env.F); const t0=process.hrtime.bigint(); t.safetensors.saveFile(sd, process.env.OUT); const ms=Number(process.hrtime.bigint()-t0)/1e6; console.log(JSON.stringify({ms}));`,
 };
 
@@ -99,6 +100,7 @@ function runFilesBench(options = {}) {
       add('python save', runPy(python, PY, { op: 'save', f, out }).ms);
       add('python save + fsync', runPy(python, PY, { op: 'saveFsync', f, out }).ms);
       add('node save (atomic, fsync)', runNode(NODE.save, { F: f, OUT: out }).ms);
+      add('node save (atomic, fsync: false)', runNode(NODE.saveNoFsync, { F: f, OUT: out }).ms);
       add('node safetensors save (atomic, fsync)', runNode(NODE.stSave, { F: f, OUT: out }).ms);
     }
     log('\n');
@@ -111,6 +113,7 @@ function runFilesBench(options = {}) {
       ['save (torch-node: atomic + fsync)', med['node save (atomic, fsync)'], med['python save']],
       ['save, safetensors (atomic + fsync)', med['node safetensors save (atomic, fsync)'], med['python save']],
       ['save, both durable (python + fsync)', med['node save (atomic, fsync)'], med['python save + fsync']],
+      ['save, neither fsynced (torch-node fsync: false)', med['node save (atomic, fsync: false)'], med['python save']],
     ].map(([op, node, py]) => ({ op, nodeMs: node, pythonMs: py, ratio: node / py, goal: node / py <= 1.0 ? 'PASS' : 'MISS' }));
     return { sizeMb, repeat, statistic: 'median ms', cache: 'files in the page cache', rows, samples };
   } finally {

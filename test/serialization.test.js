@@ -505,6 +505,32 @@ test('saving over an existing file: the old content is released off the thread, 
   torch.tidy(() => assert.equal(tf.load(file).get('w').sum().item(), 100000));
 });
 
+test('save { fsync: false }: the same bytes, still atomic, without waiting for the disk; its options are checked', async () => {
+  // The same file name in three folders: the archive's inner folder is named after the file.
+  const [a, b, c] = ['a', 'b', 'c'].map((d) => {
+    fs.mkdirSync(path.join(dir, `nofsync-${d}`), { recursive: true });
+    return path.join(dir, `nofsync-${d}`, 'ckpt.pt');
+  });
+  const obj = { w: torch.arange(0, 1000, 1, { dtype: 'float32' }), step: 3 };
+  try {
+    tf.save(obj, a);
+    tf.save(obj, b, { fsync: false });
+    await tf.saveAsync(obj, c, { fsync: false });
+    assert.ok(fs.readFileSync(a).equals(fs.readFileSync(b)) && fs.readFileSync(a).equals(fs.readFileSync(c)), 'same bytes with and without fsync');
+    // Still atomic: a failing save leaves the previous file as it was.
+    const before = fs.readFileSync(b);
+    assert.throws(() => tf.save({ fn: () => 1 }, b, { fsync: false }), /cannot save a function/);
+    assert.ok(fs.readFileSync(b).equals(before));
+    assert.deepEqual(fs.readdirSync(path.dirname(b)), ['ckpt.pt'], 'no temporary file is left behind');
+  } finally {
+    torch.dispose(obj.w);
+  }
+  assert.throws(() => tf.save({}, a, { fsync: 'no' }), (e) => e.code === 'ERR_TORCH_ARG' && /argument 'fsync' must be a boolean/.test(e.message));
+  assert.throws(() => tf.save({}, a, { sync: false }), /unknown option 'sync'; it takes fsync/);
+  assert.throws(() => tf.save({}, a, 5), /argument 'options' must be an object \{ fsync \}/);
+  await assert.rejects(tf.saveAsync({}, a, { fsync: 1 }), /argument 'fsync' must be a boolean/);
+});
+
 test('load argument checks and in-memory data', () => {
   const file = path.join(dir, 'views.pt');
   withLoaded(new Uint8Array(fs.readFileSync(file)), undefined, (v) => assert.deepEqual(describe(v), pyDesc.views));

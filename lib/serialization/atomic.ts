@@ -108,8 +108,19 @@ async function replaceAsync(tmp: string, file: string): Promise<void> {
   if (old) releaseOld(old);
 }
 
+export interface AtomicWriteOptions {
+  /**
+   * false: skip the fsyncs. The write stays atomic for the process (temp file, rename: a crash of
+   * this process mid-save leaves the previous file), but data still in the page cache can be lost
+   * in a power cut or a kernel crash — as with Python's torch.save, which does not fsync either.
+   * Default true.
+   */
+  fsync?: boolean;
+}
+
 /** Writes `chunks` (in order) to `file` atomically. */
-export function writeFileAtomic(file: string, chunks: Iterable<Uint8Array>): void {
+export function writeFileAtomic(file: string, chunks: Iterable<Uint8Array>, options: AtomicWriteOptions = {}): void {
+  const durable = options.fsync !== false;
   const tmp = tempPathFor(file);
   let fd: number;
   try {
@@ -118,13 +129,13 @@ export function writeFileAtomic(file: string, chunks: Iterable<Uint8Array>): voi
     throw ioError(file, e);
   }
   try {
-    const wb = writeback(fd);
+    const wb = durable ? writeback(fd) : () => undefined;
     for (const c of chunks) {
       let off = 0;
       while (off < c.byteLength) off += fs.writeSync(fd, c, off, c.byteLength - off);
       wb(c.byteLength);
     }
-    fs.fsyncSync(fd);
+    if (durable) fs.fsyncSync(fd);
     fs.closeSync(fd);
     replaceSync(tmp, file);
   } catch (e) {
@@ -136,11 +147,12 @@ export function writeFileAtomic(file: string, chunks: Iterable<Uint8Array>): voi
     fs.rmSync(tmp, { force: true });
     throw ioError(file, e);
   }
-  syncDir(file);
+  if (durable) syncDir(file);
 }
 
 /** writeFileAtomic with fs.promises: the writes happen off the event loop. */
-export async function writeFileAtomicAsync(file: string, chunks: Iterable<Uint8Array>): Promise<void> {
+export async function writeFileAtomicAsync(file: string, chunks: Iterable<Uint8Array>, options: AtomicWriteOptions = {}): Promise<void> {
+  const durable = options.fsync !== false;
   const tmp = tempPathFor(file);
   let fh: fs.promises.FileHandle;
   try {
@@ -149,13 +161,13 @@ export async function writeFileAtomicAsync(file: string, chunks: Iterable<Uint8A
     throw ioError(file, e);
   }
   try {
-    const wb = writeback(fh.fd);
+    const wb = durable ? writeback(fh.fd) : () => undefined;
     for (const c of chunks) {
       let off = 0;
       while (off < c.byteLength) off += (await fh.write(c, off, c.byteLength - off)).bytesWritten;
       wb(c.byteLength);
     }
-    await fh.sync();
+    if (durable) await fh.sync();
     await fh.close();
     await replaceAsync(tmp, file);
   } catch (e) {
@@ -163,7 +175,7 @@ export async function writeFileAtomicAsync(file: string, chunks: Iterable<Uint8A
     await fs.promises.rm(tmp, { force: true });
     throw ioError(file, e);
   }
-  await syncDirAsync(file);
+  if (durable) await syncDirAsync(file);
 }
 
 /**

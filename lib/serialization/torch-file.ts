@@ -39,10 +39,10 @@ import * as path from 'path';
 import { native, type Id } from '../binding';
 import { Device, targetDevice } from '../device';
 import { dtypeCode, dtypeFromCode, isFloatingPoint, itemSize, type DType } from '../dtype';
-import { TorchError, argError, describe } from '../errors';
+import { TorchError, argError, checkOptions, describe } from '../errors';
 import { op } from '../ops/handles';
 import { Tensor, wrap } from '../tensor';
-import { writeFileAtomic, writeFileAtomicAsync } from './atomic';
+import { writeFileAtomic, writeFileAtomicAsync, type AtomicWriteOptions } from './atomic';
 import {
   STORAGE_NAMES,
   StorageRef,
@@ -801,6 +801,18 @@ function* records(pkl: Uint8Array, storages: SavedStorage[], crcs: number[], nam
   yield textRecord('.data/serialization_id', nameHash.toString().padStart(20, '0') + crcHash.toString().padStart(20, '0'));
 }
 
+/** torch.save's options: `fsync: false` skips the fsyncs (see AtomicWriteOptions). */
+export type SaveOptions = AtomicWriteOptions;
+
+function checkSaveOptions(fn: string, options: unknown): SaveOptions {
+  if (options === undefined || options === null) return {};
+  if (typeof options !== 'object') argError(fn, 'options', 'an object { fsync }', options);
+  checkOptions(fn, options, ['fsync']);
+  const { fsync } = options as SaveOptions;
+  if (fsync !== undefined && typeof fsync !== 'boolean') argError(fn, 'fsync', 'a boolean', fsync);
+  return { fsync };
+}
+
 function checkSaveArgs(fn: string, file: unknown): string {
   if (typeof file !== 'string' || file.length === 0) argError(fn, 'f', 'a file path', file);
   return file;
@@ -822,11 +834,12 @@ function chunksFor(obj: unknown, file: string): { chunks: Iterable<Uint8Array>; 
  * weights_only=True. Atomic: a temporary file in the same directory, fsynced, then renamed, so a
  * failure (an object that cannot be saved, a full disk) leaves any previous file untouched.
  */
-export function save(obj: unknown, f: string): void {
+export function save(obj: unknown, f: string, options?: SaveOptions): void {
   const file = checkSaveArgs('torch.save()', f);
+  const o = checkSaveOptions('torch.save()', options);
   const { chunks, release } = chunksFor(obj, file);
   try {
-    writeFileAtomic(file, chunks);
+    writeFileAtomic(file, chunks, o);
   } finally {
     release();
   }
@@ -835,11 +848,12 @@ export function save(obj: unknown, f: string): void {
 /** torch.save with the file writing done off the event loop; the same bytes as save(). */
 // The tensors' data is read as the file is written (straight from tensor memory on CPU): do not
 // modify them until the promise resolves.
-export async function saveAsync(obj: unknown, f: string): Promise<void> {
+export async function saveAsync(obj: unknown, f: string, options?: SaveOptions): Promise<void> {
   const file = checkSaveArgs('torch.saveAsync()', f);
+  const o = checkSaveOptions('torch.saveAsync()', options);
   const { chunks, release } = chunksFor(obj, file);
   try {
-    await writeFileAtomicAsync(file, chunks);
+    await writeFileAtomicAsync(file, chunks, o);
   } finally {
     release();
   }
