@@ -466,11 +466,16 @@ const FLAG_CONTIGUOUS = 1;
 let cloneHandle = -1;
 let contiguousHandle = -1;
 
-/** A tensor's elements as contiguous little-endian bytes (a copy). */
+/**
+ * A tensor's elements as contiguous little-endian bytes: a view of its own memory where the tensor
+ * is a whole contiguous CPU storage (the common case: written straight from tensor memory, as
+ * torch.save does), else a copy. Callers consume it at once (write or copy it), before the tensor
+ * can change.
+ */
 function tensorBytes(id: Id, nbytes: number): Uint8Array {
   const [, storageBytes, storageOffset] = native.storageInfo(id);
   const contiguous = (native.flags(id) & FLAG_CONTIGUOUS) !== 0;
-  if (contiguous && storageOffset === 0 && storageBytes === nbytes) return new Uint8Array(native.storageBytes(id));
+  if (contiguous && storageOffset === 0 && storageBytes === nbytes) return new Uint8Array(native.storageView(id) ?? native.storageBytes(id));
   // A view (offset, part of a bigger storage, or strided): copy just its elements first.
   if (cloneHandle < 0) {
     cloneHandle = op('clone');
