@@ -140,10 +140,9 @@ function nodeWorker(cfg) {
   model.eval();
   const x1 = torch.keep(toDev(torch.randn([1, 3, cfg.inferSize, cfg.inferSize])));
   const xb = torch.keep(toDev(torch.randn([cfg.inferBatch, 3, cfg.inferSize, cfg.inferSize])));
-  const infer = (x) => () => torch.tidy(() => { torch.inferenceMode(() => model.call(x)); sync(); });
-  const inferNoGrad = (x) => () => torch.tidy(() => { torch.noGrad(() => model.call(x)); sync(); });
+  const infer = (x, mode = torch.inferenceMode) => () => torch.tidy(() => { mode(() => model.call(x)); sync(); });
   timeSteps('inferB1', infer(x1), cfg.inferWarmup, cfg.inferSteps);
-  timeSteps('inferB1NoGrad', inferNoGrad(x1), cfg.inferWarmup, cfg.inferSteps);
+  timeSteps('inferB1NoGrad', infer(x1, torch.noGrad), cfg.inferWarmup, cfg.inferSteps);
   timeSteps('inferBatch', infer(xb), 1, cfg.throughputSteps);
   out.liveTensors = torch.memory().liveTensors;
   process.stdout.write(JSON.stringify(out) + '\n');
@@ -221,20 +220,14 @@ model = torchvision.models.resnet18().to(dev)
 model.eval()
 x1 = torch.randn(1, 3, cfg['inferSize'], cfg['inferSize']).to(dev)
 xb = torch.randn(cfg['inferBatch'], 3, cfg['inferSize'], cfg['inferSize']).to(dev)
-def infer(x):
+def infer(x, mode=torch.inference_mode):
     def run(read):
-        with torch.inference_mode():
-            model(x)
-        sync()
-    return run
-def infer_no_grad(x):
-    def run(read):
-        with torch.no_grad():
+        with mode():
             model(x)
         sync()
     return run
 time_steps('inferB1', infer(x1), cfg['inferWarmup'], cfg['inferSteps'])
-time_steps('inferB1NoGrad', infer_no_grad(x1), cfg['inferWarmup'], cfg['inferSteps'])
+time_steps('inferB1NoGrad', infer(x1, torch.no_grad), cfg['inferWarmup'], cfg['inferSteps'])
 time_steps('inferBatch', infer(xb), 1, cfg['throughputSteps'])
 print(json.dumps(out))
 `;
