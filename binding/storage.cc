@@ -21,6 +21,7 @@
 #include <cstring>
 #include <deque>
 #include <memory>
+#include <string>
 
 namespace torch_node {
 namespace {
@@ -68,50 +69,128 @@ Napi::Value StartWriteback(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
-// readStored(fd, offset, nbytes, dtypeCode, numel, wantCrc) -> [id, crc32]: a 1-D tensor read
-// straight from a file's stored (uncompressed) zip record into its own memory, in one pass: each
-// chunk is checksummed right after it is read, while it is in cache. crc32 is 0 unless wantCrc.
-// A short read (the file shrank) is a TorchError; the caller compares the CRC.
+// One stored (uncompressed) zip record read straight from a file into a new 1-D tensor, in one
+// pass: pread in 1 MiB chunks, each chunk checksummed right after it arrives, while it is in cache.
+// No N-API here, so it runs on a worker thread too. On failure `error` says why (an I/O error or a
+// file that ended early: the caller's TorchError code is ERR_TORCH_IO).
+struct StoredRead {
+  int fd;
+  int64_t offset;
+  int64_t nbytes;
+  c10::ScalarType dtype;
+  int64_t numel;
+  bool want_crc;
+  at::Tensor tensor;
+  uint32_t crc = 0;
+  std::string error;
+
+  void Run() {
+    tensor = at::empty({numel}, at::TensorOptions().dtype(dtype));
+    auto* dst = static_cast<uint8_t*>(tensor.data_ptr());
+    constexpr int64_t kChunk = int64_t{1} << 20;
+    for (int64_t done = 0; done < nbytes;) {
+      int64_t want = std::min(kChunk, nbytes - done);
+      for (int64_t got = 0; got < want;) {
+        ssize_t n = pread(fd, dst + done + got, static_cast<size_t>(want - got), static_cast<off_t>(offset + done + got));
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) {
+          error = n < 0 ? std::string("read failed: ") + std::strerror(errno)
+                        : "the file ended at byte " + std::to_string(offset + done + got) + " while reading " +
+                              std::to_string(nbytes) + " bytes at " + std::to_string(offset) +
+                              " (was it truncated while loading?)";
+          tensor.reset();
+          return;
+        }
+        got += n;
+      }
+      if (want_crc) crc = Crc32(crc, dst + done, static_cast<size_t>(want));
+      done += want;
+    }
+  }
+};
+
+// The arguments (fd, offset, nbytes, dtypeCode, numel, wantCrc), checked.
+StoredRead StoredReadArgs(Napi::Env env, const Napi::CallbackInfo& info) {
+  StoredRead r{info[0].As<Napi::Number>().Int32Value(),
+               info[1].As<Napi::Number>().Int64Value(),
+               info[2].As<Napi::Number>().Int64Value(),
+               ToScalarType(env, info[3]),
+               info[4].As<Napi::Number>().Int64Value(),
+               info[5].ToBoolean().Value(),
+               {}};
+  size_t elem = c10::elementSize(r.dtype);
+  if (r.offset < 0 || r.numel < 0 || r.nbytes < 0 ||
+      static_cast<uint64_t>(r.numel) > static_cast<uint64_t>(r.nbytes) / elem ||
+      static_cast<uint64_t>(r.nbytes) != static_cast<uint64_t>(r.numel) * elem) {
+    ThrowTorchError(env, "readStored: " + std::to_string(r.nbytes) + " bytes do not hold " + std::to_string(r.numel) +
+                             " elements of " + c10::toString(r.dtype));
+  }
+  return r;
+}
+
+Napi::Value StoredResult(Napi::Env env, StoredRead& r) {
+  Napi::Array out = Napi::Array::New(env, 2);
+  out.Set(0u, Wrap(env, std::move(r.tensor)));
+  out.Set(1u, Napi::Number::New(env, static_cast<double>(r.crc)));
+  return out;
+}
+
+// readStored(fd, offset, nbytes, dtypeCode, numel, wantCrc) -> [id, crc32] (crc32 is 0 unless
+// wantCrc). The caller compares the CRC.
 Napi::Value ReadStored(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   TORCH_GUARD_BEGIN
-  int fd = info[0].As<Napi::Number>().Int32Value();
-  int64_t offset = info[1].As<Napi::Number>().Int64Value();
-  int64_t nbytes = info[2].As<Napi::Number>().Int64Value();
-  auto dtype = ToScalarType(env, info[3]);
-  int64_t numel = info[4].As<Napi::Number>().Int64Value();
-  bool want_crc = info[5].ToBoolean().Value();
-  size_t elem = c10::elementSize(dtype);
-  if (offset < 0 || numel < 0 || nbytes < 0 || static_cast<uint64_t>(numel) > static_cast<uint64_t>(nbytes) / elem ||
-      static_cast<uint64_t>(nbytes) != static_cast<uint64_t>(numel) * elem) {
-    ThrowTorchError(env, "readStored: " + std::to_string(nbytes) + " bytes do not hold " + std::to_string(numel) +
-                             " elements of " + c10::toString(dtype));
-  }
-  at::Tensor t = at::empty({numel}, at::TensorOptions().dtype(dtype));
-  auto* dst = static_cast<uint8_t*>(t.data_ptr());
-  uint32_t crc = 0;
-  constexpr int64_t kChunk = int64_t{1} << 20;
-  for (int64_t done = 0; done < nbytes;) {
-    int64_t want = std::min(kChunk, nbytes - done);
-    int64_t got = 0;
-    while (got < want) {
-      ssize_t n = pread(fd, dst + done + got, static_cast<size_t>(want - got), static_cast<off_t>(offset + done + got));
-      if (n < 0 && errno == EINTR) continue;
-      if (n < 0) ThrowTorchError(env, std::string("read failed: ") + std::strerror(errno), "ERR_TORCH_IO");
-      if (n == 0) {
-        ThrowTorchError(env, "the file ended at byte " + std::to_string(offset + done + got) + " while reading " +
-                                 std::to_string(nbytes) + " bytes at " + std::to_string(offset) +
-                                 " (was it truncated while loading?)", "ERR_TORCH_IO");
-      }
-      got += n;
+  StoredRead r = StoredReadArgs(env, info);
+  r.Run();
+  if (!r.error.empty()) ThrowTorchError(env, r.error, "", "ERR_TORCH_IO");
+  return StoredResult(env, r);
+  TORCH_GUARD_END(env)
+}
+
+// readStoredAsync(...) -> Promise<[id, crc32]>: readStored on libuv's thread pool (torch.loadAsync).
+// The tensor is stored in the table on the main thread, when the read is done.
+class StoredReadWorker final : public Napi::AsyncWorker {
+ public:
+  StoredReadWorker(Napi::Env env, StoredRead r)
+      : Napi::AsyncWorker(env, "torch-node.loadAsync"), deferred_(Napi::Promise::Deferred::New(env)), r_(std::move(r)) {}
+  Napi::Promise Promise() const { return deferred_.Promise(); }
+
+ protected:
+  void Execute() override {
+    try {
+      r_.Run();
+    } catch (const c10::Error& e) {
+      r_.error = C10Message(e);
+      code_ = "ERR_TORCH";
+    } catch (const std::exception& e) {
+      r_.error = e.what();
+      code_ = "ERR_TORCH";
     }
-    if (want_crc) crc = Crc32(crc, dst + done, static_cast<size_t>(want));
-    done += want;
+    if (!r_.error.empty()) r_.tensor.reset();
   }
-  Napi::Array out = Napi::Array::New(env, 2);
-  out.Set(0u, Wrap(env, std::move(t)));
-  out.Set(1u, Napi::Number::New(env, static_cast<double>(crc)));
-  return out;
+  void OnOK() override {
+    Napi::Env env = Env();
+    try {
+      if (!r_.error.empty()) ThrowTorchError(env, r_.error, "", code_);
+      deferred_.Resolve(StoredResult(env, r_));
+    } catch (const Napi::Error& e) {
+      deferred_.Reject(e.Value());
+    }
+  }
+
+ private:
+  Napi::Promise::Deferred deferred_;
+  StoredRead r_;
+  const char* code_ = "ERR_TORCH_IO";
+};
+
+Napi::Value ReadStoredAsync(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  TORCH_GUARD_BEGIN
+  auto* worker = new StoredReadWorker(env, StoredReadArgs(env, info));
+  Napi::Promise promise = worker->Promise();
+  worker->Queue();  // deletes itself after OnOK
+  return promise;
   TORCH_GUARD_END(env)
 }
 
@@ -292,6 +371,7 @@ void InitStorage(Napi::Env env, Napi::Object exports) {
   exports.Set("startWriteback", Napi::Function::New(env, StartWriteback, "startWriteback"));
   exports.Set("crc32", Napi::Function::New(env, Crc32Js, "crc32"));
   exports.Set("readStored", Napi::Function::New(env, ReadStored, "readStored"));
+  exports.Set("readStoredAsync", Napi::Function::New(env, ReadStoredAsync, "readStoredAsync"));
   exports.Set("storageView", Napi::Function::New(env, StorageView, "storageView"));
   exports.Set("mmapOpen", Napi::Function::New(env, MmapOpen, "mmapOpen"));
   exports.Set("fromMapped", Napi::Function::New(env, FromMapped, "fromMapped"));

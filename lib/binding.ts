@@ -66,6 +66,7 @@ export interface Binding {
   crc32(data: Uint8Array, crc?: number): number;
   startWriteback(fd: number, offset: number, length: number): void;
   readStored(fd: number, offset: number, nbytes: number, dtypeCode: number, numel: number, wantCrc: boolean): [Id, number];
+  readStoredAsync(fd: number, offset: number, nbytes: number, dtypeCode: number, numel: number, wantCrc: boolean): Promise<[Id, number]>;
   item(id: Id): number | boolean;
   meta(id: Id): [number[], number, string, boolean];
   shape(id: Id): number[];

@@ -34,11 +34,12 @@ export {
 } from './train';
 import { native } from './binding';
 
-/** Releases a tensor (or every tensor in an array / object) now. */
+/** Releases a tensor (or every tensor in an array, object, Map or Set, nested) now. */
 export function dispose(x: unknown): void {
   const { Tensor } = require('./tensor') as typeof import('./tensor');
   if (x instanceof Tensor) x.dispose();
-  else if (Array.isArray(x)) x.forEach(dispose);
+  else if (Array.isArray(x) || x instanceof Set) x.forEach(dispose);
+  else if (x instanceof Map) x.forEach((v) => dispose(v)); // a loaded checkpoint (dicts are Maps)
   else if (x && typeof x === 'object') Object.values(x).forEach(dispose);
 }
 

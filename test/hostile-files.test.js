@@ -145,6 +145,40 @@ test('a truncated zip is an error at every cut point, and corrupt data fails its
   assert.equal(torch.memory().liveTensors, before, 'the tensor read before the CRC failed is freed');
 });
 
+test('loadAsync reads records on the thread pool with the same checks; a file that ends early is ERR_TORCH_IO', async () => {
+  const valid = fs.readFileSync(file('valid'));
+  const pos = valid.indexOf('valid/data/0') + 'valid/data/0'.length;
+  const bad = Buffer.from(valid);
+  bad[Math.ceil((pos + 4) / 64) * 64 + 1] ^= 0x10;
+  const badFile = path.join(dir, 'bad-crc-async.pt');
+  fs.writeFileSync(badFile, bad);
+  const before = torch.memory().liveTensors;
+  await assert.rejects(tf.loadAsync(badFile), (e) => e instanceof torch.TorchError && /entry 'valid\/data\/0' fails its CRC check/.test(e.message));
+  assert.equal(torch.memory().liveTensors, before, 'nothing is left alive after the failed async load');
+  const good = await tf.loadAsync(file('valid'));
+  assert.ok(torch.memory().liveTensors > before);
+  torch.dispose(good); // a Map, as Python's dict
+  assert.equal(torch.memory().liveTensors, before);
+  // The native reader on a file shorter than the record it is asked for (as when a file is truncated
+  // while it is being loaded): ERR_TORCH_IO naming the byte, sync and async, and no tensor left behind.
+  const { native } = require('../dist/binding');
+  const short = path.join(dir, 'short.bin');
+  fs.writeFileSync(short, Buffer.alloc(100, 1));
+  const fd = fs.openSync(short, 'r');
+  try {
+    const ioError = (e) => e instanceof torch.TorchError && e.code === 'ERR_TORCH_IO' && /the file ended at byte 100 while reading 400 bytes at 0 \(was it truncated while loading\?\)/.test(e.message);
+    assert.throws(() => native.readStored(fd, 0, 400, 6, 100, true), ioError);
+    await assert.rejects(native.readStoredAsync(fd, 0, 400, 6, 100, true), ioError);
+    assert.throws(() => native.readStored(fd, 0, 401, 6, 100, true), /readStored: 401 bytes do not hold 100 elements of Float/);
+    const [id, crc] = await native.readStoredAsync(fd, 0, 100, 1, 100, true); // 100 int8 ones
+    assert.equal(crc, zlib.crc32(Buffer.alloc(100, 1)) >>> 0, 'the async reader checksums as zlib does');
+    native.free(id);
+  } finally {
+    fs.closeSync(fd);
+  }
+  assert.equal(torch.memory().liveTensors, before);
+});
+
 test('the native record reader checksums with carry-less multiplication and with the table alike', () => {
   // A real checkpoint (records of sizes that are not multiples of the 1 MiB read chunk or of 16 bytes)
   // loads with both CRC implementations (binding/crc32.cc), and the flipped bit is caught by both.

@@ -77,7 +77,7 @@ test('use after dispose throws TorchError ERR_TORCH_DISPOSED naming the problem'
   assert.equal(live(), base);
 });
 
-test('torch.dispose() frees a tensor, arrays and objects of tensors', () => {
+test('torch.dispose() frees a tensor, arrays, objects, Maps and Sets of tensors', () => {
   const base = live();
   const a = torch.ones(1);
   const b = torch.ones(2);
@@ -87,6 +87,13 @@ test('torch.dispose() frees a tensor, arrays and objects of tensors', () => {
   assert.equal(live(), base + 1);
   assert.ok(a.isDisposed && b.isDisposed && c.isDisposed);
   torch.dispose(d);
+  assert.equal(live(), base);
+  // Maps (a loaded checkpoint's dicts) and Sets, nested in each other.
+  const e = torch.ones(5);
+  const f = torch.ones(6);
+  const g = torch.ones(7);
+  torch.dispose(new Map([['model', new Map([['w', e]])], ['extra', new Set([f, { g }])], ['epoch', 3]]));
+  assert.ok(e.isDisposed && f.isDisposed && g.isDisposed);
   assert.equal(live(), base);
 });
 

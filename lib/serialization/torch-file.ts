@@ -397,13 +397,27 @@ interface ScratchRequest extends ReadRequest {
   scratch: true;
 }
 
+/**
+ * A stored record to read natively, straight into a new tensor (offset/length: the record's data):
+ * the driver answers with [tensor id, CRC-32 of the data (0 unless wantCrc)] instead of bytes.
+ */
+interface StoredRequest extends ReadRequest {
+  stored: { code: number; numel: number; wantCrc: boolean };
+}
+type StoredAnswer = [Id, number];
+
+/** The native reader's I/O errors name the file, as the buffered path's do. */
+function storedError(file: string, err: unknown): unknown {
+  return err instanceof TorchError && err.code === 'ERR_TORCH_IO' ? new TorchError(`torch.load: ${file}: ${err.message}`, 'ERR_TORCH_IO') : err;
+}
+
 interface Materialize {
   where: string;
   mmapHandle: number | null;
   /** The file, for huge records copied through a temporary mapping (null for in-memory input). */
   file: string | null;
-  /** An open descriptor of the file for one-pass native reads of stored records (null: read through buffers). */
-  fd: number | null;
+  /** The driver answers StoredRequests (reading from a file descriptor); else records come as bytes. */
+  nativeReads: boolean;
   fileSize: number;
 }
 
@@ -424,15 +438,12 @@ function* materialize(p: Plan, ctx: Materialize): Generator<ReadRequest | Scratc
         id = native.fromBytes(new Uint8Array(0), code, 0);
       } else if (ctx.mmapHandle !== null && e.method === 0 && e.dataOffset % itemSize(ref.dtype) === 0) {
         id = native.fromMapped(ctx.mmapHandle, e.dataOffset, code, ref.numel);
-      } else if (ctx.fd !== null && e.method === 0) {
+      } else if (ctx.nativeReads && e.method === 0) {
         // Straight from the file into the tensor's memory, checksummed chunk by chunk as it arrives.
         const wantCrc = e.crc32 !== 0; // 0: the writer skipped it (torch.serialization.set_crc32_options)
+        const req: StoredRequest = { offset: e.dataOffset, length: e.compressedSize, stored: { code, numel: ref.numel, wantCrc } };
         let crc: number;
-        try {
-          [id, crc] = native.readStored(ctx.fd, e.dataOffset, e.compressedSize, code, ref.numel, wantCrc);
-        } catch (err) {
-          throw err instanceof TorchError && err.code === 'ERR_TORCH_IO' ? new TorchError(`torch.load: ${ctx.where}: ${err.message}`, 'ERR_TORCH_IO') : err;
-        }
+        [id, crc] = (yield req) as unknown as StoredAnswer;
         if (wantCrc && crc !== e.crc32) {
           native.free(id);
           checkCrc32(e, crc, ctx.where);
@@ -551,6 +562,14 @@ function ioError(file: string, e: unknown): TorchError {
 function fdReader(fd: number, file: string): (r: ReadRequest) => Uint8Array {
   let scratch: Buffer | null = null;
   return (r) => {
+    const stored = (r as StoredRequest).stored;
+    if (stored) {
+      try {
+        return native.readStored(fd, r.offset, r.length, stored.code, stored.numel, stored.wantCrc) as unknown as Uint8Array;
+      } catch (e) {
+        throw storedError(file, e);
+      }
+    }
     let buf: Buffer;
     if ((r as ScratchRequest).scratch) {
       if (!scratch || scratch.length < r.length) scratch = Buffer.allocUnsafe(Math.max(r.length, scratch ? Math.min(scratch.length * 2, MAX_BUFFER_BYTES) : 0));
@@ -603,7 +622,7 @@ function loadSync(file: string | Uint8Array, options: LoadOptions): unknown {
     if (file instanceof Uint8Array) {
       const read = bufferReader(file);
       const p = runSync(plan(file.length, '<buffer>', options), read);
-      return runSync(materialize(p, { where: '<buffer>', mmapHandle: null, file: null, fd: null, fileSize: file.length }), read);
+      return runSync(materialize(p, { where: '<buffer>', mmapHandle: null, file: null, nativeReads: false, fileSize: file.length }), read);
     }
     if (options.mmap) {
       let handle: number;
@@ -616,7 +635,7 @@ function loadSync(file: string | Uint8Array, options: LoadOptions): unknown {
       try {
         const read = (r: ReadRequest) => native.mmapRead(handle, r.offset, r.length);
         const p = runSync(plan(size, file, options), read);
-        return runSync(materialize(p, { where: file, mmapHandle: handle, file, fd: null, fileSize: size }), read);
+        return runSync(materialize(p, { where: file, mmapHandle: handle, file, nativeReads: false, fileSize: size }), read);
       } finally {
         native.mmapClose(handle); // the tensors keep the mapping alive
       }
@@ -631,7 +650,7 @@ function loadSync(file: string | Uint8Array, options: LoadOptions): unknown {
       const size = fs.fstatSync(fd).size;
       const read = fdReader(fd, file);
       const p = runSync(plan(size, file, options), read);
-      return runSync(materialize(p, { where: file, mmapHandle: null, file, fd, fileSize: size }), read);
+      return runSync(materialize(p, { where: file, mmapHandle: null, file, nativeReads: true, fileSize: size }), read);
     } finally {
       fs.closeSync(fd);
     }
@@ -648,7 +667,11 @@ export function load(f: string | Uint8Array, options?: LoadOptions): any {
   return loadSync(a.file, a.options);
 }
 
-/** torch.load with the file reading done off the event loop (fs.promises); same result as load(). */
+/**
+ * torch.load with the file work done off the event loop (the archive's directory and pickles through
+ * fs.promises, each stored record read and checksummed natively on libuv's thread pool); same result
+ * as load().
+ */
 export async function loadAsync(f: string | Uint8Array, options?: LoadOptions): Promise<any> {
   const a = checkLoadArgs('torch.loadAsync()', f, options);
   // In-memory data and mmap need no reads worth moving off the thread.
@@ -664,6 +687,12 @@ export async function loadAsync(f: string | Uint8Array, options?: LoadOptions): 
     const size = (await fh.stat()).size;
     let scratch: Buffer | null = null;
     const read = async (r: ReadRequest): Promise<Uint8Array> => {
+      const stored = (r as StoredRequest).stored;
+      if (stored) {
+        // On libuv's thread pool, as fh.read is: the event loop stays free while records load.
+        const answer = native.readStoredAsync(fh.fd, r.offset, r.length, stored.code, stored.numel, stored.wantCrc);
+        return (await answer.catch((e) => Promise.reject(storedError(file, e)))) as unknown as Uint8Array;
+      }
       let buf: Buffer;
       if ((r as ScratchRequest).scratch) {
         if (!scratch || scratch.length < r.length) scratch = Buffer.allocUnsafe(r.length);
@@ -679,7 +708,7 @@ export async function loadAsync(f: string | Uint8Array, options?: LoadOptions): 
     };
     const p = await runAsync(plan(size, file, a.options), read);
     // Grad mode is per call: set it around each synchronous step rather than across awaits.
-    const gen = materialize(p, { where: file, mmapHandle: null, file, fd: null, fileSize: size });
+    const gen = materialize(p, { where: file, mmapHandle: null, file, nativeReads: true, fileSize: size });
     const stepNoGrad = (fn: () => IteratorResult<ReadRequest, unknown>) => native.withGradMode(false, fn);
     let step = stepNoGrad(() => gen.next(undefined as unknown as Uint8Array));
     while (!step.done) {
