@@ -33,6 +33,8 @@
 #include <chrono>
 #include <cstdlib>
 #include <cstring>
+#include <iterator>
+#include <list>
 #include <map>
 #include <mutex>
 #include <string>
@@ -76,25 +78,28 @@ size_t DefaultLimit() {
   return quarter > 0 && quarter < two_gib ? quarter : two_gib;
 }
 
-// Freed large blocks by mapped size. A block is reused for a request of up to 1/8 less than its
-// size, so the waste per reuse is bounded.
+// Freed large blocks, findable by size (best fit: the smallest at least as large as asked) and by
+// age (least recently freed first, for eviction): both O(log n). A block is reused for a request of
+// up to 1/8 less than its size, so the waste per reuse is bounded.
 class BlockCache {
  public:
   // A cached block of at least `mapped` bytes, or nullptr. Sets *got to its size.
   void* Take(size_t mapped, size_t* got) {
-    std::vector<Block> drop;
+    std::vector<Span> drop;
     void* out = nullptr;
     {
       std::lock_guard<std::mutex> lock(mu_);
       int64_t now = NowMs();
-      if (!blocks_.empty() && now - last_use_ > idle_ms_) DrainLocked(&drop);
+      if (!lru_.empty() && now - last_use_ > idle_ms_) DrainLocked(&drop);
       last_use_ = now;
-      auto it = blocks_.lower_bound(mapped);
-      if (it != blocks_.end() && it->first - mapped <= mapped / 8) {
-        out = it->second.base;
-        *got = it->first;
-        cached_ -= it->first;
-        blocks_.erase(it);
+      auto it = by_size_.lower_bound(mapped);
+      if (it != by_size_.end() && it->first - mapped <= mapped / 8) {
+        Lru::iterator b = it->second;
+        out = b->base;
+        *got = b->mapped;
+        cached_ -= b->mapped;
+        by_size_.erase(it);
+        lru_.erase(b);
       }
     }
     Unmap(drop);
@@ -103,15 +108,17 @@ class BlockCache {
 
   // Keeps a freed block, or unmaps it when it does not fit under the limit.
   void Give(void* base, size_t mapped) {
-    std::vector<Block> drop;
+    std::vector<Span> drop;
     {
       std::lock_guard<std::mutex> lock(mu_);
       last_use_ = NowMs();
       if (mapped > limit_) {
-        drop.push_back({base, mapped, 0});
+        drop.push_back({base, mapped});
       } else {
         while (cached_ + mapped > limit_) EvictOldestLocked(&drop);
-        blocks_.emplace(mapped, Block{base, mapped, ++clock_});
+        lru_.push_back(Block{base, mapped, {}});
+        Lru::iterator b = std::prev(lru_.end());
+        b->by_size = by_size_.emplace(mapped, b);
         cached_ += mapped;
       }
     }
@@ -120,7 +127,7 @@ class BlockCache {
 
   // Unmaps everything (force), or everything if the cache has been idle for longer than idle_ms_.
   void Trim(bool force) {
-    std::vector<Block> drop;
+    std::vector<Span> drop;
     {
       std::lock_guard<std::mutex> lock(mu_);
       if (force || NowMs() - last_use_ > idle_ms_) DrainLocked(&drop);
@@ -129,7 +136,7 @@ class BlockCache {
   }
 
   void Configure(int64_t limit, int64_t idle_ms) {
-    std::vector<Block> drop;
+    std::vector<Span> drop;
     {
       std::lock_guard<std::mutex> lock(mu_);
       if (limit >= 0) limit_ = static_cast<size_t>(limit);
@@ -141,44 +148,49 @@ class BlockCache {
 
   CpuCacheStats Stats() {
     std::lock_guard<std::mutex> lock(mu_);
-    return {static_cast<int64_t>(cached_), static_cast<int64_t>(blocks_.size()), static_cast<int64_t>(limit_),
-            idle_ms_};
+    return {static_cast<int64_t>(cached_), static_cast<int64_t>(lru_.size()), static_cast<int64_t>(limit_), idle_ms_};
   }
 
  private:
+  struct Span {
+    void* base;
+    size_t mapped;
+  };
+  struct Block;
+  using Lru = std::list<Block>;                          // oldest first
+  using BySize = std::multimap<size_t, Lru::iterator>;  // the same blocks by size
   struct Block {
     void* base;
     size_t mapped;
-    uint64_t order;  // when it was freed, for least-recently-freed eviction
+    BySize::iterator by_size;
   };
 
-  void DrainLocked(std::vector<Block>* drop) {
-    for (auto& kv : blocks_) drop->push_back(kv.second);
-    blocks_.clear();
+  void DrainLocked(std::vector<Span>* drop) {
+    for (const Block& b : lru_) drop->push_back({b.base, b.mapped});
+    lru_.clear();
+    by_size_.clear();
     cached_ = 0;
   }
 
-  void EvictOldestLocked(std::vector<Block>* drop) {
-    auto oldest = blocks_.begin();
-    for (auto it = blocks_.begin(); it != blocks_.end(); ++it) {
-      if (it->second.order < oldest->second.order) oldest = it;
-    }
-    drop->push_back(oldest->second);
-    cached_ -= oldest->first;
-    blocks_.erase(oldest);
+  void EvictOldestLocked(std::vector<Span>* drop) {
+    const Block& b = lru_.front();
+    drop->push_back({b.base, b.mapped});
+    cached_ -= b.mapped;
+    by_size_.erase(b.by_size);
+    lru_.pop_front();
   }
 
-  static void Unmap(const std::vector<Block>& drop) {
-    for (const Block& b : drop) munmap(b.base, b.mapped);
+  static void Unmap(const std::vector<Span>& drop) {
+    for (const Span& s : drop) munmap(s.base, s.mapped);
   }
 
   std::mutex mu_;
-  std::multimap<size_t, Block> blocks_;
+  Lru lru_;
+  BySize by_size_;
   size_t cached_ = 0;
   size_t limit_ = DefaultLimit();
   int64_t idle_ms_ = 1000;
   int64_t last_use_ = 0;
-  uint64_t clock_ = 0;
 };
 
 BlockCache& Cache() {

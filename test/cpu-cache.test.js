@@ -70,6 +70,13 @@ test('the limit bounds the cache: the least recently freed blocks go first; a bl
   torch.dispose(ts);
   const cached = mem().cpuCachedBytes;
   assert.ok(cached > 4 * MiB && cached <= 9 * MiB, `two 4 MiB blocks fit under 9 MiB, got ${cached}`);
+  // Which two: the blocks of 2 and 3 (the one freed first was evicted). torch.empty() takes cached
+  // blocks as they are, so their old values show which ones they are.
+  const reused = [torch.empty([MiB]), torch.empty([MiB])];
+  assert.equal(mem().cpuCachedBytes, 0);
+  const firsts = torch.tidy(() => reused.map((t) => t.slice(0, 0, 1).item()).sort());
+  assert.deepEqual(firsts, [2, 3], 'the least recently freed block was the one given back');
+  torch.dispose(reused);
   const big = torch.ones(4 * MiB); // 16 MiB > limit
   big.dispose();
   assert.equal(mem().cpuCachedBytes, cached, 'a block larger than the limit is unmapped, not cached');
