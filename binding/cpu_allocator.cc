@@ -148,7 +148,7 @@ class BlockCache {
 
   CpuCacheStats Stats() {
     std::lock_guard<std::mutex> lock(mu_);
-    return {static_cast<int64_t>(cached_), static_cast<int64_t>(lru_.size()), static_cast<int64_t>(limit_), idle_ms_};
+    return {static_cast<int64_t>(cached_), static_cast<int64_t>(limit_), idle_ms_};
   }
 
  private:

@@ -8,7 +8,6 @@ namespace torch_node {
 
 struct CpuCacheStats {
   int64_t cached_bytes;
-  int64_t blocks;
   int64_t limit_bytes;
   int64_t idle_ms;
 };

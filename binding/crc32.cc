@@ -120,6 +120,4 @@ uint32_t Crc32(uint32_t crc, const uint8_t* p, size_t n) {
   return ~TableUpdate(c, p, n);
 }
 
-const char* Crc32Implementation() { return UseFold() ? "pclmul" : "table"; }
-
 }  // namespace torch_node

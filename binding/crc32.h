@@ -8,9 +8,7 @@
 namespace torch_node {
 
 uint32_t Crc32(uint32_t crc, const uint8_t* p, size_t n);
-
-// Which implementation Crc32 uses: "pclmul" (carry-less multiply folding, x86-64 with PCLMULQDQ and
-// SSE4.1) or "table" (slicing by 4). TORCH_NODE_CRC=table forces the table (its tests run both).
-const char* Crc32Implementation();
+// Carry-less multiply folding on x86-64 with PCLMULQDQ and SSE4.1, else a table (slicing by 4);
+// TORCH_NODE_CRC=table forces the table (its tests run both).
 
 }  // namespace torch_node

@@ -84,7 +84,6 @@ Napi::Value MemoryStats(const Napi::CallbackInfo& info) {
   o.Set("cpuBytes", Napi::Number::New(env, static_cast<double>(CpuBytes())));
   CpuCacheStats c = GetCpuCacheStats();
   o.Set("cpuCachedBytes", Napi::Number::New(env, static_cast<double>(c.cached_bytes)));
-  o.Set("cpuCachedBlocks", Napi::Number::New(env, static_cast<double>(c.blocks)));
   o.Set("cpuCacheLimit", Napi::Number::New(env, static_cast<double>(c.limit_bytes)));
   o.Set("cpuCacheIdleMs", Napi::Number::New(env, static_cast<double>(c.idle_ms)));
   return o;

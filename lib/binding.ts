@@ -42,7 +42,6 @@ export interface Binding {
     liveTensors: number;
     cpuBytes: number;
     cpuCachedBytes: number;
-    cpuCachedBlocks: number;
     cpuCacheLimit: number;
     cpuCacheIdleMs: number;
   };
