@@ -10,7 +10,10 @@
 #include <c10/core/InferenceMode.h>
 #include <torch/csrc/autograd/function.h>
 
+#include <atomic>
+#include <memory>
 #include <mutex>
+#include <thread>
 
 namespace torch_node {
 namespace {
@@ -104,6 +107,62 @@ Napi::Value Backward(const Napi::CallbackInfo& info) {
   bool create = info[3].ToBoolean().Value();
   t.backward(g, retain, create);
   SyncExternalMemory(env);
+  return env.Undefined();
+  TORCH_GUARD_END(env)
+}
+
+// A JS function held by a tensor hook. Hooks run where autograd runs the node: on the thread that
+// called backward() for CPU work, which is the JS thread, so the function is called directly (and
+// may call back into torch). A hook reached on another thread (autograd's CUDA device threads)
+// cannot call JS: it fails the backward with an error that says so. The reference is released on
+// the JS thread; one dropped elsewhere, or after the env's teardown began, is left to the env.
+std::atomic<bool> g_env_closing{false};
+
+struct JsHook {
+  napi_env env;
+  napi_ref ref = nullptr;
+  std::thread::id thread = std::this_thread::get_id();
+  JsHook(napi_env e, napi_value fn) : env(e) { napi_create_reference(e, fn, 1, &ref); }
+  ~JsHook() {
+    if (ref && !g_env_closing.load() && std::this_thread::get_id() == thread) napi_delete_reference(env, ref);
+  }
+};
+
+// registerHook(id, fn) -> the hook's handle for removeHook. fn(gradId) returns a tensor id that
+// replaces the gradient, or anything else to keep it (PyTorch's Tensor.register_hook).
+Napi::Value RegisterHook(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  TORCH_GUARD_BEGIN
+  const at::Tensor& t = GetTensor(env, info[0]);
+  if (!t.requires_grad()) {
+    ThrowTorchError(env, "registerHook(): cannot register a hook on a tensor that doesn't require gradient",
+                    "", "ERR_TORCH_ARG");
+  }
+  auto hook = std::make_shared<JsHook>(env, info[1]);
+  unsigned pos = t.register_hook([hook](const at::Tensor& grad) -> at::Tensor {
+    TORCH_CHECK(std::this_thread::get_id() == hook->thread,
+                "a tensor hook is a JavaScript function and runs on the thread that called backward(); this "
+                "gradient was computed on one of autograd's device threads (CUDA), which cannot call "
+                "JavaScript. Register hooks on CPU tensors, or read .grad after backward()");
+    Napi::Env henv(hook->env);
+    Napi::HandleScope scope(henv);
+    napi_value fn;
+    napi_get_reference_value(hook->env, hook->ref, &fn);
+    Napi::Value gid = Wrap(henv, grad);
+    Napi::Value r = Napi::Function(henv, fn).Call({gid});  // a JS throw propagates as Napi::Error
+    if (r.IsNumber()) return GetTensor(henv, r);
+    return at::Tensor();
+  });
+  return Napi::Number::New(env, pos);
+  TORCH_GUARD_END(env)
+}
+
+// removeHook(id, handle): unregisters a hook; removing one already removed is a no-op.
+Napi::Value RemoveHook(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  TORCH_GUARD_BEGIN
+  const at::Tensor& t = GetTensor(env, info[0]);
+  t.remove_hook(info[1].As<Napi::Number>().Uint32Value());
   return env.Undefined();
   TORCH_GUARD_END(env)
 }
@@ -208,6 +267,9 @@ void InitAutograd(Napi::Env env, Napi::Object exports) {
   exports.Set("setData", Napi::Function::New(env, SetData, "setData"));
   exports.Set("backward", Napi::Function::New(env, Backward, "backward"));
   exports.Set("gradFn", Napi::Function::New(env, GradFn, "gradFn"));
+  exports.Set("registerHook", Napi::Function::New(env, RegisterHook, "registerHook"));
+  exports.Set("removeHook", Napi::Function::New(env, RemoveHook, "removeHook"));
+  env.AddCleanupHook([] { g_env_closing.store(true); });
   exports.Set("withGradMode", Napi::Function::New(env, WithGradMode, "withGradMode"));
   exports.Set("withInferenceMode", Napi::Function::New(env, WithInferenceMode, "withInferenceMode"));
   exports.Set("isGradEnabled", Napi::Function::New(env, IsGradEnabled, "isGradEnabled"));

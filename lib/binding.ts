@@ -88,6 +88,9 @@ export interface Binding {
   retainGrad(id: Id): void;
   setData(id: Id, data: Id): void;
   backward(id: Id, grad: Id | null, retainGraph: boolean | null, createGraph: boolean): void;
+  /** Tensor.register_hook: fn(gradId) returns a replacement tensor id or undefined; returns the hook's handle. */
+  registerHook(id: Id, fn: (gradId: Id) => Id | undefined): number;
+  removeHook(id: Id, handle: number): void;
   gradFn(id: Id): string | null;
   withGradMode<T>(enabled: boolean, fn: () => T): T;
   withInferenceMode<T>(fn: () => T, enabled?: boolean): T;

@@ -18,7 +18,7 @@ import { noGrad } from './autograd';
 import { targetDevice, type DeviceLike } from './device';
 import type { DType } from './dtype';
 import { TorchError, argError, describe } from './errors';
-import { Module, Parameter, type LoadResult, type StateDictLike } from './nn/module';
+import { Module, Parameter, RAW, type LoadResult, type StateDictLike } from './nn/module';
 import { commitFileAtomic, tempPathFor } from './serialization/atomic';
 import { keep, tidy } from './scope';
 import { Tensor, idOf, wrap } from './tensor';
@@ -52,8 +52,8 @@ export class ScriptModule extends Module {
   readonly methods: string[];
   /** @internal */
   readonly _handle: number;
-  /** @internal the top module: it counts the async calls in flight on the whole tree */
-  readonly _root: ScriptModule;
+  /** @internal the top module: it counts the async calls in flight on the whole tree (a plain reference, not a child) */
+  declare readonly _root: ScriptModule;
   /** @internal async calls in flight (on the root only) */
   _inFlight = 0;
 
@@ -61,7 +61,7 @@ export class ScriptModule extends Module {
   constructor(handle: number, root?: ScriptModule) {
     super();
     this._handle = handle;
-    this._root = root ?? this;
+    Object.defineProperty((this as any)[RAW], '_root', { value: root ?? this, enumerable: false });
     const [qualified, training, methods] = native.jitInfo(handle);
     this.qualifiedName = qualified;
     this.originalName = qualified.split('.').pop() ?? qualified;

@@ -18,6 +18,7 @@ import {
   type TypedArray,
 } from './dtype';
 import { TorchError, argError } from './errors';
+import { RemovableHandle } from './hooks';
 import { BINARY, BINARY_INPLACE, SCALAR, SCALAR_INPLACE, UNARY, UNARY_INPLACE } from './ops/codes';
 import { op } from './ops/handles';
 import { adopt, disposeTracked, keep, setTensorCheck, track, type Tracked } from './scope';
@@ -302,6 +303,26 @@ export class Tensor implements Tracked {
     native.retainGrad(selfId(this, 'retainGrad()'));
     return this;
   }
+  /**
+   * Tensor.register_hook: `hook(grad)` runs when this tensor's gradient is computed during
+   * backward(); a Tensor it returns replaces the gradient (undefined or null keeps it). Returns a
+   * handle whose remove() unregisters it. Hooks are JavaScript and run on the thread that calls
+   * backward(): a CUDA tensor's hook fails the backward with an error saying so.
+   */
+  registerHook(hook: (grad: Tensor) => Tensor | null | undefined | void): RemovableHandle {
+    const fn = 'registerHook()';
+    const id = selfId(this, fn);
+    if (typeof hook !== 'function') argError(fn, 'hook', 'a function (grad) => Tensor | undefined', hook);
+    const handle = native.registerHook(id, (gid: Id) => {
+      const r = hook(wrap(gid));
+      if (r === undefined || r === null) return undefined;
+      return idOf(r, 'a tensor hook', 'its return value');
+    });
+    return new RemovableHandle(() => {
+      if (!this.isDisposed) native.removeHook(this._h, handle);
+    });
+  }
+
   backward(gradient?: Tensor | null, options: { retainGraph?: boolean; createGraph?: boolean } = {}): void {
     const g = gradient == null ? null : idOf(gradient, 'backward()', 'gradient');
     native.backward(selfId(this, 'backward()'), g, options.retainGraph ?? null, options.createGraph ?? false);

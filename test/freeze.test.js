@@ -104,7 +104,7 @@ test('nn.Frozen runs a submodule under no-grad: same output, no gradient into it
   assert.equal(inner.weight.grad, null);
   assert.equal(x.grad, null, 'nothing flows back through the frozen part');
   assert.notEqual(model.at(1).weight.grad, null);
-  assert.deepEqual([...model.stateDict().keys()], ['0.module.weight', '0.module.bias', '1.weight', '1.bias']);
+  assert.deepEqual([...model.stateDict().keys()], ['0.weight', '0.bias', '1.weight', '1.bias'], 'Frozen adds nothing to the names (issue 13)');
   model.dispose();
 }));
 

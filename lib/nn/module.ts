@@ -10,10 +10,11 @@
  */
 import '../disposable';
 import { native } from '../binding';
-import { noGrad } from '../autograd';
+import { isGradEnabled, noGrad } from '../autograd';
 import { targetDevice, type DeviceLike } from '../device';
 import { isDType, type DType } from '../dtype';
-import { TorchError, argError, describe } from '../errors';
+import { TorchError, argError, checkOptions, describe } from '../errors';
+import { RemovableHandle } from '../hooks';
 import { BINARY_INPLACE, UNARY } from '../ops/codes';
 import { keep } from '../scope';
 import { Tensor, idOf, wrap } from '../tensor';
@@ -56,6 +57,271 @@ function checkName(fn: string, kind: string, name: unknown): string {
   return name;
 }
 
+/** @internal The object behind a module's Proxy (`module[RAW]`): writes to it skip the traps. */
+export const RAW = Symbol('torch-node.Module.raw');
+/** @internal A prototype property: the Proxy handler a Module subclass wants (containers add index traps). */
+export const TRAPS = Symbol('torch-node.Module.traps');
+
+/** @internal Sets the plain property behind a registered name, bypassing the traps. */
+export function setSlot(m: Module, name: string, value: unknown): void {
+  Reflect.defineProperty((m as any)[RAW] ?? m, name, { value, writable: true, enumerable: true, configurable: true });
+}
+
+function typeName(v: unknown): string {
+  if (v instanceof Tensor) return v.isDisposed ? 'Tensor (disposed)' : `Tensor (${v.dtype})`;
+  return describe(v);
+}
+
+/** A TypeScript class field declared without an initialiser (`fc: Linear;`) defines undefined. */
+function isBareFieldDefinition(desc: PropertyDescriptor): boolean {
+  return desc.value === undefined && desc.writable === true && desc.enumerable === true && desc.configurable === true;
+}
+
+/**
+ * PyTorch's nn.Module.__setattr__: a Parameter registers (or replaces, keeping its position) a
+ * parameter; a Module a child; a tensor or null onto a buffer name replaces the buffer; null onto a
+ * parameter or child name clears it; anything else onto those names is PyTorch's TypeError.
+ */
+function setAttr(raw: Module, name: string, value: unknown, desc: PropertyDescriptor): boolean {
+  const self = (raw as any)[SELF] as Module;
+  if (value instanceof Parameter) {
+    raw._buffers.delete(name);
+    raw._nonPersistent.delete(name);
+    raw._modules.delete(name);
+    checkName(`${raw.constructor.name}.${name} = ...`, 'parameter', name);
+    if (value.isDisposed) throw new TorchError(`cannot assign a disposed Parameter as parameter '${name}'`, 'ERR_TORCH_DISPOSED');
+    raw._parameters.set(name, value);
+  } else if (raw._parameters.has(name)) {
+    if (value === undefined && isBareFieldDefinition(desc)) return true;
+    if (value !== null) {
+      throw new TorchError(
+        `cannot assign ${typeName(value)} as parameter '${name}' (torch.nn.Parameter or null expected): ` +
+          `wrap it, ${raw.constructor.name}.${name} = new nn.Parameter(t), or copy the values in place, ` +
+          `noGrad(() => m.${name}.copy_(t))`,
+        'ERR_TORCH_TYPE',
+      );
+    }
+    raw._parameters.set(name, null);
+  } else if (value instanceof Module) {
+    raw._parameters.delete(name);
+    raw._buffers.delete(name);
+    raw._nonPersistent.delete(name);
+    checkName(`${raw.constructor.name}.${name} = ...`, 'module', name);
+    if (value === self) throw new TorchError(`cannot assign a module as its own child '${name}'`, 'ERR_TORCH_ARG');
+    raw._modules.set(name, value);
+  } else if (raw._modules.has(name)) {
+    if (value === undefined && isBareFieldDefinition(desc)) return true;
+    if (value !== null) {
+      throw new TorchError(
+        `cannot assign ${typeName(value)} as child module '${name}' (torch.nn.Module or null expected); ` +
+          `delete m.${name} unregisters it`,
+        'ERR_TORCH_TYPE',
+      );
+    }
+    raw._modules.set(name, null);
+  } else if (raw._buffers.has(name)) {
+    if (value === undefined && isBareFieldDefinition(desc)) return true;
+    if (value !== null && !(value instanceof Tensor)) {
+      throw new TorchError(`cannot assign ${typeName(value)} as buffer '${name}' (torch.Tensor or null expected)`, 'ERR_TORCH_TYPE');
+    }
+    if (value !== null) {
+      idOf(value, `${raw.constructor.name}.${name} = ...`, 'value');
+      keep(value);
+    }
+    raw._buffers.set(name, value);
+  } else {
+    return Reflect.defineProperty(raw, name, desc);
+  }
+  setSlot(raw, name, value);
+  return true;
+}
+
+/** PyTorch's nn.Module.__delattr__: `delete m.fc` unregisters a parameter, buffer or child. */
+function delAttr(raw: Module, name: string): void {
+  if (raw._parameters.has(name)) raw._parameters.delete(name);
+  else if (raw._buffers.has(name)) {
+    raw._buffers.delete(name);
+    raw._nonPersistent.delete(name);
+  } else raw._modules.delete(name);
+}
+
+const SELF = Symbol('torch-node.Module.self');
+
+/** @internal The traps every module's Proxy has; containers extend them (lib/nn/layers.ts). */
+export const baseTraps: ProxyHandler<Module> = {
+  defineProperty(target, key, desc) {
+    if (typeof key === 'string' && 'value' in desc) return setAttr(target, key, desc.value, desc);
+    return Reflect.defineProperty(target, key, desc);
+  },
+  deleteProperty(target, key) {
+    if (typeof key === 'string') delAttr(target, key);
+    return Reflect.deleteProperty(target, key);
+  },
+};
+
+function moduleTraps(raw: Module): ProxyHandler<Module> {
+  return ((raw as any)[TRAPS] as ProxyHandler<Module> | undefined) ?? baseTraps;
+}
+
+// ---- hooks ------------------------------------------------------------------------------------------
+type HookKind = 'forwardPre' | 'forward' | 'backward' | 'backwardPre' | 'stateDictPre' | 'stateDictPost' | 'loadStateDictPre' | 'loadStateDictPost';
+interface HookEntry {
+  fn: (...args: any[]) => any;
+  alwaysCall: boolean;
+}
+/** @internal */
+export type Hooks = Partial<Record<HookKind, HookEntry[]>>;
+
+function addHook(m: Module, kind: HookKind, fn: string, hook: unknown, options: { prepend?: boolean; alwaysCall?: boolean }): RemovableHandle {
+  if (typeof hook !== 'function') argError(fn, 'hook', 'a function', hook);
+  if (options === null || typeof options !== 'object') argError(fn, 'options', 'an object', options);
+  checkOptions(fn, options, kind === 'forward' ? ['prepend', 'alwaysCall'] : ['prepend']);
+  const entry: HookEntry = { fn: hook as HookEntry['fn'], alwaysCall: options.alwaysCall === true };
+  const hooks = (m._hooks ??= {});
+  const list = (hooks[kind] ??= []);
+  if (options.prepend) list.unshift(entry);
+  else list.push(entry);
+  return new RemovableHandle(() => {
+    const l = m._hooks?.[kind];
+    const i = l ? l.indexOf(entry) : -1;
+    if (i < 0) return;
+    l!.splice(i, 1);
+    if (l!.length === 0) delete m._hooks![kind];
+    if (Object.keys(m._hooks!).length === 0) m._hooks = null;
+  });
+}
+
+/** True when `m` has hooks of `kind`. */
+function hooksOf(m: Module, kind: HookKind): HookEntry[] | undefined {
+  const l = m._hooks?.[kind];
+  return l && l.length ? [...l] : undefined;
+}
+
+const isTensorArray = (v: unknown): v is unknown[] => Array.isArray(v);
+const needsGrad = (v: unknown): v is Tensor => v instanceof Tensor && !v.isDisposed && v.requiresGrad;
+
+/** Module.call with hooks: PyTorch's _call_impl. */
+function callWithHooks(m: Module, args: any[]): any {
+  for (const h of hooksOf(m, 'forwardPre') ?? []) {
+    const r = h.fn(m, args);
+    if (r !== undefined && r !== null) args = Array.isArray(r) ? r : [r];
+  }
+  const backward = hooksOf(m, 'backward') || hooksOf(m, 'backwardPre') ? new BackwardHooks(m) : null;
+  if (backward && isGradEnabled()) args = backward.setupInputs(args);
+  const forwardHooks = hooksOf(m, 'forward') ?? [];
+  let out: any;
+  try {
+    out = m.forward(...args);
+  } catch (e) {
+    for (const h of forwardHooks) {
+      if (!h.alwaysCall) continue;
+      try {
+        h.fn(m, args, undefined);
+      } catch {
+        /* the forward's error is the one reported, as PyTorch */
+      }
+    }
+    throw e;
+  }
+  for (const h of forwardHooks) {
+    const r = h.fn(m, args, out);
+    if (r !== undefined && r !== null) out = r;
+  }
+  if (backward && isGradEnabled()) backward.setupOutputs(out);
+  return out;
+}
+
+/**
+ * PyTorch's BackwardHook, on tensor hooks: each input that requires grad goes into forward as an
+ * alias whose gradient is the gradient with respect to the input; each output that requires grad
+ * has a hook that records its gradient. When the last input gradient arrives, the module's
+ * backward hooks run with both.
+ */
+class BackwardHooks {
+  private gradOutputs: (Tensor | null)[] = [];
+  private gradInputs: (Tensor | null)[] = [];
+  private inputIndex: number[] = [];
+  private pending = 0;
+  private done = false;
+  constructor(private readonly m: Module) {}
+
+  setupInputs(args: any[]): any[] {
+    this.gradInputs = args.map(() => null);
+    const out = args.map((a, i) => {
+      if (!needsGrad(a)) return a;
+      this.inputIndex.push(i);
+      const alias = a.viewAs(a);
+      alias.registerHook((g) => this.onInputGrad(i, g));
+      return alias;
+    });
+    this.pending = this.inputIndex.length;
+    return out;
+  }
+
+  setupOutputs(out: unknown): void {
+    const outs = out instanceof Tensor ? [out] : isTensorArray(out) ? out : [];
+    this.gradOutputs = outs.map(() => null);
+    let waiting = outs.filter(needsGrad).length;
+    outs.forEach((o, i) => {
+      if (!needsGrad(o)) return;
+      o.registerHook((g) => {
+        let grad: Tensor = g;
+        this.gradOutputs[i] = grad;
+        waiting--;
+        for (const h of hooksOf(this.m, 'backwardPre') ?? []) {
+          const r = h.fn(this.m, [...this.gradOutputs]);
+          if (r !== undefined && r !== null) {
+            const list = Array.isArray(r) ? r : [r];
+            if (outs.length > 1 && list[i] !== this.gradOutputs[i]) {
+              throw new TorchError(`a full backward pre-hook of ${this.m.constructor.name} replaced gradOutput, which torch-node supports for modules with one output only`, 'ERR_TORCH_UNSUPPORTED');
+            }
+            grad = list[i];
+            this.gradOutputs[i] = grad;
+          }
+        }
+        if (waiting === 0 && this.inputIndex.length === 0) this.runHooks(true);
+        return grad === g ? undefined : grad;
+      });
+    });
+  }
+
+  private onInputGrad(i: number, g: Tensor): Tensor | undefined {
+    this.gradInputs[i] = g;
+    this.pending--;
+    if (this.pending > 0 || this.done) return undefined;
+    const replaced = this.runHooks(false);
+    if (!replaced) return undefined;
+    const changed = this.inputIndex.filter((j) => replaced[j] !== this.gradInputs[j]);
+    if (changed.some((j) => j !== i)) {
+      throw new TorchError(
+        `a full backward hook of ${this.m.constructor.name} replaced gradInput of an argument whose gradient had already gone on; torch-node can replace gradInput for a module with one tensor input that requires grad`,
+        'ERR_TORCH_UNSUPPORTED',
+      );
+    }
+    return replaced[i] ?? undefined;
+  }
+
+  /** Runs the backward hooks; returns the gradInput to use, or undefined when unchanged. */
+  private runHooks(noInputs: boolean): (Tensor | null)[] | undefined {
+    this.done = true;
+    let gradInput = [...this.gradInputs];
+    let replaced = false;
+    for (const h of hooksOf(this.m, 'backward') ?? []) {
+      const r = h.fn(this.m, gradInput, [...this.gradOutputs]);
+      if (r === undefined || r === null) continue;
+      if (!Array.isArray(r) || r.length !== gradInput.length) {
+        throw new TorchError(`a full backward hook of ${this.m.constructor.name} returned ${describe(r)}; expected an array of ${gradInput.length} (Tensor or null), or undefined`, 'ERR_TORCH_ARG');
+      }
+      if (noInputs && r.some((x) => x !== null && x !== undefined)) {
+        throw new TorchError('a backward hook for a module where no input requires gradient must return undefined, or null for every gradient', 'ERR_TORCH_ARG');
+      }
+      gradInput = r;
+      replaced = true;
+    }
+    return replaced ? gradInput : undefined;
+  }
+}
+
 export interface LoadResult {
   missingKeys: string[];
   unexpectedKeys: string[];
@@ -65,7 +331,18 @@ export type StateDictLike = Map<string, Tensor> | Record<string, Tensor>;
 
 export function stateDictEntries(fn: string, sd: StateDictLike): [string, Tensor][] {
   if (sd instanceof Map) return [...sd.entries()];
-  if (sd && typeof sd === 'object') return Object.entries(sd);
+  if (sd && typeof sd === 'object' && !(sd instanceof Module) && !(sd instanceof Tensor)) return Object.entries(sd);
+  if (sd instanceof Module) {
+    throw new TorchError(`${fn}: argument 'stateDict' must be a state dict, got a module (${sd.constructor.name}); pass other.stateDict()`, 'ERR_TORCH_ARG');
+  }
+  if (sd === undefined) {
+    throw new TorchError(
+      `${fn}: argument 'stateDict' must be a Map or an object of tensors, got undefined. ` +
+        `If it was read from a checkpoint: torch.load returns Python dicts as Maps, so read entries with ` +
+        `ckpt.get('model_state_dict'), not ckpt['model_state_dict'] or ckpt.model_state_dict`,
+      'ERR_TORCH_ARG',
+    );
+  }
   return argError(fn, 'stateDict', 'a Map or an object of tensors', sd);
 }
 
@@ -75,15 +352,83 @@ export class Module {
   /** @internal */ readonly _buffers = new Map<string, Tensor | null>();
   /** @internal */ readonly _nonPersistent = new Set<string>();
   /** @internal */ readonly _modules = new Map<string, Module | null>();
+  /** @internal hooks by kind (forward, forwardPre, backward, stateDictPre, ...), null until one is registered */
+  _hooks: Hooks | null = null;
+
+  /**
+   * Every module is a Proxy over itself that traps property definition and deletion (never reads,
+   * so forward's `this.conv1` stays a plain property load): `model.fc = new nn.Linear(...)`,
+   * `lin.weight = new nn.Parameter(t)`, class fields and `delete model.fc` register and unregister
+   * as PyTorch's nn.Module.__setattr__ / __delattr__ do.
+   */
+  constructor() {
+    Object.defineProperty(this, RAW, { value: this });
+    const proxy = new Proxy(this, moduleTraps(this));
+    Object.defineProperty(this, SELF, { value: proxy });
+    return proxy;
+  }
 
   /** The computation; subclasses implement it. */
   forward(..._args: any[]): any {
     throw new TorchError(`${this.constructor.name} has no forward(): subclasses of Module must implement it`);
   }
 
-  /** model(x) in Python: runs forward. */
+  /** model(x) in Python: runs the forward pre-hooks, forward, then the forward and backward hooks. */
   call(...args: any[]): any {
-    return this.forward(...args);
+    if (this._hooks === null) return this.forward(...args);
+    return callWithHooks(this, args);
+  }
+
+  // ---- hooks ------------------------------------------------------------------------------------
+  /**
+   * register_forward_pre_hook: `hook(module, args)` runs before forward; an array it returns
+   * replaces the arguments (another value becomes the only argument; undefined/null keeps them).
+   */
+  registerForwardPreHook(hook: (module: this, args: any[]) => any, options: { prepend?: boolean } = {}): RemovableHandle {
+    return addHook(this, 'forwardPre', 'registerForwardPreHook()', hook, options);
+  }
+  /**
+   * register_forward_hook: `hook(module, args, output)` runs after forward; a value it returns
+   * replaces the output. `alwaysCall`: also run (with output undefined) when forward throws.
+   */
+  registerForwardHook(hook: (module: this, args: any[], output: any) => any, options: { prepend?: boolean; alwaysCall?: boolean } = {}): RemovableHandle {
+    return addHook(this, 'forward', 'registerForwardHook()', hook, options);
+  }
+  /**
+   * register_full_backward_hook: `hook(module, gradInput, gradOutput)` runs when the gradients with
+   * respect to the module's inputs are computed (gradInput has one entry per argument, null where
+   * it is not a tensor that requires grad); an array it returns replaces gradInput. If no input
+   * requires grad it runs once gradOutput is known, with gradInput all null. Like PyTorch, the
+   * hooks run for calls made through `module.call(x)`, not `module.forward(x)`. A module with
+   * several tensor inputs can observe their gradients but not replace them (a TorchError says so).
+   */
+  registerFullBackwardHook(hook: (module: this, gradInput: (Tensor | null)[], gradOutput: (Tensor | null)[]) => any, options: { prepend?: boolean } = {}): RemovableHandle {
+    return addHook(this, 'backward', 'registerFullBackwardHook()', hook, options);
+  }
+  /** register_full_backward_pre_hook: `hook(module, gradOutput)` before the module's gradients; an array it returns replaces gradOutput. */
+  registerFullBackwardPreHook(hook: (module: this, gradOutput: (Tensor | null)[]) => any, options: { prepend?: boolean } = {}): RemovableHandle {
+    return addHook(this, 'backwardPre', 'registerFullBackwardPreHook()', hook, options);
+  }
+  /** register_state_dict_pre_hook: `hook(module, prefix, keepVars)` before stateDict() collects this module's entries. */
+  registerStateDictPreHook(hook: (module: this, prefix: string, keepVars: boolean) => void): RemovableHandle {
+    return addHook(this, 'stateDictPre', 'registerStateDictPreHook()', hook, {});
+  }
+  /** register_state_dict_post_hook: `hook(module, stateDict, prefix)` after this module's entries (and its children's) are in `stateDict`, which it may change. */
+  registerStateDictPostHook(hook: (module: this, stateDict: Map<string, Tensor>, prefix: string) => void): RemovableHandle {
+    return addHook(this, 'stateDictPost', 'registerStateDictPostHook()', hook, {});
+  }
+  /** register_load_state_dict_pre_hook: `hook(module, stateDict, prefix, strict)` before loading; it may change `stateDict` (a copy of what was given), e.g. rename old keys. */
+  registerLoadStateDictPreHook(hook: (module: this, stateDict: Map<string, Tensor>, prefix: string, strict: boolean) => void): RemovableHandle {
+    return addHook(this, 'loadStateDictPre', 'registerLoadStateDictPreHook()', hook, {});
+  }
+  /**
+   * register_load_state_dict_post_hook: `hook(module, incompatibleKeys)` after loading; it may
+   * empty `incompatibleKeys.missingKeys` / `unexpectedKeys` in place, and strict checks what is
+   * left, as PyTorch. (With such a hook a strict load that then fails has already copied the values;
+   * without one, a failed load changes nothing.)
+   */
+  registerLoadStateDictPostHook(hook: (module: this, incompatibleKeys: LoadResult) => void): RemovableHandle {
+    return addHook(this, 'loadStateDictPost', 'registerLoadStateDictPostHook()', hook, {});
   }
 
   // ---- registration -----------------------------------------------------------------------------
@@ -100,7 +445,7 @@ export class Module {
       p = param instanceof Parameter ? param : new Parameter(param);
     }
     this._parameters.set(name, p);
-    (this as any)[name] = p;
+    setSlot(this, name, p);
     return p as any;
   }
 
@@ -118,7 +463,7 @@ export class Module {
     this._buffers.set(name, tensor);
     if (options.persistent === false) this._nonPersistent.add(name);
     else this._nonPersistent.delete(name);
-    (this as any)[name] = tensor;
+    setSlot(this, name, tensor);
     return tensor;
   }
 
@@ -131,7 +476,7 @@ export class Module {
       throw new TorchError(`${fn}: '${name}' is already a ${this._parameters.has(name) ? 'parameter' : 'buffer'}`, 'ERR_TORCH_ARG');
     }
     this._modules.set(name, module);
-    (this as any)[name] = module;
+    setSlot(this, name, module);
     return module;
   }
 
@@ -311,9 +656,28 @@ export class Module {
    */
   stateDict(options: { prefix?: string; keepVars?: boolean } = {}): Map<string, Tensor> {
     const out = new Map<string, Tensor>();
-    for (const [name, t] of this._stateEntries(options.prefix ?? '')) {
-      out.set(name, options.keepVars ? t : wrap(native.unary(UNARY_DETACH, t._h)));
-    }
+    const keepVars = options.keepVars ?? false;
+    const walk = (m: Module, p: string) => {
+      for (const h of hooksOf(m, 'stateDictPre') ?? []) h.fn(m, p, keepVars);
+      for (const [name, t] of m._parameters) if (t) out.set(p + name, keepVars ? t : wrap(native.unary(UNARY_DETACH, t._h)));
+      for (const [name, t] of m._buffers) {
+        if (t && !m._nonPersistent.has(name)) out.set(p + name, keepVars ? t : wrap(native.unary(UNARY_DETACH, t._h)));
+      }
+      for (const [name, child] of m._modules) if (child) walk(child, `${p}${name}.`);
+      for (const h of hooksOf(m, 'stateDictPost') ?? []) h.fn(m, out, p);
+    };
+    walk(this, options.prefix ?? '');
+    return out;
+  }
+
+  /** @internal (prefix, module) for every module in state-dict order (shared modules under each name). */
+  _prefixedModules(prefix = ''): [string, Module][] {
+    const out: [string, Module][] = [];
+    const walk = (m: Module, p: string) => {
+      out.push([p, m]);
+      for (const [name, child] of m._modules) if (child) walk(child, `${p}${name}.`);
+    };
+    walk(this, prefix);
     return out;
   }
 
@@ -338,7 +702,15 @@ export class Module {
   loadStateDict(stateDict: StateDictLike, options: { strict?: boolean } = {}): LoadResult {
     const fn = 'loadStateDict()';
     const strict = options.strict ?? true;
-    const given = stateDictEntries(fn, stateDict);
+    let given = stateDictEntries(fn, stateDict);
+    const withHooks = this._prefixedModules().filter(([, m]) => m._hooks !== null);
+    if (withHooks.some(([, m]) => hooksOf(m, 'loadStateDictPre'))) {
+      // As PyTorch: the hooks see (and may change) a shallow copy, never the caller's dict.
+      const copy = new Map(given);
+      for (const [p, m] of withHooks) for (const h of hooksOf(m, 'loadStateDictPre') ?? []) h.fn(m, copy, p, strict);
+      given = [...copy];
+    }
+    const postHooks = withHooks.flatMap(([, m]) => (hooksOf(m, 'loadStateDictPost') ?? []).map((h) => [m, h] as const));
     const targets = new Map(this._stateEntries());
     const givenKeys = new Set<string>();
     const unexpectedKeys: string[] = [];
@@ -369,17 +741,37 @@ export class Module {
       pairs.push([target, value]);
     }
     const missingKeys = [...targets.keys()].filter((k) => !givenKeys.has(k));
-    const lines: string[] = [];
-    if (strict && missingKeys.length) lines.push(`missing keys (${missingKeys.length}): ${missingKeys.join(', ')}`);
-    if (strict && unexpectedKeys.length) lines.push(`unexpected keys (${unexpectedKeys.length}): ${unexpectedKeys.join(', ')}`);
-    if (mismatches.length) lines.push(`shape mismatches (${mismatches.length}):\n    ${mismatches.join('\n    ')}`);
-    if (problems.length) lines.push(`bad values (${problems.length}):\n    ${problems.join('\n    ')}`);
-    if (lines.length) {
+    const fail = (changed: boolean, keys: LoadResult) => {
+      const lines: string[] = [];
+      if (strict && keys.missingKeys.length) lines.push(`missing keys (${keys.missingKeys.length}): ${keys.missingKeys.join(', ')}`);
+      if (strict && keys.unexpectedKeys.length) lines.push(`unexpected keys (${keys.unexpectedKeys.length}): ${keys.unexpectedKeys.join(', ')}`);
+      if (mismatches.length) {
+        lines.push(
+          `shape mismatches (${mismatches.length}):\n    ${mismatches.join('\n    ')}\n  ` +
+            `to load every entry whose shape fits and leave the rest (a new head) as built: ` +
+            `model.loadStateDict(filterStateDict(sd, model, { matchShapes: true }), { strict: false })`,
+        );
+      }
+      if (problems.length) lines.push(`bad values (${problems.length}):\n    ${problems.join('\n    ')}`);
+      if (lines.length === 0) return;
       throw new TorchError(
-        `loadStateDict(): cannot load the state dict into ${this.constructor.name}; nothing was changed.\n  ${lines.join('\n  ')}`,
+        `loadStateDict(): cannot load the state dict into ${this.constructor.name}; ` +
+          `${changed ? 'the values were copied before the load-state-dict post-hooks ran' : 'nothing was changed'}.\n  ${lines.join('\n  ')}`,
         'ERR_TORCH_STATE_DICT',
       );
+    };
+    const result: LoadResult = { missingKeys, unexpectedKeys };
+    if (postHooks.length === 0 || mismatches.length || problems.length) fail(false, result);
+    this._copyStateValues(pairs);
+    if (postHooks.length) {
+      for (const [m, h] of postHooks) h.fn(m, result);
+      fail(true, result);
     }
+    return result;
+  }
+
+  /** @internal Copies each value into its target under no-grad, converted to the target's device and dtype. */
+  _copyStateValues(pairs: [Tensor, Tensor][]): void {
     // Convert everything first, then copy: a failure while converting changes nothing.
     noGrad(() => {
       const staged = pairs.map(([target, value]) => value.to({ device: target.device, dtype: target.dtype }, { copy: false }));
@@ -389,7 +781,6 @@ export class Module {
         for (const s of staged) s.dispose();
       }
     });
-    return { missingKeys, unexpectedKeys };
   }
 
   // ---- lifetime ---------------------------------------------------------------------------------

@@ -7,7 +7,7 @@
 import { noGrad } from '../autograd';
 import { TorchError, argError } from '../errors';
 import { Tensor } from '../tensor';
-import { Module, Parameter, stateDictEntries, type StateDictLike } from '../nn/module';
+import { Module, Parameter, RAW, stateDictEntries, type StateDictLike } from '../nn/module';
 import { BatchNorm1d, BatchNorm2d, Dropout } from '../nn/layers';
 
 /** Glob over dotted parameter names: '*' any run of characters, '?' one; a bare module path matches everything under it. */
@@ -149,19 +149,38 @@ export function setDropout(module: Module, p: number): number {
 
 /**
  * nn.Frozen(module): runs the wrapped module's forward under no-grad (the seeds' second way to
- * freeze: `with torch.no_grad(): x = self.layer1(x)`) and freezes its parameters. State-dict names
- * are the wrapped module's, prefixed by where Frozen is registered, plus `module.`.
+ * freeze: `with torch.no_grad(): x = self.layer1(x)`) and freezes its parameters. It is transparent
+ * to names: it shares the wrapped module's parameters, buffers and children, so state-dict keys are
+ * those of the wrapped module where Frozen is registered (`bulk1.0.weight`, as the Python model that
+ * wraps `self.bulk1` in no_grad has) and a Python checkpoint loads strictly. `frozen.module` is the
+ * wrapped module (a reference, not a child).
  */
 export class Frozen extends Module {
-  declare module: Module;
+  declare readonly module: Module;
   constructor(module: Module) {
     super();
     if (!(module instanceof Module)) argError('Frozen()', 'module', 'a Module', module);
-    this.registerModule('module', module);
+    const raw = (this as any)[RAW];
+    Object.defineProperty(raw, 'module', { value: module, enumerable: false });
+    for (const k of ['_parameters', '_buffers', '_nonPersistent', '_modules'] as const) {
+      Object.defineProperty(raw, k, { value: (module as any)[k], enumerable: true });
+    }
+    this.training = module.training;
     module.requiresGrad_(false);
   }
   override forward(...args: any[]): any {
     return noGrad(() => this.module.call(...args));
+  }
+  override train(mode = true): this {
+    super.train(mode);
+    this.module.training = mode;
+    return this;
+  }
+  override extraRepr(): string {
+    return this.module.extraRepr();
+  }
+  override toString(): string {
+    return `Frozen(${this.module.toString().split('\n').join('\n')})`;
   }
 }
 
