@@ -24,7 +24,7 @@ export * as jit from './jit';
 export * as optim from './optim';
 export * as safetensors from './serialization/safetensors';
 export { save, load, saveAsync, loadAsync, tuple, orderedDict } from './serialization/torch-file';
-export type { LoadOptions, MapLocation, SaveOptions } from './serialization/torch-file';
+export type { LoadOptions, MapLocation, MappedStorage, SaveOptions } from './serialization/torch-file';
 export * as utils from './train';
 export * as vision from './vision';
 export {

@@ -543,9 +543,9 @@ export class Module {
   }
 
   /** getSubmodule('layer4.1'), as PyTorch: a clear error naming the missing part. */
-  getSubmodule(target: string): Module {
+  getSubmodule<T extends Module = Module>(target: string): T {
     if (typeof target !== 'string') argError('getSubmodule()', 'target', 'a dotted module path', target);
-    if (target === '') return this;
+    if (target === '') return this as unknown as T;
     let m: Module = this;
     const parts = target.split('.');
     parts.forEach((part, i) => {
@@ -556,7 +556,7 @@ export class Module {
       }
       m = next;
     });
-    return m;
+    return m as T;
   }
 
   getParameter(target: string): Parameter {
@@ -740,7 +740,10 @@ export class Module {
       }
       pairs.push([target, value]);
     }
-    const missingKeys = [...targets.keys()].filter((k) => !givenKeys.has(k));
+    // A BatchNorm counter absent where its running mean is given: a file from before PyTorch 0.4.1,
+    // which BatchNorm loads keeping its own counter (its _load_from_state_dict), as here.
+    const legacyCounter = (k: string) => k.endsWith('num_batches_tracked') && givenKeys.has(`${k.slice(0, -'num_batches_tracked'.length)}running_mean`);
+    const missingKeys = [...targets.keys()].filter((k) => !givenKeys.has(k) && !legacyCounter(k));
     const fail = (changed: boolean, keys: LoadResult) => {
       const lines: string[] = [];
       if (strict && keys.missingKeys.length) lines.push(`missing keys (${keys.missingKeys.length}): ${keys.missingKeys.join(', ')}`);

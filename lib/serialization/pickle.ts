@@ -231,9 +231,15 @@ function resolveGlobal(module: string, name: string, where: string): Global {
   if (what) {
     throw new TorchError(`torch.load: ${where}: the file holds ${what} ('${path}'), which torch-node does not support`, 'ERR_TORCH_UNSUPPORTED');
   }
+  const wholeModel = /^(torch\.nn\.modules\.|torchvision\.models\.|__main__\.)/.test(path) || /\.[A-Z][A-Za-z0-9]*$/.test(path);
   throw new TorchError(
     `torch.load: unsupported global '${path}' in ${where}: this file wants to run code, and torch-node never runs code from a file. ` +
-      'Only tensors, Parameters, storages, dicts/OrderedDicts, lists, tuples, sets, numbers, strings, bytes, torch.device and torch.Size can be loaded.',
+      'Only tensors, Parameters, storages, dicts/OrderedDicts, lists, tuples, sets, numbers, strings, bytes, torch.device and torch.Size can be loaded.' +
+      (wholeModel
+        ? ' If it is a whole model saved with torch.save(model), re-save its state dict in Python, ' +
+          "torch.save(torch.load(f, weights_only=False).state_dict(), 'weights.pt'), build the model here and loadStateDict() it; " +
+          'or export the model with torch.jit.script/trace and load it with torch.jit.load'
+        : ''),
     'ERR_TORCH_UNSAFE',
   );
 }
@@ -1274,6 +1280,13 @@ export function pickle(value: unknown, opts: PickleOptions): Uint8Array {
       put(o);
       dictItems(o, Object.entries(o));
       return;
+    }
+    if (typeof (o as { stateDict?: unknown }).stateDict === 'function' && typeof (o as { forward?: unknown }).forward === 'function') {
+      fail(
+        `${describeForSave(o)}: a module is saved as its state dict, torch.save(model.stateDict(), f), and rebuilt in code ` +
+          'before model.loadStateDict(torch.load(f)). (Python\'s torch.save(model) pickles the class by its import path, which no ' +
+          'Python could import for a JavaScript class.) For a file that carries the architecture too, use torch.jit.trace(model, x).save(f)',
+      );
     }
     fail(describeForSave(o));
   }

@@ -80,7 +80,8 @@ export type MapLocation =
   | DeviceSpec
   | Record<string, DeviceSpec>
   | Map<string, DeviceSpec>
-  | ((location: string) => DeviceSpec | null | undefined);
+  | ((location: string) => DeviceSpec | null | undefined)
+  | ((storage: MappedStorage, location: string) => MappedStorage | DeviceSpec | null | undefined);
 
 export interface LoadOptions {
   mapLocation?: MapLocation;
@@ -153,13 +154,33 @@ function legacyError(where: string): TorchError {
   );
 }
 
+/** The `storage` argument of a two-argument mapLocation function: its methods say where to put it. */
+export class MappedStorage {
+  constructor(readonly device = 'cpu') {}
+  cpu(): MappedStorage {
+    return new MappedStorage('cpu');
+  }
+  cuda(index?: number): MappedStorage {
+    return new MappedStorage(index === undefined ? 'cuda' : `cuda:${index}`);
+  }
+  to(device: DeviceSpec): MappedStorage {
+    return new MappedStorage(String(device));
+  }
+}
+
 function resolveLocation(location: string, mapLocation: MapLocation | undefined): string {
   let target: unknown = location;
   if (mapLocation === undefined || mapLocation === null) target = location;
   else if (typeof mapLocation === 'string' || mapLocation instanceof Device) target = mapLocation;
   else if (mapLocation instanceof Map) target = mapLocation.has(location) ? mapLocation.get(location) : location;
-  else if (typeof mapLocation === 'function') {
-    const r = mapLocation(location);
+  else if (typeof mapLocation === 'function' && mapLocation.length >= 2) {
+    // Python's map_location(storage, location): the storage as read (on the CPU) kept -> the CPU;
+    // storage.cuda(i) / .to(d) -> there; None -> where it was saved.
+    const storage = new MappedStorage();
+    const r = (mapLocation as unknown as (s: MappedStorage, loc: string) => unknown)(storage, location);
+    target = r === storage ? 'cpu' : r instanceof MappedStorage ? r.device : r === undefined || r === null ? location : r;
+  } else if (typeof mapLocation === 'function') {
+    const r = (mapLocation as (location: string) => unknown)(location);
     target = r === undefined || r === null ? location : r;
   } else if (typeof mapLocation === 'object') {
     target = Object.prototype.hasOwnProperty.call(mapLocation, location) ? (mapLocation as Record<string, DeviceSpec>)[location] : location;
@@ -183,8 +204,12 @@ function resolveLocation(location: string, mapLocation: MapLocation | undefined)
   try {
     dev = targetDevice('torch.load()', spec);
   } catch (e) {
-    if (e instanceof TorchError && e.code === 'ERR_TORCH_NO_CUDA' && mapLocation === undefined) {
-      e.message += `. The file holds tensors saved on '${location}'; pass { mapLocation: 'cpu' } to load them on the CPU`;
+    if (e instanceof TorchError && e.code === 'ERR_TORCH_NO_CUDA') {
+      if (mapLocation === undefined || mapLocation === null) {
+        e.message += `. The file holds tensors saved on '${location}'; pass { mapLocation: 'cpu' } to load them on the CPU`;
+      } else if (spec === location) {
+        e.message += `. The file holds tensors saved on '${location}', which the mapLocation given does not map; map it, e.g. { mapLocation: { '${location}': 'cpu' } }, or pass { mapLocation: 'cpu' }`;
+      }
     }
     throw e;
   }
@@ -662,9 +687,48 @@ function loadSync(file: string | Uint8Array, options: LoadOptions): unknown {
  * torch-node). Tensors of every torch-node dtype, Parameters, nested dicts / lists / tuples and
  * plain values; see the file header for the conversions.
  */
-export function load(f: string | Uint8Array, options?: LoadOptions): any {
+export function load<T = any>(f: string | Uint8Array, options?: LoadOptions): T {
   const a = checkLoadArgs('torch.load()', f, options);
-  return loadSync(a.file, a.options);
+  return markDicts(loadSync(a.file, a.options)) as T;
+}
+
+/**
+ * What Python reads as `ckpt['epoch']` is `ckpt.get('epoch')` here: torch.load gives dicts as Maps.
+ * Their prototype is a Map.prototype behind a Proxy, so a lookup that Map does not answer — and
+ * that names one of the dict's keys (`ckpt['epoch']`, `ckpt.epoch`) — throws a TorchError naming
+ * .get() instead of giving undefined; `ckpt['epoch'] = 5` names .set(). They are still Maps.
+ */
+const dictProto: object = new Proxy(Map.prototype, {
+  // The proxy stands between the dict and Map.prototype, so that `ckpt instanceof Map` holds.
+  getPrototypeOf: () => Map.prototype,
+  get(target, key, receiver) {
+    if (typeof key === 'string' && !(key in target) && receiver instanceof Map && Map.prototype.has.call(receiver, key)) {
+      throw new TorchError(
+        `torch.load returns Python dicts as Maps: read '${key}' with .get('${key}'), not ['${key}'] or .${key}`,
+        'ERR_TORCH_ARG',
+      );
+    }
+    return Reflect.get(target, key, receiver);
+  },
+  set(target, key, value, receiver) {
+    if (typeof key === 'string' && !(key in target)) {
+      throw new TorchError(`torch.load returns Python dicts as Maps: write '${key}' with .set('${key}', value), not ['${key}'] = value`, 'ERR_TORCH_ARG');
+    }
+    return Reflect.set(target, key, value, receiver);
+  },
+});
+
+function markDicts(v: unknown, seen = new Set<object>()): unknown {
+  if (v === null || typeof v !== 'object' || seen.has(v) || v instanceof Tensor) return v;
+  seen.add(v);
+  if (v instanceof Map) {
+    if (Object.getPrototypeOf(v) === Map.prototype) Object.setPrototypeOf(v, dictProto);
+    for (const [k, x] of v) {
+      markDicts(k, seen);
+      markDicts(x, seen);
+    }
+  } else if (Array.isArray(v) || v instanceof Set) for (const x of v) markDicts(x, seen);
+  return v;
 }
 
 /**
@@ -672,7 +736,11 @@ export function load(f: string | Uint8Array, options?: LoadOptions): any {
  * fs.promises, each stored record read and checksummed natively on libuv's thread pool); same result
  * as load().
  */
-export async function loadAsync(f: string | Uint8Array, options?: LoadOptions): Promise<any> {
+export async function loadAsync<T = any>(f: string | Uint8Array, options?: LoadOptions): Promise<T> {
+  return markDicts(await loadAsyncImpl(f, options)) as T;
+}
+
+async function loadAsyncImpl(f: string | Uint8Array, options?: LoadOptions): Promise<unknown> {
   const a = checkLoadArgs('torch.loadAsync()', f, options);
   // In-memory data and mmap need no reads worth moving off the thread.
   if (typeof a.file !== 'string' || a.options.mmap) return loadSync(a.file, a.options);

@@ -48,27 +48,41 @@ export function saveCheckpoint(path: string, parts: CheckpointParts): void {
   });
 }
 
-export interface LoadedCheckpoint {
+/** What loadCheckpoint returns; the fields named in its `require` option are typed as present (and checked). */
+export type LoadedCheckpoint<R extends 'epoch' | 'loss' = never> = {
   epoch: number | undefined;
   loss: number | undefined;
   /** The checkpoint's other entries (tensors in it belong to the caller's scope). */
   extra: Map<string, unknown>;
-}
+} & { [K in R]: number };
 
 /**
  * Loads a checkpoint into the given model / optimizer / scheduler (each strict) and restores the RNG
  * state (unless restoreRng is false). Every part asked for must be in the file; that is checked first.
  */
-export function loadCheckpoint(
+export function loadCheckpoint<R extends 'epoch' | 'loss' = never>(
   path: string,
-  targets: { model?: Module; optimizer?: Stateful; scheduler?: Stateful; mapLocation?: LoadOptions['mapLocation']; strict?: boolean; restoreRng?: boolean } = {},
-): LoadedCheckpoint {
+  targets: {
+    model?: Module;
+    optimizer?: Stateful;
+    scheduler?: Stateful;
+    mapLocation?: LoadOptions['mapLocation'];
+    strict?: boolean;
+    restoreRng?: boolean;
+    /** Entries that must be in the file (checked first): `{ require: ['epoch'] }` types `.epoch` as a number. */
+    require?: R[];
+  } = {},
+): LoadedCheckpoint<R> {
   const fn = 'loadCheckpoint()';
   const ckpt = load(path, { mapLocation: targets.mapLocation });
   const consumed: unknown[] = [];
   let ok = false;
   try {
     if (!(ckpt instanceof Map)) throw new TorchError(`${fn}: ${path} holds ${typeof ckpt}, not a checkpoint dict`, 'ERR_TORCH_FILE');
+    for (const k of targets.require ?? []) {
+      if (k !== 'epoch' && k !== 'loss') argError(fn, 'require', "an array of 'epoch' and 'loss'", targets.require);
+      if (!ckpt.has(k)) throw new TorchError(`${fn}: ${path} has no '${k}', which require names; its keys: ${[...ckpt.keys()].join(', ')}`, 'ERR_TORCH_FILE');
+    }
     for (const part of ['model', 'optimizer', 'scheduler'] as const) {
       if (targets[part] && !ckpt.has(KEYS[part])) {
         throw new TorchError(`${fn}: ${path} has no '${KEYS[part]}' for the ${part} given; its keys: ${[...ckpt.keys()].join(', ')}`, 'ERR_TORCH_FILE');
@@ -85,7 +99,7 @@ export function loadCheckpoint(
     }
     const loss = ckpt.get('loss');
     ok = true;
-    return { epoch: ckpt.get('epoch'), loss: loss instanceof Tensor ? (loss.item() as number) : loss, extra };
+    return { epoch: ckpt.get('epoch'), loss: loss instanceof Tensor ? (loss.item() as number) : loss, extra } as LoadedCheckpoint<R>;
   } finally {
     // What was loaded into the targets is a copy now; on failure, nothing of the file is kept.
     freeTensors(ok ? consumed : [ckpt]);

@@ -99,6 +99,13 @@ export function readWeights(fn: string, spec: ArchSpec, weights: Weights): { sd:
 export function withWeights<M extends Module>(fn: string, spec: ArchSpec, options: ModelOptions | undefined, make: (numClasses: number) => M): M {
   const o = options ?? {};
   if (typeof o !== 'object') argError(fn, 'options', '{ numClasses, weights }', o);
+  if ('pretrained' in o) {
+    throw new TorchError(
+      `${fn}: 'pretrained' is gone from torchvision (since 0.13) and from torch-node: ` +
+        ((o as { pretrained?: unknown }).pretrained ? "pass { weights: 'IMAGENET1K_V1' } (or 'DEFAULT'), as torchvision's weights='IMAGENET1K_V1'" : 'omit it; no weights is the default'),
+      'ERR_TORCH_ARG',
+    );
+  }
   checkOptions(fn, o, ['numClasses', 'weights', 'report']);
   if (o.numClasses !== undefined && (!Number.isInteger(o.numClasses) || o.numClasses < 1)) argError(fn, 'numClasses', 'a positive integer', o.numClasses);
   if (o.weights == null) return make(o.numClasses ?? spec.defaultClasses ?? 1000);
