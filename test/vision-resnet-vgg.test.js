@@ -372,7 +372,7 @@ test('weights of another architecture with other shapes: a TorchError listing th
 
 test('bad arguments name the parameter', () => {
   assert.throws(() => models.resnet18({ numClasses: 0 }), /numClasses/);
-  assert.throws(() => models.resnet50({ pretrained: true }), /unknown option 'pretrained'/);
+  assert.throws(() => models.resnet50({ pretrained: true }), /'pretrained' is gone from torchvision.*weights: 'IMAGENET1K_V1'/);
   assert.throws(() => new models.ResNet(models.BasicBlock, [2, 2, 2]), /layers.*an array of 4 positive block counts/s);
   assert.throws(() => new models.BasicBlock(64, 64, { groups: 2 }), /BasicBlock only supports groups=1/);
 });

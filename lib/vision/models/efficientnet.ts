@@ -1,6 +1,7 @@
 /**
  * torchvision's EfficientNet (models/efficientnet.py): the EfficientNet class with MBConv blocks, and
- * efficientnet_b0; plus torchvision.ops' StochasticDepth, which MBConv uses on its residual branch.
+ * efficientnet_b0; EfficientNetV2's FusedMBConv blocks and efficientnet_v2_s / m / l; plus
+ * torchvision.ops' StochasticDepth, which the blocks use on their residual branch.
  *
  * Module names, registration order, hyper-parameters and initialisation follow torchvision 0.29
  * exactly (see mobilenet.ts): torchvision's state dicts load strictly, key order is torchvision's, and
@@ -67,7 +68,13 @@ export class StochasticDepth extends Module {
 
 // ---- MBConv -----------------------------------------------------------------------------------------
 
-/** One stage of EfficientNet's Table 1 (torchvision's MBConvConfig), with width and depth already applied. */
+/** The block classes a stage may use (torchvision's config `block`): MBConv, FusedMBConv or one built alike. */
+export type MBConvBlockClass = new (cnf: MBConvConfig, stochasticDepthProb: number, normLayer: NormLayer) => Module;
+
+/**
+ * One stage of EfficientNet's Table 1 / EfficientNetV2's Table 4 (torchvision's MBConvConfig and
+ * FusedMBConvConfig), with width and depth already applied. `block` defaults to MBConv.
+ */
 export interface MBConvConfig {
   expandRatio: number;
   kernel: number;
@@ -75,6 +82,7 @@ export interface MBConvConfig {
   inputChannels: number;
   outChannels: number;
   numLayers: number;
+  block?: MBConvBlockClass;
 }
 
 /** torchvision's MBConvConfig(expand_ratio, kernel, stride, input_channels, out_channels, num_layers, width_mult, depth_mult). */
@@ -96,6 +104,18 @@ export function mbConvConfig(
     outChannels: makeDivisible(outChannels * widthMult, 8),
     numLayers: Math.ceil(numLayers * depthMult),
   };
+}
+
+/** torchvision's FusedMBConvConfig(expand_ratio, kernel, stride, input_channels, out_channels, num_layers): no width or depth scaling; block FusedMBConv. */
+export function fusedMBConvConfig(
+  expandRatio: number,
+  kernel: number,
+  stride: number,
+  inputChannels: number,
+  outChannels: number,
+  numLayers: number,
+): MBConvConfig {
+  return { expandRatio, kernel, stride, inputChannels, outChannels, numLayers, block: FusedMBConv };
 }
 
 /**
@@ -137,6 +157,46 @@ export class MBConv extends Module {
   }
 }
 
+/**
+ * EfficientNetV2's fused block: `block`, a Sequential of the fused expand (a kernel x kernel conv with
+ * the stride, BN, SiLU) and the 1x1 project (BN, no activation) — or, without expansion, one
+ * kernel x kernel Conv2dNormActivation; and `stochastic_depth` on the residual branch.
+ */
+export class FusedMBConv extends Module {
+  declare block: Sequential;
+  readonly useResConnect: boolean;
+  readonly outChannels: number;
+  constructor(cnf: MBConvConfig, stochasticDepthProb: number, normLayer: NormLayer) {
+    super();
+    if (!(cnf.stride >= 1 && cnf.stride <= 2)) throw new TorchError('FusedMBConv(): illegal stride value', 'ERR_TORCH_ARG');
+    this.useResConnect = cnf.stride === 1 && cnf.inputChannels === cnf.outChannels;
+    const activationLayer = () => new SiLU({ inplace: true });
+    const expanded = makeDivisible(cnf.inputChannels * cnf.expandRatio, 8);
+    const layers: Module[] = [];
+    if (expanded !== cnf.inputChannels) {
+      layers.push(
+        new Conv2dNormActivation(cnf.inputChannels, expanded, { kernelSize: cnf.kernel, stride: cnf.stride, normLayer, activationLayer }),
+        new Conv2dNormActivation(expanded, cnf.outChannels, { kernelSize: 1, normLayer, activationLayer: null }),
+      );
+    } else {
+      layers.push(new Conv2dNormActivation(cnf.inputChannels, cnf.outChannels, { kernelSize: cnf.kernel, stride: cnf.stride, normLayer, activationLayer }));
+    }
+    this.registerModule('block', new Sequential(...layers));
+    this.registerModule('stochastic_depth', new StochasticDepth(stochasticDepthProb, 'row'));
+    this.outChannels = cnf.outChannels;
+  }
+  /** Registered under torchvision's name, 'stochastic_depth'. */
+  get stochasticDepth(): StochasticDepth {
+    return this._modules.get('stochastic_depth') as StochasticDepth;
+  }
+  override forward(input: Tensor): Tensor {
+    return tidy(() => {
+      const result = this.block.call(input);
+      return this.useResConnect ? this.stochasticDepth.call(result).add(input) : result;
+    });
+  }
+}
+
 // ---- EfficientNet -----------------------------------------------------------------------------------
 
 export interface EfficientNetOptions {
@@ -149,7 +209,7 @@ export interface EfficientNetOptions {
   lastChannel?: number | null;
 }
 
-/** torchvision.models.EfficientNet: `features`, `avgpool`, `classifier` (Dropout, Linear). */
+/** torchvision.models.EfficientNet (V1 and V2): `features`, `avgpool`, `classifier` (Dropout, Linear). */
 export class EfficientNet extends Module {
   declare features: Sequential;
   declare avgpool: AdaptiveAvgPool2d;
@@ -161,6 +221,14 @@ export class EfficientNet extends Module {
     if (!Array.isArray(invertedResidualSetting) || invertedResidualSetting.length === 0) {
       argError(fn, 'invertedResidualSetting', 'a non-empty array of MBConvConfig', invertedResidualSetting);
     }
+    invertedResidualSetting.forEach((c, i) => {
+      const pos = (v: unknown) => Number.isInteger(v) && (v as number) >= 1;
+      if (c === null || typeof c !== 'object' || !pos(c.inputChannels) || !pos(c.outChannels) || !pos(c.kernel) || !Number.isInteger(c.numLayers) || c.numLayers < 0 || !(c.expandRatio > 0)) {
+        argError(fn, `invertedResidualSetting[${i}]`, 'an MBConvConfig (mbConvConfig() or fusedMBConvConfig())', c);
+      }
+      // the blocks' own check, made before anything is built (a failed constructor leaves no parameters behind)
+      if (!(c.stride >= 1 && c.stride <= 2)) throw new TorchError(`${(c.block ?? MBConv).name}(): illegal stride value`, 'ERR_TORCH_ARG');
+    });
     if (typeof dropout !== 'number' || !(dropout >= 0 && dropout <= 1)) argError(fn, 'dropout', 'a probability between 0 and 1', dropout);
     const sdProb = options.stochasticDepthProb ?? 0.2;
     const numClasses = options.numClasses ?? 1000;
@@ -176,7 +244,8 @@ export class EfficientNet extends Module {
       const stage: Module[] = [];
       for (let i = 0; i < cnf.numLayers; i++) {
         const blockCnf = stage.length ? { ...cnf, inputChannels: cnf.outChannels, stride: 1 } : { ...cnf };
-        stage.push(new MBConv(blockCnf, (sdProb * stageBlockId) / totalStageBlocks, normLayer));
+        const Block = cnf.block ?? MBConv;
+        stage.push(new Block(blockCnf, (sdProb * stageBlockId) / totalStageBlocks, normLayer));
         stageBlockId++;
       }
       layers.push(new Sequential(...stage));
@@ -216,4 +285,81 @@ const EFFICIENTNET_B0: ArchSpec = {
 /** torchvision.models.efficientnet_b0(weights=..., num_classes=...): dropout 0.2, stochastic depth 0.2. */
 export function efficientnetB0(options?: ModelOptions): EfficientNet {
   return withWeights('efficientnetB0()', EFFICIENTNET_B0, options, (numClasses) => new EfficientNet(efficientnetConf(1.0, 1.0), 0.2, { numClasses }));
+}
+
+// ---- EfficientNetV2 ---------------------------------------------------------------------------------
+
+/** torchvision's _efficientnet_conf for efficientnet_v2_s / m / l: the stage table (fused stages first) and last_channel. */
+export function efficientnetV2Conf(arch: 's' | 'm' | 'l'): { setting: MBConvConfig[]; lastChannel: number } {
+  const f = fusedMBConvConfig;
+  const m = (e: number, k: number, s: number, i: number, o: number, n: number) => mbConvConfig(e, k, s, i, o, n);
+  switch (arch) {
+    case 's':
+      return {
+        setting: [f(1, 3, 1, 24, 24, 2), f(4, 3, 2, 24, 48, 4), f(4, 3, 2, 48, 64, 4), m(4, 3, 2, 64, 128, 6), m(6, 3, 1, 128, 160, 9), m(6, 3, 2, 160, 256, 15)],
+        lastChannel: 1280,
+      };
+    case 'm':
+      return {
+        setting: [
+          f(1, 3, 1, 24, 24, 3),
+          f(4, 3, 2, 24, 48, 5),
+          f(4, 3, 2, 48, 80, 5),
+          m(4, 3, 2, 80, 160, 7),
+          m(6, 3, 1, 160, 176, 14),
+          m(6, 3, 2, 176, 304, 18),
+          m(6, 3, 1, 304, 512, 5),
+        ],
+        lastChannel: 1280,
+      };
+    case 'l':
+      return {
+        setting: [
+          f(1, 3, 1, 32, 32, 4),
+          f(4, 3, 2, 32, 64, 7),
+          f(4, 3, 2, 64, 96, 7),
+          m(4, 3, 2, 96, 192, 10),
+          m(6, 3, 1, 192, 224, 19),
+          m(6, 3, 2, 224, 384, 25),
+          m(6, 3, 1, 384, 640, 7),
+        ],
+        lastChannel: 1280,
+      };
+    default:
+      return argError('efficientnetV2Conf()', 'arch', "'s', 'm' or 'l'", arch);
+  }
+}
+
+const v2Spec = (name: string, file: string): ArchSpec => ({
+  name,
+  head: ['classifier.1.weight', 'classifier.1.bias'],
+  files: { IMAGENET1K_V1: file, DEFAULT: file },
+});
+
+/** Builders' specs: torchvision's weight enums and their file names in the hub cache. */
+export const EFFICIENTNET_V2_SPECS = {
+  efficientnet_v2_s: v2Spec('efficientnet_v2_s', 'efficientnet_v2_s-dd5fe13b.pth'),
+  efficientnet_v2_m: v2Spec('efficientnet_v2_m', 'efficientnet_v2_m-dc08266a.pth'),
+  efficientnet_v2_l: v2Spec('efficientnet_v2_l', 'efficientnet_v2_l-59c71312.pth'),
+} satisfies Record<string, ArchSpec>;
+
+function buildV2(fn: string, arch: 's' | 'm' | 'l', dropout: number, options?: ModelOptions): EfficientNet {
+  const { setting, lastChannel } = efficientnetV2Conf(arch);
+  const normLayer: NormLayer = (c) => new BatchNorm2d(c, { eps: 1e-3 });
+  return withWeights(fn, EFFICIENTNET_V2_SPECS[`efficientnet_v2_${arch}`], options, (numClasses) => new EfficientNet(setting, dropout, { numClasses, lastChannel, normLayer }));
+}
+
+/** torchvision.models.efficientnet_v2_s: dropout 0.2, stochastic depth 0.2, BatchNorm eps 1e-3; weights 'IMAGENET1K_V1' = 'DEFAULT'. */
+export function efficientnetV2S(options?: ModelOptions): EfficientNet {
+  return buildV2('efficientnetV2S()', 's', 0.2, options);
+}
+
+/** torchvision.models.efficientnet_v2_m: dropout 0.3, stochastic depth 0.2, BatchNorm eps 1e-3; weights 'IMAGENET1K_V1' = 'DEFAULT'. */
+export function efficientnetV2M(options?: ModelOptions): EfficientNet {
+  return buildV2('efficientnetV2M()', 'm', 0.3, options);
+}
+
+/** torchvision.models.efficientnet_v2_l: dropout 0.4, stochastic depth 0.2, BatchNorm eps 1e-3; weights 'IMAGENET1K_V1' = 'DEFAULT'. */
+export function efficientnetV2L(options?: ModelOptions): EfficientNet {
+  return buildV2('efficientnetV2L()', 'l', 0.4, options);
 }

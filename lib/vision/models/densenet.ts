@@ -1,0 +1,275 @@
+/**
+ * torchvision's DenseNet (models/densenet.py): _DenseLayer, _DenseBlock, _Transition, DenseNet, and the
+ * builders densenet121, densenet161, densenet169, densenet201.
+ *
+ * Module names, registration order, construction order and the re-initialisation loop follow
+ * torchvision 0.29 exactly, so torchvision's state dicts load strictly, stateDict() and namedModules()
+ * list the same keys in the same order, the printed form is torchvision's (the block classes print as
+ * `_DenseLayer`, `_DenseBlock`, `_Transition`), and after the same torch.manualSeed() a freshly built
+ * model has torchvision's initial weights.
+ *
+ * torchvision's own checkpoints (densenet121-a639ec97.pth, ...) predate PyTorch's ban on '.' in module
+ * names and BatchNorm's num_batches_tracked: their keys read `denselayer1.norm.1.weight`. As
+ * torchvision's _load_state_dict does, the builders rename those to `denselayer1.norm1.weight`, and,
+ * as BatchNorm's loader does for such version-less state dicts, give a missing num_batches_tracked
+ * the value 0 (see loadWithFixes()).
+ *
+ * Not supported: memory_efficient (gradient checkpointing of the bottleneck); it changes memory use,
+ * not results.
+ */
+import { Module } from '../../nn/module';
+import { AvgPool2d, BatchNorm2d, Conv2d, Linear, MaxPool2d, ModuleDict, ReLU, Sequential } from '../../nn/layers';
+import * as F from '../../nn/functional';
+import { kaimingNormal_, ones_, zeros_ } from '../../nn/init';
+import { argError, checkOptions } from '../../errors';
+import { tensor } from '../../creation';
+import { cat } from '../../functions';
+import { tidy } from '../../scope';
+import { Tensor } from '../../tensor';
+import { readWeights, withWeights, type ArchSpec, type ModelOptions, type WeightsReport } from '../weights';
+
+function posInt(fn: string, name: string, v: unknown): number {
+  if (!Number.isInteger(v) || (v as number) < 1) argError(fn, name, 'a positive integer', v);
+  return v as number;
+}
+
+/**
+ * torchvision's _DenseLayer: norm1-relu1-conv1 (1x1, to bnSize * growthRate) on the concatenation of
+ * all earlier features, then norm2-relu2-conv2 (3x3, to growthRate), then dropout when dropRate > 0.
+ * Printed as `_DenseLayer`.
+ */
+export class DenseLayer extends Module {
+  declare norm1: BatchNorm2d;
+  declare relu1: ReLU;
+  declare conv1: Conv2d;
+  declare norm2: BatchNorm2d;
+  declare relu2: ReLU;
+  declare conv2: Conv2d;
+  readonly dropRate: number;
+  constructor(numInputFeatures: number, growthRate: number, bnSize: number, dropRate: number) {
+    super();
+    this.registerModule('norm1', new BatchNorm2d(numInputFeatures));
+    this.registerModule('relu1', new ReLU({ inplace: true }));
+    this.registerModule('conv1', new Conv2d(numInputFeatures, bnSize * growthRate, 1, { stride: 1, bias: false }));
+    this.registerModule('norm2', new BatchNorm2d(bnSize * growthRate));
+    this.registerModule('relu2', new ReLU({ inplace: true }));
+    this.registerModule('conv2', new Conv2d(bnSize * growthRate, growthRate, 3, { stride: 1, padding: 1, bias: false }));
+    this.dropRate = dropRate;
+  }
+  /** The bottleneck: conv1(relu1(norm1(cat(inputs, 1)))). */
+  bnFunction(inputs: Tensor[]): Tensor {
+    return tidy(() => this.conv1.call(this.relu1.call(this.norm1.call(inputs.length === 1 ? inputs[0] : cat(inputs, 1)))));
+  }
+  /** `input`: one tensor, or the list of all earlier features (concatenated along the channels). */
+  override forward(input: Tensor | Tensor[]): Tensor {
+    return tidy(() => {
+      const prev = input instanceof Tensor ? [input] : input;
+      if (!Array.isArray(prev) || prev.length === 0) argError('_DenseLayer.forward()', 'input', 'a Tensor or a non-empty array of Tensors', input);
+      const bottleneck = this.bnFunction(prev);
+      const out = this.conv2.call(this.relu2.call(this.norm2.call(bottleneck)));
+      return this.dropRate > 0 ? F.dropout(out, { p: this.dropRate, training: this.training }) : out;
+    });
+  }
+}
+Object.defineProperty(DenseLayer, 'name', { value: '_DenseLayer' });
+
+/**
+ * torchvision's _DenseBlock (a ModuleDict of denselayer1, denselayer2, ...): each layer sees the
+ * concatenation of the block's input and every earlier layer's output; the block returns all of them
+ * concatenated. Printed as `_DenseBlock`.
+ */
+export class DenseBlock extends ModuleDict {
+  constructor(numLayers: number, numInputFeatures: number, bnSize: number, growthRate: number, dropRate: number) {
+    super();
+    for (let i = 0; i < numLayers; i++) {
+      this.registerModule(`denselayer${i + 1}`, new DenseLayer(numInputFeatures + i * growthRate, growthRate, bnSize, dropRate));
+    }
+  }
+  override forward(initFeatures: Tensor): Tensor {
+    return tidy(() => {
+      const features = [initFeatures];
+      for (const layer of this._modules.values()) if (layer) features.push(layer.call(features));
+      return cat(features, 1);
+    });
+  }
+}
+Object.defineProperty(DenseBlock, 'name', { value: '_DenseBlock' });
+
+/** torchvision's _Transition (a Sequential): norm, relu, 1x1 conv, 2x2 average pool. Printed as `_Transition`. */
+export class Transition extends Sequential {
+  constructor(numInputFeatures: number, numOutputFeatures: number) {
+    super();
+    this.registerModule('norm', new BatchNorm2d(numInputFeatures));
+    this.registerModule('relu', new ReLU({ inplace: true }));
+    this.registerModule('conv', new Conv2d(numInputFeatures, numOutputFeatures, 1, { stride: 1, bias: false }));
+    this.registerModule('pool', new AvgPool2d(2, { stride: 2 }));
+  }
+}
+Object.defineProperty(Transition, 'name', { value: '_Transition' });
+
+export interface DenseNetOptions {
+  /** Filters each layer adds (k in the paper); default 32. */
+  growthRate?: number;
+  /** Layers in each of the 4 dense blocks; default [6, 12, 24, 16] (DenseNet-121). */
+  blockConfig?: number[];
+  /** Filters of the first convolution; default 64. */
+  numInitFeatures?: number;
+  /** Bottleneck width factor: bnSize * growthRate channels; default 4. */
+  bnSize?: number;
+  /** Dropout after each dense layer; default 0. */
+  dropRate?: number;
+  numClasses?: number;
+}
+
+/**
+ * torchvision.models.DenseNet (DenseNet-BC): `features` (conv0, norm0, relu0, pool0, denseblock1,
+ * transition1, ..., denseblock4, norm5), then relu, global average pool, flatten, `classifier`
+ * (Linear). Change the head with `model.registerModule('classifier', new nn.Linear(model.classifier.inFeatures, n))`.
+ */
+export class DenseNet extends Module {
+  declare features: Sequential;
+  declare classifier: Linear;
+  constructor(options: DenseNetOptions = {}) {
+    super();
+    const fn = 'DenseNet()';
+    if (options === null || typeof options !== 'object') argError(fn, 'options', 'an object', options);
+    checkOptions(fn, options, ['growthRate', 'blockConfig', 'numInitFeatures', 'bnSize', 'dropRate', 'numClasses']);
+    const growthRate = posInt(fn, 'growthRate', options.growthRate ?? 32);
+    const blockConfig = options.blockConfig ?? [6, 12, 24, 16];
+    if (!Array.isArray(blockConfig) || blockConfig.length === 0 || !blockConfig.every((n) => Number.isInteger(n) && n >= 1)) {
+      argError(fn, 'blockConfig', 'an array of positive layer counts, e.g. [6, 12, 24, 16]', blockConfig);
+    }
+    const numInitFeatures = posInt(fn, 'numInitFeatures', options.numInitFeatures ?? 64);
+    const bnSize = posInt(fn, 'bnSize', options.bnSize ?? 4);
+    const dropRate = options.dropRate ?? 0;
+    if (typeof dropRate !== 'number' || !(dropRate >= 0 && dropRate <= 1)) argError(fn, 'dropRate', 'a probability between 0 and 1', dropRate);
+    const numClasses = posInt(fn, 'numClasses', options.numClasses ?? 1000);
+
+    const features = new Sequential();
+    features.registerModule('conv0', new Conv2d(3, numInitFeatures, 7, { stride: 2, padding: 3, bias: false }));
+    features.registerModule('norm0', new BatchNorm2d(numInitFeatures));
+    features.registerModule('relu0', new ReLU({ inplace: true }));
+    features.registerModule('pool0', new MaxPool2d(3, { stride: 2, padding: 1 }));
+    this.registerModule('features', features);
+    let numFeatures = numInitFeatures;
+    blockConfig.forEach((numLayers, i) => {
+      features.registerModule(`denseblock${i + 1}`, new DenseBlock(numLayers, numFeatures, bnSize, growthRate, dropRate));
+      numFeatures += numLayers * growthRate;
+      if (i !== blockConfig.length - 1) {
+        features.registerModule(`transition${i + 1}`, new Transition(numFeatures, Math.floor(numFeatures / 2)));
+        numFeatures = Math.floor(numFeatures / 2);
+      }
+    });
+    features.registerModule('norm5', new BatchNorm2d(numFeatures));
+    this.registerModule('classifier', new Linear(numFeatures, numClasses));
+
+    // torchvision's "official init from torch repo"
+    for (const m of this.modules()) {
+      if (m instanceof Conv2d) kaimingNormal_(m.weight);
+      else if (m instanceof BatchNorm2d) {
+        if (m.weight) ones_(m.weight);
+        if (m.bias) zeros_(m.bias);
+      } else if (m instanceof Linear) {
+        if (m.bias) zeros_(m.bias);
+      }
+    }
+  }
+  override forward(x: Tensor): Tensor {
+    return tidy(() => {
+      const f = F.relu(this.features.call(x), { inplace: true });
+      return this.classifier.call(F.adaptiveAvgPool2d(f, [1, 1]).flatten(1));
+    });
+  }
+}
+
+// ---- loading torchvision's legacy checkpoints -----------------------------------------------------------
+
+/** torchvision's densenet _load_state_dict pattern: `denselayerN.norm.1.weight` -> `denselayerN.norm1.weight`. */
+const LEGACY_KEY = /^(.*denselayer\d+\.(?:norm|relu|conv))\.((?:[12])\.(?:weight|bias|running_mean|running_var))$/;
+
+/** @internal torchvision's DenseNet key renaming of its old checkpoints. */
+export function densenetLegacyKey(key: string): string {
+  const m = LEGACY_KEY.exec(key);
+  return m ? m[1] + m[2] : key;
+}
+
+/**
+ * @internal withWeights() for checkpoints saved before PyTorch 0.4: keys renamed by `renameKey` (if
+ * given) and, as BatchNorm's _load_from_state_dict does for a state dict without version metadata, a
+ * missing `<bn>.num_batches_tracked` next to a present `<bn>.running_var` loaded as 0. Everything else
+ * (strictness, the head rebuild, the report) is withWeights()'s.
+ */
+export function withLegacyWeights<M extends Module>(
+  fn: string,
+  spec: ArchSpec,
+  options: ModelOptions | undefined,
+  make: (numClasses: number) => M,
+  renameKey?: (key: string) => string,
+): M {
+  const o = options ?? {};
+  if (o === null || typeof o !== 'object' || o.weights == null) return withWeights(fn, spec, options, make);
+  checkOptions(fn, o, ['numClasses', 'weights', 'report']);
+  if (o.numClasses !== undefined && (!Number.isInteger(o.numClasses) || o.numClasses < 1)) argError(fn, 'numClasses', 'a positive integer', o.numClasses);
+  return tidy(() => {
+    const { sd, source } = readWeights(fn, spec, o.weights!);
+    const renamed = new Map<string, Tensor>();
+    for (const [k, v] of sd) renamed.set(renameKey ? renameKey(k) : k, v);
+    const fixed = new Map<string, Tensor>();
+    for (const [k, v] of renamed) {
+      fixed.set(k, v);
+      if (k.endsWith('.running_var')) {
+        const nbt = `${k.slice(0, -'running_var'.length)}num_batches_tracked`;
+        if (!renamed.has(nbt)) fixed.set(nbt, tensor(0, { dtype: 'int64' }));
+      }
+    }
+    const model = withWeights(fn, spec, { numClasses: o.numClasses, weights: fixed, report: false }, make);
+    const report = (model as unknown as { weightsReport: WeightsReport }).weightsReport;
+    report.source = source;
+    const head = fixed.get(spec.head[0]);
+    const fileClasses = head ? head.shape[0] : report.numClasses;
+    const rebuild = report.numClasses !== fileClasses;
+    if (o.report ?? rebuild) {
+      console.log(
+        `${spec.name}: loaded ${report.loaded.length} tensors from ${source}` +
+          (rebuild ? `; new head ${spec.head.join(', ')} for ${report.numClasses} classes (the weights have ${fileClasses})` : ''),
+      );
+    }
+    return model;
+  });
+}
+
+// ---- builders ---------------------------------------------------------------------------------------
+
+const HEAD = ['classifier.weight', 'classifier.bias'];
+
+/** Builders' specs: torchvision's weight enums and their file names in the hub cache. */
+export const DENSENET_SPECS: Record<'densenet121' | 'densenet161' | 'densenet169' | 'densenet201', ArchSpec> = {
+  densenet121: { name: 'densenet121', head: HEAD, files: { IMAGENET1K_V1: 'densenet121-a639ec97.pth', DEFAULT: 'densenet121-a639ec97.pth' } },
+  densenet161: { name: 'densenet161', head: HEAD, files: { IMAGENET1K_V1: 'densenet161-8d451a50.pth', DEFAULT: 'densenet161-8d451a50.pth' } },
+  densenet169: { name: 'densenet169', head: HEAD, files: { IMAGENET1K_V1: 'densenet169-b2777c0a.pth', DEFAULT: 'densenet169-b2777c0a.pth' } },
+  densenet201: { name: 'densenet201', head: HEAD, files: { IMAGENET1K_V1: 'densenet201-c1103571.pth', DEFAULT: 'densenet201-c1103571.pth' } },
+};
+
+function build(fn: string, spec: ArchSpec, options: ModelOptions | undefined, growthRate: number, blockConfig: number[], numInitFeatures: number): DenseNet {
+  return withLegacyWeights(fn, spec, options, (numClasses) => new DenseNet({ growthRate, blockConfig, numInitFeatures, numClasses }), densenetLegacyKey);
+}
+
+/** DenseNet-121 (growth 32, blocks [6, 12, 24, 16], 64 initial features); weights 'IMAGENET1K_V1' = 'DEFAULT'. */
+export function densenet121(options?: ModelOptions): DenseNet {
+  return build('densenet121()', DENSENET_SPECS.densenet121, options, 32, [6, 12, 24, 16], 64);
+}
+
+/** DenseNet-161 (growth 48, blocks [6, 12, 36, 24], 96 initial features); weights 'IMAGENET1K_V1' = 'DEFAULT'. */
+export function densenet161(options?: ModelOptions): DenseNet {
+  return build('densenet161()', DENSENET_SPECS.densenet161, options, 48, [6, 12, 36, 24], 96);
+}
+
+/** DenseNet-169 (growth 32, blocks [6, 12, 32, 32], 64 initial features); weights 'IMAGENET1K_V1' = 'DEFAULT'. */
+export function densenet169(options?: ModelOptions): DenseNet {
+  return build('densenet169()', DENSENET_SPECS.densenet169, options, 32, [6, 12, 32, 32], 64);
+}
+
+/** DenseNet-201 (growth 32, blocks [6, 12, 48, 32], 64 initial features); weights 'IMAGENET1K_V1' = 'DEFAULT'. */
+export function densenet201(options?: ModelOptions): DenseNet {
+  return build('densenet201()', DENSENET_SPECS.densenet201, options, 32, [6, 12, 48, 32], 64);
+}
