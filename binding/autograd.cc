@@ -10,9 +10,15 @@
 #include <c10/core/InferenceMode.h>
 #include <torch/csrc/autograd/function.h>
 
+#include <ATen/ThreadLocalState.h>
+
 #include <atomic>
+#include <condition_variable>
+#include <deque>
+#include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <thread>
 
 namespace torch_node {
@@ -95,6 +101,132 @@ Napi::Value RetainGrad(const Napi::CallbackInfo& info) {
   TORCH_GUARD_END(env)
 }
 
+// Tensor hooks are JS functions; autograd may reach them on any thread (the caller's for CPU work,
+// its device threads for CUDA work). While any JS hook is alive, backward() runs the graph on a
+// worker thread and the JS thread serves hook calls from a queue until the graph is done (the
+// "trampoline"), so a hook always runs on the JS thread, whichever thread autograd reached it on.
+// With no JS hook alive, backward() runs on the JS thread as before. The function reference is
+// released on the JS thread; one dropped elsewhere, or after the env's teardown began, is left to
+// the env.
+std::atomic<bool> g_env_closing{false};
+std::atomic<int> g_live_js_hooks{0};
+const std::thread::id g_js_thread = std::this_thread::get_id();  // the addon loads on the JS thread
+
+struct Trampoline {
+  std::mutex mu;
+  std::condition_variable cv;
+  std::deque<std::function<void()>> tasks;
+  bool done = false;
+};
+std::atomic<Trampoline*> g_trampoline{nullptr};
+
+struct JsHook {
+  napi_env env;
+  napi_ref ref = nullptr;
+  JsHook(napi_env e, napi_value fn) : env(e) {
+    napi_create_reference(e, fn, 1, &ref);
+    g_live_js_hooks++;
+  }
+  ~JsHook() {
+    g_live_js_hooks--;
+    if (ref && !g_env_closing.load() && std::this_thread::get_id() == g_js_thread) napi_delete_reference(env, ref);
+  }
+  // On the JS thread: calls the function with the gradient; a JS throw propagates as Napi::Error.
+  at::Tensor CallHere(const at::Tensor& grad) {
+    Napi::Env henv(env);
+    Napi::HandleScope scope(henv);
+    napi_value fn;
+    napi_get_reference_value(env, ref, &fn);
+    Napi::Value r = Napi::Function(henv, fn).Call({Wrap(henv, grad)});
+    if (r.IsNumber()) return GetTensor(henv, r);
+    return at::Tensor();
+  }
+};
+
+// The JS error a hook threw while served from the queue: kept on the JS thread (a Napi::Error must
+// not cross threads) and rethrown there when backward() returns.
+std::optional<Napi::Error> g_hook_error;
+
+at::Tensor RunHook(const std::shared_ptr<JsHook>& hook, const at::Tensor& grad) {
+  if (std::this_thread::get_id() == g_js_thread) return hook->CallHere(grad);
+  Trampoline* tr = g_trampoline.load();
+  TORCH_CHECK(tr != nullptr,
+              "a tensor hook is a JavaScript function and autograd reached it on another thread outside "
+              "backward(); call backward() from JavaScript");
+  at::Tensor result;
+  std::string failure;
+  bool finished = false;
+  std::mutex done_mu;
+  std::condition_variable done_cv;
+  {
+    std::lock_guard<std::mutex> lock(tr->mu);
+    tr->tasks.emplace_back([&] {
+      try {
+        result = hook->CallHere(grad);
+      } catch (const Napi::Error& e) {
+        if (!g_hook_error) g_hook_error.emplace(e);
+        failure = "a tensor hook threw";
+      } catch (const std::exception& e) {
+        failure = e.what();
+      }
+      std::lock_guard<std::mutex> l(done_mu);
+      finished = true;
+      done_cv.notify_all();
+    });
+  }
+  tr->cv.notify_all();
+  std::unique_lock<std::mutex> l(done_mu);
+  done_cv.wait(l, [&] { return finished; });
+  TORCH_CHECK(failure.empty(), failure);
+  return result;
+}
+
+// backward on a worker thread while the JS thread serves hook calls (see above).
+void BackwardServingHooks(const at::Tensor& t, const at::Tensor& g, std::optional<bool> retain, bool create) {
+  Trampoline tr;
+  // A backward() called from inside a hook nests: hooks reached meanwhile, from any thread, are
+  // served by this innermost loop (all on the JS thread).
+  Trampoline* outer = g_trampoline.exchange(&tr);
+  std::exception_ptr err;
+  at::ThreadLocalState tls;
+  std::thread worker([&] {
+    try {
+      at::ThreadLocalStateGuard guard(tls);
+      t.backward(g, retain, create);
+    } catch (...) {
+      err = std::current_exception();
+    }
+    {
+      std::lock_guard<std::mutex> lock(tr.mu);
+      tr.done = true;
+    }
+    tr.cv.notify_all();
+  });
+  {
+    std::unique_lock<std::mutex> lock(tr.mu);
+    for (;;) {
+      tr.cv.wait(lock, [&] { return tr.done || !tr.tasks.empty(); });
+      if (!tr.tasks.empty()) {
+        auto task = std::move(tr.tasks.front());
+        tr.tasks.pop_front();
+        lock.unlock();
+        task();
+        lock.lock();
+        continue;
+      }
+      if (tr.done) break;
+    }
+  }
+  worker.join();
+  g_trampoline.store(outer);
+  if (g_hook_error) {
+    Napi::Error e = std::move(*g_hook_error);
+    g_hook_error.reset();
+    throw e;
+  }
+  if (err) std::rethrow_exception(err);
+}
+
 // backward(id, gradId | null, retainGraph, createGraph)
 Napi::Value Backward(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
@@ -105,28 +237,13 @@ Napi::Value Backward(const Napi::CallbackInfo& info) {
   std::optional<bool> retain;
   if (info[2].IsBoolean()) retain = info[2].As<Napi::Boolean>().Value();
   bool create = info[3].ToBoolean().Value();
-  t.backward(g, retain, create);
+  // With JS hooks alive, the JS thread serves them while a worker runs the graph.
+  if (g_live_js_hooks.load() > 0) BackwardServingHooks(t, g, retain, create);
+  else t.backward(g, retain, create);
   SyncExternalMemory(env);
   return env.Undefined();
   TORCH_GUARD_END(env)
 }
-
-// A JS function held by a tensor hook. Hooks run where autograd runs the node: on the thread that
-// called backward() for CPU work, which is the JS thread, so the function is called directly (and
-// may call back into torch). A hook reached on another thread (autograd's CUDA device threads)
-// cannot call JS: it fails the backward with an error that says so. The reference is released on
-// the JS thread; one dropped elsewhere, or after the env's teardown began, is left to the env.
-std::atomic<bool> g_env_closing{false};
-
-struct JsHook {
-  napi_env env;
-  napi_ref ref = nullptr;
-  std::thread::id thread = std::this_thread::get_id();
-  JsHook(napi_env e, napi_value fn) : env(e) { napi_create_reference(e, fn, 1, &ref); }
-  ~JsHook() {
-    if (ref && !g_env_closing.load() && std::this_thread::get_id() == thread) napi_delete_reference(env, ref);
-  }
-};
 
 // registerHook(id, fn) -> the hook's handle for removeHook. fn(gradId) returns a tensor id that
 // replaces the gradient, or anything else to keep it (PyTorch's Tensor.register_hook).
@@ -139,20 +256,7 @@ Napi::Value RegisterHook(const Napi::CallbackInfo& info) {
                     "", "ERR_TORCH_ARG");
   }
   auto hook = std::make_shared<JsHook>(env, info[1]);
-  unsigned pos = t.register_hook([hook](const at::Tensor& grad) -> at::Tensor {
-    TORCH_CHECK(std::this_thread::get_id() == hook->thread,
-                "a tensor hook is a JavaScript function and runs on the thread that called backward(); this "
-                "gradient was computed on one of autograd's device threads (CUDA), which cannot call "
-                "JavaScript. Register hooks on CPU tensors, or read .grad after backward()");
-    Napi::Env henv(hook->env);
-    Napi::HandleScope scope(henv);
-    napi_value fn;
-    napi_get_reference_value(hook->env, hook->ref, &fn);
-    Napi::Value gid = Wrap(henv, grad);
-    Napi::Value r = Napi::Function(henv, fn).Call({gid});  // a JS throw propagates as Napi::Error
-    if (r.IsNumber()) return GetTensor(henv, r);
-    return at::Tensor();
-  });
+  unsigned pos = t.register_hook([hook](const at::Tensor& grad) -> at::Tensor { return RunHook(hook, grad); });
   return Napi::Number::New(env, pos);
   TORCH_GUARD_END(env)
 }

@@ -88,7 +88,7 @@ export interface Binding {
   retainGrad(id: Id): void;
   setData(id: Id, data: Id): void;
   backward(id: Id, grad: Id | null, retainGraph: boolean | null, createGraph: boolean): void;
-  /** Tensor.register_hook: fn(gradId) returns a replacement tensor id or undefined; returns the hook's handle. */
+  /** Tensor.register_hook: fn(gradId) returns a replacement tensor id or undefined; returns the hook's handle. While hooks are alive, backward() runs the graph on a worker thread and calls them on the JS thread. */
   registerHook(id: Id, fn: (gradId: Id) => Id | undefined): number;
   removeHook(id: Id, handle: number): void;
   gradFn(id: Id): string | null;

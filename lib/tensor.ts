@@ -306,8 +306,9 @@ export class Tensor implements Tracked {
   /**
    * Tensor.register_hook: `hook(grad)` runs when this tensor's gradient is computed during
    * backward(); a Tensor it returns replaces the gradient (undefined or null keeps it). Returns a
-   * handle whose remove() unregisters it. Hooks are JavaScript and run on the thread that calls
-   * backward(): a CUDA tensor's hook fails the backward with an error saying so.
+   * handle whose remove() unregisters it. Hooks always run on the JS thread: while any hook is
+   * registered, backward() runs the graph on a worker thread and serves hook calls (also those
+   * autograd reaches on its CUDA device threads) on this one, so backward() stays synchronous.
    */
   registerHook(hook: (grad: Tensor) => Tensor | null | undefined | void): RemovableHandle {
     const fn = 'registerHook()';

@@ -220,6 +220,31 @@ test('with CUDA: autograd on CUDA gives the CPU gradients', needsCuda, () => {
   });
 });
 
+test('with CUDA: tensor hooks and module backward hooks run (in JS) and give the CPU gradients', needsCuda, () => {
+  // Autograd reaches a CUDA node's hooks on its device thread; the JS thread serves them (autograd.cc).
+  torch.tidy(() => {
+    torch.manualSeed(2);
+    const x0 = torch.randn(5, 4);
+    const run = (device) => {
+      torch.manualSeed(3);
+      const lin = new torch.nn.Linear(4, 3).to(device);
+      const x = x0.to(device).requiresGrad_();
+      let seen = null;
+      lin.registerFullBackwardHook((m, gin, gout) => {
+        seen = gout[0].to('cpu');
+        return [gin[0].mul(2)];
+      });
+      x.registerHook((g) => g.add(1));
+      lin.call(x).pow(2).sum().backward();
+      const out = [x.grad.to('cpu'), lin.weight.grad.to('cpu'), seen];
+      lin.dispose();
+      return out;
+    };
+    const [gpu, cpu] = [run('cuda'), run('cpu')];
+    gpu.forEach((g, i) => assertCloseTensors(g, cpu[i], `hooked gradient ${i}`));
+  });
+});
+
 test('with CUDA: an op mixing cuda and cpu tensors names both devices', needsCuda, () => {
   torch.tidy(() => {
     const g = torch.ones(3, { device: 'cuda' });

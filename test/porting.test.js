@@ -182,6 +182,32 @@ test('forward, full backward and tensor hooks give the gradients Python gives', 
   lin.dispose();
 }));
 
+test('tensor hooks: a backward inside a hook, createGraph through a hook, many hooks in one graph', () => torch.tidy(() => {
+  // With a JS hook alive, backward() runs the graph on a worker thread and the JS thread serves the
+  // hooks (binding/autograd.cc); this checks that machinery on the CPU, where it is reachable.
+  const inner = torch.tensor([2], { dtype: 'float32', requiresGrad: true });
+  inner.registerHook((g) => g.mul(5));
+  const x = torch.tensor([1, 2], { dtype: 'float32', requiresGrad: true });
+  x.registerHook((g) => {
+    inner.mul(inner).sum().backward(); // a nested backward with its own hook
+    return g.add(1);
+  });
+  x.mul(3).sum().backward();
+  assert.deepEqual(flat(x.grad), [4, 4]);
+  assert.deepEqual(flat(inner.grad), [20], 'the nested hook ran: 2*2*5');
+  const z = torch.tensor([3], { dtype: 'float32', requiresGrad: true });
+  z.registerHook((g) => g.mul(2));
+  z.pow(3).sum().backward(null, { createGraph: true });
+  assert.deepEqual(flat(z.grad), [54], 'hooked first derivative 2*3z^2');
+  assert.equal(z.grad.requiresGrad, true, 'createGraph holds on the worker thread (thread-local state carried over)');
+  const ws = Array.from({ length: 50 }, (_, i) => torch.tensor([i], { dtype: 'float32', requiresGrad: true }));
+  let calls = 0;
+  ws.forEach((w) => w.registerHook(() => { calls++; }));
+  ws.reduce((acc, w) => acc.add(w.mul(w)), torch.zeros([1])).sum().backward();
+  assert.equal(calls, 50);
+  assert.deepEqual(flat(ws[7].grad), [14]);
+}));
+
 test('pre-hooks replace arguments, prepend orders, alwaysCall runs on a throw, state-dict hooks', () => torch.tidy(() => {
   const relu = new nn.ReLU();
   const order = [];

@@ -10,135 +10,24 @@
  * freshly built model has torchvision's initial weights (each layer's own reset, then the model's
  * trunc_normal_(std=0.02) loop over every Conv2d and Linear, with the same ATen random calls).
  */
-import { native, type Id } from '../../binding';
-import { noGrad } from '../../autograd';
-import { emptyLike, ones, scalarTensor } from '../../creation';
+import { ones } from '../../creation';
 import { TorchError, argError } from '../../errors';
 import { Module, Parameter } from '../../nn/module';
 import { AdaptiveAvgPool2d, Conv2d, Flatten, GELU, LayerNorm, Linear, Sequential } from '../../nn/layers';
 import * as F from '../../nn/functional';
-import { zeros_ } from '../../nn/init';
-import { op } from '../../ops/handles';
+import { erf, truncNormal_, zeros_, type TruncNormalOptions } from '../../nn/init';
 import { tidy } from '../../scope';
-import { Tensor, idOf, wrap } from '../../tensor';
+import { Tensor } from '../../tensor';
 import { withWeights, type ArchSpec, type ModelOptions } from '../weights';
+
+// torch.nn.init.trunc_normal_ lives in nn/init.ts; re-exported for vit.ts, swin.ts and the index.
+export { erf, truncNormal_ };
+export type { TruncNormalOptions };
 import { Conv2dNormActivation } from './mobilenet';
 import { StochasticDepth } from './efficientnet';
 
 // ---- torch.nn.init.trunc_normal_ ----------------------------------------------------------------
 
-/**
- * erf(x) in double precision (|error| < 1e-14): a Taylor series for |x| < 3, the continued fraction of
- * erfc beyond. trunc_normal_ only uses it to choose its sampling method (p > 0.3), so a last-bit
- * difference from C's erf cannot change the random draws except on that exact boundary.
- */
-export function erf(x: number): number {
-  if (Number.isNaN(x)) return NaN;
-  const ax = Math.abs(x);
-  if (ax >= 6) return Math.sign(x);
-  if (ax < 3) {
-    // erf(x) = 2/sqrt(pi) * sum_n (-1)^n x^(2n+1) / (n! (2n+1))
-    let term = x;
-    let sum = x;
-    const x2 = x * x;
-    for (let n = 1; n < 200; n++) {
-      term *= -x2 / n;
-      const add = term / (2 * n + 1);
-      sum += add;
-      if (Math.abs(add) < 1e-17 * Math.abs(sum)) break;
-    }
-    return (2 / Math.sqrt(Math.PI)) * sum;
-  }
-  // erfc(x) = exp(-x^2) / sqrt(pi) * 1 / (x + 1/2 / (x + 1 / (x + 3/2 / (x + ...)))), evaluated backwards
-  let f = ax;
-  for (let k = 60; k >= 1; k--) f = ax + k / 2 / f;
-  const erfc = Math.exp(-ax * ax) / Math.sqrt(Math.PI) / f;
-  return Math.sign(x) * (1 - erfc);
-}
-
-const callOp = (key: string, ...args: unknown[]): Tensor => wrap(native.callOp(op(key), ...args) as Id);
-const inplace = (key: string, t: Tensor, ...args: unknown[]): void => {
-  native.callOpInplace(op(key), t._h, ...args);
-};
-
-export interface TruncNormalOptions {
-  mean?: number;
-  std?: number;
-  /** The lower cut-off (default -2). */
-  a?: number;
-  /** The upper cut-off (default 2). */
-  b?: number;
-}
-
-/**
- * torch.nn.init.trunc_normal_(tensor, mean, std, a, b) as torch 2.15 implements it: when more than 30%
- * of the normal's mass lies in [a, b], normal_ then redraw (a whole new normal_ of the tensor's size,
- * kept through torch.where) wherever a value fell outside, until none does; otherwise uniform
- * rejection sampling against the normal's density. The same ATen calls in the same order as PyTorch,
- * so after the same seed the values are PyTorch's. In place, under no-grad; returns the tensor.
- */
-export function truncNormal_(t: Tensor, options: TruncNormalOptions = {}): Tensor {
-  const fn = 'truncNormal_()';
-  idOf(t, fn, 'tensor');
-  const mean = options.mean ?? 0;
-  const std = options.std ?? 1;
-  const a = options.a ?? -2;
-  const b = options.b ?? 2;
-  for (const [k, v] of Object.entries({ mean, std, a, b })) {
-    if (typeof v !== 'number' || Number.isNaN(v)) argError(fn, k, 'a number', v);
-  }
-  if (!(std > 0)) argError(fn, 'std', 'a positive number', std);
-  if (!(a < b)) throw new TorchError(`${fn}: the cut-offs must satisfy a < b, got a=${a}, b=${b}`, 'ERR_TORCH_ARG');
-  const normCdf = (x: number) => (1 + erf(x / Math.SQRT2)) / 2;
-  const p = normCdf((b - mean) / std) - normCdf((a - mean) / std);
-  noGrad(() =>
-    tidy(() => {
-      if (p > 0.3) {
-        // The bounds as the tensor's dtype represents them, as tensor.new_tensor(a).item().
-        const lo = scalarTensor(a, { dtype: t.dtype }).item() as number;
-        const hi = scalarTensor(b, { dtype: t.dtype }).item() as number;
-        inplace('normal_', t, mean, std);
-        let result: Tensor = t;
-        for (;;) {
-          const mask = result.lt(lo).logicalOr(result.gt(hi));
-          if (!mask.any().item()) break;
-          const redraw = emptyLike(result);
-          inplace('normal_', redraw, mean, std);
-          result = callOp('where.self', mask._h, redraw._h, result._h);
-        }
-        if (result !== t) t.copy_(result);
-      } else {
-        const mode = Math.max(a, Math.min(mean, b));
-        const logPeak = -0.5 * ((mode - mean) / std) ** 2;
-        const candidates = emptyLike(t);
-        const acceptBuf = emptyLike(t);
-        const logPdf = (c: Tensor) => {
-          c.sub_(mean).div_(std).pow_(2).mul_(-0.5).sub_(logPeak);
-        };
-        const accept = () => {
-          inplace('uniform_', acceptBuf, 0, 1);
-          return acceptBuf.log_().gt(candidates);
-        };
-        inplace('uniform_', t, a, b);
-        candidates.copy_(t);
-        logPdf(candidates);
-        let pending = accept();
-        if (pending.any().item()) {
-          let result: Tensor = t;
-          for (;;) {
-            inplace('uniform_', candidates, a, b);
-            result = callOp('where.self', pending._h, candidates._h, result._h);
-            logPdf(candidates);
-            pending = callOp('where.self', pending._h, accept()._h, pending._h);
-            if (!pending.any().item()) break;
-          }
-          t.copy_(result);
-        }
-      }
-    }),
-  );
-  return t;
-}
 
 /** nn.Parameter(t) for a temporary t: the Parameter (sharing t's storage) replaces t, which is freed. */
 export function ownParam(t: Tensor): Parameter {

@@ -1,7 +1,7 @@
 /**
  * torchvision's GoogLeNet (models/googlenet.py): GoogLeNet, its blocks (BasicConv2d, Inception,
- * InceptionAux) and the builder googlenet; plus torch.nn.init.trunc_normal_ (truncNormal_), which
- * GoogLeNet and Inception v3 initialise with, and the pretrained-weights loader both use for their
+ * InceptionAux) and the builder googlenet (initialised with nn.init's truncNormal_, as
+ * torchvision does), and the pretrained-weights loader GoogLeNet and Inception v3 use for their
  * auxiliary heads.
  *
  * Module names, registration order, hyper-parameters and initialisation follow torchvision 0.29
@@ -17,81 +17,15 @@
  * Python idioms port directly: `const [out, aux2, aux1] = model.forward(x)` and
  * `model.forward(x).logits`. Otherwise (eval, or no aux heads) it returns the logits tensor.
  */
-import { noGrad } from '../../autograd';
-import { empty, tensor as makeTensor } from '../../creation';
 import { TorchError, argError, checkOptions } from '../../errors';
-import { cat, where } from '../../functions';
+import { cat } from '../../functions';
 import { Module } from '../../nn/module';
 import { AdaptiveAvgPool2d, BatchNorm2d, Conv2d, Dropout, Linear, MaxPool2d, Sequential, type ConvOptions } from '../../nn/layers';
 import * as F from '../../nn/functional';
-import { constant_, normal_, uniform_ } from '../../nn/init';
+import { constant_, truncNormal_ } from '../../nn/init';
 import { tidy } from '../../scope';
 import { Tensor } from '../../tensor';
 import { readWeights, withWeights, type ArchSpec, type ModelOptions, type WeightsReport } from '../weights';
-
-// ---- trunc_normal_ ------------------------------------------------------------------------------
-
-const emptyLike = (t: Tensor): Tensor => empty(t.shape, { dtype: t.dtype, device: t.device });
-
-/** A float64 erf through ATen (JavaScript's Math has none). */
-const erf = (x: number): number => tidy(() => makeTensor(x, { dtype: 'float64' }).erf().item() as number);
-
-/**
- * torch.nn.init.trunc_normal_(tensor, mean, std, a, b): fills `t` in place (under no-grad) with
- * values from N(mean, std^2) truncated to [a, b]. The same algorithm and ATen random calls as PyTorch
- * 2.15: when the interval holds more than 30% of the mass, normal_ then redraw (with torch.where)
- * whatever fell outside; else rejection sampling from uniform_ proposals. So after the same
- * torch.manualSeed() the values are PyTorch's.
- */
-export function truncNormal_(t: Tensor, mean = 0, std = 1, a = -2, b = 2): Tensor {
-  const fn = 'truncNormal_()';
-  if (!(t instanceof Tensor)) argError(fn, 'tensor', 'a Tensor', t);
-  for (const [name, v] of [['mean', mean], ['std', std], ['a', a], ['b', b]] as const) {
-    if (typeof v !== 'number' || Number.isNaN(v)) argError(fn, name, 'a number', v);
-  }
-  if (mean < a - 2 * std || mean > b + 2 * std) {
-    process.emitWarning('mean is more than 2 std from [a, b] in nn.init.trunc_normal_. The distribution of values may be incorrect.');
-  }
-  const normCdf = (x: number) => (1 + erf(x / Math.SQRT2)) / 2;
-  const p = normCdf((b - mean) / std) - normCdf((a - mean) / std);
-  noGrad(() =>
-    tidy(() => {
-      if (p > 0.3) {
-        // The bounds in the tensor's dtype, so the rejection mask agrees with the representable values.
-        const lo = makeTensor(a, { dtype: t.dtype }).item() as number;
-        const hi = makeTensor(b, { dtype: t.dtype }).item() as number;
-        normal_(t, mean, std);
-        let result = t;
-        for (;;) {
-          const mask = result.lt(lo).logicalOr(result.gt(hi));
-          if (!mask.any().item()) break;
-          result = where(mask, normal_(emptyLike(result), mean, std), result);
-        }
-        if (result !== t) t.copy_(result);
-        return;
-      }
-      const mode = Math.max(a, Math.min(mean, b));
-      const logPeak = -0.5 * ((mode - mean) / std) ** 2;
-      const candidates = emptyLike(t);
-      const acceptBuf = emptyLike(t);
-      uniform_(t, a, b);
-      candidates.copy_(t);
-      candidates.sub_(mean).div_(std).pow_(2).mul_(-0.5).sub_(logPeak);
-      let pending = uniform_(acceptBuf).log_().gt(candidates);
-      if (!pending.any().item()) return;
-      let result = t;
-      for (;;) {
-        uniform_(candidates, a, b);
-        result = where(pending, candidates, result);
-        candidates.sub_(mean).div_(std).pow_(2).mul_(-0.5).sub_(logPeak);
-        pending = where(pending, uniform_(acceptBuf).log_().gt(candidates), pending);
-        if (!pending.any().item()) break;
-      }
-      t.copy_(result);
-    }),
-  );
-  return t;
-}
 
 // ---- shared helpers -----------------------------------------------------------------------------
 
@@ -387,7 +321,7 @@ export class GoogLeNet extends Module {
 
     if (initWeights) {
       for (const m of this.modules()) {
-        if (m instanceof Conv2d || m instanceof Linear) truncNormal_(m.weight, 0, 0.01, -2, 2);
+        if (m instanceof Conv2d || m instanceof Linear) truncNormal_(m.weight, { mean: 0, std: 0.01, a: -2, b: 2 });
         else if (m instanceof BatchNorm2d) {
           constant_(m.weight!, 1);
           constant_(m.bias!, 0);

@@ -36,9 +36,9 @@ import {
   checkProbability,
   namedTuple,
   transformImageNetInput,
-  truncNormal_,
   withAuxWeights,
 } from './googlenet';
+import { truncNormal_ } from '../../nn/init';
 
 const avgPool3 = (x: Tensor) => F.avgPool2d(x, 3, { stride: 1, padding: 1 });
 const maxPool3s2 = (x: Tensor) => F.maxPool2d(x, 3, { stride: 2 });
@@ -315,7 +315,7 @@ export class Inception3 extends Module {
       for (const m of this.modules()) {
         if (m instanceof Conv2d || m instanceof Linear) {
           const stddev = (m as unknown as { stddev?: number }).stddev;
-          truncNormal_(m.weight, 0, typeof stddev === 'number' ? stddev : 0.1, -2, 2);
+          truncNormal_(m.weight, { mean: 0, std: typeof stddev === 'number' ? stddev : 0.1, a: -2, b: 2 });
         } else if (m instanceof BatchNorm2d) {
           constant_(m.weight!, 1);
           constant_(m.bias!, 0);
