@@ -10,23 +10,22 @@
  *
  * torchvision's own checkpoints (densenet121-a639ec97.pth, ...) predate PyTorch's ban on '.' in module
  * names and BatchNorm's num_batches_tracked: their keys read `denselayer1.norm.1.weight`. As
- * torchvision's _load_state_dict does, the builders rename those to `denselayer1.norm1.weight`, and,
- * as BatchNorm's loader does for such version-less state dicts, give a missing num_batches_tracked
- * the value 0 (see loadWithFixes()).
+ * torchvision's _load_state_dict does, DenseNet.loadStateDict renames those to
+ * `denselayer1.norm1.weight`, and, as BatchNorm's loader does for such version-less state dicts, a
+ * missing num_batches_tracked keeps its value (Module.loadStateDict).
  *
  * Not supported: memory_efficient (gradient checkpointing of the bottleneck); it changes memory use,
  * not results.
  */
-import { Module } from '../../nn/module';
+import { Module, stateDictEntries, type LoadResult, type StateDictLike } from '../../nn/module';
 import { AvgPool2d, BatchNorm2d, Conv2d, Linear, MaxPool2d, ModuleDict, ReLU, Sequential } from '../../nn/layers';
 import * as F from '../../nn/functional';
 import { kaimingNormal_, ones_, zeros_ } from '../../nn/init';
 import { argError, checkOptions } from '../../errors';
-import { tensor } from '../../creation';
 import { cat } from '../../functions';
 import { tidy } from '../../scope';
 import { Tensor } from '../../tensor';
-import { readWeights, withWeights, type ArchSpec, type ModelOptions, type WeightsReport } from '../weights';
+import { withWeights, type ArchSpec, type ModelOptions } from '../weights';
 
 function posInt(fn: string, name: string, v: unknown): number {
   if (!Number.isInteger(v) || (v as number) < 1) argError(fn, name, 'a positive integer', v);
@@ -174,6 +173,15 @@ export class DenseNet extends Module {
       }
     }
   }
+  /**
+   * As Module.loadStateDict, after torchvision's renaming of its old DenseNet keys
+   * (`denselayerN.norm.1.weight` -> `denselayerN.norm1.weight`); a BatchNorm counter such files lack
+   * keeps its value, as PyTorch's BatchNorm does for them.
+   */
+  override loadStateDict(stateDict: StateDictLike, options: { strict?: boolean } = {}): LoadResult {
+    const entries = stateDictEntries('loadStateDict()', stateDict);
+    return super.loadStateDict(new Map(entries.map(([k, v]) => [densenetLegacyKey(k), v])), options);
+  }
   override forward(x: Tensor): Tensor {
     return tidy(() => {
       const f = F.relu(this.features.call(x), { inplace: true });
@@ -193,51 +201,6 @@ export function densenetLegacyKey(key: string): string {
   return m ? m[1] + m[2] : key;
 }
 
-/**
- * @internal withWeights() for checkpoints saved before PyTorch 0.4: keys renamed by `renameKey` (if
- * given) and, as BatchNorm's _load_from_state_dict does for a state dict without version metadata, a
- * missing `<bn>.num_batches_tracked` next to a present `<bn>.running_var` loaded as 0. Everything else
- * (strictness, the head rebuild, the report) is withWeights()'s.
- */
-export function withLegacyWeights<M extends Module>(
-  fn: string,
-  spec: ArchSpec,
-  options: ModelOptions | undefined,
-  make: (numClasses: number) => M,
-  renameKey?: (key: string) => string,
-): M {
-  const o = options ?? {};
-  if (o === null || typeof o !== 'object' || o.weights == null) return withWeights(fn, spec, options, make);
-  checkOptions(fn, o, ['numClasses', 'weights', 'report']);
-  if (o.numClasses !== undefined && (!Number.isInteger(o.numClasses) || o.numClasses < 1)) argError(fn, 'numClasses', 'a positive integer', o.numClasses);
-  return tidy(() => {
-    const { sd, source } = readWeights(fn, spec, o.weights!);
-    const renamed = new Map<string, Tensor>();
-    for (const [k, v] of sd) renamed.set(renameKey ? renameKey(k) : k, v);
-    const fixed = new Map<string, Tensor>();
-    for (const [k, v] of renamed) {
-      fixed.set(k, v);
-      if (k.endsWith('.running_var')) {
-        const nbt = `${k.slice(0, -'running_var'.length)}num_batches_tracked`;
-        if (!renamed.has(nbt)) fixed.set(nbt, tensor(0, { dtype: 'int64' }));
-      }
-    }
-    const model = withWeights(fn, spec, { numClasses: o.numClasses, weights: fixed, report: false }, make);
-    const report = (model as unknown as { weightsReport: WeightsReport }).weightsReport;
-    report.source = source;
-    const head = fixed.get(spec.head[0]);
-    const fileClasses = head ? head.shape[0] : report.numClasses;
-    const rebuild = report.numClasses !== fileClasses;
-    if (o.report ?? rebuild) {
-      console.log(
-        `${spec.name}: loaded ${report.loaded.length} tensors from ${source}` +
-          (rebuild ? `; new head ${spec.head.join(', ')} for ${report.numClasses} classes (the weights have ${fileClasses})` : ''),
-      );
-    }
-    return model;
-  });
-}
-
 // ---- builders ---------------------------------------------------------------------------------------
 
 const HEAD = ['classifier.weight', 'classifier.bias'];
@@ -251,7 +214,7 @@ export const DENSENET_SPECS: Record<'densenet121' | 'densenet161' | 'densenet169
 };
 
 function build(fn: string, spec: ArchSpec, options: ModelOptions | undefined, growthRate: number, blockConfig: number[], numInitFeatures: number): DenseNet {
-  return withLegacyWeights(fn, spec, options, (numClasses) => new DenseNet({ growthRate, blockConfig, numInitFeatures, numClasses }), densenetLegacyKey);
+  return withWeights(fn, spec, options, (numClasses) => new DenseNet({ growthRate, blockConfig, numInitFeatures, numClasses }));
 }
 
 /** DenseNet-121 (growth 32, blocks [6, 12, 24, 16], 64 initial features); weights 'IMAGENET1K_V1' = 'DEFAULT'. */

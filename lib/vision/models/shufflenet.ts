@@ -11,7 +11,7 @@
  * initial weights.
  *
  * Weights saved without BatchNorm's num_batches_tracked (PyTorch < 0.4 checkpoints) load as PyTorch
- * loads them: the missing counters are 0 (see densenet.ts, withLegacyWeights()).
+ * loads them: the missing counters keep their value, 0 (Module.loadStateDict).
  */
 import { Module } from '../../nn/module';
 import { BatchNorm2d, Conv2d, Linear, MaxPool2d, ReLU, Sequential } from '../../nn/layers';
@@ -19,8 +19,7 @@ import { TorchError, argError, checkOptions } from '../../errors';
 import { cat } from '../../functions';
 import { tidy } from '../../scope';
 import { Tensor } from '../../tensor';
-import { type ArchSpec, type ModelOptions } from '../weights';
-import { withLegacyWeights } from './densenet';
+import { withWeights, type ArchSpec, type ModelOptions } from '../weights';
 
 /**
  * torchvision's channel_shuffle: [N, C, H, W] viewed as [N, groups, C / groups, H, W], the two channel
@@ -208,7 +207,7 @@ export const SHUFFLENET_SPECS: Record<ShuffleName, ArchSpec> = {
 const REPEATS = [4, 8, 4];
 
 function build(fn: string, name: ShuffleName, options: ModelOptions | undefined, channels: number[]): ShuffleNetV2 {
-  return withLegacyWeights(fn, SHUFFLENET_SPECS[name], options, (numClasses) => new ShuffleNetV2(REPEATS, channels, { numClasses }));
+  return withWeights(fn, SHUFFLENET_SPECS[name], options, (numClasses) => new ShuffleNetV2(REPEATS, channels, { numClasses }));
 }
 
 /** ShuffleNetV2 x0.5 (stage channels [24, 48, 96, 192, 1024]); weights 'IMAGENET1K_V1' = 'DEFAULT'. */
