@@ -20,6 +20,7 @@ void InitStorage(Napi::Env env, Napi::Object exports);
 void InitScriptModule(Napi::Env env, Napi::Object exports);
 void InitJitTrace(Napi::Env env, Napi::Object exports);
 void InitJitAsync(Napi::Env env, Napi::Object exports);
+void InitDistributed(Napi::Env env, Napi::Object exports);
 void LoadCuda();
 
 std::string C10Message(const c10::Error& e) {
@@ -87,6 +88,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   InitScriptModule(env, exports);
   InitJitTrace(env, exports);
   InitJitAsync(env, exports);
+  InitDistributed(env, exports);
   return exports;
 }
 

@@ -110,7 +110,7 @@ Napi::Value RetainGrad(const Napi::CallbackInfo& info) {
 // the env.
 std::atomic<bool> g_env_closing{false};
 std::atomic<int> g_live_js_hooks{0};
-const std::thread::id g_js_thread = std::this_thread::get_id();  // the addon loads on the JS thread
+std::thread::id g_js_thread;  // set by InitAutograd, on the JS thread
 
 struct Trampoline {
   std::mutex mu;
@@ -373,6 +373,7 @@ void InitAutograd(Napi::Env env, Napi::Object exports) {
   exports.Set("gradFn", Napi::Function::New(env, GradFn, "gradFn"));
   exports.Set("registerHook", Napi::Function::New(env, RegisterHook, "registerHook"));
   exports.Set("removeHook", Napi::Function::New(env, RemoveHook, "removeHook"));
+  g_js_thread = std::this_thread::get_id();
   env.AddCleanupHook([] { g_env_closing.store(true); });
   exports.Set("withGradMode", Napi::Function::New(env, WithGradMode, "withGradMode"));
   exports.Set("withInferenceMode", Napi::Function::New(env, WithInferenceMode, "withInferenceMode"));

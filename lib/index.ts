@@ -19,6 +19,7 @@ export {
 } from './dtype';
 export type { DType, TypedArray } from './dtype';
 export * as cuda from './cuda';
+export * as distributed from './distributed';
 export * as nn from './nn';
 export * as jit from './jit';
 export * as optim from './optim';

@@ -7,6 +7,7 @@ const path = require('path');
 const { spawnSync } = require('child_process');
 const { findLibtorch } = require('./libtorch');
 const { findPrebuild } = require('./prebuilds');
+const { findGlooHeaders } = require('./gloo-headers');
 
 const root = path.resolve(__dirname, '..');
 const force = process.argv.includes('--force-compile');
@@ -53,6 +54,19 @@ function main() {
 
   const cmakeJs = require.resolve('cmake-js/bin/cmake-js');
   const args = [cmakeJs, 'compile', `--CDLIBTORCH_ROOT=${lt.root}`, `--CDTORCH_CXX11_ABI=${lt.cxx11abi}`];
+  // torch.distributed's Gloo backend needs gloo's headers (scripts/gloo-headers.js); without them the
+  // addon builds all the same and torch.distributed.isAvailable() gives the reason.
+  const gloo = findGlooHeaders();
+  if (gloo.include) args.push(`--CDGLOO_INCLUDE=${gloo.include}`);
+  else {
+    console.error(`torch-node: building without torch.distributed's Gloo backend: ${gloo.reason}`);
+    args.push(`--CDGLOO_UNAVAILABLE_REASON=${gloo.reason}`);
+  }
+  // `cmake-js compile` reuses an existing configuration: one made without these settings (an older
+  // checkout's build/) is dropped so that CMake configures again (objects are kept).
+  const cache = path.join(root, 'build', 'CMakeCache.txt');
+  const want = gloo.include ? `GLOO_INCLUDE:UNINITIALIZED=${gloo.include}` : 'GLOO_UNAVAILABLE_REASON:';
+  if (fs.existsSync(cache) && !fs.readFileSync(cache, 'utf8').includes(want)) fs.rmSync(cache);
   if (process.env.TORCH_NODE_DEBUG === '1') args.push('--debug');
   console.error(`torch-node: node ${args.map((a) => path.basename(a) === 'cmake-js' ? 'cmake-js' : a).join(' ')}`);
   const r = spawnSync(process.execPath, args, {

@@ -57,7 +57,7 @@ test('--help, help and no command', () => {
 });
 
 test('command-line mistakes: exit 2 with one message', () => {
-  assertUserError(cli('frobnicate', 'x'), 2, /^torch-node: unknown command 'frobnicate' \(commands: inspect, convert, help\)\nRun 'torch-node --help' for usage\.\n$/);
+  assertUserError(cli('frobnicate', 'x'), 2, /^torch-node: unknown command 'frobnicate' \(commands: inspect, convert, run, help\)\nRun 'torch-node --help' for usage\.\n$/);
   assertUserError(cli('inspect'), 2, /inspect: expected one FILE, got 0 \(usage: torch-node inspect FILE \[--json\]\)/);
   assertUserError(cli('inspect', 'a', 'b'), 2, /inspect: expected one FILE, got 2/);
   assertUserError(cli('inspect', 'a.safetensors', '--yaml'), 2, /inspect: unknown option '--yaml' \(options: --json\)/);

@@ -3,6 +3,7 @@
  *
  *   torch-node inspect FILE [--json]        tensors of a .safetensors, .pt/.pth or TorchScript file
  *   torch-node convert IN OUT [--force]     .pt/.pth <-> .safetensors
+ *   torch-node run --nproc-per-node N S.js  start N workers of a distributed job, like torchrun (run.ts)
  *
  * `main(argv)` returns the exit code: 0 done, 1 the file or the conversion failed, 2 the command
  * line was wrong. Errors the user can fix (TorchError, bad arguments) print one message and no
@@ -43,9 +44,29 @@ Commands:
                              --key K             convert only the dict at K (e.g. state_dict)
                              --skip-non-tensors  drop values that are not tensors (epoch, lr, ...)
                              --force             overwrite OUT if it exists
+  run [options] SCRIPT [ARGS...]
+                             Start the workers of a distributed job, like PyTorch's torchrun:
+                             'node SCRIPT ARGS...' once per process, each with torchrun's
+                             variables (RANK, WORLD_SIZE, LOCAL_RANK, LOCAL_WORLD_SIZE, GROUP_RANK,
+                             MASTER_ADDR, MASTER_PORT, ...) for initProcessGroup() (env://; rank 0
+                             hosts the store). If a worker fails, the others are stopped (SIGTERM,
+                             then SIGKILL) and the failed rank is reported; signals to the launcher
+                             are passed on to the workers.
+                             --nproc-per-node N  processes on this node (default 1; also
+                                                 --nproc_per_node); OMP_NUM_THREADS=1 if unset and N > 1
+                             --nnodes M          nodes in the job (default 1; static, no elastic MIN:MAX)
+                             --node-rank R       this node's rank, 0..M-1 (default 0)
+                             --master-addr A     rank 0's address (default 127.0.0.1)
+                             --master-port P     rank 0's store port (default: a free port on A;
+                                                 required with --nnodes > 1)
+                             --rdzv-id ID        TORCHELASTIC_RUN_ID (default none)
+                             --prefix-output     prefix each output line with [default<rank>]:
+                             --term-timeout S    seconds between SIGTERM and SIGKILL (default 5)
+                             Options go before SCRIPT; everything after it is the script's.
   help                       Show this help (also --help, -h).
 
-Exit status: 0 done, 1 the file could not be read or written, 2 wrong command line.
+Exit status: 0 done, 1 the file could not be read or written (run: a worker failed), 2 wrong
+command line (run: 128 + N when stopped by signal N).
 `;
 
 const TORCH_EXTS = new Set(['.pt', '.pth', '.bin', '.ckpt', '.ptl', '.zip']);
@@ -545,8 +566,23 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
           return 0;
         }
         return convert(rest, io);
+      case 'run': {
+        const run = require('./run') as typeof import('./run');
+        let options: import('./run').RunOptions | 'help';
+        try {
+          options = run.parseRunArgs(rest);
+        } catch (e) {
+          if (e instanceof run.RunUsageError) throw new UsageError(e.message);
+          throw e;
+        }
+        if (options === 'help') {
+          io.stdout(HELP);
+          return 0;
+        }
+        return await run.launch(options, io);
+      }
       default:
-        throw new UsageError(`unknown command '${cmd}' (commands: inspect, convert, help)`);
+        throw new UsageError(`unknown command '${cmd}' (commands: inspect, convert, run, help)`);
     }
   } catch (e) {
     if (e instanceof UsageError) {

@@ -718,7 +718,8 @@ const dictProto: object = new Proxy(Map.prototype, {
   },
 });
 
-function markDicts(v: unknown, seen = new Set<object>()): unknown {
+/** @internal Gives every Map in `v` the loaded-dict prototype (torch.load's and torch.distributed's objects). */
+export function markDicts(v: unknown, seen = new Set<object>()): unknown {
   if (v === null || typeof v !== 'object' || seen.has(v) || v instanceof Tensor) return v;
   seen.add(v);
   if (v instanceof Map) {

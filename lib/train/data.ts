@@ -11,6 +11,11 @@
  * PyTorch's. randomSplit likewise: `{ seed }` = `generator=torch.Generator().manual_seed(seed)`,
  * none = the global generator.
  *
+ * A DataLoader may take a `sampler` instead of shuffling (PyTorch's rule: not together with
+ * shuffle: true): any iterable of dataset indices with a `length` — an array of indices, or a
+ * DistributedSampler (./distributed-sampler), which gives each process its share of the dataset with
+ * PyTorch's indices. The loader still draws its per-epoch base seed as PyTorch's does.
+ *
  * Memory: batches are ordinary results, owned by the tidy() scope current when the loop asks for the
  * next batch (or by the GC backstop); `for (const b of loader) torch.tidy(() => ...)` does not free b —
  * dispose it, or wrap the whole loop body including iteration. TensorDataset keeps the tensors it was
@@ -240,6 +245,19 @@ export function defaultCollate(batch: unknown[]): any {
 }
 
 // ---- DataLoader ------------------------------------------------------------------------------------
+export { DistributedSampler } from './distributed-sampler';
+export type { DistributedSamplerOptions } from './distributed-sampler';
+
+/**
+ * torch.utils.data.Sampler: the dataset indices of one epoch, in order (iterated again each epoch),
+ * and how many there are. An array of indices is one; so is a DistributedSampler. A `setEpoch(epoch)`
+ * method, if it has one, is called by fit() before each epoch.
+ */
+export interface Sampler extends Iterable<number> {
+  readonly length: number;
+  setEpoch?(epoch: number): void;
+}
+
 export interface DataLoaderOptions<T, B> {
   batchSize?: number;
   shuffle?: boolean;
@@ -248,6 +266,8 @@ export interface DataLoaderOptions<T, B> {
   collate?: (samples: T[]) => B;
   /** Seeds the loader's own generator (= PyTorch's generator=torch.Generator().manual_seed(seed)). */
   seed?: number;
+  /** The indices to load, in order (e.g. a DistributedSampler); not with shuffle: true. */
+  sampler?: Sampler;
 }
 
 /** torch.utils.data.DataLoader (single process): `for (const batch of loader)`; `length` batches. */
@@ -258,18 +278,27 @@ export class DataLoader<T = unknown, B = any> implements Iterable<B> {
   readonly dropLast: boolean;
   readonly collate: (samples: T[]) => B;
   readonly seed: number | undefined;
+  /** The sampler given, if any (PyTorch's loader.sampler when it is not a default one). */
+  readonly sampler: Sampler | undefined;
   private readonly generator: CpuGenerator | null;
 
   constructor(dataset: Dataset<T>, options: DataLoaderOptions<T, B> = {}) {
     const fn = 'DataLoader()';
     checkDataset(fn, dataset);
-    if (typeof options !== 'object' || options === null) argError(fn, 'options', '{ batchSize, shuffle, dropLast, collate, seed }', options);
+    if (typeof options !== 'object' || options === null) argError(fn, 'options', '{ batchSize, shuffle, dropLast, collate, seed, sampler }', options);
     const batchSize = options.batchSize ?? 1;
     if (!Number.isInteger(batchSize) || batchSize < 1) argError(fn, 'batchSize', 'a positive integer', batchSize);
     if (options.collate !== undefined && typeof options.collate !== 'function') argError(fn, 'collate', 'a function', options.collate);
     for (const k of ['shuffle', 'dropLast'] as const) {
       if (options[k] !== undefined && typeof options[k] !== 'boolean') argError(fn, k, 'a boolean', options[k]);
     }
+    const sampler = options.sampler;
+    if (sampler !== undefined) {
+      const ok = sampler !== null && typeof sampler === 'object' && typeof (sampler as any)[Symbol.iterator] === 'function' && Number.isSafeInteger(sampler.length) && sampler.length >= 0;
+      if (!ok) argError(fn, 'sampler', 'a Sampler (an iterable of indices with a non-negative integer `length`, e.g. a DistributedSampler)', sampler);
+      if (options.shuffle === true) throw new TorchError(`${fn}: sampler option is mutually exclusive with shuffle; the sampler decides the order (DistributedSampler shuffles by default)`, 'ERR_TORCH_ARG');
+    }
+    this.sampler = sampler;
     this.dataset = dataset;
     this.batchSize = batchSize;
     this.shuffle = options.shuffle ?? false;
@@ -281,12 +310,19 @@ export class DataLoader<T = unknown, B = any> implements Iterable<B> {
 
   /** The number of batches per epoch. */
   get length(): number {
-    const n = this.dataset.length;
+    const n = this.sampler ? this.sampler.length : this.dataset.length;
     return this.dropLast ? Math.floor(n / this.batchSize) : Math.ceil(n / this.batchSize);
   }
 
-  /** RandomSampler / SequentialSampler, lazily, drawing as PyTorch's do. */
-  private *sampler(g: CpuGenerator | null): Generator<number> {
+  /** The given sampler, else RandomSampler / SequentialSampler, lazily, drawing as PyTorch's do. */
+  private *indices(g: CpuGenerator | null): Generator<number> {
+    if (this.sampler) {
+      for (const i of this.sampler) {
+        if (!Number.isSafeInteger(i)) throw new TorchError(`DataLoader: the sampler yielded ${describe(i)}, not an integer index`, 'ERR_TORCH_ARG');
+        yield i;
+      }
+      return;
+    }
     const n = this.dataset.length;
     if (!this.shuffle) {
       for (let i = 0; i < n; i++) yield i;
@@ -305,7 +341,7 @@ export class DataLoader<T = unknown, B = any> implements Iterable<B> {
     // _BaseDataLoaderIter draws a base seed (for workers) every epoch, shuffled or not.
     if (g) g.randomInt64();
     else globalInt64();
-    const it = this.sampler(g);
+    const it = this.indices(g);
     const bs = this.batchSize;
     for (;;) {
       // BatchSampler: islice(bs) without dropLast; zip(*[it] * bs) with it.

@@ -5,6 +5,11 @@
  * ModelCheckpoint, your own), a progress bar on a TTY (one line per epoch otherwise and in CI), and the
  * history of every metric per epoch — which plotHistory() draws.
  *
+ * A trainLoader whose `sampler` has setEpoch (a DataLoader with a DistributedSampler) gets
+ * `sampler.setEpoch(epoch)` (0-based, counting from initialEpoch) at the start of every epoch, before
+ * onEpochBegin, as the distributed recipe does by hand — so each epoch is shuffled differently and a
+ * resumed run sees the orders an uninterrupted one would. The valLoader's sampler is left alone.
+ *
  * Each batch runs in its own tidy() scope, so the batch, the output and the loss are freed after the
  * step: a loop of any length holds no more tensors than one step does.
  */
@@ -25,7 +30,10 @@ import { keepFrozenBatchNormEval } from './freeze';
 export type Metric = 'accuracy' | 'binaryAccuracy' | ((output: any, target: any) => number | Tensor);
 
 export interface FitOptions {
-  /** Yields [input, target] batches (a DataLoader over a TensorDataset does); input may be an array of tensors (model.call(...input)). */
+  /**
+   * Yields [input, target] batches (a DataLoader over a TensorDataset does); input may be an array of tensors (model.call(...input)).
+   * If it has a `sampler` with setEpoch (a DistributedSampler), setEpoch(epoch) is called before each epoch.
+   */
   trainLoader: Iterable<unknown>;
   /** Validation batches, run in eval mode without gradients after each epoch; their metrics are named valLoss, valAccuracy, ... */
   valLoader?: Iterable<unknown>;
@@ -124,6 +132,7 @@ export function fit(model: Module, options: FitOptions): FitResult {
   call(callbacks, 'onTrainBegin', ctx);
   try {
     for (let epoch = initialEpoch; epoch < o.epochs && !ctx.stopTraining; epoch++) {
+      setSamplerEpoch(o.trainLoader, epoch);
       call(callbacks, 'onEpochBegin', epoch, ctx);
       const started = performance.now();
       const lr = o.optimizer.paramGroups[0]?.lr;
@@ -289,6 +298,12 @@ function shapeOf(v: unknown): string {
 
 function checkIterable(fn: string, name: string, v: unknown): void {
   if (v == null || typeof (v as any)[Symbol.iterator] !== 'function') argError(fn, name, 'an iterable of [input, target] batches (a DataLoader)', v);
+}
+
+/** loader.sampler.setEpoch(epoch) when the loader has such a sampler (DataLoader + DistributedSampler). */
+function setSamplerEpoch(loader: Iterable<unknown>, epoch: number): void {
+  const sampler = (loader as { sampler?: { setEpoch?: unknown } }).sampler;
+  if (sampler != null && typeof sampler === 'object' && typeof sampler.setEpoch === 'function') sampler.setEpoch(epoch);
 }
 
 function lengthOf(loader: Iterable<unknown>): number | undefined {

@@ -1,0 +1,506 @@
+// torch.distributed on libtorch's c10d: stores (TCPStore, FileStore, PrefixStore), ProcessGroup
+// with the Gloo backend, collectives and point-to-point, each returning a c10d::Work to wait on.
+//
+// Handles: stores, process groups and works live in per-kind tables keyed by integers (the JS side
+// frees them). Every collective starts its Work on the JS thread and returns its handle; waiting is
+// either workWait (blocks the JS thread until done, like Python's blocking call) or workWaitAsync
+// (a Promise settled from libuv's pool, so the event loop keeps turning). Tensors cross as ids; a
+// Work holds its own references to them until it is freed.
+//
+// Sync, all throw TorchError, except workWaitAsync (returns a Promise, rejected with a TorchError).
+#include "convert.h"
+#include "registry.h"
+
+#include <torch/csrc/distributed/c10d/FileStore.hpp>
+#include <torch/csrc/distributed/c10d/PrefixStore.hpp>
+#include <torch/csrc/distributed/c10d/ProcessGroup.hpp>
+#include <torch/csrc/distributed/c10d/TCPStore.hpp>
+#include <torch/csrc/distributed/c10d/Work.hpp>
+#ifdef USE_C10D_GLOO
+#include <torch/csrc/distributed/c10d/ProcessGroupGloo.hpp>
+#include <torch/csrc/distributed/c10d/ProcessGroupWrapper.hpp>
+#endif
+
+#include <chrono>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+namespace torch_node {
+namespace {
+
+using std::chrono::milliseconds;
+
+template <typename T>
+class HandleTable {
+ public:
+  int Put(c10::intrusive_ptr<T> p) {
+    int id = next_++;
+    items_.emplace(id, std::move(p));
+    return id;
+  }
+  const c10::intrusive_ptr<T>& Get(Napi::Env env, const Napi::Value& v, const char* what) {
+    auto it = items_.find(v.As<Napi::Number>().Int32Value());
+    if (it == items_.end()) ThrowTorchError(env, std::string(what) + " was destroyed", "", "ERR_TORCH_DIST");
+    return it->second;
+  }
+  void Free(int id) { items_.erase(id); }
+  void Clear() { items_.clear(); }
+
+ private:
+  int next_ = 1;
+  std::unordered_map<int, c10::intrusive_ptr<T>> items_;
+};
+
+// A Work and the tensors it reads and writes (kept alive until the handle is freed).
+struct WorkEntry : c10::intrusive_ptr_target {
+  c10::intrusive_ptr<c10d::Work> work;
+  std::vector<at::Tensor> keep;
+};
+
+HandleTable<c10d::Store> g_stores;
+HandleTable<c10d::ProcessGroup> g_groups;
+HandleTable<WorkEntry> g_works;
+
+milliseconds Ms(const Napi::Value& v) { return milliseconds(static_cast<int64_t>(v.As<Napi::Number>().DoubleValue())); }
+
+std::vector<at::Tensor> TensorList(Napi::Env env, const Napi::Value& v) {
+  auto arr = v.As<Napi::Array>();
+  std::vector<at::Tensor> out;
+  out.reserve(arr.Length());
+  for (uint32_t i = 0; i < arr.Length(); i++) out.push_back(GetTensor(env, arr.Get(i)));
+  return out;
+}
+
+Napi::Value PutWork(Napi::Env env, c10::intrusive_ptr<c10d::Work> work, std::vector<at::Tensor> keep) {
+  auto e = c10::make_intrusive<WorkEntry>();
+  e->work = std::move(work);
+  e->keep = std::move(keep);
+  return Napi::Number::New(env, g_works.Put(e));
+}
+
+c10d::ReduceOp::RedOpType RedOp(Napi::Env env, const Napi::Value& v) {
+  int op = v.As<Napi::Number>().Int32Value();
+  if (op < 0 || op > 7) ThrowTorchError(env, "unknown ReduceOp " + std::to_string(op), "", "ERR_TORCH_ARG");
+  return static_cast<c10d::ReduceOp::RedOpType>(op);
+}
+
+// ---- availability -------------------------------------------------------------------------------
+// distInfo() -> [glooAvailable, reason | null]
+Napi::Value DistInfo(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  auto out = Napi::Array::New(env, 2);
+#ifdef USE_C10D_GLOO
+  out.Set(0u, Napi::Boolean::New(env, true));
+  out.Set(1u, env.Null());
+#else
+  out.Set(0u, Napi::Boolean::New(env, false));
+  out.Set(1u, Napi::String::New(env, TORCH_NODE_NO_GLOO_REASON));
+#endif
+  return out;
+}
+
+// ---- stores -------------------------------------------------------------------------------------
+// storeTcp(host, port, isServer, worldSize | null, timeoutMs, waitWorkers, multiTenant) -> [id, port]
+Napi::Value StoreTcp(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  TORCH_GUARD_BEGIN
+  c10d::TCPStoreOptions o;
+  o.port = static_cast<uint16_t>(info[1].As<Napi::Number>().Uint32Value());
+  o.isServer = info[2].ToBoolean().Value();
+  if (info[3].IsNumber()) o.numWorkers = info[3].As<Napi::Number>().Uint32Value();
+  o.timeout = Ms(info[4]);
+  o.waitWorkers = info[5].ToBoolean().Value();
+  o.multiTenant = info[6].ToBoolean().Value();
+  o.useLibUV = false;  // libtorch's bundled libuv must not serve inside Node's process
+  auto store = c10::make_intrusive<c10d::TCPStore>(info[0].As<Napi::String>().Utf8Value(), o);
+  int port = store->getPort();
+  auto out = Napi::Array::New(env, 2);
+  out.Set(0u, Napi::Number::New(env, g_stores.Put(store)));
+  out.Set(1u, Napi::Number::New(env, port));
+  return out;
+  TORCH_GUARD_END(env)
+}
+
+// storeFile(path, worldSize, timeoutMs) -> id
+Napi::Value StoreFile(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  TORCH_GUARD_BEGIN
+  auto store = c10::make_intrusive<c10d::FileStore>(info[0].As<Napi::String>().Utf8Value(), info[1].As<Napi::Number>().Int32Value());
+  store->setTimeout(Ms(info[2]));
+  return Napi::Number::New(env, g_stores.Put(store));
+  TORCH_GUARD_END(env)
+}
+
+// storePrefix(prefix, storeId) -> id
+Napi::Value StorePrefix(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  TORCH_GUARD_BEGIN
+  auto base = g_stores.Get(env, info[1], "the store");
+  return Napi::Number::New(env, g_stores.Put(c10::make_intrusive<c10d::PrefixStore>(info[0].As<Napi::String>().Utf8Value(), base)));
+  TORCH_GUARD_END(env)
+}
+
+// storeSet(id, key, Uint8Array)
+Napi::Value StoreSet(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  TORCH_GUARD_BEGIN
+  auto buf = info[2].As<Napi::Uint8Array>();
+  std::vector<uint8_t> value(buf.Data(), buf.Data() + buf.ByteLength());
+  g_stores.Get(env, info[0], "the store")->set(info[1].As<Napi::String>().Utf8Value(), value);
+  return env.Undefined();
+  TORCH_GUARD_END(env)
+}
+
+// storeGet(id, key) -> Buffer (waits for the key up to the store's timeout)
+Napi::Value StoreGet(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  TORCH_GUARD_BEGIN
+  auto v = g_stores.Get(env, info[0], "the store")->get(info[1].As<Napi::String>().Utf8Value());
+  return Napi::Buffer<uint8_t>::Copy(env, v.data(), v.size());
+  TORCH_GUARD_END(env)
+}
+
+// storeAdd(id, key, amount) -> the new value
+Napi::Value StoreAdd(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  TORCH_GUARD_BEGIN
+  int64_t r = g_stores.Get(env, info[0], "the store")->add(info[1].As<Napi::String>().Utf8Value(), info[2].As<Napi::Number>().Int64Value());
+  return Napi::Number::New(env, static_cast<double>(r));
+  TORCH_GUARD_END(env)
+}
+
+std::vector<std::string> Keys(const Napi::Value& v) {
+  auto arr = v.As<Napi::Array>();
+  std::vector<std::string> keys;
+  for (uint32_t i = 0; i < arr.Length(); i++) keys.push_back(arr.Get(i).As<Napi::String>().Utf8Value());
+  return keys;
+}
+
+// storeWait(id, keys[], timeoutMs | null)
+Napi::Value StoreWait(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  TORCH_GUARD_BEGIN
+  auto& store = g_stores.Get(env, info[0], "the store");
+  if (info[2].IsNumber()) store->wait(Keys(info[1]), Ms(info[2]));
+  else store->wait(Keys(info[1]));
+  return env.Undefined();
+  TORCH_GUARD_END(env)
+}
+
+// storeCheck(id, keys[]) -> bool
+Napi::Value StoreCheck(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  TORCH_GUARD_BEGIN
+  return Napi::Boolean::New(env, g_stores.Get(env, info[0], "the store")->check(Keys(info[1])));
+  TORCH_GUARD_END(env)
+}
+
+// storeDeleteKey(id, key) -> bool
+Napi::Value StoreDeleteKey(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  TORCH_GUARD_BEGIN
+  return Napi::Boolean::New(env, g_stores.Get(env, info[0], "the store")->deleteKey(info[1].As<Napi::String>().Utf8Value()));
+  TORCH_GUARD_END(env)
+}
+
+// storeNumKeys(id) -> number
+Napi::Value StoreNumKeys(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  TORCH_GUARD_BEGIN
+  return Napi::Number::New(env, static_cast<double>(g_stores.Get(env, info[0], "the store")->getNumKeys()));
+  TORCH_GUARD_END(env)
+}
+
+// storeSetTimeout(id, timeoutMs)
+Napi::Value StoreSetTimeout(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  TORCH_GUARD_BEGIN
+  g_stores.Get(env, info[0], "the store")->setTimeout(Ms(info[1]));
+  return env.Undefined();
+  TORCH_GUARD_END(env)
+}
+
+Napi::Value StoreFree(const Napi::CallbackInfo& info) {
+  g_stores.Free(info[0].As<Napi::Number>().Int32Value());
+  return info.Env().Undefined();
+}
+
+// ---- process groups -----------------------------------------------------------------------------
+// pgNewGloo(groupStoreId, backendStoreId, rank, size, timeoutMs, checkCollectives, helperStoreId | null) -> id
+// The stores follow init_process_group's layout (the JS side builds the prefixes). With
+// checkCollectives (TORCH_DISTRIBUTED_DEBUG=DETAIL), the backend is wrapped in c10d's
+// ProcessGroupWrapper, which first compares each collective's shapes and dtypes across ranks over a
+// helper Gloo group, so a mismatch is an error on every rank instead of an abort inside Gloo.
+Napi::Value PgNewGloo(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  TORCH_GUARD_BEGIN
+#ifdef USE_C10D_GLOO
+  auto group_store = g_stores.Get(env, info[0], "the store");
+  auto backend_store = g_stores.Get(env, info[1], "the store");
+  int rank = info[2].As<Napi::Number>().Int32Value();
+  int size = info[3].As<Napi::Number>().Int32Value();
+  auto timeout = Ms(info[4]);
+  auto opts = c10d::ProcessGroupGloo::Options::create_default(timeout);
+  c10::intrusive_ptr<c10d::Backend> backend = c10::make_intrusive<c10d::ProcessGroupGloo>(backend_store, rank, size, opts);
+  if (info[5].ToBoolean().Value()) {
+    auto helper_store = g_stores.Get(env, info[6], "the store");
+    auto helper = c10::make_intrusive<c10d::ProcessGroupGloo>(helper_store, rank, size, c10d::ProcessGroupGloo::Options::create_default(timeout));
+    backend = c10::make_intrusive<c10d::ProcessGroupWrapper>(backend, helper);
+  }
+  auto pg = c10::make_intrusive<c10d::ProcessGroup>(group_store, rank, size);
+  pg->setBackend(c10::DeviceType::CPU, c10d::ProcessGroup::BackendType::GLOO, backend);
+  pg->setDefaultBackend(c10d::ProcessGroup::BackendType::GLOO);
+  return Napi::Number::New(env, g_groups.Put(pg));
+#else
+  ThrowTorchError(env, std::string("torch.distributed's Gloo backend is not in this build: ") + TORCH_NODE_NO_GLOO_REASON, "",
+                  "ERR_TORCH_DIST_UNAVAILABLE");
+#endif
+  TORCH_GUARD_END(env)
+}
+
+Napi::Value PgFree(const Napi::CallbackInfo& info) {
+  g_groups.Free(info[0].As<Napi::Number>().Int32Value());
+  return info.Env().Undefined();
+}
+
+#define PG(i) g_groups.Get(env, info[i], "the process group")
+
+// pgAllreduce(pg, ids[], op) -> work
+Napi::Value PgAllreduce(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  TORCH_GUARD_BEGIN
+  auto ts = TensorList(env, info[1]);
+  c10d::AllreduceOptions o;
+  o.reduceOp = c10d::ReduceOp(RedOp(env, info[2]));
+  auto w = PG(0)->allreduce(ts, o);
+  return PutWork(env, w, ts);
+  TORCH_GUARD_END(env)
+}
+
+// pgBroadcast(pg, ids[], src) -> work
+Napi::Value PgBroadcast(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  TORCH_GUARD_BEGIN
+  auto ts = TensorList(env, info[1]);
+  c10d::BroadcastOptions o;
+  o.rootRank = info[2].As<Napi::Number>().Int32Value();
+  auto w = PG(0)->broadcast(ts, o);
+  return PutWork(env, w, ts);
+  TORCH_GUARD_END(env)
+}
+
+// pgReduce(pg, ids[], dst, op) -> work
+Napi::Value PgReduce(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  TORCH_GUARD_BEGIN
+  auto ts = TensorList(env, info[1]);
+  c10d::ReduceOptions o;
+  o.rootRank = info[2].As<Napi::Number>().Int32Value();
+  o.reduceOp = c10d::ReduceOp(RedOp(env, info[3]));
+  auto w = PG(0)->reduce(ts, o);
+  return PutWork(env, w, ts);
+  TORCH_GUARD_END(env)
+}
+
+// pgAllgather(pg, outIds[], inId) -> work
+Napi::Value PgAllgather(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  TORCH_GUARD_BEGIN
+  std::vector<std::vector<at::Tensor>> outs{TensorList(env, info[1])};
+  std::vector<at::Tensor> in{GetTensor(env, info[2])};
+  auto w = PG(0)->allgather(outs, in);
+  auto keep = outs[0];
+  keep.push_back(in[0]);
+  return PutWork(env, w, keep);
+  TORCH_GUARD_END(env)
+}
+
+// pgGather(pg, outIds[] (empty off the root), inId, dst) -> work
+Napi::Value PgGather(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  TORCH_GUARD_BEGIN
+  auto list = TensorList(env, info[1]);
+  std::vector<std::vector<at::Tensor>> outs;
+  if (!list.empty()) outs.push_back(list);
+  std::vector<at::Tensor> in{GetTensor(env, info[2])};
+  c10d::GatherOptions o;
+  o.rootRank = info[3].As<Napi::Number>().Int32Value();
+  auto w = PG(0)->gather(outs, in, o);
+  list.push_back(in[0]);
+  return PutWork(env, w, list);
+  TORCH_GUARD_END(env)
+}
+
+// pgScatter(pg, outId, inIds[] (empty off the root), src) -> work
+Napi::Value PgScatter(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  TORCH_GUARD_BEGIN
+  std::vector<at::Tensor> out{GetTensor(env, info[1])};
+  auto list = TensorList(env, info[2]);
+  std::vector<std::vector<at::Tensor>> ins;
+  if (!list.empty()) ins.push_back(list);
+  c10d::ScatterOptions o;
+  o.rootRank = info[3].As<Napi::Number>().Int32Value();
+  auto w = PG(0)->scatter(out, ins, o);
+  list.push_back(out[0]);
+  return PutWork(env, w, list);
+  TORCH_GUARD_END(env)
+}
+
+// pgReduceScatter(pg, outId, inIds[], op) -> work
+Napi::Value PgReduceScatter(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  TORCH_GUARD_BEGIN
+  std::vector<at::Tensor> out{GetTensor(env, info[1])};
+  std::vector<std::vector<at::Tensor>> ins{TensorList(env, info[2])};
+  c10d::ReduceScatterOptions o;
+  o.reduceOp = c10d::ReduceOp(RedOp(env, info[3]));
+  auto w = PG(0)->reduce_scatter(out, ins, o);
+  auto keep = ins[0];
+  keep.push_back(out[0]);
+  return PutWork(env, w, keep);
+  TORCH_GUARD_END(env)
+}
+
+// pgSend(pg, id, dst, tag) / pgRecv(pg, id, src, tag) -> work
+Napi::Value PgSend(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  TORCH_GUARD_BEGIN
+  std::vector<at::Tensor> ts{GetTensor(env, info[1])};
+  auto w = PG(0)->send(ts, info[2].As<Napi::Number>().Int32Value(), info[3].As<Napi::Number>().Int32Value());
+  return PutWork(env, w, ts);
+  TORCH_GUARD_END(env)
+}
+
+Napi::Value PgRecv(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  TORCH_GUARD_BEGIN
+  std::vector<at::Tensor> ts{GetTensor(env, info[1])};
+  auto w = PG(0)->recv(ts, info[2].As<Napi::Number>().Int32Value(), info[3].As<Napi::Number>().Int32Value());
+  return PutWork(env, w, ts);
+  TORCH_GUARD_END(env)
+}
+
+// pgBarrier(pg, timeoutMs | null) -> work
+Napi::Value PgBarrier(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  TORCH_GUARD_BEGIN
+  c10d::BarrierOptions o;
+  if (info[1].IsNumber()) o.timeout = Ms(info[1]);
+  return PutWork(env, PG(0)->barrier(o), {});
+  TORCH_GUARD_END(env)
+}
+
+// ---- works --------------------------------------------------------------------------------------
+// workWait(work): blocks until the work is done; its error (a timeout, a dead peer) is thrown.
+Napi::Value WorkWait(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  TORCH_GUARD_BEGIN
+  g_works.Get(env, info[0], "the work")->work->wait();
+  SyncExternalMemory(env);
+  return env.Undefined();
+  TORCH_GUARD_END(env)
+}
+
+// workIsCompleted(work) -> bool
+Napi::Value WorkIsCompleted(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  TORCH_GUARD_BEGIN
+  return Napi::Boolean::New(env, g_works.Get(env, info[0], "the work")->work->isCompleted());
+  TORCH_GUARD_END(env)
+}
+
+Napi::Value WorkFree(const Napi::CallbackInfo& info) {
+  g_works.Free(info[0].As<Napi::Number>().Int32Value());
+  return info.Env().Undefined();
+}
+
+class WaitWorker final : public Napi::AsyncWorker {
+ public:
+  WaitWorker(Napi::Env env, c10::intrusive_ptr<WorkEntry> entry)
+      : Napi::AsyncWorker(env, "torch-node:distributed.wait"), deferred_(Napi::Promise::Deferred::New(env)), entry_(std::move(entry)) {}
+  Napi::Promise Promise() const { return deferred_.Promise(); }
+  void Execute() override {
+    try {
+      entry_->work->wait();
+    } catch (const c10::Error& e) {
+      message_ = C10Message(e);
+      stack_ = e.what();
+    } catch (const std::exception& e) {
+      message_ = e.what();
+    } catch (...) {
+      message_ = "unknown native error";
+    }
+    if (!message_.empty()) SetError(message_);
+  }
+  void OnOK() override { deferred_.Resolve(Env().Undefined()); }
+  void OnError(const Napi::Error&) override {
+    try {
+      ThrowTorchError(Env(), message_, stack_, "ERR_TORCH_DIST");
+    } catch (const Napi::Error& e) {
+      deferred_.Reject(e.Value());
+    }
+  }
+
+ private:
+  Napi::Promise::Deferred deferred_;
+  c10::intrusive_ptr<WorkEntry> entry_;
+  std::string message_;
+  std::string stack_;
+};
+
+// workWaitAsync(work) -> Promise<void>: waits on libuv's pool.
+Napi::Value WorkWaitAsync(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  TORCH_GUARD_BEGIN
+  auto* w = new WaitWorker(env, g_works.Get(env, info[0], "the work"));
+  auto p = w->Promise();
+  w->Queue();
+  return p;
+  TORCH_GUARD_END(env)
+}
+
+}  // namespace
+
+void InitDistributed(Napi::Env env, Napi::Object exports) {
+  auto d = Napi::Object::New(env);
+  d.Set("info", Napi::Function::New(env, DistInfo, "info"));
+  d.Set("storeTcp", Napi::Function::New(env, StoreTcp, "storeTcp"));
+  d.Set("storeFile", Napi::Function::New(env, StoreFile, "storeFile"));
+  d.Set("storePrefix", Napi::Function::New(env, StorePrefix, "storePrefix"));
+  d.Set("storeSet", Napi::Function::New(env, StoreSet, "storeSet"));
+  d.Set("storeGet", Napi::Function::New(env, StoreGet, "storeGet"));
+  d.Set("storeAdd", Napi::Function::New(env, StoreAdd, "storeAdd"));
+  d.Set("storeWait", Napi::Function::New(env, StoreWait, "storeWait"));
+  d.Set("storeCheck", Napi::Function::New(env, StoreCheck, "storeCheck"));
+  d.Set("storeDeleteKey", Napi::Function::New(env, StoreDeleteKey, "storeDeleteKey"));
+  d.Set("storeNumKeys", Napi::Function::New(env, StoreNumKeys, "storeNumKeys"));
+  d.Set("storeSetTimeout", Napi::Function::New(env, StoreSetTimeout, "storeSetTimeout"));
+  d.Set("storeFree", Napi::Function::New(env, StoreFree, "storeFree"));
+  d.Set("pgNewGloo", Napi::Function::New(env, PgNewGloo, "pgNewGloo"));
+  d.Set("pgFree", Napi::Function::New(env, PgFree, "pgFree"));
+  d.Set("pgAllreduce", Napi::Function::New(env, PgAllreduce, "pgAllreduce"));
+  d.Set("pgBroadcast", Napi::Function::New(env, PgBroadcast, "pgBroadcast"));
+  d.Set("pgReduce", Napi::Function::New(env, PgReduce, "pgReduce"));
+  d.Set("pgAllgather", Napi::Function::New(env, PgAllgather, "pgAllgather"));
+  d.Set("pgGather", Napi::Function::New(env, PgGather, "pgGather"));
+  d.Set("pgScatter", Napi::Function::New(env, PgScatter, "pgScatter"));
+  d.Set("pgReduceScatter", Napi::Function::New(env, PgReduceScatter, "pgReduceScatter"));
+  d.Set("pgSend", Napi::Function::New(env, PgSend, "pgSend"));
+  d.Set("pgRecv", Napi::Function::New(env, PgRecv, "pgRecv"));
+  d.Set("pgBarrier", Napi::Function::New(env, PgBarrier, "pgBarrier"));
+  d.Set("workWait", Napi::Function::New(env, WorkWait, "workWait"));
+  d.Set("workWaitAsync", Napi::Function::New(env, WorkWaitAsync, "workWaitAsync"));
+  d.Set("workIsCompleted", Napi::Function::New(env, WorkIsCompleted, "workIsCompleted"));
+  d.Set("workFree", Napi::Function::New(env, WorkFree, "workFree"));
+  exports.Set("distributed", d);
+  // Works, groups and stores go before the env: their threads must not outlive it.
+  env.AddCleanupHook([] {
+    g_works.Clear();
+    g_groups.Clear();
+    g_stores.Clear();
+  });
+}
+
+}  // namespace torch_node

@@ -1,0 +1,225 @@
+'use strict';
+// torch.distributed on c10d's Gloo backend: several Node processes on loopback (test/helpers/
+// dist-worker.js), each collective against the values it must give on 2 and 3 ranks; env://,
+// tcp:// and file:// rendezvous; a Node rank and a Python rank (init_process_group) in one job; and
+// the faults that must be TorchErrors on the surviving rank, never aborts: a dead peer, a missing
+// peer, a timeout, a port in use, and (TORCH_DISTRIBUTED_DEBUG=DETAIL) shapes that differ.
+const test = require('node:test');
+const assert = require('node:assert/strict');
+const fs = require('fs');
+const net = require('net');
+const os = require('os');
+const path = require('path');
+const { spawn } = require('child_process');
+const torch = require('../dist');
+const { runPython } = require('./helpers/python');
+
+const d = torch.distributed;
+const worker = path.join(__dirname, 'helpers', 'dist-worker.js');
+const skip = d.isAvailable() ? {} : { skip: `torch.distributed unavailable: ${d.unavailableReason()}` };
+if (!d.isAvailable()) console.log(`# distributed tests skipped: ${d.unavailableReason()}`);
+
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const s = net.createServer();
+    s.unref();
+    s.on('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address();
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+/** Runs `scenario` on every rank; resolves with each rank's JSON result (and exit codes). */
+function ranks(scenario, world, where, { env = {}, timeoutMs = 20000, only } = {}) {
+  const list = only ?? Array.from({ length: world }, (_, r) => r);
+  return Promise.all(
+    list.map(
+      (rank) =>
+        new Promise((resolve) => {
+          const child = spawn(process.execPath, [worker, scenario, String(rank), String(world), String(where)], {
+            env: { ...process.env, OMP_NUM_THREADS: '1', ...(typeof env === 'function' ? env(rank) : env) },
+            stdio: ['ignore', 'pipe', 'pipe'],
+          });
+          let out = '';
+          let err = '';
+          child.stdout.on('data', (b) => (out += b));
+          child.stderr.on('data', (b) => (err += b));
+          const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+          child.on('close', (code, signal) => {
+            clearTimeout(timer);
+            let result = null;
+            try {
+              result = JSON.parse(out.trim().split('\n').pop());
+            } catch {
+              /* no JSON: the exit code and stderr say why */
+            }
+            resolve({ rank, code, signal, result, stderr: err });
+          });
+        }),
+    ),
+  );
+}
+
+const sum = (n, f) => Array.from({ length: n }, (_, i) => f(i)).reduce((a, b) => a + b, 0);
+
+for (const world of [2, 3]) {
+  test(`every collective on ${world} ranks gives the expected values`, skip, async () => {
+    const runs = await ranks('collectives', world, await freePort());
+    for (const { rank, code, result, stderr } of runs) {
+      assert.equal(code, 0, stderr);
+      assert.ok(result && !result.error, JSON.stringify(result) + stderr);
+      assert.deepEqual([result.worldSize, result.myRank, result.backend], [world, rank, 'gloo']);
+      assert.deepEqual(result.sum, [sum(world, (r) => r + 1), sum(world, (r) => 10 - r), -sum(world, (r) => r)]);
+      assert.deepEqual(result.max, [world, 10, 0]);
+      assert.deepEqual(result.min, [1, 10 - (world - 1), -(world - 1)]);
+      assert.deepEqual(result.product, [[1, 2, 6][world - 1], [10, 90, 720][world - 1], world === 2 ? 0 : 0]);
+      assert.deepEqual(result.bor, [world === 2 ? 1 : 3, world === 2 ? 3 : 7]);
+      assert.deepEqual(result.avg, [sum(world, (r) => r) / world, sum(world, (r) => 2 * r + 1) / world]);
+      assert.deepEqual(result.broadcast, [0, 1, 2, 3, 4]);
+      if (rank === 0) assert.deepEqual(result.reduce, [sum(world, (r) => r + 1), sum(world, (r) => r + 1)]);
+      assert.deepEqual(result.allGather, Array.from({ length: world }, (_, r) => [r, r]));
+      if (rank === 1) assert.deepEqual(result.gather, Array.from({ length: world }, (_, r) => r * 10));
+      assert.deepEqual(result.scatter, [rank * 100, rank * 100]);
+      assert.equal(result.reduceScatter, sum(world, (r) => rank + r));
+      if (rank === 1) assert.deepEqual(result.recv, [7, 8]);
+      assert.deepEqual(result.objects, Array.from({ length: world }, (_, r) => [r, `r${r}`, [1, 2.5, null, true]]));
+      assert.deepEqual(result.objectList, ['a', 42, [1, 2]]);
+      assert.deepEqual(result.async, Array(3).fill(sum(world, (r) => 2 * r)));
+      if (rank !== 0) assert.ok(result.asyncTicks > 20, `the event loop turned while the collective waited (${result.asyncTicks} ticks)`);
+      assert.deepEqual(result.asyncWait, [world, world]);
+      if (rank === 0 || rank === world - 1) assert.deepEqual(result.subgroup, [rank === 0 ? 0 : 1, 2, world - 1]);
+      else assert.equal(result.subgroup, null, 'a rank outside new_group gets null');
+      assert.equal(result.initializedAfter, false);
+    }
+  });
+}
+
+test('env:// (the launcher variables) and file:// rendezvous', skip, async () => {
+  const port = await freePort();
+  const env = (rank) => ({ MASTER_ADDR: '127.0.0.1', MASTER_PORT: String(port), RANK: String(rank), WORLD_SIZE: '2' });
+  for (const { code, result, stderr } of await ranks('env', 2, 0, { env })) {
+    assert.equal(code, 0, stderr);
+    assert.equal(result.sum, 3, JSON.stringify(result));
+    assert.equal(result.worldSize, 2);
+  }
+  const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'torch-node-dist-')), 'store');
+  for (const { code, result, stderr } of await ranks('file', 3, file)) {
+    assert.equal(code, 0, stderr);
+    assert.equal(result.sum, 6, JSON.stringify(result));
+  }
+  const r = await ranks('env', 1, 0, { env: { MASTER_ADDR: '', MASTER_PORT: '', RANK: '', WORLD_SIZE: '' } });
+  assert.match(r[0].result.error, /env:\/\/ needs the environment variables RANK, WORLD_SIZE, MASTER_ADDR, MASTER_PORT; launch with `npx torch-node run/);
+});
+
+test('a Node rank and a Python rank (init_process_group) run collectives together', skip, async () => {
+  const port = await freePort();
+  const py = new Promise((resolve) => {
+    setImmediate(() => {
+      try {
+        resolve(
+          runPython(
+            `
+import json, sys, torch, torch.distributed as dist
+req = json.load(sys.stdin)
+dist.init_process_group('gloo', init_method=f"tcp://127.0.0.1:{req['port']}", rank=1, world_size=2)
+t = torch.tensor([2.0, 4.0]); dist.all_reduce(t)
+b = torch.tensor([9.0, 8.0, 7.0]); dist.broadcast(b, src=1)
+objs = [None, None]; dist.all_gather_object(objs, {'from': 'python', 'rank': 1})
+dist.barrier()
+print(json.dumps({'sum': t.tolist(), 'objects': [dict(o) for o in objs]}))
+dist.destroy_process_group()
+`,
+            { port },
+            { timeout: 30000 },
+          ),
+        );
+      } catch (e) {
+        resolve({ error: e.message });
+      }
+    });
+  });
+  // runPython is synchronous: start the Node rank first, in its own process.
+  const nodeRank = ranks('python', 2, port, { only: [0] });
+  const [pyResult, [node]] = await Promise.all([py, nodeRank]);
+  assert.equal(node.code, 0, node.stderr);
+  assert.deepEqual(node.result.sum, [3, 6], JSON.stringify(node.result));
+  assert.deepEqual(pyResult.sum, [3, 6], JSON.stringify(pyResult));
+  assert.deepEqual(node.result.broadcast, [9, 8, 7], 'Python rank 1 broadcast to the Node rank');
+  assert.deepEqual(node.result.objects, [{ from: 'node', rank: 0 }, { from: 'python', rank: 1 }]);
+  assert.deepEqual(pyResult.objects, [{ from: 'node', rank: 0 }, { from: 'python', rank: 1 }], 'Python unpickles what Node pickled');
+});
+
+test('faults are TorchErrors naming the rank: a dead peer, a missing peer', skip, async () => {
+  const [dead0] = await ranks('deadPeer', 2, await freePort());
+  assert.equal(dead0.code, 0, dead0.stderr);
+  assert.equal(dead0.result.code, 'ERR_TORCH_DIST', JSON.stringify(dead0.result));
+  assert.match(dead0.result.error, /^allReduce\(\) on rank 0 of 2: /);
+  assert.ok(dead0.result.ms < 8000, `within the 5 s timeout and some slack (${dead0.result.ms} ms)`);
+  assert.equal(dead0.result.stillUsable, 2, 'the surviving process goes on');
+
+  const [alone] = await ranks('alone', 2, await freePort(), { only: [0] });
+  assert.equal(alone.code, 0, alone.stderr);
+  assert.match(alone.result.error, /initProcessGroup\(\) on rank 0 of 2: could not host the store on 127\.0\.0\.1:\d+/);
+  assert.ok(alone.result.ms < 5000, `the 1.5 s timeout holds (${alone.result.ms} ms)`);
+  assert.equal(alone.result.initialized, false);
+});
+
+test('faults are TorchErrors naming the rank: a timeout, a port in use', skip, async () => {
+  const [late0] = await ranks('timeout', 2, await freePort());
+  assert.equal(late0.result.code, 'ERR_TORCH_DIST', JSON.stringify(late0.result));
+  assert.match(late0.result.error, /allReduce\(\) on rank 0 of 2: .*(timeout|Timed out|timed out)/i);
+  assert.ok(late0.result.ms < 4000, `${late0.result.ms} ms`);
+
+  const blocker = net.createServer().listen(0, '127.0.0.1');
+  await new Promise((r) => blocker.once('listening', r));
+  const busy = blocker.address().port;
+  try {
+    const [r] = await ranks('alone', 2, busy, { only: [0] });
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.result.error, /could not host the store on 127\.0\.0\.1:\d+: .*(address already in use|EADDRINUSE|bind)/i, JSON.stringify(r.result));
+  } finally {
+    blocker.close();
+  }
+});
+
+test('TORCH_DISTRIBUTED_DEBUG=DETAIL: collectives whose shapes differ are an error on every rank, not an abort', skip, async () => {
+  const runs = await ranks('mismatch', 2, await freePort(), { env: { TORCH_DISTRIBUTED_DEBUG: 'DETAIL' } });
+  for (const { rank, code, result, stderr } of runs) {
+    assert.equal(code, 0, `rank ${rank} exited ${code}: ${stderr}`);
+    assert.equal(result.code, 'ERR_TORCH_DIST', JSON.stringify(result));
+    assert.match(result.error, /allReduce\(\) on rank \d of 2: .*(shape|size|mismatch|Detected)/i);
+    assert.equal(result.usable, 2);
+  }
+});
+
+test('argument checks name what was wrong; no group: a clear error', () => {
+  assert.equal(d.isNcclAvailable(), false);
+  assert.match(d.unavailableReason('nccl'), /no NCCL backend/);
+  assert.throws(() => d.allReduce(torch.ones([2])), /the default process group has not been initialized; call torch\.distributed\.initProcessGroup\(\) first/);
+  assert.throws(() => d.initProcessGroup({ backend: 'mpi' }), /argument 'backend' must be 'gloo'/);
+  assert.throws(() => d.initProcessGroup({ initMethod: 'tcp://127.0.0.1:1' }), /tcp:\/\/ needs rank and worldSize/);
+  assert.throws(() => d.initProcessGroup({ bogus: 1 }), /unknown option 'bogus'/);
+  assert.throws(() => new d.TCPStore('127.0.0.1', 70000), /argument 'port' must be an integer from 0 to 65535/);
+});
+
+test('TCPStore and PrefixStore: set, get, add, wait, check, deleteKey', skip, () => {
+  const master = new d.TCPStore('127.0.0.1', 0, { isMaster: true, worldSize: 1, timeout: 2000 });
+  const client = new d.TCPStore('127.0.0.1', master.port, { timeout: 2000 });
+  master.set('k', 'v1');
+  assert.equal(client.get('k').toString(), 'v1');
+  assert.equal(client.add('n', 2), 2);
+  assert.equal(master.add('n', 3), 5);
+  const p = new d.PrefixStore('job', client);
+  p.set('x', new Uint8Array([1, 2, 3]));
+  assert.deepEqual([...master.get('job/x')], [1, 2, 3]);
+  assert.equal(master.check(['k', 'job/x']), true);
+  assert.equal(master.deleteKey('k'), true);
+  assert.equal(master.check(['k']), false);
+  const t0 = Date.now();
+  assert.throws(() => client.wait(['never'], 300), (e) => e.code === 'ERR_TORCH_DIST' && /Store\.wait\(\[never\]\)/.test(e.message));
+  assert.ok(Date.now() - t0 < 2000);
+  for (const s of [p, client, master]) s.close();
+  assert.throws(() => master.get('k'), /the store was closed/);
+});

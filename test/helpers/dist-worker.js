@@ -1,0 +1,167 @@
+'use strict';
+// One rank of a torch.distributed test (test/distributed.test.js starts several). argv: scenario,
+// rank, world size, port (or a file path for file://). Prints one JSON line: what the scenario saw,
+// or { error, code } when it threw. OMP_NUM_THREADS=1 is set by the parent.
+const torch = require('../../dist');
+const d = torch.distributed;
+
+const [scenario, rankArg, worldArg, where] = process.argv.slice(2);
+const rank = Number(rankArg);
+const ws = Number(worldArg);
+const f32 = (v, shape) => torch.full(shape, v, { dtype: 'float32' });
+const init = (extra = {}) => d.initProcessGroup({ initMethod: `tcp://127.0.0.1:${where}`, rank, worldSize: ws, timeout: 5000, ...extra });
+
+const scenarios = {
+  async collectives() {
+    init();
+    const out = { rank, worldSize: d.getWorldSize(), myRank: d.getRank(), backend: d.getBackend() };
+    for (const [name, op] of Object.entries({ sum: d.ReduceOp.SUM, max: d.ReduceOp.MAX, min: d.ReduceOp.MIN, product: d.ReduceOp.PRODUCT })) {
+      const t = torch.tensor([rank + 1, 10 - rank, -rank], { dtype: 'float32' });
+      d.allReduce(t, { op });
+      out[name] = t.tolist();
+    }
+    const ints = torch.tensor([rank, 1 << rank], { dtype: 'int64' });
+    d.allReduce(ints, { op: d.ReduceOp.BOR });
+    out.bor = ints.tolist().map(Number);
+    const avg = torch.tensor([rank, 2 * rank + 1], { dtype: 'float32' });
+    d.allReduce(avg, { op: d.ReduceOp.AVG });
+    out.avg = avg.tolist();
+    const b = rank === ws - 1 ? torch.arange(5).float() : torch.zeros([5]);
+    d.broadcast(b, { src: ws - 1 });
+    out.broadcast = b.tolist();
+    const r = f32(rank + 1, [2]);
+    d.reduce(r, { dst: 0 });
+    if (rank === 0) out.reduce = r.tolist();
+    const list = Array.from({ length: ws }, () => torch.zeros([2]));
+    d.allGather(list, f32(rank, [2]));
+    out.allGather = list.map((x) => x.tolist());
+    const gl = rank === 1 ? Array.from({ length: ws }, () => torch.zeros([1])) : null;
+    d.gather(f32(rank * 10, [1]), { gatherList: gl, dst: 1 });
+    if (gl) out.gather = gl.map((x) => x.item());
+    const sc = torch.zeros([2]);
+    d.scatter(sc, { scatterList: rank === 0 ? Array.from({ length: ws }, (_, i) => f32(i * 100, [2])) : null, src: 0 });
+    out.scatter = sc.tolist();
+    const rs = torch.zeros([1]);
+    d.reduceScatter(rs, Array.from({ length: ws }, (_, i) => f32(i + rank, [1])));
+    out.reduceScatter = rs.item();
+    if (rank === 0) d.send(torch.tensor([7, 8], { dtype: 'float32' }), 1);
+    if (rank === 1) {
+      const x = torch.zeros([2]);
+      d.recv(x, 0);
+      out.recv = x.tolist();
+    }
+    const objs = new Array(ws);
+    d.allGatherObject(objs, { rank, tag: `r${rank}`, xs: [1, 2.5, null, true] });
+    out.objects = objs.map((m) => [m.get('rank'), m.get('tag'), m.get('xs')]);
+    const bl = rank === 0 ? ['a', 42, new Map([['k', [1, 2]]])] : [null, null, null];
+    d.broadcastObjectList(bl, { src: 0 });
+    out.objectList = [bl[0], bl[1], bl[2].get('k')];
+    d.barrier();
+    // asyncOp: the event loop turns while the collective waits on the pool
+    const x = f32(2 * rank, [3]);
+    let ticks = 0;
+    const iv = setInterval(() => ticks++, 1);
+    const slow = rank === 0 ? new Promise((res) => setTimeout(res, 200)) : Promise.resolve();
+    await slow;
+    const w = d.allReduce(x, { asyncOp: true });
+    await w;
+    clearInterval(iv);
+    out.async = x.tolist();
+    out.asyncTicks = ticks;
+    const y = f32(1, [2]);
+    d.allReduce(y, { asyncOp: true }).wait();
+    out.asyncWait = y.tolist();
+    // a subgroup of ranks 0 and the last
+    const g = d.newGroup([0, ws - 1]);
+    if (g) {
+      const z = f32(rank, [1]);
+      d.allReduce(z, { group: g });
+      out.subgroup = [g.rank, g.size, z.item()];
+    } else out.subgroup = null;
+    d.destroyProcessGroup();
+    out.initializedAfter = d.isInitialized();
+    return out;
+  },
+  async env() {
+    d.initProcessGroup({ timeout: 5000 });
+    const t = f32(rank + 1, [1]);
+    d.allReduce(t);
+    return { rank: d.getRank(), worldSize: d.getWorldSize(), sum: t.item() };
+  },
+  async file() {
+    d.initProcessGroup({ initMethod: `file://${where}`, rank, worldSize: ws, timeout: 5000 });
+    const t = f32(rank + 1, [1]);
+    d.allReduce(t);
+    return { sum: t.item() };
+  },
+  async python() {
+    // with a Python rank (test/distributed.test.js): same layout as init_process_group
+    init({ timeout: 10000 });
+    const t = torch.tensor([rank + 1, 2 * (rank + 1)], { dtype: 'float32' });
+    d.allReduce(t);
+    const b = torch.zeros([3]);
+    d.broadcast(b, { src: 1 });
+    const objs = new Array(ws);
+    d.allGatherObject(objs, { from: 'node', rank });
+    d.barrier();
+    return { sum: t.tolist(), broadcast: b.tolist(), objects: objs.map((o) => (o instanceof Map ? Object.fromEntries(o) : o)) };
+  },
+  async deadPeer() {
+    init();
+    if (rank === 1) process.exit(0); // dies before the collective
+    const t = f32(1, [4]);
+    const t0 = Date.now();
+    try {
+      d.allReduce(t);
+      return { error: 'no error' };
+    } catch (e) {
+      return { error: e.message, code: e.code, ms: Date.now() - t0, stillUsable: torch.ones([2]).sum().item() };
+    }
+  },
+  async timeout() {
+    init({ timeout: 1500 });
+    const t = f32(1, [4]);
+    if (rank === 1) {
+      await new Promise((res) => setTimeout(res, 4000)); // late: rank 0 times out
+      return { late: true };
+    }
+    const t0 = Date.now();
+    try {
+      d.allReduce(t);
+      return { error: 'no error' };
+    } catch (e) {
+      return { error: e.message, code: e.code, ms: Date.now() - t0 };
+    }
+  },
+  async alone() {
+    // rank 0 of 2 with nobody else: the rendezvous times out
+    const t0 = Date.now();
+    try {
+      d.initProcessGroup({ initMethod: `tcp://127.0.0.1:${where}`, rank, worldSize: ws, timeout: 1500 });
+      return { error: 'no error' };
+    } catch (e) {
+      return { error: e.message, code: e.code, ms: Date.now() - t0, initialized: d.isInitialized() };
+    }
+  },
+  async mismatch() {
+    // TORCH_DISTRIBUTED_DEBUG=DETAIL: shapes compared across ranks first, an error on both ranks
+    init();
+    try {
+      d.allReduce(f32(1, [rank === 0 ? 3 : 4]));
+      return { error: 'no error' };
+    } catch (e) {
+      return { error: e.message, code: e.code, usable: torch.ones([2]).sum().item() };
+    }
+  },
+};
+
+(async () => {
+  let result;
+  try {
+    result = await scenarios[scenario]();
+  } catch (e) {
+    result = { error: e.message, code: e.code };
+  }
+  process.stdout.write(JSON.stringify(result) + '\n');
+  process.exit(0);
+})();
