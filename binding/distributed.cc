@@ -16,12 +16,15 @@
 #include <torch/csrc/distributed/c10d/ProcessGroup.hpp>
 #include <torch/csrc/distributed/c10d/TCPStore.hpp>
 #include <torch/csrc/distributed/c10d/Work.hpp>
+#include <torch/csrc/distributed/c10d/comm.hpp>
+#include <torch/csrc/distributed/c10d/reducer.hpp>
 #ifdef USE_C10D_GLOO
 #include <torch/csrc/distributed/c10d/ProcessGroupGloo.hpp>
 #include <torch/csrc/distributed/c10d/ProcessGroupWrapper.hpp>
 #endif
 
 #include <chrono>
+#include <limits>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -461,6 +464,103 @@ Napi::Value WorkWaitAsync(const Napi::CallbackInfo& info) {
   TORCH_GUARD_END(env)
 }
 
+// ---- DistributedDataParallel's engine: c10d::Reducer -------------------------------------------
+// In Python's order (torch/nn/parallel/distributed.py): verify the parameters' shapes across ranks,
+// broadcast rank 0's parameters and buffers, assign buckets (one bucket until the first backward
+// rebuilds them in gradient order, unless findUnusedParameters), reversed, then the Reducer, which
+// registers autograd hooks that all-reduce each bucket as its gradients are ready and average them.
+struct ReducerEntry : c10::intrusive_ptr_target {
+  std::shared_ptr<c10d::Reducer> reducer;
+};
+HandleTable<ReducerEntry> g_reducers;
+
+// ddpVerify(pg, paramIds[]): the same number and shapes of parameters on every rank, else an error.
+Napi::Value DdpVerify(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  TORCH_GUARD_BEGIN
+  auto params = TensorList(env, info[1]);
+  c10d::verify_params_across_processes(PG(0), params, std::nullopt);
+  return env.Undefined();
+  TORCH_GUARD_END(env)
+}
+
+// ddpBroadcastCoalesced(pg, ids[], bufferBytes, src): Python's dist._broadcast_coalesced.
+Napi::Value DdpBroadcastCoalesced(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  TORCH_GUARD_BEGIN
+  auto ts = TensorList(env, info[1]);
+  if (!ts.empty()) {
+    at::NoGradGuard no_grad;
+    c10d::broadcast_coalesced(PG(0), ts, static_cast<size_t>(info[2].As<Napi::Number>().Int64Value()), info[3].As<Napi::Number>().Int32Value());
+  }
+  return env.Undefined();
+  TORCH_GUARD_END(env)
+}
+
+// ddpReducer(pg, paramIds[], names[], bucketCapBytes, findUnused, gradAsBucketView) -> reducer
+Napi::Value DdpReducer(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  TORCH_GUARD_BEGIN
+  auto params = TensorList(env, info[1]);
+  auto names = info[2].As<Napi::Array>();
+  int64_t cap = info[3].As<Napi::Number>().Int64Value();
+  bool find_unused = info[4].ToBoolean().Value();
+  bool as_view = info[5].ToBoolean().Value();
+  std::vector<bool> sparse(params.size(), false);
+  std::vector<size_t> limits;
+  if (!find_unused) limits = {std::numeric_limits<size_t>::max()};
+  else if (c10d::kDefaultFirstBucketBytes < cap) limits = {static_cast<size_t>(c10d::kDefaultFirstBucketBytes), static_cast<size_t>(cap)};
+  else limits = {static_cast<size_t>(cap)};
+  auto [buckets, per_bucket] = c10d::compute_bucket_assignment_by_size(params, limits, sparse);
+  std::reverse(buckets.begin(), buckets.end());
+  std::unordered_map<size_t, std::string> param_names;
+  for (uint32_t i = 0; i < names.Length(); i++) param_names[i] = names.Get(i).As<Napi::String>().Utf8Value();
+  auto e = c10::make_intrusive<ReducerEntry>();
+  e->reducer = std::make_shared<c10d::Reducer>(params, buckets, PG(0), sparse, cap, find_unused, as_view, param_names,
+                                               c10d::kDefaultFirstBucketBytes, /*skip_all_reduce_unused_params=*/false,
+                                               /*use_python_reducer=*/false, std::vector<int64_t>{});
+  return Napi::Number::New(env, g_reducers.Put(e));
+  TORCH_GUARD_END(env)
+}
+
+#define REDUCER(i) g_reducers.Get(env, info[i], "the DistributedDataParallel reducer")->reducer
+
+// ddpPrepareForward(reducer, gradEnabled) -> whether the buckets were rebuilt
+Napi::Value DdpPrepareForward(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  TORCH_GUARD_BEGIN
+  auto& r = REDUCER(0);
+  bool rebuilt = false;
+  if (info[1].ToBoolean().Value()) {
+    r->prepare_for_forward();
+    rebuilt = r->rebuild_buckets();
+  }
+  return Napi::Boolean::New(env, rebuilt);
+  TORCH_GUARD_END(env)
+}
+
+// ddpRebuildBuckets(reducer) -> bool (also when prepare_for_forward is skipped, as under noSync)
+Napi::Value DdpRebuildBuckets(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  TORCH_GUARD_BEGIN
+  return Napi::Boolean::New(env, REDUCER(0)->rebuild_buckets());
+  TORCH_GUARD_END(env)
+}
+
+// ddpPrepareForBackward(reducer, outputIds[])
+Napi::Value DdpPrepareForBackward(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  TORCH_GUARD_BEGIN
+  REDUCER(0)->prepare_for_backward(TensorList(env, info[1]));
+  return env.Undefined();
+  TORCH_GUARD_END(env)
+}
+
+Napi::Value DdpFree(const Napi::CallbackInfo& info) {
+  g_reducers.Free(info[0].As<Napi::Number>().Int32Value());
+  return info.Env().Undefined();
+}
+
 }  // namespace
 
 void InitDistributed(Napi::Env env, Napi::Object exports) {
@@ -494,9 +594,17 @@ void InitDistributed(Napi::Env env, Napi::Object exports) {
   d.Set("workWaitAsync", Napi::Function::New(env, WorkWaitAsync, "workWaitAsync"));
   d.Set("workIsCompleted", Napi::Function::New(env, WorkIsCompleted, "workIsCompleted"));
   d.Set("workFree", Napi::Function::New(env, WorkFree, "workFree"));
+  d.Set("ddpVerify", Napi::Function::New(env, DdpVerify, "ddpVerify"));
+  d.Set("ddpBroadcastCoalesced", Napi::Function::New(env, DdpBroadcastCoalesced, "ddpBroadcastCoalesced"));
+  d.Set("ddpReducer", Napi::Function::New(env, DdpReducer, "ddpReducer"));
+  d.Set("ddpPrepareForward", Napi::Function::New(env, DdpPrepareForward, "ddpPrepareForward"));
+  d.Set("ddpRebuildBuckets", Napi::Function::New(env, DdpRebuildBuckets, "ddpRebuildBuckets"));
+  d.Set("ddpPrepareForBackward", Napi::Function::New(env, DdpPrepareForBackward, "ddpPrepareForBackward"));
+  d.Set("ddpFree", Napi::Function::New(env, DdpFree, "ddpFree"));
   exports.Set("distributed", d);
   // Works, groups and stores go before the env: their threads must not outlive it.
   env.AddCleanupHook([] {
+    g_reducers.Clear();
     g_works.Clear();
     g_groups.Clear();
     g_stores.Clear();

@@ -56,8 +56,16 @@ interface NativeDistributed {
   workWaitAsync(w: Id): Promise<void>;
   workIsCompleted(w: Id): boolean;
   workFree(w: Id): void;
+  ddpVerify(pg: Id, params: Id[]): void;
+  ddpBroadcastCoalesced(pg: Id, ts: Id[], bufferBytes: number, src: number): void;
+  ddpReducer(pg: Id, params: Id[], names: string[], bucketCapBytes: number, findUnused: boolean, gradAsBucketView: boolean): Id;
+  ddpPrepareForward(r: Id, gradEnabled: boolean): boolean;
+  ddpRebuildBuckets(r: Id): boolean;
+  ddpPrepareForBackward(r: Id, outputs: Id[]): void;
+  ddpFree(r: Id): void;
 }
-const dist = (native as unknown as { distributed: NativeDistributed }).distributed;
+/** @internal */
+export const dist = (native as unknown as { distributed: NativeDistributed }).distributed;
 
 /** Python's default_pg_timeout (30 minutes) and the store's default (5 minutes), in milliseconds. */
 export const DEFAULT_PG_TIMEOUT_MS = 30 * 60 * 1000;
@@ -67,7 +75,8 @@ export const DEFAULT_STORE_TIMEOUT_MS = 5 * 60 * 1000;
 export const ReduceOp = { SUM: 0, AVG: 1, PRODUCT: 2, MIN: 3, MAX: 4, BAND: 5, BOR: 6, BXOR: 7 } as const;
 export type ReduceOpCode = (typeof ReduceOp)[keyof typeof ReduceOp];
 
-function distError(e: unknown, what: string): never {
+/** @internal */
+export function distError(e: unknown, what: string): never {
   if (e instanceof TorchError) {
     if (!e.code || e.code === 'ERR_TORCH') e.code = 'ERR_TORCH_DIST';
     e.message = `${what}: ${e.message}`;
@@ -318,7 +327,8 @@ function defaultWorld(fn: string): World {
   return world;
 }
 
-function groupOf(fn: string, group: ProcessGroup | null | undefined): ProcessGroup {
+/** @internal */
+export function groupOf(fn: string, group: ProcessGroup | null | undefined): ProcessGroup {
   const g = group ?? defaultWorld(fn).group;
   if (!(g instanceof ProcessGroup)) argError(fn, 'group', 'a ProcessGroup', g);
   if (g._h < 0) throw new TorchError(`${fn}: the process group was destroyed`, 'ERR_TORCH_DIST');

@@ -194,6 +194,57 @@ test('TORCH_DISTRIBUTED_DEBUG=DETAIL: collectives whose shapes differ are an err
   }
 });
 
+test('DistributedDataParallel on 2 ranks: the weights of one process on the full batch after 20 SGD steps; noSync keeps gradients local', skip, async () => {
+  const runs = await ranks('ddp', 2, await freePort(), { timeoutMs: 60000 });
+  for (const { code, result, stderr } of runs) {
+    assert.equal(code, 0, stderr);
+    assert.ok(result && !result.error, JSON.stringify(result) + stderr);
+    assert.ok(result.maxDiff < 1e-5, `max |ddp - full batch| = ${result.maxDiff} (tolerance 1e-5, float32)`);
+    assert.equal(result.localsDiffer, true);
+    assert.deepEqual(result.keys, ['module.0.weight', 'module.0.bias', 'module.2.weight', 'module.2.bias'], "PyTorch's module. prefix");
+  }
+});
+
+test('DDP with a BatchNorm model: a Node rank and a Python rank train together and each equals a Python-only 2-rank run', skip, async () => {
+  const { findPython } = require('./helpers/python');
+  const { python } = findPython();
+  const script = path.join(__dirname, 'reference', 'ddp_rank.py');
+  const steps = 20;
+  const pyRank = (rank, port) =>
+    new Promise((resolve) => {
+      const child = spawn(python, [script, String(rank), '2', String(port), String(steps)], { env: { ...process.env, OMP_NUM_THREADS: '1' }, stdio: ['ignore', 'pipe', 'pipe'] });
+      let out = '';
+      let err = '';
+      child.stdout.on('data', (b) => (out += b));
+      child.stderr.on('data', (b) => (err += b));
+      const timer = setTimeout(() => child.kill('SIGKILL'), 60000);
+      child.on('close', (code) => {
+        clearTimeout(timer);
+        try {
+          resolve(JSON.parse(out.trim().split('\n').pop()));
+        } catch {
+          resolve({ error: `python rank ${rank} exited ${code}: ${err.slice(-2000)}` });
+        }
+      });
+    });
+  const portA = await freePort();
+  const [py0, py1] = await Promise.all([pyRank(0, portA), pyRank(1, portA)]);
+  assert.ok(py0.losses && py1.losses, JSON.stringify([py0.error, py1.error]));
+  const portB = await freePort();
+  const [[node0], mixed1] = await Promise.all([ranks('ddpBn', 2, portB, { only: [0], timeoutMs: 60000, env: { DDP_STEPS: String(steps) } }), pyRank(1, portB)]);
+  assert.equal(node0.code, 0, node0.stderr);
+  assert.ok(node0.result.losses, JSON.stringify(node0.result) + node0.stderr);
+  assert.ok(mixed1.losses, mixed1.error);
+  close(node0.result.losses, py0.losses, 1e-5, 'Node rank 0 losses vs the Python-only run');
+  close(mixed1.losses, py1.losses, 1e-5, 'Python rank 1 beside Node vs the Python-only run');
+  for (const [k, w] of Object.entries(py0.weights)) close(node0.result.weights[k], w, 1e-5, k);
+});
+
+function close(a, b, tol, msg) {
+  assert.equal(a.length, b.length, msg);
+  a.forEach((x, i) => assert.ok(Math.abs(x - b[i]) <= tol * (1 + Math.abs(b[i])), `${msg} [${i}]: ${x} vs ${b[i]}`));
+}
+
 test('argument checks name what was wrong; no group: a clear error', () => {
   assert.equal(d.isNcclAvailable(), false);
   assert.match(d.unavailableReason('nccl'), /no NCCL backend/);

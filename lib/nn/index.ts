@@ -8,4 +8,6 @@ export * from './loss';
 export * as utils from './utils';
 export * as functional from './functional';
 export * as init from './init';
+export * as parallel from './parallel';
+export { DataParallel } from './parallel';
 export { Frozen } from '../train/freeze';

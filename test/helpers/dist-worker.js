@@ -133,6 +133,82 @@ const scenarios = {
       return { error: e.message, code: e.code, ms: Date.now() - t0 };
     }
   },
+  async ddp() {
+    // DDP on shards == one process on the full batch (no BatchNorm): every rank starts from its own
+    // random init; DDP broadcasts rank 0's; the local reference starts from the same weights.
+    init();
+    const nn = torch.nn;
+    const make = () => new nn.Sequential(new nn.Linear(10, 32), new nn.ReLU(), new nn.Linear(32, 1));
+    torch.manualSeed(1000 + rank);
+    const model = make();
+    const ddp = new nn.parallel.DistributedDataParallel(model);
+    const ref = make();
+    torch.noGrad(() => ref.parameters().forEach((p, i) => p.copy_(model.parameters()[i])));
+    const opt = new torch.optim.SGD(ddp.parameters(), { lr: 0.1 });
+    const ropt = new torch.optim.SGD(ref.parameters(), { lr: 0.1 });
+    const shard = (r, step) => {
+      const x = torch.arange(16 * 10, { dtype: 'float32' }).reshape([16, 10]).mul(0.01 * (step + 1)).add(r).sin();
+      return [x, x.sum(1, true).sin()];
+    };
+    const steps = 20;
+    for (let s = 0; s < steps; s++) {
+      torch.tidy(() => {
+        const [x, y] = shard(rank, s);
+        opt.zeroGrad();
+        torch.nn.functional.mseLoss(ddp.call(x), y).backward();
+        opt.step();
+        const xs = [];
+        const ys = [];
+        for (let r = 0; r < ws; r++) {
+          const [a, b] = shard(r, s);
+          xs.push(a);
+          ys.push(b);
+        }
+        ropt.zeroGrad();
+        torch.nn.functional.mseLoss(ref.call(torch.cat(xs)), torch.cat(ys)).backward();
+        ropt.step();
+      });
+    }
+    const maxDiff = Math.max(...model.parameters().map((p, i) => p.sub(ref.parameters()[i]).abs().max().item()));
+    // noSync: gradients stay local (they differ across ranks); the next synced step averages them.
+    const local = torch.tidy(() => {
+      ddp.noSync(() => {
+        opt.zeroGrad();
+        const [x, y] = shard(rank, 99);
+        torch.nn.functional.mseLoss(ddp.call(x), y).backward();
+      });
+      return model.parameters()[0].grad.sum().item();
+    });
+    const locals = new Array(ws);
+    d.allGatherObject(locals, local);
+    const keys = [...ddp.stateDict().keys()];
+    return { maxDiff, steps, localsDiffer: new Set(locals).size === ws, keys };
+  },
+  async ddpBn() {
+    // The BatchNorm model of test/reference/ddp_rank.py, for a Node rank beside a Python rank.
+    init({ timeout: 20000 });
+    const nn = torch.nn;
+    torch.manualSeed(0);
+    const model = new nn.Sequential(new nn.Linear(8, 16), new nn.BatchNorm1d(16), new nn.ReLU(), new nn.Linear(16, 1));
+    const ddp = new nn.parallel.DistributedDataParallel(model);
+    const opt = new torch.optim.SGD(ddp.parameters(), { lr: 0.1, momentum: 0.9 });
+    const losses = [];
+    const steps = Number(process.env.DDP_STEPS || 20);
+    for (let step = 0; step < steps; step++) {
+      torch.tidy(() => {
+        const x = torch.arange(16 * 8, { dtype: 'float32' }).reshape([16, 8]).mul(0.013 * (step + 1)).add(0.7 * rank).sin();
+        const y = x.sum(1, true).cos();
+        opt.zeroGrad();
+        const loss = torch.nn.functional.mseLoss(ddp.call(x), y);
+        loss.backward();
+        opt.step();
+        losses.push(loss.item());
+      });
+    }
+    const weights = {};
+    for (const [k, v] of ddp.stateDict()) weights[k] = v.double().reshape([-1]).tolist().map(Number);
+    return { losses, weights };
+  },
   async alone() {
     // rank 0 of 2 with nobody else: the rendezvous times out
     const t0 = Date.now();
