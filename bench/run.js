@@ -5,13 +5,14 @@ const { makeUsage, makePosInt } = require('./args');
 // "floor"), all on the same libtorch, one thread, 1-element float32 tensors. See bench/README.md.
 //
 //   node bench/run.js [--n 200000] [--repeat 5] [--ops add,relu] [--json] [--no-files] [--no-train-loop]
-//                     [--no-async] [--no-finetune]
+//                     [--no-async] [--no-finetune] [--no-distributed]
 //
 // After the per-call table it runs bench/files.js (checkpoint load/save vs Python) unless --no-files,
 // then bench/train-loop.js (RSS and liveTensors over a 10,000-step training loop) unless
 // --no-train-loop, then bench/async.js (examples/server.js under load: event-loop delay with
 // forwardAsync) unless --no-async, then bench/finetune.js (ResNet-18 fine-tune steps, inference
-// and peak RSS vs Python, same thread count on both) unless --no-finetune.
+// and peak RSS vs Python, same thread count on both) unless --no-finetune, then bench/distributed.js
+// (an all-reduce of 100 MB and a ResNet-18 DDP step on 2 ranks vs Python) unless --no-distributed.
 //
 // Each repeat runs every implementation once, in a fresh process each (torch-node once per memory
 // variant), and the table shows the median over repeats (min kept in --json). The exit status is 0
@@ -47,7 +48,7 @@ const GOALS = { speed: 1.0, overhead: 0.5 };
 
 // ---- arguments ----------------------------------------------------------------------------------
 function parseArgs(argv) {
-  const o = { n: 200000, repeat: 5, json: false, worker: null, ops: null, noFiles: false, noTrainLoop: false, noAsync: false, noFinetune: false };
+  const o = { n: 200000, repeat: 5, json: false, worker: null, ops: null, noFiles: false, noTrainLoop: false, noAsync: false, noFinetune: false, noDistributed: false };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const val = () => {
@@ -61,6 +62,7 @@ function parseArgs(argv) {
     else if (a === '--no-train-loop') o.noTrainLoop = true;
     else if (a === '--no-async') o.noAsync = true;
     else if (a === '--no-finetune') o.noFinetune = true;
+    else if (a === '--no-distributed') o.noDistributed = true;
     else if (a === '--ops') o.ops = val().split(',').map((s) => s.trim()).filter(Boolean);
     else if (a === '--worker') o.worker = val();
     else if (a === '-h' || a === '--help') usage(null);
@@ -75,7 +77,7 @@ function parseArgs(argv) {
 
 function usage(err) {
   const text = [
-    'usage: node bench/run.js [--n N] [--repeat R] [--ops add,mulScalar,...] [--json] [--no-files] [--no-train-loop] [--no-async] [--no-finetune]',
+    'usage: node bench/run.js [--n N] [--repeat R] [--ops add,mulScalar,...] [--json] [--no-files] [--no-train-loop] [--no-async] [--no-finetune] [--no-distributed]',
     '  --n N        calls per op per measurement (default 200000)',
     '  --repeat R   measurements per implementation, each in a fresh process; median reported (default 5)',
     `  --ops LIST   only these ops (${OPS.map((x) => x.key).join(', ')})`,
@@ -84,6 +86,7 @@ function usage(err) {
     '  --no-train-loop  skip bench/train-loop.js (memory over a 10,000-step training loop)',
     '  --no-async   skip bench/async.js (event-loop delay of examples/server.js with forwardAsync)',
     '  --no-finetune  skip bench/finetune.js (ResNet-18 fine-tune / inference / peak RSS vs Python, ~3 min)',
+    '  --no-distributed  skip bench/distributed.js (all-reduce 100 MB and a ResNet-18 DDP step on 2 ranks vs Python, ~1 min)',
   ].join('\n');
   makeUsage('bench/run.js', text)(err);
 }
@@ -343,6 +346,11 @@ function summarize(res) {
   } else if (res.finetuneCuda) {
     add('ResNet-18, CUDA', 'skipped: no CUDA device (the reason is below the tables)', null, null, null, '-', 'n/a');
   }
+  if (res.distributed?.rows) {
+    for (const r of res.distributed.rows) add('distributed', r.label, ms(r.node.median), ms(r.python.median), r.ratio, `<= ${r.goal}x`, r.verdict);
+  } else if (res.distributed?.skipped) {
+    add('distributed', `skipped: ${res.distributed.skipped}`, null, null, null, '-', 'n/a');
+  }
   if (res.files) {
     for (const r of res.files.rows) {
       add('checkpoint 512 MB', r.op, ms(r.nodeMs), ms(r.pythonMs), r.ratio, '<= 1.0x', r.goal);
@@ -483,6 +491,10 @@ async function main() {
     if (torch.cuda.isAvailable()) res.finetuneCuda = runFinetuneBench({ log, device: 'cuda', rss: false });
     else res.finetuneCuda = { skipped: `no CUDA device: ${torch.cuda.unavailableReason()}` };
   }
+  if (!opt.noDistributed) {
+    const { runDistributedBench } = require('./distributed');
+    res.distributed = await runDistributedBench({ log });
+  }
   res.summary = summarize(res);
   if (opt.json) {
     process.stdout.write(JSON.stringify(res, null, 2) + '\n');
@@ -496,6 +508,7 @@ async function main() {
   if (res.finetune) process.stdout.write('\n' + require('./finetune').formatFinetuneBench(res.finetune) + '\n');
   if (res.finetuneCuda?.skipped) process.stdout.write(`\nCUDA section: skipped (${res.finetuneCuda.skipped})\n`);
   else if (res.finetuneCuda) process.stdout.write('\n' + require('./finetune').formatFinetuneBench(res.finetuneCuda) + '\n');
+  if (res.distributed) process.stdout.write('\n' + require('./distributed').formatDistributedBench(res.distributed) + '\n');
 }
 
 main().catch((e) => {

@@ -366,21 +366,15 @@ Napi::Value PgReduceScatter(const Napi::CallbackInfo& info) {
   TORCH_GUARD_END(env)
 }
 
-// pgSend(pg, id, dst, tag) / pgRecv(pg, id, src, tag) -> work
-Napi::Value PgSend(const Napi::CallbackInfo& info) {
+// pgP2P(pg, id, peer, tag, isRecv) -> work: send to / receive from one rank.
+Napi::Value PgP2P(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   TORCH_GUARD_BEGIN
   std::vector<at::Tensor> ts{GetTensor(env, info[1])};
-  auto w = PG(0)->send(ts, info[2].As<Napi::Number>().Int32Value(), info[3].As<Napi::Number>().Int32Value());
-  return PutWork(env, w, ts);
-  TORCH_GUARD_END(env)
-}
-
-Napi::Value PgRecv(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  TORCH_GUARD_BEGIN
-  std::vector<at::Tensor> ts{GetTensor(env, info[1])};
-  auto w = PG(0)->recv(ts, info[2].As<Napi::Number>().Int32Value(), info[3].As<Napi::Number>().Int32Value());
+  int peer = info[2].As<Napi::Number>().Int32Value();
+  int tag = info[3].As<Napi::Number>().Int32Value();
+  auto& pg = PG(0);
+  auto w = info[4].ToBoolean().Value() ? pg->recv(ts, peer, tag) : pg->send(ts, peer, tag);
   return PutWork(env, w, ts);
   TORCH_GUARD_END(env)
 }
@@ -587,8 +581,7 @@ void InitDistributed(Napi::Env env, Napi::Object exports) {
   d.Set("pgGather", Napi::Function::New(env, PgGather, "pgGather"));
   d.Set("pgScatter", Napi::Function::New(env, PgScatter, "pgScatter"));
   d.Set("pgReduceScatter", Napi::Function::New(env, PgReduceScatter, "pgReduceScatter"));
-  d.Set("pgSend", Napi::Function::New(env, PgSend, "pgSend"));
-  d.Set("pgRecv", Napi::Function::New(env, PgRecv, "pgRecv"));
+  d.Set("pgP2P", Napi::Function::New(env, PgP2P, "pgP2P"));
   d.Set("pgBarrier", Napi::Function::New(env, PgBarrier, "pgBarrier"));
   d.Set("workWait", Napi::Function::New(env, WorkWait, "workWait"));
   d.Set("workWaitAsync", Napi::Function::New(env, WorkWaitAsync, "workWaitAsync"));

@@ -32,7 +32,7 @@ interface NativeDistributed {
   storeFile(path: string, worldSize: number, timeoutMs: number): Id;
   storePrefix(prefix: string, store: Id): Id;
   storeSet(store: Id, key: string, value: Uint8Array): void;
-  storeGet(store: Id, key: string): Buffer;
+  storeGet(store: Id, key: string): Uint8Array;
   storeAdd(store: Id, key: string, amount: number): number;
   storeWait(store: Id, keys: string[], timeoutMs: number | null): void;
   storeCheck(store: Id, keys: string[]): boolean;
@@ -49,8 +49,7 @@ interface NativeDistributed {
   pgGather(pg: Id, outs: Id[], input: Id, dst: number): Id;
   pgScatter(pg: Id, out: Id, ins: Id[], src: number): Id;
   pgReduceScatter(pg: Id, out: Id, ins: Id[], op: number): Id;
-  pgSend(pg: Id, t: Id, dst: number, tag: number): Id;
-  pgRecv(pg: Id, t: Id, src: number, tag: number): Id;
+  pgP2P(pg: Id, t: Id, peer: number, tag: number, isRecv: boolean): Id;
   pgBarrier(pg: Id, timeoutMs: number | null): Id;
   workWait(w: Id): void;
   workWaitAsync(w: Id): Promise<void>;
@@ -124,8 +123,8 @@ export class Store {
     if (!(v instanceof Uint8Array)) argError('Store.set()', 'value', 'a string or a Uint8Array', value);
     dist.storeSet(this._id('Store.set()'), String(key), v);
   }
-  /** The bytes of `key`, waiting for it up to the store's timeout. */
-  get(key: string): Buffer {
+  /** The bytes of `key` (a Buffer), waiting for it up to the store's timeout. */
+  get(key: string): Uint8Array {
     try {
       return dist.storeGet(this._id('Store.get()'), String(key));
     } catch (e) {
@@ -663,7 +662,7 @@ function p2p(fn: string, tensor: Tensor, peer: number, options: { group?: Proces
   if (p === g.rank) throw new TorchError(`${fn}: rank ${g.ranks[p]} cannot ${isRecv ? 'receive from' : 'send to'} itself`, 'ERR_TORCH_ARG');
   const tag = options.tag ?? 0;
   if (!Number.isInteger(tag)) argError(fn, 'tag', 'an integer', tag);
-  return run(fn, g, asyncOp, () => (isRecv ? dist.pgRecv(g._h, id, p, tag) : dist.pgSend(g._h, id, p, tag)));
+  return run(fn, g, asyncOp, () => dist.pgP2P(g._h, id, p, tag, isRecv));
 }
 
 /** barrier(): returns when every rank of the group has called it. */

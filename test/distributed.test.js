@@ -259,7 +259,7 @@ test('TCPStore and PrefixStore: set, get, add, wait, check, deleteKey', skip, ()
   const master = new d.TCPStore('127.0.0.1', 0, { isMaster: true, worldSize: 1, timeout: 2000 });
   const client = new d.TCPStore('127.0.0.1', master.port, { timeout: 2000 });
   master.set('k', 'v1');
-  assert.equal(client.get('k').toString(), 'v1');
+  assert.equal(Buffer.from(client.get('k')).toString(), 'v1');
   assert.equal(client.add('n', 2), 2);
   assert.equal(master.add('n', 3), 5);
   const p = new d.PrefixStore('job', client);

@@ -39,7 +39,7 @@ const ok = (r, what) => assert.equal(r.status, 0, `${what} failed:\n${r.stdout}\
 const ALLOWED = [
   /^package\.json$/, /^README\.md$/, /^LICENSE$/, /^CMakeLists\.txt$/,
   /^dist\/.+\.(js|mjs|d\.ts)$/, /^bin\/torch-node\.js$/, /^binding\/.+\.(cc|h)$/,
-  /^scripts\/(install|libtorch|prebuild|prebuilds|build-ts|efficientnet-lite0|wheels)\.js$/,
+  /^scripts\/(install|libtorch|gloo-headers|prebuild|prebuilds|build-ts|efficientnet-lite0|wheels)\.js$/,
   /^prebuilds\/README\.md$/, /^prebuilds\/linux-x64\/torch-node\.libtorch-\d+\.\d+\.\d+\.(cpu|cuda)\.napi\.node$/,
 ];
 
