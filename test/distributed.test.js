@@ -245,6 +245,44 @@ function close(a, b, tol, msg) {
   a.forEach((x, i) => assert.ok(Math.abs(x - b[i]) <= tol * (1 + Math.abs(b[i])), `${msg} [${i}]: ${x} vs ${b[i]}`));
 }
 
+test("launchers: `torchrun --no-python node script.js` (the agent's store) and `torch-node run`", skip, async () => {
+  const { findPython } = require('./helpers/python');
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'torch-node-launch-'));
+  const script = path.join(dir, 'train.js');
+  fs.writeFileSync(
+    script,
+    `const torch = require(${JSON.stringify(path.join(__dirname, '..', 'dist'))});
+const d = torch.distributed;
+d.initProcessGroup({ timeout: 20000 });
+const t = torch.full([2], d.getRank() + 1, { dtype: 'float32' });
+d.allReduce(t);
+console.log(JSON.stringify({ rank: d.getRank(), worldSize: d.getWorldSize(), sum: t.tolist(), agent: process.env.TORCHELASTIC_USE_AGENT_STORE || null }));
+d.destroyProcessGroup();
+`,
+  );
+  const collect = (cmd, args) =>
+    new Promise((resolve) => {
+      const child = spawn(cmd, args, { env: { ...process.env }, stdio: ['ignore', 'pipe', 'pipe'] });
+      let out = '';
+      let err = '';
+      child.stdout.on('data', (b) => (out += b));
+      child.stderr.on('data', (b) => (err += b));
+      const timer = setTimeout(() => child.kill('SIGKILL'), 60000);
+      child.on('close', (code) => {
+        clearTimeout(timer);
+        const lines = out.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l));
+        resolve({ code, lines: lines.sort((a, b) => a.rank - b.rank), err });
+      });
+    });
+  const tr = await collect(findPython().python, ['-m', 'torch.distributed.run', '--nproc-per-node=2', `--master-port=${await freePort()}`, '--no-python', process.execPath, script]);
+  assert.equal(tr.code, 0, tr.err.slice(-2000));
+  assert.deepEqual(tr.lines, [0, 1].map((rank) => ({ rank, worldSize: 2, sum: [3, 3], agent: 'True' })));
+  const own = await collect(process.execPath, [path.join(__dirname, '..', 'bin', 'torch-node.js'), 'run', '--nproc-per-node', '3', script]);
+  assert.equal(own.code, 0, own.err.slice(-2000));
+  assert.deepEqual(own.lines, [0, 1, 2].map((rank) => ({ rank, worldSize: 3, sum: [6, 6], agent: null })));
+  fs.rmSync(dir, { recursive: true, force: true });
+});
+
 test('argument checks name what was wrong; no group: a clear error', () => {
   assert.equal(d.isNcclAvailable(), false);
   assert.match(d.unavailableReason('nccl'), /no NCCL backend/);
