@@ -245,6 +245,26 @@ function close(a, b, tol, msg) {
   a.forEach((x, i) => assert.ok(Math.abs(x - b[i]) <= tol * (1 + Math.abs(b[i])), `${msg} [${i}]: ${x} vs ${b[i]}`));
 }
 
+test('fit() on a DDP model: the same averaged logs on every rank, a stop on one rank stops all, rank 0 prints and saves', skip, async () => {
+  const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'torch-node-fit-')), 'best.pt');
+  const runs = await ranks('fit', 2, await freePort(), { timeoutMs: 60000, env: { CKPT_FILE: file } });
+  const [r0, r1] = runs.map((r) => {
+    assert.equal(r.code, 0, r.stderr);
+    assert.ok(r.result && !r.result.error, JSON.stringify(r.result) + r.stderr);
+    return r.result;
+  });
+  assert.equal(r0.epochsRun, 3, 'rank 1 asked to stop after epoch 3; rank 0 stopped with it');
+  assert.equal(r1.epochsRun, 3);
+  assert.deepEqual(r0.loss, r1.loss, 'epoch losses are averaged over the ranks: the same on both');
+  assert.equal(r0.printedLines, 3, 'rank 0 prints one line per epoch');
+  assert.equal(r1.printedLines, 0, 'rank 1 prints nothing');
+  assert.equal(r0.saved, 3);
+  assert.equal(r1.saved, 0, 'only rank 0 writes checkpoints');
+  const sd = torch.load(file);
+  assert.ok(sd.has('module.0.weight'), "the DDP model's state dict, module. keys as PyTorch's");
+  torch.dispose(sd);
+});
+
 test("launchers: `torchrun --no-python node script.js` (the agent's store) and `torch-node run`", skip, async () => {
   const { findPython } = require('./helpers/python');
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'torch-node-launch-'));

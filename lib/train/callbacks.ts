@@ -28,6 +28,13 @@ export interface FitContext {
   readonly history: History;
   /** Set to true (in onEpochEnd or onBatchEnd) to stop after the current epoch. */
   stopTraining: boolean;
+  /**
+   * With a DistributedDataParallel model: this process's rank and the group's size (else 0 and 1).
+   * Epoch logs are averaged over the ranks before callbacks see them, a stop on any rank stops every
+   * rank, and ModelCheckpoint writes on rank 0 only.
+   */
+  readonly rank?: number;
+  readonly worldSize?: number;
 }
 
 /** fit()'s hooks; implement any of them (a plain object works too). */
@@ -222,6 +229,7 @@ export class ModelCheckpoint implements Callback {
   }
 
   onEpochEnd(epoch: number, logs: Logs, ctx: FitContext): void {
+    if ((ctx.rank ?? 0) !== 0) return; // data-parallel: rank 0 writes, as the usual recipe
     if (this.saveBestOnly) {
       const v = this.monitor.value('ModelCheckpoint', logs);
       if (!this.monitor.improved(v)) return;

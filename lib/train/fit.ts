@@ -17,6 +17,9 @@ import { noGrad } from '../autograd';
 import { targetDevice, type DeviceLike } from '../device';
 import { TorchError, argError, checkOptions, describe } from '../errors';
 import { Module } from '../nn/module';
+import { DistributedDataParallel } from '../nn/parallel';
+import { allReduce, ReduceOp } from '../distributed';
+import { tensor as makeTensor } from '../creation';
 import { Optimizer } from '../optim/optimizer';
 import { LRScheduler, OneCycleLR, ReduceLROnPlateau } from '../optim/lr-scheduler';
 import { tidy } from '../scope';
@@ -112,7 +115,11 @@ export function fit(model: Module, options: FitOptions): FitResult {
   if (!['auto', 'bar', 'epoch', 'none'].includes(verbose)) argError(fn, 'verbose', "'auto', 'bar', 'epoch' or 'none'", verbose);
   const out = o.output ?? process.stdout;
   if (!out || typeof out.write !== 'function') argError(fn, 'output', 'a stream with write()', out);
-  const mode = verbose === 'auto' ? (out.isTTY && !process.env.CI ? 'bar' : 'epoch') : verbose;
+  // Data-parallel: one voice (rank 0) prints, as torchrun jobs usually do.
+  const group = model instanceof DistributedDataParallel ? model.processGroup : null;
+  const rank = group?.rank ?? 0;
+  const modeAsked = verbose === 'auto' ? (out.isTTY && !process.env.CI ? 'bar' : 'epoch') : verbose;
+  const mode = rank === 0 ? modeAsked : 'none';
 
   const history: History = {};
   if (o.history !== undefined) {
@@ -122,7 +129,7 @@ export function fit(model: Module, options: FitOptions): FitResult {
   }
   history.epoch ??= [];
 
-  const ctx: FitContext = { model, optimizer: o.optimizer, scheduler: o.scheduler, epochs: o.epochs, history, stopTraining: false };
+  const ctx: FitContext = { model, optimizer: o.optimizer, scheduler: o.scheduler, epochs: o.epochs, history, stopTraining: false, rank, worldSize: group?.size ?? 1 };
   const params = o.optimizer.paramGroups.flatMap((g) => g.params);
   const step = { model, lossFn: o.lossFn, metrics, device };
   const progress = new Progress(mode, out, o.epochs);
@@ -155,6 +162,7 @@ export function fit(model: Module, options: FitOptions): FitResult {
         for (const [k, v] of Object.entries(val)) logs['val' + k[0].toUpperCase() + k.slice(1)] = v;
       }
       if (typeof lr === 'number') logs.lr = lr;
+      if (group && group.size > 1) averageLogs(logs, group);
       if (o.scheduler && interval === 'epoch') {
         if (o.scheduler instanceof ReduceLROnPlateau) {
           const v = logs[schedulerMonitor];
@@ -169,6 +177,7 @@ export function fit(model: Module, options: FitOptions): FitResult {
       epochsRun++;
       progress.epochEnd(logs, (performance.now() - started) / 1000);
       call(callbacks, 'onEpochEnd', epoch, logs, ctx);
+      if (group && group.size > 1) ctx.stopTraining = anyRank(ctx.stopTraining, group);
     }
     failed = false;
   } finally {
@@ -180,6 +189,27 @@ export function fit(model: Module, options: FitOptions): FitResult {
     }
   }
   return { history, stoppedEarly: ctx.stopTraining && initialEpoch + epochsRun < o.epochs, epochsRun };
+}
+
+/** Every rank's epoch logs averaged (float64), so callbacks decide alike on every rank. */
+function averageLogs(logs: Logs, group: DistributedDataParallel['processGroup']): void {
+  const keys = Object.keys(logs).filter((k) => typeof logs[k] === 'number' && k !== 'lr').sort();
+  if (!keys.length) return;
+  tidy(() => {
+    const t = makeTensor(keys.map((k) => logs[k] as number), { dtype: 'float64' });
+    allReduce(t, { group });
+    const avg = t.div(group.size).tolist() as number[];
+    keys.forEach((k, i) => (logs[k] = avg[i]));
+  });
+}
+
+/** A stop asked on any rank stops all of them (else the others would wait in the next all-reduce). */
+function anyRank(flag: boolean, group: DistributedDataParallel['processGroup']): boolean {
+  return tidy(() => {
+    const t = makeTensor([flag ? 1 : 0], { dtype: 'int64' });
+    allReduce(t, { op: ReduceOp.MAX, group });
+    return Number(t.item()) > 0;
+  });
 }
 
 interface StepParts {

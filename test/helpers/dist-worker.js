@@ -209,6 +209,30 @@ const scenarios = {
     for (const [k, v] of ddp.stateDict()) weights[k] = v.double().reshape([-1]).tolist().map(Number);
     return { losses, weights };
   },
+  async fit() {
+    // fit() on a DDP model: logs averaged over ranks, EarlyStopping stops both together, rank 0 alone
+    // prints and writes checkpoints.
+    init();
+    const nn = torch.nn;
+    torch.manualSeed(3);
+    const ddp = new nn.parallel.DistributedDataParallel(new nn.Sequential(new nn.Linear(4, 8), new nn.ReLU(), new nn.Linear(8, 1)));
+    const n = 64;
+    const x = torch.arange(n * 4, { dtype: 'float32' }).reshape([n, 4]).mul(0.05).sin();
+    const y = x.sum(1, true).cos();
+    const dataset = new torch.utils.data.TensorDataset(x, y);
+    const sampler = new torch.utils.data.DistributedSampler(dataset, { shuffle: true, seed: 1 });
+    const loader = new torch.utils.data.DataLoader(dataset, { batchSize: 8, sampler });
+    const printed = [];
+    const output = { write: (s) => printed.push(s), isTTY: false };
+    const ckpt = new torch.utils.ModelCheckpoint(process.env.CKPT_FILE, { monitor: 'loss', weightsOnly: true });
+    // rank 1 alone would stop at once (patience 0 on its own whim); the stop is shared
+    const stopper = { onEpochEnd: (epoch, logs, ctx) => { if (rank === 1 && epoch === 2) ctx.stopTraining = true; } };
+    const r = torch.utils.fit(ddp, {
+      trainLoader: loader, epochs: 8, optimizer: new torch.optim.SGD(ddp.parameters(), { lr: 0.05 }), lossFn: new nn.MSELoss(),
+      callbacks: [stopper, ckpt], verbose: 'epoch', output,
+    });
+    return { epochsRun: r.epochsRun, loss: r.history.loss, printedLines: printed.join('').split('\n').filter(Boolean).length, saved: ckpt.saved.length };
+  },
   async alone() {
     // rank 0 of 2 with nobody else: the rendezvous times out
     const t0 = Date.now();
