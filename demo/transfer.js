@@ -1,6 +1,10 @@
 #!/usr/bin/env node
 'use strict';
-// npm run demo [-- --quick] [-- --device cuda] [-- --out <folder>]
+// npm run demo [-- --quick] [-- --device cuda] [-- --out <folder>] [-- --nproc N]
+//
+// --nproc N: the same fine-tuning data-parallel on N processes (torch-node run starts them): each
+// model wrapped in DistributedDataParallel, the training set split by a DistributedSampler with a
+// per-rank batch of 32 / N (the same global batch), rank 0 printing and writing the checkpoints.
 //
 // Transfer learning with a real ImageNet-pretrained network on real images, the seeds' scenarios:
 //   (a) feature extractor: everything frozen, a new head trained;
@@ -32,15 +36,30 @@ const value = (name, dflt) => {
   return i >= 0 && args[i + 1] !== undefined ? args[i + 1] : dflt;
 };
 for (const a of args) {
-  if (a.startsWith('--') && !['--quick', '--device', '--out', '--help'].includes(a)) {
-    console.error(`demo: unknown option ${a}; use --quick, --device cpu|cuda, --out <folder>`);
+  if (a.startsWith('--') && !['--quick', '--device', '--out', '--help', '--nproc'].includes(a)) {
+    console.error(`demo: unknown option ${a}; use --quick, --device cpu|cuda, --out <folder>, --nproc N`);
     process.exit(2);
   }
 }
 if (flag('--help')) {
-  console.log('npm run demo [-- --quick] [-- --device cuda] [-- --out demo-output]');
+  console.log('npm run demo [-- --quick] [-- --device cuda] [-- --out demo-output] [-- --nproc 2]');
   process.exit(0);
 }
+const nproc = Number(value('--nproc', '1'));
+if (!Number.isInteger(nproc) || nproc < 1) {
+  console.error('demo: --nproc takes a positive integer');
+  process.exit(2);
+}
+const distributed = nproc > 1;
+if (distributed && process.env.RANK === undefined) {
+  // The launcher starts nproc copies of this script with torchrun's variables; this process waits.
+  const { spawnSync } = require('child_process');
+  const rest = args.filter((a, i) => a !== '--nproc' && args[i - 1] !== '--nproc');
+  const r = spawnSync(process.execPath, [path.join(__dirname, '..', 'bin', 'torch-node.js'), 'run', '--nproc-per-node', String(nproc), __filename, '--nproc', String(nproc), ...rest], { stdio: 'inherit' });
+  process.exit(r.status ?? 1);
+}
+if (distributed) torch.distributed.initProcessGroup({ backend: 'gloo' });
+const rank = distributed ? torch.distributed.getRank() : 0;
 const quick = flag('--quick');
 const device = value('--device', 'cpu');
 const out = path.resolve(value('--out', 'demo-output'));
@@ -55,11 +74,11 @@ const C = quick
   : { size: 64, train: Infinity, val: Infinity, epochs: 4, batch: 32 };
 const SEED = 0;
 const started = Date.now();
-const log = (s = '') => console.log(s);
+const log = (s = '') => rank === 0 && console.log(s);
 const secs = (ms) => `${(ms / 1000).toFixed(1)}s`;
 
 async function main() {
-  log(`torch-node ${torch.version} on libtorch ${torch.libtorchVersion}, device ${device}${quick ? ', --quick' : ''}`);
+  log(`torch-node ${torch.version} on libtorch ${torch.libtorchVersion}, device ${device}${quick ? ', --quick' : ''}${distributed ? `, data-parallel on ${nproc} processes` : ''}`);
   const weights = efficientnetLite0WeightsPath();
 
   // ---- 1. the pretrained weights are really there -------------------------------------------------
@@ -91,9 +110,13 @@ async function main() {
 
   // ---- 3. the scenarios --------------------------------------------------------------------------
   const loaders = () => ({
-    trainLoader: new utils.DataLoader(trainSet, { batchSize: C.batch, shuffle: true }),
+    trainLoader: distributed
+      ? new utils.DataLoader(trainSet, { batchSize: C.batch / nproc, sampler: new utils.DistributedSampler(trainSet, { shuffle: true, seed: SEED }) })
+      : new utils.DataLoader(trainSet, { batchSize: C.batch, shuffle: true }),
     valLoader: new utils.DataLoader(valSet, { batchSize: 128 }),
   });
+  // Data-parallel: the model (its frozen parts already frozen) in DistributedDataParallel.
+  const parallel = (m) => (distributed ? new nn.parallel.DistributedDataParallel(m) : m);
   const newModel = (pretrainedWeights) => {
     torch.manualSeed(SEED);
     const m = pretrainedWeights ? vision.models.efficientnetLite0({ weights, numClasses: 10, report: false }) : vision.models.efficientnetLite0({ numClasses: 10 });
@@ -137,9 +160,10 @@ async function main() {
   const histories = {};
   for (const s of SCENARIOS) {
     log(`   ${s.name}`);
-    const model = newModel(s.pretrained);
-    const optimizer = s.setup(model);
-    const trainable = torch.countParameters(model, { trainable: true });
+    const bare = newModel(s.pretrained);
+    const optimizer = s.setup(bare);
+    const trainable = torch.countParameters(bare, { trainable: true });
+    const model = parallel(bare);
     const callbacks = s.checkpoint ? [new utils.ModelCheckpoint(path.join(out, 'scenario-c-epoch{epoch}.pt'))] : [];
     torch.manualSeed(SEED + 1); // the shuffle and dropout draws: the same for every scenario
     const t0 = Date.now();
@@ -171,7 +195,7 @@ async function main() {
   const pngs = [];
   for (const key of ['a', 'c', 's']) {
     const file = path.join(out, `curves-${key}.png`);
-    utils.plotHistory(histories[key], file, { title: SCENARIOS.find((s) => s.key === key).name });
+    if (rank === 0) utils.plotHistory(histories[key], file, { title: SCENARIOS.find((s) => s.key === key).name });
     pngs.push(file);
   }
   log(`\n4. Learning curves (train vs validation): ${pngs.map((p) => path.relative(process.cwd(), p)).join(', ')}`);
@@ -181,8 +205,10 @@ async function main() {
   const ckpt = path.join(out, `scenario-c-epoch${half}.pt`);
   log(`\n5. Resume: a fresh process would load ${path.relative(process.cwd(), ckpt)} (written after epoch ${half} of scenario (c)) and continue:`);
   const c = SCENARIOS[2];
-  const model = newModel(true);
-  const optimizer = c.setup(model);
+  if (distributed) torch.distributed.barrier(); // rank 0 wrote the checkpoint
+  const bareC = newModel(true);
+  const optimizer = c.setup(bareC);
+  const model = parallel(bareC);
   torch.manualSeed(12345); // whatever the RNG was: the checkpoint restores it
   const info = utils.loadCheckpoint(ckpt, { model, optimizer, mapLocation: device });
   const resumed = utils.fit(model, {
@@ -200,8 +226,9 @@ async function main() {
   torch.dispose(c.finalWeights.map(([, v]) => v));
   torch.dispose([all, labels]);
 
-  const summary = { quick, device, size: C.size, train: trainSet.length, val: valSet.length, rows, transferBeatsScratch: a > scratch, resumeIdentical: same, curves: pngs, seconds: (Date.now() - started) / 1000 };
-  fs.writeFileSync(path.join(out, 'summary.json'), JSON.stringify(summary, null, 2) + '\n');
+  const summary = { quick, device, nproc, size: C.size, train: trainSet.length, val: valSet.length, rows, transferBeatsScratch: a > scratch, resumeIdentical: same, curves: pngs, seconds: (Date.now() - started) / 1000 };
+  if (rank === 0) fs.writeFileSync(path.join(out, 'summary.json'), JSON.stringify(summary, null, 2) + '\n');
+  if (distributed) torch.distributed.destroyProcessGroup();
   log(`\nDone in ${secs(Date.now() - started)}; summary in ${path.relative(process.cwd(), path.join(out, 'summary.json'))}`);
   if (!(a > scratch) || !same) process.exitCode = 1;
 }

@@ -5,7 +5,7 @@ export { saveCheckpoint, loadCheckpoint } from './checkpoint';
 export type { CheckpointParts, LoadedCheckpoint, Stateful } from './checkpoint';
 export { clipGradNorm_, clipGradValue_ } from './clip';
 export * as data from './data';
-export { DataLoader, TensorDataset, Subset, randomSplit, defaultCollate } from './data';
+export { DataLoader, TensorDataset, Subset, randomSplit, defaultCollate, DistributedSampler } from './data';
 export type { Dataset } from './data';
 export { fit, formatLogs } from './fit';
 export type { FitOptions, FitResult, Metric } from './fit';
