@@ -58,7 +58,12 @@ if (distributed && process.env.RANK === undefined) {
   const r = spawnSync(process.execPath, [path.join(__dirname, '..', 'bin', 'torch-node.js'), 'run', '--nproc-per-node', String(nproc), __filename, '--nproc', String(nproc), ...rest], { stdio: 'inherit' });
   process.exit(r.status ?? 1);
 }
-if (distributed) torch.distributed.initProcessGroup({ backend: 'gloo' });
+if (distributed) {
+  // One process per share of the cores: more intra-op threads than cores make Gloo's and OpenMP's
+  // waits spin against each other (a whole run can take minutes instead of seconds).
+  torch.setNumThreads(Math.max(1, Math.floor(require('os').cpus().length / nproc)));
+  torch.distributed.initProcessGroup({ backend: 'gloo' });
+}
 const rank = distributed ? torch.distributed.getRank() : 0;
 const quick = flag('--quick');
 const device = value('--device', 'cpu');

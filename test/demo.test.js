@@ -34,7 +34,11 @@ test('npm run demo -- --quick --nproc 2: the fine-tune data-parallel (DDP, Distr
     return;
   }
   const out = fs.mkdtempSync(path.join(os.tmpdir(), 'torch-node-demo-ddp-'));
-  const r = spawnSync(process.execPath, [path.join(__dirname, '..', 'demo', 'transfer.js'), '--quick', '--nproc', '2', '--out', out], { encoding: 'utf8' });
+  const r = spawnSync(process.execPath, [path.join(__dirname, '..', 'demo', 'transfer.js'), '--quick', '--nproc', '2', '--out', out], {
+    encoding: 'utf8',
+    timeout: 240_000,
+    env: { ...process.env, OMP_NUM_THREADS: '1' }, // as torchrun sets it: one thread per rank
+  });
   assert.equal(r.status, 0, r.stdout + r.stderr);
   assert.match(r.stdout, /data-parallel on 2 processes/);
   assert.equal((r.stdout.match(/^3\. Training/gm) || []).length, 1, 'rank 0 alone prints');
