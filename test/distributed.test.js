@@ -31,34 +31,39 @@ function freePort() {
   });
 }
 
+/** Runs a process to its end (killed after timeoutMs): { code, signal, out, err, json (its last JSON line) }. */
+function runProcess(cmd, args, { env = {}, timeoutMs = 60000 } = {}) {
+  return new Promise((resolve) => {
+    const child = spawn(cmd, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (b) => (out += b));
+    child.stderr.on('data', (b) => (err += b));
+    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      let json = null;
+      try {
+        json = JSON.parse(out.trim().split('\n').pop());
+      } catch {
+        /* no JSON: the exit code and stderr say why */
+      }
+      resolve({ code, signal, out, err, json });
+    });
+  });
+}
+
 /** Runs `scenario` on every rank; resolves with each rank's JSON result (and exit codes). */
 function ranks(scenario, world, where, { env = {}, timeoutMs = 20000, only } = {}) {
   const list = only ?? Array.from({ length: world }, (_, r) => r);
   return Promise.all(
-    list.map(
-      (rank) =>
-        new Promise((resolve) => {
-          const child = spawn(process.execPath, [worker, scenario, String(rank), String(world), String(where)], {
-            env: { ...process.env, OMP_NUM_THREADS: '1', ...(typeof env === 'function' ? env(rank) : env) },
-            stdio: ['ignore', 'pipe', 'pipe'],
-          });
-          let out = '';
-          let err = '';
-          child.stdout.on('data', (b) => (out += b));
-          child.stderr.on('data', (b) => (err += b));
-          const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-          child.on('close', (code, signal) => {
-            clearTimeout(timer);
-            let result = null;
-            try {
-              result = JSON.parse(out.trim().split('\n').pop());
-            } catch {
-              /* no JSON: the exit code and stderr say why */
-            }
-            resolve({ rank, code, signal, result, stderr: err });
-          });
-        }),
-    ),
+    list.map(async (rank) => {
+      const r = await runProcess(process.execPath, [worker, scenario, String(rank), String(world), String(where)], {
+        env: { OMP_NUM_THREADS: '1', ...(typeof env === 'function' ? env(rank) : env) },
+        timeoutMs,
+      });
+      return { rank, code: r.code, signal: r.signal, result: r.json, stderr: r.err };
+    }),
   );
 }
 
@@ -210,23 +215,10 @@ test('DDP with a BatchNorm model: a Node rank and a Python rank train together a
   const { python } = findPython();
   const script = path.join(__dirname, 'reference', 'ddp_rank.py');
   const steps = 20;
-  const pyRank = (rank, port) =>
-    new Promise((resolve) => {
-      const child = spawn(python, [script, String(rank), '2', String(port), String(steps)], { env: { ...process.env, OMP_NUM_THREADS: '1' }, stdio: ['ignore', 'pipe', 'pipe'] });
-      let out = '';
-      let err = '';
-      child.stdout.on('data', (b) => (out += b));
-      child.stderr.on('data', (b) => (err += b));
-      const timer = setTimeout(() => child.kill('SIGKILL'), 60000);
-      child.on('close', (code) => {
-        clearTimeout(timer);
-        try {
-          resolve(JSON.parse(out.trim().split('\n').pop()));
-        } catch {
-          resolve({ error: `python rank ${rank} exited ${code}: ${err.slice(-2000)}` });
-        }
-      });
-    });
+  const pyRank = async (rank, port) => {
+    const r = await runProcess(python, [script, String(rank), '2', String(port), String(steps)], { env: { OMP_NUM_THREADS: '1' } });
+    return r.json ?? { error: `python rank ${rank} exited ${r.code}: ${r.err.slice(-2000)}` };
+  };
   const portA = await freePort();
   const [py0, py1] = await Promise.all([pyRank(0, portA), pyRank(1, portA)]);
   assert.ok(py0.losses && py1.losses, JSON.stringify([py0.error, py1.error]));
@@ -280,20 +272,11 @@ console.log(JSON.stringify({ rank: d.getRank(), worldSize: d.getWorldSize(), sum
 d.destroyProcessGroup();
 `,
   );
-  const collect = (cmd, args) =>
-    new Promise((resolve) => {
-      const child = spawn(cmd, args, { env: { ...process.env }, stdio: ['ignore', 'pipe', 'pipe'] });
-      let out = '';
-      let err = '';
-      child.stdout.on('data', (b) => (out += b));
-      child.stderr.on('data', (b) => (err += b));
-      const timer = setTimeout(() => child.kill('SIGKILL'), 60000);
-      child.on('close', (code) => {
-        clearTimeout(timer);
-        const lines = out.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l));
-        resolve({ code, lines: lines.sort((a, b) => a.rank - b.rank), err });
-      });
-    });
+  const collect = async (cmd, args) => {
+    const r = await runProcess(cmd, args);
+    const lines = r.out.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l));
+    return { code: r.code, lines: lines.sort((a, b) => a.rank - b.rank), err: r.err };
+  };
   const tr = await collect(findPython().python, ['-m', 'torch.distributed.run', '--nproc-per-node=2', `--master-port=${await freePort()}`, '--no-python', process.execPath, script]);
   assert.equal(tr.code, 0, tr.err.slice(-2000));
   assert.deepEqual(tr.lines, [0, 1].map((rank) => ({ rank, worldSize: 2, sum: [3, 3], agent: 'True' })));
