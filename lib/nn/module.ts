@@ -61,6 +61,8 @@ function checkName(fn: string, kind: string, name: unknown): string {
 export const RAW = Symbol('torch-node.Module.raw');
 /** @internal A prototype property: the Proxy handler a Module subclass wants (containers add index traps). */
 export const TRAPS = Symbol('torch-node.Module.traps');
+/** The Proxy of a raw module (`raw[SELF]`), to recognise a module assigned as its own child. */
+const SELF = Symbol('torch-node.Module.self');
 
 /** @internal Sets the plain property behind a registered name, bypassing the traps. */
 export function setSlot(m: Module, name: string, value: unknown): void {
@@ -85,11 +87,11 @@ function isBareFieldDefinition(desc: PropertyDescriptor): boolean {
 function setAttr(raw: Module, name: string, value: unknown, desc: PropertyDescriptor): boolean {
   const self = (raw as any)[SELF] as Module;
   if (value instanceof Parameter) {
+    checkName(`${raw.constructor.name}.${name} = ...`, 'parameter', name);
+    if (value.isDisposed) throw new TorchError(`cannot assign a disposed Parameter as parameter '${name}'`, 'ERR_TORCH_DISPOSED');
     raw._buffers.delete(name);
     raw._nonPersistent.delete(name);
     raw._modules.delete(name);
-    checkName(`${raw.constructor.name}.${name} = ...`, 'parameter', name);
-    if (value.isDisposed) throw new TorchError(`cannot assign a disposed Parameter as parameter '${name}'`, 'ERR_TORCH_DISPOSED');
     raw._parameters.set(name, value);
   } else if (raw._parameters.has(name)) {
     if (value === undefined && isBareFieldDefinition(desc)) return true;
@@ -103,11 +105,11 @@ function setAttr(raw: Module, name: string, value: unknown, desc: PropertyDescri
     }
     raw._parameters.set(name, null);
   } else if (value instanceof Module) {
+    checkName(`${raw.constructor.name}.${name} = ...`, 'module', name);
+    if (value === self) throw new TorchError(`cannot assign a module as its own child '${name}'`, 'ERR_TORCH_ARG');
     raw._parameters.delete(name);
     raw._buffers.delete(name);
     raw._nonPersistent.delete(name);
-    checkName(`${raw.constructor.name}.${name} = ...`, 'module', name);
-    if (value === self) throw new TorchError(`cannot assign a module as its own child '${name}'`, 'ERR_TORCH_ARG');
     raw._modules.set(name, value);
   } else if (raw._modules.has(name)) {
     if (value === undefined && isBareFieldDefinition(desc)) return true;
@@ -144,8 +146,6 @@ function delAttr(raw: Module, name: string): void {
     raw._nonPersistent.delete(name);
   } else raw._modules.delete(name);
 }
-
-const SELF = Symbol('torch-node.Module.self');
 
 /** @internal The traps every module's Proxy has; containers extend them (lib/nn/layers.ts). */
 export const baseTraps: ProxyHandler<Module> = {

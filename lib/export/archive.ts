@@ -1,0 +1,244 @@
+/**
+ * Reading a `torch.export.save` archive (.pt2): a zip holding `models/model.json` (the serialized
+ * ExportedProgram, torch/_export/serde/schema.py) and raw tensor payloads under `data/weights/` and
+ * `data/constants/`, each described by a `*_config.json` (fqn -> path_name, tensor_meta).
+ *
+ * The zip is read with lib/serialization/zip.ts (every size and offset checked against the file);
+ * each payload's byte count is checked against its tensor_meta before a tensor is made.
+ */
+import * as fs from 'fs';
+import { native } from '../binding';
+import { dtypeCode, itemSize, type DType } from '../dtype';
+import { TorchError } from '../errors';
+import { op } from '../ops/handles';
+import { readDirectory, readEntry, type ReadRequest, type ZipDirectory, type ZipEntry } from '../serialization/zip';
+import { keep } from '../scope';
+import { Tensor, wrap } from '../tensor';
+
+/** The export schema major version this reader understands (torch 2.15 writes 8.20). */
+export const SCHEMA_MAJOR = 8;
+
+export function exportError(msg: string, code = 'ERR_TORCH_LOAD'): TorchError {
+  return new TorchError(`torch.export.load: ${msg}`, code);
+}
+
+/** torch/_export/serde/schema.py ScalarType -> torch-node dtype (those torch-node has). */
+const SERDE_DTYPE: Record<number, DType> = {
+  1: 'uint8', 2: 'int8', 3: 'int16', 4: 'int32', 5: 'int64', 6: 'float16', 7: 'float32', 8: 'float64', 12: 'bool', 13: 'bfloat16',
+};
+const SERDE_DTYPE_NAMES: Record<number, string> = { 9: 'complex32', 10: 'complex64', 11: 'complex128', 28: 'uint16', 29: 'float8_e4m3fn', 30: 'float8_e5m2', 34: 'uint32', 35: 'uint64' };
+/** ScalarType -> c10::ScalarType code (for as_scalar_type arguments). */
+const SERDE_TO_C10: Record<number, number> = {
+  1: 0, 2: 1, 3: 2, 4: 3, 5: 4, 6: 5, 7: 6, 8: 7, 9: 8, 10: 9, 11: 10, 12: 11, 13: 15, 28: 27, 29: 24, 30: 23, 34: 28, 35: 29,
+};
+/** Layout (serde) -> c10::Layout. */
+const SERDE_LAYOUT: Record<number, number> = { 1: 1, 2: 2, 3: 3, 4: 4, 5: 5, 6: 6, 7: 0 };
+/** MemoryFormat (serde) -> c10::MemoryFormat. */
+const SERDE_MEMORY_FORMAT: Record<number, number> = { 1: 0, 2: 2, 3: 3, 4: 1 };
+
+export function serdeDtype(code: number, what: string): DType {
+  const d = SERDE_DTYPE[code];
+  if (!d) throw exportError(`${what} has dtype ${SERDE_DTYPE_NAMES[code] ?? `#${code}`}, which torch-node does not support`);
+  return d;
+}
+export function serdeScalarType(code: number, what: string): number {
+  const c = SERDE_TO_C10[code];
+  if (c === undefined) throw exportError(`${what}: unknown scalar type #${code}`);
+  return c;
+}
+export function serdeLayout(code: number, what: string): number {
+  const c = SERDE_LAYOUT[code];
+  if (c === undefined) throw exportError(`${what}: unknown layout #${code}`);
+  return c;
+}
+export function serdeMemoryFormat(code: number, what: string): number {
+  const c = SERDE_MEMORY_FORMAT[code];
+  if (c === undefined) throw exportError(`${what}: unknown memory format #${code}`);
+  return c;
+}
+export function serdeDevice(d: { type: string; index?: number | null }): string {
+  return d.index === null || d.index === undefined ? d.type : `${d.type}:${d.index}`;
+}
+
+export interface TensorMeta {
+  dtype: number;
+  sizes: { as_int?: number; as_expr?: unknown }[];
+  strides: { as_int?: number }[];
+  storage_offset: { as_int?: number };
+  requires_grad: boolean;
+  device: { type: string; index?: number | null };
+  layout: number;
+}
+
+interface PayloadMeta {
+  path_name: string;
+  is_param: boolean;
+  use_pickle: boolean;
+  tensor_meta: TensorMeta | null;
+}
+
+export interface Archive {
+  where: string;
+  model: any;
+  /** fqn -> tensor (parameters do not require grad here; the module makes Parameters of them). */
+  weights: Map<string, Tensor>;
+  params: Set<string>;
+  constants: Map<string, Tensor>;
+}
+
+function staticInts(xs: { as_int?: number }[], what: string): number[] {
+  return xs.map((s, i) => {
+    if (typeof s?.as_int !== 'number' || !Number.isInteger(s.as_int) || s.as_int < 0) {
+      throw exportError(`${what}: entry ${i} is ${JSON.stringify(s)}, not a static non-negative integer`);
+    }
+    return s.as_int;
+  });
+}
+
+function runSync<T>(gen: Generator<ReadRequest, T, Uint8Array>, read: (r: ReadRequest) => Uint8Array): T {
+  let step = gen.next(undefined as unknown as Uint8Array);
+  while (!step.done) step = gen.next(read(step.value));
+  return step.value;
+}
+
+function rewrap(e: unknown): unknown {
+  if (e instanceof TorchError && e.message.startsWith('torch.load: ')) {
+    const t = new TorchError('torch.export.load: ' + e.message.slice('torch.load: '.length), e.code);
+    return t;
+  }
+  return e;
+}
+
+/** Reads and checks the archive; the tensors it returns are owned by the caller (kept, not scoped). */
+export function readArchive(f: string | Uint8Array): Archive {
+  let data: Uint8Array;
+  const where = typeof f === 'string' ? f : '<buffer>';
+  if (typeof f === 'string') {
+    try {
+      data = fs.readFileSync(f);
+    } catch (e) {
+      throw exportError(`cannot read ${f}: ${(e as Error).message}`, 'ERR_TORCH_IO');
+    }
+  } else if (f instanceof Uint8Array) {
+    data = f;
+  } else {
+    throw new TorchError(`torch.export.load(): argument 'f' must be a file path or a Uint8Array, got ${typeof f}`, 'ERR_TORCH_ARG');
+  }
+  const read = (r: ReadRequest): Uint8Array => {
+    if (r.offset + r.length > data.length) throw exportError(`${where}: read past the end of the file (${r.offset}+${r.length} > ${data.length}; truncated?)`);
+    return data.subarray(r.offset, r.offset + r.length);
+  };
+  let dir: ZipDirectory;
+  try {
+    dir = runSync(readDirectory(data.length, where), read);
+  } catch (e) {
+    throw rewrap(e);
+  }
+  // The archive folder: the one holding models/model.json.
+  const modelEntry = dir.entries.find((e) => /^[^/]+\/models\/model\.json$/.test(e.name));
+  if (!modelEntry) {
+    const names = dir.entries.slice(0, 5).map((e) => e.name).join(', ');
+    throw exportError(`${where} is not a torch.export.save archive: it has no '<archive>/models/model.json' (entries: ${names}${dir.entries.length > 5 ? ', ...' : ''}). A TorchScript file loads with torch.jit.load, a checkpoint with torch.load.`);
+  }
+  const root = modelEntry.name.slice(0, modelEntry.name.indexOf('/') + 1);
+  const entry = (name: string): ZipEntry | undefined => dir.byName.get(root + name);
+  const bytesOf = (e: ZipEntry): Uint8Array => {
+    try {
+      return runSync(readEntry(e, where), read);
+    } catch (err) {
+      throw rewrap(err);
+    }
+  };
+  const json = (name: string, required: boolean): any => {
+    const e = entry(name);
+    if (!e) {
+      if (required) throw exportError(`${where}: the archive has no '${root}${name}'`);
+      return null;
+    }
+    try {
+      return JSON.parse(new TextDecoder().decode(bytesOf(e)));
+    } catch (err) {
+      if (err instanceof TorchError) throw err;
+      throw exportError(`${where}: '${root}${name}' is not valid JSON: ${(err as Error).message}`);
+    }
+  };
+  const model = json('models/model.json', true);
+  const sv = model?.schema_version;
+  if (!sv || typeof sv.major !== 'number') throw exportError(`${where}: models/model.json has no schema_version`);
+  if (sv.major !== SCHEMA_MAJOR) {
+    throw exportError(
+      `${where} was saved with torch.export schema version ${sv.major}.${sv.minor}; torch-node reads schema ${SCHEMA_MAJOR}.x ` +
+        `(torch 2.15 writes 8.20). Re-export it with a torch whose schema major version is ${SCHEMA_MAJOR}.`,
+      'ERR_TORCH_VERSION',
+    );
+  }
+  if (!model.graph_module?.graph || !model.graph_module?.signature) throw exportError(`${where}: models/model.json has no graph_module.graph / signature`);
+
+  const made: Tensor[] = [];
+  try {
+    const load = (dirName: string, cfgName: string, what: string): { tensors: Map<string, Tensor>; params: Set<string> } => {
+      const cfg = json(`${dirName}/${cfgName}`, false);
+      const tensors = new Map<string, Tensor>();
+      const params = new Set<string>();
+      if (!cfg) return { tensors, params };
+      const config = (cfg.config ?? {}) as Record<string, PayloadMeta>;
+      for (const [fqn, p] of Object.entries(config)) {
+        const at = `${what} '${fqn}'`;
+        if (p.use_pickle) throw exportError(`${where}: ${at} is pickled (use_pickle), which torch-node does not read yet`);
+        if (!p.tensor_meta) throw exportError(`${where}: ${at} has no tensor_meta`);
+        if (typeof p.path_name !== 'string' || p.path_name.includes('/')) throw exportError(`${where}: ${at} has a bad path_name ${JSON.stringify(p.path_name)}`);
+        const m = p.tensor_meta;
+        const dtype = serdeDtype(m.dtype, `${where}: ${at}`);
+        const sizes = staticInts(m.sizes, `${where}: ${at} sizes`);
+        const strides = staticInts(m.strides, `${where}: ${at} strides`);
+        if (strides.length !== sizes.length) throw exportError(`${where}: ${at} has ${sizes.length} sizes but ${strides.length} strides`);
+        const offset = staticInts([m.storage_offset], `${where}: ${at} storage_offset`)[0];
+        if (m.layout !== 7) throw exportError(`${where}: ${at} has layout #${m.layout}; only strided tensors are supported`);
+        const e = entry(`${dirName}/${p.path_name}`);
+        if (!e) throw exportError(`${where}: ${at} names '${root}${dirName}/${p.path_name}', which the archive does not hold`);
+        const isz = itemSize(dtype);
+        const numel = sizes.reduce((a, b) => a * b, 1);
+        let extent = 0; // elements of storage the view reaches
+        if (numel > 0) extent = offset + 1 + sizes.reduce((a, s, i) => a + (s - 1) * strides[i], 0);
+        if (e.size % isz !== 0) throw exportError(`${where}: ${at}: its payload is ${e.size} bytes, not a multiple of ${dtype}'s ${isz} bytes`);
+        if (e.size < extent * isz) {
+          throw exportError(`${where}: ${at} is ${dtype}${JSON.stringify(sizes)} (strides ${JSON.stringify(strides)}, offset ${offset}) and needs ${extent * isz} bytes, but its payload '${p.path_name}' holds ${e.size}`);
+        }
+        let t: Tensor;
+        if (numel === 0) {
+          t = wrap(native.callOp(op('zeros'), sizes, dtypeCode(dtype), null, null, null) as number);
+        } else {
+          const bytes = bytesOf(e);
+          const base = native.fromBytes(bytes, dtypeCode(dtype), e.size / isz);
+          try {
+            const v = native.callOp(op('as_strided'), base, sizes, strides, offset) as number;
+            try {
+              t = wrap(native.callOp(op('clone'), v, null) as number);
+            } finally {
+              native.free(v);
+            }
+          } finally {
+            native.free(base);
+          }
+        }
+        const dev = serdeDevice(m.device);
+        if (dev !== 'cpu') {
+          const moved = wrap(native.to(t._h, null, dev, false));
+          t.dispose();
+          t = moved;
+        }
+        keep(t);
+        made.push(t);
+        tensors.set(fqn, t);
+        if (p.is_param) params.add(fqn);
+      }
+      return { tensors, params };
+    };
+    const w = load('data/weights', 'model_weights_config.json', 'weight');
+    const c = load('data/constants', 'model_constants_config.json', 'constant');
+    return { where, model, weights: w.tensors, params: w.params, constants: c.tensors };
+  } catch (e) {
+    for (const t of made) t.dispose();
+    throw e;
+  }
+}

@@ -1,0 +1,2 @@
+/** torch.export: loading `torch.export.save` archives (.pt2) as trainable modules. */
+export { load, ExportedProgram, ExportedModule } from './program';
