@@ -24,6 +24,8 @@ import {
   exportError, readArchive, serdeDevice, serdeDtype, serdeLayout, serdeMemoryFormat, serdeScalarType, type TensorMeta,
 } from './archive';
 
+const SCALAR_TENSOR = native.findOp('aten::scalar_tensor', '');
+
 /** Higher-order operators: their subgraphs are not interpreted yet. */
 const HIGHER_ORDER = /^torch\.ops\.higher_order\./;
 
@@ -32,6 +34,8 @@ interface OpEntry {
   handle: number;
   /** Argument names in schema order (keyword-only ones included). */
   names: string[];
+  /** Per argument: whether its type is Tensor or Tensor? (a number there becomes a 0-dim tensor, as Python's wrapped numbers). */
+  tensorParams: boolean[];
   /** Per return: whether it is a Tensor (tensor ids must be wrapped so they are freed). */
   tensorReturns: ('tensor' | 'list' | 'other')[];
 }
@@ -71,12 +75,14 @@ function resolveOp(target: string, where: string): OpEntry {
   const schema = native.opSchema(handle);
   const arrow = schema.lastIndexOf(') ->');
   const params = splitTop(schema.slice(schema.indexOf('(') + 1, arrow));
-  const names = params.filter((a) => a !== '*').map((a) => a.split('=')[0].trim().split(' ').pop() as string);
+  const decls = params.filter((a) => a !== '*').map((a) => a.split('=')[0].trim());
+  const names = decls.map((a) => a.split(' ').pop() as string);
+  const tensorParams = decls.map((a) => /^Tensor(\([^)]*\))?\??\s/.test(a));
   let ret = schema.slice(arrow + 4).trim();
   if (ret.startsWith('(') && ret.endsWith(')')) ret = ret.slice(1, -1);
   const tensorReturns = splitTop(ret).map((r) => (/^Tensor(\(.*?\))?\[\]/.test(r) ? 'list' : /^Tensor\b/.test(r) ? 'tensor' : 'other')) as OpEntry['tensorReturns'];
   if (names.length > 15) throw exportError(`${where}: operator ${target} has ${names.length} arguments; torch-node's callOp takes at most 15`, 'ERR_TORCH_UNSUPPORTED');
-  return { target, handle, names, tensorReturns };
+  return { target, handle, names, tensorParams, tensorReturns };
 }
 
 type Arg = Record<string, any>;
@@ -142,6 +148,14 @@ class Graph {
       else if (k === 'user_input_mutation') this.outputs.push({ arg, kind: 'user_input', target: v.user_input_name });
       else throw exportError(`${where}: an output spec of kind ${k} (joint/training graphs and tokens are not supported yet)`, 'ERR_TORCH_UNSUPPORTED');
     });
+    const symbols = Object.keys(g.sym_int_values ?? {}).concat(Object.keys(g.sym_float_values ?? {}), Object.keys(g.sym_bool_values ?? {}));
+    if (symbols.length > 0) {
+      throw exportError(
+        `${where}: the graph has symbolic (dynamic) values (${symbols.slice(0, 4).join(', ')}${symbols.length > 4 ? ', ...' : ''}); ` +
+          'dynamic shapes are not supported yet: export with static shapes (no dynamic_shapes)',
+        'ERR_TORCH_UNSUPPORTED',
+      );
+    }
     const ops = new Map<string, OpEntry>();
     for (const node of g.nodes) {
       let entry = ops.get(node.target);
@@ -205,7 +219,7 @@ export class ExportedModule extends Module {
     const persistent = new Map<string, boolean>();
     for (const s of graph.model.graph_module.signature.input_specs) if (s.buffer) persistent.set(s.buffer.buffer_name, s.buffer.persistent !== false);
     try {
-      for (const [fqn, t] of weights) {
+      const place = (fqn: string): [Module, string] => {
         const parts = fqn.split('.');
         let m: Module = this;
         for (const p of parts.slice(0, -1)) {
@@ -213,11 +227,23 @@ export class ExportedModule extends Module {
           if (!child) child = m.registerModule(p, new Module());
           m = child;
         }
-        const leaf = parts[parts.length - 1];
+        const slot: [Module, string] = [m, parts[parts.length - 1]];
+        this._slots.set(fqn, slot);
+        return slot;
+      };
+      for (const [fqn, t] of weights) {
+        const [m, leaf] = place(fqn);
         // The module's tensors share storage with the program's (as PyTorch's ep.module()).
         if (params.has(fqn)) m.registerParameter(leaf, new Parameter(t));
         else m.registerBuffer(leaf, keep(t.detach()), { persistent: persistent.get(fqn) ?? true });
-        this._slots.set(fqn, [m, leaf]);
+      }
+      // Non-persistent buffers are saved with the constants.
+      for (const [fqn, isPersistent] of persistent) {
+        const t = constants.get(fqn);
+        if (!isPersistent && !weights.has(fqn) && t) {
+          const [m, leaf] = place(fqn);
+          m.registerBuffer(leaf, keep(t.detach()), { persistent: false });
+        }
       }
       for (const [fqn, t] of constants) this._constants.set(fqn, keep(t.detach()));
     } catch (e) {
@@ -334,7 +360,14 @@ export class ExportedModule extends Module {
         let last = -1;
         for (const i of node.inputs) {
           const pos = op.names.indexOf(i.name);
-          args[pos] = value(i.arg, `${at}, argument '${i.name}'`);
+          let v = value(i.arg, `${at}, argument '${i.name}'`);
+          const kind = argKind(i.arg)[0];
+          if (op.tensorParams[pos] && /^as_(int|float|bool|sym_int|sym_float|sym_bool)$/.test(kind)) {
+            // A Python number where the schema wants a Tensor: a 0-dim tensor (int64 / float32 / bool).
+            const code = typeof v === 'boolean' ? 11 : /int$/.test(kind) ? 4 : 6;
+            v = wrap(native.callOp(SCALAR_TENSOR, v, code, null, null, null) as Id)._h;
+          }
+          args[pos] = v;
           last = Math.max(last, pos);
         }
         // Gaps (defaults skipped before a later keyword) are filled natively from the schema.
@@ -439,7 +472,7 @@ export class ExportedProgram {
     this._params = a.params;
     for (const s of this._graph.inputs) {
       if (s.kind === 'user') continue;
-      const have = s.kind === 'constant' ? this.constants.has(s.fqn) : this.stateDict.has(s.fqn);
+      const have = s.kind === 'constant' ? this.constants.has(s.fqn) : this.stateDict.has(s.fqn) || (s.kind === 'buffer' && this.constants.has(s.fqn));
       if (!have) {
         this.dispose();
         throw exportError(`${a.where}: the graph takes ${s.kind} '${s.fqn}', which the archive's ${s.kind === 'constant' ? 'constants' : 'weights'} do not hold`);
