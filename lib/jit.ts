@@ -18,7 +18,7 @@ import { noGrad } from './autograd';
 import { targetDevice, type DeviceLike } from './device';
 import type { DType } from './dtype';
 import { TorchError, argError, describe } from './errors';
-import { Module, Parameter, RAW, type LoadResult, type StateDictLike } from './nn/module';
+import { Module, Parameter, setPlain, type LoadResult, type StateDictLike } from './nn/module';
 import { commitFileAtomic, tempPathFor } from './serialization/atomic';
 import { keep, tidy } from './scope';
 import { Tensor, idOf, wrap } from './tensor';
@@ -61,7 +61,7 @@ export class ScriptModule extends Module {
   constructor(handle: number, root?: ScriptModule) {
     super();
     this._handle = handle;
-    Object.defineProperty((this as any)[RAW], '_root', { value: root ?? this, enumerable: false });
+    setPlain(this, '_root', root ?? this);
     const [qualified, training, methods] = native.jitInfo(handle);
     this.qualifiedName = qualified;
     this.originalName = qualified.split('.').pop() ?? qualified;

@@ -64,6 +64,14 @@ export const TRAPS = Symbol('torch-node.Module.traps');
 /** The Proxy of a raw module (`raw[SELF]`), to recognise a module assigned as its own child. */
 const SELF = Symbol('torch-node.Module.self');
 
+/**
+ * @internal Sets an attribute that is never registered (a reference to another module, say),
+ * non-enumerable, on the object behind the Proxy.
+ */
+export function setPlain(m: Module, name: string, value: unknown): void {
+  Object.defineProperty((m as any)[RAW] ?? m, name, { value, writable: true, enumerable: false, configurable: true });
+}
+
 /** @internal Sets the plain property behind a registered name, bypassing the traps. */
 export function setSlot(m: Module, name: string, value: unknown): void {
   Reflect.defineProperty((m as any)[RAW] ?? m, name, { value, writable: true, enumerable: true, configurable: true });
@@ -159,6 +167,14 @@ export const baseTraps: ProxyHandler<Module> = {
   },
 };
 
+/** A module's own state-dict entries: its parameters, then its persistent buffers (PyTorch's _save_to_state_dict). */
+function ownState(m: Module): [string, Tensor][] {
+  const out: [string, Tensor][] = [];
+  for (const [name, t] of m._parameters) if (t) out.push([name, t]);
+  for (const [name, t] of m._buffers) if (t && !m._nonPersistent.has(name)) out.push([name, t]);
+  return out;
+}
+
 function moduleTraps(raw: Module): ProxyHandler<Module> {
   return ((raw as any)[TRAPS] as ProxyHandler<Module> | undefined) ?? baseTraps;
 }
@@ -191,13 +207,12 @@ function addHook(m: Module, kind: HookKind, fn: string, hook: unknown, options: 
   });
 }
 
-/** True when `m` has hooks of `kind`. */
+/** A copy of `m`'s hooks of `kind` (a hook may remove itself while they run), or undefined when it has none. */
 function hooksOf(m: Module, kind: HookKind): HookEntry[] | undefined {
   const l = m._hooks?.[kind];
   return l && l.length ? [...l] : undefined;
 }
 
-const isTensorArray = (v: unknown): v is unknown[] => Array.isArray(v);
 const needsGrad = (v: unknown): v is Tensor => v instanceof Tensor && !v.isDisposed && v.requiresGrad;
 
 /** Module.call with hooks: PyTorch's _call_impl. */
@@ -259,7 +274,7 @@ class BackwardHooks {
   }
 
   setupOutputs(out: unknown): void {
-    const outs = out instanceof Tensor ? [out] : isTensorArray(out) ? out : [];
+    const outs: unknown[] = out instanceof Tensor ? [out] : Array.isArray(out) ? out : [];
     this.gradOutputs = outs.map(() => null);
     let waiting = outs.filter(needsGrad).length;
     outs.forEach((o, i) => {
@@ -659,10 +674,7 @@ export class Module {
     const keepVars = options.keepVars ?? false;
     const walk = (m: Module, p: string) => {
       for (const h of hooksOf(m, 'stateDictPre') ?? []) h.fn(m, p, keepVars);
-      for (const [name, t] of m._parameters) if (t) out.set(p + name, keepVars ? t : wrap(native.unary(UNARY_DETACH, t._h)));
-      for (const [name, t] of m._buffers) {
-        if (t && !m._nonPersistent.has(name)) out.set(p + name, keepVars ? t : wrap(native.unary(UNARY_DETACH, t._h)));
-      }
+      for (const [name, t] of ownState(m)) out.set(p + name, keepVars ? t : wrap(native.unary(UNARY_DETACH, t._h)));
       for (const [name, child] of m._modules) if (child) walk(child, `${p}${name}.`);
       for (const h of hooksOf(m, 'stateDictPost') ?? []) h.fn(m, out, p);
     };
@@ -683,14 +695,7 @@ export class Module {
 
   /** @internal (name, the live parameter or buffer) in state-dict order. */
   _stateEntries(prefix = ''): [string, Tensor][] {
-    const out: [string, Tensor][] = [];
-    const walk = (m: Module, p: string) => {
-      for (const [name, t] of m._parameters) if (t) out.push([p + name, t]);
-      for (const [name, t] of m._buffers) if (t && !m._nonPersistent.has(name)) out.push([p + name, t]);
-      for (const [name, child] of m._modules) if (child) walk(child, `${p}${name}.`);
-    };
-    walk(this, prefix);
-    return out;
+    return this._prefixedModules(prefix).flatMap(([p, m]) => ownState(m).map(([name, t]) => [p + name, t] as [string, Tensor]));
   }
 
   /**
@@ -821,3 +826,27 @@ export class Module {
 (Module.prototype as any)[Symbol.for('nodejs.util.inspect.custom')] = function inspectModule(this: Module) {
   return this.toString();
 };
+
+/**
+ * @internal A module that presents another module's parameters, buffers and children as its own
+ * (the same maps), so that state-dict names are the inner module's where the view is registered:
+ * nn.Frozen and the feature extractor. `_inner` is a reference, not a child; train()/eval() reach it.
+ */
+export abstract class MemberView<M extends Module = Module> extends Module {
+  declare readonly _inner: M;
+  protected constructor(fn: string, inner: M) {
+    super();
+    if (!(inner instanceof Module)) argError(fn, 'module', 'a Module', inner);
+    setPlain(this, '_inner', inner);
+    const raw = (this as any)[RAW];
+    for (const k of ['_parameters', '_buffers', '_nonPersistent', '_modules'] as const) {
+      Object.defineProperty(raw, k, { value: inner[k], enumerable: true });
+    }
+    this.training = inner.training;
+  }
+  override train(mode = true): this {
+    super.train(mode);
+    this._inner.training = mode;
+    return this;
+  }
+}

@@ -18,10 +18,11 @@
  * across yet (a TorchError says so and points to DistributedDataParallel).
  */
 import { isGradEnabled, noGrad } from '../autograd';
+import { tidy } from '../scope';
 import { TorchError, argError, checkOptions } from '../errors';
 import { Tensor } from '../tensor';
 import * as distributed from '../distributed';
-import { Module, RAW } from './module';
+import { Module } from './module';
 
 const { dist, distError, groupOf } = distributed;
 const BROADCAST_BUCKET_BYTES = 250 * 1024 * 1024;
@@ -54,9 +55,9 @@ export interface DistributedDataParallelOptions {
 
 export class DistributedDataParallel<M extends Module = Module> extends Module {
   declare module: M;
-  declare readonly processGroup: distributed.ProcessGroup;
-  declare readonly findUnusedParameters: boolean;
-  declare readonly broadcastBuffers: boolean;
+  declare processGroup: distributed.ProcessGroup;
+  declare findUnusedParameters: boolean;
+  declare broadcastBuffers: boolean;
   /** @internal */ declare _reducer: number;
   /** @internal */ declare _sync: boolean;
   /** @internal */ declare _forwardParamSync: boolean;
@@ -80,29 +81,26 @@ export class DistributedDataParallel<M extends Module = Module> extends Module {
       throw new TorchError(`${fn}: the module has no parameter that requires grad; DistributedDataParallel is not needed (as PyTorch's error)`, 'ERR_TORCH_ARG');
     }
     const where = `${fn} on rank ${g.rank} of ${g.size}`;
-    const raw = (this as any)[RAW];
-    const plain = (k: string, v: unknown) => Object.defineProperty(raw, k, { value: v, writable: true, enumerable: false });
-    plain('processGroup', g);
-    plain('findUnusedParameters', options.findUnusedParameters ?? false);
-    plain('broadcastBuffers', options.broadcastBuffers ?? true);
-    plain('_sync', true);
-    plain('_forwardParamSync', true);
+    // Plain attributes (none is a Module or a Parameter, so nothing registers).
+    this.processGroup = g;
+    this.findUnusedParameters = options.findUnusedParameters ?? false;
+    this.broadcastBuffers = options.broadcastBuffers ?? true;
+    this._sync = true;
+    this._forwardParamSync = true;
     const params = module.parameters();
     const buffers = module.buffers();
-    plain('_buffers0', buffers);
+    this._buffers0 = buffers;
     try {
       dist.ddpVerify(g._h, params.map((p) => p._h));
-      noGrad(() => dist.ddpBroadcastCoalesced(g._h, [...params.map((p) => p.detach()), ...(this.broadcastBuffers ? buffers : [])].map((t) => t._h), BROADCAST_BUCKET_BYTES, 0));
-      plain(
-        '_reducer',
-        dist.ddpReducer(
-          g._h,
-          named.map(([, p]) => p._h),
-          named.map(([n]) => n),
-          Math.floor(cap * 1024 * 1024),
-          this.findUnusedParameters,
-          options.gradientAsBucketView ?? false,
-        ),
+      // Detached views of the parameters (Python's p.detach()), freed when the broadcast is done.
+      tidy(() => noGrad(() => dist.ddpBroadcastCoalesced(g._h, [...params.map((p) => p.detach()), ...(this.broadcastBuffers ? buffers : [])].map((t) => t._h), BROADCAST_BUCKET_BYTES, 0)));
+      this._reducer = dist.ddpReducer(
+        g._h,
+        named.map(([, p]) => p._h),
+        named.map(([n]) => n),
+        Math.floor(cap * 1024 * 1024),
+        this.findUnusedParameters,
+        options.gradientAsBucketView ?? false,
       );
     } catch (e) {
       distError(e, where);

@@ -7,7 +7,7 @@
 import { noGrad } from '../autograd';
 import { TorchError, argError } from '../errors';
 import { Tensor } from '../tensor';
-import { Module, Parameter, RAW, stateDictEntries, type StateDictLike } from '../nn/module';
+import { MemberView, Module, Parameter, stateDictEntries, type StateDictLike } from '../nn/module';
 import { BatchNorm1d, BatchNorm2d, Dropout } from '../nn/layers';
 
 /** Glob over dotted parameter names: '*' any run of characters, '?' one; a bare module path matches everything under it. */
@@ -155,26 +155,17 @@ export function setDropout(module: Module, p: number): number {
  * wraps `self.bulk1` in no_grad has) and a Python checkpoint loads strictly. `frozen.module` is the
  * wrapped module (a reference, not a child).
  */
-export class Frozen extends Module {
-  declare readonly module: Module;
+export class Frozen extends MemberView {
   constructor(module: Module) {
-    super();
-    if (!(module instanceof Module)) argError('Frozen()', 'module', 'a Module', module);
-    const raw = (this as any)[RAW];
-    Object.defineProperty(raw, 'module', { value: module, enumerable: false });
-    for (const k of ['_parameters', '_buffers', '_nonPersistent', '_modules'] as const) {
-      Object.defineProperty(raw, k, { value: (module as any)[k], enumerable: true });
-    }
-    this.training = module.training;
+    super('Frozen()', module);
     module.requiresGrad_(false);
+  }
+  /** The wrapped module. */
+  get module(): Module {
+    return this._inner;
   }
   override forward(...args: any[]): any {
     return noGrad(() => this.module.call(...args));
-  }
-  override train(mode = true): this {
-    super.train(mode);
-    this.module.training = mode;
-    return this;
   }
   override extraRepr(): string {
     return this.module.extraRepr();

@@ -14,25 +14,25 @@
  */
 import { noGrad } from '../autograd';
 import { TorchError, argError, checkOptions } from '../errors';
-import { Module, RAW } from '../nn/module';
+import { MemberView, Module, setPlain } from '../nn/module';
 import { adopt, keep } from '../scope';
 import { Tensor } from '../tensor';
 
 const STOP = Symbol('torch-node.featureExtraction.stop');
 
+/** Hooks every submodule; each call is reported under its FX node name. Returns what removes the hooks. */
 function trackCalls(model: Module, onCall: (node: string, output: unknown) => void): () => void {
   const handles = [...model.namedModules()]
     .filter(([name]) => name !== '')
     .map(([name, m]) => {
       let calls = 0;
-      const h = m.registerForwardHook((_m, _args, out) => {
+      return m.registerForwardHook((_m, _args, out) => {
         const node = calls === 0 ? name : `${name}_${calls}`;
         calls++;
         onCall(node, out);
       });
-      return { h, reset: () => (calls = 0) };
     });
-  return () => handles.forEach(({ h }) => h.remove());
+  return () => handles.forEach((h) => h.remove());
 }
 
 function keepAll(v: unknown): void {
@@ -45,24 +45,16 @@ function adoptAll(v: unknown): void {
 }
 
 /** The module createFeatureExtractor returns: the model's parameters under the model's names. */
-export class FeatureExtractor extends Module {
-  declare readonly model: Module;
+export class FeatureExtractor extends MemberView {
   declare readonly returnNodes: ReadonlyMap<string, string>;
   constructor(model: Module, returnNodes: Map<string, string>) {
-    super();
-    const raw = (this as any)[RAW];
-    Object.defineProperty(raw, 'model', { value: model, enumerable: false });
-    Object.defineProperty(raw, 'returnNodes', { value: returnNodes, enumerable: false });
     // State-dict names are the model's, as torchvision's GraphModule keeps them.
-    for (const k of ['_parameters', '_buffers', '_nonPersistent', '_modules'] as const) {
-      Object.defineProperty(raw, k, { value: (model as any)[k], enumerable: true });
-    }
-    this.training = model.training;
+    super('createFeatureExtractor()', model);
+    setPlain(this, 'returnNodes', returnNodes);
   }
-  override train(mode = true): this {
-    super.train(mode);
-    this.model.training = mode;
-    return this;
+  /** The model the features come from. */
+  get model(): Module {
+    return this._inner;
   }
   /** `{ [outputName]: output }` for every node asked for, in returnNodes' order. */
   override forward(...args: any[]): Record<string, any> {
