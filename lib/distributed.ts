@@ -17,7 +17,7 @@
  * mode) and a mismatch is a TorchError on every rank instead.
  */
 import { native } from './binding';
-import { TorchError, argError, checkOptions, describe } from './errors';
+import { TorchError, argError, checkOptions } from './errors';
 import { pickle, unpickle } from './serialization/pickle';
 import { markDicts } from './serialization/torch-file';
 import { Tensor, idOf } from './tensor';
@@ -237,9 +237,6 @@ export class ProcessGroup {
   }
   getRank(): number {
     return this.rank;
-  }
-  size_(): number {
-    return this.size;
   }
   /** @internal */ _free(): void {
     if (this._h < 0) return;
@@ -754,8 +751,3 @@ export function defaultGroupInfo(): { rank: number; worldSize: number } | null {
   return world ? { rank: world.group.rank, worldSize: world.group.size } : null;
 }
 setDefaultGroupInfo(defaultGroupInfo);
-
-/** @internal */
-export function _describeGroup(g: unknown): string {
-  return g instanceof ProcessGroup ? `group '${g.name}' (ranks ${g.ranks.join(', ')})` : describe(g);
-}

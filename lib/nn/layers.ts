@@ -49,6 +49,12 @@ export function newParam(shape: number[], o: FactoryOptions): Parameter {
   return p;
 }
 
+/** The norm layers' reset_parameters: an affine weight to 1, its bias to 0 (either may be absent). */
+function resetAffine(m: { weight: Parameter | null; bias: Parameter | null }): void {
+  if (m.weight) ones_(m.weight);
+  if (m.bias) zeros_(m.bias);
+}
+
 function checkInputDim(name: string, x: Tensor, dims: number[]): void {
   if (!(x instanceof Tensor)) argError(`${name}.forward()`, 'input', 'a Tensor', x);
   const d = x.dim();
@@ -318,8 +324,7 @@ abstract class BatchNormNd extends Module {
   /** PyTorch's reset_parameters: the running statistics reset, then weight 1 and bias 0. */
   resetParameters(): void {
     this.resetRunningStats();
-    if (this.weight) ones_(this.weight);
-    if (this.bias) zeros_(this.bias);
+    resetAffine(this);
   }
   override forward(x: Tensor): Tensor {
     checkInputDim(this.kind, x, this.dims);
@@ -379,8 +384,7 @@ export class LayerNorm extends Module {
   }
   /** PyTorch's reset_parameters: weight 1, bias 0. */
   resetParameters(): void {
-    if (this.weight) ones_(this.weight);
-    if (this.bias) zeros_(this.bias);
+    resetAffine(this);
   }
   override forward(x: Tensor): Tensor {
     return F.layerNorm(x, this.normalizedShape, { weight: this.weight, bias: this.bias, eps: this.eps });
@@ -411,8 +415,7 @@ export class GroupNorm extends Module {
   }
   /** PyTorch's reset_parameters: weight 1, bias 0. */
   resetParameters(): void {
-    if (this.weight) ones_(this.weight);
-    if (this.bias) zeros_(this.bias);
+    resetAffine(this);
   }
   override forward(x: Tensor): Tensor {
     return F.groupNorm(x, this.numGroups, { weight: this.weight, bias: this.bias, eps: this.eps });
@@ -688,7 +691,7 @@ const indexedTraps: ProxyHandler<Module> = {
   get(target, key, receiver) {
     if (typeof key === 'string' && INDEX_RE.test(key) && !(key in target)) {
       const c = target as IndexedModules;
-      return [...c._modules.values()][absIndex(c, `${c.constructor.name}[${key}]`, Number(key))];
+      return c._item(`${c.constructor.name}[${key}]`, Number(key));
     }
     return Reflect.get(target, key, receiver);
   },
@@ -716,8 +719,11 @@ abstract class IndexedModules extends Module {
   }
   /** list[i] (negative counts from the end); `container[i]` works too. */
   at(i: number): Module {
-    const idx = absIndex(this, `${this.constructor.name}.at()`, i);
-    return [...this._modules.values()][idx] as Module;
+    return this._item(`${this.constructor.name}.at()`, i);
+  }
+  /** @internal list[i] for `fn`'s messages. */
+  _item(fn: string, i: unknown): Module {
+    return [...this._modules.values()][absIndex(this, fn, i)] as Module;
   }
   /** Adds a module at the end (Python's append). */
   append(m: Module): this {

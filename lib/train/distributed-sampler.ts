@@ -7,11 +7,9 @@
  * generator and makes no tensors.
  *
  * Without `numReplicas` / `rank` the values come from the default process group, as PyTorch's
- * dist.get_world_size() / dist.get_rank(): from the lookup registered with setDefaultGroupInfo()
- * (lib/distributed.ts should call it once at load, handing a function that returns
- * `{ rank, worldSize }` while a group is initialized and null otherwise), else from a
- * `../distributed` module exposing isInitialized(), getRank() and getWorldSize() if there is one;
- * with no initialized group it throws, asking for `{ numReplicas, rank }`.
+ * dist.get_world_size() / dist.get_rank(): from the lookup lib/distributed.ts registers at load with
+ * setDefaultGroupInfo() (`{ rank, worldSize }` while a group is initialized, null otherwise); with
+ * no initialized group it throws, asking for `{ numReplicas, rank }`.
  */
 import { TorchError, argError, checkOptions, describe } from '../errors';
 import { CpuGenerator, randpermWith } from './data';
@@ -45,17 +43,7 @@ export function setDefaultGroupInfo(lookup: (() => DefaultGroupInfo) | null): vo
 }
 
 function defaultGroup(): DefaultGroupInfo {
-  if (groupLookup) return groupLookup();
-  let dist: any;
-  try {
-    dist = require('../distributed');
-  } catch (e) {
-    if ((e as { code?: string })?.code === 'MODULE_NOT_FOUND') return null;
-    throw e;
-  }
-  if (typeof dist?.isInitialized !== 'function' || !dist.isInitialized()) return null;
-  if (typeof dist.getRank !== 'function' || typeof dist.getWorldSize !== 'function') return null;
-  return { rank: dist.getRank(), worldSize: dist.getWorldSize() };
+  return groupLookup ? groupLookup() : null;
 }
 
 const KNOWN = ['numReplicas', 'rank', 'shuffle', 'seed', 'dropLast'];
