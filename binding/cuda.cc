@@ -158,7 +158,35 @@ Napi::Value MemoryAllocated(const Napi::CallbackInfo& info) {
   TORCH_GUARD_END(env)
 }
 
+// setDevice(index): torch.cuda.set_device.
+Napi::Value SetDevice(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  TORCH_GUARD_BEGIN
+  RequireCuda(env, "cuda.setDevice");
+  int64_t i = info[0].As<Napi::Number>().Int64Value();
+  auto n = at::detail::getCUDAHooks().deviceCount();
+  if (i < 0 || i >= n) {
+    ThrowTorchError(env, "cuda.setDevice: device index " + std::to_string(i) + " is out of range: this machine has " + std::to_string(n) +
+                             " CUDA device" + (n == 1 ? "" : "s"), "", "ERR_TORCH_ARG");
+  }
+  at::accelerator::setDeviceIndex(static_cast<c10::DeviceIndex>(i));
+  return env.Undefined();
+  TORCH_GUARD_END(env)
+}
+
+Napi::Value CurrentDevice(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  TORCH_GUARD_BEGIN
+  RequireCuda(env, "cuda.currentDevice");
+  return Napi::Number::New(env, at::detail::getCUDAHooks().getCurrentDevice());
+  TORCH_GUARD_END(env)
+}
+
 }  // namespace
+
+// For the other files (distributed.cc's NCCL backend): CUDA is usable, else why not.
+bool CudaAvailable() { return Available(); }
+std::string CudaUnavailableReason() { return Available() ? "" : g_reason; }
 
 // Called once at addon init, before anything touches CUDA.
 void LoadCuda() {
@@ -193,6 +221,8 @@ void InitCuda(Napi::Env env, Napi::Object exports) {
   cuda.Set("manualSeed", Napi::Function::New(env, CudaManualSeed, "manualSeed"));
   cuda.Set("emptyCache", Napi::Function::New(env, EmptyCache, "emptyCache"));
   cuda.Set("memoryAllocated", Napi::Function::New(env, MemoryAllocated, "memoryAllocated"));
+  cuda.Set("setDevice", Napi::Function::New(env, SetDevice, "setDevice"));
+  cuda.Set("currentDevice", Napi::Function::New(env, CurrentDevice, "currentDevice"));
   exports.Set("cuda", cuda);
 }
 

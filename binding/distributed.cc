@@ -23,13 +23,20 @@
 #include <torch/csrc/distributed/c10d/ProcessGroupWrapper.hpp>
 #endif
 
+#include <dlfcn.h>
+
 #include <chrono>
 #include <limits>
 #include <string>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 namespace torch_node {
+
+bool CudaAvailable();               // cuda.cc
+std::string CudaUnavailableReason();
+
 namespace {
 
 using std::chrono::milliseconds;
@@ -64,6 +71,10 @@ struct WorkEntry : c10::intrusive_ptr_target {
 HandleTable<c10d::Store> g_stores;
 HandleTable<c10d::ProcessGroup> g_groups;
 HandleTable<WorkEntry> g_works;
+// Groups with an NCCL backend: destroying one shuts NCCL down first, as Python's
+// destroy_process_group does (_shutdown_backend), so its communicators and watchdog are released.
+std::unordered_set<int> g_nccl_groups;
+
 
 milliseconds Ms(const Napi::Value& v) { return milliseconds(static_cast<int64_t>(v.As<Napi::Number>().DoubleValue())); }
 
@@ -229,42 +240,141 @@ Napi::Value StoreFree(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
-// ---- process groups -----------------------------------------------------------------------------
-// pgNewGloo(groupStoreId, backendStoreId, rank, size, timeoutMs, checkCollectives, helperStoreId | null) -> id
-// The stores follow init_process_group's layout (the JS side builds the prefixes). With
-// checkCollectives (TORCH_DISTRIBUTED_DEBUG=DETAIL), the backend is wrapped in c10d's
-// ProcessGroupWrapper, which first compares each collective's shapes and dtypes across ranks over a
-// helper Gloo group, so a mismatch is an error on every rank instead of an abort inside Gloo.
-Napi::Value PgNewGloo(const Napi::CallbackInfo& info) {
+// ---- NCCL (binding/nccl/: an optional library, dlopened where CUDA is) --------------------------
+using NcclNewFn = void* (*)(const void*, int, int, int64_t, const char*, const int64_t*, int, char*, size_t);
+using NcclVersionFn = int (*)(char*, size_t);
+NcclNewFn g_nccl_new = nullptr;
+std::string g_nccl_reason = "not loaded";
+std::string g_nccl_version;
+bool g_nccl_tried = false;
+
+// ncclInfo(libraryPath) -> [available, reason | null, version | null]. The library is looked for next
+// to the addon (the JS side knows where the addon came from); it is loaded once, only where CUDA is.
+Napi::Value NcclInfo(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   TORCH_GUARD_BEGIN
-#ifdef USE_C10D_GLOO
-  auto group_store = g_stores.Get(env, info[0], "the store");
-  auto backend_store = g_stores.Get(env, info[1], "the store");
-  int rank = info[2].As<Napi::Number>().Int32Value();
-  int size = info[3].As<Napi::Number>().Int32Value();
-  auto timeout = Ms(info[4]);
-  auto opts = c10d::ProcessGroupGloo::Options::create_default(timeout);
-  c10::intrusive_ptr<c10d::Backend> backend = c10::make_intrusive<c10d::ProcessGroupGloo>(backend_store, rank, size, opts);
-  if (info[5].ToBoolean().Value()) {
-    auto helper_store = g_stores.Get(env, info[6], "the store");
-    auto helper = c10::make_intrusive<c10d::ProcessGroupGloo>(helper_store, rank, size, c10d::ProcessGroupGloo::Options::create_default(timeout));
-    backend = c10::make_intrusive<c10d::ProcessGroupWrapper>(backend, helper);
+  if (!g_nccl_tried) {
+    g_nccl_tried = true;
+#ifdef TORCH_NODE_NO_NCCL_REASON
+    g_nccl_reason = std::string("this build of torch-node has no NCCL backend: ") + TORCH_NODE_NO_NCCL_REASON;
+#else
+    std::string path = info[0].As<Napi::String>().Utf8Value();
+    if (!CudaAvailable()) {
+      g_nccl_reason = "CUDA is not available: " + CudaUnavailableReason();
+    } else if (void* lib = dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL); !lib) {
+      const char* e = dlerror();
+      g_nccl_reason = "the NCCL backend library could not be loaded: " + std::string(e ? e : path);
+    } else {
+      g_nccl_new = reinterpret_cast<NcclNewFn>(dlsym(lib, "torch_node_nccl_new"));
+      auto version = reinterpret_cast<NcclVersionFn>(dlsym(lib, "torch_node_nccl_version"));
+      char buf[256] = {0};
+      if (!g_nccl_new || !version) {
+        g_nccl_new = nullptr;
+        g_nccl_reason = path + " is not torch-node's NCCL backend library (symbols missing)";
+      } else if (version(buf, sizeof buf) != 0) {
+        g_nccl_new = nullptr;
+        g_nccl_reason = std::string("NCCL does not work here: ") + buf;
+      } else {
+        g_nccl_version = buf;
+        g_nccl_reason.clear();
+      }
+    }
+#endif
   }
-  auto pg = c10::make_intrusive<c10d::ProcessGroup>(group_store, rank, size);
-  pg->setBackend(c10::DeviceType::CPU, c10d::ProcessGroup::BackendType::GLOO, backend);
-  pg->setDefaultBackend(c10d::ProcessGroup::BackendType::GLOO);
-  return Napi::Number::New(env, g_groups.Put(pg));
+  auto out = Napi::Array::New(env, 3);
+  out.Set(0u, Napi::Boolean::New(env, g_nccl_new != nullptr));
+  out.Set(1u, g_nccl_new ? env.Null() : Napi::String::New(env, g_nccl_reason));
+  out.Set(2u, g_nccl_new ? Napi::String::New(env, g_nccl_version) : env.Null());
+  return out;
+  TORCH_GUARD_END(env)
+}
+
+// ---- process groups -----------------------------------------------------------------------------
+c10::intrusive_ptr<c10d::Backend> NewBackend(Napi::Env env, const std::string& kind, const c10::intrusive_ptr<c10d::Store>& store, int rank,
+                                            int size, milliseconds timeout, const std::string& name, const std::vector<int64_t>& ranks) {
+  if (kind == "nccl") {
+    if (!g_nccl_new) ThrowTorchError(env, "torch.distributed's NCCL backend is not available: " + g_nccl_reason, "", "ERR_TORCH_DIST_UNAVAILABLE");
+    char err[1024] = {0};
+    void* p = g_nccl_new(&store, rank, size, timeout.count(), name.c_str(), ranks.data(), static_cast<int>(ranks.size()), err, sizeof err);
+    if (!p) ThrowTorchError(env, std::string("ProcessGroupNCCL: ") + err, "", "ERR_TORCH_DIST");
+    auto* holder = static_cast<c10::intrusive_ptr<c10d::Backend>*>(p);
+    c10::intrusive_ptr<c10d::Backend> backend = std::move(*holder);
+    delete holder;
+    return backend;
+  }
+#ifdef USE_C10D_GLOO
+  auto opts = c10d::ProcessGroupGloo::Options::create_default(timeout);
+  opts->group_name = name;
+  opts->global_ranks_in_group.assign(ranks.begin(), ranks.end());
+  return c10::make_intrusive<c10d::ProcessGroupGloo>(store, rank, size, opts);
 #else
   ThrowTorchError(env, std::string("torch.distributed's Gloo backend is not in this build: ") + TORCH_NODE_NO_GLOO_REASON, "",
                   "ERR_TORCH_DIST_UNAVAILABLE");
 #endif
+}
+
+// pgNew(groupStoreId, rank, size, timeoutMs, checkCollectives, backends, defaultKind, name, globalRanks) -> id
+// backends: [[kind ('gloo' | 'nccl'), storeId, helperStoreId | null, devices ('cpu' | 'cuda')[]], ...].
+// The stores follow init_process_group's layout (the JS side builds the prefixes: "<name>/<device>/").
+// With checkCollectives (TORCH_DISTRIBUTED_DEBUG=DETAIL), each backend is wrapped in c10d's
+// ProcessGroupWrapper, which first compares each collective's shapes and dtypes across ranks over a
+// helper Gloo group, so a mismatch is an error on every rank instead of an abort inside the backend.
+Napi::Value PgNew(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  TORCH_GUARD_BEGIN
+  auto group_store = g_stores.Get(env, info[0], "the store");
+  int rank = info[1].As<Napi::Number>().Int32Value();
+  int size = info[2].As<Napi::Number>().Int32Value();
+  auto timeout = Ms(info[3]);
+  bool check = info[4].ToBoolean().Value();
+  auto specs = info[5].As<Napi::Array>();
+  std::string default_kind = info[6].As<Napi::String>().Utf8Value();
+  std::string name = info[7].As<Napi::String>().Utf8Value();
+  std::vector<int64_t> ranks;
+  auto rs = info[8].As<Napi::Array>();
+  for (uint32_t i = 0; i < rs.Length(); i++) ranks.push_back(rs.Get(i).As<Napi::Number>().Int64Value());
+  auto type_of = [](const std::string& k) {
+    return k == "nccl" ? c10d::ProcessGroup::BackendType::NCCL : c10d::ProcessGroup::BackendType::GLOO;
+  };
+  auto pg = c10::make_intrusive<c10d::ProcessGroup>(group_store, rank, size);
+  pg->setDefaultBackend(type_of(default_kind));
+  for (uint32_t i = 0; i < specs.Length(); i++) {
+    auto spec = specs.Get(i).As<Napi::Array>();
+    std::string kind = spec.Get(0u).As<Napi::String>().Utf8Value();
+    auto backend = NewBackend(env, kind, g_stores.Get(env, spec.Get(1u), "the store"), rank, size, timeout, name, ranks);
+    if (check) {
+#ifdef USE_C10D_GLOO
+      auto helper = c10::make_intrusive<c10d::ProcessGroupGloo>(g_stores.Get(env, spec.Get(2u), "the store"), rank, size,
+                                                                c10d::ProcessGroupGloo::Options::create_default(timeout));
+      backend = c10::make_intrusive<c10d::ProcessGroupWrapper>(backend, helper);
+#endif
+    }
+    auto devices = spec.Get(3u).As<Napi::Array>();
+    for (uint32_t d = 0; d < devices.Length(); d++) {
+      auto dev = devices.Get(d).As<Napi::String>().Utf8Value() == "cuda" ? c10::DeviceType::CUDA : c10::DeviceType::CPU;
+      pg->setBackend(dev, type_of(kind), backend);
+    }
+  }
+  int id = g_groups.Put(pg);
+  for (uint32_t i = 0; i < specs.Length(); i++) {
+    if (specs.Get(i).As<Napi::Array>().Get(0u).As<Napi::String>().Utf8Value() == "nccl") g_nccl_groups.insert(id);
+  }
+  return Napi::Number::New(env, id);
   TORCH_GUARD_END(env)
 }
 
 Napi::Value PgFree(const Napi::CallbackInfo& info) {
-  g_groups.Free(info[0].As<Napi::Number>().Int32Value());
-  return info.Env().Undefined();
+  Napi::Env env = info.Env();
+  int id = info[0].As<Napi::Number>().Int32Value();
+  if (g_nccl_groups.erase(id)) {
+    try {
+      g_groups.Get(env, info[0], "the process group")->shutdown();
+    } catch (...) {
+      // A failed shutdown (a dead peer) changes nothing for the caller: the group is gone either way.
+    }
+  }
+  g_groups.Free(id);
+  return env.Undefined();
 }
 
 #define PG(i) g_groups.Get(env, info[i], "the process group")
@@ -572,7 +682,8 @@ void InitDistributed(Napi::Env env, Napi::Object exports) {
   d.Set("storeNumKeys", Napi::Function::New(env, StoreNumKeys, "storeNumKeys"));
   d.Set("storeSetTimeout", Napi::Function::New(env, StoreSetTimeout, "storeSetTimeout"));
   d.Set("storeFree", Napi::Function::New(env, StoreFree, "storeFree"));
-  d.Set("pgNewGloo", Napi::Function::New(env, PgNewGloo, "pgNewGloo"));
+  d.Set("ncclInfo", Napi::Function::New(env, NcclInfo, "ncclInfo"));
+  d.Set("pgNew", Napi::Function::New(env, PgNew, "pgNew"));
   d.Set("pgFree", Napi::Function::New(env, PgFree, "pgFree"));
   d.Set("pgAllreduce", Napi::Function::New(env, PgAllreduce, "pgAllreduce"));
   d.Set("pgBroadcast", Napi::Function::New(env, PgBroadcast, "pgBroadcast"));

@@ -21,6 +21,8 @@ export interface NativeCuda {
   manualSeed(seed: number, all: boolean): void;
   emptyCache(): void;
   memoryAllocated(index?: number): number;
+  setDevice(index: number): void;
+  currentDevice(): number;
 }
 
 /** One module of the tree jitTrace mirrors as TorchScript modules (specs[0] is the root). */
@@ -202,6 +204,7 @@ function load(): Binding {
       }
     }
     b.setErrorClass(TorchError);
+    loadedFile = file;
     return b;
   }
   throw new TorchError(
@@ -214,4 +217,14 @@ function load(): Binding {
   );
 }
 
+let loadedFile = '';
 export const native: Binding = load();
+
+/**
+ * Where torch.distributed's NCCL backend library sits for the addon that was loaded: next to it, as
+ * torch_node_nccl.so (a build) or <prebuild>.nccl.so (scripts/prebuild.js).
+ */
+export function ncclLibraryPath(): string {
+  if (path.basename(loadedFile) === 'torch_node.node') return path.join(path.dirname(loadedFile), 'torch_node_nccl.so');
+  return loadedFile.replace(/(\.napi)?\.node$/, '.nccl.so');
+}

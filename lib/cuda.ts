@@ -37,3 +37,21 @@ export function memoryAllocated(device?: number): number {
   if (device !== undefined && !Number.isInteger(device)) argError('cuda.memoryAllocated()', 'device', 'an integer', device);
   return native.cuda.memoryAllocated(device);
 }
+/**
+ * torch.cuda.set_device: the CUDA device that `'cuda'` means from now on in this process (each
+ * distributed rank calls it with its LOCAL_RANK before touching CUDA). Accepts an index or 'cuda:i'.
+ */
+export function setDevice(device: number | string): void {
+  let i = device;
+  if (typeof device === 'string') {
+    const m = /^cuda:(\d+)$/.exec(device);
+    if (!m) argError('cuda.setDevice()', 'device', "an index or 'cuda:<index>'", device);
+    i = Number(m[1]);
+  }
+  if (!Number.isInteger(i)) argError('cuda.setDevice()', 'device', "an index or 'cuda:<index>'", device);
+  native.cuda.setDevice(i as number);
+}
+/** torch.cuda.current_device(): the index `'cuda'` means now. */
+export function currentDevice(): number {
+  return native.cuda.currentDevice();
+}

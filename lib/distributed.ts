@@ -1,9 +1,10 @@
 /**
  * torch.distributed on libtorch's own engine, c10d (binding/distributed.cc): TCPStore, FileStore and
- * PrefixStore, ProcessGroup with the Gloo backend, collectives and point-to-point with PyTorch's
- * names. initProcessGroup lays out its store keys as Python's init_process_group does
- * (PrefixStore('default_pg') -> PrefixStore('0/') -> PrefixStore('cpu/') -> Gloo), so Node and Python
- * ranks join one job.
+ * PrefixStore, ProcessGroup with the Gloo backend (CPU and CUDA tensors) and the NCCL backend (CUDA
+ * tensors; binding/nccl/, a library loaded only where CUDA is), collectives and point-to-point with
+ * PyTorch's names. initProcessGroup lays out its store keys as Python's init_process_group does
+ * (PrefixStore('default_pg') -> PrefixStore('0/') -> PrefixStore('cpu/' or 'cuda/') -> backend), so
+ * Node and Python ranks join one job.
  *
  * Blocking and async: a collective called as in Python blocks this thread until it is done (the
  * event loop waits, as Python's interpreter does). With `{ asyncOp: true }` it returns a Work:
@@ -16,7 +17,7 @@
  * every collective first compares them across ranks (c10d's ProcessGroupWrapper, as Python's debug
  * mode) and a mismatch is a TorchError on every rank instead.
  */
-import { native } from './binding';
+import { native, ncclLibraryPath } from './binding';
 import { TorchError, argError, checkOptions } from './errors';
 import { pickle, unpickle } from './serialization/pickle';
 import { markDicts } from './serialization/torch-file';
@@ -26,6 +27,8 @@ import { tidy } from './scope';
 import { setDefaultGroupInfo } from './train/distributed-sampler';
 
 type Id = number;
+type BackendKind = 'gloo' | 'nccl';
+type DeviceKind = 'cpu' | 'cuda';
 interface NativeDistributed {
   info(): [boolean, string | null];
   storeTcp(host: string, port: number, isServer: boolean, worldSize: number | null, timeoutMs: number, waitWorkers: boolean, multiTenant: boolean): [Id, number];
@@ -40,7 +43,18 @@ interface NativeDistributed {
   storeNumKeys(store: Id): number;
   storeSetTimeout(store: Id, timeoutMs: number): void;
   storeFree(store: Id): void;
-  pgNewGloo(groupStore: Id, backendStore: Id, rank: number, size: number, timeoutMs: number, check: boolean, helperStore: Id | null): Id;
+  ncclInfo(libraryPath: string): [boolean, string | null, string | null];
+  pgNew(
+    groupStore: Id,
+    rank: number,
+    size: number,
+    timeoutMs: number,
+    check: boolean,
+    backends: [BackendKind, Id, Id | null, DeviceKind[]][],
+    defaultKind: BackendKind,
+    name: string,
+    globalRanks: number[],
+  ): Id;
   pgFree(pg: Id): void;
   pgAllreduce(pg: Id, ts: Id[], op: number): Id;
   pgBroadcast(pg: Id, ts: Id[], src: number): Id;
@@ -92,14 +106,63 @@ export function isAvailable(): boolean {
 export function isGlooAvailable(): boolean {
   return dist.info()[0];
 }
-/** NCCL is not in this build (its path is planned as an optional library loaded where CUDA is). */
+/**
+ * True where the NCCL backend can run: the addon was built with it (CUDA's and NCCL's headers were
+ * found, scripts/cuda-headers.js), CUDA is usable, and its library (next to the addon) loads.
+ * Unlike Python's is_nccl_available(), false on a machine without a CUDA device.
+ */
 export function isNcclAvailable(): boolean {
-  return false;
+  return dist.ncclInfo(ncclLibraryPath())[0];
 }
-/** Why isAvailable() is false (null when it is true), or why NCCL is not available with { backend: 'nccl' }. */
+/** The NCCL version the backend runs with ('2.27.5'), or null when it is not available. */
+export function ncclVersion(): string | null {
+  return dist.ncclInfo(ncclLibraryPath())[2];
+}
+/** Why isAvailable() (or with 'nccl', isNcclAvailable()) is false; null when it is true. */
 export function unavailableReason(backend: 'gloo' | 'nccl' = 'gloo'): string | null {
-  if (backend === 'nccl') return 'this build of torch-node has no NCCL backend; use backend gloo';
+  if (backend === 'nccl') return dist.ncclInfo(ncclLibraryPath())[1];
   return dist.info()[1];
+}
+
+/**
+ * Python's BackendConfig: which backend serves which device for a `backend` string, as
+ * init_process_group reads it. undefined: the accelerator's default (CUDA: nccl, else cpu: gloo);
+ * 'gloo': cpu and cuda; 'nccl': cuda; 'cpu:gloo,cuda:nccl' and the like: as written.
+ * @internal
+ */
+export function backendConfig(fn: string, backend: unknown): { name: string; map: [DeviceKind, BackendKind][] } {
+  const allowed = "'gloo', 'nccl' or 'device:backend' pairs such as 'cpu:gloo,cuda:nccl'";
+  if (backend === undefined || backend === null || backend === 'undefined') {
+    const cuda = native.cuda.isAvailable();
+    return { name: 'undefined', map: [cuda ? ['cuda', 'nccl'] : ['cpu', 'gloo']] };
+  }
+  if (typeof backend !== 'string') argError(fn, 'backend', allowed, backend);
+  const b = backend.toLowerCase();
+  if (b === 'gloo') return { name: 'gloo', map: [['cpu', 'gloo'], ['cuda', 'gloo']] };
+  if (b === 'nccl') return { name: 'nccl', map: [['cuda', 'nccl']] };
+  if (!b.includes(':')) argError(fn, 'backend', allowed, backend);
+  const map: [DeviceKind, BackendKind][] = [];
+  for (const pair of b.split(',')) {
+    const [device, kind, extra] = pair.split(':');
+    if (extra !== undefined || (device !== 'cpu' && device !== 'cuda') || (kind !== 'gloo' && kind !== 'nccl')) argError(fn, 'backend', allowed, backend);
+    if (kind === 'nccl' && device !== 'cuda') {
+      throw new TorchError(`${fn}: backend '${backend}': NCCL serves CUDA tensors only; use '${device}:gloo'`, 'ERR_TORCH_ARG');
+    }
+    if (map.some(([d]) => d === device)) argError(fn, 'backend', `${allowed}, each device once`, backend);
+    map.push([device, kind]);
+  }
+  return { name: b, map };
+}
+
+function requireBackends(fn: string, map: [DeviceKind, BackendKind][], name: string): void {
+  const kinds = new Set(map.map(([, k]) => k));
+  if (kinds.has('gloo') && !isGlooAvailable()) {
+    throw new TorchError(`${fn}: torch.distributed's Gloo backend is not in this build: ${unavailableReason()}`, 'ERR_TORCH_DIST_UNAVAILABLE');
+  }
+  if (kinds.has('nccl') && !isNcclAvailable()) {
+    const hint = name === 'undefined' ? " (the default backend on a CUDA machine, as in PyTorch; pass { backend: 'gloo' } to use Gloo)" : '';
+    throw new TorchError(`${fn}: torch.distributed's NCCL backend is not available${hint}: ${unavailableReason('nccl')}`, 'ERR_TORCH_DIST_UNAVAILABLE');
+  }
 }
 
 // ---- stores -------------------------------------------------------------------------------------
@@ -230,6 +293,8 @@ export class ProcessGroup {
     readonly ranks: number[],
     readonly name: string,
     readonly backend = 'gloo',
+    /** Which backend serves which device ('cpu:gloo,cuda:gloo'), as Python's get_backend_config(). */
+    readonly backendConfig = 'cpu:gloo,cuda:gloo',
     /** @internal what the group holds on to */ readonly _stores: Store[] = [],
   ) {
     this._h = h;
@@ -313,6 +378,8 @@ interface World {
   timeout: number;
   groupCount: number;
   check: boolean;
+  /** The backend string the default group was made with (new groups use it unless told otherwise). */
+  backend: unknown;
 }
 let world: World | null = null;
 
@@ -332,7 +399,11 @@ export function groupOf(fn: string, group: ProcessGroup | null | undefined): Pro
 }
 
 export interface InitOptions {
-  backend?: 'gloo' | 'nccl' | 'cpu:gloo';
+  /**
+   * 'gloo' (CPU and CUDA tensors), 'nccl' (CUDA tensors), or pairs such as 'cpu:gloo,cuda:nccl'.
+   * Left out, as in PyTorch: 'nccl' for CUDA where a CUDA device is, else Gloo for CPU.
+   */
+  backend?: string;
   /** 'env://' (default: MASTER_ADDR, MASTER_PORT, RANK, WORLD_SIZE), 'tcp://host:port' or 'file:///path'. */
   initMethod?: string;
   /** A store instead of initMethod (then rank and worldSize are required). */
@@ -360,10 +431,8 @@ export function initProcessGroup(options: InitOptions = {}): void {
   const fn = 'initProcessGroup()';
   checkOptions(fn, options, ['backend', 'initMethod', 'store', 'rank', 'worldSize', 'timeout']);
   if (world) throw new TorchError(`${fn}: trying to initialize the default process group twice`, 'ERR_TORCH_DIST');
-  const backend = options.backend ?? 'gloo';
-  if (backend === 'nccl') throw new TorchError(`${fn}: ${unavailableReason('nccl')}`, 'ERR_TORCH_DIST_UNAVAILABLE');
-  if (backend !== 'gloo' && backend !== 'cpu:gloo') argError(fn, 'backend', "'gloo' (or 'nccl')", backend);
-  if (!isAvailable()) throw new TorchError(`${fn}: torch.distributed's Gloo backend is not in this build: ${unavailableReason()}`, 'ERR_TORCH_DIST_UNAVAILABLE');
+  const config = backendConfig(fn, options.backend);
+  requireBackends(fn, config.map, config.name);
   const timeout = checkTimeout(fn, options.timeout ?? DEFAULT_PG_TIMEOUT_MS);
   let rank = options.rank;
   let worldSize = options.worldSize;
@@ -416,10 +485,11 @@ export function initProcessGroup(options: InitOptions = {}): void {
   if (!Number.isInteger(rank) || rank! < 0 || rank! >= worldSize!) argError(fn, 'rank', `an integer in [0, ${worldSize})`, rank);
   store.setTimeout(timeout);
   const defaultStore = new PrefixStore('default_pg', store);
-  const w: World = { group: null as unknown as ProcessGroup, store: defaultStore, timeout, groupCount: 0, check: false };
+  const w: World = { group: null as unknown as ProcessGroup, store: defaultStore, timeout, groupCount: 0, check: false, backend: options.backend };
   w.check = process.env.TORCH_DISTRIBUTED_DEBUG === 'DETAIL';
   const name = String(w.groupCount++);
-  w.group = makeGroup(fn, w, name, rank!, worldSize!, Array.from({ length: worldSize! }, (_, i) => i), [store, defaultStore]);
+  // The default group's global ranks are [] in Python's options (the group is the world).
+  w.group = makeGroup(fn, w, config, name, rank!, worldSize!, Array.from({ length: worldSize! }, (_, i) => i), [store, defaultStore], []);
   world = w;
 }
 
@@ -436,19 +506,42 @@ function rendezvousTcp(fn: string, host: string, port: number, rank: number, wor
   }
 }
 
-function makeGroup(fn: string, w: World, name: string, rank: number, size: number, ranks: number[], keep: Store[]): ProcessGroup {
-  // Python's _new_process_group_helper: PrefixStore(f"{group_name}/") -> PrefixStore("cpu/") -> Gloo,
-  // and in DETAIL debug mode a helper Gloo group under PrefixStore(f"pg_wrapper:{group_name}").
+function makeGroup(
+  fn: string,
+  w: World,
+  config: { name: string; map: [DeviceKind, BackendKind][] },
+  name: string,
+  rank: number,
+  size: number,
+  ranks: number[],
+  keep: Store[],
+  globalRanks: number[],
+): ProcessGroup {
+  // Python's _new_process_group_helper: PrefixStore(f"{group_name}/"), then per backend
+  // PrefixStore(f"{device}/") (one backend, under its first device's prefix, when a single backend
+  // serves every device), and in DETAIL debug mode a helper Gloo group under
+  // PrefixStore(f"pg_wrapper:{group_name}") of that.
   const groupStore = new PrefixStore(`${name}/`, w.store);
-  const backendStore = new PrefixStore('cpu/', groupStore);
-  const helperStore = w.check ? new PrefixStore(`pg_wrapper:${name}`, backendStore) : null;
+  const stores: Store[] = [groupStore];
+  const kinds = [...new Set(config.map.map(([, k]) => k))];
+  const specs: [BackendKind, Id, Id | null, DeviceKind[]][] = [];
+  const entries: [DeviceKind, BackendKind][] = kinds.length === 1 ? [config.map[0]] : config.map;
+  for (const [device, kind] of entries) {
+    const backendStore = new PrefixStore(`${device}/`, groupStore);
+    const helperStore = w.check ? new PrefixStore(`pg_wrapper:${name}`, backendStore) : null;
+    stores.push(backendStore, ...(helperStore ? [helperStore] : []));
+    const devices = kinds.length === 1 ? config.map.map(([d]) => d) : [device];
+    specs.push([kind, backendStore._h, helperStore ? helperStore._h : null, devices]);
+  }
+  const defaultKind = (config.map.find(([d]) => d === 'cuda') ?? config.map[0])[1];
   let h: Id;
   try {
-    h = dist.pgNewGloo(groupStore._h, backendStore._h, rank, size, w.timeout, w.check, helperStore ? helperStore._h : null);
+    h = dist.pgNew(groupStore._h, rank, size, w.timeout, w.check, specs, defaultKind, name, globalRanks);
   } catch (e) {
     return distError(e, `${fn} on rank ${rank} of ${size}`);
   }
-  return new ProcessGroup(h, rank, size, ranks, name, 'gloo', [...keep, groupStore, backendStore, ...(helperStore ? [helperStore] : [])]);
+  const configText = config.map.map(([d, k]) => `${d}:${k}`).join(',');
+  return new ProcessGroup(h, rank, size, ranks, name, config.name, configText, [...keep, ...stores]);
 }
 
 export function isInitialized(): boolean {
@@ -461,8 +554,13 @@ export function getRank(group?: ProcessGroup | null): number {
 export function getWorldSize(group?: ProcessGroup | null): number {
   return groupOf('getWorldSize()', group).size;
 }
+/** The backend the group was made with: 'gloo', 'nccl', a 'device:backend' string, or 'undefined' (Python's, for the default). */
 export function getBackend(group?: ProcessGroup | null): string {
   return groupOf('getBackend()', group).backend;
+}
+/** Which backend serves which device, e.g. 'cpu:gloo,cuda:gloo' (Python's get_backend_config). */
+export function getBackendConfig(group?: ProcessGroup | null): string {
+  return groupOf('getBackendConfig()', group).backendConfig;
 }
 /** The default group's rank of group rank `groupRank` (Python's get_global_rank). */
 export function getGlobalRank(group: ProcessGroup, groupRank: number): number {
@@ -494,10 +592,12 @@ const createdGroups: ProcessGroup[] = [];
  * GroupMember.NON_GROUP_MEMBER). The name (the store prefix) is Python's: the sha1 of the ranks and
  * a per-job counter, so Python ranks join the same group.
  */
-export function newGroup(ranks?: number[] | null, options: { timeout?: number; backend?: 'gloo' } = {}): ProcessGroup | null {
+export function newGroup(ranks?: number[] | null, options: { timeout?: number; backend?: string } = {}): ProcessGroup | null {
   const fn = 'newGroup()';
   checkOptions(fn, options, ['timeout', 'backend']);
   const w = defaultWorld(fn);
+  const config = backendConfig(fn, options.backend ?? w.backend);
+  requireBackends(fn, config.map, config.name);
   const size = w.group.size;
   const list = ranks == null ? Array.from({ length: size }, (_, i) => i) : [...ranks].sort((a, b) => a - b);
   if (!Array.isArray(list) || list.some((r) => !Number.isInteger(r) || r < 0 || r >= size) || new Set(list).size !== list.length) {
@@ -508,7 +608,7 @@ export function newGroup(ranks?: number[] | null, options: { timeout?: number; b
   w.groupCount++;
   const me = w.group.rank;
   if (!list.includes(me)) return null;
-  const g = makeGroup(fn, { ...w, timeout: options.timeout ?? w.timeout }, name, list.indexOf(me), list.length, list, []);
+  const g = makeGroup(fn, { ...w, timeout: options.timeout ?? w.timeout }, config, name, list.indexOf(me), list.length, list, [], list);
   createdGroups.push(g);
   return g;
 }

@@ -6,9 +6,11 @@
 #   here:    bash scripts/gpu-check.sh prepare
 #   there:   device run: command "bash scripts/gpu-check.sh run", carry [".gpu", "dist"], timeout_s 560
 #
-# `run` builds the addon against the device's torch, then runs the CUDA tests (test/cuda.test.js:
-# tensors, autograd, tensor and module backward hooks on CUDA), the porting and distributed tests, and
-# the fine-tune bench on the GPU; the logs land in $OUT. Packed: the node binary (xz), the node_modules
+# `run` builds the addon (and torch.distributed's NCCL library, binding/nccl/, from the toolkit's and
+# the nvidia wheels' headers) against the device's torch, then runs the CUDA tests (test/cuda.test.js:
+# tensors, autograd, tensor and module backward hooks on CUDA), the porting and distributed tests (NCCL
+# collectives beside Gloo and DDP on CUDA among them), and the fine-tune bench on the GPU; the logs
+# land in $OUT. Packed: the node binary (xz), the node_modules
 # the build and those tests need (no TypeScript: dist/ is carried built), and gloo's headers.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -35,6 +37,7 @@ run)
   nvidia-smi -L | tee "$out/gpu.txt" || true
   { node scripts/install.js --force-compile 2>&1 | tail -30; } | tee "$out/build.log"
   set +e
+  node -e "const d = require('./dist').distributed; console.log('NCCL', d.isNcclAvailable(), d.ncclVersion(), d.unavailableReason('nccl'))" 2>&1 | tee "$out/nccl.txt"
   node --test --test-concurrency=1 test/cuda.test.js test/porting.test.js test/distributed.test.js 2>&1 | tee "$out/tests.log" | tail -60
   node bench/finetune.js --device cuda 2>&1 | tee "$out/finetune-cuda.log" | tail -30
   ;;

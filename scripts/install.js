@@ -8,6 +8,7 @@ const { spawnSync } = require('child_process');
 const { findLibtorch } = require('./libtorch');
 const { findPrebuild } = require('./prebuilds');
 const { findGlooHeaders } = require('./gloo-headers');
+const { findCudaHeaders } = require('./cuda-headers');
 
 const root = path.resolve(__dirname, '..');
 const force = process.argv.includes('--force-compile');
@@ -62,11 +63,22 @@ function main() {
     console.error(`torch-node: building without torch.distributed's Gloo backend: ${gloo.reason}`);
     args.push(`--CDGLOO_UNAVAILABLE_REASON=${gloo.reason}`);
   }
+  // The NCCL backend (binding/nccl/, an optional library next to the addon) needs CUDA's and NCCL's
+  // headers (scripts/cuda-headers.js); without them it is not built and isNcclAvailable() says why.
+  const cuda = findCudaHeaders(lt);
+  if (cuda.includes) args.push(`--CDNCCL_INCLUDES=${cuda.includes.join(';')}`);
+  else {
+    if (lt.hasCuda) console.error(`torch-node: building without torch.distributed's NCCL backend: ${cuda.reason}`);
+    args.push(`--CDNCCL_UNAVAILABLE_REASON=${cuda.reason}`);
+  }
   // `cmake-js compile` reuses an existing configuration: one made without these settings (an older
   // checkout's build/) is dropped so that CMake configures again (objects are kept).
   const cache = path.join(root, 'build', 'CMakeCache.txt');
-  const want = gloo.include ? `GLOO_INCLUDE:UNINITIALIZED=${gloo.include}` : 'GLOO_UNAVAILABLE_REASON:';
-  if (fs.existsSync(cache) && !fs.readFileSync(cache, 'utf8').includes(want)) fs.rmSync(cache);
+  const want = [
+    gloo.include ? `GLOO_INCLUDE:UNINITIALIZED=${gloo.include}` : 'GLOO_UNAVAILABLE_REASON:',
+    cuda.includes ? `NCCL_INCLUDES:UNINITIALIZED=${cuda.includes.join(';')}` : 'NCCL_UNAVAILABLE_REASON:',
+  ];
+  if (fs.existsSync(cache) && !want.every((w) => fs.readFileSync(cache, 'utf8').includes(w))) fs.rmSync(cache);
   if (process.env.TORCH_NODE_DEBUG === '1') args.push('--debug');
   console.error(`torch-node: node ${args.map((a) => path.basename(a) === 'cmake-js' ? 'cmake-js' : a).join(' ')}`);
   const r = spawnSync(process.execPath, args, {

@@ -47,4 +47,11 @@ fs.mkdirSync(dir, { recursive: true });
 const out = path.join(dir, prebuildName(lt.version, lt.hasCuda ? 'cuda' : 'cpu'));
 fs.copyFileSync(binary, out);
 spawnSync('strip', ['--strip-unneeded', out]);
+// torch.distributed's NCCL backend travels next to it (lib/binding.ts ncclLibraryPath() finds it).
+const nccl = path.join(path.dirname(binary), 'torch_node_nccl.so');
+if (fs.existsSync(nccl)) {
+  const ncclOut = out.replace(/\.napi\.node$/, '.nccl.so');
+  fs.copyFileSync(nccl, ncclOut);
+  spawnSync('strip', ['--strip-unneeded', ncclOut]);
+}
 console.log(`torch-node: prebuild ${path.relative(root, out)} (${(fs.statSync(out).size / 1024).toFixed(0)} KiB) for libtorch ${lt.version}`);

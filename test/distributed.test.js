@@ -108,6 +108,10 @@ test('env:// (the launcher variables) and file:// rendezvous', skip, async () =>
     assert.equal(code, 0, stderr);
     assert.equal(result.sum, 3, JSON.stringify(result));
     assert.equal(result.worldSize, 2);
+    // Python 2.15's get_backend()/get_backend_config() after init_process_group() without a backend
+    // on a machine without an accelerator: 'undefined' and 'cpu:gloo'.
+    if (result.cuda) assert.deepEqual([result.backend, result.config], ['gloo', 'cpu:gloo,cuda:gloo']);
+    else assert.deepEqual([result.backend, result.config], ['undefined', 'cpu:gloo']);
   }
   const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'torch-node-dist-')), 'store');
   for (const { code, result, stderr } of await ranks('file', 3, file)) {
@@ -265,7 +269,7 @@ test("launchers: `torchrun --no-python node script.js` (the agent's store) and `
     script,
     `const torch = require(${JSON.stringify(path.join(__dirname, '..', 'dist'))});
 const d = torch.distributed;
-d.initProcessGroup({ timeout: 20000 });
+d.initProcessGroup({ backend: 'gloo', timeout: 20000 });
 const t = torch.full([2], d.getRank() + 1, { dtype: 'float32' });
 d.allReduce(t);
 console.log(JSON.stringify({ rank: d.getRank(), worldSize: d.getWorldSize(), sum: t.tolist(), agent: process.env.TORCHELASTIC_USE_AGENT_STORE || null }));
@@ -287,13 +291,60 @@ d.destroyProcessGroup();
 });
 
 test('argument checks name what was wrong; no group: a clear error', () => {
-  assert.equal(d.isNcclAvailable(), false);
-  assert.match(d.unavailableReason('nccl'), /no NCCL backend/);
   assert.throws(() => d.allReduce(torch.ones([2])), /the default process group has not been initialized; call torch\.distributed\.initProcessGroup\(\) first/);
-  assert.throws(() => d.initProcessGroup({ backend: 'mpi' }), /argument 'backend' must be 'gloo'/);
+  assert.throws(() => d.initProcessGroup({ backend: 'mpi' }), /argument 'backend' must be 'gloo', 'nccl' or 'device:backend' pairs/);
+  assert.throws(() => d.initProcessGroup({ backend: 'cpu:nccl' }), /NCCL serves CUDA tensors only; use 'cpu:gloo'/);
+  assert.throws(() => d.initProcessGroup({ backend: 'cpu:gloo,cpu:gloo' }), /each device once/);
   assert.throws(() => d.initProcessGroup({ initMethod: 'tcp://127.0.0.1:1' }), /tcp:\/\/ needs rank and worldSize/);
   assert.throws(() => d.initProcessGroup({ bogus: 1 }), /unknown option 'bogus'/);
   assert.throws(() => new d.TCPStore('127.0.0.1', 70000), /argument 'port' must be an integer from 0 to 65535/);
+});
+
+test('NCCL: isNcclAvailable() says why not; a backend that cannot run is a clear error, never a fallback', () => {
+  const fsLib = require('fs');
+  const { ncclLibraryPath } = require('../dist/binding');
+  if (d.isNcclAvailable()) {
+    assert.equal(d.unavailableReason('nccl'), null);
+    assert.match(d.ncclVersion(), /^\d+\.\d+\.\d+/);
+    return;
+  }
+  const reason = d.unavailableReason('nccl');
+  assert.equal(typeof reason, 'string');
+  assert.equal(d.ncclVersion(), null);
+  if (fsLib.existsSync(ncclLibraryPath())) {
+    // The NCCL library was built here (scripts/cuda-headers.js found the headers); no device to run it.
+    if (!torch.cuda.isAvailable()) assert.match(reason, /^CUDA is not available: /);
+  } else {
+    assert.match(reason, /^this build of torch-node has no NCCL backend: /);
+  }
+  const store = new d.TCPStore('127.0.0.1', 0, { isMaster: true, worldSize: 1, timeout: 2000 });
+  for (const backend of ['nccl', 'cpu:gloo,cuda:nccl']) {
+    assert.throws(() => d.initProcessGroup({ backend, store, rank: 0, worldSize: 1 }), (e) => {
+      assert.equal(e.code, 'ERR_TORCH_DIST_UNAVAILABLE');
+      assert.ok(e.message.includes(reason), e.message);
+      return true;
+    });
+  }
+  assert.equal(d.isInitialized(), false);
+  store.close();
+});
+
+test('NCCL collectives beside Gloo in one group, and DDP on CUDA (one process per device)', skip.skip ? skip : d.isNcclAvailable() ? {} : { skip: `NCCL unavailable: ${d.unavailableReason('nccl')}` }, async () => {
+  const world = Math.min(2, torch.cuda.deviceCount());
+  const runs = await ranks('nccl', world, await freePort(), { timeoutMs: 120000 });
+  const sum = (f) => Array.from({ length: world }, (_, r) => f(r)).reduce((a, b) => a + b, 0);
+  for (const { rank, code, result, stderr } of runs) {
+    assert.equal(code, 0, stderr);
+    assert.ok(result && !result.error, JSON.stringify(result) + stderr.slice(-2000));
+    assert.deepEqual([result.backend, result.config, result.device], ['cpu:gloo,cuda:nccl', 'cpu:gloo,cuda:nccl', rank]);
+    assert.deepEqual(result.allReduce, [sum((r) => r + 1), sum((r) => 2 * (r + 1))]);
+    assert.deepEqual(result.broadcast, [0, 1, 2, 3]);
+    assert.deepEqual(result.allGather, Array.from({ length: world }, (_, r) => [r, r]));
+    assert.equal(result.reduceScatter, sum((r) => r + rank));
+    assert.equal(result.cpuAllReduce, sum((r) => r + 1));
+    assert.equal(result.paramDevice, `cuda:${rank}`);
+    assert.ok(result.ddpMaxDiff < 1e-5, `DDP on NCCL vs one process on the full batch: ${result.ddpMaxDiff}`);
+  }
 });
 
 test('TCPStore and PrefixStore: set, get, add, wait, check, deleteKey', skip, () => {

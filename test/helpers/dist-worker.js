@@ -9,7 +9,7 @@ const [scenario, rankArg, worldArg, where] = process.argv.slice(2);
 const rank = Number(rankArg);
 const ws = Number(worldArg);
 const f32 = (v, shape) => torch.full(shape, v, { dtype: 'float32' });
-const init = (extra = {}) => d.initProcessGroup({ initMethod: `tcp://127.0.0.1:${where}`, rank, worldSize: ws, timeout: 5000, ...extra });
+const init = (extra = {}) => d.initProcessGroup({ backend: 'gloo', initMethod: `tcp://127.0.0.1:${where}`, rank, worldSize: ws, timeout: 5000, ...extra });
 
 const scenarios = {
   async collectives() {
@@ -83,13 +83,16 @@ const scenarios = {
     return out;
   },
   async env() {
-    d.initProcessGroup({ timeout: 5000 });
+    // No backend: PyTorch's default, Gloo for CPU tensors where no CUDA device is (NCCL, CUDA only,
+    // where one is: there this CPU scenario names gloo, as a Python script would have to).
+    const cuda = torch.cuda.isAvailable();
+    d.initProcessGroup({ timeout: 5000, ...(cuda ? { backend: 'gloo' } : {}) });
     const t = f32(rank + 1, [1]);
     d.allReduce(t);
-    return { rank: d.getRank(), worldSize: d.getWorldSize(), sum: t.item() };
+    return { rank: d.getRank(), worldSize: d.getWorldSize(), sum: t.item(), backend: d.getBackend(), config: d.getBackendConfig(), cuda };
   },
   async file() {
-    d.initProcessGroup({ initMethod: `file://${where}`, rank, worldSize: ws, timeout: 5000 });
+    d.initProcessGroup({ backend: 'gloo', initMethod: `file://${where}`, rank, worldSize: ws, timeout: 5000 });
     const t = f32(rank + 1, [1]);
     d.allReduce(t);
     return { sum: t.item() };
@@ -184,6 +187,63 @@ const scenarios = {
     const keys = [...ddp.stateDict().keys()];
     return { maxDiff, steps, localsDiffer: new Set(locals).size === ws, keys };
   },
+  async nccl() {
+    // NCCL on CUDA (one process per device, as PyTorch: setDevice(local rank) first), beside Gloo for
+    // CPU tensors in one group ('cpu:gloo,cuda:nccl'); then DDP on CUDA against one process on the
+    // full batch.
+    const count = torch.cuda.deviceCount();
+    torch.cuda.setDevice(rank % count);
+    const dev = `cuda:${rank % count}`;
+    d.initProcessGroup({ backend: 'cpu:gloo,cuda:nccl', initMethod: `tcp://127.0.0.1:${where}`, rank, worldSize: ws, timeout: 20000 });
+    const out = { backend: d.getBackend(), config: d.getBackendConfig(), ncclVersion: d.ncclVersion(), device: torch.cuda.currentDevice() };
+    const t = torch.tensor([rank + 1, 2 * (rank + 1)], { dtype: 'float32', device: dev });
+    d.allReduce(t);
+    out.allReduce = t.cpu().tolist();
+    const b = rank === 0 ? torch.arange(4, { device: dev }).float() : torch.zeros([4], { device: dev });
+    d.broadcast(b, { src: 0 });
+    out.broadcast = b.cpu().tolist();
+    const parts = Array.from({ length: ws }, () => torch.zeros([2], { device: dev }));
+    d.allGather(parts, torch.full([2], rank, { device: dev }));
+    out.allGather = parts.map((p) => p.cpu().tolist());
+    const rs = torch.zeros([1], { device: dev });
+    d.reduceScatter(rs, Array.from({ length: ws }, (_, i) => torch.full([1], rank + i, { device: dev })));
+    out.reduceScatter = rs.cpu().item();
+    const w = d.allReduce(torch.ones([3], { device: dev }).mul(rank + 1), { asyncOp: true });
+    await w;
+    d.barrier();
+    const cpu = torch.tensor([rank + 1], { dtype: 'float32' });
+    d.allReduce(cpu);
+    out.cpuAllReduce = cpu.item();
+    const nn = torch.nn;
+    torch.manualSeed(7);
+    const make = () => new nn.Sequential(new nn.Linear(6, 16), new nn.ReLU(), new nn.Linear(16, 1));
+    const model = make().to(dev);
+    const ddp = new nn.parallel.DistributedDataParallel(model, { deviceIds: [rank % count] });
+    const ref = make().to(dev);
+    torch.noGrad(() => ref.parameters().forEach((p, i) => p.copy_(model.parameters()[i])));
+    const opt = new torch.optim.SGD(ddp.parameters(), { lr: 0.1 });
+    const ropt = new torch.optim.SGD(ref.parameters(), { lr: 0.1 });
+    const shard = (r, step) => {
+      const x = torch.arange(8 * 6, { dtype: 'float32', device: dev }).reshape([8, 6]).mul(0.02 * (step + 1)).add(r).sin();
+      return [x, x.sum(1, true).cos()];
+    };
+    for (let step = 0; step < 10; step++) {
+      torch.tidy(() => {
+        const [x, y] = shard(rank, step);
+        opt.zeroGrad();
+        nn.functional.mseLoss(ddp.call(x), y).backward();
+        opt.step();
+        const all = Array.from({ length: ws }, (_, r) => shard(r, step));
+        ropt.zeroGrad();
+        nn.functional.mseLoss(ref.call(torch.cat(all.map((a) => a[0]))), torch.cat(all.map((a) => a[1]))).backward();
+        ropt.step();
+      });
+    }
+    out.ddpMaxDiff = Math.max(...model.parameters().map((p, i) => p.sub(ref.parameters()[i]).abs().max().item()));
+    out.paramDevice = model.parameters()[0].device;
+    d.destroyProcessGroup();
+    return out;
+  },
   async ddpBn() {
     // The BatchNorm model of test/reference/ddp_rank.py, for a Node rank beside a Python rank.
     init({ timeout: 20000 });
@@ -237,7 +297,7 @@ const scenarios = {
     // rank 0 of 2 with nobody else: the rendezvous times out
     const t0 = Date.now();
     try {
-      d.initProcessGroup({ initMethod: `tcp://127.0.0.1:${where}`, rank, worldSize: ws, timeout: 1500 });
+      d.initProcessGroup({ backend: 'gloo', initMethod: `tcp://127.0.0.1:${where}`, rank, worldSize: ws, timeout: 1500 });
       return { error: 'no error' };
     } catch (e) {
       return { error: e.message, code: e.code, ms: Date.now() - t0, initialized: d.isInitialized() };
