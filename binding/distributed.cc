@@ -18,6 +18,7 @@
 #include <torch/csrc/distributed/c10d/Work.hpp>
 #include <torch/csrc/distributed/c10d/comm.hpp>
 #include <torch/csrc/distributed/c10d/reducer.hpp>
+#include <torch/csrc/autograd/custom_function.h>
 #ifdef USE_C10D_GLOO
 #include <torch/csrc/distributed/c10d/ProcessGroupGloo.hpp>
 #include <torch/csrc/distributed/c10d/ProcessGroupWrapper.hpp>
@@ -391,6 +392,40 @@ Napi::Value PgAllreduce(const Napi::CallbackInfo& info) {
   TORCH_GUARD_END(env)
 }
 
+// torch.distributed.nn.functional.all_reduce: an all-reduce autograd sees. Forward: a contiguous copy
+// reduced across ranks; backward: the incoming gradient reduced across ranks with the same op (as
+// Python's _AllReduce). Blocking both ways. The group rides in the graph as a capsule, so backward
+// (on autograd's thread) needs no handle table.
+struct AllReduceFn : public torch::autograd::Function<AllReduceFn> {
+  static at::Tensor Reduce(const c10::intrusive_ptr<c10d::ProcessGroup>& pg, const at::Tensor& t, int64_t op) {
+    std::vector<at::Tensor> v{t.clone(at::MemoryFormat::Contiguous)};
+    c10d::AllreduceOptions o;
+    o.reduceOp = c10d::ReduceOp(static_cast<c10d::ReduceOp::RedOpType>(op));
+    pg->allreduce(v, o)->wait();
+    return v[0];
+  }
+  static at::Tensor forward(torch::autograd::AutogradContext* ctx, const at::Tensor& x, c10::IValue pg, int64_t op) {
+    ctx->saved_data["pg"] = pg;
+    ctx->saved_data["op"] = op;
+    return Reduce(c10::static_intrusive_pointer_cast<c10d::ProcessGroup>(pg.toCapsule()), x, op);
+  }
+  static torch::autograd::variable_list backward(torch::autograd::AutogradContext* ctx, torch::autograd::variable_list grads) {
+    auto pg = c10::static_intrusive_pointer_cast<c10d::ProcessGroup>(ctx->saved_data["pg"].toCapsule());
+    return {Reduce(pg, grads[0], ctx->saved_data["op"].toInt()), at::Tensor(), at::Tensor()};
+  }
+};
+
+// pgAllreduceAutograd(pg, id, op) -> id
+Napi::Value PgAllreduceAutograd(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  TORCH_GUARD_BEGIN
+  const auto& pg = PG(0);
+  const at::Tensor& x = GetTensor(env, info[1]);
+  auto op = RedOp(env, info[2]);
+  return Wrap(env, AllReduceFn::apply(x, c10::IValue::make_capsule(pg), static_cast<int64_t>(op)));
+  TORCH_GUARD_END(env)
+}
+
 // pgBroadcast(pg, ids[], src) -> work
 Napi::Value PgBroadcast(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
@@ -686,6 +721,7 @@ void InitDistributed(Napi::Env env, Napi::Object exports) {
   d.Set("pgNew", Napi::Function::New(env, PgNew, "pgNew"));
   d.Set("pgFree", Napi::Function::New(env, PgFree, "pgFree"));
   d.Set("pgAllreduce", Napi::Function::New(env, PgAllreduce, "pgAllreduce"));
+  d.Set("pgAllreduceAutograd", Napi::Function::New(env, PgAllreduceAutograd, "pgAllreduceAutograd"));
   d.Set("pgBroadcast", Napi::Function::New(env, PgBroadcast, "pgBroadcast"));
   d.Set("pgReduce", Napi::Function::New(env, PgReduce, "pgReduce"));
   d.Set("pgAllgather", Napi::Function::New(env, PgAllgather, "pgAllgather"));

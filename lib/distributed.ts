@@ -21,7 +21,7 @@ import { native, ncclLibraryPath } from './binding';
 import { TorchError, argError, checkOptions } from './errors';
 import { pickle, unpickle } from './serialization/pickle';
 import { markDicts } from './serialization/torch-file';
-import { Tensor, idOf } from './tensor';
+import { Tensor, idOf, wrap } from './tensor';
 import { empty, tensor as makeTensor, zeros } from './creation';
 import { tidy } from './scope';
 import { setDefaultGroupInfo } from './train/distributed-sampler';
@@ -57,6 +57,7 @@ interface NativeDistributed {
   ): Id;
   pgFree(pg: Id): void;
   pgAllreduce(pg: Id, ts: Id[], op: number): Id;
+  pgAllreduceAutograd(pg: Id, t: Id, op: number): Id;
   pgBroadcast(pg: Id, ts: Id[], src: number): Id;
   pgReduce(pg: Id, ts: Id[], dst: number, op: number): Id;
   pgAllgather(pg: Id, outs: Id[], input: Id): Id;
@@ -657,6 +658,30 @@ export function allReduce(tensor: Tensor, options: CollectiveOptions & { op?: Re
   const op = opCode(fn, options.op);
   return run(fn, g, options.asyncOp, () => dist.pgAllreduce(g._h, [id], op));
 }
+
+/**
+ * torch.distributed.nn.functional: collectives autograd sees (PyTorch's names). allReduce returns a
+ * new tensor, the reduction of `tensor` across the group; in backward the incoming gradient is
+ * all-reduced with the same op (as Python's _AllReduce), so every rank's loss reaches every rank's
+ * input. Blocking, forward and backward: each rank must run the same graph. nn.SyncBatchNorm is built
+ * on it.
+ */
+export const nn = {
+  functional: {
+    allReduce(tensor: Tensor, options: { op?: ReduceOpCode; group?: ProcessGroup | null } = {}): Tensor {
+      const fn = 'distributed.nn.functional.allReduce()';
+      checkOptions(fn, options, ['op', 'group']);
+      const g = groupOf(fn, options.group);
+      const id = tensorArg(fn, 'tensor', tensor);
+      const op = opCode(fn, options.op);
+      try {
+        return wrap(dist.pgAllreduceAutograd(g._h, id, op));
+      } catch (e) {
+        return distError(e, `${fn} on rank ${g.rank} of ${g.size}`);
+      }
+    },
+  },
+};
 
 /** broadcast(tensor, src): every rank's tensor becomes rank src's. */
 export function broadcast(tensor: Tensor, options: CollectiveOptions & { src?: number } = {}): Work | void {

@@ -347,6 +347,20 @@ test('NCCL collectives beside Gloo in one group, and DDP on CUDA (one process pe
   }
 });
 
+for (const world of [2, 3]) {
+  test(`SyncBatchNorm under DDP on ${world} ranks equals BatchNorm on the full batch (outputs, input gradients, weights, running statistics)`, skip, async () => {
+    const runs = await ranks('syncbn', world, await freePort(), { timeoutMs: 60000 });
+    for (const { code, result, stderr } of runs) {
+      assert.equal(code, 0, stderr);
+      assert.ok(result && !result.error, JSON.stringify(result) + stderr.slice(-2000));
+      assert.deepEqual(result.types, ['SyncBatchNorm', 'SyncBatchNorm']);
+      assert.deepEqual(result.bufferNames, ['1.running_mean', '1.running_var', '1.num_batches_tracked', '5.running_mean', '5.running_var', '5.num_batches_tracked']);
+      // float32 over 6 SGD steps with momentum; the two-pass statistics differ from one process's in rounding only.
+      for (const k of ['maxOut', 'maxGradIn', 'maxParam', 'maxBuffer', 'evalDiff']) assert.ok(result[k] < 2e-5, `${k} = ${result[k]}`);
+    }
+  });
+}
+
 test('TCPStore and PrefixStore: set, get, add, wait, check, deleteKey', skip, () => {
   const master = new d.TCPStore('127.0.0.1', 0, { isMaster: true, worldSize: 1, timeout: 2000 });
   const client = new d.TCPStore('127.0.0.1', master.port, { timeout: 2000 });

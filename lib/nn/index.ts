@@ -11,3 +11,4 @@ export * as init from './init';
 export * as parallel from './parallel';
 export { DataParallel } from './parallel';
 export { Frozen } from '../train/freeze';
+export { SyncBatchNorm } from './sync-batchnorm';

@@ -265,7 +265,8 @@ export interface BatchNormOptions extends FactoryOptions {
   trackRunningStats?: boolean;
 }
 
-abstract class BatchNormNd extends Module {
+/** PyTorch's _BatchNorm: what BatchNorm1d/2d/3d and SyncBatchNorm share (convertSyncBatchnorm converts these). */
+export abstract class BatchNormNd extends Module {
   declare weight: Parameter | null;
   declare bias: Parameter | null;
   declare runningMean: Tensor | null;
@@ -276,7 +277,7 @@ abstract class BatchNormNd extends Module {
   readonly affine: boolean;
   readonly trackRunningStats: boolean;
   protected constructor(
-    private readonly kind: string,
+    protected readonly kind: string,
     private readonly dims: number[],
     readonly numFeatures: number,
     options: BatchNormOptions,
@@ -326,8 +327,15 @@ abstract class BatchNormNd extends Module {
     this.resetRunningStats();
     resetAffine(this);
   }
-  override forward(x: Tensor): Tensor {
+  protected checkInput(x: Tensor): void {
     checkInputDim(this.kind, x, this.dims);
+  }
+  /** The normalization itself, given what forward() decided (SyncBatchNorm synchronizes the statistics here). */
+  protected normalize(x: Tensor, runningMean: Tensor | null, runningVar: Tensor | null, training: boolean, momentum: number): Tensor {
+    return F.batchNorm(x, runningMean, runningVar, { weight: this.weight, bias: this.bias, training, momentum, eps: this.eps });
+  }
+  override forward(x: Tensor): Tensor {
+    this.checkInput(x);
     let factor = this.momentum ?? 0;
     const nbt = this._buffers.get('num_batches_tracked') ?? null;
     if (this.training && this.trackRunningStats && nbt) {
@@ -338,13 +346,7 @@ abstract class BatchNormNd extends Module {
     const rv = this._buffers.get('running_var') ?? null;
     const bnTraining = this.training || (rm === null && rv === null);
     const useStats = !this.training || this.trackRunningStats;
-    return F.batchNorm(x, useStats ? rm : null, useStats ? rv : null, {
-      weight: this.weight,
-      bias: this.bias,
-      training: bnTraining,
-      momentum: factor,
-      eps: this.eps,
-    });
+    return this.normalize(x, useStats ? rm : null, useStats ? rv : null, bnTraining, factor);
   }
   override extraRepr(): string {
     return `${this.numFeatures}, eps=${pyFloat(this.eps)}, momentum=${this.momentum === null ? 'None' : pyFloat(this.momentum)}, affine=${pyBool(this.affine)}, bias=${pyBool(this.bias !== null)}, track_running_stats=${pyBool(this.trackRunningStats)}`;
@@ -360,6 +362,12 @@ export class BatchNorm1d extends BatchNormNd {
 export class BatchNorm2d extends BatchNormNd {
   constructor(numFeatures: number, options: BatchNormOptions = {}) {
     super('BatchNorm2d', [4], numFeatures, options);
+  }
+}
+
+export class BatchNorm3d extends BatchNormNd {
+  constructor(numFeatures: number, options: BatchNormOptions = {}) {
+    super('BatchNorm3d', [5], numFeatures, options);
   }
 }
 

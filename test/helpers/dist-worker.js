@@ -244,6 +244,62 @@ const scenarios = {
     d.destroyProcessGroup();
     return out;
   },
+  async syncbn() {
+    // SyncBatchNorm under DDP on shards of different sizes == BatchNorm in one process on the full
+    // batch: outputs, input gradients, running statistics and weights over several SGD steps.
+    init({ timeout: 20000 });
+    const nn = torch.nn;
+    const make = () => new nn.Sequential(new nn.Conv2d(3, 4, 3), new nn.BatchNorm2d(4), new nn.ReLU(), new nn.Flatten(), new nn.Linear(4 * 4 * 4, 2), new nn.BatchNorm1d(2, { momentum: null }));
+    torch.manualSeed(3);
+    const model = make();
+    const ref = make();
+    torch.noGrad(() => ref.parameters().forEach((p, i) => p.copy_(model.parameters()[i])));
+    const converted = nn.SyncBatchNorm.convertSyncBatchnorm(model);
+    const ddp = new nn.parallel.DistributedDataParallel(converted);
+    const opt = new torch.optim.SGD(ddp.parameters(), { lr: 0.05, momentum: 0.9 });
+    const ropt = new torch.optim.SGD(ref.parameters(), { lr: 0.05, momentum: 0.9 });
+    const n = 3 + rank; // shards of different sizes
+    const shard = (r, step) => torch.arange((3 + r) * 3 * 6 * 6, { dtype: 'float32' }).reshape([3 + r, 3, 6, 6]).mul(0.01 * (step + 1)).add(r * 0.3).sin();
+    const out = { types: [...converted.modules()].map((m) => m.constructor.name).filter((c) => /Norm/.test(c)) };
+    let maxOut = 0;
+    let maxGradIn = 0;
+    const steps = 6;
+    const offset = Array.from({ length: rank }, (_, r) => 3 + r).reduce((a, b) => a + b, 0);
+    const total = Array.from({ length: ws }, (_, r) => 3 + r).reduce((a, b) => a + b, 0);
+    for (let step = 0; step < steps; step++) {
+      torch.tidy(() => {
+        const x = shard(rank, step).requiresGrad_();
+        const y = ddp.call(x);
+        // Each rank's loss is world size x its share of the full-batch mean: DDP averages the weights'
+        // gradients over the ranks, so they equal the full-batch mean's; the input's gradient (every
+        // rank's loss reaches every input through the statistics) is world size x the full batch's.
+        const loss = y.square().sum().mul(ws / total);
+        opt.zeroGrad();
+        loss.backward();
+        opt.step();
+        const xs = torch.cat(Array.from({ length: ws }, (_, r) => shard(r, step))).requiresGrad_();
+        const ry = ref.call(xs);
+        ropt.zeroGrad();
+        ry.square().sum().div(total).backward();
+        ropt.step();
+        maxOut = Math.max(maxOut, y.sub(ry.narrow(0, offset, n)).abs().max().item());
+        maxGradIn = Math.max(maxGradIn, x.grad.sub(xs.grad.narrow(0, offset, n).mul(ws)).abs().max().item());
+      });
+    }
+    out.maxOut = maxOut;
+    out.maxGradIn = maxGradIn;
+    out.maxParam = Math.max(...converted.parameters().map((p, i) => p.sub(ref.parameters()[i]).abs().max().item()));
+    const bufs = [...converted.namedBuffers()];
+    const rbufs = new Map(ref.namedBuffers());
+    out.maxBuffer = Math.max(...bufs.map(([k, b]) => b.double().sub(rbufs.get(k).double()).abs().max().item()));
+    out.bufferNames = bufs.map(([k]) => k);
+    // eval: running statistics, no synchronization (a rank alone may call it).
+    converted.eval();
+    ref.eval();
+    out.evalDiff = torch.noGrad(() => converted.call(shard(rank, 0)).sub(ref.call(shard(rank, 0))).abs().max().item());
+    d.destroyProcessGroup();
+    return out;
+  },
   async ddpBn() {
     // The BatchNorm model of test/reference/ddp_rank.py, for a Node rank beside a Python rank.
     init({ timeout: 20000 });
