@@ -315,6 +315,33 @@ test('with CUDA: cuda.manualSeed() makes torch.randn on cuda reproducible', need
   });
 });
 
+test('with CUDA: setDevice()/currentDevice(), and DataParallel over every device (one: the module moved there)', needsCuda, () => {
+  const n = torch.cuda.deviceCount();
+  torch.cuda.setDevice(n - 1);
+  assert.equal(torch.cuda.currentDevice(), n - 1);
+  torch.cuda.setDevice(0);
+  assert.throws(() => torch.cuda.setDevice(n), /device index \d+ is out of range/);
+  torch.tidy(() => {
+    torch.manualSeed(0);
+    const model = new torch.nn.Sequential(new torch.nn.Linear(5, 8), new torch.nn.ReLU(), new torch.nn.Linear(8, 3));
+    const ref = new torch.nn.Sequential(new torch.nn.Linear(5, 8), new torch.nn.ReLU(), new torch.nn.Linear(8, 3));
+    torch.noGrad(() => ref.parameters().forEach((p, i) => p.copy_(model.parameters()[i])));
+    if (n > 1) model.to('cuda:0');
+    const dp = new torch.nn.DataParallel(model);
+    assert.equal(model.parameters()[0].device, 'cuda:0', 'one device: the module is moved there (as PyTorch)');
+    assert.deepEqual(dp.deviceIds, Array.from({ length: n }, (_, i) => i));
+    const x = torch.randn([2 * n + 1, 5]);
+    const y = dp.call(x);
+    assert.equal(y.device, 'cuda:0');
+    const ry = ref.call(x);
+    assert.ok(y.cpu().sub(ry).abs().max().item() < 1e-5);
+    y.square().mean().backward();
+    ry.square().mean().backward();
+    model.parameters().forEach((p, i) => assert.ok(p.grad.cpu().sub(ref.parameters()[i].grad).abs().max().item() < 1e-5, `gradient ${i}`));
+    assert.throws(() => new torch.nn.DataParallel(new torch.nn.Linear(2, 2).to('cuda:0'), { deviceIds: [n] }), /argument 'deviceIds' must be a CUDA device index/);
+  });
+});
+
 test('no tensors leaked by this file', () => {
   assert.equal(live(), fileBaseline);
 });

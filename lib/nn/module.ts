@@ -179,6 +179,27 @@ function moduleTraps(raw: Module): ProxyHandler<Module> {
   return ((raw as any)[TRAPS] as ProxyHandler<Module> | undefined) ?? baseTraps;
 }
 
+/**
+ * @internal Python's Module._replicate_for_data_parallel: a shallow copy of `m` (same prototype, same
+ * plain attributes and hooks) with no parameters of its own and copies of its buffer and child maps,
+ * behind a Proxy of its own. DataParallel then sets the replica's tensors and children.
+ */
+export function replicaOf(m: Module): Module {
+  const raw = (m as any)[RAW] as Module;
+  const r = Object.create(Object.getPrototypeOf(raw)) as Module;
+  for (const key of Reflect.ownKeys(raw)) {
+    if (key === RAW || key === SELF || key === '_parameters' || key === '_buffers' || key === '_modules') continue;
+    Object.defineProperty(r, key, Object.getOwnPropertyDescriptor(raw, key)!);
+  }
+  Object.defineProperty(r, '_parameters', { value: new Map(), enumerable: true });
+  Object.defineProperty(r, '_buffers', { value: new Map(raw._buffers), enumerable: true });
+  Object.defineProperty(r, '_modules', { value: new Map(raw._modules), enumerable: true });
+  Object.defineProperty(r, RAW, { value: r });
+  const proxy = new Proxy(r, moduleTraps(r));
+  Object.defineProperty(r, SELF, { value: proxy });
+  return proxy;
+}
+
 // ---- hooks ------------------------------------------------------------------------------------------
 type HookKind = 'forwardPre' | 'forward' | 'backward' | 'backwardPre' | 'stateDictPre' | 'stateDictPost' | 'loadStateDictPre' | 'loadStateDictPost';
 interface HookEntry {

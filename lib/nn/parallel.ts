@@ -13,16 +13,17 @@
  * `module.` prefix, as PyTorch's (strip it with torch.stripPrefix(sd, 'module.')). Hooks and
  * autograd run as usual; Python ranks running DistributedDataParallel can train with Node ranks.
  *
- * DataParallel(module, { deviceIds }): on the CPU or one device it is the module itself under a
- * `module.` prefix — what checkpoints made with it look like; several CUDA devices are not split
- * across yet (a TorchError says so and points to DistributedDataParallel).
+ * DataParallel(module, { deviceIds, outputDevice, dim }): single-process scatter, replicate, gather
+ * over several CUDA devices, as PyTorch's; the module itself under `module.` without CUDA.
  */
 import { isGradEnabled, noGrad } from '../autograd';
 import { tidy } from '../scope';
 import { TorchError, argError, checkOptions } from '../errors';
 import { Tensor } from '../tensor';
 import * as distributed from '../distributed';
-import { Module } from './module';
+import { cat } from '../functions';
+import * as cuda from '../cuda';
+import { Module, RAW, setSlot, replicaOf } from './module';
 
 const { dist, distError, groupOf } = distributed;
 const BROADCAST_BUCKET_BYTES = 250 * 1024 * 1024;
@@ -152,28 +153,191 @@ export class DistributedDataParallel<M extends Module = Module> extends Module {
 
 const reducers = new FinalizationRegistry<number>((h) => dist.ddpFree(h));
 
+/** A device for DataParallel: an index of a CUDA device, or 'cuda:i'. */
+function cudaIndex(fn: string, name: string, v: unknown, count: number): number {
+  let i = v;
+  if (typeof v === 'string' && /^cuda:\d+$/.test(v)) i = Number(v.slice(5));
+  if (!Number.isInteger(i) || (i as number) < 0 || (i as number) >= count) {
+    argError(fn, name, `a CUDA device index in [0, ${count}) or 'cuda:i' (this machine has ${count} CUDA device${count === 1 ? '' : 's'})`, v);
+  }
+  return i as number;
+}
+
+/** PyTorch's scatter (torch/nn/parallel/scatter_gather.py): tensors chunked along dim, one chunk per device. */
+function scatter(obj: unknown, devices: string[], dim: number): unknown[] {
+  if (obj instanceof Tensor) {
+    const chunks = obj.chunk(devices.length, dim);
+    return chunks.map((c, i) => (c.device === devices[i] ? c : c.to(devices[i])));
+  }
+  if (Array.isArray(obj)) {
+    if (obj.length === 0) return devices.map(() => []);
+    const parts = obj.map((o) => scatter(o, devices, dim));
+    const n = Math.min(...parts.map((p) => p.length)); // zip(): the shortest wins, as Python's
+    return Array.from({ length: n }, (_, i) => parts.map((p) => p[i]));
+  }
+  if (obj instanceof Map) {
+    const keys = [...obj.keys()];
+    const parts = keys.map((k) => scatter(obj.get(k), devices, dim));
+    const n = parts.length ? Math.min(...parts.map((p) => p.length)) : devices.length;
+    return Array.from({ length: n }, (_, i) => new Map(keys.map((k, j) => [k, parts[j][i]])));
+  }
+  if (obj && typeof obj === 'object' && Object.getPrototypeOf(obj) === Object.prototype) {
+    const keys = Object.keys(obj);
+    const parts = keys.map((k) => scatter((obj as Record<string, unknown>)[k], devices, dim));
+    const n = parts.length ? Math.min(...parts.map((p) => p.length)) : devices.length;
+    return Array.from({ length: n }, (_, i) => Object.fromEntries(keys.map((k, j) => [k, parts[j][i]])));
+  }
+  return devices.map(() => obj);
+}
+
+/** PyTorch's gather: the replicas' outputs concatenated along dim on the output device (autograd sees it). */
+function gather(outputs: unknown[], target: string, dim: number): unknown {
+  const first = outputs[0];
+  if (first instanceof Tensor) {
+    const ts = outputs as Tensor[];
+    if (ts.every((t) => t.dim() === 0)) {
+      // Python warns and returns a vector: "all input tensors were scalars; will instead unsqueeze".
+      process.emitWarning('DataParallel: was asked to gather along dimension 0, but all input tensors were scalars; will instead unsqueeze and return a vector.');
+      return cat(ts.map((t) => t.to(target).reshape([1])), 0);
+    }
+    return cat(ts.map((t) => (t.device === target ? t : t.to(target))), dim);
+  }
+  if (first === null || first === undefined) return first;
+  if (Array.isArray(first)) {
+    const out = first.map((_, i) => gather(outputs.map((o) => (o as unknown[])[i]), target, dim));
+    return Object.assign(out, ...Object.keys(first).filter((k) => !/^\d+$/.test(k)).map((k) => ({ [k]: gather(outputs.map((o) => (o as any)[k]), target, dim) })));
+  }
+  if (first instanceof Map) {
+    return new Map([...first.keys()].map((k) => [k, gather(outputs.map((o) => (o as Map<unknown, unknown>).get(k)), target, dim)]));
+  }
+  if (typeof first === 'object' && Object.getPrototypeOf(first) === Object.prototype) {
+    return Object.fromEntries(Object.keys(first).map((k) => [k, gather(outputs.map((o) => (o as any)[k]), target, dim)]));
+  }
+  throw new TorchError(`DataParallel: cannot gather a ${typeof first} output from the replicas (tensors, arrays, Maps, objects and null can be gathered)`, 'ERR_TORCH_TYPE');
+}
+
 /**
- * DataParallel(module, { deviceIds }): on the CPU or one device, the module under a `module.` prefix
- * (the keys of checkpoints saved from it). Splitting a batch over several CUDA devices in one process
- * is not done yet: use DistributedDataParallel, one process per device, as PyTorch recommends.
+ * PyTorch's replicate(): one shallow copy of every module per device (the first device's are the
+ * originals' tensors), parameters as autograd-visible copies (their gradients flow back into the
+ * original parameters), buffers as copies (the first device keeps the originals, so BatchNorm's
+ * statistics are the first chunk's, as in PyTorch). Like PyTorch's replicas, they have no
+ * parameters of their own (parameters() is empty); forward reads them as attributes.
+ */
+function replicate(root: Module, devices: string[], detach: boolean): Module[] {
+  const modules = [...root.modules()];
+  const params = new Map<Tensor, Tensor[]>();
+  const copy = (t: Tensor, d: string, i: number): Tensor => {
+    if (i === 0) return t;
+    const src = detach || !t.requiresGrad ? t.detach() : t;
+    return src.to(d, { copy: true });
+  };
+  for (const p of root.parameters()) params.set(p, devices.map((d, i) => copy(p, d, i)));
+  const buffers = new Map<Tensor, Tensor[]>();
+  for (const b of root.buffers()) buffers.set(b, devices.map((d, i) => copy(b, d, i)));
+  return devices.map((_, i) => {
+    const copies = new Map<Module, Module>();
+    for (const m of modules) copies.set(m, replicaOf(m));
+    for (const m of modules) {
+      const r = copies.get(m)!;
+      const raw = (r as any)[RAW] as Module;
+      for (const [name, p] of m._parameters) setSlot(r, name, p ? params.get(p)![i] : null);
+      for (const [name, b] of m._buffers) {
+        const c = b ? buffers.get(b)![i] : null;
+        raw._buffers.set(name, c);
+        setSlot(r, name, c);
+      }
+      for (const [name, child] of m._modules) {
+        const c = child ? copies.get(child)! : null;
+        raw._modules.set(name, c);
+        setSlot(r, name, c);
+      }
+    }
+    return copies.get(root)!;
+  });
+}
+
+export interface DataParallelOptions {
+  /** CUDA devices to split the batch over (indices or 'cuda:i'); default: every CUDA device. */
+  deviceIds?: (number | string)[] | null;
+  /** Where outputs are gathered (default: deviceIds[0]); -1: the CPU. */
+  outputDevice?: number | string | null;
+  /** The batch dimension inputs are split along and outputs joined along (default 0). */
+  dim?: number;
+  /** @internal the devices themselves ('cpu' x N in tests: the scatter/replicate/gather path without GPUs) */
+  _devices?: string[];
+}
+
+/**
+ * torch.nn.DataParallel: single-process data parallelism over several CUDA devices, as PyTorch's:
+ * each forward chunks the inputs along `dim` (scatter), copies the module to every device
+ * (replicate: parameter copies that autograd sees, so gradients sum into the original parameters),
+ * runs every replica, and concatenates the outputs on `outputDevice` (gather). The module must be on
+ * deviceIds[0]. BatchNorm's running statistics are updated from the first device's chunk only, as in
+ * PyTorch. The replicas run one after another from this thread: their kernels are queued on their
+ * devices asynchronously, so the devices still work at once. Without CUDA it is the module itself; on
+ * one CUDA device the module is moved there (as PyTorch's). The state-dict keys carry `module.`, as
+ * PyTorch's. For training on several GPUs PyTorch recommends DistributedDataParallel, as do we.
  */
 export class DataParallel<M extends Module = Module> extends Module {
   declare module: M;
-  constructor(module: M, options: { deviceIds?: number[] | null; outputDevice?: number | null; dim?: number } = {}) {
+  /** The CUDA devices used (empty without CUDA, as PyTorch's device_ids). */
+  declare deviceIds: number[];
+  declare outputDevice: number | null;
+  declare dim: number;
+  /** @internal */ declare _devices: string[];
+  /** @internal */ declare _output: string;
+
+  constructor(module: M, options: DataParallelOptions = {}) {
     super();
-    if (!(module instanceof Module)) argError('DataParallel()', 'module', 'a Module', module);
-    checkOptions('DataParallel()', options, ['deviceIds', 'outputDevice', 'dim']);
-    const ids = options.deviceIds ?? null;
-    if (ids !== null && ids.length > 1) {
-      throw new TorchError(
-        'DataParallel(): splitting a batch over several CUDA devices in one process is not in torch-node yet; ' +
-          'use DistributedDataParallel with one process per device (npx torch-node run --nproc-per-node N), as PyTorch recommends',
-        'ERR_TORCH_UNSUPPORTED',
-      );
-    }
+    const fn = 'DataParallel()';
+    if (!(module instanceof Module)) argError(fn, 'module', 'a Module', module);
+    checkOptions(fn, options, ['deviceIds', 'outputDevice', 'dim', '_devices']);
+    const dim = options.dim ?? 0;
+    if (!Number.isInteger(dim)) argError(fn, 'dim', 'an integer', dim);
     this.registerModule('module', module);
+    this.dim = dim;
+    if (options._devices) {
+      this.deviceIds = options._devices.map((_, i) => i);
+      this._devices = [...options._devices];
+      this.outputDevice = 0;
+      this._output = this._devices[0];
+      return;
+    }
+    if (!cuda.isAvailable()) {
+      this.deviceIds = [];
+      this._devices = [];
+      this.outputDevice = null;
+      this._output = 'cpu';
+      return;
+    }
+    const count = cuda.deviceCount();
+    const ids = options.deviceIds ?? Array.from({ length: count }, (_, i) => i);
+    if (!Array.isArray(ids) || ids.length === 0) argError(fn, 'deviceIds', 'a non-empty array of CUDA device indices', ids);
+    this.deviceIds = ids.map((v) => cudaIndex(fn, 'deviceIds', v, count));
+    const out = options.outputDevice ?? this.deviceIds[0];
+    this.outputDevice = out === -1 || out === 'cpu' ? -1 : cudaIndex(fn, 'outputDevice', out, count);
+    this._devices = this.deviceIds.map((i) => `cuda:${i}`);
+    this._output = this.outputDevice === -1 ? 'cpu' : `cuda:${this.outputDevice}`;
+    if (this.deviceIds.length === 1) module.to(this._devices[0]);
   }
+
   override forward(...args: any[]): any {
-    return this.module.call(...args);
+    if (this._devices.length === 0) return this.module.call(...args);
+    const src = this._devices[0];
+    for (const t of [...this.module.parameters(), ...this.module.buffers()]) {
+      if (t.device !== src) {
+        throw new TorchError(
+          `DataParallel: module must have its parameters and buffers on device ${src} (deviceIds[0]) but found one of them on device: ${t.device}; ` +
+            `move it first: model.to('${src}')`,
+          'ERR_TORCH_DEVICE',
+        );
+      }
+    }
+    let inputs = scatter(args, this._devices, this.dim) as unknown[][];
+    if (inputs.length === 0) inputs = [[]];
+    if (this._devices.length === 1) return this.module.call(...inputs[0]);
+    const replicas = replicate(this.module, this._devices.slice(0, inputs.length), !isGradEnabled());
+    const outputs = replicas.map((r, i) => r.call(...inputs[i]));
+    return gather(outputs, this._output, this.dim);
   }
 }
