@@ -21,6 +21,7 @@ void InitScriptModule(Napi::Env env, Napi::Object exports);
 void InitJitTrace(Napi::Env env, Napi::Object exports);
 void InitJitAsync(Napi::Env env, Napi::Object exports);
 void InitDistributed(Napi::Env env, Napi::Object exports);
+void InitAoti(Napi::Env env, Napi::Object exports);
 void LoadCuda();
 
 std::string C10Message(const c10::Error& e) {
@@ -89,6 +90,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   InitJitTrace(env, exports);
   InitJitAsync(env, exports);
   InitDistributed(env, exports);
+  InitAoti(env, exports);
   return exports;
 }
 

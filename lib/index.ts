@@ -23,6 +23,7 @@ export * as distributed from './distributed';
 export * as nn from './nn';
 export * as jit from './jit';
 export * as export from './export';
+export * as inductor from './inductor';
 export * as optim from './optim';
 export * as safetensors from './serialization/safetensors';
 export { save, load, saveAsync, loadAsync, tuple, orderedDict } from './serialization/torch-file';

@@ -66,6 +66,7 @@ import {
   decodeEntry,
   readDirectory,
   readEntry,
+  runSync,
   sniffNonZip,
   zipChunks,
   type ReadRequest,
@@ -548,20 +549,6 @@ function* materialize(p: Plan, ctx: Materialize): Generator<ReadRequest | Scratc
 }
 
 // ---- drivers ------------------------------------------------------------------------------------
-function runSync<T>(gen: Generator<ReadRequest, T, Uint8Array>, read: (r: ReadRequest) => Uint8Array): T {
-  let step = gen.next(undefined as unknown as Uint8Array);
-  while (!step.done) {
-    let bytes: Uint8Array;
-    try {
-      bytes = read(step.value);
-    } catch (e) {
-      step = gen.throw(e);
-      continue;
-    }
-    step = gen.next(bytes);
-  }
-  return step.value;
-}
 
 async function runAsync<T>(gen: Generator<ReadRequest, T, Uint8Array>, read: (r: ReadRequest) => Promise<Uint8Array>): Promise<T> {
   let step = gen.next(undefined as unknown as Uint8Array);

@@ -235,6 +235,22 @@ export function* readDirectory(fileSize: number, where: string): Reader<ZipDirec
 }
 
 /** Deflate cannot expand data more than ~1032:1; a larger declared ratio is a bomb or corruption. */
+/** Drives a Reader to its end with a synchronous byte source (errors from `read` are thrown into the reader). */
+export function runSync<T>(gen: Reader<T>, read: (r: ReadRequest) => Uint8Array): T {
+  let step = gen.next(undefined as unknown as Uint8Array);
+  while (!step.done) {
+    let bytes: Uint8Array;
+    try {
+      bytes = read(step.value);
+    } catch (e) {
+      step = gen.throw(e);
+      continue;
+    }
+    step = gen.next(bytes);
+  }
+  return step.value;
+}
+
 export function maxInflatedSize(compressed: number): number {
   return compressed * 1032 + 1024;
 }

@@ -1,0 +1,3 @@
+/** torch.inductor: AOTInductor packages (Python's torch._inductor.aoti_load_package). */
+export { aotiLoadPackage, AOTICompiledModel } from './export/aoti';
+export type { AotiLoadOptions, AotiInputSpec } from './export/aoti';
