@@ -19,7 +19,7 @@ const torch = require(${JSON.stringify(path.join(root, 'dist'))});
 const d = torch.distributed;
 const [rank, port, iters, what] = process.argv.slice(2).map((v, i) => (i === 3 ? v : Number(v)));
 torch.setNumThreads(1);
-d.initProcessGroup({ initMethod: 'tcp://127.0.0.1:' + port, rank, worldSize: 2, timeout: 120000 });
+d.initProcessGroup({ backend: 'gloo', initMethod: 'tcp://127.0.0.1:' + port, rank, worldSize: 2, timeout: 120000 });
 const times = [];
 if (what === 'allreduce') {
   const t = torch.ones([25_000_000]);

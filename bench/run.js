@@ -5,14 +5,15 @@ const { makeUsage, makePosInt } = require('./args');
 // "floor"), all on the same libtorch, one thread, 1-element float32 tensors. See bench/README.md.
 //
 //   node bench/run.js [--n 200000] [--repeat 5] [--ops add,relu] [--json] [--no-files] [--no-train-loop]
-//                     [--no-async] [--no-finetune] [--no-distributed]
+//                     [--no-async] [--no-finetune] [--no-distributed] [--no-export]
 //
 // After the per-call table it runs bench/files.js (checkpoint load/save vs Python) unless --no-files,
 // then bench/train-loop.js (RSS and liveTensors over a 10,000-step training loop) unless
 // --no-train-loop, then bench/async.js (examples/server.js under load: event-loop delay with
 // forwardAsync) unless --no-async, then bench/finetune.js (ResNet-18 fine-tune steps, inference
 // and peak RSS vs Python, same thread count on both) unless --no-finetune, then bench/distributed.js
-// (an all-reduce of 100 MB and a ResNet-18 DDP step on 2 ranks vs Python) unless --no-distributed.
+// (an all-reduce of 100 MB and a ResNet-18 DDP step on 2 ranks vs Python) unless --no-distributed,
+// then bench/export.js (ResNet-18 through AOTInductor and torch.export vs Python) unless --no-export.
 //
 // Each repeat runs every implementation once, in a fresh process each (torch-node once per memory
 // variant), and the table shows the median over repeats (min kept in --json). The exit status is 0
@@ -48,7 +49,7 @@ const GOALS = { speed: 1.0, overhead: 0.5 };
 
 // ---- arguments ----------------------------------------------------------------------------------
 function parseArgs(argv) {
-  const o = { n: 200000, repeat: 5, json: false, worker: null, ops: null, noFiles: false, noTrainLoop: false, noAsync: false, noFinetune: false, noDistributed: false };
+  const o = { n: 200000, repeat: 5, json: false, worker: null, ops: null, noFiles: false, noTrainLoop: false, noAsync: false, noFinetune: false, noDistributed: false, noExport: false };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const val = () => {
@@ -63,6 +64,7 @@ function parseArgs(argv) {
     else if (a === '--no-async') o.noAsync = true;
     else if (a === '--no-finetune') o.noFinetune = true;
     else if (a === '--no-distributed') o.noDistributed = true;
+    else if (a === '--no-export') o.noExport = true;
     else if (a === '--ops') o.ops = val().split(',').map((s) => s.trim()).filter(Boolean);
     else if (a === '--worker') o.worker = val();
     else if (a === '-h' || a === '--help') usage(null);
@@ -77,7 +79,7 @@ function parseArgs(argv) {
 
 function usage(err) {
   const text = [
-    'usage: node bench/run.js [--n N] [--repeat R] [--ops add,mulScalar,...] [--json] [--no-files] [--no-train-loop] [--no-async] [--no-finetune] [--no-distributed]',
+    'usage: node bench/run.js [--n N] [--repeat R] [--ops add,mulScalar,...] [--json] [--no-files] [--no-train-loop] [--no-async] [--no-finetune] [--no-distributed] [--no-export]',
     '  --n N        calls per op per measurement (default 200000)',
     '  --repeat R   measurements per implementation, each in a fresh process; median reported (default 5)',
     `  --ops LIST   only these ops (${OPS.map((x) => x.key).join(', ')})`,
@@ -87,6 +89,7 @@ function usage(err) {
     '  --no-async   skip bench/async.js (event-loop delay of examples/server.js with forwardAsync)',
     '  --no-finetune  skip bench/finetune.js (ResNet-18 fine-tune / inference / peak RSS vs Python, ~3 min)',
     '  --no-distributed  skip bench/distributed.js (all-reduce 100 MB and a ResNet-18 DDP step on 2 ranks vs Python, ~1 min)',
+    '  --no-export       skip bench/export.js (ResNet-18 through aotiLoadPackage and torch.export.load vs Python; the first run compiles the package, minutes)',
   ].join('\n');
   makeUsage('bench/run.js', text)(err);
 }
@@ -351,6 +354,11 @@ function summarize(res) {
   } else if (res.distributed?.skipped) {
     add('distributed', `skipped: ${res.distributed.skipped}`, null, null, null, '-', 'n/a');
   }
+  if (res.export?.rows) {
+    for (const r of res.export.rows) add('torch.export / AOTI', r.label, ms(r.node.median), ms(r.python.median), r.ratio, `<= ${r.goal}x`, r.verdict);
+  } else if (res.export?.skipped) {
+    add('torch.export / AOTI', `skipped: ${res.export.skipped}`, null, null, null, '-', 'n/a');
+  }
   if (res.files) {
     for (const r of res.files.rows) {
       add('checkpoint 512 MB', r.op, ms(r.nodeMs), ms(r.pythonMs), r.ratio, '<= 1.0x', r.goal);
@@ -495,6 +503,10 @@ async function main() {
     const { runDistributedBench } = require('./distributed');
     res.distributed = await runDistributedBench({ log });
   }
+  if (!opt.noExport) {
+    const { runExportBench } = require('./export');
+    res.export = runExportBench({ log });
+  }
   res.summary = summarize(res);
   if (opt.json) {
     process.stdout.write(JSON.stringify(res, null, 2) + '\n');
@@ -509,6 +521,7 @@ async function main() {
   if (res.finetuneCuda?.skipped) process.stdout.write(`\nCUDA section: skipped (${res.finetuneCuda.skipped})\n`);
   else if (res.finetuneCuda) process.stdout.write('\n' + require('./finetune').formatFinetuneBench(res.finetuneCuda) + '\n');
   if (res.distributed) process.stdout.write('\n' + require('./distributed').formatDistributedBench(res.distributed) + '\n');
+  if (res.export) process.stdout.write('\n' + require('./export').formatExportBench(res.export) + '\n');
 }
 
 main().catch((e) => {
