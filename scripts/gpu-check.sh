@@ -38,7 +38,7 @@ run)
   { node scripts/install.js --force-compile 2>&1 | tail -30; } | tee "$out/build.log"
   set +e
   node -e "const d = require('./dist').distributed; console.log('NCCL', d.isNcclAvailable(), d.ncclVersion(), d.unavailableReason('nccl'))" 2>&1 | tee "$out/nccl.txt"
-  node --test --test-concurrency=1 test/cuda.test.js test/porting.test.js test/distributed.test.js test/data-parallel.test.js test/sync-batchnorm.test.js 2>&1 | tee "$out/tests.log" | tail -60
+  node --test --test-concurrency=1 test/cuda.test.js test/porting.test.js test/distributed.test.js test/data-parallel.test.js test/sync-batchnorm.test.js test/aoti.test.js 2>&1 | tee "$out/tests.log" | tail -60
   node bench/finetune.js --device cuda 2>&1 | tee "$out/finetune-cuda.log" | tail -30
   ;;
 *)

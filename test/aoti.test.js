@@ -199,6 +199,34 @@ test('forwardAsync: 8 calls over 2 runners equal the sync results; loadConstants
   torch.dispose([xs, sync.map((o) => [o.logits, o.features]), outs.map((o) => [o.logits, o.features]), [...sd.values()]]);
 });
 
+const cudaSkip = !compiler ? skip : torch.cuda.isAvailable() ? {} : { skip: `CUDA unavailable: ${torch.cuda.unavailableReason()}` };
+test('a CUDA package: outputs equal Python\'s on the GPU; CPU inputs are refused', cudaSkip, () => {
+  const out = runPython(`
+import json, sys, os, warnings
+warnings.filterwarnings('ignore')
+import torch, torch.nn as nn
+req = json.load(sys.stdin)
+torch.manual_seed(0)
+m = nn.Sequential(nn.Conv2d(3, 8, 3), nn.ReLU(), nn.Flatten(), nn.Linear(8 * 10 * 10, 4)).cuda().eval()
+x = torch.linspace(-1, 1, 2 * 3 * 12 * 12, device='cuda').reshape(2, 3, 12, 12)
+ep = torch.export.export(m, (x,))
+torch._inductor.aoti_compile_and_package(ep, package_path=req['pkg'])
+with torch.no_grad():
+    y = torch._inductor.aoti_load_package(req['pkg'])(x)
+print(json.dumps({'y': y.reshape(-1).tolist()}))
+`, { pkg: path.join(dir, 'cuda.pt2') }, { timeout: 600000 });
+  torch.tidy(() => {
+    const m = torch.inductor.aotiLoadPackage(path.join(dir, 'cuda.pt2'));
+    assert.equal(m.metadata.AOTI_DEVICE_KEY, 'cuda');
+    const x = torch.linspace(-1, 1, 2 * 3 * 12 * 12).reshape([2, 3, 12, 12]);
+    const y = m.forward(x.to('cuda'));
+    assert.equal(y.device, 'cuda:0');
+    close(y.cpu().reshape([-1]), torch.tensor(out.y), 'CUDA package vs Python', 1e-5);
+    assert.throws(() => m.forward(x), { code: 'ERR_TORCH_DEVICE' });
+    m.dispose();
+  });
+});
+
 test('no tensors leaked by this file', skip, () => {
   global.gc?.();
   assert.equal(torch.memory().liveTensors, baseline);
