@@ -2,101 +2,63 @@
  * torch.export.load: an ExportedProgram read from a `torch.export.save` archive, and its
  * `.module()`: an nn.Module whose parameters and buffers carry the exported fully-qualified names
  * ('layer1.0.conv1.weight') and whose forward interprets the exported ATen graph node by node
- * through the dispatcher (native.callOp) — no compiler, autograd intact, so it trains.
+ * through the dispatcher (native.callOp; lib/export/graph.ts) — no compiler, autograd intact, so it
+ * trains.
  *
- * Supported: static-shape graphs of ATen (and other registered) operators; tensor, tensor-list,
- * optional, int/float/bool(-list), string, concrete SymInt, dtype, device, layout and memory-format
- * arguments; parameter / buffer / tensor-constant / tensor user inputs; user outputs and buffer /
- * parameter / user-input mutations. Higher-order ops (cond, while_loop,
- * wrap_with_set_grad_enabled, ...) and symbolic shapes throw a TorchError naming what is missing.
+ * Supported:
+ * - graphs of ATen (and other registered) operators with every argument kind of the schema that
+ *   names a value torch-node has: tensors, tensor lists, optionals, ints / floats / bools / strings
+ *   and their lists, SymInt / SymFloat / SymBool (literal or computed), dtypes, devices, layouts,
+ *   memory formats;
+ * - parameters, buffers (persistent or not), tensor constants; buffer / parameter / user-input
+ *   mutations written back after each forward (BatchNorm's running statistics in a train-mode export);
+ * - dynamic shapes: input dimensions exported with `dynamic_shapes` bind their symbols from the
+ *   actual inputs (derived dimensions such as 2*batch are solved), the archive's range_constraints
+ *   are checked before running (as PyTorch, a lower bound of 2 or less is not enforced: export lets
+ *   0/1 through), and symbolic values in the graph (aten.sym_size, `_operator.*`, `torch.sym_*`
+ *   nodes, SymInt arguments and outputs) are computed at run time;
+ * - higher-order operators `cond`, `while_loop` and `wrap_with_set_grad_enabled`, their subgraphs
+ *   interpreted (any other higher-order operator is a TorchError naming it);
+ * - pytree inputs and outputs (module_call_graph's in_spec / out_spec): a dict input is passed as a
+ *   plain object or a Map, a tuple or list as an array; tuple and list outputs come back as arrays,
+ *   dict outputs as plain objects, None as null, symbolic int outputs as numbers. Inputs exported as
+ *   constants (an int, None) must be passed with the same value.
+ *
+ * Not supported (a TorchError saying so): custom objects and tokens, joint/training graphs,
+ * pickled payloads, complex and float8 dtypes.
  *
  * As PyTorch's `ep.module()` (torch 2.15), the module runs in the mode it was exported in:
  * train() and eval() throw (re-export in the other mode instead).
  */
-import { native, type Id } from '../binding';
+import { native } from '../binding';
 import { noGrad } from '../autograd';
 import type { DType } from '../dtype';
 import { TorchError } from '../errors';
 import { Module, Parameter } from '../nn/module';
 import { keep, tidy } from '../scope';
-import { Tensor, idOf, wrap } from '../tensor';
-import {
-  exportError, readArchive, serdeDevice, serdeDtype, serdeLayout, serdeMemoryFormat, serdeScalarType, type TensorMeta,
-} from './archive';
-
-const SCALAR_TENSOR = native.findOp('aten::scalar_tensor', '');
-
-/** Higher-order operators: their subgraphs are not interpreted yet. */
-const HIGHER_ORDER = /^torch\.ops\.higher_order\./;
-
-interface OpEntry {
-  target: string;
-  handle: number;
-  /** Argument names in schema order (keyword-only ones included). */
-  names: string[];
-  /** Per argument: whether its type is Tensor or Tensor? (a number there becomes a 0-dim tensor, as Python's wrapped numbers). */
-  tensorParams: boolean[];
-  /** Per return: whether it is a Tensor (tensor ids must be wrapped so they are freed). */
-  tensorReturns: ('tensor' | 'list' | 'other')[];
-}
-
-function splitTop(s: string): string[] {
-  const out: string[] = [];
-  let depth = 0;
-  let cur = '';
-  for (const ch of s) {
-    if (ch === '[' || ch === '(') depth++;
-    if (ch === ']' || ch === ')') depth--;
-    if (ch === ',' && depth === 0) {
-      out.push(cur.trim());
-      cur = '';
-    } else cur += ch;
-  }
-  if (cur.trim()) out.push(cur.trim());
-  return out;
-}
-
-/** Resolves 'torch.ops.aten.conv2d.default' to a dispatcher handle and its schema's argument names. */
-function resolveOp(target: string, where: string): OpEntry {
-  if (HIGHER_ORDER.test(target)) {
-    throw exportError(`${where}: the graph uses the higher-order operator ${target}, which torch-node does not run yet (only plain operator graphs)`, 'ERR_TORCH_UNSUPPORTED');
-  }
-  const parts = target.split('.');
-  if (parts.length !== 5 || parts[0] !== 'torch' || parts[1] !== 'ops') {
-    throw exportError(`${where}: the graph calls ${JSON.stringify(target)}, which is not an operator (torch.ops.<namespace>.<name>.<overload>)`, 'ERR_TORCH_UNSUPPORTED');
-  }
-  const [, , ns, name, overload] = parts;
-  let handle: number;
-  try {
-    handle = native.findOp(`${ns}::${name}`, overload === 'default' ? '' : overload);
-  } catch {
-    throw exportError(`${where}: the graph calls operator ${target}, which this libtorch (${native.builtWithLibtorch}) does not have`, 'ERR_TORCH_UNSUPPORTED');
-  }
-  const schema = native.opSchema(handle);
-  const arrow = schema.lastIndexOf(') ->');
-  const params = splitTop(schema.slice(schema.indexOf('(') + 1, arrow));
-  const decls = params.filter((a) => a !== '*').map((a) => a.split('=')[0].trim());
-  const names = decls.map((a) => a.split(' ').pop() as string);
-  const tensorParams = decls.map((a) => /^Tensor(\([^)]*\))?\??\s/.test(a));
-  let ret = schema.slice(arrow + 4).trim();
-  if (ret.startsWith('(') && ret.endsWith(')')) ret = ret.slice(1, -1);
-  const tensorReturns = splitTop(ret).map((r) => (/^Tensor(\(.*?\))?\[\]/.test(r) ? 'list' : /^Tensor\b/.test(r) ? 'tensor' : 'other')) as OpEntry['tensorReturns'];
-  if (names.length > 15) throw exportError(`${where}: operator ${target} has ${names.length} arguments; torch-node's callOp takes at most 15`, 'ERR_TORCH_UNSUPPORTED');
-  return { target, handle, names, tensorParams, tensorReturns };
-}
+import { Tensor, idOf } from '../tensor';
+import { exportError, readArchive, serdeDtype, type TensorMeta } from './archive';
+import { argKind, compileProgram, runGraph, type CompiledGraph, type Value } from './graph';
+import { countLeaves, flatten, parseSpec, unflatten, type Spec } from './pytree';
+import { Unbound, evalExpr, freeSymbols, parseExpr, showExpr, solveLinear, type Expr } from './symbolic';
 
 type Arg = Record<string, any>;
 
-function argKind(a: Arg): [string, any] {
-  const keys = Object.keys(a ?? {});
-  if (keys.length !== 1) throw exportError(`an argument is ${JSON.stringify(a)}, not a one-field union`);
-  return [keys[0], a[keys[0]]];
-}
+/** One input dimension: static, or a symbolic expression of the archive's symbols. */
+type Dim = { fixed: number } | { expr: Expr; text: string };
 
-function symInt(v: any, what: string): number {
-  const [k, x] = argKind(v);
-  if (k === 'as_int') return x;
-  throw exportError(`${what}: the graph has a symbolic size (${JSON.stringify(v)}); dynamic shapes are not supported yet — export with static shapes`, 'ERR_TORCH_UNSUPPORTED');
+/** A user input (a leaf of the input pytree), as the graph takes it. */
+interface UserInput {
+  /** The graph's placeholder name. */
+  name: string;
+  kind: 'tensor' | 'symint' | 'constant';
+  meta?: TensorMeta;
+  dtype?: DType;
+  dims?: Dim[];
+  /** for a symint input */
+  expr?: Expr;
+  /** for a constant input: the exported value */
+  constant?: unknown;
 }
 
 interface InputSlot {
@@ -111,36 +73,50 @@ interface OutputSlot {
   target: string;
 }
 
-/** A parsed, checked graph with its op table: shared by every module() of a program. */
-class Graph {
-  readonly nodes: { node: any; op: OpEntry }[] = [];
+function dimOf(s: any, what: string): Dim {
+  if (typeof s?.as_int === 'number') return { fixed: s.as_int };
+  if (s?.as_expr && typeof s.as_expr.expr_str === 'string') {
+    const expr = parseExpr(s.as_expr.expr_str, what);
+    return { expr, text: showExpr(expr) };
+  }
+  throw exportError(`${what}: a size ${JSON.stringify(s)?.slice(0, 120)} is neither an int nor a symbolic expression`);
+}
+const showDim = (d: Dim): string => ('fixed' in d ? String(d.fixed) : d.text);
+
+/** The signature, specs, ranges and compiled graph of a program: shared by every module() it makes. */
+class Program {
+  readonly graph: CompiledGraph;
+  readonly targets: string[];
   readonly inputs: InputSlot[] = [];
   readonly outputs: OutputSlot[] = [];
-  readonly userInputs: { name: string; meta: TensorMeta }[] = [];
-  readonly outSpec: any;
+  readonly userInputs: UserInput[] = [];
+  /** The user-facing arguments: positional names and the spec of each; then keyword ones. */
+  readonly argNames: string[] = [];
+  readonly argSpecs: Spec[] | null = null;
+  readonly outSpec: Spec | null = null;
+  /** symbol -> declared [min, max] (null: unbounded) */
+  readonly ranges = new Map<string, { min: number | null; max: number | null }>();
 
   constructor(readonly where: string, readonly model: any) {
     const g = model.graph_module.graph;
     const sig = model.graph_module.signature;
+    if (!Array.isArray(sig.input_specs) || !Array.isArray(sig.output_specs) || !Array.isArray(g.inputs) || !Array.isArray(g.outputs)) {
+      throw exportError(`${where}: models/model.json's signature or graph has no input / output lists`);
+    }
     for (const s of sig.input_specs) {
-      const [k, v] = argKind(s);
+      const [k, v] = argKind(s, where);
       if (k === 'parameter') this.inputs.push({ arg: v.arg.name, kind: 'parameter', fqn: v.parameter_name });
       else if (k === 'buffer') this.inputs.push({ arg: v.arg.name, kind: 'buffer', fqn: v.buffer_name });
       else if (k === 'tensor_constant') this.inputs.push({ arg: v.arg.name, kind: 'constant', fqn: v.tensor_constant_name });
-      else if (k === 'user_input') {
-        const [ak, av] = argKind(v.arg);
-        if (ak !== 'as_tensor') throw exportError(`${where}: a user input of kind ${ak} (only tensor inputs are supported yet)`, 'ERR_TORCH_UNSUPPORTED');
-        const meta = g.tensor_values?.[av.name];
-        if (!meta) throw exportError(`${where}: user input '${av.name}' has no tensor_values entry`);
-        this.inputs.push({ arg: av.name, kind: 'user', fqn: av.name });
-        this.userInputs.push({ name: av.name, meta });
-      } else throw exportError(`${where}: an input spec of kind ${k} (custom objects, tokens and constant inputs are not supported yet)`, 'ERR_TORCH_UNSUPPORTED');
+      else if (k === 'user_input') this.inputs.push(this.userInput(v.arg, g));
+      else throw exportError(`${where}: an input spec of kind ${k} (custom objects, tokens and constant inputs are not supported yet)`, 'ERR_TORCH_UNSUPPORTED');
     }
+    if (sig.input_specs.length !== g.inputs.length) throw exportError(`${where}: ${sig.input_specs.length} input specs for ${g.inputs.length} graph inputs`);
     if (sig.output_specs.length !== g.outputs.length) {
       throw exportError(`${where}: ${sig.output_specs.length} output specs for ${g.outputs.length} graph outputs`);
     }
     sig.output_specs.forEach((s: Arg, i: number) => {
-      const [k, v] = argKind(s);
+      const [k, v] = argKind(s, where);
       const arg = g.outputs[i];
       if (k === 'user_output') this.outputs.push({ arg, kind: 'user', target: '' });
       else if (k === 'buffer_mutation') this.outputs.push({ arg, kind: 'buffer', target: v.buffer_name });
@@ -148,70 +124,159 @@ class Graph {
       else if (k === 'user_input_mutation') this.outputs.push({ arg, kind: 'user_input', target: v.user_input_name });
       else throw exportError(`${where}: an output spec of kind ${k} (joint/training graphs and tokens are not supported yet)`, 'ERR_TORCH_UNSUPPORTED');
     });
-    const symbols = Object.keys(g.sym_int_values ?? {}).concat(Object.keys(g.sym_float_values ?? {}), Object.keys(g.sym_bool_values ?? {}));
-    if (symbols.length > 0) {
-      throw exportError(
-        `${where}: the graph has symbolic (dynamic) values (${symbols.slice(0, 4).join(', ')}${symbols.length > 4 ? ', ...' : ''}); ` +
-          'dynamic shapes are not supported yet: export with static shapes (no dynamic_shapes)',
-        'ERR_TORCH_UNSUPPORTED',
-      );
+    for (const [sym, r] of Object.entries((model.range_constraints ?? {}) as Record<string, any>)) {
+      const num = (x: unknown): number | null => (typeof x === 'number' && Number.isFinite(x) ? x : null);
+      this.ranges.set(sym, { min: num(r?.min_val), max: num(r?.max_val) });
     }
-    const ops = new Map<string, OpEntry>();
-    for (const node of g.nodes) {
-      let entry = ops.get(node.target);
-      if (!entry) {
-        entry = resolveOp(String(node.target), where);
-        ops.set(node.target, entry);
-      }
-      for (const i of node.inputs) {
-        if (!entry.names.includes(i.name)) throw exportError(`${where}: node '${node.name}' passes argument '${i.name}', which ${node.target} (${native.opSchema(entry.handle)}) does not take`);
-      }
-      this.nodes.push({ node, op: entry });
-    }
+    const { graph, targets } = compileProgram(g, where);
+    this.graph = graph;
+    this.targets = targets;
+
     const sigs = model.graph_module.module_call_graph;
-    const root = Array.isArray(sigs) ? sigs.find((m: any) => m.fqn === '') : null;
-    let spec: any = null;
-    try {
-      spec = root?.signature?.out_spec ? JSON.parse(root.signature.out_spec)[1] : null;
-    } catch {
-      spec = null;
+    const root = Array.isArray(sigs) ? sigs.find((m: any) => m?.fqn === '') : null;
+    const rs = root?.signature;
+    if (rs?.out_spec) this.outSpec = parseSpec(rs.out_spec, `${where}: out_spec`);
+    if (rs?.in_spec) {
+      const spec = parseSpec(rs.in_spec, `${where}: in_spec`);
+      // (args, kwargs)
+      if (spec.kind !== 'seq' || spec.children.length !== 2 || spec.children[0].kind !== 'seq' || spec.children[1].kind !== 'dict') {
+        throw exportError(`${where}: in_spec is not an (args, kwargs) pair`);
+      }
+      const [args, kwargs] = spec.children as [Extract<Spec, { kind: 'seq' }>, Extract<Spec, { kind: 'dict' }>];
+      const names: unknown[] = Array.isArray(rs.forward_arg_names) ? rs.forward_arg_names : [];
+      args.children.forEach((_, i) => this.argNames.push(typeof names[i] === 'string' ? (names[i] as string) : `args[${i}]`));
+      kwargs.keys.forEach((k) => this.argNames.push(String(k)));
+      this.argSpecs = [...args.children, ...kwargs.children];
+      const leaves = this.argSpecs.reduce((n, s) => n + countLeaves(s), 0);
+      if (leaves !== this.userInputs.length) {
+        throw exportError(`${where}: in_spec has ${leaves} leaves but the graph takes ${this.userInputs.length} user inputs`);
+      }
+    } else {
+      this.userInputs.forEach((u) => this.argNames.push(u.name));
     }
-    this.outSpec = spec;
+    if (this.outSpec && countLeaves(this.outSpec) !== this.outputs.filter((o) => o.kind === 'user').length) {
+      throw exportError(`${where}: out_spec has ${countLeaves(this.outSpec)} leaves but the graph has ${this.outputs.filter((o) => o.kind === 'user').length} user outputs`);
+    }
+  }
+
+  private userInput(arg: Arg, g: any): InputSlot {
+    const where = this.where;
+    const [k, v] = argKind(arg, where);
+    let u: UserInput;
+    if (k === 'as_tensor') {
+      const name = String(v?.name);
+      const meta: TensorMeta = g.tensor_values?.[name];
+      if (!meta || !Array.isArray(meta.sizes)) throw exportError(`${where}: user input '${name}' has no tensor_values entry`);
+      const dims = meta.sizes.map((s, j) => dimOf(s, `${where}: input '${name}' dimension ${j}`));
+      u = { name, kind: 'tensor', meta, dims, dtype: serdeDtype(meta.dtype, `${where}: input '${name}'`) };
+    } else if (k === 'as_sym_int' && typeof v?.as_name === 'string') {
+      const e = g.sym_int_values?.[v.as_name]?.as_expr?.expr_str;
+      u = { name: v.as_name, kind: 'symint', expr: typeof e === 'string' ? parseExpr(e, `${where}: input '${v.as_name}'`) : undefined };
+    } else if (['as_int', 'as_float', 'as_bool', 'as_string', 'as_none'].includes(k)) {
+      u = { name: `<constant ${this.userInputs.length}>`, kind: 'constant', constant: k === 'as_none' ? null : v };
+    } else {
+      throw exportError(`${where}: a user input of kind ${k} (custom objects and tokens are not supported)`, 'ERR_TORCH_UNSUPPORTED');
+    }
+    this.userInputs.push(u);
+    return { arg: u.name, kind: 'user', fqn: u.name };
   }
 }
 
-/** Rebuilds the user outputs from the pytree out_spec (leaf, tuple/list as arrays, dict as objects). */
-function unflatten(spec: any, leaves: Tensor[]): unknown {
-  if (!spec) return leaves.length === 1 ? leaves[0] : leaves;
-  let i = 0;
-  const walk = (s: any): unknown => {
-    if (s.type === null || s.type === undefined) return leaves[i++];
-    const kids = (s.children_spec ?? []).map(walk);
-    if (s.type === 'builtins.dict' || s.type === 'collections.OrderedDict') {
-      const keys = JSON.parse(s.context ?? '[]') as unknown[];
-      const o: Record<string, unknown> = {};
-      keys.forEach((k, j) => (o[String(k)] = kids[j]));
-      return o;
+/**
+ * Checks the user inputs against the exported program (structure, dtype, rank, static sizes,
+ * symbolic sizes consistent and within their declared ranges), as PyTorch's ep.module() does before
+ * running; returns the flat leaves in graph order.
+ */
+function checkInputs(p: Program, inputs: unknown[]): unknown[] {
+  const fn = 'ExportedModule.forward()';
+  if (inputs.length !== p.argNames.length) {
+    throw new TorchError(`${fn}: expected ${p.argNames.length} input${p.argNames.length === 1 ? '' : 's'} (${p.argNames.join(', ')}), got ${inputs.length}`, 'ERR_TORCH_ARG');
+  }
+  const leaves: { path: string; value: unknown }[] = [];
+  if (p.argSpecs) p.argSpecs.forEach((s, i) => flatten(s, inputs[i], p.argNames[i], fn, leaves));
+  else inputs.forEach((x, i) => leaves.push({ path: p.argNames[i], value: x }));
+  const symbols = new Map<string, number>();
+  const boundBy = new Map<string, string>();
+  const checkRange = (key: string, value: number, what: string, exported: string): void => {
+    const r = p.ranges.get(key);
+    if (!r) return;
+    // As PyTorch (_check_symint): a lower bound of 2 or less is not enforced (0/1 are allowed at run time).
+    if ((r.min !== null && r.min > 2 && value < r.min) || (r.max !== null && value > r.max)) {
+      throw new TorchError(
+        `${fn}: ${what} is ${value}, outside the range [${r.min ?? '-inf'}, ${r.max ?? 'inf'}] declared for its dynamic dimension ${key} (as exported: ${exported})`,
+        'ERR_TORCH_ARG',
+      );
     }
-    return kids;
   };
-  const out = walk(spec);
-  if (i !== leaves.length) return leaves;
-  return out;
+  // Binds (or checks) one symbolic size against an actual value.
+  const unify = (expr: Expr, text: string, value: number, what: string, exported: string): void => {
+    const isSymbol = typeof expr === 'object' && expr.fn === 'Symbol';
+    if (!isSymbol) checkRange(text, value, what, exported); // a derived dimension's own range (2*batch)
+    const free = [...freeSymbols(expr)];
+    const unbound = free.filter((s) => !symbols.has(s));
+    if (unbound.length === 0) {
+      const want = evalExpr(expr, symbols, what);
+      if (want !== value) {
+        const by = free.map((s) => `${s} = ${symbols.get(s)} from ${boundBy.get(s)}`).join(', ');
+        throw new TorchError(`${fn}: ${what} is ${value}, but it must equal ${text} = ${want} (${by}) (as exported: ${exported})`, 'ERR_TORCH_ARG');
+      }
+      return;
+    }
+    if (unbound.length > 1) throw new TorchError(`${fn}: ${what} is ${text}, which has several unknown symbols (${unbound.join(', ')}); torch-node cannot solve it`, 'ERR_TORCH_UNSUPPORTED');
+    const sym = unbound[0];
+    let solved: number | null = value;
+    if (!isSymbol) {
+      try {
+        solved = solveLinear(expr, sym, value, symbols, what);
+      } catch (e) {
+        if (!(e instanceof Unbound)) throw e;
+        solved = null;
+      }
+    }
+    if (solved === null) throw new TorchError(`${fn}: ${what} is ${value}, which is not of the form ${text} for an integer ${sym} (as exported: ${exported})`, 'ERR_TORCH_ARG');
+    checkRange(sym, solved, isSymbol ? what : `${what} = ${text} gives ${sym}, which`, exported);
+    symbols.set(sym, solved);
+    boundBy.set(sym, what);
+  };
+  p.userInputs.forEach((u, i) => {
+    const { path, value: x } = leaves[i];
+    const label = `input '${path}'`;
+    if (u.kind === 'constant') {
+      const same = u.constant === null ? x === null || x === undefined : x === u.constant;
+      if (!same) throw new TorchError(`${fn}: ${label} must be ${JSON.stringify(u.constant)} (it was a constant when exported: the graph was specialized to it), got ${x instanceof Tensor ? 'a Tensor' : JSON.stringify(x)}`, 'ERR_TORCH_ARG');
+      return;
+    }
+    if (u.kind === 'symint') {
+      if (typeof x !== 'number' || !Number.isInteger(x)) throw new TorchError(`${fn}: ${label} must be an integer (a SymInt when exported), got ${x instanceof Tensor ? 'a Tensor' : typeof x}`, 'ERR_TORCH_ARG');
+      if (u.expr) unify(u.expr, showExpr(u.expr), x, label, `SymInt ${showExpr(u.expr)}`);
+      return;
+    }
+    if (!(x instanceof Tensor)) throw new TorchError(`${fn}: ${label} must be a Tensor, got ${x === null ? 'null' : typeof x}`, 'ERR_TORCH_ARG');
+    idOf(x, fn, path);
+    const dims = u.dims as Dim[];
+    const desc = `${u.dtype}[${dims.map(showDim).join(', ')}]`;
+    if (x.dtype !== u.dtype) throw new TorchError(`${fn}: ${label} must be ${desc} (as exported), got dtype ${x.dtype}`, 'ERR_TORCH_ARG');
+    const shape = x.shape;
+    const badShape = (): TorchError =>
+      new TorchError(`${fn}: ${label} must have shape [${dims.map(showDim).join(', ')}] (as exported: ${desc}), got [${shape.join(', ')}]` +
+        (dims.some((d) => !('fixed' in d)) ? '; its static dimensions are fixed (re-export with dynamic_shapes to vary them)' : ''), 'ERR_TORCH_ARG');
+    if (shape.length !== dims.length) throw badShape();
+    dims.forEach((d, j) => {
+      if ('fixed' in d) {
+        if (d.fixed !== shape[j]) throw badShape();
+      } else unify(d.expr, d.text, shape[j], `${label} dimension ${j}`, desc);
+    });
+  });
+  return leaves.map((l) => l.value);
 }
-
-function shapeOf(meta: TensorMeta): (number | null)[] {
-  return meta.sizes.map((s) => (typeof s.as_int === 'number' ? s.as_int : null));
-}
-
 /** What `ExportedProgram.module()` returns: an nn.Module running the exported graph. */
 export class ExportedModule extends Module {
-  /** @internal */ declare _graph: Graph;
+  /** @internal */ declare _graph: Program;
   /** @internal fqn -> [owner module, leaf name] */ declare _slots: Map<string, [Module, string]>;
   /** @internal tensor constants (not parameters or buffers; freed by dispose) */ declare _constants: Map<string, Tensor>;
 
   /** @internal built by ExportedProgram.module() */
-  constructor(graph: Graph, weights: Map<string, Tensor>, params: Set<string>, constants: Map<string, Tensor>) {
+  constructor(graph: Program, weights: Map<string, Tensor>, params: Set<string>, constants: Map<string, Tensor>) {
     super();
     Object.defineProperty(this, '_graph', { value: graph, writable: true });
     Object.defineProperty(this, '_slots', { value: new Map(), writable: true });
@@ -277,159 +342,35 @@ export class ExportedModule extends Module {
     return t;
   }
 
-  private checkInputs(inputs: unknown[]): void {
-    const g = this._graph;
-    const fn = 'ExportedModule.forward()';
-    if (inputs.length !== g.userInputs.length) {
-      throw new TorchError(`${fn}: expected ${g.userInputs.length} input${g.userInputs.length === 1 ? '' : 's'} (${g.userInputs.map((u) => u.name).join(', ')}), got ${inputs.length}`, 'ERR_TORCH_ARG');
-    }
-    g.userInputs.forEach((u, i) => {
-      const x = inputs[i];
-      if (!(x instanceof Tensor)) throw new TorchError(`${fn}: input '${u.name}' must be a Tensor, got ${x === null ? 'null' : typeof x}`, 'ERR_TORCH_ARG');
-      idOf(x, fn, u.name);
-      const want = shapeOf(u.meta);
-      const dtype: DType = serdeDtype(u.meta.dtype, `input '${u.name}'`);
-      const shape = x.shape;
-      const desc = `${dtype}[${want.map((d) => d ?? '?').join(', ')}]`;
-      if (x.dtype !== dtype) throw new TorchError(`${fn}: input '${u.name}' must be ${desc} (as exported), got dtype ${x.dtype}`, 'ERR_TORCH_ARG');
-      if (shape.length !== want.length || want.some((d, j) => d !== null && d !== shape[j])) {
-        throw new TorchError(`${fn}: input '${u.name}' must have shape [${want.map((d) => d ?? '?').join(', ')}] (as exported: ${desc}), got [${shape.join(', ')}]`, 'ERR_TORCH_ARG');
-      }
-    });
-  }
-
-  override forward(...inputs: Tensor[]): any {
-    this.checkInputs(inputs);
-    const g = this._graph;
-    const env = new Map<string, Tensor>();
+  override forward(...inputs: unknown[]): any {
+    const p = this._graph;
+    const leaves = checkInputs(p, inputs);
+    const args: Value[] = [];
     let u = 0;
-    for (const s of g.inputs) env.set(s.arg, s.kind === 'user' ? (inputs[u++] as Tensor) : this.tensorFor(s.fqn, s.kind));
-    const kept = new Set<Tensor>(env.values());
+    for (const s of p.inputs) args.push(s.kind === 'user' ? (leaves[u++] as Value) : this.tensorFor(s.fqn, s.kind));
+    const kept = new Set<unknown>(args);
     const result = tidy(() => {
-      const tensorArg = (name: string, at: string): Id => {
-        const t = env.get(name);
-        if (!t) throw exportError(`${at}: tensor '${name}' is not defined before its use`);
-        return t._h;
-      };
-      const value = (a: Arg, at: string): unknown => {
-        const [k, v] = argKind(a);
-        switch (k) {
-          case 'as_tensor':
-            return tensorArg(v.name, at);
-          case 'as_tensors':
-            return (v as { name: string }[]).map((x) => tensorArg(x.name, at));
-          case 'as_optional_tensors':
-            return (v as Arg[]).map((x) => (x.as_tensor ? tensorArg(x.as_tensor.name, at) : null));
-          case 'as_optional_tensor':
-            return v.as_tensor ? tensorArg(v.as_tensor.name, at) : null;
-          case 'as_none':
-            return null;
-          case 'as_int':
-          case 'as_ints':
-          case 'as_float':
-          case 'as_floats':
-          case 'as_bool':
-          case 'as_bools':
-          case 'as_string':
-          case 'as_strings':
-            return v;
-          case 'as_sym_int':
-          case 'as_sym_bool':
-          case 'as_sym_float': {
-            const [sk, sv] = argKind(v);
-            if (sk === 'as_int' || sk === 'as_bool' || sk === 'as_float') return sv;
-            return symInt(v, at);
-          }
-          case 'as_sym_ints':
-            return (v as Arg[]).map((x) => symInt(x, at));
-          case 'as_scalar_type':
-            return serdeScalarType(v, at);
-          case 'as_layout':
-            return serdeLayout(v, at);
-          case 'as_memory_format':
-            return serdeMemoryFormat(v, at);
-          case 'as_device':
-            return serdeDevice(v);
-          default:
-            throw exportError(`${at}: argument kind ${k} is not supported yet`, 'ERR_TORCH_UNSUPPORTED');
-        }
-      };
-      for (const { node, op } of g.nodes) {
-        const at = `node '${node.name}' (${op.target})`;
-        const args: unknown[] = [];
-        let last = -1;
-        for (const i of node.inputs) {
-          const pos = op.names.indexOf(i.name);
-          let v = value(i.arg, `${at}, argument '${i.name}'`);
-          const kind = argKind(i.arg)[0];
-          if (op.tensorParams[pos] && /^as_(int|float|bool|sym_int|sym_float|sym_bool)$/.test(kind)) {
-            // A Python number where the schema wants a Tensor: a 0-dim tensor (int64 / float32 / bool).
-            const code = typeof v === 'boolean' ? 11 : /int$/.test(kind) ? 4 : 6;
-            v = wrap(native.callOp(SCALAR_TENSOR, v, code, null, null, null) as Id)._h;
-          }
-          args[pos] = v;
-          last = Math.max(last, pos);
-        }
-        // Gaps (defaults skipped before a later keyword) are filled natively from the schema.
-        for (let j = 0; j <= last; j++) if (!(j in args)) args[j] = undefined;
-        const r = native.callOp(op.handle, ...args);
-        // Wrap every tensor the op returned (so the scope frees what the graph does not use).
-        const rs = op.tensorReturns.length === 1 ? [r] : (r as unknown[]);
-        const wrapped = op.tensorReturns.map((kind, j) => {
-          const x = rs?.[j];
-          if (kind === 'tensor' && typeof x === 'number') return wrap(x);
-          if (kind === 'list' && Array.isArray(x)) return x.map((y) => (typeof y === 'number' ? wrap(y) : y));
-          return x;
-        });
-        const outs = node.outputs as Arg[];
-        const bind = (o: Arg, val: unknown): void => {
-          const [k, v] = argKind(o);
-          if (k === 'as_tensor') {
-            if (!(val instanceof Tensor)) throw exportError(`${at}: expected a tensor output '${v.name}'`);
-            env.set(v.name, val);
-          } else if (k === 'as_tensors') {
-            (v as { name: string }[]).forEach((x, j) => {
-              const t = (val as unknown[])?.[j];
-              if (!(t instanceof Tensor)) throw exportError(`${at}: expected a tensor output '${x.name}'`);
-              env.set(x.name, t);
-            });
-          } else if (k === 'as_optional_tensors') {
-            (v as Arg[]).forEach((x, j) => {
-              const t = (val as unknown[])?.[j];
-              if (x.as_tensor && t instanceof Tensor) env.set(x.as_tensor.name, t);
-            });
-          } else if (k !== 'as_none') {
-            throw exportError(`${at}: output kind ${k} is not supported yet`, 'ERR_TORCH_UNSUPPORTED');
-          }
-        };
-        if (outs.length === 1 && wrapped.length > 1) {
-          // One output naming a tuple (as_tensors over a multi-return op).
-          bind(outs[0], wrapped);
-        } else {
-          outs.forEach((o, j) => bind(o, wrapped[j]));
-        }
-      }
-      const userOut: Tensor[] = [];
-      for (const o of g.outputs) {
-        const [k, v] = argKind(o.arg);
-        if (k !== 'as_tensor') throw exportError(`graph output of kind ${k} is not supported yet`, 'ERR_TORCH_UNSUPPORTED');
-        const t = env.get(v.name);
-        if (!t) throw exportError(`graph output '${v.name}' is not defined`);
+      const outs = runGraph(p.graph, args, p.where);
+      const userOut: Value[] = [];
+      p.outputs.forEach((o, i) => {
+        const t = outs[i];
         if (o.kind === 'user') {
           userOut.push(t);
-          continue;
+          return;
         }
-        let dest: Tensor;
+        if (!(t instanceof Tensor)) throw exportError(`${p.where}: the mutation of ${o.kind} '${o.target}' is not a tensor`);
+        let dest: unknown;
         if (o.kind === 'user_input') {
-          const idx = g.userInputs.findIndex((x) => x.name === o.target);
-          dest = inputs[idx];
+          const idx = p.userInputs.findIndex((x) => x.name === o.target);
+          dest = leaves[idx];
         } else dest = this.tensorFor(o.target, o.kind === 'buffer' ? 'buffer' : 'parameter');
-        if (dest && dest._h !== t._h) noGrad(() => dest.copy_(t));
-      }
+        if (dest instanceof Tensor && dest._h !== t._h) noGrad(() => dest.copy_(t));
+      });
       // Outputs that are inputs (a parameter returned as is) must survive the scope as new handles.
-      return userOut.map((t) => (kept.has(t) ? t.detach() : t));
+      return userOut.map((t) => (t instanceof Tensor && kept.has(t) ? t.detach() : t));
     });
-    return unflatten(g.outSpec, result);
+    if (!p.outSpec) return result.length === 1 ? result[0] : result;
+    return unflatten(p.outSpec, result);
   }
 
   override dispose(): void {
@@ -452,13 +393,13 @@ export class ExportedProgram {
   /** Tensor constants by name. */
   readonly constants: Map<string, Tensor>;
   /** @internal */ readonly _params: Set<string>;
-  /** @internal */ readonly _graph: Graph;
+  /** @internal */ readonly _graph: Program;
 
   /** @internal use torch.export.load() */
   constructor(f: string | Uint8Array) {
     const a = readArchive(f);
     try {
-      this._graph = new Graph(a.where, a.model);
+      this._graph = new Program(a.where, a.model);
     } catch (e) {
       for (const t of a.weights.values()) t.dispose();
       for (const t of a.constants.values()) t.dispose();
@@ -485,9 +426,14 @@ export class ExportedProgram {
     return [...this._params];
   }
 
-  /** The operators the graph calls, in first-use order ('torch.ops.aten.conv2d.default', ...). */
+  /** The operators the graph and its subgraphs call, in first-use order ('torch.ops.aten.conv2d.default', ...). */
   get operators(): string[] {
-    return [...new Set(this._graph.nodes.map((n) => n.op.target))];
+    return [...this._graph.targets];
+  }
+
+  /** The declared ranges of the dynamic dimensions (symbol -> { min, max }; null: unbounded). */
+  get rangeConstraints(): Map<string, { min: number | null; max: number | null }> {
+    return new Map([...this._graph.ranges].map(([k, v]) => [k, { ...v }]));
   }
 
   /** A new Module running the graph; its parameters share storage with this program's state dict. */
