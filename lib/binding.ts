@@ -61,6 +61,8 @@ export interface Binding {
   binaryInplace(code: number, a: Id, b: Id): void;
   scalarInplace(code: number, a: Id, s: number | boolean): void;
   unaryInplace(code: number, a: Id): void;
+  /** Per kind (binary, scalar, unary, binaryInplace, scalarInplace, unaryInplace): the fast path's op names, in code order. */
+  fastPathNames(): Record<string, string[]>;
   // tensor.cc
   fromData(data: ArrayBufferView, carrierCode: number, shape: number[], dtypeCode: number, device?: string): Id;
   toBuffer(id: Id): ArrayBuffer;

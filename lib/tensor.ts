@@ -19,7 +19,7 @@ import {
 } from './dtype';
 import { TorchError, argError } from './errors';
 import { RemovableHandle } from './hooks';
-import { BINARY, BINARY_INPLACE, SCALAR, SCALAR_INPLACE, UNARY, UNARY_INPLACE } from './ops/codes';
+import { BINARY, BINARY_INPLACE, SCALAR, SCALAR_INPLACE, UNARY, UNARY_INPLACE, type FastPathMethods } from './ops/codes';
 import { op } from './ops/handles';
 import { adopt, disposeTracked, keep, setTensorCheck, track, type Tracked } from './scope';
 import { formatTensor } from './format';
@@ -801,117 +801,27 @@ export class Tensor implements Tracked {
 
 setTensorCheck((v: unknown): v is Tracked => v instanceof Tensor);
 
-// ---- generated pointwise methods --------------------------------------------------------------
-// Declaration merging types them; the loops below install them on the prototype.
-type Binary = (other: TensorOrScalar) => Tensor;
-export interface Tensor {
-  add(other: TensorOrScalar): Tensor;
-  sub(other: TensorOrScalar): Tensor;
-  mul(other: TensorOrScalar): Tensor;
-  div(other: TensorOrScalar): Tensor;
-  pow(exponent: TensorOrScalar): Tensor;
-  remainder: Binary;
-  fmod: Binary;
-  floorDivide: Binary;
-  maximum(other: Tensor): Tensor;
-  minimum(other: Tensor): Tensor;
-  eq: Binary;
-  ne: Binary;
-  lt: Binary;
-  le: Binary;
-  gt: Binary;
-  ge: Binary;
-  atan2(other: Tensor): Tensor;
-  logicalAnd(other: Tensor): Tensor;
-  logicalOr(other: Tensor): Tensor;
-  logicalXor(other: Tensor): Tensor;
-  bitwiseAnd(other: Tensor): Tensor;
-  bitwiseOr(other: Tensor): Tensor;
-  bitwiseXor(other: Tensor): Tensor;
-  matmul(other: Tensor): Tensor;
-  mm(other: Tensor): Tensor;
-  bmm(other: Tensor): Tensor;
-  /** scalar - self */
-  rsub(scalar: number): Tensor;
-  /** scalar / self */
-  rdiv(scalar: number): Tensor;
-  /** scalar ** self */
-  rpow(scalar: number): Tensor;
-
-  neg(): Tensor;
-  abs(): Tensor;
-  exp(): Tensor;
-  log(): Tensor;
-  sqrt(): Tensor;
-  sin(): Tensor;
-  cos(): Tensor;
-  tan(): Tensor;
-  tanh(): Tensor;
-  sigmoid(): Tensor;
-  relu(): Tensor;
-  floor(): Tensor;
-  ceil(): Tensor;
-  round(): Tensor;
-  sign(): Tensor;
-  reciprocal(): Tensor;
-  rsqrt(): Tensor;
-  log1p(): Tensor;
-  expm1(): Tensor;
-  logicalNot(): Tensor;
-  isnan(): Tensor;
-  clone(): Tensor;
-  detach(): Tensor;
-  contiguous(): Tensor;
-  square(): Tensor;
-  log2(): Tensor;
-  log10(): Tensor;
-  trunc(): Tensor;
-  erf(): Tensor;
-  asin(): Tensor;
-  acos(): Tensor;
-  atan(): Tensor;
-  sinh(): Tensor;
-  cosh(): Tensor;
-  isinf(): Tensor;
-  isfinite(): Tensor;
-  bitwiseNot(): Tensor;
-  frac(): Tensor;
-  silu(): Tensor;
-  t(): Tensor;
-
-  add_(other: TensorOrScalar): this;
-  sub_(other: TensorOrScalar): this;
-  mul_(other: TensorOrScalar): this;
-  div_(other: TensorOrScalar): this;
-  pow_(other: TensorOrScalar): this;
-  remainder_(other: TensorOrScalar): this;
-  fmod_(other: TensorOrScalar): this;
-  floorDivide_(other: Tensor): this;
-  copy_(src: Tensor): this;
-  fill_(value: Scalar): this;
-  clampMin_(min: number): this;
-  clampMax_(max: number): this;
-  neg_(): this;
-  abs_(): this;
-  exp_(): this;
-  log_(): this;
-  sqrt_(): this;
-  sin_(): this;
-  cos_(): this;
-  tan_(): this;
-  tanh_(): this;
-  sigmoid_(): this;
-  relu_(): this;
-  floor_(): this;
-  ceil_(): this;
-  round_(): this;
-  sign_(): this;
-  reciprocal_(): this;
-  rsqrt_(): this;
-  log1p_(): this;
-  expm1_(): this;
-  zero_(): this;
+// ---- the fast path's methods ----------------------------------------------------------------------
+// Their names and types come from binding/ops/pointwise.def (lib/ops/codes.ts is generated from it);
+// declaration merging types them; the loops below install them on the prototype. The addon's tables
+// are built from the same file: a build or a codes.ts out of step with it is an error here, at load.
+export interface Tensor extends FastPathMethods {
   detach_(): this;
+}
+{
+  const built = native.fastPathNames();
+  const ours: Record<string, readonly string[]> = {
+    binary: BINARY, scalar: SCALAR, unary: UNARY, binaryInplace: BINARY_INPLACE, scalarInplace: SCALAR_INPLACE, unaryInplace: UNARY_INPLACE,
+  };
+  for (const [kind, names] of Object.entries(ours)) {
+    if (JSON.stringify(built[kind]) !== JSON.stringify(names)) {
+      throw new TorchError(
+        `torch-node's native addon and lib/ops/codes.ts disagree on the ${kind} fast-path ops (the addon has ${JSON.stringify(built[kind])}): ` +
+          'rebuild the addon (npm run build) after editing binding/ops/pointwise.def, and regenerate the codes (node scripts/gen-ops.js)',
+        'ERR_TORCH_LOAD',
+      );
+    }
+  }
 }
 
 const proto = Tensor.prototype as any;

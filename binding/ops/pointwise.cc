@@ -1,12 +1,17 @@
 // The hot path: pointwise and matrix ops with a dedicated entry point each kind of call, so that
 // `a.add(b)` costs one table lookup, one ATen call and one table insert. Op codes are indexes into
-// the tables below; lib/ops/codes.ts lists the same names in the same order.
+// the tables below, which are built from pointwise.def; lib/ops/codes.ts is generated from the same
+// file (scripts/gen-ops.js) and checked against fastPathNames() at load.
 // Sync. Throws TorchError (shape/dtype/device mismatch from libtorch).
 #include "../convert.h"
 #include "../registry.h"
 
 #include <ATen/Functions.h>
 #include <ATen/ScalarOps.h>
+
+#include <map>
+#include <string>
+#include <vector>
 
 namespace torch_node {
 namespace {
@@ -19,35 +24,6 @@ using BinIn = void (*)(const T&, const T&);
 using BinSIn = void (*)(const T&, const c10::Scalar&);
 using UnIn = void (*)(const T&);
 
-const Bin kBinary[] = {
-    [](const T& a, const T& b) { return at::add(a, b); },
-    [](const T& a, const T& b) { return at::sub(a, b); },
-    [](const T& a, const T& b) { return at::mul(a, b); },
-    [](const T& a, const T& b) { return at::div(a, b); },
-    [](const T& a, const T& b) { return at::pow(a, b); },
-    [](const T& a, const T& b) { return at::remainder(a, b); },
-    [](const T& a, const T& b) { return at::fmod(a, b); },
-    [](const T& a, const T& b) { return at::floor_divide(a, b); },
-    [](const T& a, const T& b) { return at::maximum(a, b); },
-    [](const T& a, const T& b) { return at::minimum(a, b); },
-    [](const T& a, const T& b) { return at::eq(a, b); },
-    [](const T& a, const T& b) { return at::ne(a, b); },
-    [](const T& a, const T& b) { return at::lt(a, b); },
-    [](const T& a, const T& b) { return at::le(a, b); },
-    [](const T& a, const T& b) { return at::gt(a, b); },
-    [](const T& a, const T& b) { return at::ge(a, b); },
-    [](const T& a, const T& b) { return at::atan2(a, b); },
-    [](const T& a, const T& b) { return at::logical_and(a, b); },
-    [](const T& a, const T& b) { return at::logical_or(a, b); },
-    [](const T& a, const T& b) { return at::logical_xor(a, b); },
-    [](const T& a, const T& b) { return at::bitwise_and(a, b); },
-    [](const T& a, const T& b) { return at::bitwise_or(a, b); },
-    [](const T& a, const T& b) { return at::bitwise_xor(a, b); },
-    [](const T& a, const T& b) { return at::matmul(a, b); },
-    [](const T& a, const T& b) { return at::mm(a, b); },
-    [](const T& a, const T& b) { return at::bmm(a, b); },
-};
-
 // A scalar as a 0-dim "wrapped number" tensor, which takes part in type promotion like a Python
 // number. Calling the Tensor overload with it is what PyTorch's Python binding does for `a * 2`: the
 // Scalar overloads (mul.Scalar, ...) are composites that build this tensor and dispatch again.
@@ -57,79 +33,97 @@ T Wrapped(const c10::Scalar& s) {
   return t;
 }
 
-// Tensor (op) scalar; the last three are scalar (op) tensor.
+// The tables, built from pointwise.def: one lambda per line of each kind, in the file's order.
+#define NONE(name, expr, py, inputs)
+#define BINARY NONE
+#define SCALAR NONE
+#define UNARY NONE
+#define BINARY_INPLACE NONE
+#define SCALAR_INPLACE NONE
+#define UNARY_INPLACE NONE
+
+#undef BINARY
+#define BINARY(name, expr, py, inputs) [](const T& a, const T& b) -> T { return expr; },
+const Bin kBinary[] = {
+#include "pointwise.def"
+};
+#undef BINARY
+#define BINARY NONE
+
+#undef SCALAR
+#define SCALAR(name, expr, py, inputs) [](const T& a, const c10::Scalar& s) -> T { return expr; },
 const BinS kScalar[] = {
-    [](const T& a, const c10::Scalar& s) { return at::add(a, Wrapped(s)); },
-    [](const T& a, const c10::Scalar& s) { return at::sub(a, Wrapped(s)); },
-    [](const T& a, const c10::Scalar& s) { return at::mul(a, Wrapped(s)); },
-    [](const T& a, const c10::Scalar& s) { return at::div(a, Wrapped(s)); },
-    [](const T& a, const c10::Scalar& s) { return at::pow(a, s); },
-    [](const T& a, const c10::Scalar& s) { return at::remainder(a, s); },
-    [](const T& a, const c10::Scalar& s) { return at::fmod(a, s); },
-    [](const T& a, const c10::Scalar& s) { return at::floor_divide(a, s); },
-    [](const T& a, const c10::Scalar& s) { return at::clamp_min(a, s); },
-    [](const T& a, const c10::Scalar& s) { return at::clamp_max(a, s); },
-    [](const T& a, const c10::Scalar& s) { return at::eq(a, s); },
-    [](const T& a, const c10::Scalar& s) { return at::ne(a, s); },
-    [](const T& a, const c10::Scalar& s) { return at::lt(a, s); },
-    [](const T& a, const c10::Scalar& s) { return at::le(a, s); },
-    [](const T& a, const c10::Scalar& s) { return at::gt(a, s); },
-    [](const T& a, const c10::Scalar& s) { return at::ge(a, s); },
-    [](const T& a, const c10::Scalar& s) { return at::rsub(a, s); },
-    [](const T& a, const c10::Scalar& s) { return at::mul(at::reciprocal(a), s); },
-    [](const T& a, const c10::Scalar& s) { return at::pow(s, a); },
+#include "pointwise.def"
 };
+#undef SCALAR
+#define SCALAR NONE
 
+#undef UNARY
+#define UNARY(name, expr, py, inputs) [](const T& a) -> T { return expr; },
 const Un kUnary[] = {
-    [](const T& a) { return at::neg(a); },        [](const T& a) { return at::abs(a); },
-    [](const T& a) { return at::exp(a); },        [](const T& a) { return at::log(a); },
-    [](const T& a) { return at::sqrt(a); },       [](const T& a) { return at::sin(a); },
-    [](const T& a) { return at::cos(a); },        [](const T& a) { return at::tan(a); },
-    [](const T& a) { return at::tanh(a); },       [](const T& a) { return at::sigmoid(a); },
-    [](const T& a) { return at::relu(a); },       [](const T& a) { return at::floor(a); },
-    [](const T& a) { return at::ceil(a); },       [](const T& a) { return at::round(a); },
-    [](const T& a) { return at::sign(a); },       [](const T& a) { return at::reciprocal(a); },
-    [](const T& a) { return at::rsqrt(a); },      [](const T& a) { return at::log1p(a); },
-    [](const T& a) { return at::expm1(a); },      [](const T& a) { return at::logical_not(a); },
-    [](const T& a) { return at::isnan(a); },      [](const T& a) { return at::clone(a); },
-    [](const T& a) { return a.detach(); },        [](const T& a) { return a.contiguous(); },
-    [](const T& a) { return at::square(a); },     [](const T& a) { return at::log2(a); },
-    [](const T& a) { return at::log10(a); },      [](const T& a) { return at::trunc(a); },
-    [](const T& a) { return at::erf(a); },        [](const T& a) { return at::asin(a); },
-    [](const T& a) { return at::acos(a); },       [](const T& a) { return at::atan(a); },
-    [](const T& a) { return at::sinh(a); },       [](const T& a) { return at::cosh(a); },
-    [](const T& a) { return at::isinf(a); },      [](const T& a) { return at::isfinite(a); },
-    [](const T& a) { return at::bitwise_not(a); },[](const T& a) { return at::frac(a); },
-    [](const T& a) { return at::silu(a); },       [](const T& a) { return at::gelu(a); },
-    [](const T& a) { return at::t(a); },         [](const T& a) { return at::sum(a); },
-    [](const T& a) { return at::mean(a); },
+#include "pointwise.def"
 };
+#undef UNARY
+#define UNARY NONE
 
+#undef BINARY_INPLACE
+#define BINARY_INPLACE(name, expr, py, inputs) [](const T& a, const T& b) { expr; },
 const BinIn kBinaryInplace[] = {
-    [](const T& a, const T& b) { a.add_(b); },  [](const T& a, const T& b) { a.sub_(b); },
-    [](const T& a, const T& b) { a.mul_(b); },  [](const T& a, const T& b) { a.div_(b); },
-    [](const T& a, const T& b) { a.pow_(b); },  [](const T& a, const T& b) { a.remainder_(b); },
-    [](const T& a, const T& b) { a.fmod_(b); }, [](const T& a, const T& b) { a.floor_divide_(b); },
-    [](const T& a, const T& b) { a.copy_(b); },
+#include "pointwise.def"
 };
+#undef BINARY_INPLACE
+#define BINARY_INPLACE NONE
 
+#undef SCALAR_INPLACE
+#define SCALAR_INPLACE(name, expr, py, inputs) [](const T& a, const c10::Scalar& s) { expr; },
 const BinSIn kScalarInplace[] = {
-    [](const T& a, const c10::Scalar& s) { a.add_(s); },       [](const T& a, const c10::Scalar& s) { a.sub_(s); },
-    [](const T& a, const c10::Scalar& s) { a.mul_(s); },       [](const T& a, const c10::Scalar& s) { a.div_(s); },
-    [](const T& a, const c10::Scalar& s) { a.pow_(s); },       [](const T& a, const c10::Scalar& s) { a.remainder_(s); },
-    [](const T& a, const c10::Scalar& s) { a.fmod_(s); },      [](const T& a, const c10::Scalar& s) { a.fill_(s); },
-    [](const T& a, const c10::Scalar& s) { a.clamp_min_(s); }, [](const T& a, const c10::Scalar& s) { a.clamp_max_(s); },
+#include "pointwise.def"
 };
+#undef SCALAR_INPLACE
+#define SCALAR_INPLACE NONE
 
+#undef UNARY_INPLACE
+#define UNARY_INPLACE(name, expr, py, inputs) [](const T& a) { expr; },
 const UnIn kUnaryInplace[] = {
-    [](const T& a) { a.neg_(); },     [](const T& a) { a.abs_(); },     [](const T& a) { a.exp_(); },
-    [](const T& a) { a.log_(); },     [](const T& a) { a.sqrt_(); },    [](const T& a) { a.sin_(); },
-    [](const T& a) { a.cos_(); },     [](const T& a) { a.tan_(); },     [](const T& a) { a.tanh_(); },
-    [](const T& a) { a.sigmoid_(); }, [](const T& a) { a.relu_(); },    [](const T& a) { a.floor_(); },
-    [](const T& a) { a.ceil_(); },    [](const T& a) { a.round_(); },   [](const T& a) { a.sign_(); },
-    [](const T& a) { a.reciprocal_(); }, [](const T& a) { a.rsqrt_(); }, [](const T& a) { a.log1p_(); },
-    [](const T& a) { a.expm1_(); },   [](const T& a) { a.zero_(); },
+#include "pointwise.def"
 };
+#undef UNARY_INPLACE
+
+// The names of each table's entries, in order, for the JS side to check its generated codes against
+// (a stale build or a stale lib/ops/codes.ts is an error at load, not a wrong op).
+#undef BINARY
+#undef SCALAR
+#undef UNARY
+#define BINARY(name, expr, py, inputs) kinds["binary"].push_back(#name);
+#define SCALAR(name, expr, py, inputs) kinds["scalar"].push_back(#name);
+#define UNARY(name, expr, py, inputs) kinds["unary"].push_back(#name);
+#define BINARY_INPLACE(name, expr, py, inputs) kinds["binaryInplace"].push_back(#name);
+#define SCALAR_INPLACE(name, expr, py, inputs) kinds["scalarInplace"].push_back(#name);
+#define UNARY_INPLACE(name, expr, py, inputs) kinds["unaryInplace"].push_back(#name);
+std::map<std::string, std::vector<std::string>> TableNames() {
+  std::map<std::string, std::vector<std::string>> kinds;
+#include "pointwise.def"
+  return kinds;
+}
+#undef BINARY
+#undef SCALAR
+#undef UNARY
+#undef BINARY_INPLACE
+#undef SCALAR_INPLACE
+#undef UNARY_INPLACE
+#undef NONE
+
+// fastPathNames() -> { binary: [...], scalar: [...], unary: [...], binaryInplace, scalarInplace, unaryInplace }
+Napi::Value FastPathNames(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  auto out = Napi::Object::New(env);
+  for (const auto& [kind, names] : TableNames()) {
+    auto arr = Napi::Array::New(env, names.size());
+    for (size_t i = 0; i < names.size(); i++) arr.Set(static_cast<uint32_t>(i), Napi::String::New(env, names[i]));
+    out.Set(kind, arr);
+  }
+  return out;
+}
 
 template <typename Table>
 auto Pick(Napi::Env env, const Table& table, const Napi::Value& v) {
@@ -227,6 +221,7 @@ void InitPointwise(Napi::Env env, Napi::Object exports) {
   exports.Set("binaryInplace", Napi::Function::New(env, BinaryInplace, "binaryInplace"));
   exports.Set("scalarInplace", Napi::Function::New(env, ScalarInplace, "scalarInplace"));
   exports.Set("unaryInplace", Napi::Function::New(env, UnaryInplace, "unaryInplace"));
+  exports.Set("fastPathNames", Napi::Function::New(env, FastPathNames, "fastPathNames"));
 }
 
 }  // namespace torch_node
