@@ -107,17 +107,29 @@ function client(port, concurrency) {
   // Resolves with the body's text (the caller parses it when it needs to).
   const call = (method, urlPath, body, headers) =>
     new Promise((resolve, reject) => {
-      const req = http.request({ host: '127.0.0.1', port, path: urlPath, method, agent, headers }, (res) => {
-        const chunks = [];
-        res.on('data', (c) => chunks.push(c));
-        res.on('end', () => {
-          const text = Buffer.concat(chunks).toString('utf8');
-          if (res.statusCode !== 200) reject(new Error(`${method} ${urlPath}: ${res.statusCode} ${text}`));
-          else resolve(text);
+      let retried = false;
+      const send = () => {
+        const req = http.request({ host: '127.0.0.1', port, path: urlPath, method, agent, headers }, (res) => {
+          const chunks = [];
+          res.on('data', (c) => chunks.push(c));
+          res.on('end', () => {
+            const text = Buffer.concat(chunks).toString('utf8');
+            if (res.statusCode !== 200) reject(new Error(`${method} ${urlPath}: ${res.statusCode} ${text}`));
+            else resolve(text);
+          });
         });
-      });
-      req.on('error', reject);
-      req.end(body);
+        // A request written on a reused idle socket that the server closed meanwhile is reset before
+        // anything is answered: retried once on a fresh socket (Node's documented pattern). The
+        // server keeps idle sockets for a minute (examples/server.js), so this is the rare race.
+        req.on('error', (e) => {
+          if (req.reusedSocket && e.code === 'ECONNRESET' && !retried) {
+            retried = true;
+            send();
+          } else reject(e);
+        });
+        req.end(body);
+      };
+      send();
     });
   return { call, close: () => agent.destroy() };
 }

@@ -160,7 +160,8 @@ function send(res, status, obj) {
 }
 
 /**
- * An http.Server answering with `model` (a ScriptModule). options: { sync: false, maxBodyBytes }.
+ * An http.Server answering with `model` (a ScriptModule). options: { sync: false, maxBodyBytes,
+ * keepAliveTimeout (ms, default 65000) }.
  * server.stats() gives what GET /stats answers.
  */
 function createServer(model, options = {}) {
@@ -232,6 +233,14 @@ function createServer(model, options = {}) {
       else res.destroy();
     });
   });
+  // Keep-alive: Node closes a connection idle for keepAliveTimeout (5 s by default) when its timer
+  // fires; after the event loop was busy for longer (sync forwards of a large model, a burst), every
+  // idle connection's timer fires at once while clients are already writing their next request on
+  // them, and each such request is reset (ECONNRESET). Idle connections are kept for a minute instead
+  // (longer than the usual client and proxy idle timeouts, so the client closes first), and the
+  // header timeout must exceed it, as Node requires.
+  server.keepAliveTimeout = options.keepAliveTimeout ?? 65_000;
+  server.headersTimeout = server.keepAliveTimeout + 1_000;
   server.stats = stats;
   server.on('close', () => delay.disable());
   return server;

@@ -189,3 +189,42 @@ test('bad requests get 4xx/5xx answers with the reason, and the server keeps ser
   const stats = (await request('GET', '/stats')).body;
   assert.equal(stats.inFlight, 0);
 });
+
+// A busy event loop (seconds of sync forwards of a large model; here a busy-wait) used to make every
+// idle keep-alive connection time out at once (Node's default keepAliveTimeout is 5 s) while clients
+// were writing their next request on it: each was reset (ECONNRESET; seen in `npm run bench`).
+// examples/server.js keeps idle connections for 65 s. In-process, sync and async, 64 clients, no retry.
+test('64 keep-alive clients after the event loop was blocked for 6 s: no request is reset (sync and async server)', async () => {
+  const { createServer } = require('../examples/server');
+  const model = torch.jit.load(modelFile).eval();
+  try {
+    for (const sync of [true, false]) {
+      const srv = createServer(model, { sync });
+      await new Promise((resolve) => srv.listen(0, '127.0.0.1', resolve));
+      const { port } = srv.address();
+      const own = new http.Agent({ keepAlive: true, maxSockets: SOCKETS });
+      const body = Buffer.from(inputFor(0).buffer);
+      const one = () =>
+        new Promise((resolve) => {
+          const req = http.request(
+            { host: '127.0.0.1', port, path: '/predict', method: 'POST', agent: own, headers: { 'Content-Type': 'application/octet-stream', 'X-Shape': SHAPE.join(',') } },
+            (res) => {
+              res.resume();
+              res.on('end', () => resolve(res.statusCode === 200 ? 'ok' : `status ${res.statusCode}`));
+            },
+          );
+          req.on('error', (e) => resolve(e.code || e.message));
+          req.end(body);
+        });
+      const round = async () => (await Promise.all(Array.from({ length: SOCKETS }, one))).filter((x) => x !== 'ok');
+      assert.deepEqual(await round(), [], `${sync ? 'sync' : 'async'} server, first round`);
+      const t0 = Date.now();
+      while (Date.now() - t0 < 6000); // the event loop blocked, as by seconds of sync forwards
+      assert.deepEqual(await round(), [], `${sync ? 'sync' : 'async'} server: requests on the idle connections after the block`);
+      own.destroy();
+      await new Promise((resolve) => srv.close(resolve));
+    }
+  } finally {
+    model.dispose();
+  }
+});
