@@ -109,10 +109,10 @@ Napi::Value AotiRun(const Napi::CallbackInfo& info) {
   TORCH_GUARD_END(env)
 }
 
-class RunWorker final : public Napi::AsyncWorker {
+class RunWorker final : public SafeAsyncWorker {
  public:
   RunWorker(Napi::Env env, std::shared_ptr<Loader> pkg, std::vector<at::Tensor> inputs)
-      : Napi::AsyncWorker(env, "torch-node.aotiForwardAsync"), deferred_(Napi::Promise::Deferred::New(env)), pkg_(std::move(pkg)), inputs_(std::move(inputs)) {}
+      : SafeAsyncWorker(env, "torch-node.aotiForwardAsync"), deferred_(Napi::Promise::Deferred::New(env)), pkg_(std::move(pkg)), inputs_(std::move(inputs)) {}
   Napi::Promise Promise() const { return deferred_.Promise(); }
 
  protected:

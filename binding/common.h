@@ -65,6 +65,27 @@ napi_value Guarded(napi_env raw_env, F&& body) {
   }
 }
 
+// The base of every AsyncWorker here: its completion never lets a C++ exception escape. When the
+// env is going away while the work runs (a worker_thread terminated in the middle of a
+// forwardAsync), libuv still completes the work during the env's cleanup, where no JS can run:
+// settling the promise fails, node-addon-api turns that into a throw from inside its own catch, and
+// the process would abort. There is nobody left to tell, so the failure is dropped; the worker is
+// deleted either way.
+class SafeAsyncWorker : public Napi::AsyncWorker {
+ public:
+  using Napi::AsyncWorker::AsyncWorker;
+
+ protected:
+  void OnWorkComplete(Napi::Env env, napi_status status) override {
+    SuppressDestruct();  // the base would delete this before returning; we do it after the catch
+    try {
+      Napi::AsyncWorker::OnWorkComplete(env, status);
+    } catch (...) {
+    }
+    Destroy();
+  }
+};
+
 // exports[name] = a function over a C N-API callback.
 inline void ExportRaw(Napi::Env env, Napi::Object exports, const char* name, napi_callback fn) {
   napi_value f;

@@ -558,10 +558,10 @@ Napi::Value WorkFree(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
-class WaitWorker final : public Napi::AsyncWorker {
+class WaitWorker final : public SafeAsyncWorker {
  public:
   WaitWorker(Napi::Env env, c10::intrusive_ptr<WorkEntry> entry)
-      : Napi::AsyncWorker(env, "torch-node:distributed.wait"), deferred_(Napi::Promise::Deferred::New(env)), entry_(std::move(entry)) {}
+      : SafeAsyncWorker(env, "torch-node:distributed.wait"), deferred_(Napi::Promise::Deferred::New(env)), entry_(std::move(entry)) {}
   Napi::Promise Promise() const { return deferred_.Promise(); }
   void Execute() override {
     try {

@@ -23,10 +23,10 @@
 namespace torch_node {
 namespace {
 
-class MethodWorker final : public Napi::AsyncWorker {
+class MethodWorker final : public SafeAsyncWorker {
  public:
   MethodWorker(Napi::Env env, torch::jit::Method method, std::vector<c10::IValue> inputs)
-      : Napi::AsyncWorker(env, "torch-node.forwardAsync"),
+      : SafeAsyncWorker(env, "torch-node.forwardAsync"),
         deferred_(Napi::Promise::Deferred::New(env)),
         method_(std::move(method)),
         inputs_(std::move(inputs)) {}

@@ -149,10 +149,10 @@ Napi::Value ReadStored(const Napi::CallbackInfo& info) {
 
 // readStoredAsync(...) -> Promise<[id, crc32]>: readStored on libuv's thread pool (torch.loadAsync).
 // The tensor is stored in the table on the main thread, when the read is done.
-class StoredReadWorker final : public Napi::AsyncWorker {
+class StoredReadWorker final : public SafeAsyncWorker {
  public:
   StoredReadWorker(Napi::Env env, StoredRead r)
-      : Napi::AsyncWorker(env, "torch-node.loadAsync"), deferred_(Napi::Promise::Deferred::New(env)), r_(std::move(r)) {}
+      : SafeAsyncWorker(env, "torch-node.loadAsync"), deferred_(Napi::Promise::Deferred::New(env)), r_(std::move(r)) {}
   Napi::Promise Promise() const { return deferred_.Promise(); }
 
  protected:
