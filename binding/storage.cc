@@ -117,6 +117,8 @@ StoredRead StoredReadArgs(Napi::Env env, const Napi::CallbackInfo& info) {
                ToScalarType(env, info[3]),
                info[4].As<Napi::Number>().Int64Value(),
                info[5].ToBoolean().Value(),
+               {},
+               0,
                {}};
   size_t elem = c10::elementSize(r.dtype);
   if (r.offset < 0 || r.numel < 0 || r.nbytes < 0 ||

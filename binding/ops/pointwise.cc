@@ -94,6 +94,8 @@ const UnIn kUnaryInplace[] = {
 #undef BINARY
 #undef SCALAR
 #undef UNARY
+#undef BINARY_INPLACE
+#undef SCALAR_INPLACE
 #define BINARY(name, expr, py, inputs) kinds["binary"].push_back(#name);
 #define SCALAR(name, expr, py, inputs) kinds["scalar"].push_back(#name);
 #define UNARY(name, expr, py, inputs) kinds["unary"].push_back(#name);
