@@ -273,7 +273,7 @@ if (require.main === module) {
       if (!res.ok) process.exitCode = 1;
     })
     .catch((e) => {
-      process.stderr.write(`bench/async.js: ${e && e.stack ? e.stack : e}\n`);
+      process.stderr.write(`bench/async.js: ${e?.stack ? e.stack : e}\n`);
       process.exit(1);
     });
 }

@@ -469,7 +469,7 @@ if (require.main === module) {
       if (opts.json) console.log(JSON.stringify(res, null, 2));
       else console.log(formatFinetuneBench(res));
     } catch (e) {
-      process.stderr.write(`bench/finetune.js: ${e && e.stack ? e.stack : e}\n`);
+      process.stderr.write(`bench/finetune.js: ${e?.stack ? e.stack : e}\n`);
       process.exitCode = 1;
     }
   }

@@ -525,6 +525,6 @@ async function main() {
 }
 
 main().catch((e) => {
-  process.stderr.write(`bench/run.js: ${e && e.stack ? e.stack : e}\n`);
+  process.stderr.write(`bench/run.js: ${e?.stack ? e.stack : e}\n`);
   process.exit(1);
 });

@@ -62,7 +62,7 @@ function worker(loop, steps, every) {
   let lastLoss = NaN;
   const t0 = performance.now();
   if (loop === 'hand') {
-    for (let epoch = 0; step < steps; epoch++) {
+    for (let _epoch = 0; step < steps; _epoch++) {
       for (const [x, y] of loader) {
         lastLoss = torch.tidy(() => {
           optimizer.zeroGrad();
@@ -219,7 +219,7 @@ if (require.main === module) {
       else console.log(formatTrainLoopBench(res));
       process.exitCode = res.pass ? 0 : 1;
     } catch (e) {
-      process.stderr.write(`bench/train-loop.js: ${e && e.stack ? e.stack : e}\n`);
+      process.stderr.write(`bench/train-loop.js: ${e?.stack ? e.stack : e}\n`);
       process.exitCode = 2;
     }
   }

@@ -16,7 +16,7 @@ cli.main(process.argv.slice(2)).then(
     process.exitCode = code;
   },
   (e) => {
-    process.stderr.write(`torch-node: internal error (please report it): ${e && e.stack ? e.stack : e}\n`);
+    process.stderr.write(`torch-node: internal error (please report it): ${e?.stack ? e.stack : e}\n`);
     process.exitCode = 1;
   },
 );

@@ -4,7 +4,7 @@ import { targetDevice, type DeviceLike } from './device';
 import { carrierOf, dtypeCode, dtypeOfTypedArray, type DType, type TypedArray } from './dtype';
 import { TorchError, argError, describe } from './errors';
 import { op } from './ops/handles';
-import { Tensor, checkDtype, checkInt, idOf, shapeFrom, wrap, type NestedArray } from './tensor';
+import { type Tensor, checkDtype, checkInt, idOf, shapeFrom, wrap, type NestedArray } from './tensor';
 
 export interface TensorOptions {
   dtype?: DType;

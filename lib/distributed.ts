@@ -21,7 +21,7 @@ import { native, ncclLibraryPath } from './binding';
 import { TorchError, argError, checkOptions } from './errors';
 import { pickle, unpickle } from './serialization/pickle';
 import { markDicts } from './serialization/torch-file';
-import { Tensor, idOf, wrap } from './tensor';
+import { type Tensor, idOf, wrap } from './tensor';
 import { empty, tensor as makeTensor, zeros } from './creation';
 import { tidy } from './scope';
 import { setDefaultGroupInfo } from './train/distributed-sampler';
@@ -735,7 +735,7 @@ export function gather(tensor: Tensor, options: CollectiveOptions & { gatherList
   const dst = groupRankOf(fn, g, options.dst ?? g.ranks[0], 'dst');
   let outs: Id[] = [];
   if (g.rank === dst) outs = sameShapes(fn, 'gatherList', options.gatherList, g.size, tensor);
-  else if (options.gatherList != null && options.gatherList.length) throw new TorchError(`${fn}: gatherList must be given on the destination rank only (rank ${g.ranks[dst]})`, 'ERR_TORCH_ARG');
+  else if (options.gatherList?.length) throw new TorchError(`${fn}: gatherList must be given on the destination rank only (rank ${g.ranks[dst]})`, 'ERR_TORCH_ARG');
   return run(fn, g, options.asyncOp, () => dist.pgGather(g._h, outs, id, dst));
 }
 
@@ -748,7 +748,7 @@ export function scatter(tensor: Tensor, options: CollectiveOptions & { scatterLi
   const src = groupRankOf(fn, g, options.src ?? g.ranks[0], 'src');
   let ins: Id[] = [];
   if (g.rank === src) ins = sameShapes(fn, 'scatterList', options.scatterList, g.size, tensor);
-  else if (options.scatterList != null && options.scatterList.length) throw new TorchError(`${fn}: scatterList must be given on the source rank only (rank ${g.ranks[src]})`, 'ERR_TORCH_ARG');
+  else if (options.scatterList?.length) throw new TorchError(`${fn}: scatterList must be given on the source rank only (rank ${g.ranks[src]})`, 'ERR_TORCH_ARG');
   return run(fn, g, options.asyncOp, () => dist.pgScatter(g._h, id, ins, src));
 }
 

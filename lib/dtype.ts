@@ -51,7 +51,7 @@ const NATIVE_NAMES: Record<number, string> = { 8: 'complex32', 9: 'complex64', 1
 export const DTYPES = Object.keys(CODES) as DType[];
 
 export function isDType(v: unknown): v is DType {
-  return typeof v === 'string' && Object.prototype.hasOwnProperty.call(CODES, v);
+  return typeof v === 'string' && Object.hasOwn(CODES, v);
 }
 
 export function dtypeCode(d: DType, fn = 'dtype'): number {

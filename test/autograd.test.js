@@ -246,7 +246,7 @@ test(
     const mismatches = [];
     for (const [k, [js]] of Object.entries(GRAD_FN_OPS)) {
       const y = js(p, q);
-      const got = y.gradFn && y.gradFn.name();
+      const got = y.gradFn?.name();
       if (got !== names[k]) mismatches.push(`${k}: ${got} vs Python ${names[k]}`);
     }
     assert.deepEqual(mismatches, []);

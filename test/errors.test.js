@@ -18,7 +18,7 @@ function throwsTorch(fn, re, code) {
     err = e;
     return true;
   });
-  assert.ok(err instanceof torch.TorchError, `expected a TorchError, got ${err && err.constructor && err.constructor.name}: ${err && err.message}`);
+  assert.ok(err instanceof torch.TorchError, `expected a TorchError, got ${err?.constructor?.name}: ${err?.message}`);
   assert.ok(err instanceof Error);
   assert.equal(err.name, 'TorchError');
   assert.equal(typeof err.code, 'string');

@@ -222,7 +222,7 @@ test('summary lists layers, output shapes and trainable/frozen counts', () => {
   assert.match(s, /conv \(Conv2d\)\s+\[2, 8, 6, 6\]\s+224\s+frozen/);
   assert.match(s, /fc \(Linear\)\s+\[2, 10\]\s+90\s+trainable/);
   assert.match(s, /total parameters: 330; trainable: 106; frozen: 224/);
-  assert.equal(Object.prototype.hasOwnProperty.call(m.conv, 'call'), false, 'the recording wrappers are removed');
+  assert.equal(Object.hasOwn(m.conv, 'call'), false, 'the recording wrappers are removed');
   m.dispose();
 });
 

@@ -34,7 +34,7 @@ function rejects(input, re, code, options) {
   assert.throws(
     () => tf.load(input, options),
     (e) => {
-      assert.ok(e instanceof torch.TorchError, `expected a TorchError, got ${e && e.stack}`);
+      assert.ok(e instanceof torch.TorchError, `expected a TorchError, got ${e?.stack}`);
       assert.match(e.message, re);
       if (code) assert.equal(e.code, code, e.message);
       return true;

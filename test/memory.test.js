@@ -14,7 +14,7 @@ const fileBaseline = live();
 
 function assertDisposedError(fn, what) {
   assert.throws(fn, (e) => {
-    assert.ok(e instanceof torch.TorchError, `${what}: expected a TorchError, got ${e && e.constructor && e.constructor.name}`);
+    assert.ok(e instanceof torch.TorchError, `${what}: expected a TorchError, got ${e?.constructor?.name}`);
     assert.equal(e.code, 'ERR_TORCH_DISPOSED', what);
     assert.match(e.message, /disposed/, what);
     return true;

@@ -349,7 +349,7 @@ test('bad input: TorchError with PyTorch\'s message (expected vs got)', () => {
   const throwsWith = (f, message, what) => {
     assert.equal(typeof message, 'string', `${what}: PyTorch raised too`);
     assert.throws(f, (err) => {
-      assert.ok(err instanceof torch.TorchError, `${what}: a TorchError, got ${err && err.constructor.name}`);
+      assert.ok(err instanceof torch.TorchError, `${what}: a TorchError, got ${err?.constructor.name}`);
       assert.ok(err.message.includes(message), `${what}: message ${JSON.stringify(err.message)} should include Python's ${JSON.stringify(message)}`);
       return true;
     });

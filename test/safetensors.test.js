@@ -299,7 +299,7 @@ test('hostile files: each is a TorchError (ERR_TORCH_FILE) naming the problem; n
     const file = path.join(tmp, 'hostile.safetensors');
     fs.writeFileSync(file, bytes);
     const check = (how) => (e) => {
-      assert.ok(e instanceof torch.TorchError, `${name} (${how}): ${e && e.stack}`);
+      assert.ok(e instanceof torch.TorchError, `${name} (${how}): ${e?.stack}`);
       assert.equal(e.code, 'ERR_TORCH_FILE', `${name} (${how})`);
       assert.match(e.message, message, `${name} (${how})`);
       return true;

@@ -79,8 +79,8 @@ function describer() {
     if (v instanceof torch.Device) return { k: 'device', v: v.toString() };
     if (Array.isArray(v)) return { k: tf.isTuple(v) ? 'tuple' : 'list', v: v.map((x, i) => d(x, v, i)) };
     if (v instanceof Map) {
-      const out = { k: tf.isOrderedDict(v) || Object.prototype.hasOwnProperty.call(v, '_metadata') ? 'odict' : 'dict', v: [...v].map(([k, x]) => [d(k), d(x, v, k)]) };
-      if (Object.prototype.hasOwnProperty.call(v, '_metadata')) out.meta = d(v._metadata);
+      const out = { k: tf.isOrderedDict(v) || Object.hasOwn(v, '_metadata') ? 'odict' : 'dict', v: [...v].map(([k, x]) => [d(k), d(x, v, k)]) };
+      if (Object.hasOwn(v, '_metadata')) out.meta = d(v._metadata);
       return out;
     }
     if (v instanceof Set) return { k: 'set', v: [...v].map((x) => JSON.stringify(sortKeys(d(x)))).sort() };

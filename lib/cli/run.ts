@@ -137,7 +137,7 @@ export function parseRunArgs(args: string[]): RunOptions | 'help' {
   const str = (k: string) => got.get(k) as string | undefined;
   const nprocPerNode = str('--nproc-per-node') === undefined ? 1 : intOption('--nproc-per-node', str('--nproc-per-node')!, 1);
   const nnodesRaw = str('--nnodes');
-  if (nnodesRaw !== undefined && nnodesRaw.includes(':')) {
+  if (nnodesRaw?.includes(':')) {
     const [lo, hi] = nnodesRaw.split(':');
     if (lo !== hi) throw new RunUsageError(`run: --nnodes '${nnodesRaw}': elastic MIN:MAX ranges are not supported; give the number of nodes`);
   }

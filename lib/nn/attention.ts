@@ -15,11 +15,11 @@ import type { DType } from '../dtype';
 import { TorchError, argError } from '../errors';
 import { op } from '../ops/handles';
 import { tidy } from '../scope';
-import { Tensor, idOf, wrap } from '../tensor';
+import { type Tensor, idOf, wrap } from '../tensor';
 import * as F from './functional';
 import { constant_, xavierNormal_, xavierUniform_ } from './init';
 import { Linear, newParam } from './layers';
-import { Module, Parameter } from './module';
+import { Module, type Parameter } from './module';
 
 /** The Linear that MultiheadAttention uses as out_proj (its own class in PyTorch, so it prints so). */
 export class NonDynamicallyQuantizableLinear extends Linear {}

@@ -8,7 +8,7 @@ import { emptyLike, scalarTensor } from '../creation';
 import { TorchError, argError } from '../errors';
 import { op } from '../ops/handles';
 import { tidy } from '../scope';
-import { Tensor, idOf, wrap } from '../tensor';
+import { type Tensor, idOf, wrap } from '../tensor';
 
 export type Nonlinearity = 'linear' | 'conv1d' | 'conv2d' | 'sigmoid' | 'tanh' | 'relu' | 'leaky_relu' | 'selu';
 

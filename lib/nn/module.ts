@@ -231,7 +231,7 @@ function addHook(m: Module, kind: HookKind, fn: string, hook: unknown, options: 
 /** A copy of `m`'s hooks of `kind` (a hook may remove itself while they run), or undefined when it has none. */
 function hooksOf(m: Module, kind: HookKind): HookEntry[] | undefined {
   const l = m._hooks?.[kind];
-  return l && l.length ? [...l] : undefined;
+  return l?.length ? [...l] : undefined;
 }
 
 const needsGrad = (v: unknown): v is Tensor => v instanceof Tensor && !v.isDisposed && v.requiresGrad;

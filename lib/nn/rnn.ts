@@ -19,10 +19,10 @@ import type { DType } from '../dtype';
 import { TorchError, argError } from '../errors';
 import { op } from '../ops/handles';
 import { tidy } from '../scope';
-import { Tensor, idOf, wrap } from '../tensor';
+import { type Tensor, idOf, wrap } from '../tensor';
 import { uniform_ } from './init';
 import { newParam, pyFloat } from './layers';
-import { Module, Parameter } from './module';
+import { Module, type Parameter } from './module';
 
 export interface RNNBaseOptions {
   /** Stacked recurrent layers (default 1). */

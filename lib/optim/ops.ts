@@ -5,7 +5,7 @@
  */
 import { native, type Id } from '../binding';
 import { op } from '../ops/handles';
-import { Tensor, wrap } from '../tensor';
+import { type Tensor, wrap } from '../tensor';
 
 /** self += alpha * other (Tensor.add_(other, alpha=...)) */
 export function addScaled_(self: Tensor, other: Tensor, alpha: number): Tensor {

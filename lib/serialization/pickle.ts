@@ -178,7 +178,7 @@ const MODULE_NAMES: Record<string, string> = {
   'torch.tensor': 'torch._tensor',
 };
 function normalizeModule(m: string): string {
-  return Object.prototype.hasOwnProperty.call(MODULE_NAMES, m) ? MODULE_NAMES[m] : m;
+  return  Object.hasOwn(MODULE_NAMES, m) ? MODULE_NAMES[m] : m;
 }
 
 function resolveGlobal(module: string, name: string, where: string): Global {
@@ -218,10 +218,10 @@ function resolveGlobal(module: string, name: string, where: string): Global {
     case 'builtins.bytes':
       return new Global(path, 'bytes');
   }
-  if ((mod === 'torch' || mod === 'torch.cuda') && Object.prototype.hasOwnProperty.call(STORAGE_DTYPES, name)) {
+  if ((mod === 'torch' || mod === 'torch.cuda') && Object.hasOwn(STORAGE_DTYPES, name)) {
     return new Global(path, 'storage', new StorageType(name, STORAGE_DTYPES[name]));
   }
-  if (mod === 'torch' && Object.prototype.hasOwnProperty.call(DTYPE_NAMES, name)) {
+  if (mod === 'torch' && Object.hasOwn(DTYPE_NAMES, name)) {
     return new Global(path, 'dtype', null, DTYPE_NAMES[name]);
   }
   let what = UNSUPPORTED[path];
@@ -1218,7 +1218,7 @@ export function pickle(value: unknown, opts: PickleOptions): Uint8Array {
       return;
     }
     if (o instanceof Map) {
-      const own = Object.prototype.hasOwnProperty.call(o, '_metadata') ? (o as { _metadata?: unknown })._metadata : undefined;
+      const own = Object.hasOwn(o, '_metadata') ? (o as { _metadata?: unknown })._metadata : undefined;
       const attrs = new Map(pyAttributes.get(o) ?? []);
       if (own !== undefined) attrs.set('_metadata', own);
       if (pyOrderedDicts.has(o) || attrs.size > 0) {

@@ -138,7 +138,7 @@ function topLevelKeys(text: string): string[] {
 }
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
-const own = (o: object, k: string) => Object.prototype.hasOwnProperty.call(o, k);
+const own = (o: object, k: string) => Object.hasOwn(o, k);
 const INT64_MAX = (1n << 63n) - 1n;
 
 function fmtShape(shape: unknown[]): string {

@@ -184,7 +184,7 @@ function resolveLocation(location: string, mapLocation: MapLocation | undefined)
     const r = (mapLocation as (location: string) => unknown)(location);
     target = r === undefined || r === null ? location : r;
   } else if (typeof mapLocation === 'object') {
-    target = Object.prototype.hasOwnProperty.call(mapLocation, location) ? (mapLocation as Record<string, DeviceSpec>)[location] : location;
+    target = Object.hasOwn(mapLocation, location) ? (mapLocation as Record<string, DeviceSpec>)[location] : location;
   }
   const spec = target instanceof Device ? target.toString() : target;
   if (typeof spec !== 'string' || !/^(cpu|cuda)(:\d+)?$/.test(spec)) {

@@ -124,7 +124,7 @@ export function fit(model: Module, options: FitOptions): FitResult {
   const history: History = {};
   if (o.history !== undefined) {
     const entries = o.history instanceof Map ? [...o.history] : typeof o.history === 'object' && o.history ? Object.entries(o.history) : null;
-    if (!entries || !entries.every(([k, v]) => typeof k === 'string' && Array.isArray(v))) argError(fn, 'history', 'a history ({ metric: numbers[] } or a Map)', o.history);
+    if (!entries?.every(([k, v]) => typeof k === 'string' && Array.isArray(v))) argError(fn, 'history', 'a history ({ metric: numbers[] } or a Map)', o.history);
     for (const [k, v] of entries as [string, number[]][]) history[k] = v.map(Number);
   }
   history.epoch ??= [];

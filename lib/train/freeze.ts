@@ -6,8 +6,8 @@
  */
 import { noGrad } from '../autograd';
 import { TorchError, argError } from '../errors';
-import { Tensor } from '../tensor';
-import { MemberView, Module, Parameter, stateDictEntries, type StateDictLike } from '../nn/module';
+import type { Tensor } from '../tensor';
+import { MemberView, Module, type Parameter, stateDictEntries, type StateDictLike } from '../nn/module';
 import { BatchNorm1d, BatchNorm2d, Dropout } from '../nn/layers';
 
 /** Glob over dotted parameter names: '*' any run of characters, '?' one; a bare module path matches everything under it. */

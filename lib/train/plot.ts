@@ -130,7 +130,7 @@ function normalizeHistory(fn: string, history: unknown): History {
   let h: unknown = history;
   if (h && typeof h === 'object' && !(h instanceof Map) && 'history' in h && typeof (h as { history: unknown }).history === 'object') h = (h as { history: unknown }).history;
   const entries = h instanceof Map ? [...h] : h && typeof h === 'object' && !Array.isArray(h) ? Object.entries(h) : null;
-  if (!entries || !entries.every(([k, v]) => typeof k === 'string' && Array.isArray(v) && v.every((x: unknown) => typeof x === 'number'))) {
+  if (!entries?.every(([k, v]) => typeof k === 'string' && Array.isArray(v) && v.every((x: unknown) => typeof x === 'number'))) {
     argError(fn, 'history', "fit()'s history: { loss: number[], valLoss: number[], ... }", history);
   }
   return Object.fromEntries(entries as [string, number[]][]);

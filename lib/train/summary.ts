@@ -7,7 +7,7 @@ import { noGrad } from '../autograd';
 import { zeros } from '../creation';
 import { tidy } from '../scope';
 import { Tensor } from '../tensor';
-import { Module } from '../nn/module';
+import type { Module } from '../nn/module';
 
 export function summary(module: Module, inputShape?: number[]): string {
   const shapes = new Map<Module, string>();
@@ -15,7 +15,7 @@ export function summary(module: Module, inputShape?: number[]): string {
     const restore: [Module, Module['call']][] = [];
     for (const m of module.modules()) {
       if (m === module) continue;
-      const own = Object.prototype.hasOwnProperty.call(m, 'call') ? m.call : undefined;
+      const own = Object.hasOwn(m, 'call') ? m.call : undefined;
       restore.push([m, own as Module['call']]);
       const orig = m.call;
       m.call = (...args: any[]) => {

@@ -12,7 +12,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { TorchError, argError, checkOptions, describe } from '../errors';
-import { Module } from '../nn/module';
+import type { Module } from '../nn/module';
 import { tidy } from '../scope';
 import { load } from '../serialization/torch-file';
 import { loadFile as loadSafetensors } from '../serialization/safetensors';
@@ -120,7 +120,7 @@ export function withWeights<M extends Module>(fn: string, spec: ArchSpec, option
     const model = make(numClasses);
     const rebuild = numClasses !== fileClasses;
     const body = rebuild ? new Map([...sd].filter(([k]) => !spec.head.includes(k))) : sd;
-    let r;
+    let r: ReturnType<typeof model.loadStateDict>;
     try {
       r = model.loadStateDict(body, { strict: false });
     } catch (e) {

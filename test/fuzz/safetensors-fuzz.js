@@ -154,7 +154,7 @@ function attempt(what, fn, mutant) {
       const key = e.message.replace(/^[^:]*: [^:]*: /, '').replace(/\d+/g, 'N').slice(0, 60);
       messages.set(key, (messages.get(key) || 0) + 1);
     } else {
-      failures.push({ what, kind: mutant.kind, error: String(e && e.stack ? e.stack : e), hex: mutant.bytes.subarray(0, 512).toString('hex') });
+      failures.push({ what, kind: mutant.kind, error: String(e?.stack ? e.stack : e), hex: mutant.bytes.subarray(0, 512).toString('hex') });
     }
   }
 }

@@ -167,7 +167,7 @@ function fail(i, what, input, err) {
   const file = path.join(outDir, `failure-${seed}-${i}.pt`);
   fs.writeFileSync(file, input);
   console.error(`iteration ${i}: ${what}; input saved as ${file}`);
-  if (err) console.error(err && err.stack ? err.stack : err);
+  if (err) console.error(err?.stack ? err.stack : err);
   process.exit(1);
 }
 
@@ -193,7 +193,7 @@ for (let i = 0; i < iterations; i++) {
     }
     summary.loaded++;
   } catch (e) {
-    if (!(e instanceof torch.TorchError)) fail(i, `${m.kind} (${mode}): threw ${e && e.constructor && e.constructor.name}, not a TorchError`, input, e);
+    if (!(e instanceof torch.TorchError)) fail(i, `${m.kind} (${mode}): threw ${e?.constructor?.name}, not a TorchError`, input, e);
     if (!e.message.startsWith('torch.load')) fail(i, `${m.kind} (${mode}): a TorchError that does not say torch.load: ${e.message}`, input);
     summary.errors[e.code] = (summary.errors[e.code] || 0) + 1;
   }
@@ -204,7 +204,7 @@ for (let i = 0; i < iterations; i++) {
       release(tf.load(path.join(outDir, 'resaved.pt')));
       summary.resaved = (summary.resaved || 0) + 1;
     } catch (e) {
-      fail(i, `${m.kind} (${mode}): loaded, but saving it again failed: ${e && e.message}`, input, e);
+      fail(i, `${m.kind} (${mode}): loaded, but saving it again failed: ${e?.message}`, input, e);
     }
   }
   release(result);

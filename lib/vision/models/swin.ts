@@ -124,7 +124,7 @@ export function shiftedWindowAttention(
     let q = qkv.select(0, 0);
     const k = qkv.select(0, 1);
     const v = qkv.select(0, 2);
-    q = q.mul(Math.pow(Math.floor(C / numHeads), -0.5));
+    q = q.mul(Math.floor(C / numHeads) ** -0.5);
     let attn = q.matmul(k.transpose(-2, -1));
     attn = attn.add(relativePositionBias);
     if (shifted) {

@@ -15,7 +15,7 @@
  */
 import { zeros } from '../../creation';
 import { TorchError, argError, checkOptions } from '../../errors';
-import { Module, Parameter, type LoadResult, type StateDictLike, stateDictEntries } from '../../nn/module';
+import { Module, type Parameter, type LoadResult, type StateDictLike, stateDictEntries } from '../../nn/module';
 import { BatchNorm2d, Conv2d, Dropout, GELU, LayerNorm, Linear, ReLU, Sequential, Tanh } from '../../nn/layers';
 import { MultiheadAttention } from '../../nn/attention';
 import { normal_, xavierUniform_, zeros_ } from '../../nn/init';
