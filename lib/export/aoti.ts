@@ -155,7 +155,7 @@ export function checkHost(meta: Record<string, string>, file: string): void {
   const isa = (meta.AOTI_CPU_ISA ?? '').split(/\s+/).filter(Boolean);
   const flags = cpuFlags();
   if (!flags.size) return;
-  const missing = isa.filter((name) => ISA_FLAGS[name] && ISA_FLAGS[name].some((f) => !flags.has(f)));
+  const missing = isa.filter((name) => ISA_FLAGS[name]?.some((f) => !flags.has(f)));
   if (missing.length) {
     throw aotiError(
       `${file} was compiled for CPU instruction sets this CPU lacks: ${missing.join(', ')} (the package needs ${isa.join(' ')}); ` +
