@@ -11,6 +11,8 @@ const os = require('os');
 const path = require('path');
 const torch = require('../dist');
 const tex = require('../dist/export');
+const { spawnSync } = require('child_process');
+const zipr = require('../dist/serialization/zip');
 const { runPython } = require('./helpers/python');
 
 const baseline = torch.memory().liveTensors;
@@ -586,6 +588,90 @@ test('hostile archives throw TorchErrors saying what is wrong', () => {
   const ck = path.join(dir, 'ckpt.pt');
   torch.tidy(() => torch.save({ a: torch.ones([2]) }, ck));
   assert.throws(() => tex.load(ck), err(/not a torch\.export\.save archive/));
+});
+
+/** Rewrites an archive's models/model.json with fn (valid CRCs, so the edit reaches the reader); `deep` splices text. */
+function editArchive(file, fn, splice = null) {
+  const buf = fs.readFileSync(file);
+  const gen = zipr.readDirectory(buf.length, file);
+  let step = gen.next();
+  while (!step.done) step = gen.next(buf.subarray(step.value.offset, step.value.offset + step.value.length));
+  const entries = step.value.entries;
+  const prefix = entries[0].name.slice(0, entries[0].name.indexOf('/'));
+  const recs = entries.map((e) => ({ name: e.name.slice(prefix.length + 1), data: buf.subarray(e.dataOffset, e.dataOffset + e.size) }));
+  const m = recs.find((r) => r.name === 'models/model.json');
+  const j = JSON.parse(Buffer.from(m.data).toString('utf8'));
+  fn(j);
+  let text = JSON.stringify(j);
+  if (splice) text = text.split(JSON.stringify(splice[0])).join(splice[1]);
+  m.data = Buffer.from(text);
+  return Buffer.concat([...zipr.zipChunks(prefix, recs.map((r) => ({ name: r.name, size: r.data.length, data: r.data })))]);
+}
+
+test('hostile archives: nesting (deep subgraphs, pytree specs, values), lying zip sizes, unknown versions and ops are TorchErrors', () => {
+  const err = (re) => (e) => e instanceof torch.TorchError && re.test(e.message);
+  const src = path.join(dir, 'cond.pt2');
+  // a cond whose true branch holds a cond whose true branch ... 40 deep
+  const chain = (depth) => {
+    // each graph takes the top cond's three operands (x, fc.bias, fc.weight) and returns the first
+    const ins = () => ['a', 'b', 'c'].map((name) => ({ as_tensor: { name } }));
+    const leaf = () => ({ inputs: ins(), outputs: [{ as_tensor: { name: 'a' } }], nodes: [] });
+    let g = leaf();
+    for (let i = 0; i < depth; i++) {
+      g = {
+        inputs: ins(), outputs: [{ as_tensor: { name: `c${i}` } }],
+        nodes: [{ target: 'torch.ops.higher_order.cond', name: `c${i}`, outputs: [{ as_tensor: { name: `c${i}` } }], inputs: [
+          { name: '', arg: { as_bool: true }, kind: 1 }, { name: '', arg: { as_graph: { name: `t${i}`, graph: g } }, kind: 1 },
+          { name: '', arg: { as_graph: { name: `f${i}`, graph: leaf() } }, kind: 1 }, { name: '', arg: { as_tensors: [{ name: 'a' }, { name: 'b' }, { name: 'c' }] }, kind: 1 }] }],
+      };
+    }
+    return g;
+  };
+  const setTrue = (j, g) => (j.graph_module.graph.nodes.find((n) => n.target === 'torch.ops.higher_order.cond').inputs[1].arg.as_graph.graph = g);
+  assert.throws(() => tex.load(editArchive(src, (j) => setTrue(j, chain(40)))), err(/subgraph 't\d+' is nested 17 levels deep \(torch-node runs at most 16\)/));
+  // 15 levels is fine: it loads and runs (the chain passes its operand through)
+  {
+    const ep = tex.load(editArchive(src, (j) => setTrue(j, chain(14))));
+    const m = ep.module();
+    torch.tidy(() => close(flat(m.forward(lin([3, 4]).add(0.5))), flat(lin([3, 4]).add(0.5)), 'a 15-deep chain of conds'));
+    m.dispose();
+    ep.dispose();
+  }
+  // a pytree spec nested 5000 deep, a value name that is an array nested 100000 deep, an expression 500 calls deep
+  const deepSpec = '[1, ' + '{"type": "builtins.tuple", "context": "null", "children_spec": ['.repeat(5000) + ']}'.repeat(5000) + ']';
+  assert.throws(() => tex.load(editArchive(src, (j) => (j.graph_module.module_call_graph[0].signature.in_spec = deepSpec))), err(/in_spec: the pytree spec is nested deeper than 64 levels/));
+  const DEEP = '@@deep@@';
+  assert.throws(() => tex.load(editArchive(src, (j) => (j.graph_module.graph.nodes[0].outputs[0].as_tensor.name = DEEP), [DEEP, '['.repeat(100000) + ']'.repeat(100000)])), err(/node '.*' \(torch\.ops\.aten\.sum\.default\): a value name \[\[\[\[…\]\]\]\] is not a string|is not a string/));
+  const dyn = path.join(dir, 'cond_sym.pt2');
+  const deepExpr = 'Mul(' .repeat(500) + ')'.repeat(500);
+  assert.throws(() => tex.load(editArchive(dyn, (j) => (j.graph_module.graph.tensor_values.x.sizes[0].as_expr.expr_str = deepExpr))), err(/input 'x' dimension 0: cannot read the symbolic expression .*nested deeper than 32 levels/));
+  // unknown schema versions (newer and older), an unknown operator, an unsupported higher-order operator
+  assert.throws(() => tex.load(editArchive(src, (j) => (j.schema_version = { major: 9, minor: 0 }))), err(/saved with torch\.export schema version 9\.0; torch-node reads schema 8\.x/));
+  assert.throws(() => tex.load(editArchive(src, (j) => (j.schema_version = { major: 7, minor: 3 }))), err(/schema version 7\.3/));
+  assert.throws(() => tex.load(editArchive(src, (j) => (j.graph_module.graph.nodes[0].target = 'torch.ops.mylib.secret.default'))), err(/the graph calls operator torch\.ops\.mylib\.secret\.default, which this libtorch .* does not have/));
+  assert.throws(() => tex.load(editArchive(src, (j) => (j.graph_module.graph.nodes[0].target = 'os.system'))), err(/the graph calls "os\.system", which is not an operator/));
+  assert.throws(() => tex.load(editArchive(src, (j) => (j.graph_module.graph.nodes[2].target = 'torch.ops.higher_order.invoke_subgraph'))), err(/higher-order operator torch\.ops\.higher_order\.invoke_subgraph, which torch-node does not run/));
+  // zip headers that lie about sizes and offsets: model.json's central-directory entry
+  const bytes = Buffer.from(fs.readFileSync(src));
+  let at = bytes.indexOf(Buffer.from([0x50, 0x4b, 1, 2]));
+  while (at >= 0 && !bytes.subarray(at + 46, at + 46 + bytes.readUInt16LE(at + 28)).toString().endsWith('models/model.json')) at = bytes.indexOf(Buffer.from([0x50, 0x4b, 1, 2]), at + 4);
+  assert.ok(at > 0, 'found models/model.json in the central directory');
+  for (const [field, value] of [[20, 0x7fffffff], [24, 0x7fffffff], [20, 3], [42, bytes.length + 10], [42, 0xfffffff0], [42, 1]]) {
+    const b = Buffer.from(bytes);
+    b.writeUInt32LE(value, at + field);
+    assert.throws(() => tex.load(b), err(/^torch\.export\.load: /), `central directory field ${field} = ${value}`);
+  }
+});
+
+test('bounded fuzz: 1500 mutations of the exported archives each load (and run) or throw a TorchError; no crash, hang or leak', () => {
+  const seeds = ['small_train.pt2', 'dynamic.pt2', 'cond.pt2', 'set_grad.pt2', 'tree_eval.pt2'].flatMap((f) => ['--file', path.join(dir, f)]);
+  const r = spawnSync(process.execPath, [path.join(__dirname, 'fuzz', 'export-fuzz.js'), '--iterations', '1500', '--seed', '20260215', ...seeds], { encoding: 'utf8', timeout: 120000 });
+  assert.equal(r.signal, null, `the fuzz process died of ${r.signal}:\n${r.stderr}`);
+  assert.equal(r.status, 0, `the fuzz run failed:\n${r.stderr}`);
+  const summary = JSON.parse(r.stdout.trim().split('\n').pop());
+  assert.equal(summary.iterations, 1500);
+  assert.ok(summary.loaded > 100 && summary.ran > 100, `too few mutations loaded or ran: ${JSON.stringify(summary)}`);
+  assert.ok(Object.keys(summary.errors).length >= 3, `the mutations reached few checks: ${JSON.stringify(summary.errors)}`);
 });
 
 test('no tensors leaked', () => {

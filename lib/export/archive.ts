@@ -22,6 +22,20 @@ export function exportError(msg: string, code = 'ERR_TORCH_LOAD'): TorchError {
   return new TorchError(`torch.export.load: ${msg}`, code);
 }
 
+/** A short rendering of a value read from an archive, for messages (depth- and length-bounded: no JSON.stringify on hostile nesting). */
+export function brief(v: unknown, max = 120): string {
+  const walk = (x: unknown, d: number): string => {
+    if (typeof x === 'string') return JSON.stringify(x.length > 40 ? x.slice(0, 40) + '…' : x);
+    if (x === null || typeof x !== 'object') return String(x);
+    if (d >= 3) return Array.isArray(x) ? '[…]' : '{…}';
+    if (Array.isArray(x)) return `[${x.slice(0, 8).map((y) => walk(y, d + 1)).join(', ')}${x.length > 8 ? ', …' : ''}]`;
+    const ks = Object.keys(x);
+    return `{${ks.slice(0, 8).map((k) => `${JSON.stringify(k)}: ${walk((x as Record<string, unknown>)[k], d + 1)}`).join(', ')}${ks.length > 8 ? ', …' : ''}}`;
+  };
+  const s = walk(v, 0);
+  return s.length > max ? s.slice(0, max) + '…' : s;
+}
+
 /** torch/_export/serde/schema.py ScalarType -> torch-node dtype (those torch-node has). */
 const SERDE_DTYPE: Record<number, DType> = {
   1: 'uint8', 2: 'int8', 3: 'int16', 4: 'int32', 5: 'int64', 6: 'float16', 7: 'float32', 8: 'float64', 12: 'bool', 13: 'bfloat16',
@@ -36,28 +50,37 @@ const SERDE_LAYOUT: Record<number, number> = { 1: 1, 2: 2, 3: 3, 4: 4, 5: 5, 6: 
 /** MemoryFormat (serde) -> c10::MemoryFormat. */
 const SERDE_MEMORY_FORMAT: Record<number, number> = { 1: 0, 2: 2, 3: 3, 4: 1 };
 
-export function serdeDtype(code: number, what: string): DType {
-  const d = SERDE_DTYPE[code];
-  if (!d) throw exportError(`${what} has dtype ${SERDE_DTYPE_NAMES[code] ?? `#${code}`}, which torch-node does not support`);
+/** An enum code from the archive: an integer (anything else would be stringified as a property key). */
+const code = (c: unknown, what: string, kind: string): number => {
+  if (!Number.isInteger(c)) throw exportError(`${what}: ${kind} ${brief(c)} is not an enum code`);
+  return c as number;
+};
+
+export function serdeDtype(c: number, what: string): DType {
+  const d = SERDE_DTYPE[code(c, what, 'dtype')];
+  if (!d) throw exportError(`${what} has dtype ${SERDE_DTYPE_NAMES[c] ?? `#${c}`}, which torch-node does not support`);
   return d;
 }
-export function serdeScalarType(code: number, what: string): number {
-  const c = SERDE_TO_C10[code];
-  if (c === undefined) throw exportError(`${what}: unknown scalar type #${code}`);
+export function serdeScalarType(v: number, what: string): number {
+  const c = SERDE_TO_C10[code(v, what, 'scalar type')];
+  if (c === undefined) throw exportError(`${what}: unknown scalar type #${v}`);
   return c;
 }
-export function serdeLayout(code: number, what: string): number {
-  const c = SERDE_LAYOUT[code];
-  if (c === undefined) throw exportError(`${what}: unknown layout #${code}`);
+export function serdeLayout(v: number, what: string): number {
+  const c = SERDE_LAYOUT[code(v, what, 'layout')];
+  if (c === undefined) throw exportError(`${what}: unknown layout #${v}`);
   return c;
 }
-export function serdeMemoryFormat(code: number, what: string): number {
-  const c = SERDE_MEMORY_FORMAT[code];
-  if (c === undefined) throw exportError(`${what}: unknown memory format #${code}`);
+export function serdeMemoryFormat(v: number, what: string): number {
+  const c = SERDE_MEMORY_FORMAT[code(v, what, 'memory format')];
+  if (c === undefined) throw exportError(`${what}: unknown memory format #${v}`);
   return c;
 }
 export function serdeDevice(d: { type: string; index?: number | null }): string {
-  return d.index === null || d.index === undefined ? d.type : `${d.type}:${d.index}`;
+  if (typeof d?.type !== 'string' || !/^[a-z_]+$/.test(d.type)) throw exportError(`a device ${brief(d)} has no valid type`);
+  if (d.index === null || d.index === undefined) return d.type;
+  if (!Number.isInteger(d.index) || d.index < 0) throw exportError(`device '${d.type}' has index ${brief(d.index)}, not a non-negative integer`);
+  return `${d.type}:${d.index}`;
 }
 
 export interface TensorMeta {
@@ -83,13 +106,16 @@ export interface Archive {
   /** fqn -> tensor (parameters do not require grad here; the module makes Parameters of them). */
   weights: Map<string, Tensor>;
   params: Set<string>;
+  /** Parameters saved with requires_grad=False (frozen when exported). */
+  frozen: Set<string>;
   constants: Map<string, Tensor>;
 }
 
 function staticInts(xs: { as_int?: number }[], what: string): number[] {
+  if (!Array.isArray(xs)) throw exportError(`${what}: ${brief(xs)} is not a list`);
   return xs.map((s, i) => {
     if (typeof s?.as_int !== 'number' || !Number.isInteger(s.as_int) || s.as_int < 0) {
-      throw exportError(`${what}: entry ${i} is ${JSON.stringify(s)}, not a static non-negative integer`);
+      throw exportError(`${what}: entry ${i} is ${brief(s)}, not a static non-negative integer`);
     }
     return s.as_int;
   });
@@ -176,26 +202,39 @@ export function readArchive(f: string | Uint8Array): Archive {
 
   const made: Tensor[] = [];
   try {
+    const frozen = new Set<string>();
     const load = (dirName: string, cfgName: string, what: string): { tensors: Map<string, Tensor>; params: Set<string> } => {
       const cfg = json(`${dirName}/${cfgName}`, false);
       const tensors = new Map<string, Tensor>();
       const params = new Set<string>();
       if (!cfg) return { tensors, params };
       const config = (cfg.config ?? {}) as Record<string, PayloadMeta>;
+      if (typeof config !== 'object' || Array.isArray(config)) throw exportError(`${where}: ${dirName}/${cfgName} has a config of ${brief(config)}`);
       for (const [fqn, p] of Object.entries(config)) {
         const at = `${what} '${fqn}'`;
+        if (!p || typeof p !== 'object') throw exportError(`${where}: ${at} is described by ${brief(p)}`);
+        if (!p.tensor_meta || typeof p.tensor_meta !== 'object' || typeof p.tensor_meta.device?.type !== 'string') throw exportError(`${where}: ${at} has no tensor_meta with a device`);
         if (p.use_pickle) throw exportError(`${where}: ${at} is pickled (use_pickle), which torch-node does not read yet`);
         if (!p.tensor_meta) throw exportError(`${where}: ${at} has no tensor_meta`);
-        if (typeof p.path_name !== 'string' || p.path_name.includes('/')) throw exportError(`${where}: ${at} has a bad path_name ${JSON.stringify(p.path_name)}`);
+        if (typeof p.path_name !== 'string' || p.path_name.includes('/')) throw exportError(`${where}: ${at} has a bad path_name ${brief(p.path_name)}`);
         const m = p.tensor_meta;
         const dtype = serdeDtype(m.dtype, `${where}: ${at}`);
         const sizes = staticInts(m.sizes, `${where}: ${at} sizes`);
         const strides = staticInts(m.strides, `${where}: ${at} strides`);
         if (strides.length !== sizes.length) throw exportError(`${where}: ${at} has ${sizes.length} sizes but ${strides.length} strides`);
         const offset = staticInts([m.storage_offset], `${where}: ${at} storage_offset`)[0];
+        let dev: string;
+        try {
+          dev = serdeDevice(m.device);
+        } catch (err) {
+          throw exportError(`${where}: ${at}: ${(err as Error).message.replace(/^torch\.export\.load: /, '')}`);
+        }
         if (m.layout !== 7) throw exportError(`${where}: ${at} has layout #${m.layout}; only strided tensors are supported`);
         const e = entry(`${dirName}/${p.path_name}`);
         if (!e) throw exportError(`${where}: ${at} names '${root}${dirName}/${p.path_name}', which the archive does not hold`);
+        if (p.is_param && m.requires_grad !== false && !['float16', 'float32', 'float64', 'bfloat16'].includes(dtype)) {
+          throw exportError(`${where}: ${at} is a parameter that requires grad, but its dtype is ${dtype} (only floating-point tensors can require gradients)`);
+        }
         const isz = itemSize(dtype);
         const numel = sizes.reduce((a, b) => a * b, 1);
         let extent = 0; // elements of storage the view reaches
@@ -221,22 +260,27 @@ export function readArchive(f: string | Uint8Array): Archive {
             native.free(base);
           }
         }
-        const dev = serdeDevice(m.device);
         if (dev !== 'cpu') {
-          const moved = wrap(native.to(t._h, null, dev, false));
-          t.dispose();
-          t = moved;
+          try {
+            const moved = wrap(native.to(t._h, null, dev, false));
+            t.dispose();
+            t = moved;
+          } catch (err) {
+            t.dispose();
+            throw err instanceof TorchError ? exportError(`${where}: ${at} is on device '${dev}': ${err.message}`) : err;
+          }
         }
         keep(t);
         made.push(t);
         tensors.set(fqn, t);
         if (p.is_param) params.add(fqn);
+        if (p.is_param && m.requires_grad === false) frozen.add(fqn);
       }
       return { tensors, params };
     };
     const w = load('data/weights', 'model_weights_config.json', 'weight');
     const c = load('data/constants', 'model_constants_config.json', 'constant');
-    return { where, model, weights: w.tensors, params: w.params, constants: c.tensors };
+    return { where, model, weights: w.tensors, params: w.params, frozen, constants: c.tensors };
   } catch (e) {
     for (const t of made) t.dispose();
     throw e;

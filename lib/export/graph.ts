@@ -13,7 +13,7 @@ import { native, type Id } from '../binding';
 import { enableGrad, noGrad } from '../autograd';
 import { tidy } from '../scope';
 import { Tensor, wrap } from '../tensor';
-import { exportError, serdeDevice, serdeLayout, serdeMemoryFormat, serdeScalarType } from './archive';
+import { brief, exportError, serdeDevice, serdeLayout, serdeMemoryFormat, serdeScalarType } from './archive';
 import { SYM_OPS, type SymValue } from './symbolic';
 
 /** What a graph value is at run time: a tensor, a symbolic int/float/bool (a number or boolean), a list... */
@@ -73,7 +73,7 @@ function splitTop(s: string): string[] {
 function resolveOp(target: string, where: string): OpEntry {
   const parts = target.split('.');
   if (parts.length !== 5 || parts[0] !== 'torch' || parts[1] !== 'ops') {
-    throw exportError(`${where}: the graph calls ${JSON.stringify(target)}, which is not an operator (torch.ops.<namespace>.<name>.<overload>) nor a symbolic-size operator torch-node knows`, 'ERR_TORCH_UNSUPPORTED');
+    throw exportError(`${where}: the graph calls ${brief(target)}, which is not an operator (torch.ops.<namespace>.<name>.<overload>) nor a symbolic-size operator torch-node knows`, 'ERR_TORCH_UNSUPPORTED');
   }
   const [, , ns, name, overload] = parts;
   let handle: number;
@@ -97,14 +97,14 @@ function resolveOp(target: string, where: string): OpEntry {
 
 export function argKind(a: Arg, at = 'the graph'): [string, any] {
   const keys = a && typeof a === 'object' ? Object.keys(a) : [];
-  if (keys.length !== 1) throw exportError(`${at}: an argument is ${JSON.stringify(a)?.slice(0, 120)}, not a one-field union`);
+  if (keys.length !== 1) throw exportError(`${at}: an argument is ${brief(a)}, not a one-field union`);
   return [keys[0], a[keys[0]]];
 }
 
 /** The name a graph input or output binds (tensor, symbolic value), or null for a constant. */
 export function argName(a: Arg, at: string): string | null {
   const [k, v] = argKind(a, at);
-  if (k === 'as_tensor') return String(v?.name);
+  if (k === 'as_tensor') return nameOf(v?.name, at);
   if (k === 'as_sym_int' || k === 'as_sym_float' || k === 'as_sym_bool') return typeof v?.as_name === 'string' ? v.as_name : null;
   return null;
 }
@@ -126,12 +126,13 @@ function compile(g: any, name: string, depth: number, st: CompileState): Compile
   if (st.nodes > MAX_NODES) throw exportError(`${where}: the graphs hold more than ${MAX_NODES} nodes`);
   const steps: Step[] = [];
   for (const node of g.nodes) {
-    if (!node || typeof node.target !== 'string' || !Array.isArray(node.inputs) || !Array.isArray(node.outputs)) {
-      throw exportError(`${where}: graph '${name}' has a malformed node ${JSON.stringify(node)?.slice(0, 120)}`);
+    if (!node || typeof node.target !== 'string' || typeof node.name !== 'string' || !Array.isArray(node.inputs) || !Array.isArray(node.outputs)) {
+      throw exportError(`${where}: graph '${name}' has a malformed node ${brief(node)}`);
     }
     const target: string = node.target;
     const at = `${where}: node '${node.name}' (${target})`;
-    for (const i of node.inputs) if (!i || typeof i !== 'object' || !('arg' in i)) throw exportError(`${at}: a malformed argument ${JSON.stringify(i)?.slice(0, 120)}`);
+    for (const i of node.inputs) if (!i || typeof i !== 'object' || !('arg' in i) || typeof i.name !== 'string') throw exportError(`${at}: a malformed argument ${brief(i)}`);
+    for (const o of node.outputs) checkBinding(o, at);
     st.targets.add(target);
     const sym = SYM_OPS[target];
     if (sym) {
@@ -152,7 +153,7 @@ function compile(g: any, name: string, depth: number, st: CompileState): Compile
       for (const j of graphAt) {
         const [k, v] = argKind(node.inputs[j].arg, at);
         if (k !== 'as_graph') throw exportError(`${at}: argument ${j} is ${k}, not a subgraph (as_graph)`);
-        graphs.set(j, compile(v?.graph, String(v?.name), depth + 1, st));
+        graphs.set(j, compile(v?.graph, nameOf(v?.name, at), depth + 1, st));
       }
       steps.push({ kind: 'hop', node, at, hop, graphs });
       continue;
@@ -167,7 +168,22 @@ function compile(g: any, name: string, depth: number, st: CompileState): Compile
     }
     steps.push({ kind: 'op', node, at, op });
   }
+  for (const a of g.inputs) checkBinding(a, `${where}: graph '${name}' input`);
   return { name, inputs: g.inputs, outputs: g.outputs, steps };
+}
+
+/** Checks, at load, that what a node binds names its values with strings. */
+function checkBinding(o: Arg, at: string): void {
+  const [k, v] = argKind(o, at);
+  if (k === 'as_tensor') {
+    nameOf(v?.name, at);
+  } else if (k === 'as_tensors') {
+    for (const x of arr(v, at)) nameOf(x?.name, at);
+  } else if (k === 'as_optional_tensors') {
+    for (const x of arr(v, at)) if (x?.as_tensor) nameOf(x.as_tensor.name, at);
+  } else if ((k === 'as_sym_int' || k === 'as_sym_float' || k === 'as_sym_bool') && v && typeof v === 'object' && 'as_name' in v) {
+    nameOf(v.as_name, at);
+  }
 }
 
 /** Compiles the top graph and every subgraph; returns it with the targets used (first-use order). */
@@ -175,6 +191,19 @@ export function compileProgram(g: any, where: string): { graph: CompiledGraph; t
   const st: CompileState = { where, ops: new Map(), nodes: 0, targets: new Set() };
   const graph = compile(g, '<top>', 0, st);
   return { graph, targets: [...st.targets] };
+}
+
+/** A value's name in the graph (a string, checked: archive data never reaches a message unbounded). */
+function nameOf(x: unknown, at: string): string {
+  if (typeof x !== 'string') throw exportError(`${at}: a value name ${brief(x)} is not a string`);
+  return x;
+}
+
+const SCALAR_KIND: Record<string, string> = { as_int: 'number', as_float: 'number', as_bool: 'boolean', as_string: 'string' };
+
+function arr(v: unknown, at: string): any[] {
+  if (!Array.isArray(v)) throw exportError(`${at}: expected a list, got ${brief(v)}`);
+  return v;
 }
 
 function lookup(env: Map<string, Value>, name: string, at: string): Value {
@@ -186,7 +215,7 @@ function symArg(env: Map<string, Value>, v: any, at: string): SymValue {
   const [k, x] = argKind(v, at);
   if (k === 'as_int' || k === 'as_float' || k === 'as_bool') return x;
   if (k === 'as_name') {
-    const r = lookup(env, String(x), at);
+    const r = lookup(env, nameOf(x, at), at);
     if (typeof r !== 'number' && typeof r !== 'boolean') throw exportError(`${at}: symbolic value '${x}' is not a number or boolean`);
     return r;
   }
@@ -197,7 +226,7 @@ function symArg(env: Map<string, Value>, v: any, at: string): SymValue {
 function value(env: Map<string, Value>, a: Arg, at: string): Value {
   const [k, v] = argKind(a, at);
   const tensor = (x: any): Tensor => {
-    const t = lookup(env, String(x?.name), at);
+    const t = lookup(env, nameOf(x?.name, at), at);
     if (!(t instanceof Tensor)) throw exportError(`${at}: '${x?.name}' is not a tensor`);
     return t;
   };
@@ -205,21 +234,24 @@ function value(env: Map<string, Value>, a: Arg, at: string): Value {
     case 'as_tensor':
       return tensor(v);
     case 'as_tensors':
-      return (v as unknown[]).map(tensor);
+      return arr(v, at).map(tensor);
     case 'as_optional_tensors':
-      return (v as Arg[]).map((x) => (x.as_tensor ? tensor(x.as_tensor) : null));
+      return arr(v, at).map((x) => (x?.as_tensor ? tensor(x.as_tensor) : null));
     case 'as_optional_tensor':
-      return v.as_tensor ? tensor(v.as_tensor) : null;
+      return v?.as_tensor ? tensor(v.as_tensor) : null;
     case 'as_none':
       return null;
     case 'as_int':
-    case 'as_ints':
     case 'as_float':
-    case 'as_floats':
     case 'as_bool':
-    case 'as_bools':
     case 'as_string':
+      if (typeof v !== SCALAR_KIND[k]) throw exportError(`${at}: ${k} holds ${brief(v)}`);
+      return v;
+    case 'as_ints':
+    case 'as_floats':
+    case 'as_bools':
     case 'as_strings':
+      for (const x of arr(v, at)) if (typeof x !== SCALAR_KIND[k.slice(0, -1)]) throw exportError(`${at}: ${k} holds ${brief(x)}`);
       return v;
     case 'as_sym_int':
     case 'as_sym_bool':
@@ -228,7 +260,7 @@ function value(env: Map<string, Value>, a: Arg, at: string): Value {
     case 'as_sym_ints':
     case 'as_sym_floats':
     case 'as_sym_bools':
-      return (v as Arg[]).map((x) => symArg(env, x, at));
+      return arr(v, at).map((x) => symArg(env, x, at));
     case 'as_scalar_type':
       return serdeScalarType(v, at);
     case 'as_layout':
@@ -236,6 +268,7 @@ function value(env: Map<string, Value>, a: Arg, at: string): Value {
     case 'as_memory_format':
       return serdeMemoryFormat(v, at);
     case 'as_device':
+      if (typeof v?.type !== 'string') throw exportError(`${at}: a device ${brief(v)}`);
       return serdeDevice(v);
     default:
       throw exportError(`${at}: argument kind ${k} is not supported`, 'ERR_TORCH_UNSUPPORTED');
@@ -251,14 +284,14 @@ function bind(env: Map<string, Value>, o: Arg, val: Value, at: string): void {
   };
   switch (k) {
     case 'as_tensor':
-      return set(String(v?.name), val);
+      return set(nameOf(v?.name, at), val);
     case 'as_tensors':
-      if (!Array.isArray(val) || val.length !== v.length) throw exportError(`${at}: expected ${v.length} tensors, got ${Array.isArray(val) ? val.length : typeof val}`);
-      return (v as { name: string }[]).forEach((x, j) => set(x.name, val[j]));
+      if (!Array.isArray(val) || val.length !== arr(v, at).length) throw exportError(`${at}: expected ${v.length} tensors, got ${Array.isArray(val) ? val.length : typeof val}`);
+      return (v as { name: string }[]).forEach((x, j) => set(nameOf(x?.name, at), val[j]));
     case 'as_optional_tensors':
-      return (v as Arg[]).forEach((x, j) => {
+      return arr(v, at).forEach((x, j) => {
         const t = Array.isArray(val) ? val[j] : undefined;
-        if (x.as_tensor && t instanceof Tensor) env.set(x.as_tensor.name, t);
+        if (x?.as_tensor && t instanceof Tensor) env.set(nameOf(x.as_tensor.name, at), t);
       });
     case 'as_sym_int':
     case 'as_sym_float':
@@ -332,7 +365,7 @@ export function runGraph(g: CompiledGraph, inputs: Value[], where: string): Valu
   const env = new Map<string, Value>();
   g.inputs.forEach((a, i) => {
     const [k, v] = argKind(a, where);
-    if (k === 'as_tensor') env.set(String(v?.name), inputs[i]);
+    if (k === 'as_tensor') env.set(nameOf(v?.name, where), inputs[i]);
     else bind(env, a, inputs[i], `${where}: graph '${g.name}' input ${i}`);
   });
   for (const step of g.steps) {

@@ -37,7 +37,7 @@ import { TorchError } from '../errors';
 import { Module, Parameter } from '../nn/module';
 import { keep, tidy } from '../scope';
 import { Tensor, idOf } from '../tensor';
-import { exportError, readArchive, serdeDtype, type TensorMeta } from './archive';
+import { brief, exportError, readArchive, serdeDtype, type TensorMeta } from './archive';
 import { argKind, compileProgram, runGraph, type CompiledGraph, type Value } from './graph';
 import { countLeaves, flatten, parseSpec, unflatten, type Spec } from './pytree';
 import { Unbound, evalExpr, freeSymbols, parseExpr, showExpr, solveLinear, type Expr } from './symbolic';
@@ -79,7 +79,7 @@ function dimOf(s: any, what: string): Dim {
     const expr = parseExpr(s.as_expr.expr_str, what);
     return { expr, text: showExpr(expr) };
   }
-  throw exportError(`${what}: a size ${JSON.stringify(s)?.slice(0, 120)} is neither an int nor a symbolic expression`);
+  throw exportError(`${what}: a size ${brief(s)} is neither an int nor a symbolic expression`);
 }
 const showDim = (d: Dim): string => ('fixed' in d ? String(d.fixed) : d.text);
 
@@ -103,12 +103,17 @@ class Program {
     if (!Array.isArray(sig.input_specs) || !Array.isArray(sig.output_specs) || !Array.isArray(g.inputs) || !Array.isArray(g.outputs)) {
       throw exportError(`${where}: models/model.json's signature or graph has no input / output lists`);
     }
+    const name = (x: unknown, what: string): string => {
+      if (typeof x !== 'string') throw exportError(`${where}: ${what} is ${brief(x)}, not a name`);
+      return x;
+    };
     for (const s of sig.input_specs) {
       const [k, v] = argKind(s, where);
-      if (k === 'parameter') this.inputs.push({ arg: v.arg.name, kind: 'parameter', fqn: v.parameter_name });
-      else if (k === 'buffer') this.inputs.push({ arg: v.arg.name, kind: 'buffer', fqn: v.buffer_name });
-      else if (k === 'tensor_constant') this.inputs.push({ arg: v.arg.name, kind: 'constant', fqn: v.tensor_constant_name });
-      else if (k === 'user_input') this.inputs.push(this.userInput(v.arg, g));
+      const at = `${where}: a ${k} input spec`;
+      if (k === 'parameter') this.inputs.push({ arg: name(v?.arg?.name, at), kind: 'parameter', fqn: name(v.parameter_name, `${at}'s parameter_name`) });
+      else if (k === 'buffer') this.inputs.push({ arg: name(v?.arg?.name, at), kind: 'buffer', fqn: name(v.buffer_name, `${at}'s buffer_name`) });
+      else if (k === 'tensor_constant') this.inputs.push({ arg: name(v?.arg?.name, at), kind: 'constant', fqn: name(v.tensor_constant_name, `${at}'s tensor_constant_name`) });
+      else if (k === 'user_input') this.inputs.push(this.userInput(v?.arg, g));
       else throw exportError(`${where}: an input spec of kind ${k} (custom objects, tokens and constant inputs are not supported yet)`, 'ERR_TORCH_UNSUPPORTED');
     }
     if (sig.input_specs.length !== g.inputs.length) throw exportError(`${where}: ${sig.input_specs.length} input specs for ${g.inputs.length} graph inputs`);
@@ -118,10 +123,11 @@ class Program {
     sig.output_specs.forEach((s: Arg, i: number) => {
       const [k, v] = argKind(s, where);
       const arg = g.outputs[i];
+      const at = `${where}: a ${k} output spec`;
       if (k === 'user_output') this.outputs.push({ arg, kind: 'user', target: '' });
-      else if (k === 'buffer_mutation') this.outputs.push({ arg, kind: 'buffer', target: v.buffer_name });
-      else if (k === 'parameter_mutation') this.outputs.push({ arg, kind: 'parameter', target: v.parameter_name });
-      else if (k === 'user_input_mutation') this.outputs.push({ arg, kind: 'user_input', target: v.user_input_name });
+      else if (k === 'buffer_mutation') this.outputs.push({ arg, kind: 'buffer', target: name(v?.buffer_name, `${at}'s buffer_name`) });
+      else if (k === 'parameter_mutation') this.outputs.push({ arg, kind: 'parameter', target: name(v?.parameter_name, `${at}'s parameter_name`) });
+      else if (k === 'user_input_mutation') this.outputs.push({ arg, kind: 'user_input', target: name(v?.user_input_name, `${at}'s user_input_name`) });
       else throw exportError(`${where}: an output spec of kind ${k} (joint/training graphs and tokens are not supported yet)`, 'ERR_TORCH_UNSUPPORTED');
     });
     for (const [sym, r] of Object.entries((model.range_constraints ?? {}) as Record<string, any>)) {
@@ -164,9 +170,10 @@ class Program {
     const [k, v] = argKind(arg, where);
     let u: UserInput;
     if (k === 'as_tensor') {
-      const name = String(v?.name);
+      const name = v?.name;
+      if (typeof name !== 'string') throw exportError(`${where}: a user input is named ${brief(name)}`);
       const meta: TensorMeta = g.tensor_values?.[name];
-      if (!meta || !Array.isArray(meta.sizes)) throw exportError(`${where}: user input '${name}' has no tensor_values entry`);
+      if (!meta || typeof meta !== 'object' || !Array.isArray(meta.sizes)) throw exportError(`${where}: user input '${name}' has no tensor_values entry`);
       const dims = meta.sizes.map((s, j) => dimOf(s, `${where}: input '${name}' dimension ${j}`));
       u = { name, kind: 'tensor', meta, dims, dtype: serdeDtype(meta.dtype, `${where}: input '${name}'`) };
     } else if (k === 'as_sym_int' && typeof v?.as_name === 'string') {
@@ -243,7 +250,7 @@ function checkInputs(p: Program, inputs: unknown[]): unknown[] {
     const label = `input '${path}'`;
     if (u.kind === 'constant') {
       const same = u.constant === null ? x === null || x === undefined : x === u.constant;
-      if (!same) throw new TorchError(`${fn}: ${label} must be ${JSON.stringify(u.constant)} (it was a constant when exported: the graph was specialized to it), got ${x instanceof Tensor ? 'a Tensor' : JSON.stringify(x)}`, 'ERR_TORCH_ARG');
+      if (!same) throw new TorchError(`${fn}: ${label} must be ${brief(u.constant)} (it was a constant when exported: the graph was specialized to it), got ${x instanceof Tensor ? 'a Tensor' : brief(x)}`, 'ERR_TORCH_ARG');
       return;
     }
     if (u.kind === 'symint') {
@@ -276,7 +283,7 @@ export class ExportedModule extends Module {
   /** @internal tensor constants (not parameters or buffers; freed by dispose) */ declare _constants: Map<string, Tensor>;
 
   /** @internal built by ExportedProgram.module() */
-  constructor(graph: Program, weights: Map<string, Tensor>, params: Set<string>, constants: Map<string, Tensor>) {
+  constructor(graph: Program, weights: Map<string, Tensor>, params: Set<string>, constants: Map<string, Tensor>, frozen: Set<string> = new Set()) {
     super();
     Object.defineProperty(this, '_graph', { value: graph, writable: true });
     Object.defineProperty(this, '_slots', { value: new Map(), writable: true });
@@ -299,7 +306,7 @@ export class ExportedModule extends Module {
       for (const [fqn, t] of weights) {
         const [m, leaf] = place(fqn);
         // The module's tensors share storage with the program's (as PyTorch's ep.module()).
-        if (params.has(fqn)) m.registerParameter(leaf, new Parameter(t));
+        if (params.has(fqn)) m.registerParameter(leaf, new Parameter(t, !frozen.has(fqn)));
         else m.registerBuffer(leaf, keep(t.detach()), { persistent: persistent.get(fqn) ?? true });
       }
       // Non-persistent buffers are saved with the constants.
@@ -393,6 +400,7 @@ export class ExportedProgram {
   /** Tensor constants by name. */
   readonly constants: Map<string, Tensor>;
   /** @internal */ readonly _params: Set<string>;
+  /** @internal parameters exported with requires_grad=False */ readonly _frozen: Set<string>;
   /** @internal */ readonly _graph: Program;
 
   /** @internal use torch.export.load() */
@@ -411,6 +419,7 @@ export class ExportedProgram {
     this.stateDict = a.weights;
     this.constants = a.constants;
     this._params = a.params;
+    this._frozen = a.frozen;
     for (const s of this._graph.inputs) {
       if (s.kind === 'user') continue;
       const have = s.kind === 'constant' ? this.constants.has(s.fqn) : this.stateDict.has(s.fqn) || (s.kind === 'buffer' && this.constants.has(s.fqn));
@@ -438,7 +447,7 @@ export class ExportedProgram {
 
   /** A new Module running the graph; its parameters share storage with this program's state dict. */
   module(): ExportedModule {
-    return new ExportedModule(this._graph, this.stateDict, this._params, this.constants);
+    return new ExportedModule(this._graph, this.stateDict, this._params, this.constants, this._frozen);
   }
 
   /** Frees the program's tensors (modules made by module() keep theirs until their own dispose()). */

@@ -6,7 +6,7 @@
  * lists as arrays, dicts as plain objects, None as null).
  */
 import { TorchError } from '../errors';
-import { exportError } from './archive';
+import { brief, exportError } from './archive';
 
 export type Spec =
   | { kind: 'leaf' }
@@ -26,10 +26,10 @@ export function parseSpec(text: unknown, what: string): Spec {
   } catch (e) {
     throw exportError(`${what}: the pytree spec is not valid JSON: ${(e as Error).message}`);
   }
-  if (!Array.isArray(json) || json[0] !== 1) throw exportError(`${what}: the pytree spec has protocol ${JSON.stringify(Array.isArray(json) ? json[0] : json)}; torch-node reads protocol 1`);
+  if (!Array.isArray(json) || json[0] !== 1) throw exportError(`${what}: the pytree spec has protocol ${brief(Array.isArray(json) ? json[0] : json)}; torch-node reads protocol 1`);
   const walk = (s: any, depth: number): Spec => {
     if (depth > MAX_DEPTH) throw exportError(`${what}: the pytree spec is nested deeper than ${MAX_DEPTH} levels`);
-    if (!s || typeof s !== 'object') throw exportError(`${what}: a pytree spec node is ${JSON.stringify(s)}`);
+    if (!s || typeof s !== 'object') throw exportError(`${what}: a pytree spec node is ${brief(s)}`);
     const kids = Array.isArray(s.children_spec) ? s.children_spec : [];
     if (s.type === null || s.type === undefined) {
       if (kids.length) throw exportError(`${what}: a pytree leaf has children`);
@@ -48,7 +48,7 @@ export function parseSpec(text: unknown, what: string): Spec {
       // defaultdict's context is [default_factory, keys]
       const keys = s.type === 'collections.defaultdict' && Array.isArray(ctx) && Array.isArray(ctx[1]) ? ctx[1] : ctx;
       if (!Array.isArray(keys) || keys.length !== children.length || keys.some((k) => typeof k !== 'string' && typeof k !== 'number')) {
-        throw exportError(`${what}: a ${s.type} pytree node's keys ${JSON.stringify(s.context)} do not match its ${children.length} children`);
+        throw exportError(`${what}: a ${s.type} pytree node's keys ${brief(s.context)} do not match its ${children.length} children`);
       }
       return { kind: 'dict', type: s.type, keys, children };
     }

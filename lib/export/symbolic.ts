@@ -7,7 +7,7 @@
  *
  * Parsing is bounded (length and nesting) so a hostile archive gives a TorchError, not a stack overflow.
  */
-import { exportError } from './archive';
+import { brief, exportError } from './archive';
 
 export type SymValue = number | boolean;
 
@@ -19,7 +19,7 @@ const MAX_EXPR_DEPTH = 32;
 
 /** Parses sympy's srepr text (what serialize.py writes in `as_expr.expr_str`). */
 export function parseExpr(text: string, what: string): Expr {
-  if (typeof text !== 'string') throw exportError(`${what}: the symbolic expression is ${JSON.stringify(text)}, not a string`);
+  if (typeof text !== 'string') throw exportError(`${what}: the symbolic expression is ${brief(text)}, not a string`);
   if (text.length > MAX_EXPR_CHARS) throw exportError(`${what}: a symbolic expression of ${text.length} characters (at most ${MAX_EXPR_CHARS} are read)`);
   let i = 0;
   const bad = (msg: string): never => {
@@ -127,7 +127,7 @@ export class Unbound extends Error {
 
 export function evalExpr(e: Expr, env: Map<string, number>, what: string): number {
   if (typeof e === 'number') return e;
-  if (typeof e !== 'object') throw exportError(`${what}: ${JSON.stringify(e)} is not a number in a symbolic expression`);
+  if (typeof e !== 'object') throw exportError(`${what}: ${brief(e)} is not a number in a symbolic expression`);
   if (e.fn === 'Symbol') {
     const v = env.get(String(e.args[0]));
     if (v === undefined) throw new Unbound(String(e.args[0]));
