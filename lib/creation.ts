@@ -1,9 +1,9 @@
 /** Tensor creation: torch.tensor(), zeros, ones, full, empty, arange, linspace, eye, rand*, *Like. */
-import { native, type Id } from './binding';
+import { native, } from './binding';
 import { targetDevice, type DeviceLike } from './device';
 import { carrierOf, dtypeCode, dtypeOfTypedArray, type DType, type TypedArray } from './dtype';
 import { TorchError, argError, describe } from './errors';
-import { op } from './ops/handles';
+import { callOp } from './ops/call';
 import { type Tensor, checkDtype, checkInt, idOf, shapeFrom, wrap, type NestedArray } from './tensor';
 
 export interface TensorOptions {
@@ -22,9 +22,8 @@ function opts(fn: string, o: TensorOptions | undefined): { dtype: number | null;
   };
 }
 
-function finish(id: Id, requiresGrad: boolean): Tensor {
-  const t = wrap(id);
-  if (requiresGrad) native.setRequiresGrad(id, true);
+function finish(t: Tensor, requiresGrad: boolean): Tensor {
+  if (requiresGrad) native.setRequiresGrad(t._h, true);
   return t;
 }
 
@@ -50,7 +49,7 @@ export function tensor(data: NestedArray<number | boolean> | TypedArray, options
     const dt = dtypeOfTypedArray(data);
     if (dt === null) argError(fn, 'data', 'a Float32Array, Float64Array, Int8Array, Uint8Array, Int16Array, Int32Array or BigInt64Array', data);
     const carrier = carrierOf(dt).code;
-    return finish(native.fromData(data, carrier, [data.length], o.dtype ?? carrier, o.device ?? undefined), o.requiresGrad);
+    return finish(wrap(native.fromData(data, carrier, [data.length], o.dtype ?? carrier, o.device ?? undefined)), o.requiresGrad);
   }
   // Nested arrays: find the shape from the first elements, then check every element against it.
   const shape: number[] = [];
@@ -92,7 +91,7 @@ export function tensor(data: NestedArray<number | boolean> | TypedArray, options
   else if (numel > 0 && allBool) dtype = dtypeCode('bool');
   else if (numel > 0 && allInt) dtype = dtypeCode('int64');
   else dtype = dtypeCode('float32');
-  return finish(native.fromData(flat, dtypeCode('float64'), shape, dtype, o.device ?? undefined), o.requiresGrad);
+  return finish(wrap(native.fromData(flat, dtypeCode('float64'), shape, dtype, o.device ?? undefined)), o.requiresGrad);
 }
 
 /** torch.fromTypedArray(data, shape, options): a typed array's elements with the given shape. */
@@ -102,7 +101,7 @@ export function fromTypedArray(data: TypedArray, shape: number[], options?: Tens
   const dt = dtypeOfTypedArray(data);
   if (dt === null) argError(fn, 'data', 'a supported typed array', data);
   const carrier = carrierOf(dt).code;
-  return finish(native.fromData(data, carrier, shapeFrom(fn, [shape]), o.dtype ?? carrier, o.device ?? undefined), o.requiresGrad);
+  return finish(wrap(native.fromData(data, carrier, shapeFrom(fn, [shape]), o.dtype ?? carrier, o.device ?? undefined)), o.requiresGrad);
 }
 
 function factory(name: string, key: string) {
@@ -110,7 +109,7 @@ function factory(name: string, key: string) {
     const fn = `${name}()`;
     const [shape, options] = sizeAndOptions(fn, args);
     const o = opts(fn, options);
-    return finish(native.callOp(op(key), shape, o.dtype, null, o.device) as Id, o.requiresGrad);
+    return finish(callOp(key, shape, o.dtype, null, o.device), o.requiresGrad);
   };
 }
 
@@ -128,7 +127,7 @@ export function full(size: number[], fillValue: number | boolean, options?: Tens
   // PyTorch infers the dtype from the fill value: bool, int64 for integers, else float32.
   let dtype = o.dtype;
   if (dtype === null) dtype = dtypeCode(typeof fillValue === 'boolean' ? 'bool' : Number.isInteger(fillValue) ? 'int64' : 'float32');
-  return finish(native.callOp(op('full'), shape, fillValue, dtype, null, o.device) as Id, o.requiresGrad);
+  return finish(callOp('full', shape, fillValue, dtype, null, o.device), o.requiresGrad);
 }
 
 /** arange(end), arange(start, end, step?, options?) */
@@ -140,11 +139,11 @@ export function arange(...args: (number | TensorOptions)[]): Tensor {
   nums.forEach((v, i) => {
     if (typeof v !== 'number' || !Number.isFinite(v)) argError(fn, ['start', 'end', 'step'][nums.length === 1 ? 1 : i], 'a finite number', v);
   });
-  if (nums.length === 1) return finish(native.callOp(op('arange'), nums[0], o.dtype, null, o.device) as Id, o.requiresGrad);
+  if (nums.length === 1) return finish(callOp('arange', nums[0], o.dtype, null, o.device), o.requiresGrad);
   if (nums.length === 2 || nums.length === 3) {
     const step = nums[2] ?? 1;
     if (step === 0) throw new TorchError(`${fn}: argument 'step' must be nonzero`, 'ERR_TORCH_ARG');
-    return finish(native.callOp(op('arange.start_step'), nums[0], nums[1], step, o.dtype, null, o.device) as Id, o.requiresGrad);
+    return finish(callOp('arange.start_step', nums[0], nums[1], step, o.dtype, null, o.device), o.requiresGrad);
   }
   throw new TorchError(`${fn}: expected (end) or (start, end, step?), got ${nums.length} numbers`, 'ERR_TORCH_ARG');
 }
@@ -155,7 +154,7 @@ export function linspace(start: number, end: number, steps: number, options?: Te
   if (typeof end !== 'number') argError(fn, 'end', 'a number', end);
   if (!Number.isInteger(steps) || steps < 0) argError(fn, 'steps', 'a non-negative integer', steps);
   const o = opts(fn, options);
-  return finish(native.callOp(op('linspace'), start, end, steps, o.dtype, null, o.device) as Id, o.requiresGrad);
+  return finish(callOp('linspace', start, end, steps, o.dtype, null, o.device), o.requiresGrad);
 }
 
 export function eye(n: number, m?: number | TensorOptions, options?: TensorOptions): Tensor {
@@ -167,8 +166,8 @@ export function eye(n: number, m?: number | TensorOptions, options?: TensorOptio
   if (!Number.isInteger(n) || n < 0) argError(fn, 'n', 'a non-negative integer', n);
   if (m !== undefined && (!Number.isInteger(m) || m < 0)) argError(fn, 'm', 'a non-negative integer', m);
   const o = opts(fn, options);
-  if (m === undefined) return finish(native.callOp(op('eye'), n, o.dtype, null, o.device) as Id, o.requiresGrad);
-  return finish(native.callOp(op('eye.m'), n, m, o.dtype, null, o.device) as Id, o.requiresGrad);
+  if (m === undefined) return finish(callOp('eye', n, o.dtype, null, o.device), o.requiresGrad);
+  return finish(callOp('eye.m', n, m, o.dtype, null, o.device), o.requiresGrad);
 }
 
 /** randint(high, size, options?) or randint(low, high, size, options?): int64 by default, as PyTorch. */
@@ -186,7 +185,7 @@ export function randint(...args: (number | number[] | TensorOptions)[]): Tensor 
   const [low, high] = bounds.length === 1 ? [0, bounds[0] as number] : (bounds as number[]);
   if (bounds.length < 1 || bounds.length > 2) throw new TorchError(`${fn}: expected (high, size) or (low, high, size)`, 'ERR_TORCH_ARG');
   if (high <= low) throw new TorchError(`${fn}: 'high' (${high}) must be greater than 'low' (${low})`, 'ERR_TORCH_ARG');
-  return finish(native.callOp(op('randint.low'), low, high, shape, o.dtype ?? dtypeCode('int64'), null, o.device) as Id, o.requiresGrad);
+  return finish(callOp('randint.low', low, high, shape, o.dtype ?? dtypeCode('int64'), null, o.device), o.requiresGrad);
 }
 
 function likeFactory(name: string, key: string) {
@@ -194,7 +193,7 @@ function likeFactory(name: string, key: string) {
     const fn = `${name}()`;
     const id = idOf(t, fn, 'input');
     const o = opts(fn, options);
-    return finish(native.callOp(op(key), id, o.dtype, null, o.device) as Id, o.requiresGrad);
+    return finish(callOp(key, id, o.dtype, null, o.device), o.requiresGrad);
   };
 }
 
@@ -209,10 +208,10 @@ export function fullLike(t: Tensor, fillValue: number | boolean, options?: Tenso
   const id = idOf(t, fn, 'input');
   if (typeof fillValue !== 'number' && typeof fillValue !== 'boolean') argError(fn, 'fillValue', 'a number or boolean', fillValue);
   const o = opts(fn, options);
-  return finish(native.callOp(op('full_like'), id, fillValue, o.dtype, null, o.device) as Id, o.requiresGrad);
+  return finish(callOp('full_like', id, fillValue, o.dtype, null, o.device), o.requiresGrad);
 }
 
 export function scalarTensor(value: number | boolean, options?: TensorOptions): Tensor {
   const o = opts('scalarTensor()', options);
-  return finish(native.callOp(op('scalar_tensor'), value, o.dtype, null, o.device) as Id, o.requiresGrad);
+  return finish(callOp('scalar_tensor', value, o.dtype, null, o.device), o.requiresGrad);
 }

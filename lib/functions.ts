@@ -2,8 +2,8 @@
 import { native, type Id } from './binding';
 import { TorchError, argError } from './errors';
 import { BINARY, UNARY } from './ops/codes';
-import { op } from './ops/handles';
 import { Tensor, checkInt, idOf, wrap, type Scalar, type TensorOrScalar } from './tensor';
+import { callOp } from './ops/call';
 
 function idList(fn: string, tensors: Tensor[]): Id[] {
   if (!Array.isArray(tensors)) argError(fn, 'tensors', 'an array of Tensors', tensors);
@@ -12,12 +12,12 @@ function idList(fn: string, tensors: Tensor[]): Id[] {
 }
 
 export function cat(tensors: Tensor[], dim = 0): Tensor {
-  return wrap(native.callOp(op('cat'), idList('cat()', tensors), checkInt('cat()', 'dim', dim)) as Id);
+  return callOp('cat', idList('cat()', tensors), checkInt('cat()', 'dim', dim));
 }
 export const concat = cat;
 
 export function stack(tensors: Tensor[], dim = 0): Tensor {
-  return wrap(native.callOp(op('stack'), idList('stack()', tensors), checkInt('stack()', 'dim', dim)) as Id);
+  return callOp('stack', idList('stack()', tensors), checkInt('stack()', 'dim', dim));
 }
 
 /** where(condition, x, y): x where condition holds, else y; x and y may be numbers. */
@@ -28,10 +28,10 @@ export function where(condition: Tensor, x: TensorOrScalar, y: TensorOrScalar): 
     if (typeof v !== 'number' && typeof v !== 'boolean') argError(fn, p, 'a Tensor or a number', v);
     return v;
   };
-  if (x instanceof Tensor && y instanceof Tensor) return wrap(native.callOp(op('where.self'), c, idOf(x, fn, 'input'), idOf(y, fn, 'other')) as Id);
-  if (x instanceof Tensor) return wrap(native.callOp(op('where.ScalarOther'), c, idOf(x, fn, 'input'), scalar(y, 'other')) as Id);
-  if (y instanceof Tensor) return wrap(native.callOp(op('where.ScalarSelf'), c, scalar(x, 'input'), idOf(y, fn, 'other')) as Id);
-  return wrap(native.callOp(op('where.Scalar'), c, scalar(x, 'input'), scalar(y, 'other')) as Id);
+  if (x instanceof Tensor && y instanceof Tensor) return callOp('where.self', c, idOf(x, fn, 'input'), idOf(y, fn, 'other'));
+  if (x instanceof Tensor) return callOp('where.ScalarOther', c, idOf(x, fn, 'input'), scalar(y, 'other'));
+  if (y instanceof Tensor) return callOp('where.ScalarSelf', c, scalar(x, 'input'), idOf(y, fn, 'other'));
+  return callOp('where.Scalar', c, scalar(x, 'input'), scalar(y, 'other'));
 }
 
 export function manualSeed(seed: number): void {

@@ -23,6 +23,7 @@ import { BINARY, BINARY_INPLACE, SCALAR, SCALAR_INPLACE, UNARY, UNARY_INPLACE, t
 import { op } from './ops/handles';
 import { adopt, disposeTracked, keep, setTensorCheck, track, type Tracked } from './scope';
 import { formatTensor } from './format';
+import { callInplace, callOp, callOps, callValue } from './ops/call';
 
 export type Scalar = number | boolean;
 export type TensorOrScalar = Tensor | Scalar;
@@ -87,13 +88,6 @@ export function wrap(id: Id): Tensor {
   const t = new Tensor(id);
   track(t);
   return t;
-}
-
-/** Wraps what callOp returned: an id, an array of ids, or null. */
-function wrapAny(v: unknown): any {
-  if (typeof v === 'number') return wrap(v);
-  if (Array.isArray(v)) return v.map(wrapAny);
-  return v;
 }
 
 export function checkInt(fn: string, param: string, v: unknown): number {
@@ -427,15 +421,15 @@ export class Tensor implements Tracked {
     const fn = `${name}()`;
     checkNumber(fn, 'alpha', alpha);
     const id = selfId(this, fn);
-    if (other instanceof Tensor) return wrap(native.callOp(op(`${name}.Tensor`), id, idOf(other, fn, 'other'), alpha) as Id);
-    return wrap(native.callOp(op(`${name}.Scalar`), id, scalarArg(fn, 'other', other), alpha) as Id);
+    if (other instanceof Tensor) return callOp(`${name}.Tensor`, id, idOf(other, fn, 'other'), alpha);
+    return callOp(`${name}.Scalar`, id, scalarArg(fn, 'other', other), alpha);
   }
   /** div with rounding: div(other, { roundingMode: 'trunc' | 'floor' }) */
   divMode(other: TensorOrScalar, roundingMode: 'trunc' | 'floor'): Tensor {
     if (roundingMode !== 'trunc' && roundingMode !== 'floor') argError('div()', 'roundingMode', "'trunc' or 'floor'", roundingMode);
     const id = selfId(this, 'div()');
-    if (other instanceof Tensor) return wrap(native.callOp(op('div.Tensor_mode'), id, idOf(other, 'div()', 'other'), roundingMode) as Id);
-    return wrap(native.callOp(op('div.Scalar_mode'), id, scalarArg('div()', 'other', other), roundingMode) as Id);
+    if (other instanceof Tensor) return callOp('div.Tensor_mode', id, idOf(other, 'div()', 'other'), roundingMode);
+    return callOp('div.Scalar_mode', id, scalarArg('div()', 'other', other), roundingMode);
   }
   clamp(min?: number | Tensor | null, max?: number | Tensor | null): Tensor {
     const id = selfId(this, 'clamp()');
@@ -444,18 +438,18 @@ export class Tensor implements Tracked {
       const lo = min == null ? null : min instanceof Tensor ? idOf(min, 'clamp()', 'min') : undefined;
       const hi = max == null ? null : max instanceof Tensor ? idOf(max, 'clamp()', 'max') : undefined;
       if (lo === undefined || hi === undefined) argError('clamp()', 'min/max', 'both tensors or both numbers', min);
-      return wrap(native.callOp(op('clamp.Tensor'), id, lo, hi) as Id);
+      return callOp('clamp.Tensor', id, lo, hi);
     }
     if (min != null) checkNumber('clamp()', 'min', min);
     if (max != null) checkNumber('clamp()', 'max', max);
-    return wrap(native.callOp(op('clamp'), id, min ?? null, max ?? null) as Id);
+    return callOp('clamp', id, min ?? null, max ?? null);
   }
   clamp_(min?: number | null, max?: number | null): this {
     const id = selfId(this, 'clamp_()');
     if (min == null && max == null) throw new TorchError("clamp_(): at least one of 'min' and 'max' must be given", 'ERR_TORCH_ARG');
     if (min != null) checkNumber('clamp_()', 'min', min);
     if (max != null) checkNumber('clamp_()', 'max', max);
-    native.callOpInplace(op('clamp_'), id, min ?? null, max ?? null);
+    callInplace('clamp_', id, min ?? null, max ?? null);
     return this;
   }
   clip(min?: number | null, max?: number | null): Tensor {
@@ -466,25 +460,25 @@ export class Tensor implements Tracked {
     const approx = options?.approximate ?? 'none';
     if (approx !== 'none' && approx !== 'tanh') argError('gelu()', 'approximate', "'none' or 'tanh'", approx);
     if (approx === 'none') return wrap(native.unary(UNARY.indexOf('gelu'), id));
-    return wrap(native.callOp(op('gelu'), id, approx) as Id);
+    return callOp('gelu', id, approx);
   }
   leakyRelu(negativeSlope = 0.01): Tensor {
     checkNumber('leakyRelu()', 'negativeSlope', negativeSlope);
-    return wrap(native.callOp(op('leaky_relu'), selfId(this, 'leakyRelu()'), negativeSlope) as Id);
+    return callOp('leaky_relu', selfId(this, 'leakyRelu()'), negativeSlope);
   }
   softmax(dim: number, options: { dtype?: DType } = {}): Tensor {
     checkInt('softmax()', 'dim', dim);
     const dt = options.dtype === undefined ? null : dtypeCode(checkDtype('softmax()', options.dtype));
-    return wrap(native.callOp(op('softmax.int'), selfId(this, 'softmax()'), dim, dt) as Id);
+    return callOp('softmax.int', selfId(this, 'softmax()'), dim, dt);
   }
   logSoftmax(dim: number, options: { dtype?: DType } = {}): Tensor {
     checkInt('logSoftmax()', 'dim', dim);
     const dt = options.dtype === undefined ? null : dtypeCode(checkDtype('logSoftmax()', options.dtype));
-    return wrap(native.callOp(op('log_softmax.int'), selfId(this, 'logSoftmax()'), dim, dt) as Id);
+    return callOp('log_softmax.int', selfId(this, 'logSoftmax()'), dim, dt);
   }
   /** True when both have the same shape and elements. */
   equal(other: Tensor): boolean {
-    return native.callOp(op('equal'), selfId(this, 'equal()'), idOf(other, 'equal()', 'other')) as boolean;
+    return callValue<boolean>('equal', selfId(this, 'equal()'), idOf(other, 'equal()', 'other'));
   }
   allclose(other: Tensor, options: { rtol?: number; atol?: number; equalNan?: boolean } = {}): boolean {
     return native.callOp(
@@ -499,13 +493,13 @@ export class Tensor implements Tracked {
 
   // ---- views --------------------------------------------------------------------------------------
   reshape(...shape: ShapeArgs): Tensor {
-    return wrap(native.callOp(op('reshape'), selfId(this, 'reshape()'), shapeFrom('reshape()', shape, true)) as Id);
+    return callOp('reshape', selfId(this, 'reshape()'), shapeFrom('reshape()', shape, true));
   }
   view(...shape: ShapeArgs): Tensor {
-    return wrap(native.callOp(op('view'), selfId(this, 'view()'), shapeFrom('view()', shape, true)) as Id);
+    return callOp('view', selfId(this, 'view()'), shapeFrom('view()', shape, true));
   }
   expand(...shape: ShapeArgs): Tensor {
-    return wrap(native.callOp(op('expand'), selfId(this, 'expand()'), shapeFrom('expand()', shape, true)) as Id);
+    return callOp('expand', selfId(this, 'expand()'), shapeFrom('expand()', shape, true));
   }
   expandAs(other: Tensor): Tensor {
     return this.expand(other.shape);
@@ -518,12 +512,12 @@ export class Tensor implements Tracked {
   }
   permute(...dims: ShapeArgs): Tensor {
     const d = dims.length === 1 && Array.isArray(dims[0]) ? dims[0] : (dims as number[]);
-    return wrap(native.callOp(op('permute'), selfId(this, 'permute()'), checkDims('permute()', 'dims', d)) as Id);
+    return callOp('permute', selfId(this, 'permute()'), checkDims('permute()', 'dims', d));
   }
   transpose(dim0: number, dim1: number): Tensor {
     checkInt('transpose()', 'dim0', dim0);
     checkInt('transpose()', 'dim1', dim1);
-    return wrap(native.callOp(op('transpose.int'), selfId(this, 'transpose()'), dim0, dim1) as Id);
+    return callOp('transpose.int', selfId(this, 'transpose()'), dim0, dim1);
   }
   get T(): Tensor {
     const n = this.ndim;
@@ -531,40 +525,40 @@ export class Tensor implements Tracked {
   }
   squeeze(dim?: number | number[]): Tensor {
     const id = selfId(this, 'squeeze()');
-    if (dim === undefined) return wrap(native.callOp(op('squeeze'), id) as Id);
-    if (typeof dim === 'number') return wrap(native.callOp(op('squeeze.dim'), id, checkInt('squeeze()', 'dim', dim)) as Id);
-    return wrap(native.callOp(op('squeeze.dims'), id, checkDims('squeeze()', 'dim', dim)) as Id);
+    if (dim === undefined) return callOp('squeeze', id);
+    if (typeof dim === 'number') return callOp('squeeze.dim', id, checkInt('squeeze()', 'dim', dim));
+    return callOp('squeeze.dims', id, checkDims('squeeze()', 'dim', dim));
   }
   unsqueeze(dim: number): Tensor {
-    return wrap(native.callOp(op('unsqueeze'), selfId(this, 'unsqueeze()'), checkInt('unsqueeze()', 'dim', dim)) as Id);
+    return callOp('unsqueeze', selfId(this, 'unsqueeze()'), checkInt('unsqueeze()', 'dim', dim));
   }
   flatten(startDim = 0, endDim = -1): Tensor {
     checkInt('flatten()', 'startDim', startDim);
     checkInt('flatten()', 'endDim', endDim);
-    return wrap(native.callOp(op('flatten.using_ints'), selfId(this, 'flatten()'), startDim, endDim) as Id);
+    return callOp('flatten.using_ints', selfId(this, 'flatten()'), startDim, endDim);
   }
   unflatten(dim: number, sizes: number[]): Tensor {
     checkInt('unflatten()', 'dim', dim);
-    return wrap(native.callOp(op('unflatten.int'), selfId(this, 'unflatten()'), dim, shapeFrom('unflatten()', [sizes], true)) as Id);
+    return callOp('unflatten.int', selfId(this, 'unflatten()'), dim, shapeFrom('unflatten()', [sizes], true));
   }
 
   // ---- indexing -----------------------------------------------------------------------------------
   select(dim: number, index: number): Tensor {
     checkInt('select()', 'dim', dim);
     checkInt('select()', 'index', index);
-    return wrap(native.callOp(op('select.int'), selfId(this, 'select()'), dim, index) as Id);
+    return callOp('select.int', selfId(this, 'select()'), dim, index);
   }
   narrow(dim: number, start: number, length: number): Tensor {
     checkInt('narrow()', 'dim', dim);
     checkInt('narrow()', 'start', start);
     checkInt('narrow()', 'length', length);
-    return wrap(native.callOp(op('narrow'), selfId(this, 'narrow()'), dim, start, length) as Id);
+    return callOp('narrow', selfId(this, 'narrow()'), dim, start, length);
   }
   /** Python's x[start:end:step] along one dimension. */
   slice(dim: number, start: number | null = null, end: number | null = null, step = 1): Tensor {
     checkInt('slice()', 'dim', dim);
     const s = slice(start, end, step);
-    return wrap(native.callOp(op('slice.Tensor'), selfId(this, 'slice()'), dim, s.start, s.end, s.step) as Id);
+    return callOp('slice.Tensor', selfId(this, 'slice()'), dim, s.start, s.end, s.step);
   }
   /**
    * Python indexing: `x.index([0, slice(1, 3), null, idxTensor])` is `x[0, 1:3, None, idx]`. Numbers
@@ -628,7 +622,7 @@ export class Tensor implements Tracked {
         list.push(a === null ? null : a._h);
         if (a instanceof Tensor && a.dtype === 'bool') k += a.ndim - 1;
       }
-      step(wrap(native.callOp(op('index.Tensor'), cur._h, list) as Id));
+      step(callOp('index.Tensor', cur._h, list));
     }
     for (const t of made) t.dispose();
     return cur === this ? wrap(native.alias(this._h)) : cur;
@@ -638,11 +632,11 @@ export class Tensor implements Tracked {
     const id = selfId(this, 'indexPut_()');
     const list = indices.map((t, i) => (t === null ? null : idOf(t, 'indexPut_()', `indices[${i}]`)));
     const v = values instanceof Tensor ? values : null;
-    if (v) native.callOpInplace(op('index_put_'), id, list, idOf(v, 'indexPut_()', 'values'), accumulate);
+    if (v) callInplace('index_put_', id, list, idOf(v, 'indexPut_()', 'values'), accumulate);
     else {
-      const tmp = wrap(native.callOp(op('scalar_tensor'), scalarArg('indexPut_()', 'values', values), native.dtype(id), null, native.device(id)) as Id);
+      const tmp = callOp('scalar_tensor', scalarArg('indexPut_()', 'values', values), native.dtype(id), null, native.device(id));
       try {
-        native.callOpInplace(op('index_put_'), id, list, tmp._h, accumulate);
+        callInplace('index_put_', id, list, tmp._h, accumulate);
       } finally {
         tmp.dispose();
       }
@@ -650,42 +644,40 @@ export class Tensor implements Tracked {
     return this;
   }
   maskedFill(mask: Tensor, value: Scalar): Tensor {
-    return wrap(
-      native.callOp(op('masked_fill.Scalar'), selfId(this, 'maskedFill()'), idOf(mask, 'maskedFill()', 'mask'), scalarArg('maskedFill()', 'value', value)) as Id,
-    );
+    return callOp('masked_fill.Scalar', selfId(this, 'maskedFill()'), idOf(mask, 'maskedFill()', 'mask'), scalarArg('maskedFill()', 'value', value));
   }
   maskedFill_(mask: Tensor, value: Scalar): this {
-    native.callOpInplace(op('masked_fill_.Scalar'), selfId(this, 'maskedFill_()'), idOf(mask, 'maskedFill_()', 'mask'), scalarArg('maskedFill_()', 'value', value));
+    callInplace('masked_fill_.Scalar', selfId(this, 'maskedFill_()'), idOf(mask, 'maskedFill_()', 'mask'), scalarArg('maskedFill_()', 'value', value));
     return this;
   }
   maskedSelect(mask: Tensor): Tensor {
-    return wrap(native.callOp(op('masked_select'), selfId(this, 'maskedSelect()'), idOf(mask, 'maskedSelect()', 'mask')) as Id);
+    return callOp('masked_select', selfId(this, 'maskedSelect()'), idOf(mask, 'maskedSelect()', 'mask'));
   }
   gather(dim: number, index: Tensor): Tensor {
     checkInt('gather()', 'dim', dim);
-    return wrap(native.callOp(op('gather'), selfId(this, 'gather()'), dim, idOf(index, 'gather()', 'index')) as Id);
+    return callOp('gather', selfId(this, 'gather()'), dim, idOf(index, 'gather()', 'index'));
   }
   indexSelect(dim: number, index: Tensor): Tensor {
     checkInt('indexSelect()', 'dim', dim);
-    return wrap(native.callOp(op('index_select'), selfId(this, 'indexSelect()'), dim, idOf(index, 'indexSelect()', 'index')) as Id);
+    return callOp('index_select', selfId(this, 'indexSelect()'), dim, idOf(index, 'indexSelect()', 'index'));
   }
   split(splitSize: number | number[], dim = 0): Tensor[] {
     const id = selfId(this, 'split()');
     checkInt('split()', 'dim', dim);
     if (Array.isArray(splitSize)) {
-      return wrapAny(native.callOp(op('split_with_sizes'), id, checkDims('split()', 'splitSize', splitSize), dim));
+      return callOps('split_with_sizes', id, checkDims('split()', 'splitSize', splitSize), dim);
     }
     if (!Number.isInteger(splitSize) || splitSize <= 0) argError('split()', 'splitSize', 'a positive integer or an array of sizes', splitSize);
-    return wrapAny(native.callOp(op('split.Tensor'), id, splitSize, dim));
+    return callOps('split.Tensor', id, splitSize, dim);
   }
   chunk(chunks: number, dim = 0): Tensor[] {
     if (!Number.isInteger(chunks) || chunks <= 0) argError('chunk()', 'chunks', 'a positive integer', chunks);
     checkInt('chunk()', 'dim', dim);
-    return wrapAny(native.callOp(op('chunk'), selfId(this, 'chunk()'), chunks, dim));
+    return callOps('chunk', selfId(this, 'chunk()'), chunks, dim);
   }
   unbind(dim = 0): Tensor[] {
     checkInt('unbind()', 'dim', dim);
-    return wrapAny(native.callOp(op('unbind.int'), selfId(this, 'unbind()'), dim));
+    return callOps('unbind.int', selfId(this, 'unbind()'), dim);
   }
 
   // ---- reductions ---------------------------------------------------------------------------------
@@ -702,16 +694,16 @@ export class Tensor implements Tracked {
     const o = reduceOpts(fn, keepdim);
     if (dim == null && !o.keepdim) {
       if (o.dtype === null) return wrap(native.unary(name === 'sum' ? UNARY_SUM_ALL : UNARY_MEAN_ALL, id));
-      return wrap(native.callOp(op(name), id, o.dtype) as Id);
+      return callOp(name, id, o.dtype);
     }
     const dims = dim == null ? null : checkDims(fn, 'dim', dim);
-    return wrap(native.callOp(op(dimOp), id, dims, o.keepdim, o.dtype) as Id);
+    return callOp(dimOp, id, dims, o.keepdim, o.dtype);
   }
   prod(dim?: number | null, keepdim?: boolean | ReduceOptions): Tensor {
     const id = selfId(this, 'prod()');
     const o = reduceOpts('prod()', keepdim);
-    if (dim == null) return wrap(native.callOp(op('prod'), id, o.dtype) as Id);
-    return wrap(native.callOp(op('prod.dim_int'), id, checkInt('prod()', 'dim', dim), o.keepdim, o.dtype) as Id);
+    if (dim == null) return callOp('prod', id, o.dtype);
+    return callOp('prod.dim_int', id, checkInt('prod()', 'dim', dim), o.keepdim, o.dtype);
   }
   /** max() -> the maximum; max(dim, keepdim?) -> { values, indices }; max(other) -> elementwise maximum. */
   max(): Tensor;
@@ -729,20 +721,20 @@ export class Tensor implements Tracked {
   private _minmax(name: 'max' | 'min', dim: number | Tensor | undefined, keepdim: boolean): Tensor | { values: Tensor; indices: Tensor } {
     const fn = `${name}()`;
     const id = selfId(this, fn);
-    if (dim === undefined) return wrap(native.callOp(op(name), id) as Id);
+    if (dim === undefined) return callOp(name, id);
     if (dim instanceof Tensor) return wrap(native.binary(BINARY_CODES[name === 'max' ? 'maximum' : 'minimum'], id, idOf(dim, fn, 'other')));
     checkInt(fn, 'dim', dim);
     checkBool(fn, 'keepdim', keepdim);
-    const [values, indices] = native.callOp(op(`${name}.dim`), id, dim, keepdim) as [Id, Id];
-    return { values: wrap(values), indices: wrap(indices) };
+    const [values, indices] = callOps(`${name}.dim`, id, dim, keepdim);
+    return { values, indices };
   }
   argmax(dim?: number | null, keepdim = false): Tensor {
     if (dim != null) checkInt('argmax()', 'dim', dim);
-    return wrap(native.callOp(op('argmax'), selfId(this, 'argmax()'), dim ?? null, checkBool('argmax()', 'keepdim', keepdim)) as Id);
+    return callOp('argmax', selfId(this, 'argmax()'), dim ?? null, checkBool('argmax()', 'keepdim', keepdim));
   }
   argmin(dim?: number | null, keepdim = false): Tensor {
     if (dim != null) checkInt('argmin()', 'dim', dim);
-    return wrap(native.callOp(op('argmin'), selfId(this, 'argmin()'), dim ?? null, checkBool('argmin()', 'keepdim', keepdim)) as Id);
+    return callOp('argmin', selfId(this, 'argmin()'), dim ?? null, checkBool('argmin()', 'keepdim', keepdim));
   }
   /** std(dim?, { correction = 1 (or unbiased), keepdim }) as PyTorch's Tensor.std. */
   std(dim?: number | number[] | null, options: { correction?: number; unbiased?: boolean; keepdim?: boolean } | boolean = {}): Tensor {
@@ -757,38 +749,38 @@ export class Tensor implements Tracked {
     const correction = o.correction ?? (o.unbiased === false ? 0 : 1);
     checkNumber(fn, 'correction', correction);
     const dims = dim == null ? null : checkDims(fn, 'dim', dim);
-    return wrap(native.callOp(op(`${name}.correction`), selfId(this, fn), dims, correction, o.keepdim ?? false) as Id);
+    return callOp(`${name}.correction`, selfId(this, fn), dims, correction, o.keepdim ?? false);
   }
   /** norm(p = 2, dim?, keepdim?) */
   norm(p: number | 'fro' = 2, dim?: number | number[] | null, keepdim = false): Tensor {
     const id = selfId(this, 'norm()');
     const pv = p === 'fro' ? 2 : checkNumber('norm()', 'p', p);
-    if (dim == null) return wrap(native.callOp(op('norm.Scalar'), id, pv) as Id);
-    return wrap(native.callOp(op('norm.ScalarOpt_dim'), id, pv, checkDims('norm()', 'dim', dim), keepdim) as Id);
+    if (dim == null) return callOp('norm.Scalar', id, pv);
+    return callOp('norm.ScalarOpt_dim', id, pv, checkDims('norm()', 'dim', dim), keepdim);
   }
   logsumexp(dim: number | number[], keepdim = false): Tensor {
-    return wrap(native.callOp(op('logsumexp'), selfId(this, 'logsumexp()'), checkDims('logsumexp()', 'dim', dim), keepdim) as Id);
+    return callOp('logsumexp', selfId(this, 'logsumexp()'), checkDims('logsumexp()', 'dim', dim), keepdim);
   }
   cumsum(dim: number, options: { dtype?: DType } = {}): Tensor {
     checkInt('cumsum()', 'dim', dim);
     const dt = options.dtype === undefined ? null : dtypeCode(checkDtype('cumsum()', options.dtype));
-    return wrap(native.callOp(op('cumsum'), selfId(this, 'cumsum()'), dim, dt) as Id);
+    return callOp('cumsum', selfId(this, 'cumsum()'), dim, dt);
   }
   all(dim?: number | null, keepdim = false): Tensor {
-    if (dim == null) return wrap(native.callOp(op('all'), selfId(this, 'all()')) as Id);
-    return wrap(native.callOp(op('all.dim'), selfId(this, 'all()'), checkInt('all()', 'dim', dim), keepdim) as Id);
+    if (dim == null) return callOp('all', selfId(this, 'all()'));
+    return callOp('all.dim', selfId(this, 'all()'), checkInt('all()', 'dim', dim), keepdim);
   }
   any(dim?: number | null, keepdim = false): Tensor {
-    if (dim == null) return wrap(native.callOp(op('any'), selfId(this, 'any()')) as Id);
-    return wrap(native.callOp(op('any.dim'), selfId(this, 'any()'), checkInt('any()', 'dim', dim), keepdim) as Id);
+    if (dim == null) return callOp('any', selfId(this, 'any()'));
+    return callOp('any.dim', selfId(this, 'any()'), checkInt('any()', 'dim', dim), keepdim);
   }
   sort(dim = -1, descending = false): { values: Tensor; indices: Tensor } {
-    const [v, i] = native.callOp(op('sort'), selfId(this, 'sort()'), checkInt('sort()', 'dim', dim), descending) as [Id, Id];
-    return { values: wrap(v), indices: wrap(i) };
+    const [values, indices] = callOps('sort', selfId(this, 'sort()'), checkInt('sort()', 'dim', dim), descending);
+    return { values, indices };
   }
   topk(k: number, dim = -1, largest = true, sorted = true): { values: Tensor; indices: Tensor } {
-    const [v, i] = native.callOp(op('topk'), selfId(this, 'topk()'), checkInt('topk()', 'k', k), checkInt('topk()', 'dim', dim), largest, sorted) as [Id, Id];
-    return { values: wrap(v), indices: wrap(i) };
+    const [values, indices] = callOps('topk', selfId(this, 'topk()'), checkInt('topk()', 'k', k), checkInt('topk()', 'dim', dim), largest, sorted);
+    return { values, indices };
   }
 
   // ---- printing -----------------------------------------------------------------------------------
@@ -896,7 +888,7 @@ proto[Symbol.for('nodejs.util.inspect.custom')] = function inspectTensor(this: T
 };
 
 proto.detach_ = function detach_(this: Tensor): Tensor {
-  native.callOpInplace(op('detach_'), selfId(this, 'detach_()'));
+  callInplace('detach_', selfId(this, 'detach_()'));
   return this;
 };
 

@@ -448,9 +448,9 @@ print(json.dumps(True))
     torch.save(new Map([['epoch', 4], ['model_state_dict', lin.stateDict()]]), ckFile);
     const ckpt = torch.load(ckFile);
     assert.ok(ckpt instanceof Map);
-    assert.throws(() => ckpt.epoch, (e) => e.code === 'ERR_TORCH_ARG' && /read 'epoch' with \.get\('epoch'\), not \['epoch'\]/.test(e.message));
+    assert.throws(() => ckpt['epoch'], (e) => e.code === 'ERR_TORCH_ARG' && /read 'epoch' with \.get\('epoch'\), not \['epoch'\]/.test(e.message));
     assert.throws(() => ckpt.model_state_dict, /\.get\('model_state_dict'\)/);
-    assert.throws(() => { ckpt.epoch = 5; }, /\.set\('epoch', value\)/);
+    assert.throws(() => { ckpt['epoch'] = 5; }, /\.set\('epoch', value\)/);
     assert.equal(ckpt.get('epoch'), 4);
     assert.equal(ckpt.missing, undefined, 'names that are not keys read as usual');
     assert.throws(() => lin.loadStateDict(undefined), /got undefined.*ckpt\.get\('model_state_dict'\)/s);

@@ -20,6 +20,7 @@ import * as F from './functional';
 import { constant_, xavierNormal_, xavierUniform_ } from './init';
 import { Linear, newParam } from './layers';
 import { Module, type Parameter } from './module';
+import { callOp as call } from '../ops/call';
 
 /** The Linear that MultiheadAttention uses as out_proj (its own class in PyTorch, so it prints so). */
 export class NonDynamicallyQuantizableLinear extends Linear {}
@@ -29,7 +30,6 @@ const isFloat = (t: Tensor) => FLOATS.has(t.dtype);
 const pyShape = (xs: number[]) => (xs.length === 1 ? `(${xs[0]},)` : `(${xs.join(', ')})`);
 const sizeRepr = (xs: number[]) => `[${xs.join(', ')}]`;
 const sameShape = (a: number[], b: number[]) => a.length === b.length && a.every((d, i) => d === b[i]);
-const call = (key: string, ...args: unknown[]): Tensor => wrap(native.callOp(op(key), ...args) as Id);
 
 function fail(fn: string, message: string): never {
   throw new TorchError(`${fn}: ${message}`, 'ERR_TORCH_ARG');

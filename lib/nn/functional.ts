@@ -3,10 +3,10 @@
  * dispatcher (as PyTorch's own F.* do), so results and gradients are PyTorch's. Options objects take
  * PyTorch's keyword names in camelCase: F.conv2d(x, w, b, { stride: 2, padding: 1 }).
  */
-import { native, type Id } from '../binding';
+import type { Id } from '../binding';
 import { TorchError, argError } from '../errors';
-import { op } from '../ops/handles';
-import { Tensor, idOf, wrap } from '../tensor';
+import { Tensor, idOf, } from '../tensor';
+import { callInplace, callOp as call } from '../ops/call';
 
 type IntOrPair = number | number[];
 export type Reduction = 'none' | 'mean' | 'sum';
@@ -39,7 +39,6 @@ function prob(fn: string, p: unknown): number {
   return p;
 }
 
-const call = (key: string, ...args: unknown[]): Tensor => wrap(native.callOp(op(key), ...args) as Id);
 
 // ---- layers ------------------------------------------------------------------------------------
 export function linear(input: Tensor, weight: Tensor, bias?: Tensor | null): Tensor {
@@ -146,7 +145,7 @@ export function dropout(input: Tensor, options: { p?: number; training?: boolean
   const id = idOf(input, fn, 'input');
   const args = [prob(fn, options.p ?? 0.5), options.training ?? true];
   if (!inplaceFlag(fn, options)) return call('dropout', id, ...args);
-  native.callOpInplace(op('dropout_'), id, ...args);
+  callInplace('dropout_', id, ...args);
   return input;
 }
 
@@ -301,7 +300,7 @@ function inplaceFlag(fn: string, options: { inplace?: boolean } | undefined): bo
 function activation(fn: string, name: string, input: Tensor, options: { inplace?: boolean } | undefined, ...args: unknown[]): Tensor {
   const id = idOf(input, fn, 'input');
   if (!inplaceFlag(fn, options)) return call(name, id, ...args);
-  native.callOpInplace(op(`${name}_`), id, ...args);
+  callInplace(`${name}_`, id, ...args);
   return input;
 }
 /** F.relu6: min(max(x, 0), 6), which PyTorch computes as hardtanh(x, 0, 6). */

@@ -1,14 +1,10 @@
-/**
- * torch.nn.init: in-place initialisers under no-grad. They draw from the same generator with the
- * same ATen calls as PyTorch's, so after torch.manualSeed(s) a layer initialises to PyTorch's values.
- */
-import { native, type Id } from '../binding';
+
 import { noGrad } from '../autograd';
 import { emptyLike, scalarTensor } from '../creation';
 import { TorchError, argError } from '../errors';
-import { op } from '../ops/handles';
 import { tidy } from '../scope';
-import { type Tensor, idOf, wrap } from '../tensor';
+import { type Tensor, idOf, } from '../tensor';
+import { callInplace, callOp } from '../ops/call';
 
 export type Nonlinearity = 'linear' | 'conv1d' | 'conv2d' | 'sigmoid' | 'tanh' | 'relu' | 'leaky_relu' | 'selu';
 
@@ -45,13 +41,13 @@ export function fanInAndFanOut(t: Tensor): [number, number] {
 
 export function uniform_(t: Tensor, a = 0, b = 1): Tensor {
   const id = idOf(t, 'uniform_()', 'tensor');
-  noGrad(() => native.callOpInplace(op('uniform_'), id, a, b));
+  noGrad(() => callInplace('uniform_', id, a, b));
   return t;
 }
 
 export function normal_(t: Tensor, mean = 0, std = 1): Tensor {
   const id = idOf(t, 'normal_()', 'tensor');
-  noGrad(() => native.callOpInplace(op('normal_'), id, mean, std));
+  noGrad(() => callInplace('normal_', id, mean, std));
   return t;
 }
 
@@ -126,9 +122,8 @@ export function erf(x: number): number {
   return Math.sign(x) * (1 - erfc);
 }
 
-const callOp = (key: string, ...args: unknown[]): Tensor => wrap(native.callOp(op(key), ...args) as Id);
 const inplace = (key: string, t: Tensor, ...args: unknown[]): void => {
-  native.callOpInplace(op(key), t._h, ...args);
+  callInplace(key, t._h, ...args);
 };
 
 export interface TruncNormalOptions {

@@ -4,13 +4,13 @@
  * clamped to 1 and applied to every gradient even when it is 1, as PyTorch does).
  */
 import { noGrad } from '../autograd';
-import { native, type Id } from '../binding';
+import type { Id } from '../binding';
 import { scalarTensor } from '../creation';
 import { TorchError, argError } from '../errors';
 import { stack } from '../functions';
-import { op } from '../ops/handles';
 import { tidy } from '../scope';
-import { Tensor, wrap } from '../tensor';
+import { Tensor, } from '../tensor';
+import { callOp } from '../ops/call';
 
 export type Parameters = Tensor | Iterable<Tensor>;
 
@@ -29,7 +29,7 @@ function gradsOf(fn: string, parameters: Parameters): Tensor[] {
 }
 
 function vectorNorm(t: Tensor, ord: number): Tensor {
-  return wrap(native.callOp(op('linalg_vector_norm'), t._h as Id, ord, null, false, null) as Id);
+  return callOp('linalg_vector_norm', t._h as Id, ord, null, false, null);
 }
 
 function normTypeOf(fn: string, v: unknown): number {

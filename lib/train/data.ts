@@ -21,14 +21,14 @@
  * dispose it, or wrap the whole loop body including iteration. TensorDataset keeps the tensors it was
  * given (not copies) and does not dispose them.
  */
-import { native, type Id } from '../binding';
+import type { Id } from '../binding';
 import { empty, tensor } from '../creation';
 import { dtypeCode } from '../dtype';
 import { TorchError, argError, describe } from '../errors';
 import { stack } from '../functions';
-import { op } from '../ops/handles';
 import { tidy } from '../scope';
-import { Tensor, wrap } from '../tensor';
+import { Tensor, } from '../tensor';
+import { callInplace, callOp } from '../ops/call';
 
 // ---- PyTorch's CPU generator (at::mt19937) and randperm ------------------------------------------
 /** @internal PyTorch's CPU generator: mt19937 seeded with the low 32 bits of the seed. */
@@ -91,7 +91,7 @@ export function randpermWith(n: number, g: CpuGenerator): number[] {
 function globalInt64(): bigint {
   return tidy(() => {
     const t = empty([], { dtype: 'int64' });
-    native.callOpInplace(op('random_'), t._h as Id, null);
+    callInplace('random_', t._h as Id, null);
     return (t.toTypedArray() as BigInt64Array)[0];
   });
 }
@@ -99,7 +99,7 @@ function globalInt64(): bigint {
 /** torch.randperm(n) from the global generator. */
 function globalRandperm(n: number): number[] {
   return tidy(() => {
-    const t = wrap(native.callOp(op('randperm'), n, dtypeCode('int64'), null, null) as Id);
+    const t = callOp('randperm', n, dtypeCode('int64'), null, null);
     return Array.from(t.toTypedArray() as BigInt64Array, Number);
   });
 }

@@ -1,21 +1,11 @@
-/**
- * torch.vision.transforms: torchvision's transforms on image tensors ([C, H, W] or [N, C, H, W]), with
- * torchvision's names, defaults and arithmetic — the tensor code path of torchvision.transforms, op for
- * op (Resize is ATen's antialiased bilinear, as torchvision uses for tensors; random transforms draw
- * from the global RNG in torchvision's order, so a seeded pipeline gives torchvision's crops and flips).
- * Images decoded with torch.vision.io are uint8; ToTensor turns them into float32 in [0, 1] (what
- * torchvision's ToTensor does to a PIL image). Resizing a PIL image in Python uses PIL's own filter,
- * which differs from the tensor path by a few intensity levels at edges (see test/vision-transforms).
- */
-import { native, type Id } from '../binding';
+
 import { empty, rand, randint, tensor } from '../creation';
 import { TorchError, argError, describe } from '../errors';
 import { uniform_ } from '../nn/init';
-import { op } from '../ops/handles';
 import { tidy } from '../scope';
-import { Tensor, idOf, wrap } from '../tensor';
+import { Tensor, idOf, } from '../tensor';
+import { callOp as call } from '../ops/call';
 
-const call = (key: string, ...args: unknown[]): Tensor => wrap(native.callOp(op(key), ...args) as Id);
 
 /** Python's round(): halves go to the even neighbour. */
 function pyRound(x: number): number {

@@ -1,25 +1,14 @@
-/**
- * torchvision's EfficientNet (models/efficientnet.py): the EfficientNet class with MBConv blocks, and
- * efficientnet_b0; EfficientNetV2's FusedMBConv blocks and efficientnet_v2_s / m / l; plus
- * torchvision.ops' StochasticDepth, which the blocks use on their residual branch.
- *
- * Module names, registration order, hyper-parameters and initialisation follow torchvision 0.29
- * exactly (see mobilenet.ts): torchvision's state dicts load strictly, key order is torchvision's, and
- * after the same torch.manualSeed() a new model has torchvision's initial weights. In train mode,
- * StochasticDepth and Dropout make the same ATen random calls as torchvision's, so after the same seed
- * a training forward drops the same rows.
- */
-import { native } from '../../binding';
+
 import { empty } from '../../creation';
 import { TorchError, argError } from '../../errors';
 import { Module } from '../../nn/module';
 import { AdaptiveAvgPool2d, BatchNorm2d, Dropout, Linear, Sequential, SiLU, pyFloat } from '../../nn/layers';
 import { uniform_, zeros_ } from '../../nn/init';
-import { op } from '../../ops/handles';
 import { tidy } from '../../scope';
 import type { Tensor } from '../../tensor';
 import { withWeights, type ArchSpec, type ModelOptions } from '../weights';
 import { Conv2dNormActivation, SqueezeExcitation, initMobileNet, makeDivisible, type NormLayer } from './mobilenet';
+import { callInplace } from '../../ops/call';
 
 // ---- stochastic depth --------------------------------------------------------------------------------
 
@@ -41,7 +30,7 @@ export function stochasticDepth(input: Tensor, p: number, mode: StochasticDepthM
   const size = mode === 'row' ? [input.shape[0], ...Array(input.dim() - 1).fill(1)] : Array(input.dim()).fill(1);
   return tidy(() => {
     const noise = empty(size, { dtype: input.dtype, device: input.device });
-    native.callOpInplace(op('bernoulli_.float'), noise._h, survivalRate);
+    callInplace('bernoulli_.float', noise._h, survivalRate);
     if (survivalRate > 0) noise.div_(survivalRate);
     return input.mul(noise);
   });

@@ -1,19 +1,4 @@
-/**
- * torchvision's Swin Transformer (models/swin_transformer.py, V1): shiftedWindowAttention,
- * ShiftedWindowAttention (with its relative position bias), SwinTransformerBlock, PatchMerging,
- * SwinTransformer, and the builders swinT, swinS, swinB.
- *
- * Module names, registration order (relative_position_index is a persistent buffer, so it is in the
- * state dict, as in torchvision), hyper-parameters and initialisation follow torchvision 0.29 exactly,
- * so: torchvision's state dicts load strictly; stateDict() and namedModules() list the same keys in
- * the same order; the printed form is torchvision's; and after the same torch.manualSeed() a new model
- * has torchvision's initial weights (each layer's own reset in construction order — the bias table's
- * trunc_normal_ right after its block's qkv and proj, the MLP's xavier/normal re-init per block —,
- * then the model's trunc_normal_(std=0.02) over every Linear). The forward is torchvision's op for op:
- * padding to whole windows, cyclic shift (roll), window partition, attention with the relative
- * position bias and the shifted-window mask (-100 between regions), reverse, unpad.
- */
-import { native, type Id } from '../../binding';
+
 import { fromTypedArray, tensor, zeros } from '../../creation';
 import { TorchError, argError, checkOptions } from '../../errors';
 import { Module, type Parameter } from '../../nn/module';
@@ -21,15 +6,15 @@ import { AdaptiveAvgPool2d, Conv2d, Flatten, GELU, LayerNorm, Linear, Sequential
 import * as F from '../../nn/functional';
 import { normal_, xavierUniform_, zeros_ } from '../../nn/init';
 import { cat } from '../../functions';
-import { op } from '../../ops/handles';
 import { tidy } from '../../scope';
-import { Tensor, idOf, wrap } from '../../tensor';
+import { Tensor, idOf, } from '../../tensor';
 import { withWeights, type ArchSpec, type ModelOptions } from '../weights';
 import { ownParam, Permute, truncNormal_, type NormLayer } from './convnext';
 import { StochasticDepth } from './efficientnet';
 import { MLP } from './vit';
+import { callOp } from '../../ops/call';
 
-const roll = (x: Tensor, shifts: number[], dims: number[]): Tensor => wrap(native.callOp(op('roll'), x._h, shifts, dims) as Id);
+const roll = (x: Tensor, shifts: number[], dims: number[]): Tensor => callOp('roll', x._h, shifts, dims);
 
 function pair(fn: string, name: string, v: unknown, min: number): [number, number] {
   if (!Array.isArray(v) || v.length !== 2 || !v.every((x) => Number.isInteger(x) && x >= min)) {
