@@ -13,7 +13,7 @@ import { TorchError } from '../errors';
 import { op } from '../ops/handles';
 import { readDirectory, readEntry, type ReadRequest, type ZipDirectory, type ZipEntry } from '../serialization/zip';
 import { keep } from '../scope';
-import { Tensor, wrap } from '../tensor';
+import { type Tensor, wrap } from '../tensor';
 
 /** The export schema major version this reader understands (torch 2.15 writes 8.20). */
 export const SCHEMA_MAJOR = 8;

@@ -30,7 +30,6 @@
  * As PyTorch's `ep.module()` (torch 2.15), the module runs in the mode it was exported in:
  * train() and eval() throw (re-export in the other mode instead).
  */
-import { native } from '../binding';
 import { noGrad } from '../autograd';
 import type { DType } from '../dtype';
 import { TorchError } from '../errors';
