@@ -22,6 +22,7 @@ void InitJitTrace(Napi::Env env, Napi::Object exports);
 void InitJitAsync(Napi::Env env, Napi::Object exports);
 void InitDistributed(Napi::Env env, Napi::Object exports);
 void InitAoti(Napi::Env env, Napi::Object exports);
+void InitGraphPlan(Napi::Env env, Napi::Object exports);
 void LoadCuda();
 
 std::string C10Message(const c10::Error& e) {
@@ -91,6 +92,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   InitJitAsync(env, exports);
   InitDistributed(env, exports);
   InitAoti(env, exports);
+  InitGraphPlan(env, exports);
   return exports;
 }
 

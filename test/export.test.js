@@ -573,6 +573,68 @@ test('torchvision MobileNetV3-Small (eval) exported by Python: forward equals ep
   ep.dispose();
 });
 
+test('forwardAsync: the graph natively on the pool equals forward (ResNet-18, MobileNetV3, a dynamic batch with symbolic sizes, pytrees); graphs it cannot run are TorchErrors', async () => {
+  const same = (a, b, what) => assert.equal(torch.tidy(() => a.sub(b).abs().max().item()), 0, what);
+  for (const [file, shape] of [['resnet18.pt2', RES], ['mobilenet_v3_small.pt2', [1, 3, 96, 96]]]) {
+    const ep = tex.load(path.join(dir, file));
+    const m = ep.module();
+    const x = torch.tidy(() => lin(shape));
+    const y = torch.noGrad(() => m.forward(x));
+    // Four at once, while the event loop keeps turning.
+    let ticks = 0;
+    const timer = setInterval(() => ticks++, 0);
+    const ys = await Promise.all([0, 1, 2, 3].map(() => m.forwardAsync(x)));
+    clearInterval(timer);
+    for (const r of ys) {
+      same(r, y, `${file}: forwardAsync vs forward`);
+      assert.equal(r.requiresGrad, false, 'inference: no graph is recorded');
+    }
+    assert.ok(ticks > 0, 'the event loop turned while the forwards ran');
+    torch.dispose([x, y, ys]);
+    m.dispose();
+    ep.dispose();
+  }
+  // Symbolic sizes (sym_size, sym_max, floordiv) computed natively; a SymInt output comes back a number.
+  let ep = tex.load(path.join(dir, 'dynamic.pt2'));
+  let m = ep.module();
+  for (const b of [1, 4, 7]) {
+    const [a, c] = torch.tidy(() => [lin([2 * b, 5]), lin([b, 4])]);
+    const [w, z, k] = await m.forwardAsync(a, c);
+    const [ws, wv, zs, zv, kv] = py.dyn[String(b)];
+    assert.deepEqual([w.shape, z.shape, k], [ws, zs, kv], `batch ${b}`);
+    close(flat(w), wv, `batch ${b}: first output`);
+    close(flat(z), zv, `batch ${b}: second output`);
+    const [o1, o2] = torch.tidy(() => [lin([130, 5]), lin([65, 4])]);
+    await assert.rejects(m.forwardAsync(o1, o2), /outside the range \[2, 128\]/);
+    torch.dispose([a, c, w, z, o1, o2]);
+  }
+  m.dispose();
+  ep.dispose();
+  // Dict in, tuple holding a dict and a list out.
+  ep = tex.load(path.join(dir, 'tree_eval.pt2'));
+  m = ep.module();
+  const [img, aux, s0, s1] = torch.tidy(() => [lin([2, 3, 8, 8]), lin([2, 4]), torch.tensor(1.5), torch.tensor([0.5, 2.0])]);
+  const sync = torch.noGrad(() => m.forward({ img, aux }, [s0, s1]));
+  const got = await m.forwardAsync({ img, aux }, [s0, s1]);
+  same(got[0], sync[0], 'tree: logits');
+  same(got[1].feat, sync[1].feat, 'tree: feat');
+  same(got[1].aux2[1], sync[1].aux2[1], 'tree: aux2[1]');
+  const leavesOf = (r) => [r[0], r[1].feat, r[1].aux2[0], r[1].aux2[1]];
+  torch.dispose([img, aux, s0, s1, ...leavesOf(sync), ...leavesOf(got)]);
+  m.dispose();
+  ep.dispose();
+  // What it does not run: control flow, train-mode graphs that update their statistics.
+  for (const [file, re] of [['cond.pt2', /higher-order operator torch\.ops\.higher_order\.cond \(forwardAsync runs graphs without control flow\); use forward\(\)/], ['small_train.pt2', /(updates a parameter or buffer in place|writes back its buffer)/]]) {
+    ep = tex.load(path.join(dir, file));
+    m = ep.module();
+    const x = torch.tidy(() => (file === 'cond.pt2' ? lin([3, 4]) : lin(SMALL)));
+    await assert.rejects(m.forwardAsync(x), (e) => e instanceof torch.TorchError && e.code === 'ERR_TORCH_UNSUPPORTED' && re.test(e.message), file);
+    x.dispose();
+    m.dispose();
+    ep.dispose();
+  }
+});
+
 test('hostile archives throw TorchErrors saying what is wrong', () => {
   const bytes = fs.readFileSync(path.join(dir, 'small_eval.pt2'));
   const err = (re) => (e) => e instanceof torch.TorchError && re.test(e.message);

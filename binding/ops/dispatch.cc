@@ -116,6 +116,9 @@ Napi::Value OpSchema(const Napi::CallbackInfo& info) {
 
 }  // namespace
 
+// For graph_plan.cc: the operator behind a handle from findOp.
+const c10::OperatorHandle& OperatorAt(Napi::Env env, const Napi::Value& v) { return OpFor(env, v); }
+
 void InitDispatch(Napi::Env env, Napi::Object exports) {
   exports.Set("findOp", Napi::Function::New(env, FindOp, "findOp"));
   ExportRaw(env, exports, "callOp", CallOp);

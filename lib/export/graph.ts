@@ -432,3 +432,138 @@ function runHigherOrder(step: Extract<Step, { kind: 'hop' }>, env: Map<string, V
     }
   }
 }
+
+// ---- plans: the graph as native instructions, for forwardAsync (binding/graph_plan.cc) ----------
+type PlanArg = ['s', number] | ['c', unknown] | ['l', PlanArg[]] | ['n'] | ['d'] | ['st', number, number];
+type PlanInstr = ['op', number, PlanArg[], number[][], string] | ['sym', string, PlanArg[], number, string];
+export interface PlanSpec {
+  slots: number;
+  inputs: number[];
+  instrs: PlanInstr[];
+  outputs: PlanArg[];
+}
+
+/** The positions of the arguments an operator writes to (`Tensor(a!) self`), from its schema. */
+function writtenArgs(op: OpEntry): Set<number> {
+  const schema = native.opSchema(op.handle);
+  const params = splitTop(schema.slice(schema.indexOf('(') + 1, schema.lastIndexOf(') ->'))).filter((a) => a !== '*');
+  const out = new Set<number>();
+  params.forEach((p, i) => {
+    if (/^Tensor\([a-z]!\)/.test(p)) out.add(i);
+  });
+  return out;
+}
+
+/**
+ * The graph as a plan that runs natively on libuv's pool: every value gets a slot; each operator
+ * node becomes a call with its arguments as slots or constants (converted once by the schema);
+ * Python numbers where the schema wants a tensor become 0-dim tensors made here (returned in
+ * `keep`, owned by the caller). Returns a reason instead when the graph cannot be planned (control
+ * flow, inputs that are not tensors).
+ */
+export function planGraph(g: CompiledGraph, where: string): { spec: PlanSpec; keep: Tensor[] } | { reason: string } {
+  const slots = new Map<string, number>();
+  const keep: Tensor[] = [];
+  const slot = (name: string, at: string, define = false): number => {
+    let s = slots.get(name);
+    if (s === undefined) {
+      if (!define) throw exportError(`${at}: value '${name}' is not defined before its use`);
+      s = slots.size;
+      slots.set(name, s);
+    }
+    return s;
+  };
+  const inputs: number[] = [];
+  for (const a of g.inputs) {
+    const [k, v] = argKind(a, where);
+    if (k !== 'as_tensor') return { reason: `the graph takes a ${k.replace(/^as_/, '')} input (forwardAsync runs graphs whose inputs are tensors)` };
+    inputs.push(slot(nameOf(v?.name, where), where, true));
+  }
+  const symArgSpec = (x: any, at: string): PlanArg => {
+    const [k, v] = argKind(x, at);
+    if (k === 'as_name') return ['s', slot(nameOf(v, at), at)];
+    return ['c', v];
+  };
+  const argSpec = (a: Arg, at: string, tensorParam: boolean): PlanArg => {
+    const [k, v] = argKind(a, at);
+    const t = (x: any): PlanArg => ['s', slot(nameOf(x?.name, at), at)];
+    switch (k) {
+      case 'as_tensor':
+        return t(v);
+      case 'as_tensors':
+        return ['l', arr(v, at).map(t)];
+      case 'as_optional_tensors':
+        return ['l', arr(v, at).map((x) => (x?.as_tensor ? t(x.as_tensor) : ['n']))];
+      case 'as_optional_tensor':
+        return v?.as_tensor ? t(v.as_tensor) : ['n'];
+      case 'as_none':
+        return ['n'];
+      case 'as_int':
+      case 'as_float':
+      case 'as_bool':
+        if (tensorParam) {
+          // A Python number where the schema wants a Tensor: a 0-dim tensor, made once.
+          const code = typeof v === 'boolean' ? 11 : k === 'as_int' ? 4 : 6;
+          const c = wrap(native.callOp(SCALAR_TENSOR, v, code, null, null, null) as Id);
+          keep.push(c);
+          return ['c', c._h];
+        }
+        return ['c', v];
+      case 'as_sym_int':
+      case 'as_sym_float':
+      case 'as_sym_bool': {
+        const s = symArgSpec(v, at);
+        if (!tensorParam) return s;
+        const code = k === 'as_sym_bool' ? 11 : k === 'as_sym_int' ? 4 : 6;
+        if (s[0] === 's') return ['st', s[1], code];
+        const c = wrap(native.callOp(SCALAR_TENSOR, s[1], code, null, null, null) as Id);
+        keep.push(c);
+        return ['c', c._h];
+      }
+      case 'as_sym_ints':
+      case 'as_sym_floats':
+      case 'as_sym_bools':
+        return ['l', arr(v, at).map((x) => symArgSpec(x, at))];
+      default:
+        // Constants of every other kind convert as in forward (lists, dtypes, devices, layouts, ...).
+        return ['c', value(new Map(), a, at)];
+    }
+  };
+  const outSlots = (o: Arg, at: string): number[] => {
+    const [k, v] = argKind(o, at);
+    if (k === 'as_tensor') return [slot(nameOf(v?.name, at), at, true)];
+    if (k === 'as_tensors') return arr(v, at).map((x) => slot(nameOf(x?.name, at), at, true));
+    if (k === 'as_optional_tensors') return arr(v, at).map((x) => (x?.as_tensor ? slot(nameOf(x.as_tensor.name, at), at, true) : -1));
+    if ((k === 'as_sym_int' || k === 'as_sym_float' || k === 'as_sym_bool') && typeof v?.as_name === 'string') return [slot(v.as_name, at, true)];
+    return [-1];
+  };
+  const instrs: PlanInstr[] = [];
+  for (const step of g.steps) {
+    const { node, at } = step;
+    if (step.kind === 'hop') return { reason: `the graph uses the higher-order operator ${node.target} (forwardAsync runs graphs without control flow)` };
+    if (step.kind === 'sym') {
+      const outs = outSlots(node.outputs[0], at);
+      instrs.push(['sym', node.target, (node.inputs as Arg[]).map((i) => argSpec(i.arg, at, false)), outs[0], at]);
+      continue;
+    }
+    const { op } = step;
+    const args: PlanArg[] = [];
+    const written = writtenArgs(op);
+    for (const i of node.inputs as Arg[]) {
+      const pos = op.names.indexOf(i.name);
+      args[pos] = argSpec(i.arg, `${at}, argument '${i.name}'`, op.tensorParams[pos]);
+      const a = args[pos];
+      if (written.has(pos) && a[0] === 's' && inputs.includes(a[1])) {
+        return { reason: `the graph updates a parameter or buffer in place (${op.target}; a train-mode export updating its statistics): forwardAsync runs inference graphs` };
+      }
+    }
+    for (let j = 0; j < args.length; j++) if (!args[j]) args[j] = ['d'];
+    const outs: number[][] =
+      node.outputs.length === 1 && op.tensorReturns.length > 1
+        ? outSlots(node.outputs[0], at).map((s) => [s])
+        : op.tensorReturns.map((_, r) => (node.outputs[r] ? outSlots(node.outputs[r], at) : [-1]));
+    instrs.push(['op', op.handle, args, outs, at]);
+  }
+  const outputs = g.outputs.map((o) => argSpec(o, `${where}: graph output`, false));
+  return { spec: { slots: slots.size, inputs, instrs, outputs }, keep };
+}

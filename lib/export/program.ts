@@ -35,9 +35,10 @@ import type { DType } from '../dtype';
 import { TorchError } from '../errors';
 import { Module, Parameter } from '../nn/module';
 import { keep, tidy } from '../scope';
-import { Tensor, idOf } from '../tensor';
+import { native, type Id } from '../binding';
+import { Tensor, idOf, wrap } from '../tensor';
 import { brief, exportError, readArchive, serdeDtype, type TensorMeta } from './archive';
-import { argKind, compileProgram, runGraph, type CompiledGraph, type Value } from './graph';
+import { argKind, compileProgram, planGraph, runGraph, type CompiledGraph, type Value } from './graph';
 import { countLeaves, flatten, parseSpec, unflatten, type Spec } from './pytree';
 import { Unbound, evalExpr, freeSymbols, parseExpr, showExpr, solveLinear, type Expr } from './symbolic';
 
@@ -275,11 +276,19 @@ function checkInputs(p: Program, inputs: unknown[]): unknown[] {
   });
   return leaves.map((l) => l.value);
 }
+interface NativePlans {
+  planCreate(spec: unknown): number;
+  planFree(id: number): void;
+  planRunAsync(id: number, inputs: Id[]): Promise<[boolean, unknown][]>;
+}
+const nativePlans = native as unknown as NativePlans;
+
 /** What `ExportedProgram.module()` returns: an nn.Module running the exported graph. */
 export class ExportedModule extends Module {
   /** @internal */ declare _graph: Program;
   /** @internal fqn -> [owner module, leaf name] */ declare _slots: Map<string, [Module, string]>;
   /** @internal tensor constants (not parameters or buffers; freed by dispose) */ declare _constants: Map<string, Tensor>;
+  /** @internal forwardAsync's native plan (made at its first call), or why there is none */ declare _plan: { id: number; keep: Tensor[] } | string | undefined;
 
   /** @internal built by ExportedProgram.module() */
   constructor(graph: Program, weights: Map<string, Tensor>, params: Set<string>, constants: Map<string, Tensor>, frozen: Set<string> = new Set()) {
@@ -379,10 +388,58 @@ export class ExportedModule extends Module {
     return unflatten(p.outSpec, result);
   }
 
+  /**
+   * The forward on libuv's thread pool, under InferenceMode, so a server's event loop keeps turning:
+   * the graph runs natively from a plan made at the first call (each node's operator and its
+   * arguments resolved once). For eval-mode exports without control flow; a graph with `cond`,
+   * `while_loop` or mutations (a train-mode export) is a TorchError naming why (use forward()).
+   * The module's current parameters are used; do not change them while calls are in flight.
+   */
+  async forwardAsync(...inputs: unknown[]): Promise<any> {
+    const fn = 'ExportedModule.forwardAsync()';
+    const p = this._graph;
+    if (this._plan === undefined) {
+      const mutation = p.outputs.find((o) => o.kind !== 'user');
+      if (mutation) {
+        this._plan = `the graph writes back ${mutation.kind === 'user_input' ? 'an input' : `its ${mutation.kind} '${mutation.target}'`} (a train-mode export): forwardAsync runs inference (eval-mode exports)`;
+      } else {
+        const r = planGraph(p.graph, p.where);
+        if ('reason' in r) this._plan = r.reason;
+        else {
+          try {
+            this._plan = { id: nativePlans.planCreate(r.spec), keep: r.keep.map((t) => keep(t)) };
+          } catch (e) {
+            for (const t of r.keep) t.dispose();
+            throw e;
+          }
+        }
+      }
+    }
+    const plan = this._plan;
+    if (typeof plan === 'string') throw new TorchError(`${fn}: ${plan}; use forward()`, 'ERR_TORCH_UNSUPPORTED');
+    const leaves = checkInputs(p, inputs);
+    const ids: Id[] = [];
+    let u = 0;
+    for (const s of p.inputs) {
+      const t = s.kind === 'user' ? leaves[u++] : this.tensorFor(s.fqn, s.kind);
+      if (!(t instanceof Tensor)) throw new TorchError(`${fn}: input '${s.arg}' is not a tensor (forwardAsync takes tensor inputs)`, 'ERR_TORCH_ARG');
+      ids.push(t._h);
+    }
+    const raw = await nativePlans.planRunAsync(plan.id, ids);
+    const result = raw.map(([isTensor, v]) => (isTensor ? wrap(v as Id) : v)) as Value[];
+    if (!p.outSpec) return result.length === 1 ? result[0] : result;
+    return unflatten(p.outSpec, result);
+  }
+
   override dispose(): void {
     super.dispose();
     for (const t of this._constants.values()) t.dispose();
     this._constants.clear();
+    if (this._plan && typeof this._plan !== 'string') {
+      nativePlans.planFree(this._plan.id);
+      for (const t of this._plan.keep) t.dispose();
+    }
+    this._plan = undefined;
   }
 }
 
