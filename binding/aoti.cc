@@ -109,70 +109,35 @@ Napi::Value AotiRun(const Napi::CallbackInfo& info) {
   TORCH_GUARD_END(env)
 }
 
-class RunWorker final : public SafeAsyncWorker {
+class RunWorker final : public PromiseWorker {
  public:
   RunWorker(Napi::Env env, std::shared_ptr<Loader> pkg, std::vector<at::Tensor> inputs)
-      : SafeAsyncWorker(env, "torch-node.aotiForwardAsync"), deferred_(Napi::Promise::Deferred::New(env)), pkg_(std::move(pkg)), inputs_(std::move(inputs)) {}
-  Napi::Promise Promise() const { return deferred_.Promise(); }
+      : PromiseWorker(env, "torch-node.aotiForwardAsync"), pkg_(std::move(pkg)), inputs_(std::move(inputs)) {}
 
  protected:
-  void Execute() override {
-    try {
-      at::init_num_threads();
-      c10::InferenceMode guard;
-      outputs_ = pkg_->run(inputs_);
-    } catch (const c10::Error& e) {
-      Fail(C10Message(e), e.what());
-    } catch (const std::exception& e) {
-      Fail(e.what(), "");
-    } catch (...) {
-      Fail("unknown native error", "");
-    }
+  void Run() override {
+    at::init_num_threads();
+    c10::InferenceMode guard;
+    outputs_ = pkg_->run(inputs_);
     inputs_.clear();
   }
-  void OnOK() override {
-    Napi::Env env = Env();
-    try {
-      Napi::Value out = Outputs(env, outputs_);
-      SyncExternalMemory(env);
-      deferred_.Resolve(out);
-    } catch (const Napi::Error& e) {
-      deferred_.Reject(e.Value());
-    } catch (const std::exception& e) {
-      Reject(env, e.what(), "");
-    }
+  Napi::Value Settle(Napi::Env env) override {
+    Napi::Value out = Outputs(env, outputs_);
+    SyncExternalMemory(env);
+    return out;
   }
-  void OnError(const Napi::Error&) override { Reject(Env(), message_, native_stack_); }
 
  private:
-  void Fail(std::string message, std::string native_stack) {
-    message_ = message.empty() ? "unknown native error" : std::move(message);
-    native_stack_ = std::move(native_stack);
-    SetError(message_);
-  }
-  void Reject(Napi::Env env, const std::string& message, const std::string& native_stack) {
-    try {
-      ThrowTorchError(env, message, native_stack);
-    } catch (const Napi::Error& e) {
-      deferred_.Reject(e.Value());
-    }
-  }
-  Napi::Promise::Deferred deferred_;
   std::shared_ptr<Loader> pkg_;
   std::vector<at::Tensor> inputs_;
   std::vector<at::Tensor> outputs_;
-  std::string message_;
-  std::string native_stack_;
 };
 
 // aotiRunAsync(handle, ids[]) -> Promise<ids[]>
 Napi::Value AotiRunAsync(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   TORCH_GUARD_BEGIN
-  auto* worker = new RunWorker(env, PackageAt(env, info[0]), Inputs(env, info[1]));
-  Napi::Promise promise = worker->Promise();
-  worker->Queue();
-  return promise;
+  return (new RunWorker(env, PackageAt(env, info[0]), Inputs(env, info[1])))->Start();
   TORCH_GUARD_END(env)
 }
 

@@ -86,6 +86,68 @@ class SafeAsyncWorker : public Napi::AsyncWorker {
   }
 };
 
+// The async calls (forwardAsync, loadAsync, a collective's wait, ...): Run() on libuv's pool — its
+// exception, or Fail(), becomes the rejection, the same TorchError (class, .code, .nativeStack) a
+// synchronous call would throw — then Settle(env) on the JS thread gives the value the promise
+// resolves with. Start() queues it (it deletes itself when done) and returns the promise.
+class PromiseWorker : public SafeAsyncWorker {
+ public:
+  PromiseWorker(Napi::Env env, const char* name, const char* code = "ERR_TORCH")
+      : SafeAsyncWorker(env, name), deferred_(Napi::Promise::Deferred::New(env)), code_(code) {}
+  Napi::Promise Start() {
+    Napi::Promise p = deferred_.Promise();
+    Queue();
+    return p;
+  }
+
+ protected:
+  virtual void Run() = 0;
+  virtual Napi::Value Settle(Napi::Env env) = 0;
+  // Records a failure from Run() (an empty message would read as success to node-addon-api).
+  void Fail(std::string message, std::string native_stack = "", const char* code = nullptr) {
+    message_ = message.empty() ? "unknown native error" : std::move(message);
+    native_stack_ = std::move(native_stack);
+    if (code) code_ = code;
+    SetError(message_);
+  }
+
+ private:
+  void Execute() override {
+    try {
+      Run();
+    } catch (const c10::Error& e) {
+      Fail(C10Message(e), e.what());
+    } catch (const std::exception& e) {
+      Fail(e.what());
+    } catch (...) {
+      Fail("unknown native error");
+    }
+  }
+  void OnOK() override {
+    Napi::Env env = Env();
+    try {
+      deferred_.Resolve(Settle(env));
+    } catch (const Napi::Error& e) {
+      deferred_.Reject(e.Value());
+    } catch (const std::exception& e) {
+      Reject(env, e.what(), "");
+    }
+  }
+  void OnError(const Napi::Error&) override { Reject(Env(), message_, native_stack_); }
+  void Reject(Napi::Env env, const std::string& message, const std::string& native_stack) {
+    try {
+      ThrowTorchError(env, message, native_stack, code_);
+    } catch (const Napi::Error& e) {
+      deferred_.Reject(e.Value());
+    }
+  }
+
+  Napi::Promise::Deferred deferred_;
+  const char* code_;
+  std::string message_;
+  std::string native_stack_;
+};
+
 // exports[name] = a function over a C N-API callback.
 inline void ExportRaw(Napi::Env env, Napi::Object exports, const char* name, napi_callback fn) {
   napi_value f;

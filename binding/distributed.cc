@@ -558,48 +558,24 @@ Napi::Value WorkFree(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
-class WaitWorker final : public SafeAsyncWorker {
+class WaitWorker final : public PromiseWorker {
  public:
   WaitWorker(Napi::Env env, c10::intrusive_ptr<WorkEntry> entry)
-      : SafeAsyncWorker(env, "torch-node:distributed.wait"), deferred_(Napi::Promise::Deferred::New(env)), entry_(std::move(entry)) {}
-  Napi::Promise Promise() const { return deferred_.Promise(); }
-  void Execute() override {
-    try {
-      entry_->work->wait();
-    } catch (const c10::Error& e) {
-      message_ = C10Message(e);
-      stack_ = e.what();
-    } catch (const std::exception& e) {
-      message_ = e.what();
-    } catch (...) {
-      message_ = "unknown native error";
-    }
-    if (!message_.empty()) SetError(message_);
-  }
-  void OnOK() override { deferred_.Resolve(Env().Undefined()); }
-  void OnError(const Napi::Error&) override {
-    try {
-      ThrowTorchError(Env(), message_, stack_, "ERR_TORCH_DIST");
-    } catch (const Napi::Error& e) {
-      deferred_.Reject(e.Value());
-    }
-  }
+      : PromiseWorker(env, "torch-node:distributed.wait", "ERR_TORCH_DIST"), entry_(std::move(entry)) {}
+
+ protected:
+  void Run() override { entry_->work->wait(); }
+  Napi::Value Settle(Napi::Env env) override { return env.Undefined(); }
 
  private:
-  Napi::Promise::Deferred deferred_;
   c10::intrusive_ptr<WorkEntry> entry_;
-  std::string message_;
-  std::string stack_;
 };
 
 // workWaitAsync(work) -> Promise<void>: waits on libuv's pool.
 Napi::Value WorkWaitAsync(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   TORCH_GUARD_BEGIN
-  auto* w = new WaitWorker(env, g_works.Get(env, info[0], "the work"));
-  auto p = w->Promise();
-  w->Queue();
-  return p;
+  return (new WaitWorker(env, g_works.Get(env, info[0], "the work")))->Start();
   TORCH_GUARD_END(env)
 }
 

@@ -333,68 +333,35 @@ Napi::Value PlanFree(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
-class PlanWorker final : public SafeAsyncWorker {
+class PlanWorker final : public PromiseWorker {
  public:
   PlanWorker(Napi::Env env, std::shared_ptr<const Plan> plan, std::vector<c10::IValue> inputs)
-      : SafeAsyncWorker(env, "torch-node.exportForwardAsync"), deferred_(Napi::Promise::Deferred::New(env)), plan_(std::move(plan)), inputs_(std::move(inputs)) {}
-  Napi::Promise Promise() const { return deferred_.Promise(); }
+      : PromiseWorker(env, "torch-node.exportForwardAsync"), plan_(std::move(plan)), inputs_(std::move(inputs)) {}
 
  protected:
-  void Execute() override {
-    try {
-      at::init_num_threads();
-      c10::InferenceMode guard;
-      outputs_ = RunPlan(*plan_, std::move(inputs_));
-    } catch (const c10::Error& e) {
-      Fail(C10Message(e), e.what());
-    } catch (const std::exception& e) {
-      Fail(e.what(), "");
-    } catch (...) {
-      Fail("unknown native error", "");
-    }
-    inputs_.clear();
+  void Run() override {
+    at::init_num_threads();
+    c10::InferenceMode guard;
+    outputs_ = RunPlan(*plan_, std::move(inputs_));
   }
-  void OnOK() override {
-    Napi::Env env = Env();
-    try {
-      auto out = Napi::Array::New(env, outputs_.size());
-      // Tagged, so a tensor's id and a symbolic int cannot be told apart wrongly: [isTensor, value].
-      for (size_t i = 0; i < outputs_.size(); i++) {
-        auto pair = Napi::Array::New(env, 2);
-        pair.Set(0u, Napi::Boolean::New(env, outputs_[i].isTensor()));
-        pair.Set(1u, FromIValue(env, std::move(outputs_[i])));
-        out.Set(static_cast<uint32_t>(i), pair);
-      }
-      outputs_.clear();
-      SyncExternalMemory(env);
-      deferred_.Resolve(out);
-    } catch (const Napi::Error& e) {
-      deferred_.Reject(e.Value());
-    } catch (const std::exception& e) {
-      Reject(env, e.what(), "");
+  // Tagged, so a tensor's id and a symbolic int cannot be told apart wrongly: [isTensor, value].
+  Napi::Value Settle(Napi::Env env) override {
+    auto out = Napi::Array::New(env, outputs_.size());
+    for (size_t i = 0; i < outputs_.size(); i++) {
+      auto pair = Napi::Array::New(env, 2);
+      pair.Set(0u, Napi::Boolean::New(env, outputs_[i].isTensor()));
+      pair.Set(1u, FromIValue(env, std::move(outputs_[i])));
+      out.Set(static_cast<uint32_t>(i), pair);
     }
+    outputs_.clear();
+    SyncExternalMemory(env);
+    return out;
   }
-  void OnError(const Napi::Error&) override { Reject(Env(), message_, native_stack_); }
 
  private:
-  void Fail(std::string message, std::string native_stack) {
-    message_ = message.empty() ? "unknown native error" : std::move(message);
-    native_stack_ = std::move(native_stack);
-    SetError(message_);
-  }
-  void Reject(Napi::Env env, const std::string& message, const std::string& native_stack) {
-    try {
-      ThrowTorchError(env, message, native_stack);
-    } catch (const Napi::Error& e) {
-      deferred_.Reject(e.Value());
-    }
-  }
-  Napi::Promise::Deferred deferred_;
   std::shared_ptr<const Plan> plan_;
   std::vector<c10::IValue> inputs_;
   std::vector<c10::IValue> outputs_;
-  std::string message_;
-  std::string native_stack_;
 };
 
 // planRunAsync(plan, inputs: tensor ids[]) -> Promise<[isTensor, tensor id | number | boolean | null][]>
@@ -407,10 +374,7 @@ Napi::Value PlanRunAsync(const Napi::CallbackInfo& info) {
   std::vector<c10::IValue> inputs;
   if (arr.Length() != it->second->inputs.size()) ThrowTorchError(env, "planRunAsync: wrong number of inputs");
   for (uint32_t i = 0; i < arr.Length(); i++) inputs.emplace_back(GetTensor(env, arr.Get(i)));
-  auto* worker = new PlanWorker(env, it->second, std::move(inputs));
-  Napi::Promise promise = worker->Promise();
-  worker->Queue();
-  return promise;
+  return (new PlanWorker(env, it->second, std::move(inputs)))->Start();
   TORCH_GUARD_END(env)
 }
 

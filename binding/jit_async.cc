@@ -23,72 +23,28 @@
 namespace torch_node {
 namespace {
 
-class MethodWorker final : public SafeAsyncWorker {
+class MethodWorker final : public PromiseWorker {
  public:
   MethodWorker(Napi::Env env, torch::jit::Method method, std::vector<c10::IValue> inputs)
-      : SafeAsyncWorker(env, "torch-node.forwardAsync"),
-        deferred_(Napi::Promise::Deferred::New(env)),
-        method_(std::move(method)),
-        inputs_(std::move(inputs)) {}
-
-  Napi::Promise Promise() const { return deferred_.Promise(); }
+      : PromiseWorker(env, "torch-node.forwardAsync"), method_(std::move(method)), inputs_(std::move(inputs)) {}
 
  protected:
-  void Execute() override {
-    try {
-      c10::InferenceMode guard;
-      result_ = method_(std::move(inputs_));
-    } catch (const c10::Error& e) {
-      Fail(C10Message(e), e.what());
-    } catch (const std::exception& e) {
-      Fail(e.what(), "");
-    } catch (...) {
-      Fail("unknown native error", "");
-    }
+  void Run() override {
+    c10::InferenceMode guard;
+    result_ = method_(std::move(inputs_));
     inputs_.clear();
   }
-
-  void OnOK() override {
-    Napi::Env env = Env();
-    try {
-      Napi::Value out = FromScriptValue(env, result_);
-      result_ = c10::IValue();
-      SyncExternalMemory(env);
-      deferred_.Resolve(out);
-    } catch (const Napi::Error& e) {
-      deferred_.Reject(e.Value());
-    } catch (const std::exception& e) {
-      Reject(env, e.what(), "");
-    } catch (...) {
-      Reject(env, "unknown native error", "");
-    }
+  Napi::Value Settle(Napi::Env env) override {
+    Napi::Value out = FromScriptValue(env, result_);
+    result_ = c10::IValue();
+    SyncExternalMemory(env);
+    return out;
   }
-
-  void OnError(const Napi::Error&) override { Reject(Env(), message_, native_stack_); }
 
  private:
-  void Fail(std::string message, std::string native_stack) {
-    // An empty message would make node-addon-api take the call for a success.
-    message_ = message.empty() ? "unknown native error" : std::move(message);
-    native_stack_ = std::move(native_stack);
-    SetError(message_);
-  }
-
-  // Rejects with the same TorchError (class, .code, .nativeStack) a synchronous call would throw.
-  void Reject(Napi::Env env, const std::string& message, const std::string& native_stack) {
-    try {
-      ThrowTorchError(env, message, native_stack);
-    } catch (const Napi::Error& e) {
-      deferred_.Reject(e.Value());
-    }
-  }
-
-  Napi::Promise::Deferred deferred_;
   torch::jit::Method method_;
   std::vector<c10::IValue> inputs_;
   c10::IValue result_;
-  std::string message_;
-  std::string native_stack_;
 };
 
 // jitCallAsync(handle, methodName, args[]) -> Promise<tagged result>. Argument errors throw
@@ -98,10 +54,7 @@ Napi::Value JitCallAsync(const Napi::CallbackInfo& info) {
   TORCH_GUARD_BEGIN
   auto [method, inputs] = MethodCall(env, ModuleAt(env, info[0]), info[1].As<Napi::String>().Utf8Value(),
                                      info[2].As<Napi::Array>());
-  auto* worker = new MethodWorker(env, std::move(method), std::move(inputs));
-  Napi::Promise promise = worker->Promise();
-  worker->Queue();  // the worker deletes itself after OnOK / OnError
-  return promise;
+  return (new MethodWorker(env, std::move(method), std::move(inputs)))->Start();
   TORCH_GUARD_END(env)
 }
 

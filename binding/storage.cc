@@ -151,48 +151,33 @@ Napi::Value ReadStored(const Napi::CallbackInfo& info) {
 
 // readStoredAsync(...) -> Promise<[id, crc32]>: readStored on libuv's thread pool (torch.loadAsync).
 // The tensor is stored in the table on the main thread, when the read is done.
-class StoredReadWorker final : public SafeAsyncWorker {
+class StoredReadWorker final : public PromiseWorker {
  public:
-  StoredReadWorker(Napi::Env env, StoredRead r)
-      : SafeAsyncWorker(env, "torch-node.loadAsync"), deferred_(Napi::Promise::Deferred::New(env)), r_(std::move(r)) {}
-  Napi::Promise Promise() const { return deferred_.Promise(); }
+  StoredReadWorker(Napi::Env env, StoredRead r) : PromiseWorker(env, "torch-node.loadAsync"), r_(std::move(r)) {}
 
  protected:
-  void Execute() override {
+  void Run() override {
     try {
       r_.Run();
-    } catch (const c10::Error& e) {
-      r_.error = C10Message(e);
-      code_ = "ERR_TORCH";
-    } catch (const std::exception& e) {
-      r_.error = e.what();
-      code_ = "ERR_TORCH";
+    } catch (...) {
+      r_.tensor.reset();
+      throw;  // a libtorch error: ERR_TORCH, as the synchronous read gives it
     }
-    if (!r_.error.empty()) r_.tensor.reset();
-  }
-  void OnOK() override {
-    Napi::Env env = Env();
-    try {
-      if (!r_.error.empty()) ThrowTorchError(env, r_.error, "", code_);
-      deferred_.Resolve(StoredResult(env, r_));
-    } catch (const Napi::Error& e) {
-      deferred_.Reject(e.Value());
+    if (!r_.error.empty()) {
+      r_.tensor.reset();
+      Fail(r_.error, "", "ERR_TORCH_IO");
     }
   }
+  Napi::Value Settle(Napi::Env env) override { return StoredResult(env, r_); }
 
  private:
-  Napi::Promise::Deferred deferred_;
   StoredRead r_;
-  const char* code_ = "ERR_TORCH_IO";
 };
 
 Napi::Value ReadStoredAsync(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   TORCH_GUARD_BEGIN
-  auto* worker = new StoredReadWorker(env, StoredReadArgs(env, info));
-  Napi::Promise promise = worker->Promise();
-  worker->Queue();  // deletes itself after OnOK
-  return promise;
+  return (new StoredReadWorker(env, StoredReadArgs(env, info)))->Start();
   TORCH_GUARD_END(env)
 }
 

@@ -38,9 +38,11 @@ const ok = (r, what) => assert.equal(r.status, 0, `${what} failed:\n${r.stdout}\
 /** The expected tarball layout: package.json, README, LICENSE, compiled JS and types, sources to build from, scripts, the prebuild. */
 const ALLOWED = [
   /^package\.json$/, /^README\.md$/, /^LICENSE$/, /^CMakeLists\.txt$/,
-  /^dist\/.+\.(js|mjs|d\.ts)$/, /^bin\/torch-node\.js$/, /^binding\/.+\.(cc|h)$/,
-  /^scripts\/(install|libtorch|gloo-headers|prebuild|prebuilds|build-ts|efficientnet-lite0|wheels)\.js$/,
+  /^dist\/.+\.(js|mjs|d\.ts)$/, /^bin\/torch-node\.js$/, /^binding\/.+\.(cc|h|def)$/,
+  /^scripts\/(install|libtorch|gloo-headers|cuda-headers|prebuild|prebuilds|build-ts|efficientnet-lite0|wheels)\.js$/,
   /^prebuilds\/README\.md$/, /^prebuilds\/linux-x64\/torch-node\.libtorch-\d+\.\d+\.\d+\.(cpu|cuda)\.napi\.node$/,
+  // torch.distributed's NCCL backend, next to a CUDA prebuild (built where CUDA's headers were found)
+  /^prebuilds\/linux-x64\/torch-node\.libtorch-\d+\.\d+\.\d+\.cuda\.nccl\.so$/,
 ];
 
 let tarball;
@@ -67,7 +69,7 @@ test('npm pack: the tarball holds the compiled library, types, sources, scripts 
   for (const need of ['package.json', 'LICENSE', 'README.md', 'CMakeLists.txt', 'dist/index.js', 'dist/index.mjs', 'dist/index.d.ts', 'scripts/install.js', 'binding/registry.cc']) {
     assert.ok(files.includes(need), `${need} is in the tarball`);
   }
-  const prebuild = files.find((f) => f.startsWith('prebuilds/linux-x64/'));
+  const prebuild = files.find((f) => f.startsWith('prebuilds/linux-x64/') && f.endsWith('.napi.node'));
   assert.equal(prebuild, `prebuilds/linux-x64/torch-node.libtorch-${lt.version}.${lt.hasCuda ? 'cuda' : 'cpu'}.napi.node`);
   assert.ok(!files.some((f) => /^(test|bench|lib|node_modules|build)\//.test(f)), 'no tests, benches, TypeScript sources, modules or build outputs');
   console.log(`# tarball ${info.filename}: ${files.length} files, ${(info.size / 1048576).toFixed(1)} MiB packed, ${(info.unpackedSize / 1048576).toFixed(1)} MiB unpacked`);

@@ -18,18 +18,12 @@
 //
 // The last line of stdout is a JSON summary: { iterations, loaded, ran, errors: { code: count }, kinds, seed }.
 const fs = require('fs');
-const os = require('os');
 const path = require('path');
 
+const { fuzzArgs, random } = require('./harness');
+
 const args = process.argv.slice(2);
-const opt = (name, def) => {
-  const i = args.indexOf(`--${name}`);
-  return i >= 0 ? args[i + 1] : def;
-};
-const iterations = Number(opt('iterations', '1000'));
-const seed = Number(opt('seed', String(Date.now() % 1e9)));
-const files = args.flatMap((a, i) => (a === '--file' ? [args[i + 1]] : []));
-const outDir = opt('out', fs.mkdtempSync(path.join(os.tmpdir(), 'export-fuzz-')));
+const { iterations, seed, files, outDir } = fuzzArgs('export-fuzz', args);
 if (files.length === 0) {
   console.error('export-fuzz: give at least one --file archive.pt2 (torch.export.save output)');
   process.exit(2);
@@ -40,17 +34,7 @@ const tex = require('../../dist/export');
 const zip = require('../../dist/serialization/zip');
 const { unflatten, countLeaves } = require('../../dist/export/pytree');
 
-let s = seed >>> 0 || 1;
-function rand() {
-  s ^= s << 13;
-  s >>>= 0;
-  s ^= s >>> 17;
-  s ^= s << 5;
-  s >>>= 0;
-  return s / 4294967296;
-}
-const randInt = (n) => Math.floor(rand() * n);
-const pick = (xs) => xs[randInt(xs.length)];
+const { rand, randInt, pick } = random(seed);
 
 /** An archive's records (name inside the archive folder -> bytes), to rebuild mutated archives with valid CRCs. */
 function records(buf) {

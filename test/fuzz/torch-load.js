@@ -14,33 +14,18 @@
 //
 // The last line of stdout is a JSON summary: { iterations, loaded, errors: { code: count }, seed }.
 const fs = require('fs');
-const os = require('os');
 const path = require('path');
 
+const { fuzzArgs, random } = require('./harness');
+
 const args = process.argv.slice(2);
-const opt = (name, def) => {
-  const i = args.indexOf(`--${name}`);
-  return i >= 0 ? args[i + 1] : def;
-};
-const iterations = Number(opt('iterations', '1000'));
-const seed = Number(opt('seed', String(Date.now() % 1e9)));
-const files = args.flatMap((a, i) => (a === '--file' ? [args[i + 1]] : []));
-const outDir = opt('out', fs.mkdtempSync(path.join(os.tmpdir(), 'torch-load-fuzz-')));
+const { iterations, seed, files, outDir } = fuzzArgs('torch-load-fuzz', args);
 
 const torch = require('../../dist');
 const tf = require('../../dist/serialization/torch-file');
 const zip = require('../../dist/serialization/zip');
 
-let s = seed >>> 0 || 1;
-function rand() {
-  s ^= s << 13;
-  s >>>= 0;
-  s ^= s >>> 17;
-  s ^= s << 5;
-  s >>>= 0;
-  return s / 4294967296;
-}
-const randInt = (n) => Math.floor(rand() * n);
+const { rand, randInt } = random(seed);
 
 /** Seed files: the ones given, plus one torch-node writes (views, several dtypes, nested values). */
 function seeds() {
