@@ -67,6 +67,12 @@ std::vector<at::Tensor> Inputs(Napi::Env env, const Napi::Value& v) {
   return out;
 }
 
+Napi::Value Strings(Napi::Env env, const std::vector<std::string>& xs) {
+  auto out = Napi::Array::New(env, xs.size());
+  for (size_t i = 0; i < xs.size(); i++) out.Set(static_cast<uint32_t>(i), Napi::String::New(env, xs[i]));
+  return out;
+}
+
 Napi::Value Outputs(Napi::Env env, std::vector<at::Tensor>& ts) {
   auto out = Napi::Array::New(env, ts.size());
   for (size_t i = 0; i < ts.size(); i++) out.Set(static_cast<uint32_t>(i), Wrap(env, std::move(ts[i])));
@@ -155,10 +161,7 @@ Napi::Value AotiMetadata(const Napi::CallbackInfo& info) {
 Napi::Value AotiCallSpec(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   TORCH_GUARD_BEGIN
-  auto spec = PackageAt(env, info[0])->get_call_spec();
-  auto out = Napi::Array::New(env, spec.size());
-  for (size_t i = 0; i < spec.size(); i++) out.Set(static_cast<uint32_t>(i), Napi::String::New(env, spec[i]));
-  return out;
+  return Strings(env, PackageAt(env, info[0])->get_call_spec());
   TORCH_GUARD_END(env)
 }
 
@@ -166,10 +169,7 @@ Napi::Value AotiCallSpec(const Napi::CallbackInfo& info) {
 Napi::Value AotiConstantNames(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   TORCH_GUARD_BEGIN
-  auto names = PackageAt(env, info[0])->get_constant_fqns();
-  auto out = Napi::Array::New(env, names.size());
-  for (size_t i = 0; i < names.size(); i++) out.Set(static_cast<uint32_t>(i), Napi::String::New(env, names[i]));
-  return out;
+  return Strings(env, PackageAt(env, info[0])->get_constant_fqns());
   TORCH_GUARD_END(env)
 }
 

@@ -20,7 +20,7 @@
 const fs = require('fs');
 const path = require('path');
 
-const { fuzzArgs, random } = require('./harness');
+const { fuzzArgs, random, records } = require('./harness');
 
 const args = process.argv.slice(2);
 const { iterations, seed, files, outDir } = fuzzArgs('export-fuzz', args);
@@ -36,15 +36,6 @@ const { unflatten, countLeaves } = require('../../dist/export/pytree');
 
 const { rand, randInt, pick } = random(seed);
 
-/** An archive's records (name inside the archive folder -> bytes), to rebuild mutated archives with valid CRCs. */
-function records(buf) {
-  const gen = zip.readDirectory(buf.length, 'seed');
-  let step = gen.next();
-  while (!step.done) step = gen.next(buf.subarray(step.value.offset, step.value.offset + step.value.length));
-  const dir = step.value;
-  const prefix = dir.entries[0].name.slice(0, dir.entries[0].name.indexOf('/'));
-  return { prefix, records: dir.entries.map((e) => ({ name: e.name.slice(prefix.length + 1), data: buf.subarray(e.dataOffset, e.dataOffset + e.size) })) };
-}
 
 function nest(depth, leaf) {
   let v = leaf;

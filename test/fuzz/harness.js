@@ -34,4 +34,15 @@ function random(seed) {
   return { rand, randInt, pick: (xs) => xs[randInt(xs.length)] };
 }
 
-module.exports = { fuzzArgs, random };
+/** A zip archive's records (name inside its top folder -> bytes), to rebuild mutated archives with valid CRCs. */
+function records(buf) {
+  const zip = require('../../dist/serialization/zip');
+  const gen = zip.readDirectory(buf.length, 'seed');
+  let step = gen.next();
+  while (!step.done) step = gen.next(buf.subarray(step.value.offset, step.value.offset + step.value.length));
+  const dir = step.value;
+  const prefix = dir.entries[0].name.slice(0, dir.entries[0].name.indexOf('/'));
+  return { prefix, records: dir.entries.map((e) => ({ name: e.name.slice(prefix.length + 1), data: buf.subarray(e.dataOffset, e.dataOffset + e.size) })) };
+}
+
+module.exports = { fuzzArgs, random, records };

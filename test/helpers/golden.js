@@ -11,15 +11,7 @@ const GOLDEN_PY = fs.readFileSync(path.join(__dirname, '..', 'reference', 'golde
 
 /** A deterministic generator of input data (xorshift), so both sides see the same numbers. */
 function rng(seed) {
-  let s = seed >>> 0 || 1;
-  return () => {
-    s ^= s << 13;
-    s >>>= 0;
-    s ^= s >>> 17;
-    s ^= s << 5;
-    s >>>= 0;
-    return s / 4294967296;
-  };
+  return require('../fuzz/harness').random(seed).rand;
 }
 
 /**
