@@ -635,6 +635,36 @@ test('forwardAsync: the graph natively on the pool equals forward (ResNet-18, Mo
   }
 });
 
+test('head replacement: the exported body under a new TypeScript head trains as one module (body frozen or not)', () => torch.tidy(() => {
+  // The seeds' recipe with an exported body: Python exports the model without its head (e.g.
+  // model.fc = nn.Identity()), Node puts a new head on it.
+  const ep = tex.load(path.join(dir, 'small_eval.pt2'));
+  const body = ep.module();
+  const x = lin(SMALL);
+  const feats = torch.noGrad(() => body.forward(x));
+  const head = new torch.nn.Linear(feats.shape[1], 3);
+  const model = new torch.nn.Sequential(body, head);
+  assert.deepEqual([...model.stateDict().keys()].slice(-2), ['1.weight', '1.bias']);
+  assert.ok([...model.stateDict().keys()][0].startsWith('0.'), 'the body keeps its exported names under 0.');
+  close(flat(torch.noGrad(() => model.call(x))), flat(torch.noGrad(() => head.call(feats))), 'head(body(x))', 0, 0);
+  // Frozen body: only the head moves.
+  for (const p of body.parameters()) p.requiresGrad_(false);
+  const before = body.parameters().map((p) => p.clone());
+  const hBefore = head.weight.clone();
+  const opt = new torch.optim.SGD(model.parameters().filter((p) => p.requiresGrad), { lr: 0.1 });
+  model.call(x).square().mean().backward();
+  opt.step();
+  body.parameters().forEach((p, i) => assert.equal(p.sub(before[i]).abs().max().item(), 0, 'frozen body parameter unchanged'));
+  assert.ok(head.weight.sub(hBefore).abs().max().item() > 0, 'the head trained');
+  // Unfrozen: the body's parameters get gradients through the exported graph.
+  for (const p of body.parameters()) p.requiresGrad_(true);
+  model.zeroGrad();
+  model.call(x).square().mean().backward();
+  assert.ok(body.parameters().every((p) => p.grad !== null), 'every body parameter has a gradient');
+  model.dispose();
+  ep.dispose();
+}));
+
 test('hostile archives throw TorchErrors saying what is wrong', () => {
   const bytes = fs.readFileSync(path.join(dir, 'small_eval.pt2'));
   const err = (re) => (e) => e instanceof torch.TorchError && re.test(e.message);
