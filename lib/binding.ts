@@ -54,6 +54,8 @@ export interface Binding {
   callOp(handle: number, ...args: unknown[]): unknown;
   callOpInplace(handle: number, ...args: unknown[]): void;
   opSchema(handle: number): string;
+  /** The overload names of an operator ('' is the default). */
+  opOverloads(name: string): string[];
   // ops/pointwise.cc (codes: lib/ops/codes.ts)
   binary(code: number, a: Id, b: Id): Id;
   binaryScalar(code: number, a: Id, s: number | boolean): Id;

@@ -24,6 +24,7 @@ export * as nn from './nn';
 export * as jit from './jit';
 export * as export from './export';
 export * as inductor from './inductor';
+export { ops } from './ops/aten';
 export * as optim from './optim';
 export * as safetensors from './serialization/safetensors';
 export { save, load, saveAsync, loadAsync, tuple, orderedDict } from './serialization/torch-file';

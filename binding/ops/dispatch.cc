@@ -114,6 +114,20 @@ Napi::Value OpSchema(const Napi::CallbackInfo& info) {
   TORCH_GUARD_END(env)
 }
 
+// opOverloads(name) -> the overload names of operator `name` ('aten::add' -> ['Tensor', 'Scalar', 'out', ...]; '' is the default)
+Napi::Value OpOverloads(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  TORCH_GUARD_BEGIN
+  std::string name = info[0].As<Napi::String>().Utf8Value();
+  auto out = Napi::Array::New(env);
+  uint32_t n = 0;
+  for (const auto& op : c10::Dispatcher::singleton().getAllOpNames()) {
+    if (op.name == name) out.Set(n++, Napi::String::New(env, op.overload_name));
+  }
+  return out;
+  TORCH_GUARD_END(env)
+}
+
 }  // namespace
 
 // For graph_plan.cc: the operator behind a handle from findOp.
@@ -124,6 +138,7 @@ void InitDispatch(Napi::Env env, Napi::Object exports) {
   ExportRaw(env, exports, "callOp", CallOp);
   ExportRaw(env, exports, "callOpInplace", CallOpInplace);
   exports.Set("opSchema", Napi::Function::New(env, OpSchema, "opSchema"));
+  exports.Set("opOverloads", Napi::Function::New(env, OpOverloads, "opOverloads"));
 }
 
 }  // namespace torch_node

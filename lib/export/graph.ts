@@ -15,6 +15,7 @@ import { tidy } from '../scope';
 import { Tensor, wrap } from '../tensor';
 import { brief, exportError, serdeDevice, serdeLayout, serdeMemoryFormat, serdeScalarType } from './archive';
 import { SYM_OPS, type SymValue } from './symbolic';
+import { schemaOfHandle } from '../ops/schema';
 
 /** What a graph value is at run time: a tensor, a symbolic int/float/bool (a number or boolean), a list... */
 export type Value = Tensor | SymValue | string | null | undefined | Value[];
@@ -53,22 +54,6 @@ export interface CompiledGraph {
   steps: Step[];
 }
 
-function splitTop(s: string): string[] {
-  const out: string[] = [];
-  let depth = 0;
-  let cur = '';
-  for (const ch of s) {
-    if (ch === '[' || ch === '(') depth++;
-    if (ch === ']' || ch === ')') depth--;
-    if (ch === ',' && depth === 0) {
-      out.push(cur.trim());
-      cur = '';
-    } else cur += ch;
-  }
-  if (cur.trim()) out.push(cur.trim());
-  return out;
-}
-
 /** Resolves 'torch.ops.aten.conv2d.default' to a dispatcher handle and its schema's argument names. */
 function resolveOp(target: string, where: string): OpEntry {
   const parts = target.split('.');
@@ -82,15 +67,9 @@ function resolveOp(target: string, where: string): OpEntry {
   } catch {
     throw exportError(`${where}: the graph calls operator ${target}, which this libtorch (${native.builtWithLibtorch}) does not have`, 'ERR_TORCH_UNSUPPORTED');
   }
-  const schema = native.opSchema(handle);
-  const arrow = schema.lastIndexOf(') ->');
-  const params = splitTop(schema.slice(schema.indexOf('(') + 1, arrow));
-  const decls = params.filter((a) => a !== '*').map((a) => a.split('=')[0].trim());
-  const names = decls.map((a) => a.split(' ').pop() as string);
-  const tensorParams = decls.map((a) => /^Tensor(\([^)]*\))?\??\s/.test(a));
-  let ret = schema.slice(arrow + 4).trim();
-  if (ret.startsWith('(') && ret.endsWith(')')) ret = ret.slice(1, -1);
-  const tensorReturns = splitTop(ret).map((r) => (/^Tensor(\(.*?\))?\[\]/.test(r) ? 'list' : /^Tensor\b/.test(r) ? 'tensor' : 'other')) as OpEntry['tensorReturns'];
+  const sch = schemaOfHandle(handle);
+  const { names, tensorParams } = sch;
+  const tensorReturns = sch.returns.map((r) => r.kind);
   if (names.length > 15) throw exportError(`${where}: operator ${target} has ${names.length} arguments; torch-node's callOp takes at most 15`, 'ERR_TORCH_UNSUPPORTED');
   return { target, handle, names, tensorParams, tensorReturns };
 }
@@ -445,13 +424,7 @@ export interface PlanSpec {
 
 /** The positions of the arguments an operator writes to (`Tensor(a!) self`), from its schema. */
 function writtenArgs(op: OpEntry): Set<number> {
-  const schema = native.opSchema(op.handle);
-  const params = splitTop(schema.slice(schema.indexOf('(') + 1, schema.lastIndexOf(') ->'))).filter((a) => a !== '*');
-  const out = new Set<number>();
-  params.forEach((p, i) => {
-    if (/^Tensor\([a-z]!\)/.test(p)) out.add(i);
-  });
-  return out;
+  return new Set(schemaOfHandle(op.handle).written.flatMap((w, i) => (w ? [i] : [])));
 }
 
 /**
