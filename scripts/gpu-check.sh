@@ -22,7 +22,8 @@ prepare)
   node scripts/build-ts.js
   xz -T0 -9 -c "$(command -v node)" >.gpu/node.xz
   tar -cJf .gpu/node_modules.tar.xz --exclude=node_modules/typescript --exclude='node_modules/@types' \
-    --exclude='node_modules/@napi-rs' --exclude='node_modules/@img' --exclude=node_modules/chart.js node_modules
+    --exclude='node_modules/@napi-rs' --exclude='node_modules/@img' --exclude=node_modules/chart.js \
+    --exclude='node_modules/@oven' --exclude=node_modules/bun --exclude='node_modules/@biomejs' node_modules
   gloo=$(node scripts/gloo-headers.js) && tar -C "$gloo" -cJf .gpu/gloo-include.tar.xz gloo
   du -sh .gpu dist
   ;;
