@@ -1,0 +1,186 @@
+/** Normalization (torch/nn/modules/batchnorm.py, normalization.py): BatchNorm1d/2d/3d, LayerNorm, GroupNorm. */
+import { ones, zeros, tensor, type TensorOptions } from '../../creation';
+import { TorchError } from '../../errors';
+import type { Tensor } from '../../tensor';
+import * as F from '../functional';
+import { ones_, zeros_ } from '../init';
+import { Module, type Parameter } from '../module';
+import { type FactoryOptions, pyFloat, pyBool, pyTuple, posInt, newParam, resetAffine, checkInputDim } from './common';
+
+export interface BatchNormOptions extends FactoryOptions {
+  eps?: number;
+  /** null: cumulative average, as PyTorch's momentum=None */
+  momentum?: number | null;
+  affine?: boolean;
+  /** With affine: learn an additive bias too (PyTorch 2.15's bias=True). */
+  bias?: boolean;
+  trackRunningStats?: boolean;
+}
+
+/** PyTorch's _BatchNorm: what BatchNorm1d/2d/3d and SyncBatchNorm share (convertSyncBatchnorm converts these). */
+export abstract class BatchNormNd extends Module {
+  declare weight: Parameter | null;
+  declare bias: Parameter | null;
+  declare runningMean: Tensor | null;
+  declare runningVar: Tensor | null;
+  declare numBatchesTracked: Tensor | null;
+  readonly eps: number;
+  momentum: number | null;
+  readonly affine: boolean;
+  readonly trackRunningStats: boolean;
+  protected constructor(
+    protected readonly kind: string,
+    private readonly dims: number[],
+    readonly numFeatures: number,
+    options: BatchNormOptions,
+  ) {
+    super();
+    posInt(`${kind}()`, 'numFeatures', numFeatures);
+    this.eps = options.eps ?? 1e-5;
+    this.momentum = options.momentum === undefined ? 0.1 : options.momentum;
+    this.affine = options.affine ?? true;
+    this.trackRunningStats = options.trackRunningStats ?? true;
+    const o = options as TensorOptions;
+    if (this.affine) {
+      this.registerParameter('weight', newParam([numFeatures], options));
+      this.registerParameter('bias', options.bias === false ? null : newParam([numFeatures], options));
+      this.resetParameters();
+    } else {
+      this.registerParameter('weight', null);
+      this.registerParameter('bias', null);
+    }
+    if (this.trackRunningStats) {
+      this.registerBuffer('running_mean', zeros([numFeatures], o));
+      this.registerBuffer('running_var', ones([numFeatures], o));
+      this.registerBuffer('num_batches_tracked', tensor(0, { dtype: 'int64', device: o.device }));
+    } else {
+      this.registerBuffer('running_mean', null);
+      this.registerBuffer('running_var', null);
+      this.registerBuffer('num_batches_tracked', null);
+    }
+    // camelCase views of the snake_case buffer names (the state-dict names stay PyTorch's).
+    Object.defineProperties(this, {
+      runningMean: { get: () => this._buffers.get('running_mean') ?? null, configurable: true },
+      runningVar: { get: () => this._buffers.get('running_var') ?? null, configurable: true },
+      numBatchesTracked: { get: () => this._buffers.get('num_batches_tracked') ?? null, configurable: true },
+    });
+  }
+  /** PyTorch's reset_running_stats: running mean 0, variance 1, batches tracked 0. */
+  resetRunningStats(): void {
+    const rm = this._buffers.get('running_mean');
+    const rv = this._buffers.get('running_var');
+    const nbt = this._buffers.get('num_batches_tracked');
+    if (rm) zeros_(rm);
+    if (rv) ones_(rv);
+    if (nbt) zeros_(nbt);
+  }
+  /** PyTorch's reset_parameters: the running statistics reset, then weight 1 and bias 0. */
+  resetParameters(): void {
+    this.resetRunningStats();
+    resetAffine(this);
+  }
+  protected checkInput(x: Tensor): void {
+    checkInputDim(this.kind, x, this.dims);
+  }
+  /** The normalization itself, given what forward() decided (SyncBatchNorm synchronizes the statistics here). */
+  protected normalize(x: Tensor, runningMean: Tensor | null, runningVar: Tensor | null, training: boolean, momentum: number): Tensor {
+    return F.batchNorm(x, runningMean, runningVar, { weight: this.weight, bias: this.bias, training, momentum, eps: this.eps });
+  }
+  override forward(x: Tensor): Tensor {
+    this.checkInput(x);
+    let factor = this.momentum ?? 0;
+    const nbt = this._buffers.get('num_batches_tracked') ?? null;
+    if (this.training && this.trackRunningStats && nbt) {
+      nbt.add_(1);
+      if (this.momentum === null) factor = 1 / (nbt.item() as number);
+    }
+    const rm = this._buffers.get('running_mean') ?? null;
+    const rv = this._buffers.get('running_var') ?? null;
+    const bnTraining = this.training || (rm === null && rv === null);
+    const useStats = !this.training || this.trackRunningStats;
+    return this.normalize(x, useStats ? rm : null, useStats ? rv : null, bnTraining, factor);
+  }
+  override extraRepr(): string {
+    return `${this.numFeatures}, eps=${pyFloat(this.eps)}, momentum=${this.momentum === null ? 'None' : pyFloat(this.momentum)}, affine=${pyBool(this.affine)}, bias=${pyBool(this.bias !== null)}, track_running_stats=${pyBool(this.trackRunningStats)}`;
+  }
+}
+
+export class BatchNorm1d extends BatchNormNd {
+  constructor(numFeatures: number, options: BatchNormOptions = {}) {
+    super('BatchNorm1d', [2, 3], numFeatures, options);
+  }
+}
+
+export class BatchNorm2d extends BatchNormNd {
+  constructor(numFeatures: number, options: BatchNormOptions = {}) {
+    super('BatchNorm2d', [4], numFeatures, options);
+  }
+}
+
+export class BatchNorm3d extends BatchNormNd {
+  constructor(numFeatures: number, options: BatchNormOptions = {}) {
+    super('BatchNorm3d', [5], numFeatures, options);
+  }
+}
+
+export class LayerNorm extends Module {
+  declare weight: Parameter | null;
+  declare bias: Parameter | null;
+  readonly normalizedShape: number[];
+  readonly eps: number;
+  readonly elementwiseAffine: boolean;
+  constructor(normalizedShape: number | number[], options: { eps?: number; elementwiseAffine?: boolean; bias?: boolean } & FactoryOptions = {}) {
+    super();
+    this.normalizedShape = typeof normalizedShape === 'number' ? [normalizedShape] : [...normalizedShape];
+    this.eps = options.eps ?? 1e-5;
+    this.elementwiseAffine = options.elementwiseAffine ?? true;
+    if (this.elementwiseAffine) {
+      this.registerParameter('weight', ones_(newParam(this.normalizedShape, options)) as Parameter);
+      this.registerParameter('bias', options.bias === false ? null : (zeros_(newParam(this.normalizedShape, options)) as Parameter));
+    } else {
+      this.registerParameter('weight', null);
+      this.registerParameter('bias', null);
+    }
+  }
+  /** PyTorch's reset_parameters: weight 1, bias 0. */
+  resetParameters(): void {
+    resetAffine(this);
+  }
+  override forward(x: Tensor): Tensor {
+    return F.layerNorm(x, this.normalizedShape, { weight: this.weight, bias: this.bias, eps: this.eps });
+  }
+  override extraRepr(): string {
+    return `${pyTuple(this.normalizedShape)}, eps=${pyFloat(this.eps)}, elementwise_affine=${pyBool(this.elementwiseAffine)}, bias=${pyBool(this.bias !== null)}`;
+  }
+}
+
+export class GroupNorm extends Module {
+  declare weight: Parameter | null;
+  declare bias: Parameter | null;
+  readonly eps: number;
+  readonly affine: boolean;
+  constructor(
+    readonly numGroups: number,
+    readonly numChannels: number,
+    options: { eps?: number; affine?: boolean; bias?: boolean } & FactoryOptions = {},
+  ) {
+    super();
+    if (numChannels % numGroups !== 0) {
+      throw new TorchError(`GroupNorm(): numChannels (${numChannels}) must be divisible by numGroups (${numGroups})`, 'ERR_TORCH_ARG');
+    }
+    this.eps = options.eps ?? 1e-5;
+    this.affine = options.affine ?? true;
+    this.registerParameter('weight', this.affine ? (ones_(newParam([numChannels], options)) as Parameter) : null);
+    this.registerParameter('bias', this.affine && options.bias !== false ? (zeros_(newParam([numChannels], options)) as Parameter) : null);
+  }
+  /** PyTorch's reset_parameters: weight 1, bias 0. */
+  resetParameters(): void {
+    resetAffine(this);
+  }
+  override forward(x: Tensor): Tensor {
+    return F.groupNorm(x, this.numGroups, { weight: this.weight, bias: this.bias, eps: this.eps });
+  }
+  override extraRepr(): string {
+    return `${this.numGroups}, ${this.numChannels}, eps=${pyFloat(this.eps)}, affine=${pyBool(this.affine)}, bias=${pyBool(this.bias !== null)}`;
+  }
+}

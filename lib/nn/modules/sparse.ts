@@ -1,0 +1,46 @@
+/** Embeddings (torch/nn/modules/sparse.py). */
+import { argError } from '../../errors';
+import type { Tensor } from '../../tensor';
+import * as F from '../functional';
+import { normal_, zeros_ } from '../init';
+import { Module, type Parameter } from '../module';
+import { type FactoryOptions, posInt, newParam } from './common';
+
+export class Embedding extends Module {
+  declare weight: Parameter;
+  readonly paddingIdx: number | null;
+  constructor(
+    readonly numEmbeddings: number,
+    readonly embeddingDim: number,
+    options: { paddingIdx?: number | null } & FactoryOptions = {},
+  ) {
+    super();
+    posInt('Embedding()', 'numEmbeddings', numEmbeddings);
+    posInt('Embedding()', 'embeddingDim', embeddingDim);
+    let pad = options.paddingIdx ?? null;
+    if (pad !== null) {
+      if (!Number.isInteger(pad) || pad >= numEmbeddings || pad < -numEmbeddings) {
+        argError('Embedding()', 'paddingIdx', `an integer in [-${numEmbeddings}, ${numEmbeddings})`, pad);
+      }
+      if (pad < 0) pad += numEmbeddings;
+    }
+    this.paddingIdx = pad;
+    this.registerParameter('weight', newParam([numEmbeddings, embeddingDim], options));
+    this.resetParameters();
+  }
+  /** PyTorch's reset_parameters: N(0, 1), the padding row zeroed. */
+  resetParameters(): void {
+    normal_(this.weight);
+    if (this.paddingIdx !== null) {
+      const row = this.weight.select(0, this.paddingIdx);
+      zeros_(row);
+      row.dispose();
+    }
+  }
+  override forward(x: Tensor): Tensor {
+    return F.embedding(x, this.weight, { paddingIdx: this.paddingIdx });
+  }
+  override extraRepr(): string {
+    return `${this.numEmbeddings}, ${this.embeddingDim}${this.paddingIdx === null ? '' : `, padding_idx=${this.paddingIdx}`}`;
+  }
+}
