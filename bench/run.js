@@ -34,9 +34,12 @@ const OPS = [
   { key: 'mulScalar', node: 'a.mul(2.0)', py: 'a * 2.0', floor: 'mulScalar', path: 'fast path (native.binaryScalar)' },
   { key: 'relu', node: 'a.relu()', py: 'a.relu()', floor: 'relu', path: 'fast path (native.unary)' },
   { key: 'sum', node: 'a.sum()', py: 'a.sum()', floor: 'sum', path: 'fast path (native.unary, full reduction)' },
-  // The generic row: any ATen op through the dispatcher, with an int-list argument to convert. Its
-  // floor is bench/floor.cc's "sum0" (a.sum(0)).
-  { key: 'sum(0)', node: 'a.sum(0)', py: 'a.sum(0)', floor: 'sum0', path: 'dispatcher (callOp aten::sum.dim_IntList, int-list arg)', generic: true },
+  // A reduction over dims: the fast path's REDUCE table (native.reduceDims, unboxed). Its floor is
+  // bench/floor.cc's "sum0" (a.sum(0)).
+  { key: 'sum(0)', node: 'a.sum(0)', py: 'a.sum(0)', floor: 'sum0', path: 'fast path (native.reduceDims, int-list arg)' },
+  // The generic row: the same reduction with a dtype, which takes the dispatcher (boxed, arguments
+  // converted by the schema) — the path every op without a fast-path entry takes.
+  { key: 'sum(0)+dtype', node: "a.sum(0, { dtype: 'float32' })", py: 'a.sum(0, dtype=torch.float32)', floor: 'sum0', path: 'dispatcher (callOp aten::sum.dim_IntList, int-list and dtype args)', generic: true },
 ];
 
 const VARIANTS = [

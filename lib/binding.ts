@@ -60,6 +60,7 @@ export interface Binding {
   binary(code: number, a: Id, b: Id): Id;
   binaryScalar(code: number, a: Id, s: number | boolean): Id;
   unary(code: number, a: Id): Id;
+  reduceDims(code: number, a: Id, dims: number[], keepdim: boolean): Id;
   binaryInplace(code: number, a: Id, b: Id): void;
   scalarInplace(code: number, a: Id, s: number | boolean): void;
   unaryInplace(code: number, a: Id): void;

@@ -19,7 +19,7 @@ import {
 } from './dtype';
 import { TorchError, argError } from './errors';
 import { RemovableHandle } from './hooks';
-import { BINARY, BINARY_INPLACE, SCALAR, SCALAR_INPLACE, UNARY, UNARY_INPLACE, type FastPathMethods } from './ops/codes';
+import { BINARY, BINARY_INPLACE, REDUCE, SCALAR, SCALAR_INPLACE, UNARY, UNARY_INPLACE, type FastPathMethods } from './ops/codes';
 import { op } from './ops/handles';
 import { adopt, disposeTracked, keep, setTensorCheck, track, type Tracked } from './scope';
 import { formatTensor } from './format';
@@ -147,6 +147,7 @@ const UNARY_SUM_ALL = UNARY.indexOf('sumAll');
 const UNARY_MEAN_ALL = UNARY.indexOf('meanAll');
 const BINARY_CODES = Object.fromEntries(BINARY.map((n, i) => [n, i]));
 const SCALAR_CODES = Object.fromEntries(SCALAR.map((n, i) => [n, i]));
+const REDUCE_CODES = { sum: REDUCE.indexOf('sum'), mean: REDUCE.indexOf('mean') };
 const FLAG_CONTIGUOUS = 1;
 const FLAG_LEAF = 2;
 const FLAG_RETAINS_GRAD = 8;
@@ -697,6 +698,8 @@ export class Tensor implements Tracked {
       return callOp(name, id, o.dtype);
     }
     const dims = dim == null ? null : checkDims(fn, 'dim', dim);
+    // Over dims without a dtype: the fast path (an unboxed call), else the dispatcher.
+    if (dims !== null && o.dtype === null) return wrap(native.reduceDims(REDUCE_CODES[name], id, dims, o.keepdim));
     return callOp(dimOp, id, dims, o.keepdim, o.dtype);
   }
   prod(dim?: number | null, keepdim?: boolean | ReduceOptions): Tensor {
@@ -804,6 +807,7 @@ export interface Tensor extends FastPathMethods {
   const built = native.fastPathNames();
   const ours: Record<string, readonly string[]> = {
     binary: BINARY, scalar: SCALAR, unary: UNARY, binaryInplace: BINARY_INPLACE, scalarInplace: SCALAR_INPLACE, unaryInplace: UNARY_INPLACE,
+    reduce: REDUCE,
   };
   for (const [kind, names] of Object.entries(ours)) {
     if (JSON.stringify(built[kind]) !== JSON.stringify(names)) {

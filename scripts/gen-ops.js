@@ -10,7 +10,7 @@ const path = require('path');
 const root = path.resolve(__dirname, '..');
 const DEF = path.join(root, 'binding', 'ops', 'pointwise.def');
 const OUT = path.join(root, 'lib', 'ops', 'codes.ts');
-const KINDS = ['BINARY', 'SCALAR', 'UNARY', 'BINARY_INPLACE', 'SCALAR_INPLACE', 'UNARY_INPLACE'];
+const KINDS = ['BINARY', 'SCALAR', 'UNARY', 'BINARY_INPLACE', 'SCALAR_INPLACE', 'UNARY_INPLACE', 'REDUCE'];
 
 /** The .def's lines: [{ kind, name, cpp, py, inputs, line }], in order. */
 function parseDef(text = fs.readFileSync(DEF, 'utf8')) {
@@ -90,6 +90,8 @@ ${arr('UNARY', 'UNARY')}
 ${arr('BINARY_INPLACE', 'BINARY_INPLACE')}
 ${arr('SCALAR_INPLACE', 'SCALAR_INPLACE')}
 ${arr('UNARY_INPLACE', 'UNARY_INPLACE')}
+/** Reductions over dims (Tensor.sum(dim, keepdim), mean(dim, keepdim) without a dtype). */
+${arr('REDUCE', 'REDUCE')}
 export type BinaryName = (typeof BINARY)[number];
 export type UnaryName = (typeof UNARY)[number];
 export type UnaryInplaceName = (typeof UNARY_INPLACE)[number];

@@ -29,7 +29,10 @@ const INPUTS = {
   grad: { a: [[-1.5, 0.3, 0.7, 2.5], 'float32'] },
 };
 const SCALAR = 0.7;
-const KIND_LIST = { BINARY: 'BINARY', SCALAR: 'SCALAR', UNARY: 'UNARY', BINARY_INPLACE: 'BINARY_INPLACE', SCALAR_INPLACE: 'SCALAR_INPLACE', UNARY_INPLACE: 'UNARY_INPLACE' };
+const KIND_LIST = { BINARY: 'BINARY', SCALAR: 'SCALAR', UNARY: 'UNARY', BINARY_INPLACE: 'BINARY_INPLACE', SCALAR_INPLACE: 'SCALAR_INPLACE', UNARY_INPLACE: 'UNARY_INPLACE', REDUCE: 'REDUCE' };
+// REDUCE entries reduce over these dims, keeping them.
+const DIMS = [0];
+const KEEPDIM = true;
 // Entries that are not Tensor methods of their own name: how the API reaches them.
 const VIA = { sumAll: (a) => a.sum(), meanAll: (a) => a.mean(), gelu: (a) => a.gelu() };
 
@@ -70,6 +73,9 @@ function nodeResult(e, byCode) {
         else a[e.name](b);
         r = a;
         break;
+      case 'REDUCE':
+        r = byCode ? wrap(native.reduceDims(code, a._h, DIMS, KEEPDIM)) : a[e.name](DIMS, KEEPDIM);
+        break;
       case 'SCALAR_INPLACE':
         if (byCode) native.scalarInplace(code, a._h, SCALAR);
         else a[e.name](SCALAR);
@@ -107,7 +113,7 @@ for e in req['entries']:
     inp = req['inputs'][e['inputs']]
     a = tensor(inp['a']); b = tensor(inp['b']) if 'b' in inp else None
     if e['inputs'] == 'grad': a.requires_grad_()
-    env = {'torch': torch, 'a': a, 'b': b, 's': req['s']}
+    env = {'torch': torch, 'a': a, 'b': b, 's': req['s'], 'd': req['d'], 'k': req['k']}
     if e['kind'].endswith('INPLACE'):
         exec(e['py'], env); r = a
     else:
@@ -123,6 +129,8 @@ print(json.dumps(out))
       entries: entries.map(({ kind, name, py: expr, inputs }) => ({ kind, name, py: expr, inputs })),
       inputs: Object.fromEntries(Object.entries(INPUTS).map(([k, v]) => [k, Object.fromEntries(Object.entries(v).map(([n, [vals, dt]]) => [n, [JSON.parse(JSON.stringify(vals, (_, x) => (typeof x === 'number' ? enc(x) : x))), dt]]))])),
       s: SCALAR,
+      d: DIMS,
+      k: KEEPDIM,
     },
   );
 });
@@ -137,6 +145,7 @@ test("the addon's tables hold the .def's names in the .def's order", () => {
   assert.deepEqual(built, {
     binary: byKind('BINARY'), scalar: byKind('SCALAR'), unary: byKind('UNARY'),
     binaryInplace: byKind('BINARY_INPLACE'), scalarInplace: byKind('SCALAR_INPLACE'), unaryInplace: byKind('UNARY_INPLACE'),
+    reduce: byKind('REDUCE'),
   });
 });
 

@@ -23,6 +23,7 @@ using Un = T (*)(const T&);
 using BinIn = void (*)(const T&, const T&);
 using BinSIn = void (*)(const T&, const c10::Scalar&);
 using UnIn = void (*)(const T&);
+using Red = T (*)(const T&, at::IntArrayRef, bool);
 
 // A scalar as a 0-dim "wrapped number" tensor, which takes part in type promotion like a Python
 // number. Calling the Tensor overload with it is what PyTorch's Python binding does for `a * 2`: the
@@ -41,6 +42,7 @@ T Wrapped(const c10::Scalar& s) {
 #define BINARY_INPLACE NONE
 #define SCALAR_INPLACE NONE
 #define UNARY_INPLACE NONE
+#define REDUCE NONE
 
 #undef BINARY
 #define BINARY(name, expr, py, inputs) [](const T& a, const T& b) -> T { return expr; },
@@ -88,6 +90,15 @@ const UnIn kUnaryInplace[] = {
 #include "pointwise.def"
 };
 #undef UNARY_INPLACE
+#define UNARY_INPLACE NONE
+
+#undef REDUCE
+#define REDUCE(name, expr, py, inputs) [](const T& a, at::IntArrayRef d, bool k) -> T { return expr; },
+const Red kReduce[] = {
+#include "pointwise.def"
+};
+#undef REDUCE
+#undef UNARY_INPLACE
 
 // The names of each table's entries, in order, for the JS side to check its generated codes against
 // (a stale build or a stale lib/ops/codes.ts is an error at load, not a wrong op).
@@ -102,6 +113,7 @@ const UnIn kUnaryInplace[] = {
 #define BINARY_INPLACE(name, expr, py, inputs) kinds["binaryInplace"].push_back(#name);
 #define SCALAR_INPLACE(name, expr, py, inputs) kinds["scalarInplace"].push_back(#name);
 #define UNARY_INPLACE(name, expr, py, inputs) kinds["unaryInplace"].push_back(#name);
+#define REDUCE(name, expr, py, inputs) kinds["reduce"].push_back(#name);
 std::map<std::string, std::vector<std::string>> TableNames() {
   std::map<std::string, std::vector<std::string>> kinds;
 #include "pointwise.def"
@@ -113,6 +125,7 @@ std::map<std::string, std::vector<std::string>> TableNames() {
 #undef BINARY_INPLACE
 #undef SCALAR_INPLACE
 #undef UNARY_INPLACE
+#undef REDUCE
 #undef NONE
 
 // fastPathNames() -> { binary: [...], scalar: [...], unary: [...], binaryInplace, scalarInplace, unaryInplace }
@@ -190,6 +203,27 @@ napi_value Unary(napi_env raw_env, napi_callback_info cb) {
   });
 }
 
+// reduceDims(code, a, dims[], keepdim) -> id
+napi_value ReduceDims(napi_env raw_env, napi_callback_info cb) {
+  return Guarded(raw_env, [&](Napi::Env env) {
+    napi_value argv[4];
+    Args(raw_env, cb, argv);
+    uint32_t code = static_cast<uint32_t>(Int(raw_env, argv[0]));
+    if (code >= std::size(kReduce)) ThrowTorchError(env, "unknown op code " + std::to_string(code));
+    uint32_t n = 0;
+    if (napi_get_array_length(raw_env, argv[2], &n) != napi_ok || n > 64) ThrowTorchError(env, "reduceDims: dims must be an array of at most 64 integers");
+    int64_t dims[64];
+    for (uint32_t i = 0; i < n; i++) {
+      napi_value e;
+      napi_get_element(raw_env, argv[2], i, &e);
+      if (napi_get_value_int64(raw_env, e, &dims[i]) != napi_ok) ThrowTorchError(env, "reduceDims: dims must be integers");
+    }
+    bool keepdim = false;
+    napi_get_value_bool(raw_env, argv[3], &keepdim);
+    return WrapRaw(raw_env, kReduce[code](TensorAt(raw_env, argv[1]), at::IntArrayRef(dims, n), keepdim));
+  });
+}
+
 Napi::Value BinaryInplace(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   TORCH_GUARD_BEGIN
@@ -220,6 +254,7 @@ void InitPointwise(Napi::Env env, Napi::Object exports) {
   ExportRaw(env, exports, "binary", Binary);
   ExportRaw(env, exports, "binaryScalar", BinaryScalar);
   ExportRaw(env, exports, "unary", Unary);
+  ExportRaw(env, exports, "reduceDims", ReduceDims);
   exports.Set("binaryInplace", Napi::Function::New(env, BinaryInplace, "binaryInplace"));
   exports.Set("scalarInplace", Napi::Function::New(env, ScalarInplace, "scalarInplace"));
   exports.Set("unaryInplace", Napi::Function::New(env, UnaryInplace, "unaryInplace"));

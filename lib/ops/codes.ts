@@ -39,6 +39,11 @@ export const UNARY_INPLACE = [
   'floor_', 'ceil_', 'round_', 'sign_', 'reciprocal_', 'rsqrt_', 'log1p_', 'expm1_', 'zero_',
 ] as const;
 
+/** Reductions over dims (Tensor.sum(dim, keepdim), mean(dim, keepdim) without a dtype). */
+export const REDUCE = [
+  'sum', 'mean',
+] as const;
+
 export type BinaryName = (typeof BINARY)[number];
 export type UnaryName = (typeof UNARY)[number];
 export type UnaryInplaceName = (typeof UNARY_INPLACE)[number];
