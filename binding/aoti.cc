@@ -147,16 +147,6 @@ Napi::Value AotiRunAsync(const Napi::CallbackInfo& info) {
   TORCH_GUARD_END(env)
 }
 
-// aotiMetadata(handle) -> { key: value }
-Napi::Value AotiMetadata(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  TORCH_GUARD_BEGIN
-  auto out = Napi::Object::New(env);
-  for (const auto& [k, v] : PackageAt(env, info[0])->get_metadata()) out.Set(k, Napi::String::New(env, v));
-  return out;
-  TORCH_GUARD_END(env)
-}
-
 // aotiCallSpec(handle) -> [inSpec, outSpec] (pytree specs as JSON text)
 Napi::Value AotiCallSpec(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
@@ -196,7 +186,6 @@ void InitAoti(Napi::Env env, Napi::Object exports) {
   a.Set("free", Napi::Function::New(env, AotiFree, "free"));
   a.Set("run", Napi::Function::New(env, AotiRun, "run"));
   a.Set("runAsync", Napi::Function::New(env, AotiRunAsync, "runAsync"));
-  a.Set("metadata", Napi::Function::New(env, AotiMetadata, "metadata"));
   a.Set("callSpec", Napi::Function::New(env, AotiCallSpec, "callSpec"));
   a.Set("constantNames", Napi::Function::New(env, AotiConstantNames, "constantNames"));
   a.Set("loadConstants", Napi::Function::New(env, AotiLoadConstants, "loadConstants"));

@@ -145,7 +145,7 @@ test('inputs are checked before the call: dtype, rank, size, the declared batch 
     [[1, 2], 'ERR_TORCH_ARG', /must be a Tensor/],
   ];
   for (const [x, code, re] of bad) assert.throws(() => m.forward(x), (e) => e.code === code && re.test(e.message), String(code));
-  assert.throws(() => m.forward(input(1), input(1)), /the arguments must be an array of 1, got an array of 2/);
+  assert.throws(() => m.forward(input(1), input(1)), /input args must be an array of 1 \(a tuple when exported\), got an array of length 2/);
   // Declared specs override the metadata and must agree with the compiled code.
   assert.throws(() => torch.inductor.aotiLoadPackage(files.pkg, { inputs: [{ shape: [[1, 8], 3, 12, 11] }] }), /dimension 3 is declared 11 but the package was compiled for 12/);
   const narrow = torch.inductor.aotiLoadPackage(files.pkg, { inputs: [{ shape: [[1, 8], 3, 12, 12] }] });

@@ -26,13 +26,13 @@ import type { DType } from '../dtype';
 import { TorchError, argError, checkOptions } from '../errors';
 import { decodeEntry, readDirectory, runSync, checkEntrySize, type ReadRequest, type ZipEntry } from '../serialization/zip';
 import { Tensor, idOf, wrap } from '../tensor';
+import { flatten, parseSpec, unflatten, type Spec } from './pytree';
 
 interface NativeAoti {
   load(folder: string, modelName: string, numRunners: number, deviceIndex: number): Id;
   free(h: Id): void;
   run(h: Id, inputs: Id[]): Id[];
   runAsync(h: Id, inputs: Id[]): Promise<Id[]>;
-  metadata(h: Id): Record<string, string>;
   callSpec(h: Id): [string, string];
   constantNames(h: Id): string[];
   loadConstants(h: Id, names: string[], ids: Id[], checkFullUpdate: boolean): void;
@@ -73,11 +73,20 @@ function entryPath(name: string, file: string): string {
   return name;
 }
 
-/** Unpacks the package (once) into <cache>/aoti/<sha256>/ and returns that folder. */
-function unpack(file: string, data: Uint8Array): string {
-  const hash = crypto.createHash('sha256').update(data).digest('hex');
-  const folder = path.join(cacheRoot(), 'aoti', hash);
-  if (fs.existsSync(path.join(folder, '.complete'))) return folder;
+interface Package {
+  entries: ZipEntry[];
+  read: (r: ReadRequest) => Uint8Array;
+  /** The archive's top folder ('model' for model.pt2). */
+  prefix: string;
+  /** The model's metadata (its wrapper_metadata.json: what libtorch's loader reads too). */
+  meta: Record<string, string>;
+}
+
+/**
+ * Reads the package's zip directory and the model's metadata, without unpacking anything: the
+ * checks that refuse a package (not one, no such model, another CPU) come before any disk write.
+ */
+function openPackage(file: string, data: Uint8Array, modelName: string): Package {
   const read = (r: ReadRequest): Uint8Array => {
     if (r.offset + r.length > data.length) throw aotiError(`${file}: read past the end of the file (${r.offset}+${r.length} > ${data.length}; truncated?)`);
     return data.subarray(r.offset, r.offset + r.length);
@@ -88,14 +97,49 @@ function unpack(file: string, data: Uint8Array): string {
   } catch (e) {
     throw e instanceof TorchError ? aotiError(e.message.replace(/^torch\.load: /, ''), e.code) : e;
   }
+  // <archive>/data/aotinductor/<model>/: the generated code, its library and metadata.
+  const models = new Map<string, string>();
+  for (const e of entries) {
+    const m = /^([^/]+)\/data\/aotinductor\/([^/]+)\//.exec(e.name);
+    if (m && !models.has(m[2])) models.set(m[2], m[1]);
+  }
+  const prefix = models.get(modelName);
+  if (prefix === undefined) {
+    throw aotiError(
+      models.size
+        ? `${file} has no model '${modelName}' (it has ${[...models.keys()].join(', ')}; pass { modelName })`
+        : `${file} is not an AOTInductor package (no data/aotinductor/ folder): a torch.export.save archive loads with torch.export.load, TorchScript with torch.jit.load`,
+    );
+  }
+  const dir = `${prefix}/data/aotinductor/${modelName}/`;
+  const metas = entries.filter((e) => e.name.startsWith(dir) && e.name.endsWith('_metadata.json') && !e.name.slice(dir.length).includes('/'));
+  const metaEntry = metas.find((e) => e.name.endsWith('.wrapper_metadata.json')) ?? metas[0];
+  let meta: Record<string, string> = {};
+  if (metaEntry) {
+    checkEntrySize(metaEntry, file);
+    try {
+      meta = JSON.parse(new TextDecoder().decode(decodeEntry(metaEntry, read({ offset: metaEntry.dataOffset, length: metaEntry.compressedSize }), file)));
+    } catch (e) {
+      if (e instanceof TorchError) throw aotiError(e.message.replace(/^torch\.load: /, ''), e.code);
+      throw aotiError(`${file}: ${metaEntry.name} is not valid JSON: ${(e as Error).message}`);
+    }
+  }
+  return { entries, read, prefix, meta };
+}
+
+/** Unpacks the package (once) into <cache>/aoti/<sha256>/ and returns that folder. */
+function unpack(file: string, data: Uint8Array, pkg: Package): string {
+  const hash = crypto.createHash('sha256').update(data).digest('hex');
+  const folder = path.join(cacheRoot(), 'aoti', hash);
+  if (fs.existsSync(path.join(folder, '.complete'))) return folder;
   const staging = `${folder}.partial-${process.pid}-${crypto.randomBytes(4).toString('hex')}`;
   fs.mkdirSync(staging, { recursive: true });
   try {
-    for (const e of entries) {
+    for (const e of pkg.entries) {
       const rel = entryPath(e.name, file);
       if (rel.endsWith('/')) continue;
       checkEntrySize(e, file);
-      const bytes = decodeEntry(e, read({ offset: e.dataOffset, length: e.compressedSize }), file);
+      const bytes = decodeEntry(e, pkg.read({ offset: e.dataOffset, length: e.compressedSize }), file);
       const out = path.join(staging, rel);
       fs.mkdirSync(path.dirname(out), { recursive: true });
       fs.writeFileSync(out, bytes, { mode: 0o644 });
@@ -242,51 +286,6 @@ function mergeSpecs(fn: string, parsed: InputCheck[], declared: AotiInputSpec[] 
   });
 }
 
-// ---- pytrees (torch.utils._pytree's JSON treespec, as in_spec/out_spec) ---------------------------
-interface TreeSpec {
-  type: string | null;
-  context: string | null;
-  children_spec: TreeSpec[];
-}
-
-function flatten(spec: TreeSpec, value: unknown, out: unknown[], fn: string, at: string): void {
-  if (spec.type === null) {
-    out.push(value);
-    return;
-  }
-  const kids = spec.children_spec;
-  if (spec.type === 'builtins.tuple' || spec.type === 'builtins.list') {
-    if (!Array.isArray(value) || value.length !== kids.length) {
-      throw new TorchError(`${fn}: ${at} must be an array of ${kids.length}, got ${Array.isArray(value) ? `an array of ${value.length}` : typeof value}`, 'ERR_TORCH_ARG');
-    }
-    kids.forEach((k, i) => flatten(k, value[i], out, fn, `${at}[${i}]`));
-    return;
-  }
-  if (spec.type === 'builtins.dict' || spec.type === 'collections.OrderedDict') {
-    const keys = JSON.parse(spec.context ?? '[]') as unknown[];
-    const get = (k: unknown) => (value instanceof Map ? value.get(k) : (value as Record<string, unknown>)?.[String(k)]);
-    if (!value || typeof value !== 'object') throw new TorchError(`${fn}: ${at} must be an object with keys ${keys.join(', ')}`, 'ERR_TORCH_ARG');
-    keys.forEach((k, i) => flatten(kids[i], get(k), out, fn, `${at}.${String(k)}`));
-    return;
-  }
-  throw new TorchError(`${fn}: the package's inputs use a ${spec.type} container, which torch-node cannot build`, 'ERR_TORCH_UNSUPPORTED');
-}
-
-function unflatten(spec: TreeSpec, leaves: Tensor[], pos: { i: number }): unknown {
-  if (spec.type === null) return leaves[pos.i++];
-  const kids = spec.children_spec.map((k) => unflatten(k, leaves, pos));
-  if (spec.type === 'builtins.dict' || spec.type === 'collections.OrderedDict') {
-    const keys = JSON.parse(spec.context ?? '[]') as unknown[];
-    return Object.fromEntries(keys.map((k, i) => [String(k), kids[i]]));
-  }
-  return kids;
-}
-
-function parseSpec(text: string): TreeSpec {
-  const v = JSON.parse(text);
-  return (Array.isArray(v) ? v[1] : v) as TreeSpec;
-}
-
 // ---- the package ----------------------------------------------------------------------------------
 const registry = new FinalizationRegistry<Id>((h) => aoti.free(h));
 
@@ -299,8 +298,9 @@ export class AOTICompiledModel {
   /** What each input is checked against. */
   readonly inputSpecs: readonly Readonly<InputCheck>[];
   private h: Id;
-  private readonly inSpec: TreeSpec;
-  private readonly outSpec: TreeSpec;
+  /** The positional arguments' spec (the package's in_spec is (args, kwargs)). */
+  private readonly argsSpec: Spec;
+  private readonly outSpec: Spec;
   private inflight = 0;
 
   /** @internal use torch.inductor.aotiLoadPackage */
@@ -318,30 +318,8 @@ export class AOTICompiledModel {
     } catch (e) {
       throw aotiError(`cannot read ${file}: ${(e as Error).message}`, 'ERR_TORCH_IO');
     }
-    this.folder = unpack(file, data);
-    // <archive>/data/aotinductor/<model>/: the generated code, its library and metadata.
-    const top = fs.readdirSync(this.folder).filter((d) => fs.statSync(path.join(this.folder, d)).isDirectory());
-    const modelDir = top.map((d) => path.join(this.folder, d, 'data', 'aotinductor', modelName)).find((d) => fs.existsSync(d));
-    if (!modelDir) {
-      const models = top.flatMap((d) => {
-        const p = path.join(this.folder, d, 'data', 'aotinductor');
-        return fs.existsSync(p) ? fs.readdirSync(p) : [];
-      });
-      throw aotiError(
-        models.length
-          ? `${file} has no model '${modelName}' (it has ${models.join(', ')}; pass { modelName })`
-          : `${file} is not an AOTInductor package (no data/aotinductor/ folder): a torch.export.save archive loads with torch.export.load, TorchScript with torch.jit.load`,
-      );
-    }
-    const files = fs.readdirSync(modelDir);
-    const meta: Record<string, string> = {};
-    for (const f of files.filter((n) => n.endsWith('_metadata.json'))) {
-      try {
-        Object.assign(meta, JSON.parse(fs.readFileSync(path.join(modelDir, f), 'utf8')));
-      } catch (e) {
-        throw aotiError(`${file}: ${f} is not valid JSON: ${(e as Error).message}`);
-      }
-    }
+    const pkg = openPackage(file, data, modelName);
+    const meta = pkg.meta;
     checkHost(meta, file);
     let deviceIndex = -1;
     if (meta.AOTI_DEVICE_KEY === 'cuda') {
@@ -354,14 +332,27 @@ export class AOTICompiledModel {
     } else if (options.device !== undefined && options.device !== 'cpu') {
       throw new TorchError(`${fn}: ${file} was compiled for ${meta.AOTI_DEVICE_KEY ?? 'cpu'}; it cannot run on ${options.device}`, 'ERR_TORCH_ARG');
     }
+    this.folder = unpack(file, data, pkg);
+    const modelDir = path.join(this.folder, pkg.prefix, 'data', 'aotinductor', modelName);
+    const files = fs.readdirSync(modelDir);
     const cpp = files.find((n) => n.endsWith('.wrapper.cpp')) ?? files.find((n) => n.endsWith('.cpp'));
     const parsed = cpp ? parseInputs(fs.readFileSync(path.join(modelDir, cpp), 'utf8')) : [];
-    this.h = aoti.load(path.dirname(path.dirname(path.dirname(modelDir))), modelName, numRunners, deviceIndex);
+    this.h = aoti.load(path.join(this.folder, pkg.prefix), modelName, numRunners, deviceIndex);
     registry.register(this, this.h, this);
-    this.metadata = Object.freeze({ ...aoti.metadata(this.h) });
+    this.metadata = Object.freeze({ ...meta });
     const [inSpec, outSpec] = aoti.callSpec(this.h);
-    this.inSpec = parseSpec(inSpec);
-    this.outSpec = parseSpec(outSpec);
+    // The call spec's pytrees, read by the same checked reader as torch.export.load's.
+    const spec = (text: string, what: string): Spec => {
+      try {
+        return parseSpec(text, `${file}: ${what}`);
+      } catch (e) {
+        this.dispose();
+        throw e instanceof TorchError ? aotiError(e.message.replace(/^torch\.export\.load: /, ''), e.code) : e;
+      }
+    };
+    const top = spec(inSpec, 'in_spec');
+    this.argsSpec = top.kind === 'seq' && top.children[0] ? top.children[0] : { kind: 'seq', type: 'builtins.tuple', children: [] };
+    this.outSpec = spec(outSpec, 'out_spec');
     let declared: AotiInputSpec[] | null = null;
     const metaInputs = this.metadata['torch_node.inputs'];
     try {
@@ -381,9 +372,9 @@ export class AOTICompiledModel {
 
   /** Flattens the arguments as the package's in_spec says and checks each tensor; returns ids (contiguous). */
   private inputs(fn: string, args: unknown[]): { ids: Id[]; temps: Tensor[] } {
-    const leaves: unknown[] = [];
-    const kids = this.inSpec.children_spec;
-    flatten(kids[0] ?? { type: 'builtins.tuple', context: null, children_spec: [] }, args, leaves, fn, 'the arguments');
+    const flat: { path: string; value: unknown }[] = [];
+    flatten(this.argsSpec, args, 'args', fn, flat);
+    const leaves = flat.map((l) => l.value);
     if (leaves.length !== this.inputSpecs.length && this.inputSpecs.length) {
       throw new TorchError(`${fn}: the package takes ${this.inputSpecs.length} tensor input${this.inputSpecs.length === 1 ? '' : 's'}, got ${leaves.length}`, 'ERR_TORCH_ARG');
     }
@@ -422,8 +413,7 @@ export class AOTICompiledModel {
   }
 
   private outputs(ids: Id[]): unknown {
-    const leaves = ids.map((id) => wrap(id));
-    return unflatten(this.outSpec, leaves, { i: 0 });
+    return unflatten(this.outSpec, ids.map((id) => wrap(id)));
   }
 
   /** Runs the model on this thread (Python's compiled_model(*args)); the outputs as the package's out_spec says. */
