@@ -302,6 +302,11 @@ function truthy(v: Value, at: string): boolean {
   throw exportError(`${at}: the predicate is ${v === null ? 'null' : typeof v}, not a boolean or a one-element tensor`);
 }
 
+/** The dtype of a Python number passed where a schema wants a Tensor, by its argument kind: bool, int64 or float32. */
+const numberDtype = (kind: string): number => (/bool$/.test(kind) ? 11 : /int$/.test(kind) ? 4 : 6);
+/** That number as PyTorch passes it: a 0-dim tensor. */
+const numberTensor = (v: unknown, kind: string): Tensor => wrap(native.callOp(SCALAR_TENSOR, v, numberDtype(kind), null, null, null) as Id);
+
 function callOp(step: Extract<Step, { kind: 'op' }>, env: Map<string, Value>): Value[] {
   const { node, op, at } = step;
   const args: unknown[] = [];
@@ -313,8 +318,7 @@ function callOp(step: Extract<Step, { kind: 'op' }>, env: Map<string, Value>): V
     const kind = argKind(i.arg, aat)[0];
     if (op.tensorParams[pos] && /^as_(int|float|bool|sym_int|sym_float|sym_bool)$/.test(kind)) {
       // A Python number where the schema wants a Tensor: a 0-dim tensor (int64 / float32 / bool).
-      const code = typeof v === 'boolean' ? 11 : /int$/.test(kind) ? 4 : 6;
-      v = wrap(native.callOp(SCALAR_TENSOR, v, code, null, null, null) as Id)._h;
+      v = numberTensor(v, kind)._h;
     }
     args[pos] = v;
     last = Math.max(last, pos);
@@ -457,6 +461,11 @@ export function planGraph(g: CompiledGraph, where: string): { spec: PlanSpec; ke
     if (k === 'as_name') return ['s', slot(nameOf(v, at), at)];
     return ['c', v];
   };
+  const constTensor = (v: unknown, kind: string): PlanArg => {
+    const c = numberTensor(v, kind);
+    keep.push(c);
+    return ['c', c._h];
+  };
   const argSpec = (a: Arg, at: string, tensorParam: boolean): PlanArg => {
     const [k, v] = argKind(a, at);
     const t = (x: any): PlanArg => ['s', slot(nameOf(x?.name, at), at)];
@@ -474,24 +483,14 @@ export function planGraph(g: CompiledGraph, where: string): { spec: PlanSpec; ke
       case 'as_int':
       case 'as_float':
       case 'as_bool':
-        if (tensorParam) {
-          // A Python number where the schema wants a Tensor: a 0-dim tensor, made once.
-          const code = typeof v === 'boolean' ? 11 : k === 'as_int' ? 4 : 6;
-          const c = wrap(native.callOp(SCALAR_TENSOR, v, code, null, null, null) as Id);
-          keep.push(c);
-          return ['c', c._h];
-        }
+        if (tensorParam) return constTensor(v, k); // a 0-dim tensor, made once
         return ['c', v];
       case 'as_sym_int':
       case 'as_sym_float':
       case 'as_sym_bool': {
         const s = symArgSpec(v, at);
         if (!tensorParam) return s;
-        const code = k === 'as_sym_bool' ? 11 : k === 'as_sym_int' ? 4 : 6;
-        if (s[0] === 's') return ['st', s[1], code];
-        const c = wrap(native.callOp(SCALAR_TENSOR, s[1], code, null, null, null) as Id);
-        keep.push(c);
-        return ['c', c._h];
+        return s[0] === 's' ? ['st', s[1], numberDtype(k)] : constTensor(s[1], k);
       }
       case 'as_sym_ints':
       case 'as_sym_floats':
