@@ -14,10 +14,9 @@
  */
 import { native, type Id } from '../binding';
 import { TorchError } from '../errors';
+import { toSnake } from '../names';
 import { Tensor, idOf, wrap } from '../tensor';
 import { schemaOfHandle, type OpSchema } from './schema';
-
-const snake = (k: string) => k.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
 
 function toNative(v: unknown, fn: string, what: string): unknown {
   if (v instanceof Tensor) return idOf(v, fn, what);
@@ -53,7 +52,7 @@ function overloadFn(ns: string, name: string, overload: string): (...args: unkno
     const args: unknown[] = given.map((v, i) => toNative(v, fn, `argument '${schema.names[i]}'`));
     const objs: unknown[] = [...given];
     for (const [k, v] of Object.entries(kwargs)) {
-      const pos = schema.names.indexOf(k) >= 0 ? schema.names.indexOf(k) : schema.names.indexOf(snake(k));
+      const pos = schema.names.indexOf(k) >= 0 ? schema.names.indexOf(k) : schema.names.indexOf(toSnake(k));
       if (pos < 0) throw new TorchError(`${fn}: no argument '${k}' (${schema.text})`, 'ERR_TORCH_ARG');
       if (pos < given.length) throw new TorchError(`${fn}: argument '${schema.names[pos]}' given twice`, 'ERR_TORCH_ARG');
       args[pos] = toNative(v, fn, `argument '${schema.names[pos]}'`);

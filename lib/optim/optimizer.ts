@@ -14,6 +14,7 @@
  * optimizer says so.
  */
 import '../disposable';
+import { toCamel, toSnake } from '../names';
 import { native } from '../binding';
 import { enableGrad, noGrad } from '../autograd';
 import { TorchError, argError, checkOptions, describe } from '../errors';
@@ -57,14 +58,7 @@ export interface OptionSpec {
   fixed?: boolean;
 }
 
-/** camelCase -> snake_case, and back where that is lossless. */
-export function toSnake(k: string): string {
-  return k.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
-}
-export function toCamel(k: string): string {
-  const c = k.replace(/_([a-z])/g, (_m, x: string) => x.toUpperCase());
-  return toSnake(c) === k ? c : k;
-}
+export { toCamel, toSnake };
 
 // ---- option checks --------------------------------------------------------------------------------
 export const nonNegative = (v: unknown) => (typeof v === 'number' && v >= 0 ? null : 'a non-negative number');
