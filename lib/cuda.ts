@@ -3,6 +3,7 @@
  * a driver and libtorch's CUDA libraries are present; unavailableReason() says why it did not.
  */
 import { native } from './binding';
+import { cudaIndexOf } from './device';
 import { argError } from './errors';
 
 export function isAvailable(): boolean {
@@ -42,14 +43,9 @@ export function memoryAllocated(device?: number): number {
  * distributed rank calls it with its LOCAL_RANK before touching CUDA). Accepts an index or 'cuda:i'.
  */
 export function setDevice(device: number | string): void {
-  let i = device;
-  if (typeof device === 'string') {
-    const m = /^cuda:(\d+)$/.exec(device);
-    if (!m) argError('cuda.setDevice()', 'device', "an index or 'cuda:<index>'", device);
-    i = Number(m[1]);
-  }
-  if (!Number.isInteger(i)) argError('cuda.setDevice()', 'device', "an index or 'cuda:<index>'", device);
-  native.cuda.setDevice(i as number);
+  const i = cudaIndexOf(device);
+  if (i === null) argError('cuda.setDevice()', 'device', "an index or 'cuda:<index>'", device);
+  native.cuda.setDevice(i);
 }
 /** torch.cuda.current_device(): the index `'cuda'` means now. */
 export function currentDevice(): number {

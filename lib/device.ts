@@ -25,6 +25,13 @@ export function device(spec: string, index?: number): Device {
 
 const DEVICE_RE = /^(cpu|cuda|meta)(:\d+)?$/;
 
+/** The CUDA device index a value names (an integer or 'cuda:i'), or null. */
+export function cudaIndexOf(v: unknown): number | null {
+  if (typeof v === 'number') return Number.isInteger(v) ? v : null;
+  const m = typeof v === 'string' ? /^cuda:(\d+)$/.exec(v) : null;
+  return m ? Number(m[1]) : null;
+}
+
 /** Validates a device argument and returns its string form. */
 export function checkDevice(fn: string, d: unknown): string {
   const s = d instanceof Device ? d.toString() : d;

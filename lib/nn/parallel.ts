@@ -23,6 +23,7 @@ import { Tensor } from '../tensor';
 import * as distributed from '../distributed';
 import { cat } from '../functions';
 import * as cuda from '../cuda';
+import { cudaIndexOf } from '../device';
 import { Module, RAW, setSlot, replicaOf } from './module';
 
 const { dist, distError, groupOf } = distributed;
@@ -155,12 +156,11 @@ const reducers = new FinalizationRegistry<number>((h) => dist.ddpFree(h));
 
 /** A device for DataParallel: an index of a CUDA device, or 'cuda:i'. */
 function cudaIndex(fn: string, name: string, v: unknown, count: number): number {
-  let i = v;
-  if (typeof v === 'string' && /^cuda:\d+$/.test(v)) i = Number(v.slice(5));
-  if (!Number.isInteger(i) || (i as number) < 0 || (i as number) >= count) {
+  const i = cudaIndexOf(v);
+  if (i === null || i < 0 || i >= count) {
     argError(fn, name, `a CUDA device index in [0, ${count}) or 'cuda:i' (this machine has ${count} CUDA device${count === 1 ? '' : 's'})`, v);
   }
-  return i as number;
+  return i;
 }
 
 /** PyTorch's scatter (torch/nn/parallel/scatter_gather.py): tensors chunked along dim, one chunk per device. */
