@@ -339,9 +339,11 @@ Napi::Value PgNew(const Napi::CallbackInfo& info) {
   };
   auto pg = c10::make_intrusive<c10d::ProcessGroup>(group_store, rank, size);
   pg->setDefaultBackend(type_of(default_kind));
+  bool has_nccl = false;
   for (uint32_t i = 0; i < specs.Length(); i++) {
     auto spec = specs.Get(i).As<Napi::Array>();
     std::string kind = spec.Get(0u).As<Napi::String>().Utf8Value();
+    has_nccl = has_nccl || kind == "nccl";
     auto backend = NewBackend(env, kind, g_stores.Get(env, spec.Get(1u), "the store"), rank, size, timeout, name, ranks);
     if (check) {
 #ifdef USE_C10D_GLOO
@@ -357,9 +359,7 @@ Napi::Value PgNew(const Napi::CallbackInfo& info) {
     }
   }
   int id = g_groups.Put(pg);
-  for (uint32_t i = 0; i < specs.Length(); i++) {
-    if (specs.Get(i).As<Napi::Array>().Get(0u).As<Napi::String>().Utf8Value() == "nccl") g_nccl_groups.insert(id);
-  }
+  if (has_nccl) g_nccl_groups.insert(id);
   return Napi::Number::New(env, id);
   TORCH_GUARD_END(env)
 }
