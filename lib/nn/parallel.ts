@@ -175,17 +175,16 @@ function scatter(obj: unknown, devices: string[], dim: number): unknown[] {
     const n = Math.min(...parts.map((p) => p.length)); // zip(): the shortest wins, as Python's
     return Array.from({ length: n }, (_, i) => parts.map((p) => p[i]));
   }
-  if (obj instanceof Map) {
-    const keys = [...obj.keys()];
-    const parts = keys.map((k) => scatter(obj.get(k), devices, dim));
+  // A dict, as a Map or a plain object: each value scattered, one dict of the same kind per replica.
+  const dict = obj instanceof Map ? obj : obj && typeof obj === 'object' && Object.getPrototypeOf(obj) === Object.prototype ? new Map(Object.entries(obj)) : null;
+  if (dict) {
+    const keys = [...dict.keys()];
+    const parts = keys.map((k) => scatter(dict.get(k), devices, dim));
     const n = parts.length ? Math.min(...parts.map((p) => p.length)) : devices.length;
-    return Array.from({ length: n }, (_, i) => new Map(keys.map((k, j) => [k, parts[j][i]])));
-  }
-  if (obj && typeof obj === 'object' && Object.getPrototypeOf(obj) === Object.prototype) {
-    const keys = Object.keys(obj);
-    const parts = keys.map((k) => scatter((obj as Record<string, unknown>)[k], devices, dim));
-    const n = parts.length ? Math.min(...parts.map((p) => p.length)) : devices.length;
-    return Array.from({ length: n }, (_, i) => Object.fromEntries(keys.map((k, j) => [k, parts[j][i]])));
+    return Array.from({ length: n }, (_, i) => {
+      const pairs = keys.map((k, j): [unknown, unknown] => [k, parts[j][i]]);
+      return obj instanceof Map ? new Map(pairs) : Object.fromEntries(pairs);
+    });
   }
   return devices.map(() => obj);
 }
