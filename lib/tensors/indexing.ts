@@ -1,0 +1,174 @@
+/**
+ * Indexing, slicing, joining (PyTorch's "Indexing, Slicing, Joining, Mutating Ops"): select, narrow,
+ * slice, index (Python's `x[...]`), indexPut_, masked ops, gather, indexSelect, split, chunk,
+ * unbind. Added to Tensor by addMethods (lib/tensor.ts).
+ */
+import { native, type Id } from '../binding';
+import { checkDims, checkInt, checkScalar, idOf, selfId } from '../checks';
+import { TorchError, argError } from '../errors';
+import { callInplace, callOp, callOps } from '../ops/call';
+import { Tensor, addMethods, wrap, type Scalar, type TensorOrScalar } from '../tensor';
+
+/** One entry of Tensor.index(): a number (select), slice(...), null (new axis), '...', or a tensor. */
+export type IndexItem = number | Slice | null | '...' | Tensor;
+
+export class Slice {
+  constructor(
+    readonly start: number | null = null,
+    readonly end: number | null = null,
+    readonly step: number = 1,
+  ) {}
+}
+
+/** The slice helper: `x.index([slice(1, 3), 0])` is Python's `x[1:3, 0]`. */
+export function slice(start: number | null = null, end: number | null = null, step = 1): Slice {
+  for (const [name, v] of [['start', start], ['end', end]] as const) {
+    if (v !== null && !Number.isInteger(v)) argError('slice()', name, 'an integer or null', v);
+  }
+  if (!Number.isInteger(step) || step <= 0) argError('slice()', 'step', 'a positive integer', step);
+  return new Slice(start, end, step);
+}
+
+export class TensorIndexing {
+  select(this: Tensor, dim: number, index: number): Tensor {
+    checkInt('select()', 'dim', dim);
+    checkInt('select()', 'index', index);
+    return callOp('select.int', selfId(this, 'select()'), dim, index);
+  }
+  narrow(this: Tensor, dim: number, start: number, length: number): Tensor {
+    checkInt('narrow()', 'dim', dim);
+    checkInt('narrow()', 'start', start);
+    checkInt('narrow()', 'length', length);
+    return callOp('narrow', selfId(this, 'narrow()'), dim, start, length);
+  }
+  /** Python's x[start:end:step] along one dimension. */
+  slice(this: Tensor, dim: number, start: number | null = null, end: number | null = null, step = 1): Tensor {
+    checkInt('slice()', 'dim', dim);
+    const s = slice(start, end, step);
+    return callOp('slice.Tensor', selfId(this, 'slice()'), dim, s.start, s.end, s.step);
+  }
+  /**
+   * Python indexing: `x.index([0, slice(1, 3), null, idxTensor])` is `x[0, 1:3, None, idx]`. Numbers
+   * select, slices slice, null adds an axis, '...' skips the remaining dimensions, integer tensors
+   * and boolean masks index like PyTorch's advanced indexing. A single tensor may be passed alone.
+   */
+  index(this: Tensor, indices: IndexItem[] | Tensor): Tensor {
+    const items = indices instanceof Tensor ? [indices] : indices;
+    if (!Array.isArray(items)) argError('index()', 'indices', 'an array of index items or a Tensor', indices);
+    const ellipses = items.filter((x) => x === '...').length;
+    if (ellipses > 1) throw new TorchError("index(): at most one '...' may appear", 'ERR_TORCH_ARG');
+    const ndim = this.ndim;
+    const consumed = items.reduce<number>(
+      (n, x) => n + (x === null || x === '...' ? 0 : x instanceof Tensor && x.dtype === 'bool' ? x.ndim : 1),
+      0,
+    );
+    if (consumed > ndim) {
+      throw new TorchError(`index(): too many indices for a tensor of dimension ${ndim} (got ${consumed})`, 'ERR_TORCH_ARG');
+    }
+    let cur: Tensor = this;
+    const made: Tensor[] = [];
+    const advanced: (Tensor | null)[] = [];
+    let dim = 0;
+    const step = (t: Tensor) => {
+      if (cur !== this) made.push(cur);
+      cur = t;
+    };
+    items.forEach((x, i) => {
+      if (typeof x === 'number') {
+        checkInt('index()', `indices[${i}]`, x);
+        step(cur.select(dim, x));
+      } else if (x instanceof Slice) {
+        step(cur.slice(dim, x.start, x.end, x.step));
+        advanced[dim] = null;
+        dim++;
+      } else if (x === null) {
+        step(cur.unsqueeze(dim));
+        advanced[dim] = null;
+        dim++;
+      } else if (x === '...') {
+        const skip = ndim - consumed;
+        for (let k = 0; k < skip; k++) advanced[dim + k] = null;
+        dim += skip;
+      } else if (x instanceof Tensor) {
+        idOf(x, 'index()', `indices[${i}]`);
+        advanced[dim] = x;
+        dim += x.dtype === 'bool' ? x.ndim : 1;
+        for (let k = advanced.length; k < dim; k++) advanced[k] = null;
+      } else {
+        argError('index()', `indices[${i}]`, "a number, slice(), null, '...' or a Tensor", x);
+      }
+    });
+    if (advanced.some((a) => a instanceof Tensor)) {
+      // Drop trailing nulls; booleans masks span several dims, so pad like PyTorch's applySlicing.
+      const list: (Id | null)[] = [];
+      let last = 0;
+      for (let k = 0; k < advanced.length; k++) if (advanced[k] instanceof Tensor) last = k;
+      for (let k = 0; k <= last; k++) {
+        const a = advanced[k];
+        if (a === undefined) continue;
+        list.push(a === null ? null : a._h);
+        if (a instanceof Tensor && a.dtype === 'bool') k += a.ndim - 1;
+      }
+      step(callOp('index.Tensor', cur._h, list));
+    }
+    for (const t of made) t.dispose();
+    return cur === this ? wrap(native.alias(this._h)) : cur;
+  }
+  /** x[indices] = values (in place), with the same index items as index() for tensors. */
+  indexPut_<T extends Tensor>(this: T, indices: (Tensor | null)[], values: TensorOrScalar, accumulate = false): T {
+    const id = selfId(this, 'indexPut_()');
+    const list = indices.map((t, i) => (t === null ? null : idOf(t, 'indexPut_()', `indices[${i}]`)));
+    const v = values instanceof Tensor ? values : null;
+    if (v) callInplace('index_put_', id, list, idOf(v, 'indexPut_()', 'values'), accumulate);
+    else {
+      const tmp = callOp('scalar_tensor', checkScalar('indexPut_()', 'values', values), native.dtype(id), null, native.device(id));
+      try {
+        callInplace('index_put_', id, list, tmp._h, accumulate);
+      } finally {
+        tmp.dispose();
+      }
+    }
+    return this;
+  }
+  maskedFill(this: Tensor, mask: Tensor, value: Scalar): Tensor {
+    return callOp('masked_fill.Scalar', selfId(this, 'maskedFill()'), idOf(mask, 'maskedFill()', 'mask'), checkScalar('maskedFill()', 'value', value));
+  }
+  maskedFill_<T extends Tensor>(this: T, mask: Tensor, value: Scalar): T {
+    callInplace('masked_fill_.Scalar', selfId(this, 'maskedFill_()'), idOf(mask, 'maskedFill_()', 'mask'), checkScalar('maskedFill_()', 'value', value));
+    return this;
+  }
+  maskedSelect(this: Tensor, mask: Tensor): Tensor {
+    return callOp('masked_select', selfId(this, 'maskedSelect()'), idOf(mask, 'maskedSelect()', 'mask'));
+  }
+  gather(this: Tensor, dim: number, index: Tensor): Tensor {
+    checkInt('gather()', 'dim', dim);
+    return callOp('gather', selfId(this, 'gather()'), dim, idOf(index, 'gather()', 'index'));
+  }
+  indexSelect(this: Tensor, dim: number, index: Tensor): Tensor {
+    checkInt('indexSelect()', 'dim', dim);
+    return callOp('index_select', selfId(this, 'indexSelect()'), dim, idOf(index, 'indexSelect()', 'index'));
+  }
+  split(this: Tensor, splitSize: number | number[], dim = 0): Tensor[] {
+    const id = selfId(this, 'split()');
+    checkInt('split()', 'dim', dim);
+    if (Array.isArray(splitSize)) {
+      return callOps('split_with_sizes', id, checkDims('split()', 'splitSize', splitSize), dim);
+    }
+    if (!Number.isInteger(splitSize) || splitSize <= 0) argError('split()', 'splitSize', 'a positive integer or an array of sizes', splitSize);
+    return callOps('split.Tensor', id, splitSize, dim);
+  }
+  chunk(this: Tensor, chunks: number, dim = 0): Tensor[] {
+    if (!Number.isInteger(chunks) || chunks <= 0) argError('chunk()', 'chunks', 'a positive integer', chunks);
+    checkInt('chunk()', 'dim', dim);
+    return callOps('chunk', selfId(this, 'chunk()'), chunks, dim);
+  }
+  unbind(this: Tensor, dim = 0): Tensor[] {
+    checkInt('unbind()', 'dim', dim);
+    return callOps('unbind.int', selfId(this, 'unbind()'), dim);
+  }
+}
+
+declare module '../tensor' {
+  interface Tensor extends TensorIndexing {}
+}
+addMethods(TensorIndexing);

@@ -1,0 +1,192 @@
+/**
+ * Pointwise ops (PyTorch's "Pointwise Ops", activations, comparisons): the native fast path's
+ * methods (add, mul, exp, relu, add_, ...: their names and types come from binding/ops/pointwise.def
+ * through the generated lib/ops/codes.ts), and those that take options (addScaled, divMode, clamp,
+ * gelu, leakyRelu, softmax, logSoftmax, equal, allclose, detach_). Added to Tensor here.
+ */
+import { native } from '../binding';
+import { checkDtype, checkInt, checkNumber, checkScalar, disposedError, idOf, selfId } from '../checks';
+import { dtypeCode, type DType } from '../dtype';
+import { TorchError, argError } from '../errors';
+import { BINARY, BINARY_INPLACE, REDUCE, SCALAR, SCALAR_INPLACE, UNARY, UNARY_INPLACE, type FastPathMethods } from '../ops/codes';
+import { callInplace, callOp, callValue } from '../ops/call';
+import { Tensor, addMethods, wrap, type TensorOrScalar } from '../tensor';
+
+/** self (op) alpha * other: add.Tensor / add.Scalar with alpha. */
+function binaryAlpha(self: Tensor, name: 'add' | 'sub', other: TensorOrScalar, alpha: number): Tensor {
+  const fn = `${name}()`;
+  checkNumber(fn, 'alpha', alpha);
+  const id = selfId(self, fn);
+  if (other instanceof Tensor) return callOp(`${name}.Tensor`, id, idOf(other, fn, 'other'), alpha);
+  return callOp(`${name}.Scalar`, id, checkScalar(fn, 'other', other), alpha);
+}
+
+export class TensorPointwise {
+  /** self + alpha * other */
+  addScaled(this: Tensor, other: TensorOrScalar, alpha: number): Tensor {
+    return binaryAlpha(this, 'add', other, alpha);
+  }
+  /** div with rounding: div(other, { roundingMode: 'trunc' | 'floor' }) */
+  divMode(this: Tensor, other: TensorOrScalar, roundingMode: 'trunc' | 'floor'): Tensor {
+    if (roundingMode !== 'trunc' && roundingMode !== 'floor') argError('div()', 'roundingMode', "'trunc' or 'floor'", roundingMode);
+    const id = selfId(this, 'div()');
+    if (other instanceof Tensor) return callOp('div.Tensor_mode', id, idOf(other, 'div()', 'other'), roundingMode);
+    return callOp('div.Scalar_mode', id, checkScalar('div()', 'other', other), roundingMode);
+  }
+  clamp(this: Tensor, min?: number | Tensor | null, max?: number | Tensor | null): Tensor {
+    const id = selfId(this, 'clamp()');
+    if (min == null && max == null) throw new TorchError("clamp(): at least one of 'min' and 'max' must be given", 'ERR_TORCH_ARG');
+    if (min instanceof Tensor || max instanceof Tensor) {
+      const lo = min == null ? null : min instanceof Tensor ? idOf(min, 'clamp()', 'min') : undefined;
+      const hi = max == null ? null : max instanceof Tensor ? idOf(max, 'clamp()', 'max') : undefined;
+      if (lo === undefined || hi === undefined) argError('clamp()', 'min/max', 'both tensors or both numbers', min);
+      return callOp('clamp.Tensor', id, lo, hi);
+    }
+    if (min != null) checkNumber('clamp()', 'min', min);
+    if (max != null) checkNumber('clamp()', 'max', max);
+    return callOp('clamp', id, min ?? null, max ?? null);
+  }
+  clamp_<T extends Tensor>(this: T, min?: number | null, max?: number | null): T {
+    const id = selfId(this, 'clamp_()');
+    if (min == null && max == null) throw new TorchError("clamp_(): at least one of 'min' and 'max' must be given", 'ERR_TORCH_ARG');
+    if (min != null) checkNumber('clamp_()', 'min', min);
+    if (max != null) checkNumber('clamp_()', 'max', max);
+    callInplace('clamp_', id, min ?? null, max ?? null);
+    return this;
+  }
+  clip(this: Tensor, min?: number | null, max?: number | null): Tensor {
+    return this.clamp(min, max);
+  }
+  gelu(this: Tensor, options?: { approximate?: 'none' | 'tanh' }): Tensor {
+    const id = selfId(this, 'gelu()');
+    const approx = options?.approximate ?? 'none';
+    if (approx !== 'none' && approx !== 'tanh') argError('gelu()', 'approximate', "'none' or 'tanh'", approx);
+    if (approx === 'none') return wrap(native.unary(UNARY.indexOf('gelu'), id));
+    return callOp('gelu', id, approx);
+  }
+  leakyRelu(this: Tensor, negativeSlope = 0.01): Tensor {
+    checkNumber('leakyRelu()', 'negativeSlope', negativeSlope);
+    return callOp('leaky_relu', selfId(this, 'leakyRelu()'), negativeSlope);
+  }
+  softmax(this: Tensor, dim: number, options: { dtype?: DType } = {}): Tensor {
+    checkInt('softmax()', 'dim', dim);
+    const dt = options.dtype === undefined ? null : dtypeCode(checkDtype('softmax()', options.dtype));
+    return callOp('softmax.int', selfId(this, 'softmax()'), dim, dt);
+  }
+  logSoftmax(this: Tensor, dim: number, options: { dtype?: DType } = {}): Tensor {
+    checkInt('logSoftmax()', 'dim', dim);
+    const dt = options.dtype === undefined ? null : dtypeCode(checkDtype('logSoftmax()', options.dtype));
+    return callOp('log_softmax.int', selfId(this, 'logSoftmax()'), dim, dt);
+  }
+  /** True when both have the same shape and elements. */
+  equal(this: Tensor, other: Tensor): boolean {
+    return callValue<boolean>('equal', selfId(this, 'equal()'), idOf(other, 'equal()', 'other'));
+  }
+  allclose(this: Tensor, other: Tensor, options: { rtol?: number; atol?: number; equalNan?: boolean } = {}): boolean {
+    const id = selfId(this, 'allclose()');
+    return callValue<boolean>('allclose', id, idOf(other, 'allclose()', 'other'), options.rtol ?? 1e-5, options.atol ?? 1e-8, options.equalNan ?? false);
+  }
+  detach_<T extends Tensor>(this: T): T {
+    callInplace('detach_', selfId(this, 'detach_()'));
+    return this;
+  }
+}
+
+declare module '../tensor' {
+  interface Tensor extends TensorPointwise, FastPathMethods {}
+}
+addMethods(TensorPointwise);
+
+// ---- the fast path's methods ----------------------------------------------------------------------
+// Declaration merging types them (FastPathMethods, above); the loops below install them on the
+// prototype. The addon's tables are built from the same .def file: a build or a codes.ts out of step
+// with it is an error here, at load.
+{
+  const built = native.fastPathNames();
+  const ours: Record<string, readonly string[]> = {
+    binary: BINARY, scalar: SCALAR, unary: UNARY, binaryInplace: BINARY_INPLACE, scalarInplace: SCALAR_INPLACE, unaryInplace: UNARY_INPLACE,
+    reduce: REDUCE,
+  };
+  for (const [kind, names] of Object.entries(ours)) {
+    if (JSON.stringify(built[kind]) !== JSON.stringify(names)) {
+      throw new TorchError(
+        `torch-node's native addon and lib/ops/codes.ts disagree on the ${kind} fast-path ops (the addon has ${JSON.stringify(built[kind])}): ` +
+          'rebuild the addon (npm run build) after editing binding/ops/pointwise.def, and regenerate the codes (node scripts/gen-ops.js)',
+        'ERR_TORCH_LOAD',
+      );
+    }
+  }
+}
+
+const BINARY_CODES: Record<string, number> = Object.fromEntries(BINARY.map((n, i) => [n, i]));
+const SCALAR_CODES: Record<string, number> = Object.fromEntries(SCALAR.map((n, i) => [n, i]));
+const BINARY_INPLACE_CODES: Record<string, number> = Object.fromEntries(BINARY_INPLACE.map((n, i) => [n, i]));
+const SCALAR_INPLACE_CODES: Record<string, number> = Object.fromEntries(SCALAR_INPLACE.map((n, i) => [n, i]));
+
+/** Installs a generated method (not enumerable, as a class's own); a name defined twice is an error at load. */
+function install(name: string, method: (this: Tensor, ...args: never[]) => unknown): void {
+  if (Object.hasOwn(Tensor.prototype, name)) throw new TorchError(`torch-node: Tensor.${name} is defined twice`, 'ERR_TORCH_LOAD');
+  Object.defineProperty(Tensor.prototype, name, { value: method, writable: true, configurable: true });
+}
+
+for (const name of new Set<string>([...BINARY, ...SCALAR])) {
+  const code = BINARY_CODES[name];
+  const scode = SCALAR_CODES[name];
+  const fn = `${name}()`;
+  install(name, function binaryOp(this: Tensor, other: TensorOrScalar): Tensor {
+    const a = this._h;
+    if (a < 0) throw disposedError(fn, 'self');
+    if (other instanceof Tensor) {
+      const b = other._h;
+      if (b < 0) throw disposedError(fn, 'other');
+      if (code === undefined) argError(fn, 'other', 'a number', other);
+      return wrap(native.binary(code, a, b));
+    }
+    if (typeof other === 'number' || typeof other === 'boolean') {
+      if (scode === undefined) argError(fn, 'other', 'a Tensor', other);
+      return wrap(native.binaryScalar(scode, a, other));
+    }
+    return argError(fn, 'other', scode === undefined ? 'a Tensor' : code === undefined ? 'a number' : 'a Tensor or a number', other);
+  });
+}
+
+UNARY.forEach((name, code) => {
+  if (name === 'gelu' || name === 'sumAll' || name === 'meanAll') return; // gelu takes options (above); the others are sum() and mean()
+  const fn = `${name}()`;
+  install(name, function unaryOp(this: Tensor): Tensor {
+    const a = this._h;
+    if (a < 0) throw disposedError(fn, 'self');
+    return wrap(native.unary(code, a));
+  });
+});
+
+for (const name of new Set<string>([...BINARY_INPLACE, ...SCALAR_INPLACE])) {
+  const code = BINARY_INPLACE_CODES[name];
+  const scode = SCALAR_INPLACE_CODES[name];
+  const fn = `${name}()`;
+  install(name, function binaryInplace(this: Tensor, other: TensorOrScalar): Tensor {
+    const a = this._h;
+    if (a < 0) throw disposedError(fn, 'self');
+    if (other instanceof Tensor) {
+      if (code === undefined) argError(fn, 'other', 'a number', other);
+      native.binaryInplace(code, a, idOf(other, fn, 'other'));
+      return this;
+    }
+    if (typeof other === 'number' || typeof other === 'boolean') {
+      if (scode === undefined) argError(fn, 'other', 'a Tensor', other);
+      native.scalarInplace(scode, a, other);
+      return this;
+    }
+    return argError(fn, 'other', 'a Tensor or a number', other);
+  });
+}
+
+UNARY_INPLACE.forEach((name, code) => {
+  const fn = `${name}()`;
+  install(name, function unaryInplace(this: Tensor): Tensor {
+    const a = this._h;
+    if (a < 0) throw disposedError(fn, 'self');
+    native.unaryInplace(code, a);
+    return this;
+  });
+});

@@ -1,0 +1,149 @@
+/**
+ * Reductions (PyTorch's "Reduction Ops"): sum, mean, prod, max, min, argmax, argmin, std, var, norm,
+ * logsumexp, cumsum, all, any, sort, topk. Added to Tensor by addMethods (lib/tensor.ts).
+ */
+import { native } from '../binding';
+import { checkBool, checkDims, checkDtype, checkInt, checkNumber, idOf, selfId } from '../checks';
+import { dtypeCode, type DType } from '../dtype';
+import { argError } from '../errors';
+import { BINARY, REDUCE, UNARY } from '../ops/codes';
+import { callOp, callOps } from '../ops/call';
+import { Tensor, addMethods, wrap } from '../tensor';
+
+export interface ReduceOptions {
+  keepdim?: boolean;
+  dtype?: DType;
+}
+
+/** std/var's options: PyTorch's correction (or the older unbiased) and keepdim; a boolean is unbiased. */
+export type VarOptions = { correction?: number; unbiased?: boolean; keepdim?: boolean } | boolean;
+
+const UNARY_SUM_ALL = UNARY.indexOf('sumAll');
+const UNARY_MEAN_ALL = UNARY.indexOf('meanAll');
+const MAXIMUM = BINARY.indexOf('maximum');
+const MINIMUM = BINARY.indexOf('minimum');
+const REDUCE_CODES = { sum: REDUCE.indexOf('sum'), mean: REDUCE.indexOf('mean') };
+
+function reduceOpts(fn: string, v: boolean | ReduceOptions | undefined): { keepdim: boolean; dtype: number | null } {
+  if (v === undefined) return { keepdim: false, dtype: null };
+  if (typeof v === 'boolean') return { keepdim: v, dtype: null };
+  if (typeof v !== 'object' || v === null) argError(fn, 'keepdim', 'a boolean or { keepdim, dtype }', v);
+  return {
+    keepdim: v.keepdim === undefined ? false : checkBool(fn, 'keepdim', v.keepdim),
+    dtype: v.dtype === undefined ? null : dtypeCode(checkDtype(fn, v.dtype)),
+  };
+}
+
+/** sum/mean: over everything (`aten::NAME`), or over dims (`dimOp`), with keepdim and dtype. */
+function reduceDims(self: Tensor, name: 'sum' | 'mean', dimOp: string, dim: number | number[] | null | undefined, keepdim: boolean | ReduceOptions | undefined): Tensor {
+  const fn = `${name}()`;
+  const id = selfId(self, fn);
+  const o = reduceOpts(fn, keepdim);
+  if (dim == null && !o.keepdim) {
+    if (o.dtype === null) return wrap(native.unary(name === 'sum' ? UNARY_SUM_ALL : UNARY_MEAN_ALL, id));
+    return callOp(name, id, o.dtype);
+  }
+  const dims = dim == null ? null : checkDims(fn, 'dim', dim);
+  // Over dims without a dtype: the fast path (an unboxed call), else the dispatcher.
+  if (dims !== null && o.dtype === null) return wrap(native.reduceDims(REDUCE_CODES[name], id, dims, o.keepdim));
+  return callOp(dimOp, id, dims, o.keepdim, o.dtype);
+}
+
+function minMax(self: Tensor, name: 'max' | 'min', dim: number | Tensor | undefined, keepdim: boolean): Tensor | { values: Tensor; indices: Tensor } {
+  const fn = `${name}()`;
+  const id = selfId(self, fn);
+  if (dim === undefined) return callOp(name, id);
+  if (dim instanceof Tensor) return wrap(native.binary(name === 'max' ? MAXIMUM : MINIMUM, id, idOf(dim, fn, 'other')));
+  checkInt(fn, 'dim', dim);
+  checkBool(fn, 'keepdim', keepdim);
+  const [values, indices] = callOps(`${name}.dim`, id, dim, keepdim);
+  return { values, indices };
+}
+
+function varStd(self: Tensor, name: 'std' | 'var', dim: number | number[] | null | undefined, options: VarOptions): Tensor {
+  const fn = `${name}()`;
+  const o = typeof options === 'boolean' ? { unbiased: options } : options;
+  const correction = o.correction ?? (o.unbiased === false ? 0 : 1);
+  checkNumber(fn, 'correction', correction);
+  const dims = dim == null ? null : checkDims(fn, 'dim', dim);
+  return callOp(`${name}.correction`, selfId(self, fn), dims, correction, o.keepdim ?? false);
+}
+
+export class TensorReductions {
+  sum(this: Tensor, dim?: number | number[] | null, keepdim?: boolean | ReduceOptions): Tensor {
+    return reduceDims(this, 'sum', 'sum.dim_IntList', dim, keepdim);
+  }
+  mean(this: Tensor, dim?: number | number[] | null, keepdim?: boolean | ReduceOptions): Tensor {
+    return reduceDims(this, 'mean', 'mean.dim', dim, keepdim);
+  }
+  prod(this: Tensor, dim?: number | null, keepdim?: boolean | ReduceOptions): Tensor {
+    const id = selfId(this, 'prod()');
+    const o = reduceOpts('prod()', keepdim);
+    if (dim == null) return callOp('prod', id, o.dtype);
+    return callOp('prod.dim_int', id, checkInt('prod()', 'dim', dim), o.keepdim, o.dtype);
+  }
+  /** max() -> the maximum; max(dim, keepdim?) -> { values, indices }; max(other) -> elementwise maximum. */
+  max(this: Tensor): Tensor;
+  max(this: Tensor, other: Tensor): Tensor;
+  max(this: Tensor, dim: number, keepdim?: boolean): { values: Tensor; indices: Tensor };
+  max(this: Tensor, dim?: number | Tensor, keepdim = false): Tensor | { values: Tensor; indices: Tensor } {
+    return minMax(this, 'max', dim, keepdim);
+  }
+  min(this: Tensor): Tensor;
+  min(this: Tensor, other: Tensor): Tensor;
+  min(this: Tensor, dim: number, keepdim?: boolean): { values: Tensor; indices: Tensor };
+  min(this: Tensor, dim?: number | Tensor, keepdim = false): Tensor | { values: Tensor; indices: Tensor } {
+    return minMax(this, 'min', dim, keepdim);
+  }
+  argmax(this: Tensor, dim?: number | null, keepdim = false): Tensor {
+    if (dim != null) checkInt('argmax()', 'dim', dim);
+    return callOp('argmax', selfId(this, 'argmax()'), dim ?? null, checkBool('argmax()', 'keepdim', keepdim));
+  }
+  argmin(this: Tensor, dim?: number | null, keepdim = false): Tensor {
+    if (dim != null) checkInt('argmin()', 'dim', dim);
+    return callOp('argmin', selfId(this, 'argmin()'), dim ?? null, checkBool('argmin()', 'keepdim', keepdim));
+  }
+  /** std(dim?, { correction = 1 (or unbiased), keepdim }) as PyTorch's Tensor.std. */
+  std(this: Tensor, dim?: number | number[] | null, options: VarOptions = {}): Tensor {
+    return varStd(this, 'std', dim, options);
+  }
+  var(this: Tensor, dim?: number | number[] | null, options: VarOptions = {}): Tensor {
+    return varStd(this, 'var', dim, options);
+  }
+  /** norm(p = 2, dim?, keepdim?) */
+  norm(this: Tensor, p: number | 'fro' = 2, dim?: number | number[] | null, keepdim = false): Tensor {
+    const id = selfId(this, 'norm()');
+    const pv = p === 'fro' ? 2 : checkNumber('norm()', 'p', p);
+    if (dim == null) return callOp('norm.Scalar', id, pv);
+    return callOp('norm.ScalarOpt_dim', id, pv, checkDims('norm()', 'dim', dim), keepdim);
+  }
+  logsumexp(this: Tensor, dim: number | number[], keepdim = false): Tensor {
+    return callOp('logsumexp', selfId(this, 'logsumexp()'), checkDims('logsumexp()', 'dim', dim), keepdim);
+  }
+  cumsum(this: Tensor, dim: number, options: { dtype?: DType } = {}): Tensor {
+    checkInt('cumsum()', 'dim', dim);
+    const dt = options.dtype === undefined ? null : dtypeCode(checkDtype('cumsum()', options.dtype));
+    return callOp('cumsum', selfId(this, 'cumsum()'), dim, dt);
+  }
+  all(this: Tensor, dim?: number | null, keepdim = false): Tensor {
+    if (dim == null) return callOp('all', selfId(this, 'all()'));
+    return callOp('all.dim', selfId(this, 'all()'), checkInt('all()', 'dim', dim), keepdim);
+  }
+  any(this: Tensor, dim?: number | null, keepdim = false): Tensor {
+    if (dim == null) return callOp('any', selfId(this, 'any()'));
+    return callOp('any.dim', selfId(this, 'any()'), checkInt('any()', 'dim', dim), keepdim);
+  }
+  sort(this: Tensor, dim = -1, descending = false): { values: Tensor; indices: Tensor } {
+    const [values, indices] = callOps('sort', selfId(this, 'sort()'), checkInt('sort()', 'dim', dim), descending);
+    return { values, indices };
+  }
+  topk(this: Tensor, k: number, dim = -1, largest = true, sorted = true): { values: Tensor; indices: Tensor } {
+    const [values, indices] = callOps('topk', selfId(this, 'topk()'), checkInt('topk()', 'k', k), checkInt('topk()', 'dim', dim), largest, sorted);
+    return { values, indices };
+  }
+}
+
+declare module '../tensor' {
+  interface Tensor extends TensorReductions {}
+}
+addMethods(TensorReductions);
