@@ -5,6 +5,9 @@
  * returns. torch.ops and the exported-graph interpreter both call operators by these.
  */
 import { native } from '../binding';
+import { splitTop } from './split';
+
+export { splitTop };
 
 export interface OpSchema {
   text: string;
@@ -16,23 +19,6 @@ export interface OpSchema {
   written: (string | null)[];
   /** Per return: a tensor, a list of tensors, or another value; and the argument it aliases when written (an in-place op's self). */
   returns: { kind: 'tensor' | 'list' | 'other'; alias: string | null }[];
-}
-
-/** Splits at top-level commas (not inside brackets or parentheses). */
-export function splitTop(s: string): string[] {
-  const out: string[] = [];
-  let depth = 0;
-  let cur = '';
-  for (const ch of s) {
-    if (ch === '[' || ch === '(') depth++;
-    if (ch === ']' || ch === ')') depth--;
-    if (ch === ',' && depth === 0) {
-      out.push(cur.trim());
-      cur = '';
-    } else cur += ch;
-  }
-  if (cur.trim()) out.push(cur.trim());
-  return out;
 }
 
 const cache = new Map<number, OpSchema>();
