@@ -106,6 +106,15 @@ function runCase(kind, js, c, at) {
       if (c.seeded) torch.manualSeed(0);
       const out = kind === 'Tensor' ? self[js](...call) : torch[js](self, ...call);
       compare(out, c.out, c.tensors, at, c.shape_only);
+      if (c.grad) {
+        // The gradient through the same call: d sum(out * w) / d self, w = linspace(-1, 1).
+        const x = self.clone().detach().requiresGrad_(true);
+        const again = kind === 'Tensor' ? x[js](...call) : torch[js](x, ...call);
+        const w = torch.linspace(-1, 1, again.numel(), { dtype: again.dtype }).reshape(again.shape);
+        again.mul(w).sum().backward();
+        compare(x.grad, c.grad, c.tensors, `${at} grad`, false);
+        x.grad = null;
+      }
     });
   } finally {
     torch.dispose(made);
@@ -125,9 +134,10 @@ test('lib/ops/generated.ts is what scripts/gen-api.js writes now', () => {
 });
 
 for (const kind of ['Tensor', 'torch']) {
-  test(`generated ${kind === 'Tensor' ? 'Tensor methods' : 'torch.* functions'} equal PyTorch on its OpInfo samples`, () => {
+  test(`generated ${kind === 'Tensor' ? 'Tensor methods' : 'torch.* functions'} equal PyTorch on its OpInfo samples`, (t) => {
     const failures = [];
     let calls = 0;
+    let grads = 0;
     for (const e of entries.filter((x) => x.kind === kind)) {
       const key = `${kind}.${e.py}`;
       const cases = reference.cases[key] ?? [];
@@ -137,6 +147,7 @@ for (const kind of ['Tensor', 'torch']) {
       }
       cases.forEach((c, i) => {
         calls++;
+        if (c.grad) grads++;
         try {
           runCase(kind, e.js, c, `${kind === 'Tensor' ? 'Tensor.' : 'torch.'}${e.js} case ${i}`);
         } catch (err) {
@@ -144,7 +155,8 @@ for (const kind of ['Tensor', 'torch']) {
         }
       });
     }
-    assert.ok(calls > 0);
+    assert.ok(calls > 0 && grads > 0);
+    t.diagnostic(`${calls} calls, ${grads} with gradients`);
     assert.deepEqual(failures, [], `${failures.length} failures:\n${failures.join('\n')}`);
   });
 }

@@ -161,9 +161,34 @@ def run_case(kind, py, inp, args, kwargs):
     else:
         out = getattr(torch, py)(x, *a, **k)
     case["out"] = enc.value(out)
+    grad = input_grad(kind, py, inp, args, kwargs)
+    if grad is not None:
+        case["grad"] = enc.tensor(grad)
     case["tensors"] = enc.tensors
     json.dumps(case)
     return case
+
+
+def input_grad(kind, py, inp, args, kwargs):
+    """The gradient of sum(out * w) with respect to the input (w = linspace(-1, 1) over out's
+    elements), for float inputs of out-of-place, non-random calls whose result is one float tensor;
+    None where there is none."""
+    if py.endswith("_") or py in RANDOM or py in SHAPE_ONLY or not isinstance(inp, torch.Tensor):
+        return None
+    if inp.dtype not in (torch.float32, torch.float64):
+        return None
+    x = inp.clone().requires_grad_(True)
+    try:
+        out = getattr(x, py)(*clone(args), **clone(kwargs)) if kind == "Tensor" else getattr(torch, py)(x, *clone(args), **clone(kwargs))
+        if not isinstance(out, torch.Tensor) or not out.requires_grad or not out.dtype.is_floating_point:
+            return None
+        w = torch.linspace(-1, 1, out.numel(), dtype=out.dtype).reshape(out.shape)
+        (out * w).sum().backward()
+    except Exception:  # noqa: BLE001
+        return None
+    if x.grad is not None and x.grad._is_zerotensor():
+        return torch.zeros_like(x)  # autograd's ZeroTensor (sgn, ...) has no storage to read
+    return x.grad
 
 
 def T(*shape, dtype=torch.float32, low=-2.0, high=2.0, seed=0):
