@@ -12,6 +12,7 @@
  * Note (LIBTORCH-NOTES): TorchScript is deprecated upstream; the lasting path for pretrained
  * networks is an architecture built from torch-node's layers plus a state dict.
  */
+import { checkBool } from './checks';
 import * as fs from 'fs';
 import { native, type Id, type TraceModuleSpec } from './binding';
 import { noGrad } from './autograd';
@@ -155,7 +156,7 @@ export class ScriptModule extends Module {
   }
 
   override train(mode = true): this {
-    if (typeof mode !== 'boolean') argError('train()', 'mode', 'a boolean', mode);
+    checkBool('train()', 'mode', mode);
     this._assertIdle('train()');
     native.jitTrain(this._handle, mode);
     return super.train(mode);
@@ -427,8 +428,8 @@ export function trace(target: Module | ((...args: any[]) => any), exampleInputs:
   const checkTrace = options.checkTrace ?? true;
   const tol = options.checkTolerance ?? 1e-5;
   const strict = options.strict ?? true;
-  if (typeof checkTrace !== 'boolean') argError(fn, 'checkTrace', 'a boolean', checkTrace);
-  if (typeof strict !== 'boolean') argError(fn, 'strict', 'a boolean', strict);
+  checkBool(fn, 'checkTrace', checkTrace);
+  checkBool(fn, 'strict', strict);
   if (typeof tol !== 'number' || !(tol >= 0)) argError(fn, 'checkTolerance', 'a number >= 0', tol);
   const inputs: unknown[] = Array.isArray(exampleInputs) ? exampleInputs : [exampleInputs];
   const encoded = inputs.map((x, i) => encodeTraceValue(x, `exampleInputs[${i}]`));

@@ -7,6 +7,7 @@
  * training, out-projection, weights averaged over heads; without weights, scaled_dot_product_attention;
  * in inference (eval, no grad needed, batchFirst self-attention) PyTorch's fused fast path.
  */
+import { checkBool, checkInt, checkProbability } from '../checks';
 import { isGradEnabled } from '../autograd';
 import { native, type Id } from '../binding';
 import { zeros, zerosLike, type TensorOptions } from '../creation';
@@ -92,7 +93,7 @@ export function multiHeadAttentionForward(
   const averageAttnWeights = o.averageAttnWeights ?? true;
   const useSeparate = o.useSeparateProjWeight ?? false;
   let isCausal = o.isCausal ?? false;
-  if (typeof dropoutP !== 'number' || !(dropoutP >= 0 && dropoutP <= 1)) argError(fn, 'dropoutP', 'a probability between 0 and 1', dropoutP);
+  checkProbability(fn, 'dropoutP', dropoutP);
   let keyPaddingMask = o.keyPaddingMask ?? null;
   let attnMask = o.attnMask ?? null;
   if (keyPaddingMask) idOf(keyPaddingMask, fn, 'keyPaddingMask');
@@ -393,17 +394,13 @@ export class MultiheadAttention extends Module {
     super();
     const fn = 'MultiheadAttention()';
     if (options === null || typeof options !== 'object') argError(fn, 'options', 'an options object', options);
-    const posInt = (param: string, v: unknown) => {
-      if (typeof v !== 'number' || !Number.isInteger(v) || v <= 0) argError(fn, param, 'a positive integer', v);
-      return v;
-    };
-    this.embedDim = posInt('embedDim', embedDim);
-    this.numHeads = posInt('numHeads', numHeads);
-    this.kdim = options.kdim == null ? embedDim : posInt('kdim', options.kdim);
-    this.vdim = options.vdim == null ? embedDim : posInt('vdim', options.vdim);
+    this.embedDim = checkInt(fn, 'embedDim', embedDim, 1);
+    this.numHeads = checkInt(fn, 'numHeads', numHeads, 1);
+    this.kdim = options.kdim == null ? embedDim : checkInt(fn, 'kdim', options.kdim, 1);
+    this.vdim = options.vdim == null ? embedDim : checkInt(fn, 'vdim', options.vdim, 1);
     this._qkvSameEmbedDim = this.kdim === embedDim && this.vdim === embedDim;
     const dropout = options.dropout ?? 0;
-    if (typeof dropout !== 'number' || !(dropout >= 0 && dropout <= 1)) argError(fn, 'dropout', 'a probability between 0 and 1', dropout);
+    checkProbability(fn, 'dropout', dropout);
     this.dropout = dropout;
     this.batchFirst = options.batchFirst ?? false;
     this.addZeroAttn = options.addZeroAttn ?? false;
@@ -473,7 +470,7 @@ export class MultiheadAttention extends Module {
     const averageAttnWeights = options.averageAttnWeights ?? true;
     const isCausal = options.isCausal ?? false;
     for (const [n, b] of Object.entries({ needWeights, averageAttnWeights, isCausal })) {
-      if (typeof b !== 'boolean') argError(fn, n, 'a boolean', b);
+      checkBool(fn, n, b);
     }
     let kpm = options.keyPaddingMask ?? null;
     let mask = options.attnMask ?? null;

@@ -3,9 +3,9 @@
  * dispatcher (as PyTorch's own F.* do), so results and gradients are PyTorch's. Options objects take
  * PyTorch's keyword names in camelCase: F.conv2d(x, w, b, { stride: 2, padding: 1 }).
  */
-import type { Id } from '../binding';
 import { TorchError, argError } from '../errors';
-import { Tensor, idOf, } from '../tensor';
+import { checkBool, checkInt, checkNumber, checkProbability, idOf, optIdOf } from '../checks';
+import { Tensor } from '../tensor';
 import { callInplace, callOp as call } from '../ops/call';
 
 type IntOrPair = number | number[];
@@ -19,36 +19,22 @@ function reductionCode(fn: string, r: unknown = 'mean'): number {
   return code;
 }
 
-function optId(fn: string, param: string, t: Tensor | null | undefined): Id | null {
-  return t == null ? null : idOf(t, fn, param);
-}
-
 function ints(fn: string, param: string, v: unknown): IntOrPair {
   const ok = (x: unknown) => typeof x === 'number' && Number.isInteger(x) && x >= 0;
   if (ok(v) || (Array.isArray(v) && v.every(ok))) return v as IntOrPair;
   return argError(fn, param, 'a non-negative integer or an array of them', v);
 }
 
-function num(fn: string, param: string, v: unknown): number {
-  if (typeof v !== 'number' || Number.isNaN(v)) argError(fn, param, 'a number', v);
-  return v;
-}
-
-function prob(fn: string, p: unknown): number {
-  if (typeof p !== 'number' || !(p >= 0 && p <= 1)) argError(fn, 'p', 'a probability between 0 and 1', p);
-  return p;
-}
-
 
 // ---- layers ------------------------------------------------------------------------------------
 export function linear(input: Tensor, weight: Tensor, bias?: Tensor | null): Tensor {
   const fn = 'linear()';
-  return call('linear', idOf(input, fn, 'input'), idOf(weight, fn, 'weight'), optId(fn, 'bias', bias));
+  return call('linear', idOf(input, fn, 'input'), idOf(weight, fn, 'weight'), optIdOf(bias, fn, 'bias'));
 }
 
 export function bilinear(input1: Tensor, input2: Tensor, weight: Tensor, bias?: Tensor | null): Tensor {
   const fn = 'bilinear()';
-  return call('bilinear', idOf(input1, fn, 'input1'), idOf(input2, fn, 'input2'), idOf(weight, fn, 'weight'), optId(fn, 'bias', bias));
+  return call('bilinear', idOf(input1, fn, 'input1'), idOf(input2, fn, 'input2'), idOf(weight, fn, 'weight'), optIdOf(bias, fn, 'bias'));
 }
 
 export interface ConvOptions {
@@ -61,9 +47,9 @@ export interface ConvOptions {
 
 function conv(name: 'conv1d' | 'conv2d', input: Tensor, weight: Tensor, bias: Tensor | null | undefined, o: ConvOptions) {
   const fn = `${name}()`;
-  const args = [idOf(input, fn, 'input'), idOf(weight, fn, 'weight'), optId(fn, 'bias', bias), ints(fn, 'stride', o.stride ?? 1)];
+  const args = [idOf(input, fn, 'input'), idOf(weight, fn, 'weight'), optIdOf(bias, fn, 'bias'), ints(fn, 'stride', o.stride ?? 1)];
   const groups = o.groups ?? 1;
-  if (!Number.isInteger(groups) || groups < 1) argError(fn, 'groups', 'a positive integer', groups);
+  checkInt(fn, 'groups', groups, 1);
   const dilation = ints(fn, 'dilation', o.dilation ?? 1);
   if (o.padding === 'same' || o.padding === 'valid') return call(`${name}.padding`, ...args, o.padding, dilation, groups);
   return call(name, ...args, ints(fn, 'padding', o.padding ?? 0), dilation, groups);
@@ -88,7 +74,7 @@ export function convTranspose2d(
     'conv_transpose2d.input',
     idOf(input, fn, 'input'),
     idOf(weight, fn, 'weight'),
-    optId(fn, 'bias', bias),
+    optIdOf(bias, fn, 'bias'),
     ints(fn, 'stride', options.stride ?? 1),
     ints(fn, 'padding', options.padding ?? 0),
     ints(fn, 'outputPadding', options.outputPadding ?? 0),
@@ -143,7 +129,7 @@ export function adaptiveAvgPool2d(input: Tensor, outputSize: IntOrPair): Tensor 
 export function dropout(input: Tensor, options: { p?: number; training?: boolean; inplace?: boolean } = {}): Tensor {
   const fn = 'dropout()';
   const id = idOf(input, fn, 'input');
-  const args = [prob(fn, options.p ?? 0.5), options.training ?? true];
+  const args = [checkProbability(fn, 'p', options.p ?? 0.5), options.training ?? true];
   if (!inplaceFlag(fn, options)) return call('dropout', id, ...args);
   callInplace('dropout_', id, ...args);
   return input;
@@ -152,7 +138,7 @@ export function dropout(input: Tensor, options: { p?: number; training?: boolean
 /** Zeroes whole channels (Dropout2d). */
 export function dropout2d(input: Tensor, options: { p?: number; training?: boolean } = {}): Tensor {
   const fn = 'dropout2d()';
-  return call('feature_dropout', idOf(input, fn, 'input'), prob(fn, options.p ?? 0.5), options.training ?? true);
+  return call('feature_dropout', idOf(input, fn, 'input'), checkProbability(fn, 'p', options.p ?? 0.5), options.training ?? true);
 }
 
 /**
@@ -179,13 +165,13 @@ export function batchNorm(
   return call(
     'batch_norm',
     idOf(input, fn, 'input'),
-    optId(fn, 'weight', options.weight),
-    optId(fn, 'bias', options.bias),
-    optId(fn, 'runningMean', runningMean),
-    optId(fn, 'runningVar', runningVar),
+    optIdOf(options.weight, fn, 'weight'),
+    optIdOf(options.bias, fn, 'bias'),
+    optIdOf(runningMean, fn, 'runningMean'),
+    optIdOf(runningVar, fn, 'runningVar'),
     training,
-    num(fn, 'momentum', options.momentum ?? 0.1),
-    num(fn, 'eps', options.eps ?? 1e-5),
+    checkNumber(fn, 'momentum', options.momentum ?? 0.1),
+    checkNumber(fn, 'eps', options.eps ?? 1e-5),
     true,
   );
 }
@@ -200,9 +186,9 @@ export function layerNorm(
     'layer_norm',
     idOf(input, fn, 'input'),
     ints(fn, 'normalizedShape', normalizedShape),
-    optId(fn, 'weight', options.weight),
-    optId(fn, 'bias', options.bias),
-    num(fn, 'eps', options.eps ?? 1e-5),
+    optIdOf(options.weight, fn, 'weight'),
+    optIdOf(options.bias, fn, 'bias'),
+    checkNumber(fn, 'eps', options.eps ?? 1e-5),
   );
 }
 
@@ -212,14 +198,14 @@ export function groupNorm(
   options: { weight?: Tensor | null; bias?: Tensor | null; eps?: number } = {},
 ): Tensor {
   const fn = 'groupNorm()';
-  if (!Number.isInteger(numGroups) || numGroups < 1) argError(fn, 'numGroups', 'a positive integer', numGroups);
+  checkInt(fn, 'numGroups', numGroups, 1);
   return call(
     'group_norm',
     idOf(input, fn, 'input'),
     numGroups,
-    optId(fn, 'weight', options.weight),
-    optId(fn, 'bias', options.bias),
-    num(fn, 'eps', options.eps ?? 1e-5),
+    optIdOf(options.weight, fn, 'weight'),
+    optIdOf(options.bias, fn, 'bias'),
+    checkNumber(fn, 'eps', options.eps ?? 1e-5),
   );
 }
 
@@ -282,16 +268,14 @@ export const softmax = (input: Tensor, dim: number): Tensor => (idOf(input, 'sof
 export const logSoftmax = (input: Tensor, dim: number): Tensor => (idOf(input, 'logSoftmax()', 'input'), input.logSoftmax(dim));
 export const leakyRelu = (input: Tensor, negativeSlope = 0.01): Tensor => (idOf(input, 'leakyRelu()', 'input'), input.leakyRelu(negativeSlope));
 export function elu(input: Tensor, alpha = 1.0): Tensor {
-  return call('elu', idOf(input, 'elu()', 'input'), num('elu()', 'alpha', alpha));
+  return call('elu', idOf(input, 'elu()', 'input'), checkNumber('elu()', 'alpha', alpha));
 }
 export function hardtanh(input: Tensor, minVal = -1, maxVal = 1): Tensor {
-  return call('hardtanh', idOf(input, 'hardtanh()', 'input'), num('hardtanh()', 'minVal', minVal), num('hardtanh()', 'maxVal', maxVal));
+  return call('hardtanh', idOf(input, 'hardtanh()', 'input'), checkNumber('hardtanh()', 'minVal', minVal), checkNumber('hardtanh()', 'maxVal', maxVal));
 }
 /** The `inplace` option of the activations that have one (PyTorch's inplace=False default). */
 function inplaceFlag(fn: string, options: { inplace?: boolean } | undefined): boolean {
-  const v = options?.inplace ?? false;
-  if (typeof v !== 'boolean') argError(fn, 'inplace', 'a boolean', v);
-  return v;
+  return checkBool(fn, 'inplace', options?.inplace ?? false);
 }
 /**
  * Runs an activation out of place (`name`) or, with `{ inplace: true }`, in place (`name_`) and
@@ -316,7 +300,7 @@ export function hardsigmoid(input: Tensor, options: { inplace?: boolean } = {}):
   return activation('hardsigmoid()', 'hardsigmoid', input, options);
 }
 export function softplus(input: Tensor, beta = 1, threshold = 20): Tensor {
-  return call('softplus', idOf(input, 'softplus()', 'input'), num('softplus()', 'beta', beta), num('softplus()', 'threshold', threshold));
+  return call('softplus', idOf(input, 'softplus()', 'input'), checkNumber('softplus()', 'beta', beta), checkNumber('softplus()', 'threshold', threshold));
 }
 export function logSigmoid(input: Tensor): Tensor {
   return call('log_sigmoid', idOf(input, 'logSigmoid()', 'input'));
@@ -338,7 +322,7 @@ export function crossEntropy(
     'cross_entropy_loss',
     idOf(input, fn, 'input'),
     idOf(target, fn, 'target'),
-    optId(fn, 'weight', options.weight),
+    optIdOf(options.weight, fn, 'weight'),
     reductionCode(fn, options.reduction),
     options.ignoreIndex ?? -100,
     ls,
@@ -355,7 +339,7 @@ export function nllLoss(
     'nll_loss_nd',
     idOf(input, fn, 'input'),
     idOf(target, fn, 'target'),
-    optId(fn, 'weight', options.weight),
+    optIdOf(options.weight, fn, 'weight'),
     reductionCode(fn, options.reduction),
     options.ignoreIndex ?? -100,
   );
@@ -373,14 +357,14 @@ export function l1Loss(input: Tensor, target: Tensor, options: { reduction?: Red
 
 export function smoothL1Loss(input: Tensor, target: Tensor, options: { reduction?: Reduction; beta?: number } = {}): Tensor {
   const fn = 'smoothL1Loss()';
-  const beta = num(fn, 'beta', options.beta ?? 1.0);
+  const beta = checkNumber(fn, 'beta', options.beta ?? 1.0);
   if (beta < 0) argError(fn, 'beta', 'a non-negative number', beta);
   return call('smooth_l1_loss', idOf(input, fn, 'input'), idOf(target, fn, 'target'), reductionCode(fn, options.reduction), beta);
 }
 
 export function binaryCrossEntropy(input: Tensor, target: Tensor, options: { weight?: Tensor | null; reduction?: Reduction } = {}): Tensor {
   const fn = 'binaryCrossEntropy()';
-  return call('binary_cross_entropy', idOf(input, fn, 'input'), idOf(target, fn, 'target'), optId(fn, 'weight', options.weight), reductionCode(fn, options.reduction));
+  return call('binary_cross_entropy', idOf(input, fn, 'input'), idOf(target, fn, 'target'), optIdOf(options.weight, fn, 'weight'), reductionCode(fn, options.reduction));
 }
 
 export function binaryCrossEntropyWithLogits(
@@ -393,8 +377,8 @@ export function binaryCrossEntropyWithLogits(
     'binary_cross_entropy_with_logits',
     idOf(input, fn, 'input'),
     idOf(target, fn, 'target'),
-    optId(fn, 'weight', options.weight),
-    optId(fn, 'posWeight', options.posWeight),
+    optIdOf(options.weight, fn, 'weight'),
+    optIdOf(options.posWeight, fn, 'posWeight'),
     reductionCode(fn, options.reduction),
   );
 }

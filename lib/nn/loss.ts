@@ -6,6 +6,7 @@
  * as in PyTorch the buffer is the tensor passed in (not a copy), owned by the module from then on.
  * forward(input, target) — or call(input, target).
  */
+import { checkBool } from '../checks';
 import { argError } from '../errors';
 import { Tensor } from '../tensor';
 import * as F from './functional';
@@ -164,7 +165,7 @@ export class KLDivLoss extends Loss {
     const o = checkOptions(fn, options);
     super(fn, o.reduction ?? 'mean', ['batchmean']);
     this.logTarget = o.logTarget ?? false;
-    if (typeof this.logTarget !== 'boolean') argError(fn, 'logTarget', 'a boolean', this.logTarget);
+    checkBool(fn, 'logTarget', this.logTarget);
   }
   override forward(input: Tensor, target: Tensor): Tensor {
     return F.klDiv(input, target, { reduction: this.reduction as Reduction | 'batchmean', logTarget: this.logTarget });

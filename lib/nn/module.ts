@@ -8,6 +8,7 @@
  * module.dispose() or, as a backstop, the GC). Tensors that stateDict(), parameters() views, forward
  * etc. return belong to the caller's scope as usual.
  */
+import { checkBool } from '../checks';
 import '../disposable';
 import { native } from '../binding';
 import { isGradEnabled, noGrad } from '../autograd';
@@ -612,7 +613,7 @@ export class Module {
 
   // ---- modes and gradients ---------------------------------------------------------------------
   train(mode = true): this {
-    if (typeof mode !== 'boolean') argError('train()', 'mode', 'a boolean', mode);
+    checkBool('train()', 'mode', mode);
     this.training = mode;
     for (const child of this.children()) child.train(mode);
     return this;

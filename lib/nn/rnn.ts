@@ -13,6 +13,7 @@
  * (flatten_parameters); libtorch copies them per call instead, with its one-time warning.
  */
 import { native, type Id } from '../binding';
+import { checkBool, checkInt, checkProbability } from '../checks';
 import { zeros, type TensorOptions } from '../creation';
 import type { DeviceLike } from '../device';
 import type { DType } from '../dtype';
@@ -53,16 +54,6 @@ export type RNNMode = 'LSTM' | 'GRU' | 'RNN_TANH' | 'RNN_RELU';
 const pyBool = (b: boolean) => (b ? 'True' : 'False');
 const pyShape = (xs: number[]) => `(${xs.join(', ')})`;
 
-function intArg(fn: string, param: string, v: unknown, min: number): number {
-  if (typeof v !== 'number' || !Number.isInteger(v) || v < min) argError(fn, param, min === 0 ? 'a non-negative integer' : 'a positive integer', v);
-  return v;
-}
-
-function boolArg(fn: string, param: string, v: unknown): boolean {
-  if (typeof v !== 'boolean') argError(fn, param, 'a boolean', v);
-  return v;
-}
-
 const OPS: Record<RNNMode, string> = { LSTM: 'lstm.input', GRU: 'gru.input', RNN_TANH: 'rnn_tanh.input', RNN_RELU: 'rnn_relu.input' };
 
 /** What RNN, LSTM and GRU share (torch.nn.RNNBase): parameters, initialisation, checks, printing. */
@@ -90,16 +81,14 @@ export abstract class RNNBase extends Module {
     const name = mode === 'RNN_TANH' || mode === 'RNN_RELU' ? 'RNN' : mode;
     const fn = `${name}()`;
     if (options === null || typeof options !== 'object') argError(fn, 'options', 'an options object', options);
-    this.inputSize = intArg(fn, 'inputSize', inputSize, 1);
-    this.hiddenSize = intArg(fn, 'hiddenSize', hiddenSize, 1);
-    this.numLayers = intArg(fn, 'numLayers', options.numLayers ?? 1, 1);
-    this.bias = boolArg(fn, 'bias', options.bias ?? true);
-    this.batchFirst = boolArg(fn, 'batchFirst', options.batchFirst ?? false);
-    const dropout = options.dropout ?? 0;
-    if (typeof dropout !== 'number' || !(dropout >= 0 && dropout <= 1)) argError(fn, 'dropout', 'a probability between 0 and 1', dropout);
-    this.dropout = dropout;
-    this.bidirectional = boolArg(fn, 'bidirectional', options.bidirectional ?? false);
-    this.projSize = intArg(fn, 'projSize', options.projSize ?? 0, 0);
+    this.inputSize = checkInt(fn, 'inputSize', inputSize, 1);
+    this.hiddenSize = checkInt(fn, 'hiddenSize', hiddenSize, 1);
+    this.numLayers = checkInt(fn, 'numLayers', options.numLayers ?? 1, 1);
+    this.bias = checkBool(fn, 'bias', options.bias ?? true);
+    this.batchFirst = checkBool(fn, 'batchFirst', options.batchFirst ?? false);
+    this.dropout = checkProbability(fn, 'dropout', options.dropout ?? 0);
+    this.bidirectional = checkBool(fn, 'bidirectional', options.bidirectional ?? false);
+    this.projSize = checkInt(fn, 'projSize', options.projSize ?? 0, 0);
     if (this.projSize > 0 && mode !== 'LSTM') {
       throw new TorchError(`${fn}: projSize is only supported for LSTM, not RNN or GRU`, 'ERR_TORCH_ARG');
     }

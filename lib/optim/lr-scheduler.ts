@@ -10,6 +10,7 @@
  * Required arguments may be given positionally or in the options object:
  * `new StepLR(opt, 30, { gamma: 0.1 })` or `new StepLR(opt, { stepSize: 30, gamma: 0.1 })`.
  */
+import { checkBool, checkInt, checkNumber } from '../checks';
 import { TorchError, argError, checkOptions, describe } from '../errors';
 import { Tensor } from '../tensor';
 import { isMarkedFloat, markFloat } from '../serialization/torch-file';
@@ -51,15 +52,6 @@ function opts<T extends object>(first: unknown, rest: T | undefined, name: strin
 }
 
 
-const isInt = (v: unknown): v is number => typeof v === 'number' && Number.isInteger(v);
-function int(fn: string, name: string, v: unknown, min: number, what = min > 0 ? 'a positive integer' : min === 0 ? 'a non-negative integer' : `an integer >= ${min}`): number {
-  if (!isInt(v) || v < min) argError(fn, name, what, v);
-  return v;
-}
-function number(fn: string, name: string, v: unknown, ok: (x: number) => boolean = () => true, what = 'a number'): number {
-  if (typeof v !== 'number' || Number.isNaN(v) || !ok(v)) argError(fn, name, what, v);
-  return v;
-}
 
 /** The base of every scheduler except ReduceLROnPlateau's bookkeeping (which PyTorch also keeps apart). */
 export abstract class LRScheduler {
@@ -83,7 +75,7 @@ export abstract class LRScheduler {
   /** PyTorch's LRScheduler.__init__ after the subclass has set its own attributes. */
   protected _init(lastEpoch: unknown): void {
     const fn = `${this._name}()`;
-    const le = int(fn, 'lastEpoch', lastEpoch, -1);
+    const le = checkInt(fn, 'lastEpoch', lastEpoch, -1);
     if (le === -1) {
       for (const g of this.optimizer.paramGroups) if (!('initialLr' in g)) g.initialLr = g.lr;
     } else {
@@ -233,8 +225,8 @@ export class StepLR extends LRScheduler {
     super('StepLR', optimizer);
     const o = opts(stepSize, options, 'stepSize');
     checkOptions('StepLR()', o, ['stepSize', 'gamma', 'lastEpoch']);
-    this.stepSize = int('StepLR()', 'stepSize', o.stepSize, 1);
-    this.gamma = number('StepLR()', 'gamma', o.gamma ?? 0.1);
+    this.stepSize = checkInt('StepLR()', 'stepSize', o.stepSize, 1);
+    this.gamma = checkNumber('StepLR()', 'gamma', o.gamma ?? 0.1);
     this._init(o.lastEpoch ?? -1);
   }
   getLr(): number[] {
@@ -271,10 +263,10 @@ export class MultiStepLR extends LRScheduler {
     if (!Array.isArray(o.milestones)) argError('MultiStepLR()', 'milestones', 'an array of integers', o.milestones);
     this.milestones = new Map();
     o.milestones.forEach((m, i) => {
-      int('MultiStepLR()', `milestones[${i}]`, m, -Infinity, 'an integer');
+      checkInt('MultiStepLR()', `milestones[${i}]`, m);
       this.milestones.set(m, (this.milestones.get(m) ?? 0) + 1);
     });
-    this.gamma = number('MultiStepLR()', 'gamma', o.gamma ?? 0.1);
+    this.gamma = checkNumber('MultiStepLR()', 'gamma', o.gamma ?? 0.1);
     this._init(o.lastEpoch ?? -1);
   }
   getLr(): number[] {
@@ -317,7 +309,7 @@ export class ExponentialLR extends LRScheduler {
     super('ExponentialLR', optimizer);
     const o = opts(gamma, options, 'gamma');
     checkOptions('ExponentialLR()', o, ['gamma', 'lastEpoch']);
-    this.gamma = number('ExponentialLR()', 'gamma', o.gamma);
+    this.gamma = checkNumber('ExponentialLR()', 'gamma', o.gamma);
     this._init(o.lastEpoch ?? -1);
   }
   getLr(): number[] {
@@ -353,8 +345,8 @@ export class CosineAnnealingLR extends LRScheduler {
     }
     delete o.tMax;
     checkOptions('CosineAnnealingLR()', o, ['TMax', 'etaMin', 'lastEpoch']);
-    this.TMax = int('CosineAnnealingLR()', 'TMax', o.TMax, 1);
-    this.etaMin = number('CosineAnnealingLR()', 'etaMin', o.etaMin ?? 0);
+    this.TMax = checkInt('CosineAnnealingLR()', 'TMax', o.TMax, 1);
+    this.etaMin = checkNumber('CosineAnnealingLR()', 'etaMin', o.etaMin ?? 0);
     this._init(o.lastEpoch ?? -1);
   }
   getLr(): number[] {
@@ -399,9 +391,9 @@ export class LinearLR extends LRScheduler {
     const fn = 'LinearLR()';
     const o = { ...options } as Record<string, unknown>;
     checkOptions(fn, o, ['startFactor', 'endFactor', 'totalIters', 'lastEpoch']);
-    this.startFactor = number(fn, 'startFactor', o.startFactor ?? 1 / 3, (x) => x > 0 && x <= 1, 'a number in (0, 1]');
-    this.endFactor = number(fn, 'endFactor', o.endFactor ?? 1, (x) => x >= 0 && x <= 1, 'a number in [0, 1]');
-    this.totalIters = int(fn, 'totalIters', o.totalIters ?? 5, 1);
+    this.startFactor = checkNumber(fn, 'startFactor', o.startFactor ?? 1 / 3, (x) => x > 0 && x <= 1, 'a number in (0, 1]');
+    this.endFactor = checkNumber(fn, 'endFactor', o.endFactor ?? 1, (x) => x >= 0 && x <= 1, 'a number in [0, 1]');
+    this.totalIters = checkInt(fn, 'totalIters', o.totalIters ?? 5, 1);
     this._init(o.lastEpoch ?? -1);
   }
   getLr(): number[] {
@@ -504,13 +496,13 @@ export class OneCycleLR extends LRScheduler {
       'maxLr', 'totalSteps', 'epochs', 'stepsPerEpoch', 'pctStart', 'annealStrategy', 'cycleMomentum', 'baseMomentum',
       'maxMomentum', 'divFactor', 'finalDivFactor', 'threePhase', 'lastEpoch',
     ]);
-    if (o.totalSteps != null) this.totalSteps = int(fn, 'totalSteps', o.totalSteps, 1);
+    if (o.totalSteps != null) this.totalSteps = checkInt(fn, 'totalSteps', o.totalSteps, 1);
     else if (o.epochs != null && o.stepsPerEpoch != null) {
-      this.totalSteps = int(fn, 'epochs', o.epochs, 1) * int(fn, 'stepsPerEpoch', o.stepsPerEpoch, 1);
+      this.totalSteps = checkInt(fn, 'epochs', o.epochs, 1) * checkInt(fn, 'stepsPerEpoch', o.stepsPerEpoch, 1);
     } else {
       throw new TorchError(`${fn}: give either 'totalSteps' or both 'epochs' and 'stepsPerEpoch'`, 'ERR_TORCH_ARG');
     }
-    const pct = number(fn, 'pctStart', o.pctStart ?? 0.3, (x) => x >= 0 && x <= 1, 'a number between 0 and 1');
+    const pct = checkNumber(fn, 'pctStart', o.pctStart ?? 0.3, (x) => x >= 0 && x <= 1, 'a number between 0 and 1');
     const T = this.totalSteps;
     const phase = (endStep: number, endStepIsFloat: boolean, s: string, e: string, sm: string, em: string): Phase => ({
       endStep, endStepIsFloat, startLr: s, endLr: e, startMomentum: sm, endMomentum: em,
@@ -533,13 +525,13 @@ export class OneCycleLR extends LRScheduler {
     const perGroup = (name: string, v: unknown): number[] => {
       if (Array.isArray(v)) {
         if (v.length !== groups.length) throw new TorchError(`${fn}: argument '${name}' has ${v.length} values, but the optimizer has ${groups.length} param groups`, 'ERR_TORCH_ARG');
-        return v.map((x, i) => number(fn, `${name}[${i}]`, x));
+        return v.map((x, i) => checkNumber(fn, `${name}[${i}]`, x));
       }
-      return groups.map(() => number(fn, name, v));
+      return groups.map(() => checkNumber(fn, name, v));
     };
     const maxLrs = perGroup('maxLr', o.maxLr);
-    const divFactor = number(fn, 'divFactor', o.divFactor ?? 25);
-    const finalDivFactor = number(fn, 'finalDivFactor', o.finalDivFactor ?? 1e4);
+    const divFactor = checkNumber(fn, 'divFactor', o.divFactor ?? 25);
+    const finalDivFactor = checkNumber(fn, 'finalDivFactor', o.finalDivFactor ?? 1e4);
     if (lastEpoch === -1) {
       groups.forEach((g, i) => {
         g.initialLr = maxLrs[i] / divFactor;
@@ -548,7 +540,7 @@ export class OneCycleLR extends LRScheduler {
       });
     }
     this.cycleMomentum = o.cycleMomentum ?? true;
-    if (typeof this.cycleMomentum !== 'boolean') argError(fn, 'cycleMomentum', 'a boolean', this.cycleMomentum);
+    checkBool(fn, 'cycleMomentum', this.cycleMomentum);
     if (this.cycleMomentum) {
       if (!('momentum' in optimizer.defaults) && !('betas' in optimizer.defaults)) {
         throw new TorchError(`${fn}: 'cycleMomentum' needs an optimizer with momentum or betas (pass cycleMomentum: false)`, 'ERR_TORCH_ARG');
@@ -678,20 +670,20 @@ export class ReduceLROnPlateau extends LRScheduler {
     const fn = 'ReduceLROnPlateau()';
     const o = { ...options } as Record<string, unknown>;
     checkOptions(fn, o, ['mode', 'factor', 'patience', 'threshold', 'thresholdMode', 'cooldown', 'minLr', 'eps']);
-    this.factor = number(fn, 'factor', o.factor ?? 0.1, (x) => x < 1, 'a number below 1');
+    this.factor = checkNumber(fn, 'factor', o.factor ?? 0.1, (x) => x < 1, 'a number below 1');
     const n = optimizer.paramGroups.length;
     const minLr = o.minLr ?? 0;
     if (Array.isArray(minLr)) {
       if (minLr.length !== n) throw new TorchError(`${fn}: argument 'minLr' has ${minLr.length} values, but the optimizer has ${n} param groups`, 'ERR_TORCH_ARG');
       this.defaultMinLr = null;
-      this.minLrs = minLr.map((x, i) => number(fn, `minLr[${i}]`, x));
+      this.minLrs = minLr.map((x, i) => checkNumber(fn, `minLr[${i}]`, x));
     } else {
-      this.defaultMinLr = number(fn, 'minLr', minLr);
+      this.defaultMinLr = checkNumber(fn, 'minLr', minLr);
       this.minLrs = Array(n).fill(minLr);
     }
-    this.patience = int(fn, 'patience', o.patience ?? 10, 0);
-    this.cooldown = int(fn, 'cooldown', o.cooldown ?? 0, 0);
-    this.eps = number(fn, 'eps', o.eps ?? 1e-8);
+    this.patience = checkInt(fn, 'patience', o.patience ?? 10, 0);
+    this.cooldown = checkInt(fn, 'cooldown', o.cooldown ?? 0, 0);
+    this.eps = checkNumber(fn, 'eps', o.eps ?? 1e-8);
     this.lastEpoch = 0;
     this._lastLr = this._groupLrs();
     this._initIsBetter(fn, o.mode ?? 'min', o.threshold ?? 1e-4, o.thresholdMode ?? 'rel');
@@ -703,7 +695,7 @@ export class ReduceLROnPlateau extends LRScheduler {
     if (thresholdMode !== 'rel' && thresholdMode !== 'abs') argError(fn, 'thresholdMode', "'rel' or 'abs'", thresholdMode);
     this.modeWorse = mode === 'min' ? Infinity : -Infinity;
     this.mode = mode;
-    this.threshold = number(fn, 'threshold', threshold);
+    this.threshold = checkNumber(fn, 'threshold', threshold);
     this.thresholdMode = thresholdMode;
   }
 
@@ -822,13 +814,13 @@ export class SequentialLR extends LRScheduler {
     });
     const ms = o.milestones;
     if (!Array.isArray(ms)) argError(fn, 'milestones', 'an array of integers', ms);
-    ms.forEach((m, i) => int(fn, `milestones[${i}]`, m, -Infinity, 'an integer'));
+    ms.forEach((m, i) => checkInt(fn, `milestones[${i}]`, m));
     if (ms.length !== list.length - 1) {
       throw new TorchError(`${fn}: argument 'milestones' must have one entry fewer than 'schedulers' (${list.length} schedulers, ${ms.length} milestones)`, 'ERR_TORCH_ARG');
     }
     this._schedulers = [...list];
     this._milestones = [...ms];
-    this.lastEpoch = int(fn, 'lastEpoch', o.lastEpoch ?? -1, -1) + 1;
+    this.lastEpoch = checkInt(fn, 'lastEpoch', o.lastEpoch ?? -1, -1) + 1;
     for (const g of optimizer.paramGroups) g.lr = g.initialLr;
     this._recursiveUndo(this);
     const idx = bisectRight(this._milestones, 0);

@@ -13,6 +13,7 @@
  * in the state dict but are never updated, even if they hold a stale gradient. One warning per
  * optimizer says so.
  */
+import { checkBool } from '../checks';
 import '../disposable';
 import { toCamel, toSnake } from '../names';
 import { native } from '../binding';
@@ -195,7 +196,7 @@ export abstract class Optimizer {
   zeroGrad(options: { setToNone?: boolean } = {}): void {
     this._checkAlive('zeroGrad()');
     const setToNone = options.setToNone ?? true;
-    if (typeof setToNone !== 'boolean') argError('zeroGrad()', 'setToNone', 'a boolean', setToNone);
+    checkBool('zeroGrad()', 'setToNone', setToNone);
     for (const g of this.paramGroups) {
       for (const p of g.params) {
         if (p.isDisposed) continue;

@@ -4,6 +4,7 @@
  * templates and the `epoch` saved in a checkpoint count completed epochs (1-based), so
  * `fit({ initialEpoch: loadCheckpoint(...).epoch })` resumes with the next one.
  */
+import { checkBool } from '../checks';
 import { TorchError, argError, checkOptions } from '../errors';
 import type { Module } from '../nn/module';
 import type { Optimizer } from '../optim/optimizer';
@@ -123,7 +124,7 @@ export class EarlyStopping implements Callback {
     if (!Number.isInteger(patience) || patience < 0) argError(fn, 'patience', 'a non-negative integer', patience);
     this.patience = patience;
     const restore = options.restoreBestWeights ?? true;
-    if (typeof restore !== 'boolean') argError(fn, 'restoreBestWeights', 'a boolean', restore);
+    checkBool(fn, 'restoreBestWeights', restore);
     this.restoreBestWeights = restore;
   }
 

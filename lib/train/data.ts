@@ -21,6 +21,7 @@
  * dispose it, or wrap the whole loop body including iteration. TensorDataset keeps the tensors it was
  * given (not copies) and does not dispose them.
  */
+import { checkInt } from '../checks';
 import type { Id } from '../binding';
 import { empty, tensor } from '../creation';
 import { dtypeCode } from '../dtype';
@@ -287,7 +288,7 @@ export class DataLoader<T = unknown, B = any> implements Iterable<B> {
     checkDataset(fn, dataset);
     if (typeof options !== 'object' || options === null) argError(fn, 'options', '{ batchSize, shuffle, dropLast, collate, seed, sampler }', options);
     const batchSize = options.batchSize ?? 1;
-    if (!Number.isInteger(batchSize) || batchSize < 1) argError(fn, 'batchSize', 'a positive integer', batchSize);
+    checkInt(fn, 'batchSize', batchSize, 1);
     if (options.collate !== undefined && typeof options.collate !== 'function') argError(fn, 'collate', 'a function', options.collate);
     for (const k of ['shuffle', 'dropLast'] as const) {
       if (options[k] !== undefined && typeof options[k] !== 'boolean') argError(fn, k, 'a boolean', options[k]);

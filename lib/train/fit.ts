@@ -13,6 +13,7 @@
  * Each batch runs in its own tidy() scope, so the batch, the output and the loss are freed after the
  * step: a loop of any length holds no more tensors than one step does.
  */
+import { checkInt } from '../checks';
 import { noGrad } from '../autograd';
 import { targetDevice, type DeviceLike } from '../device';
 import { TorchError, argError, checkOptions, describe } from '../errors';
@@ -97,7 +98,7 @@ export function fit(model: Module, options: FitOptions): FitResult {
   if (!(o.lossFn instanceof Module) && typeof o.lossFn !== 'function') argError(fn, 'lossFn', 'a loss module or a function (output, target) => Tensor', o.lossFn);
   const initialEpoch = o.initialEpoch ?? 0;
   if (!Number.isInteger(initialEpoch) || initialEpoch < 0) argError(fn, 'initialEpoch', 'a non-negative integer', initialEpoch);
-  if (!Number.isInteger(o.epochs) || o.epochs < 1) argError(fn, 'epochs', 'a positive integer', o.epochs);
+  checkInt(fn, 'epochs', o.epochs, 1);
   if (o.epochs < initialEpoch) argError(fn, 'epochs', `at least initialEpoch (${initialEpoch}): epochs is the epoch to stop before`, o.epochs);
   if (o.scheduler !== undefined && !(o.scheduler instanceof LRScheduler)) argError(fn, 'scheduler', 'a torch.optim.lrScheduler scheduler', o.scheduler);
   if (o.scheduler && o.scheduler.optimizer !== o.optimizer) throw new TorchError(`${fn}: the scheduler was made for another optimizer than the one given`, 'ERR_TORCH_ARG');

@@ -4,6 +4,7 @@
  * report of what is frozen, BatchNorm kept in eval inside frozen parts, nn.Frozen, setDropout, and
  * state-dict helpers for partial loading (keep matching keys / shapes, strip or add a prefix, rename).
  */
+import { checkProbability } from '../checks';
 import { noGrad } from '../autograd';
 import { TorchError, argError } from '../errors';
 import type { Tensor } from '../tensor';
@@ -136,7 +137,7 @@ export function trainKeepingFrozenBatchNorm<M extends Module>(module: M): M {
 
 /** Sets the rate of every Dropout (and Dropout2d) in the model: the seeds' dropout-tuning recipe. */
 export function setDropout(module: Module, p: number): number {
-  if (typeof p !== 'number' || p < 0 || p > 1) argError('setDropout()', 'p', 'a probability between 0 and 1', p);
+  checkProbability('setDropout()', 'p', p);
   let n = 0;
   for (const m of module.modules()) {
     if (m instanceof Dropout) {

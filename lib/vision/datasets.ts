@@ -8,6 +8,7 @@
  * applies the transform each time it is called (so random augmentation differs per epoch) and is
  * synchronous, which lets a DataLoader and fit() use it. `dispose()` frees the images.
  */
+import { checkInt } from '../checks';
 import * as fs from 'fs';
 import * as path from 'path';
 import { TorchError, argError } from '../errors';
@@ -113,7 +114,7 @@ export class ImageFolder implements Dataset<[Tensor | unknown, unknown]> {
       argError(fn, 'transform', 'a transform (e.g. transforms.Compose) or a function', options.transform);
     }
     const concurrency = options.concurrency ?? 8;
-    if (!Number.isInteger(concurrency) || concurrency < 1) argError(fn, 'concurrency', 'a positive integer', concurrency);
+    checkInt(fn, 'concurrency', concurrency, 1);
     const { samples, ...found } = ImageFolder.scan(root, options);
     const images: Tensor[] = new Array(samples.length);
     let next = 0;

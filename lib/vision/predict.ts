@@ -3,6 +3,7 @@
  * eval mode, no gradients, the ImageNet evaluation preprocessing (Resize 256, CenterCrop 224, scale to
  * [0, 1], ImageNet mean/std) unless a transform is given, softmax, topk.
  */
+import { checkInt } from '../checks';
 import { noGrad } from '../autograd';
 import { TorchError, argError, describe } from '../errors';
 import { softmax } from '../nn/functional';
@@ -45,7 +46,7 @@ export async function predict(model: Module, image: Tensor | string | Uint8Array
   const labels = options.labels ?? IMAGENET_CLASSES;
   if (!Array.isArray(labels)) argError(fn, 'labels', 'an array of class names', labels);
   const topk = options.topk ?? 5;
-  if (!Number.isInteger(topk) || topk < 1) argError(fn, 'topk', 'a positive integer', topk);
+  checkInt(fn, 'topk', topk, 1);
   let owned: Tensor | null = null;
   if (!(image instanceof Tensor)) {
     if (typeof image !== 'string' && !(image instanceof Uint8Array)) argError(fn, 'image', 'a uint8 [3, H, W] tensor, an image path or encoded bytes', image);

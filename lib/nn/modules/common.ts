@@ -1,4 +1,5 @@
 /** What the built-in layers share: factory options, argument checks, PyTorch's printed forms, parameter creation. */
+import { checkBool } from '../../checks';
 import { empty, type TensorOptions } from '../../creation';
 import type { DeviceLike } from '../../device';
 import type { DType } from '../../dtype';
@@ -23,10 +24,6 @@ export function pyFloat(x: number): string {
 export const pyBool = (b: boolean) => (b ? 'True' : 'False');
 export const pyTuple = (xs: number[]) => (xs.length === 1 ? `(${xs[0]},)` : `(${xs.join(', ')})`);
 
-export function posInt(fn: string, param: string, v: unknown): number {
-  if (typeof v !== 'number' || !Number.isInteger(v) || v <= 0) argError(fn, param, 'a positive integer', v);
-  return v;
-}
 
 export function tupleOf(fn: string, param: string, v: unknown, n: number, min = 0): number[] {
   const xs = typeof v === 'number' ? Array(n).fill(v) : v;
@@ -61,6 +58,6 @@ export function checkInputDim(name: string, x: Tensor, dims: number[]): void {
 export function inplaceOption(fn: string, options: { inplace?: boolean }): boolean {
   if (options === null || typeof options !== 'object') argError(fn, 'options', '{ inplace }', options);
   const v = options.inplace ?? false;
-  if (typeof v !== 'boolean') argError(fn, 'inplace', 'a boolean', v);
+  checkBool(fn, 'inplace', v);
   return v;
 }

@@ -1,10 +1,11 @@
 /** Convolutions (torch/nn/modules/conv.py): Conv1d, Conv2d, ConvTranspose2d. */
+import { checkInt } from '../../checks';
 import { TorchError } from '../../errors';
 import type { Tensor } from '../../tensor';
 import * as F from '../functional';
 import { fanInAndFanOut, kaimingUniform_, uniform_ } from '../init';
 import { Module, type Parameter } from '../module';
-import { type FactoryOptions, type Pair, pyTuple, posInt, tupleOf, newParam } from './common';
+import { type FactoryOptions, type Pair, pyTuple, tupleOf, newParam } from './common';
 
 export interface ConvOptions extends FactoryOptions {
   stride?: Pair;
@@ -33,14 +34,14 @@ abstract class ConvNd extends Module {
   ) {
     super();
     const fn = `${name}()`;
-    posInt(fn, 'inChannels', inChannels);
-    posInt(fn, 'outChannels', outChannels);
+    checkInt(fn, 'inChannels', inChannels, 1);
+    checkInt(fn, 'outChannels', outChannels, 1);
     this.kernelSize = tupleOf(fn, 'kernelSize', kernelSize, n, 1);
     this.stride = tupleOf(fn, 'stride', options.stride ?? 1, n, 1);
     const padding = options.padding ?? 0;
     this.padding = padding === 'same' || padding === 'valid' ? padding : tupleOf(fn, 'padding', padding, n);
     this.dilation = tupleOf(fn, 'dilation', options.dilation ?? 1, n, 1);
-    this.groups = posInt(fn, 'groups', options.groups ?? 1);
+    this.groups = checkInt(fn, 'groups', options.groups ?? 1, 1);
     if (inChannels % this.groups || outChannels % this.groups) {
       throw new TorchError(`${fn}: inChannels (${inChannels}) and outChannels (${outChannels}) must be divisible by groups (${this.groups})`, 'ERR_TORCH_ARG');
     }

@@ -1,5 +1,5 @@
 /** Dropout (torch/nn/modules/dropout.py). */
-import { argError } from '../../errors';
+import { checkProbability } from '../../checks';
 import type { Tensor } from '../../tensor';
 import * as F from '../functional';
 import { Module } from '../module';
@@ -12,7 +12,7 @@ export class Dropout extends Module {
     options: { inplace?: boolean } = {},
   ) {
     super();
-    if (typeof p !== 'number' || p < 0 || p > 1) argError('Dropout()', 'p', 'a probability between 0 and 1', p);
+    checkProbability('Dropout()', 'p', p);
     this.inplace = inplaceOption('Dropout()', options);
   }
   override forward(x: Tensor): Tensor {

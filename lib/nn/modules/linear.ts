@@ -1,9 +1,10 @@
 /** Linear layers and their neighbours (torch/nn/modules/linear.py, flatten.py): Linear, Bilinear, Identity, Flatten. */
+import { checkInt } from '../../checks';
 import type { Tensor } from '../../tensor';
 import * as F from '../functional';
 import { fanInAndFanOut, kaimingUniform_, uniform_ } from '../init';
 import { Module, type Parameter } from '../module';
-import { type FactoryOptions, pyBool, posInt, newParam } from './common';
+import { type FactoryOptions, pyBool, newParam } from './common';
 
 export class Linear extends Module {
   declare weight: Parameter;
@@ -14,8 +15,8 @@ export class Linear extends Module {
     options: { bias?: boolean } & FactoryOptions = {},
   ) {
     super();
-    posInt('Linear()', 'inFeatures', inFeatures);
-    posInt('Linear()', 'outFeatures', outFeatures);
+    checkInt('Linear()', 'inFeatures', inFeatures, 1);
+    checkInt('Linear()', 'outFeatures', outFeatures, 1);
     this.registerParameter('weight', newParam([outFeatures, inFeatures], options));
     this.registerParameter('bias', options.bias === false ? null : newParam([outFeatures], options));
     this.resetParameters();

@@ -1,11 +1,12 @@
 /** Normalization (torch/nn/modules/batchnorm.py, normalization.py): BatchNorm1d/2d/3d, LayerNorm, GroupNorm. */
+import { checkInt } from '../../checks';
 import { ones, zeros, tensor, type TensorOptions } from '../../creation';
 import { TorchError } from '../../errors';
 import type { Tensor } from '../../tensor';
 import * as F from '../functional';
 import { ones_, zeros_ } from '../init';
 import { Module, type Parameter } from '../module';
-import { type FactoryOptions, pyFloat, pyBool, pyTuple, posInt, newParam, resetAffine, checkInputDim } from './common';
+import { type FactoryOptions, pyFloat, pyBool, pyTuple, newParam, resetAffine, checkInputDim } from './common';
 
 export interface BatchNormOptions extends FactoryOptions {
   eps?: number;
@@ -35,7 +36,7 @@ export abstract class BatchNormNd extends Module {
     options: BatchNormOptions,
   ) {
     super();
-    posInt(`${kind}()`, 'numFeatures', numFeatures);
+    checkInt(`${kind}()`, 'numFeatures', numFeatures, 1);
     this.eps = options.eps ?? 1e-5;
     this.momentum = options.momentum === undefined ? 0.1 : options.momentum;
     this.affine = options.affine ?? true;

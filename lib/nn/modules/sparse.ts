@@ -1,10 +1,11 @@
 /** Embeddings (torch/nn/modules/sparse.py). */
+import { checkInt } from '../../checks';
 import { argError } from '../../errors';
 import type { Tensor } from '../../tensor';
 import * as F from '../functional';
 import { normal_, zeros_ } from '../init';
 import { Module, type Parameter } from '../module';
-import { type FactoryOptions, posInt, newParam } from './common';
+import { type FactoryOptions, newParam } from './common';
 
 export class Embedding extends Module {
   declare weight: Parameter;
@@ -15,8 +16,8 @@ export class Embedding extends Module {
     options: { paddingIdx?: number | null } & FactoryOptions = {},
   ) {
     super();
-    posInt('Embedding()', 'numEmbeddings', numEmbeddings);
-    posInt('Embedding()', 'embeddingDim', embeddingDim);
+    checkInt('Embedding()', 'numEmbeddings', numEmbeddings, 1);
+    checkInt('Embedding()', 'embeddingDim', embeddingDim, 1);
     let pad = options.paddingIdx ?? null;
     if (pad !== null) {
       if (!Number.isInteger(pad) || pad >= numEmbeddings || pad < -numEmbeddings) {

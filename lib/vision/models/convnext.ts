@@ -10,6 +10,7 @@
  * freshly built model has torchvision's initial weights (each layer's own reset, then the model's
  * trunc_normal_(std=0.02) loop over every Conv2d and Linear, with the same ATen random calls).
  */
+import { checkInt, checkProbability } from '../../checks';
 import { ones } from '../../creation';
 import { TorchError, argError } from '../../errors';
 import { Module, Parameter } from '../../nn/module';
@@ -76,7 +77,7 @@ export class CNBlock extends Module {
   constructor(dim: number, layerScale: number, stochasticDepthProb: number, normLayer?: NormLayer | null) {
     super();
     const fn = 'CNBlock()';
-    if (!Number.isInteger(dim) || dim < 1) argError(fn, 'dim', 'a positive integer', dim);
+    checkInt(fn, 'dim', dim, 1);
     if (typeof layerScale !== 'number' || !Number.isFinite(layerScale)) argError(fn, 'layerScale', 'a number', layerScale);
     const norm = normLayer ?? ((c: number) => new LayerNorm(c, { eps: 1e-6 }));
     this.registerModule(
@@ -165,10 +166,10 @@ export class ConvNeXt extends Module {
       if (!isConfig(c)) argError(fn, `blockSetting[${i}]`, 'a CNBlockConfig { inputChannels, outChannels (or null), numLayers }', c);
     });
     const sdProb = options.stochasticDepthProb ?? 0;
-    if (typeof sdProb !== 'number' || !(sdProb >= 0 && sdProb <= 1)) argError(fn, 'stochasticDepthProb', 'a probability between 0 and 1', sdProb);
+    checkProbability(fn, 'stochasticDepthProb', sdProb);
     const layerScale = options.layerScale ?? 1e-6;
     const numClasses = options.numClasses ?? 1000;
-    if (!Number.isInteger(numClasses) || numClasses < 1) argError(fn, 'numClasses', 'a positive integer', numClasses);
+    checkInt(fn, 'numClasses', numClasses, 1);
     const Block = options.block ?? CNBlock;
     const normLayer = options.normLayer ?? ((c: number) => new LayerNorm2d(c, { eps: 1e-6 }));
 

@@ -17,6 +17,7 @@
  * Not supported: memory_efficient (gradient checkpointing of the bottleneck); it changes memory use,
  * not results.
  */
+import { checkInt, checkProbability } from '../../checks';
 import { Module, stateDictEntries, type LoadResult, type StateDictLike } from '../../nn/module';
 import { AvgPool2d, BatchNorm2d, Conv2d, Linear, MaxPool2d, ModuleDict, ReLU, Sequential } from '../../nn/layers';
 import * as F from '../../nn/functional';
@@ -26,11 +27,6 @@ import { cat } from '../../functions';
 import { tidy } from '../../scope';
 import { Tensor } from '../../tensor';
 import { withWeights, type ArchSpec, type ModelOptions } from '../weights';
-
-function posInt(fn: string, name: string, v: unknown): number {
-  if (!Number.isInteger(v) || (v as number) < 1) argError(fn, name, 'a positive integer', v);
-  return v as number;
-}
 
 /**
  * torchvision's _DenseLayer: norm1-relu1-conv1 (1x1, to bnSize * growthRate) on the concatenation of
@@ -133,16 +129,16 @@ export class DenseNet extends Module {
     const fn = 'DenseNet()';
     if (options === null || typeof options !== 'object') argError(fn, 'options', 'an object', options);
     checkOptions(fn, options, ['growthRate', 'blockConfig', 'numInitFeatures', 'bnSize', 'dropRate', 'numClasses']);
-    const growthRate = posInt(fn, 'growthRate', options.growthRate ?? 32);
+    const growthRate = checkInt(fn, 'growthRate', options.growthRate ?? 32, 1);
     const blockConfig = options.blockConfig ?? [6, 12, 24, 16];
     if (!Array.isArray(blockConfig) || blockConfig.length === 0 || !blockConfig.every((n) => Number.isInteger(n) && n >= 1)) {
       argError(fn, 'blockConfig', 'an array of positive layer counts, e.g. [6, 12, 24, 16]', blockConfig);
     }
-    const numInitFeatures = posInt(fn, 'numInitFeatures', options.numInitFeatures ?? 64);
-    const bnSize = posInt(fn, 'bnSize', options.bnSize ?? 4);
+    const numInitFeatures = checkInt(fn, 'numInitFeatures', options.numInitFeatures ?? 64, 1);
+    const bnSize = checkInt(fn, 'bnSize', options.bnSize ?? 4, 1);
     const dropRate = options.dropRate ?? 0;
-    if (typeof dropRate !== 'number' || !(dropRate >= 0 && dropRate <= 1)) argError(fn, 'dropRate', 'a probability between 0 and 1', dropRate);
-    const numClasses = posInt(fn, 'numClasses', options.numClasses ?? 1000);
+    checkProbability(fn, 'dropRate', dropRate);
+    const numClasses = checkInt(fn, 'numClasses', options.numClasses ?? 1000, 1);
 
     const features = new Sequential();
     features.registerModule('conv0', new Conv2d(3, numInitFeatures, 7, { stride: 2, padding: 3, bias: false }));

@@ -29,6 +29,7 @@
  * ImageNet mean/std); with those the weights also classify, slightly less confidently.
  */
 import * as fs from 'fs';
+import { checkInt, checkPositive, checkProbability } from '../../checks';
 import { rand } from '../../creation';
 import { TorchError, argError } from '../../errors';
 import * as F from '../../nn/functional';
@@ -95,7 +96,7 @@ export class Conv2dStaticSamePadding extends Conv2d {
  * scales the rest by 1 / (1 - p), drawing floor(1 - p + rand([N, 1, 1, 1])) as the package does.
  */
 export function dropConnect(input: Tensor, p: number, training: boolean): Tensor {
-  if (typeof p !== 'number' || !(p >= 0 && p <= 1)) argError('dropConnect()', 'p', 'a probability between 0 and 1', p);
+  checkProbability('dropConnect()', 'p', p);
   if (!training) return input;
   const keepProb = 1 - p;
   return tidy(() => {
@@ -232,25 +233,17 @@ export class EfficientNetLite extends Module {
     super();
     const fn = 'EfficientNetLite()';
     const o = options ?? {};
-    const positive = (name: string, v: unknown) => {
-      if (typeof v !== 'number' || !(v > 0) || !Number.isFinite(v)) argError(fn, name, 'a positive number', v);
-      return v as number;
-    };
-    const probability = (name: string, v: unknown) => {
-      if (typeof v !== 'number' || !(v >= 0 && v <= 1)) argError(fn, name, 'a probability between 0 and 1', v);
-      return v as number;
-    };
-    const width = positive('widthCoefficient', o.widthCoefficient ?? 1.0);
-    const depth = positive('depthCoefficient', o.depthCoefficient ?? 1.0);
+    const width = checkPositive(fn, 'widthCoefficient', o.widthCoefficient ?? 1.0);
+    const depth = checkPositive(fn, 'depthCoefficient', o.depthCoefficient ?? 1.0);
     const numClasses = o.numClasses ?? 1000;
-    if (!Number.isInteger(numClasses) || numClasses < 1) argError(fn, 'numClasses', 'a positive integer', numClasses);
+    checkInt(fn, 'numClasses', numClasses, 1);
     const size = o.imageSize ?? 224;
     const sizes = typeof size === 'number' ? [size, size] : size;
     if (!Array.isArray(sizes) || sizes.length !== 2 || !sizes.every((v) => Number.isInteger(v) && v > 0)) argError(fn, 'imageSize', 'a positive integer or [h, w]', size);
     this.imageSize = [sizes[0], sizes[1]];
-    const dropout = probability('dropoutRate', o.dropoutRate ?? 0.2);
-    this.dropConnectRate = probability('dropConnectRate', o.dropConnectRate ?? 0.2);
-    const params: BlockParams = { bnEps: positive('batchNormEpsilon', o.batchNormEpsilon ?? 1e-3), bnMomentum: 1 - probability('batchNormMomentum', o.batchNormMomentum ?? 0.99) };
+    const dropout = checkProbability(fn, 'dropoutRate', o.dropoutRate ?? 0.2);
+    this.dropConnectRate = checkProbability(fn, 'dropConnectRate', o.dropConnectRate ?? 0.2);
+    const params: BlockParams = { bnEps: checkPositive(fn, 'batchNormEpsilon', o.batchNormEpsilon ?? 1e-3), bnMomentum: 1 - checkProbability(fn, 'batchNormMomentum', o.batchNormMomentum ?? 0.99) };
     const roundFilters = (f: number) => makeDivisible(f * width, 8); // the package's round_filters (depth_divisor 8)
 
     let imageSize: [number, number] = this.imageSize;

@@ -1,4 +1,5 @@
 
+import { checkInt, checkProbability } from '../../checks';
 import { empty } from '../../creation';
 import { TorchError, argError } from '../../errors';
 import { Module } from '../../nn/module';
@@ -43,7 +44,7 @@ export class StochasticDepth extends Module {
     readonly mode: StochasticDepthMode,
   ) {
     super();
-    if (typeof p !== 'number' || !(p >= 0 && p <= 1)) argError('StochasticDepth()', 'p', 'a probability between 0 and 1', p);
+    checkProbability('StochasticDepth()', 'p', p);
     if (mode !== 'batch' && mode !== 'row') argError('StochasticDepth()', 'mode', "'batch' or 'row'", mode);
   }
   override forward(input: Tensor): Tensor {
@@ -218,10 +219,10 @@ export class EfficientNet extends Module {
       // the blocks' own check, made before anything is built (a failed constructor leaves no parameters behind)
       if (!(c.stride >= 1 && c.stride <= 2)) throw new TorchError(`${(c.block ?? MBConv).name}(): illegal stride value`, 'ERR_TORCH_ARG');
     });
-    if (typeof dropout !== 'number' || !(dropout >= 0 && dropout <= 1)) argError(fn, 'dropout', 'a probability between 0 and 1', dropout);
+    checkProbability(fn, 'dropout', dropout);
     const sdProb = options.stochasticDepthProb ?? 0.2;
     const numClasses = options.numClasses ?? 1000;
-    if (!Number.isInteger(numClasses) || numClasses < 1) argError(fn, 'numClasses', 'a positive integer', numClasses);
+    checkInt(fn, 'numClasses', numClasses, 1);
     const normLayer = options.normLayer ?? ((c: number) => new BatchNorm2d(c));
     const silu = () => new SiLU({ inplace: true });
     const layers: Module[] = [

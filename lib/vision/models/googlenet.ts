@@ -17,12 +17,14 @@
  * Python idioms port directly: `const [out, aux2, aux1] = model.forward(x)` and
  * `model.forward(x).logits`. Otherwise (eval, or no aux heads) it returns the logits tensor.
  */
+import { checkBool, checkInt, checkProbability } from '../../checks';
 import { TorchError, argError, checkOptions } from '../../errors';
 import { cat } from '../../functions';
 import { Module } from '../../nn/module';
 import { AdaptiveAvgPool2d, BatchNorm2d, Conv2d, Dropout, Linear, MaxPool2d, Sequential, type ConvOptions } from '../../nn/layers';
 import * as F from '../../nn/functional';
 import { constant_, truncNormal_ } from '../../nn/init';
+import { namedTuple, type NamedTuple } from '../../named-tuple';
 import { tidy } from '../../scope';
 import { Tensor } from '../../tensor';
 import { readWeights, withWeights, type ArchSpec, type ModelOptions, type WeightsReport } from '../weights';
@@ -52,20 +54,6 @@ export function transformImageNetInput(x: Tensor): Tensor {
   });
 }
 
-export function checkProbability(fn: string, name: string, v: unknown): number {
-  if (typeof v !== 'number' || !(v >= 0 && v <= 1)) argError(fn, name, 'a probability between 0 and 1', v);
-  return v;
-}
-
-export function checkBool(fn: string, name: string, v: unknown): boolean {
-  if (typeof v !== 'boolean') argError(fn, name, 'a boolean', v);
-  return v;
-}
-
-export function checkClasses(fn: string, v: unknown): number {
-  if (!Number.isInteger(v) || (v as number) < 1) argError(fn, 'numClasses', 'a positive integer', v);
-  return v as number;
-}
 
 /**
  * A builder's own check of its options: unknown ones are named with the builder's full list.
@@ -217,17 +205,7 @@ export class InceptionAux extends Module {
  * names its items, so `const [logits, aux2, aux1] = out` and `out.logits` both work. The aux entries
  * are null where the model has no aux heads.
  */
-export type GoogLeNetOutputs = [Tensor, Tensor | null, Tensor | null] & {
-  readonly logits: Tensor;
-  readonly auxLogits2: Tensor | null;
-  readonly auxLogits1: Tensor | null;
-};
-
-/** @internal An array with named, non-enumerable aliases of its items (a namedtuple). */
-export function namedTuple<T extends unknown[]>(items: T, names: string[]): T {
-  names.forEach((name, i) => Object.defineProperty(items, name, { value: items[i], enumerable: false }));
-  return items;
-}
+export type GoogLeNetOutputs = NamedTuple<['logits', 'auxLogits2', 'auxLogits1'], [Tensor, Tensor | null, Tensor | null]>;
 
 export interface GoogLeNetOptions {
   numClasses?: number;
@@ -283,7 +261,7 @@ export class GoogLeNet extends Module {
     const fn = 'GoogLeNet()';
     if (typeof options !== 'object' || options === null) argError(fn, 'options', 'an options object', options);
     checkOptions(fn, options, ['numClasses', 'auxLogits', 'transformInput', 'initWeights', 'dropout', 'dropoutAux']);
-    const numClasses = checkClasses(fn, options.numClasses ?? 1000);
+    const numClasses = checkInt(fn, 'numClasses', options.numClasses ?? 1000, 1);
     this.auxLogits = checkBool(fn, 'auxLogits', options.auxLogits ?? true);
     this.transformInput = checkBool(fn, 'transformInput', options.transformInput ?? false);
     const initWeights = checkBool(fn, 'initWeights', options.initWeights ?? true);
@@ -346,7 +324,7 @@ export class GoogLeNet extends Module {
       y = this.avgpool.call(y).flatten(1);
       y = this.fc.call(this.dropout.call(y));
       if (this.training && this.auxLogits) {
-        return namedTuple([y, aux2, aux1] as [Tensor, Tensor | null, Tensor | null], ['logits', 'auxLogits2', 'auxLogits1']) as GoogLeNetOutputs;
+        return namedTuple(['logits', 'auxLogits2', 'auxLogits1'], [y, aux2, aux1]);
       }
       return y;
     });

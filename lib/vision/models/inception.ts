@@ -24,17 +24,15 @@ import { Module } from '../../nn/module';
 import { AdaptiveAvgPool2d, BatchNorm2d, Conv2d, Dropout, Linear, MaxPool2d } from '../../nn/layers';
 import * as F from '../../nn/functional';
 import { constant_ } from '../../nn/init';
+import { checkBool, checkInt, checkProbability } from '../../checks';
+import { namedTuple, type NamedTuple } from '../../named-tuple';
 import { tidy } from '../../scope';
 import type { Tensor } from '../../tensor';
 import { withWeights, type ArchSpec, type ModelOptions } from '../weights';
 import {
   BasicConv2d,
-  checkBool,
   checkBuilderOptions,
-  checkClasses,
   checkImageBatch,
-  checkProbability,
-  namedTuple,
   transformImageNetInput,
   withAuxWeights,
 } from './googlenet';
@@ -226,7 +224,7 @@ export class InceptionAux extends Module {
 }
 
 /** torchvision's InceptionOutputs namedtuple (logits, aux_logits): an array that also names its items. */
-export type InceptionOutputs = [Tensor, Tensor | null] & { readonly logits: Tensor; readonly auxLogits: Tensor | null };
+export type InceptionOutputs = NamedTuple<['logits', 'auxLogits'], [Tensor, Tensor | null]>;
 
 export interface Inception3Options {
   numClasses?: number;
@@ -280,7 +278,7 @@ export class Inception3 extends Module {
     const fn = 'Inception3()';
     if (typeof options !== 'object' || options === null) argError(fn, 'options', 'an options object', options);
     checkOptions(fn, options, ['numClasses', 'auxLogits', 'transformInput', 'initWeights', 'dropout']);
-    const numClasses = checkClasses(fn, options.numClasses ?? 1000);
+    const numClasses = checkInt(fn, 'numClasses', options.numClasses ?? 1000, 1);
     this.auxLogits = checkBool(fn, 'auxLogits', options.auxLogits ?? true);
     this.transformInput = checkBool(fn, 'transformInput', options.transformInput ?? false);
     const initWeights = checkBool(fn, 'initWeights', options.initWeights ?? true);
@@ -341,7 +339,7 @@ export class Inception3 extends Module {
       y = this.Mixed_7c.call(this.Mixed_7b.call(this.Mixed_7a.call(y)));
       y = this.dropout.call(this.avgpool.call(y)).flatten(1);
       y = this.fc.call(y);
-      if (this.training && this.auxLogits) return namedTuple([y, aux] as [Tensor, Tensor | null], ['logits', 'auxLogits']) as InceptionOutputs;
+      if (this.training && this.auxLogits) return namedTuple(['logits', 'auxLogits'], [y, aux]);
       return y;
     });
   }

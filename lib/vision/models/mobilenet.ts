@@ -29,6 +29,7 @@ import {
 import * as F from '../../nn/functional';
 import { kaimingNormal_, normal_, ones_, zeros_ } from '../../nn/init';
 import { TorchError, argError } from '../../errors';
+import { checkInt, checkPositive, checkProbability } from '../../checks';
 import { tidy } from '../../scope';
 import type { Tensor } from '../../tensor';
 import { withWeights, type ArchSpec, type ModelOptions } from '../weights';
@@ -150,20 +151,6 @@ export function initMobileNet(model: Module, linear: (m: Linear) => void): void 
   }
 }
 
-function positive(fn: string, name: string, v: unknown): number {
-  if (typeof v !== 'number' || !(v > 0) || !Number.isFinite(v)) argError(fn, name, 'a positive number', v);
-  return v;
-}
-
-function probability(fn: string, v: unknown): number {
-  if (typeof v !== 'number' || !(v >= 0 && v <= 1)) argError(fn, 'dropout', 'a probability between 0 and 1', v);
-  return v;
-}
-
-function classes(fn: string, v: unknown): number {
-  if (!Number.isInteger(v) || (v as number) < 1) argError(fn, 'numClasses', 'a positive integer', v);
-  return v as number;
-}
 
 // ---- MobileNetV2 ------------------------------------------------------------------------------------
 
@@ -228,10 +215,10 @@ export class MobileNetV2 extends Module {
   constructor(options: MobileNetV2Options = {}) {
     super();
     const fn = 'MobileNetV2()';
-    const numClasses = classes(fn, options.numClasses ?? 1000);
-    const widthMult = positive(fn, 'widthMult', options.widthMult ?? 1.0);
-    const roundNearest = positive(fn, 'roundNearest', options.roundNearest ?? 8);
-    const dropout = probability(fn, options.dropout ?? 0.2);
+    const numClasses = checkInt(fn, 'numClasses', options.numClasses ?? 1000, 1);
+    const widthMult = checkPositive(fn, 'widthMult', options.widthMult ?? 1.0);
+    const roundNearest = checkPositive(fn, 'roundNearest', options.roundNearest ?? 8);
+    const dropout = checkProbability(fn, 'dropout', options.dropout ?? 0.2);
     const normLayer = options.normLayer ?? batchNorm();
     const setting = options.invertedResidualSetting ?? V2_SETTING;
     if (!Array.isArray(setting) || setting.length === 0 || !Array.isArray(setting[0]) || setting[0].length !== 4) {
@@ -364,8 +351,8 @@ export class MobileNetV3 extends Module {
     if (!Array.isArray(invertedResidualSetting) || invertedResidualSetting.length === 0) {
       argError(fn, 'invertedResidualSetting', 'a non-empty array of InvertedResidualConfig', invertedResidualSetting);
     }
-    const numClasses = classes(fn, options.numClasses ?? 1000);
-    const dropout = probability(fn, options.dropout ?? 0.2);
+    const numClasses = checkInt(fn, 'numClasses', options.numClasses ?? 1000, 1);
+    const dropout = checkProbability(fn, 'dropout', options.dropout ?? 0.2);
     const normLayer = options.normLayer ?? batchNorm({ eps: 0.001, momentum: 0.01 });
     const hardswish = () => new Hardswish({ inplace: true });
     const layers: Module[] = [];

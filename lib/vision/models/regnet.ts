@@ -12,6 +12,7 @@
  * float32 tensor operations as torchvision (torch.arange * w_a + w_0, log, round, pow), so they round
  * the same way.
  */
+import { checkInt } from '../../checks';
 import { arange } from '../../creation';
 import { TorchError, argError, checkOptions } from '../../errors';
 import { Module } from '../../nn/module';
@@ -20,7 +21,7 @@ import { normal_, ones_, zeros_ } from '../../nn/init';
 import { tidy } from '../../scope';
 import type { Tensor } from '../../tensor';
 import { withWeights, type ArchSpec, type ModelOptions } from '../weights';
-import { checkClasses, checkImageBatch } from './googlenet';
+import { checkImageBatch } from './googlenet';
 import { Conv2dNormActivation, SqueezeExcitation, makeDivisible, type NormLayer } from './mobilenet';
 
 /** A factory for RegNet's activation: torchvision calls its class with inplace=True in the blocks and with no argument in SqueezeExcitation. */
@@ -157,8 +158,8 @@ export class BlockParams {
     const { depth, w0, wA, wM, groupWidth } = params;
     const bottleneckMultiplier = params.bottleneckMultiplier ?? 1.0;
     const seRatio = params.seRatio ?? null;
-    if (!Number.isInteger(depth) || depth < 1) argError(fn, 'depth', 'a positive integer', depth);
-    if (!Number.isInteger(groupWidth) || groupWidth < 1) argError(fn, 'groupWidth', 'a positive integer', groupWidth);
+    checkInt(fn, 'depth', depth, 1);
+    checkInt(fn, 'groupWidth', groupWidth, 1);
     for (const [k, v] of [['w0', w0], ['wA', wA], ['wM', wM], ['bottleneckMultiplier', bottleneckMultiplier]] as const) {
       if (typeof v !== 'number' || !Number.isFinite(v)) argError(fn, k, 'a finite number', v);
     }
@@ -232,9 +233,9 @@ export class RegNet extends Module {
     if (!(blockParams instanceof BlockParams)) argError(fn, 'blockParams', 'a BlockParams (e.g. BlockParams.fromInitParams({...}))', blockParams);
     if (typeof options !== 'object' || options === null) argError(fn, 'options', 'an options object', options);
     checkOptions(fn, options, ['numClasses', 'stemWidth', 'normLayer', 'activation']);
-    const numClasses = checkClasses(fn, options.numClasses ?? 1000);
+    const numClasses = checkInt(fn, 'numClasses', options.numClasses ?? 1000, 1);
     const stemWidth = options.stemWidth ?? 32;
-    if (!Number.isInteger(stemWidth) || stemWidth < 1) argError(fn, 'stemWidth', 'a positive integer', stemWidth);
+    checkInt(fn, 'stemWidth', stemWidth, 1);
     const normLayer = options.normLayer ?? batchNorm;
     const activation = options.activation ?? relu;
 

@@ -11,6 +11,7 @@
  * ReLU has no inplace option in torch-node and runs out of place (the same values); the residual sum
  * and its ReLU are done in place on the block's own intermediate, as torchvision's `out += identity`.
  */
+import { checkInt } from '../../checks';
 import { Module } from '../../nn/module';
 import { AdaptiveAvgPool2d, BatchNorm2d, Conv2d, Linear, MaxPool2d, ReLU, Sequential } from '../../nn/layers';
 import { kaimingNormal_, ones_, zeros_ } from '../../nn/init';
@@ -147,11 +148,6 @@ export interface ResNetOptions {
   normLayer?: NormLayer;
 }
 
-function posInt(fn: string, name: string, v: unknown): number {
-  if (!Number.isInteger(v) || (v as number) < 1) argError(fn, name, 'a positive integer', v);
-  return v as number;
-}
-
 /**
  * torchvision.models.ResNet: conv1, bn1, relu, maxpool, layer1..layer4 (Sequentials of blocks),
  * avgpool, flatten, `fc`. Change the head with `model.registerModule('fc', new nn.Linear(model.fc.inFeatures, n))`.
@@ -182,13 +178,13 @@ export class ResNet extends Module {
     if (!Array.isArray(layers) || layers.length !== 4 || !layers.every((n) => Number.isInteger(n) && n >= 1)) {
       argError(fn, 'layers', 'an array of 4 positive block counts, e.g. [2, 2, 2, 2]', layers);
     }
-    const numClasses = posInt(fn, 'numClasses', options.numClasses ?? 1000);
+    const numClasses = checkInt(fn, 'numClasses', options.numClasses ?? 1000, 1);
     const dilate = options.replaceStrideWithDilation ?? [false, false, false];
     if (!Array.isArray(dilate) || dilate.length !== 3) {
       argError(fn, 'replaceStrideWithDilation', 'undefined or an array of 3 booleans', dilate);
     }
-    this.groups = posInt(fn, 'groups', options.groups ?? 1);
-    this.baseWidth = posInt(fn, 'widthPerGroup', options.widthPerGroup ?? 64);
+    this.groups = checkInt(fn, 'groups', options.groups ?? 1, 1);
+    this.baseWidth = checkInt(fn, 'widthPerGroup', options.widthPerGroup ?? 64, 1);
     this.normLayer = options.normLayer ?? batchNorm;
     // Registration (and construction) order is torchvision's: it fixes the state-dict order and the random draws.
     this.registerModule('conv1', new Conv2d(3, this.inplanes, 7, { stride: 2, padding: 3, bias: false }));

@@ -13,6 +13,7 @@
  * Weights saved without BatchNorm's num_batches_tracked (PyTorch < 0.4 checkpoints) load as PyTorch
  * loads them: the missing counters keep their value, 0 (Module.loadStateDict).
  */
+import { checkInt } from '../../checks';
 import { Module } from '../../nn/module';
 import { BatchNorm2d, Conv2d, Linear, MaxPool2d, ReLU, Sequential } from '../../nn/layers';
 import { TorchError, argError, checkOptions } from '../../errors';
@@ -29,7 +30,7 @@ export function channelShuffle(x: Tensor, groups: number): Tensor {
   const fn = 'channelShuffle()';
   if (!(x instanceof Tensor)) argError(fn, 'x', 'a Tensor', x);
   if (x.dim() !== 4) throw new TorchError(`${fn}: expected a 4D [N, C, H, W] input, got ${x.dim()}D`, 'ERR_TORCH_ARG');
-  if (!Number.isInteger(groups) || groups < 1) argError(fn, 'groups', 'a positive integer', groups);
+  checkInt(fn, 'groups', groups, 1);
   const [n, c, h, w] = x.shape;
   if (c % groups !== 0) throw new TorchError(`${fn}: ${c} channels cannot be split into ${groups} groups`, 'ERR_TORCH_ARG');
   return tidy(() => x.view([n, groups, c / groups, h, w]).transpose(1, 2).contiguous().view([n, c, h, w]));
@@ -54,7 +55,7 @@ export class ShuffleNetInvertedResidual extends Module {
   constructor(inp: number, oup: number, stride: number) {
     super();
     const fn = 'InvertedResidual()';
-    if (!Number.isInteger(inp) || inp < 1) argError(fn, 'inp', 'a positive integer', inp);
+    checkInt(fn, 'inp', inp, 1);
     if (!Number.isInteger(oup) || oup < 2) argError(fn, 'oup', 'an integer >= 2', oup);
     if (!Number.isInteger(stride) || !(stride >= 1 && stride <= 3)) throw new TorchError(`${fn}: illegal stride value ${stride} (1, 2 or 3)`, 'ERR_TORCH_ARG');
     this.stride = stride;
@@ -140,7 +141,7 @@ export class ShuffleNetV2 extends Module {
     if (options === null || typeof options !== 'object') argError(fn, 'options', 'an object', options);
     checkOptions(fn, options, ['numClasses', 'invertedResidual']);
     const numClasses = options.numClasses ?? 1000;
-    if (!Number.isInteger(numClasses) || numClasses < 1) argError(fn, 'numClasses', 'a positive integer', numClasses);
+    checkInt(fn, 'numClasses', numClasses, 1);
     const unit = options.invertedResidual ?? ((i: number, o: number, s: number) => new ShuffleNetInvertedResidual(i, o, s));
     if (typeof unit !== 'function') argError(fn, 'invertedResidual', 'a function (inp, oup, stride) => Module', unit);
     this.stageOutChannels = [...stagesOutChannels];

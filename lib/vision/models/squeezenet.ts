@@ -8,6 +8,7 @@
  * list the same keys in the same order, the printed form is torchvision's, and after the same
  * torch.manualSeed() a freshly built model has torchvision's initial weights.
  */
+import { checkInt, checkProbability } from '../../checks';
 import { Module } from '../../nn/module';
 import { AdaptiveAvgPool2d, Conv2d, Dropout, MaxPool2d, ReLU, Sequential } from '../../nn/layers';
 import { kaimingUniform_, normal_, zeros_ } from '../../nn/init';
@@ -17,10 +18,6 @@ import { tidy } from '../../scope';
 import type { Tensor } from '../../tensor';
 import { withWeights, type ArchSpec, type ModelOptions } from '../weights';
 
-function posInt(fn: string, name: string, v: unknown): number {
-  if (!Number.isInteger(v) || (v as number) < 1) argError(fn, name, 'a positive integer', v);
-  return v as number;
-}
 
 /**
  * SqueezeNet's Fire module: a 1x1 squeeze convolution + ReLU, then the concatenation (along the
@@ -37,10 +34,10 @@ export class Fire extends Module {
   constructor(inplanes: number, squeezePlanes: number, expand1x1Planes: number, expand3x3Planes: number) {
     super();
     const fn = 'Fire()';
-    this.inplanes = posInt(fn, 'inplanes', inplanes);
-    posInt(fn, 'squeezePlanes', squeezePlanes);
-    posInt(fn, 'expand1x1Planes', expand1x1Planes);
-    posInt(fn, 'expand3x3Planes', expand3x3Planes);
+    this.inplanes = checkInt(fn, 'inplanes', inplanes, 1);
+    checkInt(fn, 'squeezePlanes', squeezePlanes, 1);
+    checkInt(fn, 'expand1x1Planes', expand1x1Planes, 1);
+    checkInt(fn, 'expand3x3Planes', expand3x3Planes, 1);
     this.registerModule('squeeze', new Conv2d(inplanes, squeezePlanes, 1));
     this.registerModule('squeeze_activation', new ReLU({ inplace: true }));
     this.registerModule('expand1x1', new Conv2d(squeezePlanes, expand1x1Planes, 1));
@@ -78,9 +75,9 @@ export class SqueezeNet extends Module {
     const fn = 'SqueezeNet()';
     if (options === null || typeof options !== 'object') argError(fn, 'options', 'an object', options);
     checkOptions(fn, options, ['numClasses', 'dropout']);
-    this.numClasses = posInt(fn, 'numClasses', options.numClasses ?? 1000);
+    this.numClasses = checkInt(fn, 'numClasses', options.numClasses ?? 1000, 1);
     const dropout = options.dropout ?? 0.5;
-    if (typeof dropout !== 'number' || !(dropout >= 0 && dropout <= 1)) argError(fn, 'dropout', 'a probability between 0 and 1', dropout);
+    checkProbability(fn, 'dropout', dropout);
     const pool = () => new MaxPool2d(3, { stride: 2, ceilMode: true });
     const relu = () => new ReLU({ inplace: true });
     if (version === '1_0') {

@@ -1,4 +1,5 @@
 
+import { checkInt, checkProbability } from '../../checks';
 import { fromTypedArray, tensor, zeros } from '../../creation';
 import { TorchError, argError, checkOptions } from '../../errors';
 import { Module, type Parameter } from '../../nn/module';
@@ -157,7 +158,7 @@ export class ShiftedWindowAttention extends Module {
     const fn = 'ShiftedWindowAttention()';
     this.windowSize = pair(fn, 'windowSize', windowSize, 1);
     this.shiftSize = pair(fn, 'shiftSize', shiftSize, 0);
-    if (!Number.isInteger(numHeads) || numHeads < 1) argError(fn, 'numHeads', 'a positive integer', numHeads);
+    checkInt(fn, 'numHeads', numHeads, 1);
     this.numHeads = numHeads;
     this.attentionDropout = options.attentionDropout ?? 0;
     this.dropout = options.dropout ?? 0;
@@ -253,7 +254,7 @@ export class PatchMerging extends Module {
   readonly dim: number;
   constructor(dim: number, normLayer?: NormLayer) {
     super();
-    if (!Number.isInteger(dim) || dim < 1) argError('PatchMerging()', 'dim', 'a positive integer', dim);
+    checkInt('PatchMerging()', 'dim', dim, 1);
     this.dim = dim;
     this.registerModule('reduction', new Linear(4 * dim, 2 * dim, { bias: false }));
     this.registerModule('norm', (normLayer ?? ((c: number) => new LayerNorm(c)))(4 * dim));
@@ -332,7 +333,7 @@ export class SwinTransformer extends Module {
     checkOptions(fn, options, SWIN_OPTIONS);
     const o = options;
     const patchSize = pair(fn, 'patchSize', o.patchSize, 1);
-    if (!Number.isInteger(o.embedDim) || o.embedDim < 1) argError(fn, 'embedDim', 'a positive integer', o.embedDim);
+    checkInt(fn, 'embedDim', o.embedDim, 1);
     if (!Array.isArray(o.depths) || o.depths.length === 0 || !o.depths.every((d) => Number.isInteger(d) && d >= 0)) {
       argError(fn, 'depths', 'a non-empty array of block counts', o.depths);
     }
@@ -341,10 +342,10 @@ export class SwinTransformer extends Module {
     }
     const windowSize = pair(fn, 'windowSize', o.windowSize, 1);
     const numClasses = o.numClasses ?? 1000;
-    if (!Number.isInteger(numClasses) || numClasses < 1) argError(fn, 'numClasses', 'a positive integer', numClasses);
+    checkInt(fn, 'numClasses', numClasses, 1);
     this.numClasses = numClasses;
     const sdProb = o.stochasticDepthProb ?? 0.1;
-    if (typeof sdProb !== 'number' || !(sdProb >= 0 && sdProb <= 1)) argError(fn, 'stochasticDepthProb', 'a probability between 0 and 1', sdProb);
+    checkProbability(fn, 'stochasticDepthProb', sdProb);
     const Block = o.block ?? SwinTransformerBlock;
     const Downsample = o.downsampleLayer ?? PatchMerging;
     const normLayer = o.normLayer ?? ((c: number) => new LayerNorm(c, { eps: 1e-5 }));

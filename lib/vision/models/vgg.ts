@@ -7,6 +7,7 @@
  * after the same torch.manualSeed() a freshly built model has torchvision's initial weights. As in
  * torchvision, a model built to receive weights skips the re-initialisation (initWeights: false).
  */
+import { checkInt, checkProbability } from '../../checks';
 import { Module } from '../../nn/module';
 import { AdaptiveAvgPool2d, BatchNorm2d, Conv2d, Dropout, Linear, MaxPool2d, ReLU, Sequential } from '../../nn/layers';
 import { kaimingNormal_, normal_, ones_, zeros_ } from '../../nn/init';
@@ -66,9 +67,9 @@ export class VGG extends Module {
     const fn = 'VGG()';
     if (!(features instanceof Module)) argError(fn, 'features', 'a Module (see makeLayers())', features);
     const numClasses = options.numClasses ?? 1000;
-    if (!Number.isInteger(numClasses) || numClasses < 1) argError(fn, 'numClasses', 'a positive integer', numClasses);
+    checkInt(fn, 'numClasses', numClasses, 1);
     const dropout = options.dropout ?? 0.5;
-    if (typeof dropout !== 'number' || !(dropout >= 0 && dropout <= 1)) argError(fn, 'dropout', 'a probability between 0 and 1', dropout);
+    checkProbability(fn, 'dropout', dropout);
     this.registerModule('features', features);
     this.registerModule('avgpool', new AdaptiveAvgPool2d([7, 7]));
     this.registerModule(

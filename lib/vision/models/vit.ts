@@ -13,6 +13,7 @@
  * the head). Self-attention is nn.MultiheadAttention (batchFirst), which in eval mode without grad
  * takes PyTorch's fused fast path, as torchvision's does.
  */
+import { checkInt, checkProbability } from '../../checks';
 import { zeros } from '../../creation';
 import { TorchError, argError, checkOptions } from '../../errors';
 import { Module, type Parameter, type LoadResult, type StateDictLike, stateDictEntries } from '../../nn/module';
@@ -26,14 +27,6 @@ import { withWeights, type ArchSpec, type ModelOptions } from '../weights';
 import { Conv2dNormActivation, type ActivationLayer } from './mobilenet';
 import { ownParam, truncNormal_, type NormLayer } from './convnext';
 
-const pyInt = (fn: string, name: string, v: unknown, min = 1): number => {
-  if (!Number.isInteger(v) || (v as number) < min) argError(fn, name, min === 0 ? 'a non-negative integer' : 'a positive integer', v);
-  return v as number;
-};
-const probability = (fn: string, name: string, v: unknown): number => {
-  if (typeof v !== 'number' || !(v >= 0 && v <= 1)) argError(fn, name, 'a probability between 0 and 1', v);
-  return v;
-};
 const torchSize = (t: Tensor) => `torch.Size([${t.shape.join(', ')}])`;
 
 // ---- torchvision.ops.misc.MLP -----------------------------------------------------------------------
@@ -59,11 +52,11 @@ export class MLP extends Sequential {
   constructor(inChannels: number, hiddenChannels: number[], options: MLPOptions = {}) {
     super();
     const fn = `${new.target.name}()`;
-    pyInt(fn, 'inChannels', inChannels);
+    checkInt(fn, 'inChannels', inChannels, 1);
     if (!Array.isArray(hiddenChannels) || hiddenChannels.length === 0 || !hiddenChannels.every((c) => Number.isInteger(c) && c > 0)) {
       argError(fn, 'hiddenChannels', 'a non-empty array of positive integers', hiddenChannels);
     }
-    const dropout = probability(fn, 'dropout', options.dropout ?? 0);
+    const dropout = checkProbability(fn, 'dropout', options.dropout ?? 0);
     const params = options.inplace == null ? {} : { inplace: options.inplace };
     const act = options.activationLayer === undefined ? (o: { inplace?: boolean }) => new ReLU(o) : options.activationLayer;
     const bias = options.bias ?? true;
@@ -249,16 +242,16 @@ export class VisionTransformer extends Module {
     if (options === null || typeof options !== 'object') argError(fn, 'options', '{ imageSize, patchSize, numLayers, numHeads, hiddenDim, mlpDim, ... }', options);
     checkOptions(fn, options, VIT_OPTIONS);
     const o = options;
-    this.imageSize = pyInt(fn, 'imageSize', o.imageSize);
-    this.patchSize = pyInt(fn, 'patchSize', o.patchSize);
-    const numLayers = pyInt(fn, 'numLayers', o.numLayers, 0);
-    const numHeads = pyInt(fn, 'numHeads', o.numHeads);
-    this.hiddenDim = pyInt(fn, 'hiddenDim', o.hiddenDim);
-    this.mlpDim = pyInt(fn, 'mlpDim', o.mlpDim);
-    this.dropout = probability(fn, 'dropout', o.dropout ?? 0);
-    this.attentionDropout = probability(fn, 'attentionDropout', o.attentionDropout ?? 0);
-    this.numClasses = pyInt(fn, 'numClasses', o.numClasses ?? 1000);
-    this.representationSize = o.representationSize == null ? null : pyInt(fn, 'representationSize', o.representationSize);
+    this.imageSize = checkInt(fn, 'imageSize', o.imageSize, 1);
+    this.patchSize = checkInt(fn, 'patchSize', o.patchSize, 1);
+    const numLayers = checkInt(fn, 'numLayers', o.numLayers, 0);
+    const numHeads = checkInt(fn, 'numHeads', o.numHeads, 1);
+    this.hiddenDim = checkInt(fn, 'hiddenDim', o.hiddenDim, 1);
+    this.mlpDim = checkInt(fn, 'mlpDim', o.mlpDim, 1);
+    this.dropout = checkProbability(fn, 'dropout', o.dropout ?? 0);
+    this.attentionDropout = checkProbability(fn, 'attentionDropout', o.attentionDropout ?? 0);
+    this.numClasses = checkInt(fn, 'numClasses', o.numClasses ?? 1000, 1);
+    this.representationSize = o.representationSize == null ? null : checkInt(fn, 'representationSize', o.representationSize, 1);
     if (this.imageSize % this.patchSize !== 0) {
       throw new TorchError(`${fn}: Input shape indivisible by patch size! (imageSize ${this.imageSize}, patchSize ${this.patchSize})`, 'ERR_TORCH_ARG');
     }
