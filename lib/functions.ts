@@ -4,6 +4,7 @@ import { TorchError, argError } from './errors';
 import { BINARY, UNARY } from './ops/codes';
 import { Tensor, checkInt, idOf, wrap, type Scalar, type TensorOrScalar } from './tensor';
 import { callOp } from './ops/call';
+import { minMax, type ValuesIndices } from './tensors/reductions';
 
 function idList(fn: string, tensors: Tensor[]): Id[] {
   if (!Array.isArray(tensors)) argError(fn, 'tensors', 'an array of Tensors', tensors);
@@ -51,7 +52,7 @@ export function setRngState(state: Tensor): void {
 
 /** torch.set_num_threads: libtorch's intra-op thread count (process-wide). */
 export function setNumThreads(n: number): void {
-  if (!Number.isInteger(n) || n < 1) argError('setNumThreads()', 'n', 'a positive integer', n);
+  checkInt('setNumThreads()', 'n', n, 1);
   native.setNumThreads(n);
 }
 
@@ -71,7 +72,7 @@ type M<K extends keyof Tensor> = Tensor[K] extends (...a: infer A) => infer R ? 
 
 const METHODS = [
   ...BINARY, ...UNARY.filter((n): n is Exclude<typeof n, 'sumAll' | 'meanAll'> => n !== 'sumAll' && n !== 'meanAll'), 'clamp', 'softmax', 'logSoftmax', 'reshape', 'flatten', 'squeeze', 'unsqueeze', 'permute',
-  'transpose', 'narrow', 'select', 'split', 'chunk', 'unbind', 'sum', 'mean', 'prod', 'max', 'min', 'argmax', 'argmin',
+  'transpose', 'narrow', 'select', 'split', 'chunk', 'unbind', 'sum', 'mean', 'prod', 'argmax', 'argmin',
   'std', 'var', 'norm', 'logsumexp', 'cumsum', 'all', 'any', 'sort', 'topk', 'gather', 'indexSelect', 'maskedSelect',
   'equal', 'allclose', 'leakyRelu', 'flatten', 'clone', 'detach',
 ] as const;
@@ -86,9 +87,29 @@ export const {
   neg, abs, exp, log, sqrt, sin, cos, tan, tanh, sigmoid, relu, floor, ceil, round, sign, reciprocal, rsqrt,
   log1p, expm1, logicalNot, isnan, clone, detach, square, log2, log10, trunc, erf, asin, acos, atan, sinh, cosh,
   isinf, isfinite, bitwiseNot, frac, silu, t, clamp, softmax, logSoftmax, reshape, flatten, squeeze, unsqueeze,
-  permute, transpose, narrow, select, split, chunk, unbind, sum, mean, prod, max, min, argmax, argmin, std,
+  permute, transpose, narrow, select, split, chunk, unbind, sum, mean, prod, argmax, argmin, std,
   norm, logsumexp, cumsum, all, any, sort, topk, gather, indexSelect, maskedSelect, equal, allclose,
 } = fn;
+/**
+ * torch.max(input) -> the maximum; torch.max(input, other) -> the elementwise maximum;
+ * torch.max(input, dim, keepdim?) -> (values, indices), Python's named tuple:
+ * `const [values, indices] = torch.max(x, 1)` or `torch.max(x, 1).values`.
+ */
+export function max(input: Tensor): Tensor;
+export function max(input: Tensor, other: Tensor): Tensor;
+export function max(input: Tensor, dim: number, keepdim?: boolean): ValuesIndices;
+export function max(input: Tensor, dim?: number | Tensor, keepdim = false): Tensor | ValuesIndices {
+  idOf(input, 'max()', 'input');
+  return minMax(input, 'max', dim, keepdim);
+}
+/** torch.min, as torch.max. */
+export function min(input: Tensor): Tensor;
+export function min(input: Tensor, other: Tensor): Tensor;
+export function min(input: Tensor, dim: number, keepdim?: boolean): ValuesIndices;
+export function min(input: Tensor, dim?: number | Tensor, keepdim = false): Tensor | ValuesIndices {
+  idOf(input, 'min()', 'input');
+  return minMax(input, 'min', dim, keepdim);
+}
 const var_ = fn.var;
 export { var_ as var };
 export const gelu = (input: Tensor, options?: { approximate?: 'none' | 'tanh' }): Tensor => {

@@ -3,7 +3,8 @@
  * Re-exports only; names follow PyTorch (see README's PyTorch <-> torch-node table).
  */
 export { Tensor, slice, Slice } from './tensor';
-export type { Scalar, TensorOrScalar, NestedArray, ReduceOptions, IndexItem, GradFn } from './tensor';
+export type { Scalar, TensorOrScalar, NestedArray, ReduceOptions, IndexItem, GradFn, ValuesIndices } from './tensor';
+export type { NamedTuple } from './named-tuple';
 export * from './creation';
 export * from './functions';
 export { noGrad, enableGrad, inferenceMode, isGradEnabled, setGradEnabled, isInferenceModeEnabled } from './autograd';

@@ -349,7 +349,7 @@ export function addMethods(area: { prototype: object }): void {
 export { checkDims, checkDtype, checkInt, idOf, shapeFrom } from './checks';
 export type { ShapeArgs } from './tensors/views';
 export { Slice, slice, type IndexItem } from './tensors/indexing';
-export type { ReduceOptions, VarOptions } from './tensors/reductions';
+export type { ReduceOptions, ValuesIndices, VarOptions } from './tensors/reductions';
 
 // The doc areas' methods: loaded last, as they add to the class defined above.
 import './tensors/views';

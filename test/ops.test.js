@@ -230,6 +230,16 @@ const cases = [
   { name: 'sort', inputs: { a: A }, py: 'tuple(a.sort(1))', js: (t, { a }) => a.sort(1) },
   { name: 'sort descending', inputs: { a: ROW }, py: 'tuple(a.sort(descending=True))', js: (t, { a }) => a.sort(-1, true) },
   { name: 'topk', inputs: { a: M34 }, py: 'tuple(a.topk(2))', js: (t, { a }) => a.topk(2) },
+  // (values, indices) named tuples: destructured, and each field by name, as Python's torch.return_types
+  { name: 'max dim destructured', inputs: { a: X3 }, py: 'values, indices = a.max(1)\nout = [indices, values]', js: (t, { a }) => { const [values, indices] = a.max(1); return [indices, values]; } },
+  { name: 'max dim .values', inputs: { a: X3 }, py: 'a.max(1).values', js: (t, { a }) => a.max(1).values },
+  { name: 'max dim .indices', inputs: { a: X3 }, py: 'a.max(1, keepdim=True).indices', js: (t, { a }) => a.max(1, true).indices },
+  { name: 'min dim fields', inputs: { a: X3 }, py: 'r = a.min(-1)\nout = [r.values, r.indices]', js: (t, { a }) => { const r = a.min(-1); return [r.values, r.indices]; } },
+  { name: 'sort fields and destructuring', inputs: { a: A }, py: 'v, i = a.sort(1, descending=True)\nout = [v, i, a.sort(1, descending=True).indices]', js: (t, { a }) => { const [v, i] = a.sort(1, true); return [v, i, a.sort(1, true).indices]; } },
+  { name: 'topk fields', inputs: { a: M34 }, py: 'r = a.topk(2, dim=0, largest=False)\nout = [r.values, r.indices]', js: (t, { a }) => { const r = a.topk(2, 0, false); return [r.values, r.indices]; } },
+  { name: 'torch.max(input, dim) named tuple', inputs: { a: X3 }, py: 'v, i = torch.max(a, 2)\nout = [v, i, torch.max(a, 2).indices]', js: (t, { a }) => { const [v, i] = t.max(a, 2); return [v, i, t.max(a, 2).indices]; } },
+  { name: 'torch.min forms', inputs: { a: A, b: B }, py: '[torch.min(a), torch.min(a, b), torch.min(a, 0).values]', js: (t, { a, b }) => [t.min(a), t.min(a, b), t.min(a, 0).values] },
+  { name: 'torch.sort / torch.topk named tuples', inputs: { a: M34 }, py: 'out = [torch.sort(a).values, torch.sort(a, 0).indices, *torch.topk(a, 3)]', js: (t, { a }) => [t.sort(a).values, t.sort(a, 0).indices, ...t.topk(a, 3)] },
 
   // ---- activations ---------------------------------------------------------------------------------
   { name: 'softmax', inputs: { a: X3 }, py: 'a.softmax(-1)', js: (t, { a }) => a.softmax(-1) },
@@ -299,6 +309,32 @@ test('setNumThreads / getNumThreads (torch.set_num_threads)', () => {
   torch.setNumThreads(before);
   assert.equal(torch.getNumThreads(), before);
   assert.throws(() => torch.setNumThreads(0), /setNumThreads\(\): argument 'n' must be a positive integer, got number 0/);
+});
+
+test('max(dim), min(dim), sort, topk: an array [values, indices] with the names as non-enumerable fields', () => {
+  torch.tidy(() => {
+    const x = torch.tensor([[3, 1, 2], [0, 5, 4]], { dtype: 'float32' });
+    for (const [what, r] of [['max', x.max(1)], ['min', x.min(1, true)], ['sort', x.sort()], ['topk', x.topk(2)], ['torch.max', torch.max(x, 0)]]) {
+      assert.ok(Array.isArray(r), `${what}: an array`);
+      assert.equal(r.length, 2, what);
+      assert.equal(r.values, r[0], `${what}: .values is [0]`);
+      assert.equal(r.indices, r[1], `${what}: .indices is [1]`);
+      assert.deepEqual(Object.keys(r), ['0', '1'], `${what}: the names are not enumerable`);
+      assert.deepEqual([...r], [r[0], r[1]], what);
+      assert.equal(r.indices.dtype, 'int64', what);
+    }
+    assert.deepEqual(x.max(1).values.tolist(), [3, 5]);
+    assert.deepEqual(x.max(1).indices.tolist(), [0, 1]);
+    const { values, indices } = x.topk(1); // object destructuring reads the names too
+    assert.deepEqual([values.tolist(), indices.tolist()], [[[3], [5]], [[0], [1]]]);
+  });
+  // tidy() keeps both tensors of a returned named tuple, and the names still work afterwards
+  const before = torch.memory().liveTensors;
+  const r = torch.tidy(() => torch.tensor([1, 3, 2], { dtype: 'float32' }).sort(0, true));
+  assert.equal(torch.memory().liveTensors, before + 2);
+  assert.deepEqual([r.values.tolist(), r.indices.tolist()], [[3, 2, 1], [1, 2, 0]]);
+  torch.dispose(r);
+  assert.equal(torch.memory().liveTensors, before);
 });
 
 test('no tensors leaked by this file', () => {

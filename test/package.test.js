@@ -50,6 +50,11 @@ test('TypeScript: a strict program type-checks against the generated .d.ts, and 
      const d: torch.DType = x.dtype;
      const shape: number[] = x.shape;
      const { values, indices } = x.max(1);
+     const [maxValues, argmaxes] = torch.max(x, 1);
+     const sorted: torch.Tensor = x.sort(1, true).values;
+     const top: torch.Tensor[] = [...x.topk(2)];
+     const named: torch.ValuesIndices = x.min(0);
+     const whole: torch.Tensor = torch.max(x).add(torch.min(x, x).sum());
      const y = torch.tidy(() => x.matmul(torch.ones([3, 2])).relu().sum());
      y.backward();
      const g: torch.Tensor | null = x.grad;
@@ -75,7 +80,7 @@ test('TypeScript: a strict program type-checks against the generated .d.ts, and 
      const frozen: string[] = torch.freeze(model);
      torch.unfreeze(model, 'fc.*');
      const loss: torch.Tensor = F.crossEntropy(model.call(torch.randn(2, 3, 8, 8)), torch.tensor([0, 1]));
-     export { d, shape, values, indices, g, n, m, why, parts, sel, r, frozen, loss };`,
+     export { d, shape, values, indices, maxValues, argmaxes, sorted, top, named, whole, g, n, m, why, parts, sel, r, frozen, loss };`,
   );
   const good = node([tsc, '-p', dir]);
   assert.equal(good.status, 0, good.stdout + good.stderr);

@@ -6,6 +6,7 @@ import { native } from '../binding';
 import { checkBool, checkDims, checkDtype, checkInt, checkNumber, idOf, selfId } from '../checks';
 import { dtypeCode, type DType } from '../dtype';
 import { argError } from '../errors';
+import { namedTuple, type NamedTuple } from '../named-tuple';
 import { BINARY, REDUCE, UNARY } from '../ops/codes';
 import { callOp, callOps } from '../ops/call';
 import { Tensor, addMethods, wrap } from '../tensor';
@@ -13,6 +14,17 @@ import { Tensor, addMethods, wrap } from '../tensor';
 export interface ReduceOptions {
   keepdim?: boolean;
   dtype?: DType;
+}
+
+/**
+ * What max(dim), min(dim), sort and topk return: Python's named tuple (values, indices), as an array
+ * that also has the two by name: `const [values, indices] = x.max(1)` and `x.max(1).values`.
+ */
+export type ValuesIndices = NamedTuple<['values', 'indices'], [Tensor, Tensor]>;
+
+/** The two results of an operator returning (values, indices), as a ValuesIndices. */
+function valuesIndices([values, indices]: Tensor[]): ValuesIndices {
+  return namedTuple(['values', 'indices'], [values, indices]);
 }
 
 /** std/var's options: PyTorch's correction (or the older unbiased) and keepdim; a boolean is unbiased. */
@@ -49,15 +61,15 @@ function reduceDims(self: Tensor, name: 'sum' | 'mean', dimOp: string, dim: numb
   return callOp(dimOp, id, dims, o.keepdim, o.dtype);
 }
 
-function minMax(self: Tensor, name: 'max' | 'min', dim: number | Tensor | undefined, keepdim: boolean): Tensor | { values: Tensor; indices: Tensor } {
+/** max/min: over everything, elementwise against another tensor, or along a dim (values and indices). */
+export function minMax(self: Tensor, name: 'max' | 'min', dim: number | Tensor | undefined, keepdim: boolean): Tensor | ValuesIndices {
   const fn = `${name}()`;
   const id = selfId(self, fn);
   if (dim === undefined) return callOp(name, id);
   if (dim instanceof Tensor) return wrap(native.binary(name === 'max' ? MAXIMUM : MINIMUM, id, idOf(dim, fn, 'other')));
   checkInt(fn, 'dim', dim);
   checkBool(fn, 'keepdim', keepdim);
-  const [values, indices] = callOps(`${name}.dim`, id, dim, keepdim);
-  return { values, indices };
+  return valuesIndices(callOps(`${name}.dim`, id, dim, keepdim));
 }
 
 function varStd(self: Tensor, name: 'std' | 'var', dim: number | number[] | null | undefined, options: VarOptions): Tensor {
@@ -82,17 +94,21 @@ export class TensorReductions {
     if (dim == null) return callOp('prod', id, o.dtype);
     return callOp('prod.dim_int', id, checkInt('prod()', 'dim', dim), o.keepdim, o.dtype);
   }
-  /** max() -> the maximum; max(dim, keepdim?) -> { values, indices }; max(other) -> elementwise maximum. */
+  /**
+   * max() -> the maximum; max(other) -> the elementwise maximum; max(dim, keepdim?) -> (values,
+   * indices) as Python's named tuple: `const [values, indices] = x.max(1)` or `x.max(1).values`.
+   */
   max(this: Tensor): Tensor;
   max(this: Tensor, other: Tensor): Tensor;
-  max(this: Tensor, dim: number, keepdim?: boolean): { values: Tensor; indices: Tensor };
-  max(this: Tensor, dim?: number | Tensor, keepdim = false): Tensor | { values: Tensor; indices: Tensor } {
+  max(this: Tensor, dim: number, keepdim?: boolean): ValuesIndices;
+  max(this: Tensor, dim?: number | Tensor, keepdim = false): Tensor | ValuesIndices {
     return minMax(this, 'max', dim, keepdim);
   }
+  /** min() -> the minimum; min(other) -> the elementwise minimum; min(dim, keepdim?) -> (values, indices), as max. */
   min(this: Tensor): Tensor;
   min(this: Tensor, other: Tensor): Tensor;
-  min(this: Tensor, dim: number, keepdim?: boolean): { values: Tensor; indices: Tensor };
-  min(this: Tensor, dim?: number | Tensor, keepdim = false): Tensor | { values: Tensor; indices: Tensor } {
+  min(this: Tensor, dim: number, keepdim?: boolean): ValuesIndices;
+  min(this: Tensor, dim?: number | Tensor, keepdim = false): Tensor | ValuesIndices {
     return minMax(this, 'min', dim, keepdim);
   }
   argmax(this: Tensor, dim?: number | null, keepdim = false): Tensor {
@@ -133,13 +149,16 @@ export class TensorReductions {
     if (dim == null) return callOp('any', selfId(this, 'any()'));
     return callOp('any.dim', selfId(this, 'any()'), checkInt('any()', 'dim', dim), keepdim);
   }
-  sort(this: Tensor, dim = -1, descending = false): { values: Tensor; indices: Tensor } {
-    const [values, indices] = callOps('sort', selfId(this, 'sort()'), checkInt('sort()', 'dim', dim), descending);
-    return { values, indices };
+  /** sort(dim = -1, descending = false) -> (values, indices), as Python's named tuple (see max). */
+  sort(this: Tensor, dim = -1, descending = false): ValuesIndices {
+    const fn = 'sort()';
+    return valuesIndices(callOps('sort', selfId(this, fn), checkInt(fn, 'dim', dim), checkBool(fn, 'descending', descending)));
   }
-  topk(this: Tensor, k: number, dim = -1, largest = true, sorted = true): { values: Tensor; indices: Tensor } {
-    const [values, indices] = callOps('topk', selfId(this, 'topk()'), checkInt('topk()', 'k', k), checkInt('topk()', 'dim', dim), largest, sorted);
-    return { values, indices };
+  /** topk(k, dim = -1, largest = true, sorted = true) -> (values, indices), as Python's named tuple (see max). */
+  topk(this: Tensor, k: number, dim = -1, largest = true, sorted = true): ValuesIndices {
+    const fn = 'topk()';
+    const id = selfId(this, fn);
+    return valuesIndices(callOps('topk', id, checkInt(fn, 'k', k), checkInt(fn, 'dim', dim), checkBool(fn, 'largest', largest), checkBool(fn, 'sorted', sorted)));
   }
 }
 

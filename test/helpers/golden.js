@@ -74,9 +74,6 @@ function encode(torch, v) {
     };
   }
   if (Array.isArray(v)) return { kind: 'list', items: v.map((x) => encode(torch, x)) };
-  if (v && typeof v === 'object' && 'values' in v && 'indices' in v) {
-    return { kind: 'list', items: [encode(torch, v.values), encode(torch, v.indices)] };
-  }
   if (typeof v === 'number' || typeof v === 'boolean') return { kind: 'scalar', value: Number(v) };
   if (typeof v === 'string') return { kind: 'str', value: v };
   if (v === null) return { kind: 'none' };
