@@ -32,6 +32,7 @@ declare module '../tensor' {
     where(condition: Tensor, y: Tensor | Scalar): Tensor;
     /** Python's `x.nonzero()`: indices of non-zero elements, [n, ndim]; `{ asTuple: true }`: one index tensor per dim. */
     nonzero(options?: { asTuple?: false }): Tensor;
+    /** Python's `x.nonzero(as_tuple=True)`: one index tensor per dimension. */
     nonzero(options: { asTuple: true }): Tensor[];
     /** Python's `x.unique(sorted=True, return_inverse=False, return_counts=False, dim=None)`. */
     unique(options?: UniqueOptions): Tensor | Tensor[];
@@ -40,10 +41,15 @@ declare module '../tensor' {
   }
 }
 
+/** Options of torch.unique / Tensor.unique (Python's keyword arguments, camelCased). */
 export interface UniqueOptions {
+  /** Sort the unique values (default true). */
   sorted?: boolean;
+  /** Also return, for each input element, the index of its value in the output. */
   returnInverse?: boolean;
+  /** Also return how often each unique value occurs. */
   returnCounts?: boolean;
+  /** Unique slices along this dimension instead of unique elements (default: the flattened input). */
   dim?: number | null;
 }
 

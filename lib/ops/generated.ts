@@ -7,6 +7,7 @@
  */
 import type { DeviceLike } from '../device';
 import type { DType } from '../dtype';
+import type { NamedTuple } from '../named-tuple';
 import { Tensor, type Scalar } from '../tensor';
 import { fn, type Layout, type MemoryFormat, method } from './resolve';
 
@@ -36,6 +37,7 @@ declare module '../tensor' {
     addcmul_(tensor1: Tensor, tensor2: Tensor, options?: { value?: Scalar }): this;
     /** PyTorch's `Tensor.addmm`: `addmm(Tensor self, Tensor mat1, Tensor mat2, *, Scalar beta=1, Scalar alpha=1) -> Tensor`, `addmm.dtype(Tensor self, Tensor mat1, Tensor mat2, ScalarType out_dtype, *, Scalar beta=1, Scalar alpha=1) -> Tensor`. */
     addmm(mat1: Tensor, mat2: Tensor, options?: { beta?: Scalar; alpha?: Scalar }): Tensor;
+    /** PyTorch's `Tensor.addmm`: `addmm(Tensor self, Tensor mat1, Tensor mat2, *, Scalar beta=1, Scalar alpha=1) -> Tensor`, `addmm.dtype(Tensor self, Tensor mat1, Tensor mat2, ScalarType out_dtype, *, Scalar beta=1, Scalar alpha=1) -> Tensor`. */
     addmm(mat1: Tensor, mat2: Tensor, outDtype: DType, options?: { beta?: Scalar; alpha?: Scalar }): Tensor;
     /** PyTorch's `Tensor.addmm_`: `addmm_(Tensor(a!) self, Tensor mat1, Tensor mat2, *, Scalar beta=1, Scalar alpha=1) -> Tensor(a!)`. */
     addmm_(mat1: Tensor, mat2: Tensor, options?: { beta?: Scalar; alpha?: Scalar }): this;
@@ -51,12 +53,14 @@ declare module '../tensor' {
     adjoint(): Tensor;
     /** PyTorch's `Tensor.amax`: `amax(Tensor self, int[1] dim=[], bool keepdim=False) -> Tensor`. */
     amax(dim?: number | number[], keepdim?: boolean, options?: { dim?: number | number[]; keepdim?: boolean }): Tensor;
+    /** PyTorch's `Tensor.amax`: `amax(Tensor self, int[1] dim=[], bool keepdim=False) -> Tensor`. */
     amax(options?: { dim?: number | number[]; keepdim?: boolean }): Tensor;
     /** PyTorch's `Tensor.amin`: `amin(Tensor self, int[1] dim=[], bool keepdim=False) -> Tensor`. */
     amin(dim?: number | number[], keepdim?: boolean, options?: { dim?: number | number[]; keepdim?: boolean }): Tensor;
+    /** PyTorch's `Tensor.amin`: `amin(Tensor self, int[1] dim=[], bool keepdim=False) -> Tensor`. */
     amin(options?: { dim?: number | number[]; keepdim?: boolean }): Tensor;
     /** PyTorch's `Tensor.aminmax`: `aminmax(Tensor self, *, int? dim=None, bool keepdim=False) -> (Tensor min, Tensor max)`. */
-    aminmax(options?: { dim?: number | null; keepdim?: boolean }): [Tensor, Tensor] & { min: Tensor; max: Tensor };
+    aminmax(options?: { dim?: number | null; keepdim?: boolean }): NamedTuple<['min', 'max'], [Tensor, Tensor]>;
     /** PyTorch's `Tensor.angle`: `angle(Tensor self) -> Tensor`. */
     angle(): Tensor;
     /** PyTorch's `Tensor.arccos`: `arccos(Tensor self) -> Tensor`. */
@@ -89,18 +93,23 @@ declare module '../tensor' {
     arctanh_(): this;
     /** PyTorch's `Tensor.argsort`: `argsort(Tensor self, int dim=-1, bool descending=False) -> Tensor`, `argsort.stable(Tensor self, *, bool stable, int dim=-1, bool descending=False) -> Tensor`. */
     argsort(dim?: number, descending?: boolean, options?: { dim?: number; descending?: boolean }): Tensor;
+    /** PyTorch's `Tensor.argsort`: `argsort(Tensor self, int dim=-1, bool descending=False) -> Tensor`, `argsort.stable(Tensor self, *, bool stable, int dim=-1, bool descending=False) -> Tensor`. */
     argsort(options?: { dim?: number; descending?: boolean }): Tensor;
+    /** PyTorch's `Tensor.argsort`: `argsort(Tensor self, int dim=-1, bool descending=False) -> Tensor`, `argsort.stable(Tensor self, *, bool stable, int dim=-1, bool descending=False) -> Tensor`. */
     argsort(options?: { stable?: boolean; dim?: number; descending?: boolean }): Tensor;
     /** PyTorch's `Tensor.argwhere`: `argwhere(Tensor self) -> Tensor`. */
     argwhere(): Tensor;
     /** PyTorch's `Tensor.as_strided`: `as_strided(Tensor(a) self, SymInt[] size, SymInt[] stride, SymInt? storage_offset=None) -> Tensor(a)`. */
     asStrided(size: number | number[], stride: number | number[], storageOffset?: number | null, options?: { storageOffset?: number | null }): Tensor;
+    /** PyTorch's `Tensor.as_strided`: `as_strided(Tensor(a) self, SymInt[] size, SymInt[] stride, SymInt? storage_offset=None) -> Tensor(a)`. */
     asStrided(size: number | number[], stride: number | number[], options?: { storageOffset?: number | null }): Tensor;
     /** PyTorch's `Tensor.as_strided_`: `as_strided_(Tensor(a!) self, SymInt[] size, SymInt[] stride, SymInt? storage_offset=None) -> Tensor(a!)`. */
     asStrided_(size: number | number[], stride: number | number[], storageOffset?: number | null, options?: { storageOffset?: number | null }): this;
+    /** PyTorch's `Tensor.as_strided_`: `as_strided_(Tensor(a!) self, SymInt[] size, SymInt[] stride, SymInt? storage_offset=None) -> Tensor(a!)`. */
     asStrided_(size: number | number[], stride: number | number[], options?: { storageOffset?: number | null }): this;
     /** PyTorch's `Tensor.as_strided_scatter`: `as_strided_scatter(Tensor self, Tensor src, SymInt[] size, SymInt[] stride, SymInt? storage_offset=None) -> Tensor`. */
     asStridedScatter(src: Tensor, size: number | number[], stride: number | number[], storageOffset?: number | null, options?: { storageOffset?: number | null }): Tensor;
+    /** PyTorch's `Tensor.as_strided_scatter`: `as_strided_scatter(Tensor self, Tensor src, SymInt[] size, SymInt[] stride, SymInt? storage_offset=None) -> Tensor`. */
     asStridedScatter(src: Tensor, size: number | number[], stride: number | number[], options?: { storageOffset?: number | null }): Tensor;
     /** PyTorch's `Tensor.asin_`: `asin_(Tensor(a!) self) -> Tensor(a!)`. */
     asin_(): this;
@@ -118,65 +127,87 @@ declare module '../tensor' {
     atanh_(): this;
     /** PyTorch's `Tensor.baddbmm`: `baddbmm(Tensor self, Tensor batch1, Tensor batch2, *, Scalar beta=1, Scalar alpha=1) -> Tensor`, `baddbmm.dtype(Tensor self, Tensor batch1, Tensor batch2, ScalarType out_dtype, *, Scalar beta=1, Scalar alpha=1) -> Tensor`. */
     baddbmm(batch1: Tensor, batch2: Tensor, options?: { beta?: Scalar; alpha?: Scalar }): Tensor;
+    /** PyTorch's `Tensor.baddbmm`: `baddbmm(Tensor self, Tensor batch1, Tensor batch2, *, Scalar beta=1, Scalar alpha=1) -> Tensor`, `baddbmm.dtype(Tensor self, Tensor batch1, Tensor batch2, ScalarType out_dtype, *, Scalar beta=1, Scalar alpha=1) -> Tensor`. */
     baddbmm(batch1: Tensor, batch2: Tensor, outDtype: DType, options?: { beta?: Scalar; alpha?: Scalar }): Tensor;
     /** PyTorch's `Tensor.baddbmm_`: `baddbmm_(Tensor(a!) self, Tensor batch1, Tensor batch2, *, Scalar beta=1, Scalar alpha=1) -> Tensor(a!)`. */
     baddbmm_(batch1: Tensor, batch2: Tensor, options?: { beta?: Scalar; alpha?: Scalar }): this;
     /** PyTorch's `Tensor.bernoulli`: `bernoulli(Tensor self, *, Generator? generator=None) -> Tensor`, `bernoulli.p(Tensor self, float p, *, Generator? generator=None) -> Tensor`, `bernoulli.Tensor(Tensor self, Tensor p, *, Generator? generator=None) -> Tensor`. */
     bernoulli(): Tensor;
+    /** PyTorch's `Tensor.bernoulli`: `bernoulli(Tensor self, *, Generator? generator=None) -> Tensor`, `bernoulli.p(Tensor self, float p, *, Generator? generator=None) -> Tensor`, `bernoulli.Tensor(Tensor self, Tensor p, *, Generator? generator=None) -> Tensor`. */
     bernoulli(p: number): Tensor;
+    /** PyTorch's `Tensor.bernoulli`: `bernoulli(Tensor self, *, Generator? generator=None) -> Tensor`, `bernoulli.p(Tensor self, float p, *, Generator? generator=None) -> Tensor`, `bernoulli.Tensor(Tensor self, Tensor p, *, Generator? generator=None) -> Tensor`. */
     bernoulli(p: Tensor): Tensor;
     /** PyTorch's `Tensor.bernoulli_`: `bernoulli_.Tensor(Tensor(a!) self, Tensor p, *, Generator? generator=None) -> Tensor(a!)`, `bernoulli_.float(Tensor(a!) self, float p=0.5, *, Generator? generator=None) -> Tensor(a!)`. */
     bernoulli_(p: Tensor): this;
+    /** PyTorch's `Tensor.bernoulli_`: `bernoulli_.Tensor(Tensor(a!) self, Tensor p, *, Generator? generator=None) -> Tensor(a!)`, `bernoulli_.float(Tensor(a!) self, float p=0.5, *, Generator? generator=None) -> Tensor(a!)`. */
     bernoulli_(p?: number, options?: { p?: number }): this;
+    /** PyTorch's `Tensor.bernoulli_`: `bernoulli_.Tensor(Tensor(a!) self, Tensor p, *, Generator? generator=None) -> Tensor(a!)`, `bernoulli_.float(Tensor(a!) self, float p=0.5, *, Generator? generator=None) -> Tensor(a!)`. */
     bernoulli_(options?: { p?: number }): this;
     /** PyTorch's `Tensor.bincount`: `bincount(Tensor self, Tensor? weights=None, SymInt minlength=0) -> Tensor`. */
     bincount(weights?: Tensor | null, minlength?: number, options?: { weights?: Tensor | null; minlength?: number }): Tensor;
+    /** PyTorch's `Tensor.bincount`: `bincount(Tensor self, Tensor? weights=None, SymInt minlength=0) -> Tensor`. */
     bincount(options?: { weights?: Tensor | null; minlength?: number }): Tensor;
     /** PyTorch's `Tensor.bitwise_and_`: `bitwise_and_.Tensor(Tensor(a!) self, Tensor other) -> Tensor(a!)`, `bitwise_and_.Scalar(Tensor(a!) self, Scalar other) -> Tensor(a!)`. */
     bitwiseAnd_(other: Tensor): this;
+    /** PyTorch's `Tensor.bitwise_and_`: `bitwise_and_.Tensor(Tensor(a!) self, Tensor other) -> Tensor(a!)`, `bitwise_and_.Scalar(Tensor(a!) self, Scalar other) -> Tensor(a!)`. */
     bitwiseAnd_(other: Scalar): this;
     /** PyTorch's `Tensor.bitwise_left_shift`: `bitwise_left_shift.Tensor(Tensor self, Tensor other) -> Tensor`, `bitwise_left_shift.Tensor_Scalar(Tensor self, Scalar other) -> Tensor`. */
     bitwiseLeftShift(other: Tensor): Tensor;
+    /** PyTorch's `Tensor.bitwise_left_shift`: `bitwise_left_shift.Tensor(Tensor self, Tensor other) -> Tensor`, `bitwise_left_shift.Tensor_Scalar(Tensor self, Scalar other) -> Tensor`. */
     bitwiseLeftShift(other: Scalar): Tensor;
     /** PyTorch's `Tensor.bitwise_left_shift_`: `bitwise_left_shift_.Tensor_Scalar(Tensor(a!) self, Scalar other) -> Tensor(a!)`, `bitwise_left_shift_.Tensor(Tensor(a!) self, Tensor other) -> Tensor(a!)`. */
     bitwiseLeftShift_(other: Scalar): this;
+    /** PyTorch's `Tensor.bitwise_left_shift_`: `bitwise_left_shift_.Tensor_Scalar(Tensor(a!) self, Scalar other) -> Tensor(a!)`, `bitwise_left_shift_.Tensor(Tensor(a!) self, Tensor other) -> Tensor(a!)`. */
     bitwiseLeftShift_(other: Tensor): this;
     /** PyTorch's `Tensor.bitwise_not_`: `bitwise_not_(Tensor(a!) self) -> Tensor(a!)`. */
     bitwiseNot_(): this;
     /** PyTorch's `Tensor.bitwise_or_`: `bitwise_or_.Tensor(Tensor(a!) self, Tensor other) -> Tensor(a!)`, `bitwise_or_.Scalar(Tensor(a!) self, Scalar other) -> Tensor(a!)`. */
     bitwiseOr_(other: Tensor): this;
+    /** PyTorch's `Tensor.bitwise_or_`: `bitwise_or_.Tensor(Tensor(a!) self, Tensor other) -> Tensor(a!)`, `bitwise_or_.Scalar(Tensor(a!) self, Scalar other) -> Tensor(a!)`. */
     bitwiseOr_(other: Scalar): this;
     /** PyTorch's `Tensor.bitwise_right_shift`: `bitwise_right_shift.Tensor(Tensor self, Tensor other) -> Tensor`, `bitwise_right_shift.Tensor_Scalar(Tensor self, Scalar other) -> Tensor`. */
     bitwiseRightShift(other: Tensor): Tensor;
+    /** PyTorch's `Tensor.bitwise_right_shift`: `bitwise_right_shift.Tensor(Tensor self, Tensor other) -> Tensor`, `bitwise_right_shift.Tensor_Scalar(Tensor self, Scalar other) -> Tensor`. */
     bitwiseRightShift(other: Scalar): Tensor;
     /** PyTorch's `Tensor.bitwise_right_shift_`: `bitwise_right_shift_.Tensor_Scalar(Tensor(a!) self, Scalar other) -> Tensor(a!)`, `bitwise_right_shift_.Tensor(Tensor(a!) self, Tensor other) -> Tensor(a!)`. */
     bitwiseRightShift_(other: Scalar): this;
+    /** PyTorch's `Tensor.bitwise_right_shift_`: `bitwise_right_shift_.Tensor_Scalar(Tensor(a!) self, Scalar other) -> Tensor(a!)`, `bitwise_right_shift_.Tensor(Tensor(a!) self, Tensor other) -> Tensor(a!)`. */
     bitwiseRightShift_(other: Tensor): this;
     /** PyTorch's `Tensor.bitwise_xor_`: `bitwise_xor_.Tensor(Tensor(a!) self, Tensor other) -> Tensor(a!)`, `bitwise_xor_.Scalar(Tensor(a!) self, Scalar other) -> Tensor(a!)`. */
     bitwiseXor_(other: Tensor): this;
+    /** PyTorch's `Tensor.bitwise_xor_`: `bitwise_xor_.Tensor(Tensor(a!) self, Tensor other) -> Tensor(a!)`, `bitwise_xor_.Scalar(Tensor(a!) self, Scalar other) -> Tensor(a!)`. */
     bitwiseXor_(other: Scalar): this;
     /** PyTorch's `Tensor.broadcast_to`: `broadcast_to(Tensor(a) self, SymInt[] size) -> Tensor(a)`. */
     broadcastTo(size: number | number[]): Tensor;
+    /** PyTorch's `Tensor.broadcast_to`: `broadcast_to(Tensor(a) self, SymInt[] size) -> Tensor(a)`. */
     broadcastTo(...size: number[]): Tensor;
     /** PyTorch's `Tensor.cauchy_`: `cauchy_(Tensor(a!) self, float median=0., float sigma=1., *, Generator? generator=None) -> Tensor(a!)`. */
     cauchy_(median?: number, sigma?: number, options?: { median?: number; sigma?: number }): this;
+    /** PyTorch's `Tensor.cauchy_`: `cauchy_(Tensor(a!) self, float median=0., float sigma=1., *, Generator? generator=None) -> Tensor(a!)`. */
     cauchy_(options?: { median?: number; sigma?: number }): this;
     /** PyTorch's `Tensor.cholesky_inverse`: `cholesky_inverse(Tensor self, bool upper=False) -> Tensor`. */
     choleskyInverse(upper?: boolean, options?: { upper?: boolean }): Tensor;
+    /** PyTorch's `Tensor.cholesky_inverse`: `cholesky_inverse(Tensor self, bool upper=False) -> Tensor`. */
     choleskyInverse(options?: { upper?: boolean }): Tensor;
     /** PyTorch's `Tensor.cholesky_solve`: `cholesky_solve(Tensor self, Tensor input2, bool upper=False) -> Tensor`. */
     choleskySolve(input2: Tensor, upper?: boolean, options?: { upper?: boolean }): Tensor;
+    /** PyTorch's `Tensor.cholesky_solve`: `cholesky_solve(Tensor self, Tensor input2, bool upper=False) -> Tensor`. */
     choleskySolve(input2: Tensor, options?: { upper?: boolean }): Tensor;
     /** PyTorch's `Tensor.clamp_max`: `clamp_max(Tensor self, Scalar max) -> Tensor`, `clamp_max.Tensor(Tensor self, Tensor max) -> Tensor`. */
     clampMax(max: Scalar): Tensor;
+    /** PyTorch's `Tensor.clamp_max`: `clamp_max(Tensor self, Scalar max) -> Tensor`, `clamp_max.Tensor(Tensor self, Tensor max) -> Tensor`. */
     clampMax(max: Tensor): Tensor;
     /** PyTorch's `Tensor.clamp_min`: `clamp_min(Tensor self, Scalar min) -> Tensor`, `clamp_min.Tensor(Tensor self, Tensor min) -> Tensor`. */
     clampMin(min: Scalar): Tensor;
+    /** PyTorch's `Tensor.clamp_min`: `clamp_min(Tensor self, Scalar min) -> Tensor`, `clamp_min.Tensor(Tensor self, Tensor min) -> Tensor`. */
     clampMin(min: Tensor): Tensor;
     /** PyTorch's `Tensor.clip_`: `clip_(Tensor(a!) self, Scalar? min=None, Scalar? max=None) -> Tensor(a!)`, `clip_.Tensor(Tensor(a!) self, Tensor? min=None, Tensor? max=None) -> Tensor(a!)`. */
     clip_(min?: Scalar | null, max?: Scalar | null, options?: { min?: Scalar | null; max?: Scalar | null }): this;
+    /** PyTorch's `Tensor.clip_`: `clip_(Tensor(a!) self, Scalar? min=None, Scalar? max=None) -> Tensor(a!)`, `clip_.Tensor(Tensor(a!) self, Tensor? min=None, Tensor? max=None) -> Tensor(a!)`. */
     clip_(options?: { min?: Scalar | null; max?: Scalar | null }): this;
+    /** PyTorch's `Tensor.clip_`: `clip_(Tensor(a!) self, Scalar? min=None, Scalar? max=None) -> Tensor(a!)`, `clip_.Tensor(Tensor(a!) self, Tensor? min=None, Tensor? max=None) -> Tensor(a!)`. */
     clip_(min?: Tensor | null, max?: Tensor | null, options?: { min?: Tensor | null; max?: Tensor | null }): this;
+    /** PyTorch's `Tensor.clip_`: `clip_(Tensor(a!) self, Scalar? min=None, Scalar? max=None) -> Tensor(a!)`, `clip_.Tensor(Tensor(a!) self, Tensor? min=None, Tensor? max=None) -> Tensor(a!)`. */
     clip_(options?: { min?: Tensor | null; max?: Tensor | null }): this;
     /** PyTorch's `Tensor.conj`: `conj(Tensor(a) self) -> Tensor(a)`. */
     conj(): Tensor;
@@ -184,9 +215,11 @@ declare module '../tensor' {
     conjPhysical(): Tensor;
     /** PyTorch's `Tensor.copysign`: `copysign.Tensor(Tensor self, Tensor other) -> Tensor`, `copysign.Scalar(Tensor self, Scalar other) -> Tensor`. */
     copysign(other: Tensor): Tensor;
+    /** PyTorch's `Tensor.copysign`: `copysign.Tensor(Tensor self, Tensor other) -> Tensor`, `copysign.Scalar(Tensor self, Scalar other) -> Tensor`. */
     copysign(other: Scalar): Tensor;
     /** PyTorch's `Tensor.copysign_`: `copysign_.Tensor(Tensor(a!) self, Tensor other) -> Tensor(a!)`, `copysign_.Scalar(Tensor(a!) self, Scalar other) -> Tensor(a!)`. */
     copysign_(other: Tensor): this;
+    /** PyTorch's `Tensor.copysign_`: `copysign_.Tensor(Tensor(a!) self, Tensor other) -> Tensor(a!)`, `copysign_.Scalar(Tensor(a!) self, Scalar other) -> Tensor(a!)`. */
     copysign_(other: Scalar): this;
     /** PyTorch's `Tensor.corrcoef`: `corrcoef(Tensor self) -> Tensor`. */
     corrcoef(): Tensor;
@@ -194,18 +227,22 @@ declare module '../tensor' {
     cosh_(): this;
     /** PyTorch's `Tensor.count_nonzero`: `count_nonzero(Tensor self, int? dim=None) -> Tensor`, `count_nonzero.dim_IntList(Tensor self, int[] dim) -> Tensor`. */
     countNonzero(dim?: number | null, options?: { dim?: number | null }): Tensor;
+    /** PyTorch's `Tensor.count_nonzero`: `count_nonzero(Tensor self, int? dim=None) -> Tensor`, `count_nonzero.dim_IntList(Tensor self, int[] dim) -> Tensor`. */
     countNonzero(options?: { dim?: number | null }): Tensor;
+    /** PyTorch's `Tensor.count_nonzero`: `count_nonzero(Tensor self, int? dim=None) -> Tensor`, `count_nonzero.dim_IntList(Tensor self, int[] dim) -> Tensor`. */
     countNonzero(dim: number | number[]): Tensor;
+    /** PyTorch's `Tensor.count_nonzero`: `count_nonzero(Tensor self, int? dim=None) -> Tensor`, `count_nonzero.dim_IntList(Tensor self, int[] dim) -> Tensor`. */
     countNonzero(...dim: number[]): Tensor;
     /** PyTorch's `Tensor.cov`: `cov(Tensor self, *, int correction=1, Tensor? fweights=None, Tensor? aweights=None) -> Tensor`. */
     cov(options?: { correction?: number; fweights?: Tensor | null; aweights?: Tensor | null }): Tensor;
     /** PyTorch's `Tensor.cross`: `cross(Tensor self, Tensor other, int? dim=None) -> Tensor`. */
     cross(other: Tensor, dim?: number | null, options?: { dim?: number | null }): Tensor;
+    /** PyTorch's `Tensor.cross`: `cross(Tensor self, Tensor other, int? dim=None) -> Tensor`. */
     cross(other: Tensor, options?: { dim?: number | null }): Tensor;
     /** PyTorch's `Tensor.cummax`: `cummax(Tensor self, int dim) -> (Tensor values, Tensor indices)`. */
-    cummax(dim: number): [Tensor, Tensor] & { values: Tensor; indices: Tensor };
+    cummax(dim: number): NamedTuple<['values', 'indices'], [Tensor, Tensor]>;
     /** PyTorch's `Tensor.cummin`: `cummin(Tensor self, int dim) -> (Tensor values, Tensor indices)`. */
-    cummin(dim: number): [Tensor, Tensor] & { values: Tensor; indices: Tensor };
+    cummin(dim: number): NamedTuple<['values', 'indices'], [Tensor, Tensor]>;
     /** PyTorch's `Tensor.cumprod`: `cumprod(Tensor self, int dim, *, ScalarType? dtype=None) -> Tensor`. */
     cumprod(dim: number, options?: { dtype?: DType | null }): Tensor;
     /** PyTorch's `Tensor.cumprod_`: `cumprod_(Tensor(a!) self, int dim, *, ScalarType? dtype=None) -> Tensor(a!)`. */
@@ -220,21 +257,27 @@ declare module '../tensor' {
     det(): Tensor;
     /** PyTorch's `Tensor.diag`: `diag(Tensor self, int diagonal=0) -> Tensor`. */
     diag(diagonal?: number, options?: { diagonal?: number }): Tensor;
+    /** PyTorch's `Tensor.diag`: `diag(Tensor self, int diagonal=0) -> Tensor`. */
     diag(options?: { diagonal?: number }): Tensor;
     /** PyTorch's `Tensor.diag_embed`: `diag_embed(Tensor self, int offset=0, int dim1=-2, int dim2=-1) -> Tensor`. */
     diagEmbed(offset?: number, dim1?: number, dim2?: number, options?: { offset?: number; dim1?: number; dim2?: number }): Tensor;
+    /** PyTorch's `Tensor.diag_embed`: `diag_embed(Tensor self, int offset=0, int dim1=-2, int dim2=-1) -> Tensor`. */
     diagEmbed(options?: { offset?: number; dim1?: number; dim2?: number }): Tensor;
     /** PyTorch's `Tensor.diagflat`: `diagflat(Tensor self, int offset=0) -> Tensor`. */
     diagflat(offset?: number, options?: { offset?: number }): Tensor;
+    /** PyTorch's `Tensor.diagflat`: `diagflat(Tensor self, int offset=0) -> Tensor`. */
     diagflat(options?: { offset?: number }): Tensor;
     /** PyTorch's `Tensor.diagonal`: `diagonal(Tensor(a) self, int offset=0, int dim1=0, int dim2=1) -> Tensor(a)`. */
     diagonal(offset?: number, dim1?: number, dim2?: number, options?: { offset?: number; dim1?: number; dim2?: number }): Tensor;
+    /** PyTorch's `Tensor.diagonal`: `diagonal(Tensor(a) self, int offset=0, int dim1=0, int dim2=1) -> Tensor(a)`. */
     diagonal(options?: { offset?: number; dim1?: number; dim2?: number }): Tensor;
     /** PyTorch's `Tensor.diagonal_scatter`: `diagonal_scatter(Tensor self, Tensor src, int offset=0, int dim1=0, int dim2=1) -> Tensor`. */
     diagonalScatter(src: Tensor, offset?: number, dim1?: number, dim2?: number, options?: { offset?: number; dim1?: number; dim2?: number }): Tensor;
+    /** PyTorch's `Tensor.diagonal_scatter`: `diagonal_scatter(Tensor self, Tensor src, int offset=0, int dim1=0, int dim2=1) -> Tensor`. */
     diagonalScatter(src: Tensor, options?: { offset?: number; dim1?: number; dim2?: number }): Tensor;
     /** PyTorch's `Tensor.diff`: `diff(Tensor self, int n=1, int dim=-1, Tensor? prepend=None, Tensor? append=None) -> Tensor`. */
     diff(n?: number, dim?: number, prepend?: Tensor | null, append?: Tensor | null, options?: { n?: number; dim?: number; prepend?: Tensor | null; append?: Tensor | null }): Tensor;
+    /** PyTorch's `Tensor.diff`: `diff(Tensor self, int n=1, int dim=-1, Tensor? prepend=None, Tensor? append=None) -> Tensor`. */
     diff(options?: { n?: number; dim?: number; prepend?: Tensor | null; append?: Tensor | null }): Tensor;
     /** PyTorch's `Tensor.digamma`: `digamma(Tensor self) -> Tensor`. */
     digamma(): Tensor;
@@ -242,25 +285,35 @@ declare module '../tensor' {
     digamma_(): this;
     /** PyTorch's `Tensor.dist`: `dist(Tensor self, Tensor other, Scalar p=2) -> Tensor`. */
     dist(other: Tensor, p?: Scalar, options?: { p?: Scalar }): Tensor;
+    /** PyTorch's `Tensor.dist`: `dist(Tensor self, Tensor other, Scalar p=2) -> Tensor`. */
     dist(other: Tensor, options?: { p?: Scalar }): Tensor;
     /** PyTorch's `Tensor.divide`: `divide.Tensor(Tensor self, Tensor other) -> Tensor`, `divide.Scalar(Tensor self, Scalar other) -> Tensor`, `divide.Tensor_mode(Tensor self, Tensor other, *, str? rounding_mode) -> Tensor`, `divide.Scalar_mode(Tensor self, Scalar other, *, str? rounding_mode) -> Tensor`. */
     divide(other: Tensor): Tensor;
+    /** PyTorch's `Tensor.divide`: `divide.Tensor(Tensor self, Tensor other) -> Tensor`, `divide.Scalar(Tensor self, Scalar other) -> Tensor`, `divide.Tensor_mode(Tensor self, Tensor other, *, str? rounding_mode) -> Tensor`, `divide.Scalar_mode(Tensor self, Scalar other, *, str? rounding_mode) -> Tensor`. */
     divide(other: Scalar): Tensor;
+    /** PyTorch's `Tensor.divide`: `divide.Tensor(Tensor self, Tensor other) -> Tensor`, `divide.Scalar(Tensor self, Scalar other) -> Tensor`, `divide.Tensor_mode(Tensor self, Tensor other, *, str? rounding_mode) -> Tensor`, `divide.Scalar_mode(Tensor self, Scalar other, *, str? rounding_mode) -> Tensor`. */
     divide(other: Tensor, options?: { roundingMode?: string | null }): Tensor;
+    /** PyTorch's `Tensor.divide`: `divide.Tensor(Tensor self, Tensor other) -> Tensor`, `divide.Scalar(Tensor self, Scalar other) -> Tensor`, `divide.Tensor_mode(Tensor self, Tensor other, *, str? rounding_mode) -> Tensor`, `divide.Scalar_mode(Tensor self, Scalar other, *, str? rounding_mode) -> Tensor`. */
     divide(other: Scalar, options?: { roundingMode?: string | null }): Tensor;
     /** PyTorch's `Tensor.divide_`: `divide_.Tensor(Tensor(a!) self, Tensor other) -> Tensor(a!)`, `divide_.Tensor_mode(Tensor(a!) self, Tensor other, *, str? rounding_mode) -> Tensor(a!)`, `divide_.Scalar_mode(Tensor(a!) self, Scalar other, *, str? rounding_mode) -> Tensor(a!)`, `divide_.Scalar(Tensor(a!) self, Scalar other) -> Tensor(a!)`. */
     divide_(other: Tensor): this;
+    /** PyTorch's `Tensor.divide_`: `divide_.Tensor(Tensor(a!) self, Tensor other) -> Tensor(a!)`, `divide_.Tensor_mode(Tensor(a!) self, Tensor other, *, str? rounding_mode) -> Tensor(a!)`, `divide_.Scalar_mode(Tensor(a!) self, Scalar other, *, str? rounding_mode) -> Tensor(a!)`, `divide_.Scalar(Tensor(a!) self, Scalar other) -> Tensor(a!)`. */
     divide_(other: Tensor, options?: { roundingMode?: string | null }): this;
+    /** PyTorch's `Tensor.divide_`: `divide_.Tensor(Tensor(a!) self, Tensor other) -> Tensor(a!)`, `divide_.Tensor_mode(Tensor(a!) self, Tensor other, *, str? rounding_mode) -> Tensor(a!)`, `divide_.Scalar_mode(Tensor(a!) self, Scalar other, *, str? rounding_mode) -> Tensor(a!)`, `divide_.Scalar(Tensor(a!) self, Scalar other) -> Tensor(a!)`. */
     divide_(other: Scalar, options?: { roundingMode?: string | null }): this;
+    /** PyTorch's `Tensor.divide_`: `divide_.Tensor(Tensor(a!) self, Tensor other) -> Tensor(a!)`, `divide_.Tensor_mode(Tensor(a!) self, Tensor other, *, str? rounding_mode) -> Tensor(a!)`, `divide_.Scalar_mode(Tensor(a!) self, Scalar other, *, str? rounding_mode) -> Tensor(a!)`, `divide_.Scalar(Tensor(a!) self, Scalar other) -> Tensor(a!)`. */
     divide_(other: Scalar): this;
     /** PyTorch's `Tensor.dot`: `dot(Tensor self, Tensor tensor) -> Tensor`. */
     dot(tensor: Tensor): Tensor;
     /** PyTorch's `Tensor.dsplit`: `dsplit.int(Tensor(a -> *) self, int sections) -> Tensor(a)[]`, `dsplit.array(Tensor(a -> *) self, int[] indices) -> Tensor(a)[]`. */
     dsplit(sections: number): Tensor[];
+    /** PyTorch's `Tensor.dsplit`: `dsplit.int(Tensor(a -> *) self, int sections) -> Tensor(a)[]`, `dsplit.array(Tensor(a -> *) self, int[] indices) -> Tensor(a)[]`. */
     dsplit(indices: number | number[]): Tensor[];
+    /** PyTorch's `Tensor.dsplit`: `dsplit.int(Tensor(a -> *) self, int sections) -> Tensor(a)[]`, `dsplit.array(Tensor(a -> *) self, int[] indices) -> Tensor(a)[]`. */
     dsplit(...indices: number[]): Tensor[];
     /** PyTorch's `Tensor.eq_`: `eq_.Scalar(Tensor(a!) self, Scalar other) -> Tensor(a!)`, `eq_.Tensor(Tensor(a!) self, Tensor other) -> Tensor(a!)`. */
     eq_(other: Scalar): this;
+    /** PyTorch's `Tensor.eq_`: `eq_.Scalar(Tensor(a!) self, Scalar other) -> Tensor(a!)`, `eq_.Tensor(Tensor(a!) self, Tensor other) -> Tensor(a!)`. */
     eq_(other: Tensor): this;
     /** PyTorch's `Tensor.erf_`: `erf_(Tensor(a!) self) -> Tensor(a!)`. */
     erf_(): this;
@@ -278,9 +331,11 @@ declare module '../tensor' {
     exp2_(): this;
     /** PyTorch's `Tensor.exponential_`: `exponential_(Tensor(a!) self, float lambd=1., *, Generator? generator=None) -> Tensor(a!)`. */
     exponential_(lambd?: number, options?: { lambd?: number }): this;
+    /** PyTorch's `Tensor.exponential_`: `exponential_(Tensor(a!) self, float lambd=1., *, Generator? generator=None) -> Tensor(a!)`. */
     exponential_(options?: { lambd?: number }): this;
     /** PyTorch's `Tensor.fill_diagonal_`: `fill_diagonal_(Tensor(a!) self, Scalar fill_value, bool wrap=False) -> Tensor(a!)`. */
     fillDiagonal_(fillValue: Scalar, wrap?: boolean, options?: { wrap?: boolean }): this;
+    /** PyTorch's `Tensor.fill_diagonal_`: `fill_diagonal_(Tensor(a!) self, Scalar fill_value, bool wrap=False) -> Tensor(a!)`. */
     fillDiagonal_(fillValue: Scalar, options?: { wrap?: boolean }): this;
     /** PyTorch's `Tensor.fix`: `fix(Tensor self) -> Tensor`. */
     fix(): Tensor;
@@ -288,6 +343,7 @@ declare module '../tensor' {
     fix_(): this;
     /** PyTorch's `Tensor.flip`: `flip(Tensor self, int[] dims) -> Tensor`. */
     flip(dims: number | number[]): Tensor;
+    /** PyTorch's `Tensor.flip`: `flip(Tensor self, int[] dims) -> Tensor`. */
     flip(...dims: number[]): Tensor;
     /** PyTorch's `Tensor.fliplr`: `fliplr(Tensor self) -> Tensor`. */
     fliplr(): Tensor;
@@ -295,9 +351,11 @@ declare module '../tensor' {
     flipud(): Tensor;
     /** PyTorch's `Tensor.float_power`: `float_power.Tensor_Tensor(Tensor self, Tensor exponent) -> Tensor`, `float_power.Tensor_Scalar(Tensor self, Scalar exponent) -> Tensor`. */
     floatPower(exponent: Tensor): Tensor;
+    /** PyTorch's `Tensor.float_power`: `float_power.Tensor_Tensor(Tensor self, Tensor exponent) -> Tensor`, `float_power.Tensor_Scalar(Tensor self, Scalar exponent) -> Tensor`. */
     floatPower(exponent: Scalar): Tensor;
     /** PyTorch's `Tensor.float_power_`: `float_power_.Tensor(Tensor(a!) self, Tensor exponent) -> Tensor(a!)`, `float_power_.Scalar(Tensor(a!) self, Scalar exponent) -> Tensor(a!)`. */
     floatPower_(exponent: Tensor): this;
+    /** PyTorch's `Tensor.float_power_`: `float_power_.Tensor(Tensor(a!) self, Tensor exponent) -> Tensor(a!)`, `float_power_.Scalar(Tensor(a!) self, Scalar exponent) -> Tensor(a!)`. */
     floatPower_(exponent: Scalar): this;
     /** PyTorch's `Tensor.fmax`: `fmax(Tensor self, Tensor other) -> Tensor`. */
     fmax(other: Tensor): Tensor;
@@ -306,39 +364,46 @@ declare module '../tensor' {
     /** PyTorch's `Tensor.frac_`: `frac_(Tensor(a!) self) -> Tensor(a!)`. */
     frac_(): this;
     /** PyTorch's `Tensor.frexp`: `frexp.Tensor(Tensor self) -> (Tensor mantissa, Tensor exponent)`. */
-    frexp(): [Tensor, Tensor] & { mantissa: Tensor; exponent: Tensor };
+    frexp(): NamedTuple<['mantissa', 'exponent'], [Tensor, Tensor]>;
     /** PyTorch's `Tensor.gcd`: `gcd(Tensor self, Tensor other) -> Tensor`. */
     gcd(other: Tensor): Tensor;
     /** PyTorch's `Tensor.gcd_`: `gcd_(Tensor(a!) self, Tensor other) -> Tensor(a!)`. */
     gcd_(other: Tensor): this;
     /** PyTorch's `Tensor.ge_`: `ge_.Scalar(Tensor(a!) self, Scalar other) -> Tensor(a!)`, `ge_.Tensor(Tensor(a!) self, Tensor other) -> Tensor(a!)`. */
     ge_(other: Scalar): this;
+    /** PyTorch's `Tensor.ge_`: `ge_.Scalar(Tensor(a!) self, Scalar other) -> Tensor(a!)`, `ge_.Tensor(Tensor(a!) self, Tensor other) -> Tensor(a!)`. */
     ge_(other: Tensor): this;
     /** PyTorch's `Tensor.geometric_`: `geometric_(Tensor(a!) self, float p, *, Generator? generator=None) -> Tensor(a!)`. */
     geometric_(p: number): this;
     /** PyTorch's `Tensor.geqrf`: `geqrf(Tensor self) -> (Tensor a, Tensor tau)`. */
-    geqrf(): [Tensor, Tensor] & { a: Tensor; tau: Tensor };
+    geqrf(): NamedTuple<['a', 'tau'], [Tensor, Tensor]>;
     /** PyTorch's `Tensor.ger`: `ger(Tensor self, Tensor vec2) -> Tensor`. */
     ger(vec2: Tensor): Tensor;
     /** PyTorch's `Tensor.get_device`: `get_device(Tensor self) -> int`. */
     getDevice(): number;
     /** PyTorch's `Tensor.greater`: `greater.Tensor(Tensor self, Tensor other) -> Tensor`, `greater.Scalar(Tensor self, Scalar other) -> Tensor`. */
     greater(other: Tensor): Tensor;
+    /** PyTorch's `Tensor.greater`: `greater.Tensor(Tensor self, Tensor other) -> Tensor`, `greater.Scalar(Tensor self, Scalar other) -> Tensor`. */
     greater(other: Scalar): Tensor;
     /** PyTorch's `Tensor.greater_`: `greater_.Scalar(Tensor(a!) self, Scalar other) -> Tensor(a!)`, `greater_.Tensor(Tensor(a!) self, Tensor other) -> Tensor(a!)`. */
     greater_(other: Scalar): this;
+    /** PyTorch's `Tensor.greater_`: `greater_.Scalar(Tensor(a!) self, Scalar other) -> Tensor(a!)`, `greater_.Tensor(Tensor(a!) self, Tensor other) -> Tensor(a!)`. */
     greater_(other: Tensor): this;
     /** PyTorch's `Tensor.greater_equal`: `greater_equal.Tensor(Tensor self, Tensor other) -> Tensor`, `greater_equal.Scalar(Tensor self, Scalar other) -> Tensor`. */
     greaterEqual(other: Tensor): Tensor;
+    /** PyTorch's `Tensor.greater_equal`: `greater_equal.Tensor(Tensor self, Tensor other) -> Tensor`, `greater_equal.Scalar(Tensor self, Scalar other) -> Tensor`. */
     greaterEqual(other: Scalar): Tensor;
     /** PyTorch's `Tensor.greater_equal_`: `greater_equal_.Scalar(Tensor(a!) self, Scalar other) -> Tensor(a!)`, `greater_equal_.Tensor(Tensor(a!) self, Tensor other) -> Tensor(a!)`. */
     greaterEqual_(other: Scalar): this;
+    /** PyTorch's `Tensor.greater_equal_`: `greater_equal_.Scalar(Tensor(a!) self, Scalar other) -> Tensor(a!)`, `greater_equal_.Tensor(Tensor(a!) self, Tensor other) -> Tensor(a!)`. */
     greaterEqual_(other: Tensor): this;
     /** PyTorch's `Tensor.gt_`: `gt_.Scalar(Tensor(a!) self, Scalar other) -> Tensor(a!)`, `gt_.Tensor(Tensor(a!) self, Tensor other) -> Tensor(a!)`. */
     gt_(other: Scalar): this;
+    /** PyTorch's `Tensor.gt_`: `gt_.Scalar(Tensor(a!) self, Scalar other) -> Tensor(a!)`, `gt_.Tensor(Tensor(a!) self, Tensor other) -> Tensor(a!)`. */
     gt_(other: Tensor): this;
     /** PyTorch's `Tensor.hardshrink`: `hardshrink(Tensor self, Scalar lambd=0.5) -> Tensor`. */
     hardshrink(lambd?: Scalar, options?: { lambd?: Scalar }): Tensor;
+    /** PyTorch's `Tensor.hardshrink`: `hardshrink(Tensor self, Scalar lambd=0.5) -> Tensor`. */
     hardshrink(options?: { lambd?: Scalar }): Tensor;
     /** PyTorch's `Tensor.heaviside`: `heaviside(Tensor self, Tensor values) -> Tensor`. */
     heaviside(values: Tensor): Tensor;
@@ -346,14 +411,19 @@ declare module '../tensor' {
     heaviside_(values: Tensor): this;
     /** PyTorch's `Tensor.histc`: `histc(Tensor self, int bins=100, Scalar min=0, Scalar max=0) -> Tensor`. */
     histc(bins?: number, min?: Scalar, max?: Scalar, options?: { bins?: number; min?: Scalar; max?: Scalar }): Tensor;
+    /** PyTorch's `Tensor.histc`: `histc(Tensor self, int bins=100, Scalar min=0, Scalar max=0) -> Tensor`. */
     histc(options?: { bins?: number; min?: Scalar; max?: Scalar }): Tensor;
     /** PyTorch's `Tensor.histogram`: `histogram.bins_tensor(Tensor self, Tensor bins, *, Tensor? weight=None, bool density=False) -> (Tensor hist, Tensor bin_edges)`, `histogram.bin_ct(Tensor self, int bins=100, *, float[]? range=None, Tensor? weight=None, bool density=False) -> (Tensor hist, Tensor bin_edges)`. */
-    histogram(bins: Tensor, options?: { weight?: Tensor | null; density?: boolean }): [Tensor, Tensor] & { hist: Tensor; bin_edges: Tensor };
-    histogram(bins?: number, options?: { bins?: number; range?: number[] | null; weight?: Tensor | null; density?: boolean }): [Tensor, Tensor] & { hist: Tensor; bin_edges: Tensor };
-    histogram(options?: { bins?: number; range?: number[] | null; weight?: Tensor | null; density?: boolean }): [Tensor, Tensor] & { hist: Tensor; bin_edges: Tensor };
+    histogram(bins: Tensor, options?: { weight?: Tensor | null; density?: boolean }): NamedTuple<['hist', 'bin_edges'], [Tensor, Tensor]>;
+    /** PyTorch's `Tensor.histogram`: `histogram.bins_tensor(Tensor self, Tensor bins, *, Tensor? weight=None, bool density=False) -> (Tensor hist, Tensor bin_edges)`, `histogram.bin_ct(Tensor self, int bins=100, *, float[]? range=None, Tensor? weight=None, bool density=False) -> (Tensor hist, Tensor bin_edges)`. */
+    histogram(bins?: number, options?: { bins?: number; range?: number[] | null; weight?: Tensor | null; density?: boolean }): NamedTuple<['hist', 'bin_edges'], [Tensor, Tensor]>;
+    /** PyTorch's `Tensor.histogram`: `histogram.bins_tensor(Tensor self, Tensor bins, *, Tensor? weight=None, bool density=False) -> (Tensor hist, Tensor bin_edges)`, `histogram.bin_ct(Tensor self, int bins=100, *, float[]? range=None, Tensor? weight=None, bool density=False) -> (Tensor hist, Tensor bin_edges)`. */
+    histogram(options?: { bins?: number; range?: number[] | null; weight?: Tensor | null; density?: boolean }): NamedTuple<['hist', 'bin_edges'], [Tensor, Tensor]>;
     /** PyTorch's `Tensor.hsplit`: `hsplit.int(Tensor(a -> *) self, int sections) -> Tensor(a)[]`, `hsplit.array(Tensor(a -> *) self, int[] indices) -> Tensor(a)[]`. */
     hsplit(sections: number): Tensor[];
+    /** PyTorch's `Tensor.hsplit`: `hsplit.int(Tensor(a -> *) self, int sections) -> Tensor(a)[]`, `hsplit.array(Tensor(a -> *) self, int[] indices) -> Tensor(a)[]`. */
     hsplit(indices: number | number[]): Tensor[];
+    /** PyTorch's `Tensor.hsplit`: `hsplit.int(Tensor(a -> *) self, int sections) -> Tensor(a)[]`, `hsplit.array(Tensor(a -> *) self, int[] indices) -> Tensor(a)[]`. */
     hsplit(...indices: number[]): Tensor[];
     /** PyTorch's `Tensor.hypot`: `hypot(Tensor self, Tensor other) -> Tensor`. */
     hypot(other: Tensor): Tensor;
@@ -381,12 +451,15 @@ declare module '../tensor' {
     indexCopy_(dim: number, index: Tensor, source: Tensor): this;
     /** PyTorch's `Tensor.index_fill`: `index_fill.int_Tensor(Tensor self, int dim, Tensor index, Tensor value) -> Tensor`, `index_fill.int_Scalar(Tensor self, int dim, Tensor index, Scalar value) -> Tensor`. */
     indexFill(dim: number, index: Tensor, value: Tensor): Tensor;
+    /** PyTorch's `Tensor.index_fill`: `index_fill.int_Tensor(Tensor self, int dim, Tensor index, Tensor value) -> Tensor`, `index_fill.int_Scalar(Tensor self, int dim, Tensor index, Scalar value) -> Tensor`. */
     indexFill(dim: number, index: Tensor, value: Scalar): Tensor;
     /** PyTorch's `Tensor.index_fill_`: `index_fill_.int_Tensor(Tensor(a!) self, int dim, Tensor index, Tensor value) -> Tensor(a!)`, `index_fill_.int_Scalar(Tensor(a!) self, int dim, Tensor index, Scalar value) -> Tensor(a!)`. */
     indexFill_(dim: number, index: Tensor, value: Tensor): this;
+    /** PyTorch's `Tensor.index_fill_`: `index_fill_.int_Tensor(Tensor(a!) self, int dim, Tensor index, Tensor value) -> Tensor(a!)`, `index_fill_.int_Scalar(Tensor(a!) self, int dim, Tensor index, Scalar value) -> Tensor(a!)`. */
     indexFill_(dim: number, index: Tensor, value: Scalar): this;
     /** PyTorch's `Tensor.index_put`: `index_put(Tensor self, Tensor?[] indices, Tensor values, bool accumulate=False) -> Tensor`. */
     indexPut(indices: (Tensor | null)[], values: Tensor, accumulate?: boolean, options?: { accumulate?: boolean }): Tensor;
+    /** PyTorch's `Tensor.index_put`: `index_put(Tensor self, Tensor?[] indices, Tensor values, bool accumulate=False) -> Tensor`. */
     indexPut(indices: (Tensor | null)[], values: Tensor, options?: { accumulate?: boolean }): Tensor;
     /** PyTorch's `Tensor.index_reduce`: `index_reduce(Tensor self, int dim, Tensor index, Tensor source, str reduce, *, bool include_self=True) -> Tensor`. */
     indexReduce(dim: number, index: Tensor, source: Tensor, reduce: string, options?: { includeSelf?: boolean }): Tensor;
@@ -410,6 +483,7 @@ declare module '../tensor' {
     isSigned(): boolean;
     /** PyTorch's `Tensor.isclose`: `isclose(Tensor self, Tensor other, float rtol=1.0000000000000001e-05, float atol=1e-08, bool equal_nan=False) -> Tensor`. */
     isclose(other: Tensor, rtol?: number, atol?: number, equalNan?: boolean, options?: { rtol?: number; atol?: number; equalNan?: boolean }): Tensor;
+    /** PyTorch's `Tensor.isclose`: `isclose(Tensor self, Tensor other, float rtol=1.0000000000000001e-05, float atol=1e-08, bool equal_nan=False) -> Tensor`. */
     isclose(other: Tensor, options?: { rtol?: number; atol?: number; equalNan?: boolean }): Tensor;
     /** PyTorch's `Tensor.isneginf`: `isneginf(Tensor self) -> Tensor`. */
     isneginf(): Tensor;
@@ -420,8 +494,9 @@ declare module '../tensor' {
     /** PyTorch's `Tensor.kron`: `kron(Tensor self, Tensor other) -> Tensor`. */
     kron(other: Tensor): Tensor;
     /** PyTorch's `Tensor.kthvalue`: `kthvalue(Tensor self, SymInt k, int dim=-1, bool keepdim=False) -> (Tensor values, Tensor indices)`. */
-    kthvalue(k: number, dim?: number, keepdim?: boolean, options?: { dim?: number; keepdim?: boolean }): [Tensor, Tensor] & { values: Tensor; indices: Tensor };
-    kthvalue(k: number, options?: { dim?: number; keepdim?: boolean }): [Tensor, Tensor] & { values: Tensor; indices: Tensor };
+    kthvalue(k: number, dim?: number, keepdim?: boolean, options?: { dim?: number; keepdim?: boolean }): NamedTuple<['values', 'indices'], [Tensor, Tensor]>;
+    /** PyTorch's `Tensor.kthvalue`: `kthvalue(Tensor self, SymInt k, int dim=-1, bool keepdim=False) -> (Tensor values, Tensor indices)`. */
+    kthvalue(k: number, options?: { dim?: number; keepdim?: boolean }): NamedTuple<['values', 'indices'], [Tensor, Tensor]>;
     /** PyTorch's `Tensor.lcm`: `lcm(Tensor self, Tensor other) -> Tensor`. */
     lcm(other: Tensor): Tensor;
     /** PyTorch's `Tensor.lcm_`: `lcm_(Tensor(a!) self, Tensor other) -> Tensor(a!)`. */
@@ -432,24 +507,31 @@ declare module '../tensor' {
     ldexp_(other: Tensor): this;
     /** PyTorch's `Tensor.le_`: `le_.Scalar(Tensor(a!) self, Scalar other) -> Tensor(a!)`, `le_.Tensor(Tensor(a!) self, Tensor other) -> Tensor(a!)`. */
     le_(other: Scalar): this;
+    /** PyTorch's `Tensor.le_`: `le_.Scalar(Tensor(a!) self, Scalar other) -> Tensor(a!)`, `le_.Tensor(Tensor(a!) self, Tensor other) -> Tensor(a!)`. */
     le_(other: Tensor): this;
     /** PyTorch's `Tensor.lerp`: `lerp.Scalar(Tensor self, Tensor end, Scalar weight) -> Tensor`, `lerp.Tensor(Tensor self, Tensor end, Tensor weight) -> Tensor`. */
     lerp(end: Tensor, weight: Scalar): Tensor;
+    /** PyTorch's `Tensor.lerp`: `lerp.Scalar(Tensor self, Tensor end, Scalar weight) -> Tensor`, `lerp.Tensor(Tensor self, Tensor end, Tensor weight) -> Tensor`. */
     lerp(end: Tensor, weight: Tensor): Tensor;
     /** PyTorch's `Tensor.lerp_`: `lerp_.Scalar(Tensor(a!) self, Tensor end, Scalar weight) -> Tensor(a!)`, `lerp_.Tensor(Tensor(a!) self, Tensor end, Tensor weight) -> Tensor(a!)`. */
     lerp_(end: Tensor, weight: Scalar): this;
+    /** PyTorch's `Tensor.lerp_`: `lerp_.Scalar(Tensor(a!) self, Tensor end, Scalar weight) -> Tensor(a!)`, `lerp_.Tensor(Tensor(a!) self, Tensor end, Tensor weight) -> Tensor(a!)`. */
     lerp_(end: Tensor, weight: Tensor): this;
     /** PyTorch's `Tensor.less`: `less.Tensor(Tensor self, Tensor other) -> Tensor`, `less.Scalar(Tensor self, Scalar other) -> Tensor`. */
     less(other: Tensor): Tensor;
+    /** PyTorch's `Tensor.less`: `less.Tensor(Tensor self, Tensor other) -> Tensor`, `less.Scalar(Tensor self, Scalar other) -> Tensor`. */
     less(other: Scalar): Tensor;
     /** PyTorch's `Tensor.less_`: `less_.Scalar(Tensor(a!) self, Scalar other) -> Tensor(a!)`, `less_.Tensor(Tensor(a!) self, Tensor other) -> Tensor(a!)`. */
     less_(other: Scalar): this;
+    /** PyTorch's `Tensor.less_`: `less_.Scalar(Tensor(a!) self, Scalar other) -> Tensor(a!)`, `less_.Tensor(Tensor(a!) self, Tensor other) -> Tensor(a!)`. */
     less_(other: Tensor): this;
     /** PyTorch's `Tensor.less_equal`: `less_equal.Tensor(Tensor self, Tensor other) -> Tensor`, `less_equal.Scalar(Tensor self, Scalar other) -> Tensor`. */
     lessEqual(other: Tensor): Tensor;
+    /** PyTorch's `Tensor.less_equal`: `less_equal.Tensor(Tensor self, Tensor other) -> Tensor`, `less_equal.Scalar(Tensor self, Scalar other) -> Tensor`. */
     lessEqual(other: Scalar): Tensor;
     /** PyTorch's `Tensor.less_equal_`: `less_equal_.Scalar(Tensor(a!) self, Scalar other) -> Tensor(a!)`, `less_equal_.Tensor(Tensor(a!) self, Tensor other) -> Tensor(a!)`. */
     lessEqual_(other: Scalar): this;
+    /** PyTorch's `Tensor.less_equal_`: `less_equal_.Scalar(Tensor(a!) self, Scalar other) -> Tensor(a!)`, `less_equal_.Tensor(Tensor(a!) self, Tensor other) -> Tensor(a!)`. */
     lessEqual_(other: Tensor): this;
     /** PyTorch's `Tensor.lgamma`: `lgamma(Tensor self) -> Tensor`. */
     lgamma(): Tensor;
@@ -461,6 +543,7 @@ declare module '../tensor' {
     log2_(): this;
     /** PyTorch's `Tensor.log_normal_`: `log_normal_(Tensor(a!) self, float mean=1., float std=2., *, Generator? generator=None) -> Tensor(a!)`. */
     logNormal_(mean?: number, std?: number, options?: { mean?: number; std?: number }): this;
+    /** PyTorch's `Tensor.log_normal_`: `log_normal_(Tensor(a!) self, float mean=1., float std=2., *, Generator? generator=None) -> Tensor(a!)`. */
     logNormal_(options?: { mean?: number; std?: number }): this;
     /** PyTorch's `Tensor.logaddexp`: `logaddexp(Tensor self, Tensor other) -> Tensor`. */
     logaddexp(other: Tensor): Tensor;
@@ -480,12 +563,15 @@ declare module '../tensor' {
     logicalXor_(other: Tensor): this;
     /** PyTorch's `Tensor.logit`: `logit(Tensor self, float? eps=None) -> Tensor`. */
     logit(eps?: number | null, options?: { eps?: number | null }): Tensor;
+    /** PyTorch's `Tensor.logit`: `logit(Tensor self, float? eps=None) -> Tensor`. */
     logit(options?: { eps?: number | null }): Tensor;
     /** PyTorch's `Tensor.logit_`: `logit_(Tensor(a!) self, float? eps=None) -> Tensor(a!)`. */
     logit_(eps?: number | null, options?: { eps?: number | null }): this;
+    /** PyTorch's `Tensor.logit_`: `logit_(Tensor(a!) self, float? eps=None) -> Tensor(a!)`. */
     logit_(options?: { eps?: number | null }): this;
     /** PyTorch's `Tensor.lt_`: `lt_.Scalar(Tensor(a!) self, Scalar other) -> Tensor(a!)`, `lt_.Tensor(Tensor(a!) self, Tensor other) -> Tensor(a!)`. */
     lt_(other: Scalar): this;
+    /** PyTorch's `Tensor.lt_`: `lt_.Scalar(Tensor(a!) self, Scalar other) -> Tensor(a!)`, `lt_.Tensor(Tensor(a!) self, Tensor other) -> Tensor(a!)`. */
     lt_(other: Tensor): this;
     /** PyTorch's `Tensor.lu_solve`: `lu_solve(Tensor self, Tensor LU_data, Tensor LU_pivots) -> Tensor`. */
     luSolve(LU_data: Tensor, LU_pivots: Tensor): Tensor;
@@ -499,27 +585,35 @@ declare module '../tensor' {
     matrixPower(n: number): Tensor;
     /** PyTorch's `Tensor.median`: `median(Tensor self) -> Tensor`, `median.dim(Tensor self, int dim, bool keepdim=False) -> (Tensor values, Tensor indices)`. */
     median(): Tensor;
-    median(dim: number, keepdim?: boolean, options?: { keepdim?: boolean }): [Tensor, Tensor] & { values: Tensor; indices: Tensor };
-    median(dim: number, options?: { keepdim?: boolean }): [Tensor, Tensor] & { values: Tensor; indices: Tensor };
+    /** PyTorch's `Tensor.median`: `median(Tensor self) -> Tensor`, `median.dim(Tensor self, int dim, bool keepdim=False) -> (Tensor values, Tensor indices)`. */
+    median(dim: number, keepdim?: boolean, options?: { keepdim?: boolean }): NamedTuple<['values', 'indices'], [Tensor, Tensor]>;
+    /** PyTorch's `Tensor.median`: `median(Tensor self) -> Tensor`, `median.dim(Tensor self, int dim, bool keepdim=False) -> (Tensor values, Tensor indices)`. */
+    median(dim: number, options?: { keepdim?: boolean }): NamedTuple<['values', 'indices'], [Tensor, Tensor]>;
     /** PyTorch's `Tensor.mode`: `mode(Tensor self, int dim=-1, bool keepdim=False) -> (Tensor values, Tensor indices)`. */
-    mode(dim?: number, keepdim?: boolean, options?: { dim?: number; keepdim?: boolean }): [Tensor, Tensor] & { values: Tensor; indices: Tensor };
-    mode(options?: { dim?: number; keepdim?: boolean }): [Tensor, Tensor] & { values: Tensor; indices: Tensor };
+    mode(dim?: number, keepdim?: boolean, options?: { dim?: number; keepdim?: boolean }): NamedTuple<['values', 'indices'], [Tensor, Tensor]>;
+    /** PyTorch's `Tensor.mode`: `mode(Tensor self, int dim=-1, bool keepdim=False) -> (Tensor values, Tensor indices)`. */
+    mode(options?: { dim?: number; keepdim?: boolean }): NamedTuple<['values', 'indices'], [Tensor, Tensor]>;
     /** PyTorch's `Tensor.moveaxis`: `moveaxis.intlist(Tensor(a) self, int[] source, int[] destination) -> Tensor(a)`, `moveaxis.int(Tensor(a) self, int source, int destination) -> Tensor(a)`. */
     moveaxis(source: number | number[], destination: number | number[]): Tensor;
+    /** PyTorch's `Tensor.moveaxis`: `moveaxis.intlist(Tensor(a) self, int[] source, int[] destination) -> Tensor(a)`, `moveaxis.int(Tensor(a) self, int source, int destination) -> Tensor(a)`. */
     moveaxis(source: number, destination: number): Tensor;
     /** PyTorch's `Tensor.movedim`: `movedim.int(Tensor(a) self, int source, int destination) -> Tensor(a)`, `movedim.intlist(Tensor(a) self, int[] source, int[] destination) -> Tensor(a)`. */
     movedim(source: number, destination: number): Tensor;
+    /** PyTorch's `Tensor.movedim`: `movedim.int(Tensor(a) self, int source, int destination) -> Tensor(a)`, `movedim.intlist(Tensor(a) self, int[] source, int[] destination) -> Tensor(a)`. */
     movedim(source: number | number[], destination: number | number[]): Tensor;
     /** PyTorch's `Tensor.msort`: `msort(Tensor self) -> Tensor`. */
     msort(): Tensor;
     /** PyTorch's `Tensor.multinomial`: `multinomial(Tensor self, SymInt num_samples, bool replacement=False, *, Generator? generator=None) -> Tensor`. */
     multinomial(numSamples: number, replacement?: boolean, options?: { replacement?: boolean }): Tensor;
+    /** PyTorch's `Tensor.multinomial`: `multinomial(Tensor self, SymInt num_samples, bool replacement=False, *, Generator? generator=None) -> Tensor`. */
     multinomial(numSamples: number, options?: { replacement?: boolean }): Tensor;
     /** PyTorch's `Tensor.multiply`: `multiply.Tensor(Tensor self, Tensor other) -> Tensor`, `multiply.Scalar(Tensor self, Scalar other) -> Tensor`. */
     multiply(other: Tensor): Tensor;
+    /** PyTorch's `Tensor.multiply`: `multiply.Tensor(Tensor self, Tensor other) -> Tensor`, `multiply.Scalar(Tensor self, Scalar other) -> Tensor`. */
     multiply(other: Scalar): Tensor;
     /** PyTorch's `Tensor.multiply_`: `multiply_.Tensor(Tensor(a!) self, Tensor other) -> Tensor(a!)`, `multiply_.Scalar(Tensor(a!) self, Scalar other) -> Tensor(a!)`. */
     multiply_(other: Tensor): this;
+    /** PyTorch's `Tensor.multiply_`: `multiply_.Tensor(Tensor(a!) self, Tensor other) -> Tensor(a!)`, `multiply_.Scalar(Tensor(a!) self, Scalar other) -> Tensor(a!)`. */
     multiply_(other: Scalar): this;
     /** PyTorch's `Tensor.mv`: `mv(Tensor self, Tensor vec) -> Tensor`. */
     mv(vec: Tensor): Tensor;
@@ -529,29 +623,39 @@ declare module '../tensor' {
     mvlgamma_(p: number): this;
     /** PyTorch's `Tensor.nan_to_num`: `nan_to_num(Tensor self, float? nan=None, float? posinf=None, float? neginf=None) -> Tensor`. */
     nanToNum(nan?: number | null, posinf?: number | null, neginf?: number | null, options?: { nan?: number | null; posinf?: number | null; neginf?: number | null }): Tensor;
+    /** PyTorch's `Tensor.nan_to_num`: `nan_to_num(Tensor self, float? nan=None, float? posinf=None, float? neginf=None) -> Tensor`. */
     nanToNum(options?: { nan?: number | null; posinf?: number | null; neginf?: number | null }): Tensor;
     /** PyTorch's `Tensor.nan_to_num_`: `nan_to_num_(Tensor(a!) self, float? nan=None, float? posinf=None, float? neginf=None) -> Tensor(a!)`. */
     nanToNum_(nan?: number | null, posinf?: number | null, neginf?: number | null, options?: { nan?: number | null; posinf?: number | null; neginf?: number | null }): this;
+    /** PyTorch's `Tensor.nan_to_num_`: `nan_to_num_(Tensor(a!) self, float? nan=None, float? posinf=None, float? neginf=None) -> Tensor(a!)`. */
     nanToNum_(options?: { nan?: number | null; posinf?: number | null; neginf?: number | null }): this;
     /** PyTorch's `Tensor.nanmean`: `nanmean(Tensor self, int[1]? dim=None, bool keepdim=False, *, ScalarType? dtype=None) -> Tensor`. */
     nanmean(dim?: (number | number[]) | null, keepdim?: boolean, options?: { dim?: (number | number[]) | null; keepdim?: boolean; dtype?: DType | null }): Tensor;
+    /** PyTorch's `Tensor.nanmean`: `nanmean(Tensor self, int[1]? dim=None, bool keepdim=False, *, ScalarType? dtype=None) -> Tensor`. */
     nanmean(options?: { dim?: (number | number[]) | null; keepdim?: boolean; dtype?: DType | null }): Tensor;
     /** PyTorch's `Tensor.nanmedian`: `nanmedian(Tensor self) -> Tensor`, `nanmedian.dim(Tensor self, int dim, bool keepdim=False) -> (Tensor values, Tensor indices)`. */
     nanmedian(): Tensor;
-    nanmedian(dim: number, keepdim?: boolean, options?: { keepdim?: boolean }): [Tensor, Tensor] & { values: Tensor; indices: Tensor };
-    nanmedian(dim: number, options?: { keepdim?: boolean }): [Tensor, Tensor] & { values: Tensor; indices: Tensor };
+    /** PyTorch's `Tensor.nanmedian`: `nanmedian(Tensor self) -> Tensor`, `nanmedian.dim(Tensor self, int dim, bool keepdim=False) -> (Tensor values, Tensor indices)`. */
+    nanmedian(dim: number, keepdim?: boolean, options?: { keepdim?: boolean }): NamedTuple<['values', 'indices'], [Tensor, Tensor]>;
+    /** PyTorch's `Tensor.nanmedian`: `nanmedian(Tensor self) -> Tensor`, `nanmedian.dim(Tensor self, int dim, bool keepdim=False) -> (Tensor values, Tensor indices)`. */
+    nanmedian(dim: number, options?: { keepdim?: boolean }): NamedTuple<['values', 'indices'], [Tensor, Tensor]>;
     /** PyTorch's `Tensor.nanquantile`: `nanquantile(Tensor self, Tensor q, int? dim=None, bool keepdim=False, *, str interpolation="linear") -> Tensor`, `nanquantile.scalar(Tensor self, float q, int? dim=None, bool keepdim=False, *, str interpolation="linear") -> Tensor`. */
     nanquantile(q: Tensor, dim?: number | null, keepdim?: boolean, options?: { dim?: number | null; keepdim?: boolean; interpolation?: string }): Tensor;
+    /** PyTorch's `Tensor.nanquantile`: `nanquantile(Tensor self, Tensor q, int? dim=None, bool keepdim=False, *, str interpolation="linear") -> Tensor`, `nanquantile.scalar(Tensor self, float q, int? dim=None, bool keepdim=False, *, str interpolation="linear") -> Tensor`. */
     nanquantile(q: Tensor, options?: { dim?: number | null; keepdim?: boolean; interpolation?: string }): Tensor;
+    /** PyTorch's `Tensor.nanquantile`: `nanquantile(Tensor self, Tensor q, int? dim=None, bool keepdim=False, *, str interpolation="linear") -> Tensor`, `nanquantile.scalar(Tensor self, float q, int? dim=None, bool keepdim=False, *, str interpolation="linear") -> Tensor`. */
     nanquantile(q: number, dim?: number | null, keepdim?: boolean, options?: { dim?: number | null; keepdim?: boolean; interpolation?: string }): Tensor;
+    /** PyTorch's `Tensor.nanquantile`: `nanquantile(Tensor self, Tensor q, int? dim=None, bool keepdim=False, *, str interpolation="linear") -> Tensor`, `nanquantile.scalar(Tensor self, float q, int? dim=None, bool keepdim=False, *, str interpolation="linear") -> Tensor`. */
     nanquantile(q: number, options?: { dim?: number | null; keepdim?: boolean; interpolation?: string }): Tensor;
     /** PyTorch's `Tensor.nansum`: `nansum(Tensor self, int[1]? dim=None, bool keepdim=False, *, ScalarType? dtype=None) -> Tensor`. */
     nansum(dim?: (number | number[]) | null, keepdim?: boolean, options?: { dim?: (number | number[]) | null; keepdim?: boolean; dtype?: DType | null }): Tensor;
+    /** PyTorch's `Tensor.nansum`: `nansum(Tensor self, int[1]? dim=None, bool keepdim=False, *, ScalarType? dtype=None) -> Tensor`. */
     nansum(options?: { dim?: (number | number[]) | null; keepdim?: boolean; dtype?: DType | null }): Tensor;
     /** PyTorch's `Tensor.narrow_copy`: `narrow_copy(Tensor self, int dim, SymInt start, SymInt length) -> Tensor`. */
     narrowCopy(dim: number, start: number, length: number): Tensor;
     /** PyTorch's `Tensor.ne_`: `ne_.Scalar(Tensor(a!) self, Scalar other) -> Tensor(a!)`, `ne_.Tensor(Tensor(a!) self, Tensor other) -> Tensor(a!)`. */
     ne_(other: Scalar): this;
+    /** PyTorch's `Tensor.ne_`: `ne_.Scalar(Tensor(a!) self, Scalar other) -> Tensor(a!)`, `ne_.Tensor(Tensor(a!) self, Tensor other) -> Tensor(a!)`. */
     ne_(other: Tensor): this;
     /** PyTorch's `Tensor.negative`: `negative(Tensor self) -> Tensor`. */
     negative(): Tensor;
@@ -559,6 +663,7 @@ declare module '../tensor' {
     negative_(): this;
     /** PyTorch's `Tensor.new_empty`: `new_empty(Tensor self, SymInt[] size, *, ScalarType? dtype=None, Layout? layout=None, Device? device=None, bool? pin_memory=None) -> Tensor`. */
     newEmpty(size: number | number[], options?: { dtype?: DType | null; layout?: Layout | null; device?: DeviceLike | null; pinMemory?: boolean | null; requiresGrad?: boolean }): Tensor;
+    /** PyTorch's `Tensor.new_empty`: `new_empty(Tensor self, SymInt[] size, *, ScalarType? dtype=None, Layout? layout=None, Device? device=None, bool? pin_memory=None) -> Tensor`. */
     newEmpty(...size: number[]): Tensor;
     /** PyTorch's `Tensor.new_empty_strided`: `new_empty_strided(Tensor self, SymInt[] size, SymInt[] stride, *, ScalarType? dtype=None, Layout? layout=None, Device? device=None, bool? pin_memory=None) -> Tensor`. */
     newEmptyStrided(size: number | number[], stride: number | number[], options?: { dtype?: DType | null; layout?: Layout | null; device?: DeviceLike | null; pinMemory?: boolean | null; requiresGrad?: boolean }): Tensor;
@@ -566,9 +671,11 @@ declare module '../tensor' {
     newFull(size: number | number[], fillValue: Scalar, options?: { dtype?: DType | null; layout?: Layout | null; device?: DeviceLike | null; pinMemory?: boolean | null; requiresGrad?: boolean }): Tensor;
     /** PyTorch's `Tensor.new_ones`: `new_ones(Tensor self, SymInt[] size, *, ScalarType? dtype=None, Layout? layout=None, Device? device=None, bool? pin_memory=None) -> Tensor`. */
     newOnes(size: number | number[], options?: { dtype?: DType | null; layout?: Layout | null; device?: DeviceLike | null; pinMemory?: boolean | null; requiresGrad?: boolean }): Tensor;
+    /** PyTorch's `Tensor.new_ones`: `new_ones(Tensor self, SymInt[] size, *, ScalarType? dtype=None, Layout? layout=None, Device? device=None, bool? pin_memory=None) -> Tensor`. */
     newOnes(...size: number[]): Tensor;
     /** PyTorch's `Tensor.new_zeros`: `new_zeros(Tensor self, SymInt[] size, *, ScalarType? dtype=None, Layout? layout=None, Device? device=None, bool? pin_memory=None) -> Tensor`. */
     newZeros(size: number | number[], options?: { dtype?: DType | null; layout?: Layout | null; device?: DeviceLike | null; pinMemory?: boolean | null; requiresGrad?: boolean }): Tensor;
+    /** PyTorch's `Tensor.new_zeros`: `new_zeros(Tensor self, SymInt[] size, *, ScalarType? dtype=None, Layout? layout=None, Device? device=None, bool? pin_memory=None) -> Tensor`. */
     newZeros(...size: number[]): Tensor;
     /** PyTorch's `Tensor.nextafter`: `nextafter(Tensor self, Tensor other) -> Tensor`. */
     nextafter(other: Tensor): Tensor;
@@ -578,22 +685,27 @@ declare module '../tensor' {
     nonzeroStatic(options?: { size?: number; fillValue?: number }): Tensor;
     /** PyTorch's `Tensor.normal_`: `normal_(Tensor(a!) self, float mean=0., float std=1., *, Generator? generator=None) -> Tensor(a!)`. */
     normal_(mean?: number, std?: number, options?: { mean?: number; std?: number }): this;
+    /** PyTorch's `Tensor.normal_`: `normal_(Tensor(a!) self, float mean=0., float std=1., *, Generator? generator=None) -> Tensor(a!)`. */
     normal_(options?: { mean?: number; std?: number }): this;
     /** PyTorch's `Tensor.not_equal`: `not_equal.Tensor(Tensor self, Tensor other) -> Tensor`, `not_equal.Scalar(Tensor self, Scalar other) -> Tensor`. */
     notEqual(other: Tensor): Tensor;
+    /** PyTorch's `Tensor.not_equal`: `not_equal.Tensor(Tensor self, Tensor other) -> Tensor`, `not_equal.Scalar(Tensor self, Scalar other) -> Tensor`. */
     notEqual(other: Scalar): Tensor;
     /** PyTorch's `Tensor.not_equal_`: `not_equal_.Scalar(Tensor(a!) self, Scalar other) -> Tensor(a!)`, `not_equal_.Tensor(Tensor(a!) self, Tensor other) -> Tensor(a!)`. */
     notEqual_(other: Scalar): this;
+    /** PyTorch's `Tensor.not_equal_`: `not_equal_.Scalar(Tensor(a!) self, Scalar other) -> Tensor(a!)`, `not_equal_.Tensor(Tensor(a!) self, Tensor other) -> Tensor(a!)`. */
     notEqual_(other: Tensor): this;
     /** PyTorch's `Tensor.orgqr`: `orgqr(Tensor self, Tensor input2) -> Tensor`. */
     orgqr(input2: Tensor): Tensor;
     /** PyTorch's `Tensor.ormqr`: `ormqr(Tensor self, Tensor input2, Tensor input3, bool left=True, bool transpose=False) -> Tensor`. */
     ormqr(input2: Tensor, input3: Tensor, left?: boolean, transpose?: boolean, options?: { left?: boolean; transpose?: boolean }): Tensor;
+    /** PyTorch's `Tensor.ormqr`: `ormqr(Tensor self, Tensor input2, Tensor input3, bool left=True, bool transpose=False) -> Tensor`. */
     ormqr(input2: Tensor, input3: Tensor, options?: { left?: boolean; transpose?: boolean }): Tensor;
     /** PyTorch's `Tensor.outer`: `outer(Tensor self, Tensor vec2) -> Tensor`. */
     outer(vec2: Tensor): Tensor;
     /** PyTorch's `Tensor.pinverse`: `pinverse(Tensor self, float rcond=1.0000000000000001e-15) -> Tensor`. */
     pinverse(rcond?: number, options?: { rcond?: number }): Tensor;
+    /** PyTorch's `Tensor.pinverse`: `pinverse(Tensor self, float rcond=1.0000000000000001e-15) -> Tensor`. */
     pinverse(options?: { rcond?: number }): Tensor;
     /** PyTorch's `Tensor.polygamma_`: `polygamma_(Tensor(a!) self, int n) -> Tensor(a!)`. */
     polygamma_(n: number): this;
@@ -603,14 +715,19 @@ declare module '../tensor' {
     prelu(weight: Tensor): Tensor;
     /** PyTorch's `Tensor.put`: `put(Tensor self, Tensor index, Tensor source, bool accumulate=False) -> Tensor`. */
     put(index: Tensor, source: Tensor, accumulate?: boolean, options?: { accumulate?: boolean }): Tensor;
+    /** PyTorch's `Tensor.put`: `put(Tensor self, Tensor index, Tensor source, bool accumulate=False) -> Tensor`. */
     put(index: Tensor, source: Tensor, options?: { accumulate?: boolean }): Tensor;
     /** PyTorch's `Tensor.put_`: `put_(Tensor(a!) self, Tensor index, Tensor source, bool accumulate=False) -> Tensor(a!)`. */
     put_(index: Tensor, source: Tensor, accumulate?: boolean, options?: { accumulate?: boolean }): this;
+    /** PyTorch's `Tensor.put_`: `put_(Tensor(a!) self, Tensor index, Tensor source, bool accumulate=False) -> Tensor(a!)`. */
     put_(index: Tensor, source: Tensor, options?: { accumulate?: boolean }): this;
     /** PyTorch's `Tensor.quantile`: `quantile(Tensor self, Tensor q, int? dim=None, bool keepdim=False, *, str interpolation="linear") -> Tensor`, `quantile.scalar(Tensor self, float q, int? dim=None, bool keepdim=False, *, str interpolation="linear") -> Tensor`. */
     quantile(q: Tensor, dim?: number | null, keepdim?: boolean, options?: { dim?: number | null; keepdim?: boolean; interpolation?: string }): Tensor;
+    /** PyTorch's `Tensor.quantile`: `quantile(Tensor self, Tensor q, int? dim=None, bool keepdim=False, *, str interpolation="linear") -> Tensor`, `quantile.scalar(Tensor self, float q, int? dim=None, bool keepdim=False, *, str interpolation="linear") -> Tensor`. */
     quantile(q: Tensor, options?: { dim?: number | null; keepdim?: boolean; interpolation?: string }): Tensor;
+    /** PyTorch's `Tensor.quantile`: `quantile(Tensor self, Tensor q, int? dim=None, bool keepdim=False, *, str interpolation="linear") -> Tensor`, `quantile.scalar(Tensor self, float q, int? dim=None, bool keepdim=False, *, str interpolation="linear") -> Tensor`. */
     quantile(q: number, dim?: number | null, keepdim?: boolean, options?: { dim?: number | null; keepdim?: boolean; interpolation?: string }): Tensor;
+    /** PyTorch's `Tensor.quantile`: `quantile(Tensor self, Tensor q, int? dim=None, bool keepdim=False, *, str interpolation="linear") -> Tensor`, `quantile.scalar(Tensor self, float q, int? dim=None, bool keepdim=False, *, str interpolation="linear") -> Tensor`. */
     quantile(q: number, options?: { dim?: number | null; keepdim?: boolean; interpolation?: string }): Tensor;
     /** PyTorch's `Tensor.rad2deg`: `rad2deg(Tensor self) -> Tensor`. */
     rad2deg(): Tensor;
@@ -618,7 +735,9 @@ declare module '../tensor' {
     rad2deg_(): this;
     /** PyTorch's `Tensor.random_`: `random_.from(Tensor(a!) self, int from, int? to, *, Generator? generator=None) -> Tensor(a!)`, `random_.to(Tensor(a!) self, int to, *, Generator? generator=None) -> Tensor(a!)`, `random_(Tensor(a!) self, *, Generator? generator=None) -> Tensor(a!)`. */
     random_(from: number, to: number | null, options?: { to?: number | null }): this;
+    /** PyTorch's `Tensor.random_`: `random_.from(Tensor(a!) self, int from, int? to, *, Generator? generator=None) -> Tensor(a!)`, `random_.to(Tensor(a!) self, int to, *, Generator? generator=None) -> Tensor(a!)`, `random_(Tensor(a!) self, *, Generator? generator=None) -> Tensor(a!)`. */
     random_(to: number): this;
+    /** PyTorch's `Tensor.random_`: `random_.from(Tensor(a!) self, int from, int? to, *, Generator? generator=None) -> Tensor(a!)`, `random_.to(Tensor(a!) self, int to, *, Generator? generator=None) -> Tensor(a!)`, `random_(Tensor(a!) self, *, Generator? generator=None) -> Tensor(a!)`. */
     random_(): this;
     /** PyTorch's `Tensor.ravel`: `ravel(Tensor(a) self) -> Tensor(a)`. */
     ravel(): Tensor;
@@ -628,32 +747,45 @@ declare module '../tensor' {
     renorm_(p: Scalar, dim: number, maxnorm: Scalar): this;
     /** PyTorch's `Tensor.repeat`: `repeat(Tensor self, SymInt[] repeats) -> Tensor`. */
     repeat(repeats: number | number[]): Tensor;
+    /** PyTorch's `Tensor.repeat`: `repeat(Tensor self, SymInt[] repeats) -> Tensor`. */
     repeat(...repeats: number[]): Tensor;
     /** PyTorch's `Tensor.repeat_interleave`: `repeat_interleave.self_Tensor(Tensor self, Tensor repeats, int? dim=None, *, SymInt? output_size=None) -> Tensor`, `repeat_interleave.self_int(Tensor self, SymInt repeats, int? dim=None, *, SymInt? output_size=None) -> Tensor`. */
     repeatInterleave(repeats: Tensor, dim?: number | null, options?: { dim?: number | null; outputSize?: number | null }): Tensor;
+    /** PyTorch's `Tensor.repeat_interleave`: `repeat_interleave.self_Tensor(Tensor self, Tensor repeats, int? dim=None, *, SymInt? output_size=None) -> Tensor`, `repeat_interleave.self_int(Tensor self, SymInt repeats, int? dim=None, *, SymInt? output_size=None) -> Tensor`. */
     repeatInterleave(repeats: Tensor, options?: { dim?: number | null; outputSize?: number | null }): Tensor;
+    /** PyTorch's `Tensor.repeat_interleave`: `repeat_interleave.self_Tensor(Tensor self, Tensor repeats, int? dim=None, *, SymInt? output_size=None) -> Tensor`, `repeat_interleave.self_int(Tensor self, SymInt repeats, int? dim=None, *, SymInt? output_size=None) -> Tensor`. */
     repeatInterleave(repeats: number, dim?: number | null, options?: { dim?: number | null; outputSize?: number | null }): Tensor;
+    /** PyTorch's `Tensor.repeat_interleave`: `repeat_interleave.self_Tensor(Tensor self, Tensor repeats, int? dim=None, *, SymInt? output_size=None) -> Tensor`, `repeat_interleave.self_int(Tensor self, SymInt repeats, int? dim=None, *, SymInt? output_size=None) -> Tensor`. */
     repeatInterleave(repeats: number, options?: { dim?: number | null; outputSize?: number | null }): Tensor;
     /** PyTorch's `Tensor.resize_`: `resize_(Tensor(a!) self, SymInt[] size, *, MemoryFormat? memory_format=None) -> Tensor(a!)`. */
     resize_(size: number | number[], options?: { memoryFormat?: MemoryFormat | null }): this;
+    /** PyTorch's `Tensor.resize_`: `resize_(Tensor(a!) self, SymInt[] size, *, MemoryFormat? memory_format=None) -> Tensor(a!)`. */
     resize_(...size: number[]): this;
     /** PyTorch's `Tensor.resize_as_`: `resize_as_(Tensor(a!) self, Tensor the_template, *, MemoryFormat? memory_format=None) -> Tensor(a!)`. */
     resizeAs_(theTemplate: Tensor, options?: { memoryFormat?: MemoryFormat | null }): this;
     /** PyTorch's `Tensor.roll`: `roll(Tensor self, SymInt[1] shifts, int[1] dims=[]) -> Tensor`. */
     roll(shifts: number | number[], dims?: number | number[], options?: { dims?: number | number[] }): Tensor;
+    /** PyTorch's `Tensor.roll`: `roll(Tensor self, SymInt[1] shifts, int[1] dims=[]) -> Tensor`. */
     roll(shifts: number | number[], options?: { dims?: number | number[] }): Tensor;
     /** PyTorch's `Tensor.rot90`: `rot90(Tensor self, int k=1, int[] dims=[0, 1]) -> Tensor`. */
     rot90(k?: number, dims?: number | number[], options?: { k?: number; dims?: number | number[] }): Tensor;
+    /** PyTorch's `Tensor.rot90`: `rot90(Tensor self, int k=1, int[] dims=[0, 1]) -> Tensor`. */
     rot90(options?: { k?: number; dims?: number | number[] }): Tensor;
     /** PyTorch's `Tensor.scatter`: `scatter.value(Tensor self, int dim, Tensor index, Scalar value) -> Tensor`, `scatter.src(Tensor self, int dim, Tensor index, Tensor src) -> Tensor`, `scatter.reduce(Tensor self, int dim, Tensor index, Tensor src, *, str reduce) -> Tensor`, `scatter.value_reduce(Tensor self, int dim, Tensor index, Scalar value, *, str reduce) -> Tensor`. */
     scatter(dim: number, index: Tensor, value: Scalar): Tensor;
+    /** PyTorch's `Tensor.scatter`: `scatter.value(Tensor self, int dim, Tensor index, Scalar value) -> Tensor`, `scatter.src(Tensor self, int dim, Tensor index, Tensor src) -> Tensor`, `scatter.reduce(Tensor self, int dim, Tensor index, Tensor src, *, str reduce) -> Tensor`, `scatter.value_reduce(Tensor self, int dim, Tensor index, Scalar value, *, str reduce) -> Tensor`. */
     scatter(dim: number, index: Tensor, src: Tensor): Tensor;
+    /** PyTorch's `Tensor.scatter`: `scatter.value(Tensor self, int dim, Tensor index, Scalar value) -> Tensor`, `scatter.src(Tensor self, int dim, Tensor index, Tensor src) -> Tensor`, `scatter.reduce(Tensor self, int dim, Tensor index, Tensor src, *, str reduce) -> Tensor`, `scatter.value_reduce(Tensor self, int dim, Tensor index, Scalar value, *, str reduce) -> Tensor`. */
     scatter(dim: number, index: Tensor, src: Tensor, options?: { reduce?: string }): Tensor;
+    /** PyTorch's `Tensor.scatter`: `scatter.value(Tensor self, int dim, Tensor index, Scalar value) -> Tensor`, `scatter.src(Tensor self, int dim, Tensor index, Tensor src) -> Tensor`, `scatter.reduce(Tensor self, int dim, Tensor index, Tensor src, *, str reduce) -> Tensor`, `scatter.value_reduce(Tensor self, int dim, Tensor index, Scalar value, *, str reduce) -> Tensor`. */
     scatter(dim: number, index: Tensor, value: Scalar, options?: { reduce?: string }): Tensor;
     /** PyTorch's `Tensor.scatter_`: `scatter_.src(Tensor(a!) self, int dim, Tensor index, Tensor src) -> Tensor(a!)`, `scatter_.value(Tensor(a!) self, int dim, Tensor index, Scalar value) -> Tensor(a!)`, `scatter_.reduce(Tensor(a!) self, int dim, Tensor index, Tensor src, *, str reduce) -> Tensor(a!)`, `scatter_.value_reduce(Tensor(a!) self, int dim, Tensor index, Scalar value, *, str reduce) -> Tensor(a!)`. */
     scatter_(dim: number, index: Tensor, src: Tensor): this;
+    /** PyTorch's `Tensor.scatter_`: `scatter_.src(Tensor(a!) self, int dim, Tensor index, Tensor src) -> Tensor(a!)`, `scatter_.value(Tensor(a!) self, int dim, Tensor index, Scalar value) -> Tensor(a!)`, `scatter_.reduce(Tensor(a!) self, int dim, Tensor index, Tensor src, *, str reduce) -> Tensor(a!)`, `scatter_.value_reduce(Tensor(a!) self, int dim, Tensor index, Scalar value, *, str reduce) -> Tensor(a!)`. */
     scatter_(dim: number, index: Tensor, value: Scalar): this;
+    /** PyTorch's `Tensor.scatter_`: `scatter_.src(Tensor(a!) self, int dim, Tensor index, Tensor src) -> Tensor(a!)`, `scatter_.value(Tensor(a!) self, int dim, Tensor index, Scalar value) -> Tensor(a!)`, `scatter_.reduce(Tensor(a!) self, int dim, Tensor index, Tensor src, *, str reduce) -> Tensor(a!)`, `scatter_.value_reduce(Tensor(a!) self, int dim, Tensor index, Scalar value, *, str reduce) -> Tensor(a!)`. */
     scatter_(dim: number, index: Tensor, src: Tensor, options?: { reduce?: string }): this;
+    /** PyTorch's `Tensor.scatter_`: `scatter_.src(Tensor(a!) self, int dim, Tensor index, Tensor src) -> Tensor(a!)`, `scatter_.value(Tensor(a!) self, int dim, Tensor index, Scalar value) -> Tensor(a!)`, `scatter_.reduce(Tensor(a!) self, int dim, Tensor index, Tensor src, *, str reduce) -> Tensor(a!)`, `scatter_.value_reduce(Tensor(a!) self, int dim, Tensor index, Scalar value, *, str reduce) -> Tensor(a!)`. */
     scatter_(dim: number, index: Tensor, value: Scalar, options?: { reduce?: string }): this;
     /** PyTorch's `Tensor.scatter_add`: `scatter_add(Tensor self, int dim, Tensor index, Tensor src) -> Tensor`. */
     scatterAdd(dim: number, index: Tensor, src: Tensor): Tensor;
@@ -679,33 +811,44 @@ declare module '../tensor' {
     sinh_(): this;
     /** PyTorch's `Tensor.slice_scatter`: `slice_scatter(Tensor self, Tensor src, int dim=0, SymInt? start=None, SymInt? end=None, SymInt step=1) -> Tensor`. */
     sliceScatter(src: Tensor, dim?: number, start?: number | null, end?: number | null, step?: number, options?: { dim?: number; start?: number | null; end?: number | null; step?: number }): Tensor;
+    /** PyTorch's `Tensor.slice_scatter`: `slice_scatter(Tensor self, Tensor src, int dim=0, SymInt? start=None, SymInt? end=None, SymInt step=1) -> Tensor`. */
     sliceScatter(src: Tensor, options?: { dim?: number; start?: number | null; end?: number | null; step?: number }): Tensor;
     /** PyTorch's `Tensor.slogdet`: `slogdet(Tensor self) -> (Tensor sign, Tensor logabsdet)`. */
-    slogdet(): [Tensor, Tensor] & { sign: Tensor; logabsdet: Tensor };
+    slogdet(): NamedTuple<['sign', 'logabsdet'], [Tensor, Tensor]>;
     /** PyTorch's `Tensor.split_with_sizes`: `split_with_sizes(Tensor(a -> *) self, SymInt[] split_sizes, int dim=0) -> Tensor(a)[]`. */
     splitWithSizes(splitSizes: number | number[], dim?: number, options?: { dim?: number }): Tensor[];
+    /** PyTorch's `Tensor.split_with_sizes`: `split_with_sizes(Tensor(a -> *) self, SymInt[] split_sizes, int dim=0) -> Tensor(a)[]`. */
     splitWithSizes(splitSizes: number | number[], options?: { dim?: number }): Tensor[];
     /** PyTorch's `Tensor.square_`: `square_(Tensor(a!) self) -> Tensor(a!)`. */
     square_(): this;
     /** PyTorch's `Tensor.squeeze_`: `squeeze_(Tensor(a!) self) -> Tensor(a!)`, `squeeze_.dim(Tensor(a!) self, int dim) -> Tensor(a!)`, `squeeze_.dims(Tensor(a!) self, int[] dim) -> Tensor(a!)`. */
     squeeze_(): this;
+    /** PyTorch's `Tensor.squeeze_`: `squeeze_(Tensor(a!) self) -> Tensor(a!)`, `squeeze_.dim(Tensor(a!) self, int dim) -> Tensor(a!)`, `squeeze_.dims(Tensor(a!) self, int[] dim) -> Tensor(a!)`. */
     squeeze_(dim: number): this;
+    /** PyTorch's `Tensor.squeeze_`: `squeeze_(Tensor(a!) self) -> Tensor(a!)`, `squeeze_.dim(Tensor(a!) self, int dim) -> Tensor(a!)`, `squeeze_.dims(Tensor(a!) self, int[] dim) -> Tensor(a!)`. */
     squeeze_(dim: number | number[]): this;
+    /** PyTorch's `Tensor.squeeze_`: `squeeze_(Tensor(a!) self) -> Tensor(a!)`, `squeeze_.dim(Tensor(a!) self, int dim) -> Tensor(a!)`, `squeeze_.dims(Tensor(a!) self, int[] dim) -> Tensor(a!)`. */
     squeeze_(...dim: number[]): this;
     /** PyTorch's `Tensor.subtract`: `subtract.Tensor(Tensor self, Tensor other, *, Scalar alpha=1) -> Tensor`, `subtract.Scalar(Tensor self, Scalar other, Scalar alpha=1) -> Tensor`. */
     subtract(other: Tensor, options?: { alpha?: Scalar }): Tensor;
+    /** PyTorch's `Tensor.subtract`: `subtract.Tensor(Tensor self, Tensor other, *, Scalar alpha=1) -> Tensor`, `subtract.Scalar(Tensor self, Scalar other, Scalar alpha=1) -> Tensor`. */
     subtract(other: Scalar, alpha?: Scalar, options?: { alpha?: Scalar }): Tensor;
+    /** PyTorch's `Tensor.subtract`: `subtract.Tensor(Tensor self, Tensor other, *, Scalar alpha=1) -> Tensor`, `subtract.Scalar(Tensor self, Scalar other, Scalar alpha=1) -> Tensor`. */
     subtract(other: Scalar, options?: { alpha?: Scalar }): Tensor;
     /** PyTorch's `Tensor.subtract_`: `subtract_.Tensor(Tensor(a!) self, Tensor other, *, Scalar alpha=1) -> Tensor(a!)`, `subtract_.Scalar(Tensor(a!) self, Scalar other, Scalar alpha=1) -> Tensor(a!)`. */
     subtract_(other: Tensor, options?: { alpha?: Scalar }): this;
+    /** PyTorch's `Tensor.subtract_`: `subtract_.Tensor(Tensor(a!) self, Tensor other, *, Scalar alpha=1) -> Tensor(a!)`, `subtract_.Scalar(Tensor(a!) self, Scalar other, Scalar alpha=1) -> Tensor(a!)`. */
     subtract_(other: Scalar, alpha?: Scalar, options?: { alpha?: Scalar }): this;
+    /** PyTorch's `Tensor.subtract_`: `subtract_.Tensor(Tensor(a!) self, Tensor other, *, Scalar alpha=1) -> Tensor(a!)`, `subtract_.Scalar(Tensor(a!) self, Scalar other, Scalar alpha=1) -> Tensor(a!)`. */
     subtract_(other: Scalar, options?: { alpha?: Scalar }): this;
     /** PyTorch's `Tensor.sum_to_size`: `sum_to_size(Tensor self, SymInt[] size) -> Tensor`. */
     sumToSize(size: number | number[]): Tensor;
+    /** PyTorch's `Tensor.sum_to_size`: `sum_to_size(Tensor self, SymInt[] size) -> Tensor`. */
     sumToSize(...size: number[]): Tensor;
     /** PyTorch's `Tensor.svd`: `svd(Tensor self, bool some=True, bool compute_uv=True) -> (Tensor U, Tensor S, Tensor V)`. */
-    svd(some?: boolean, computeUv?: boolean, options?: { some?: boolean; computeUv?: boolean }): [Tensor, Tensor, Tensor] & { U: Tensor; S: Tensor; V: Tensor };
-    svd(options?: { some?: boolean; computeUv?: boolean }): [Tensor, Tensor, Tensor] & { U: Tensor; S: Tensor; V: Tensor };
+    svd(some?: boolean, computeUv?: boolean, options?: { some?: boolean; computeUv?: boolean }): NamedTuple<['U', 'S', 'V'], [Tensor, Tensor, Tensor]>;
+    /** PyTorch's `Tensor.svd`: `svd(Tensor self, bool some=True, bool compute_uv=True) -> (Tensor U, Tensor S, Tensor V)`. */
+    svd(options?: { some?: boolean; computeUv?: boolean }): NamedTuple<['U', 'S', 'V'], [Tensor, Tensor, Tensor]>;
     /** PyTorch's `Tensor.swapaxes`: `swapaxes(Tensor(a) self, int axis0, int axis1) -> Tensor(a)`. */
     swapaxes(axis0: number, axis1: number): Tensor;
     /** PyTorch's `Tensor.swapaxes_`: `swapaxes_(Tensor(a!) self, int axis0, int axis1) -> Tensor(a!)`. */
@@ -720,44 +863,59 @@ declare module '../tensor' {
     take(index: Tensor): Tensor;
     /** PyTorch's `Tensor.take_along_dim`: `take_along_dim(Tensor self, Tensor indices, int? dim=None) -> Tensor`. */
     takeAlongDim(indices: Tensor, dim?: number | null, options?: { dim?: number | null }): Tensor;
+    /** PyTorch's `Tensor.take_along_dim`: `take_along_dim(Tensor self, Tensor indices, int? dim=None) -> Tensor`. */
     takeAlongDim(indices: Tensor, options?: { dim?: number | null }): Tensor;
     /** PyTorch's `Tensor.tensor_split`: `tensor_split.sections(Tensor(a -> *) self, SymInt sections, int dim=0) -> Tensor(a)[]`, `tensor_split.indices(Tensor(a -> *) self, SymInt[] indices, int dim=0) -> Tensor(a)[]`, `tensor_split.tensor_indices_or_sections(Tensor(a -> *) self, Tensor tensor_indices_or_sections, int dim=0) -> Tensor(a)[]`. */
     tensorSplit(sections: number, dim?: number, options?: { dim?: number }): Tensor[];
+    /** PyTorch's `Tensor.tensor_split`: `tensor_split.sections(Tensor(a -> *) self, SymInt sections, int dim=0) -> Tensor(a)[]`, `tensor_split.indices(Tensor(a -> *) self, SymInt[] indices, int dim=0) -> Tensor(a)[]`, `tensor_split.tensor_indices_or_sections(Tensor(a -> *) self, Tensor tensor_indices_or_sections, int dim=0) -> Tensor(a)[]`. */
     tensorSplit(sections: number, options?: { dim?: number }): Tensor[];
+    /** PyTorch's `Tensor.tensor_split`: `tensor_split.sections(Tensor(a -> *) self, SymInt sections, int dim=0) -> Tensor(a)[]`, `tensor_split.indices(Tensor(a -> *) self, SymInt[] indices, int dim=0) -> Tensor(a)[]`, `tensor_split.tensor_indices_or_sections(Tensor(a -> *) self, Tensor tensor_indices_or_sections, int dim=0) -> Tensor(a)[]`. */
     tensorSplit(indices: number | number[], dim?: number, options?: { dim?: number }): Tensor[];
+    /** PyTorch's `Tensor.tensor_split`: `tensor_split.sections(Tensor(a -> *) self, SymInt sections, int dim=0) -> Tensor(a)[]`, `tensor_split.indices(Tensor(a -> *) self, SymInt[] indices, int dim=0) -> Tensor(a)[]`, `tensor_split.tensor_indices_or_sections(Tensor(a -> *) self, Tensor tensor_indices_or_sections, int dim=0) -> Tensor(a)[]`. */
     tensorSplit(indices: number | number[], options?: { dim?: number }): Tensor[];
+    /** PyTorch's `Tensor.tensor_split`: `tensor_split.sections(Tensor(a -> *) self, SymInt sections, int dim=0) -> Tensor(a)[]`, `tensor_split.indices(Tensor(a -> *) self, SymInt[] indices, int dim=0) -> Tensor(a)[]`, `tensor_split.tensor_indices_or_sections(Tensor(a -> *) self, Tensor tensor_indices_or_sections, int dim=0) -> Tensor(a)[]`. */
     tensorSplit(tensorIndicesOrSections: Tensor, dim?: number, options?: { dim?: number }): Tensor[];
+    /** PyTorch's `Tensor.tensor_split`: `tensor_split.sections(Tensor(a -> *) self, SymInt sections, int dim=0) -> Tensor(a)[]`, `tensor_split.indices(Tensor(a -> *) self, SymInt[] indices, int dim=0) -> Tensor(a)[]`, `tensor_split.tensor_indices_or_sections(Tensor(a -> *) self, Tensor tensor_indices_or_sections, int dim=0) -> Tensor(a)[]`. */
     tensorSplit(tensorIndicesOrSections: Tensor, options?: { dim?: number }): Tensor[];
     /** PyTorch's `Tensor.tile`: `tile(Tensor self, SymInt[] dims) -> Tensor`. */
     tile(dims: number | number[]): Tensor;
+    /** PyTorch's `Tensor.tile`: `tile(Tensor self, SymInt[] dims) -> Tensor`. */
     tile(...dims: number[]): Tensor;
     /** PyTorch's `Tensor.to_dense`: `to_dense(Tensor self, ScalarType? dtype=None, *, bool? masked_grad=None) -> Tensor`. */
     toDense(dtype?: DType | null, options?: { dtype?: DType | null; maskedGrad?: boolean | null }): Tensor;
+    /** PyTorch's `Tensor.to_dense`: `to_dense(Tensor self, ScalarType? dtype=None, *, bool? masked_grad=None) -> Tensor`. */
     toDense(options?: { dtype?: DType | null; maskedGrad?: boolean | null }): Tensor;
     /** PyTorch's `Tensor.trace`: `trace(Tensor self) -> Tensor`. */
     trace(): Tensor;
     /** PyTorch's `Tensor.transpose_`: `transpose_(Tensor(a!) self, int dim0, int dim1) -> Tensor(a!)`. */
     transpose_(dim0: number, dim1: number): this;
     /** PyTorch's `Tensor.triangular_solve`: `triangular_solve(Tensor self, Tensor A, bool upper=True, bool transpose=False, bool unitriangular=False) -> (Tensor solution, Tensor cloned_coefficient)`. */
-    triangularSolve(A: Tensor, upper?: boolean, transpose?: boolean, unitriangular?: boolean, options?: { upper?: boolean; transpose?: boolean; unitriangular?: boolean }): [Tensor, Tensor] & { solution: Tensor; cloned_coefficient: Tensor };
-    triangularSolve(A: Tensor, options?: { upper?: boolean; transpose?: boolean; unitriangular?: boolean }): [Tensor, Tensor] & { solution: Tensor; cloned_coefficient: Tensor };
+    triangularSolve(A: Tensor, upper?: boolean, transpose?: boolean, unitriangular?: boolean, options?: { upper?: boolean; transpose?: boolean; unitriangular?: boolean }): NamedTuple<['solution', 'cloned_coefficient'], [Tensor, Tensor]>;
+    /** PyTorch's `Tensor.triangular_solve`: `triangular_solve(Tensor self, Tensor A, bool upper=True, bool transpose=False, bool unitriangular=False) -> (Tensor solution, Tensor cloned_coefficient)`. */
+    triangularSolve(A: Tensor, options?: { upper?: boolean; transpose?: boolean; unitriangular?: boolean }): NamedTuple<['solution', 'cloned_coefficient'], [Tensor, Tensor]>;
     /** PyTorch's `Tensor.tril`: `tril(Tensor self, SymInt diagonal=0) -> Tensor`. */
     tril(diagonal?: number, options?: { diagonal?: number }): Tensor;
+    /** PyTorch's `Tensor.tril`: `tril(Tensor self, SymInt diagonal=0) -> Tensor`. */
     tril(options?: { diagonal?: number }): Tensor;
     /** PyTorch's `Tensor.tril_`: `tril_(Tensor(a!) self, SymInt diagonal=0) -> Tensor(a!)`. */
     tril_(diagonal?: number, options?: { diagonal?: number }): this;
+    /** PyTorch's `Tensor.tril_`: `tril_(Tensor(a!) self, SymInt diagonal=0) -> Tensor(a!)`. */
     tril_(options?: { diagonal?: number }): this;
     /** PyTorch's `Tensor.triu`: `triu(Tensor self, SymInt diagonal=0) -> Tensor`. */
     triu(diagonal?: number, options?: { diagonal?: number }): Tensor;
+    /** PyTorch's `Tensor.triu`: `triu(Tensor self, SymInt diagonal=0) -> Tensor`. */
     triu(options?: { diagonal?: number }): Tensor;
     /** PyTorch's `Tensor.triu_`: `triu_(Tensor(a!) self, SymInt diagonal=0) -> Tensor(a!)`. */
     triu_(diagonal?: number, options?: { diagonal?: number }): this;
+    /** PyTorch's `Tensor.triu_`: `triu_(Tensor(a!) self, SymInt diagonal=0) -> Tensor(a!)`. */
     triu_(options?: { diagonal?: number }): this;
     /** PyTorch's `Tensor.true_divide`: `true_divide.Tensor(Tensor self, Tensor other) -> Tensor`, `true_divide.Scalar(Tensor self, Scalar other) -> Tensor`. */
     trueDivide(other: Tensor): Tensor;
+    /** PyTorch's `Tensor.true_divide`: `true_divide.Tensor(Tensor self, Tensor other) -> Tensor`, `true_divide.Scalar(Tensor self, Scalar other) -> Tensor`. */
     trueDivide(other: Scalar): Tensor;
     /** PyTorch's `Tensor.true_divide_`: `true_divide_.Tensor(Tensor(a!) self, Tensor other) -> Tensor(a!)`, `true_divide_.Scalar(Tensor(a!) self, Scalar other) -> Tensor(a!)`. */
     trueDivide_(other: Tensor): this;
+    /** PyTorch's `Tensor.true_divide_`: `true_divide_.Tensor(Tensor(a!) self, Tensor other) -> Tensor(a!)`, `true_divide_.Scalar(Tensor(a!) self, Scalar other) -> Tensor(a!)`. */
     trueDivide_(other: Scalar): this;
     /** PyTorch's `Tensor.trunc_`: `trunc_(Tensor(a!) self) -> Tensor(a!)`. */
     trunc_(): this;
@@ -767,15 +925,19 @@ declare module '../tensor' {
     unfold(dimension: number, size: number, step: number): Tensor;
     /** PyTorch's `Tensor.uniform_`: `uniform_(Tensor(a!) self, float from=0., float to=1., *, Generator? generator=None) -> Tensor(a!)`. */
     uniform_(from?: number, to?: number, options?: { from?: number; to?: number }): this;
+    /** PyTorch's `Tensor.uniform_`: `uniform_(Tensor(a!) self, float from=0., float to=1., *, Generator? generator=None) -> Tensor(a!)`. */
     uniform_(options?: { from?: number; to?: number }): this;
     /** PyTorch's `Tensor.unsafe_chunk`: `unsafe_chunk(Tensor self, int chunks, int dim=0) -> Tensor[]`. */
     unsafeChunk(chunks: number, dim?: number, options?: { dim?: number }): Tensor[];
+    /** PyTorch's `Tensor.unsafe_chunk`: `unsafe_chunk(Tensor self, int chunks, int dim=0) -> Tensor[]`. */
     unsafeChunk(chunks: number, options?: { dim?: number }): Tensor[];
     /** PyTorch's `Tensor.unsafe_split`: `unsafe_split.Tensor(Tensor self, SymInt split_size, int dim=0) -> Tensor[]`. */
     unsafeSplit(splitSize: number, dim?: number, options?: { dim?: number }): Tensor[];
+    /** PyTorch's `Tensor.unsafe_split`: `unsafe_split.Tensor(Tensor self, SymInt split_size, int dim=0) -> Tensor[]`. */
     unsafeSplit(splitSize: number, options?: { dim?: number }): Tensor[];
     /** PyTorch's `Tensor.unsafe_split_with_sizes`: `unsafe_split_with_sizes(Tensor self, SymInt[] split_sizes, int dim=0) -> Tensor[]`. */
     unsafeSplitWithSizes(splitSizes: number | number[], dim?: number, options?: { dim?: number }): Tensor[];
+    /** PyTorch's `Tensor.unsafe_split_with_sizes`: `unsafe_split_with_sizes(Tensor self, SymInt[] split_sizes, int dim=0) -> Tensor[]`. */
     unsafeSplitWithSizes(splitSizes: number | number[], options?: { dim?: number }): Tensor[];
     /** PyTorch's `Tensor.unsqueeze_`: `unsqueeze_(Tensor(a!) self, int dim) -> Tensor(a!)`. */
     unsqueeze_(dim: number): this;
@@ -783,13 +945,17 @@ declare module '../tensor' {
     vdot(other: Tensor): Tensor;
     /** PyTorch's `Tensor.vsplit`: `vsplit.int(Tensor(a -> *) self, int sections) -> Tensor(a)[]`, `vsplit.array(Tensor(a -> *) self, int[] indices) -> Tensor(a)[]`. */
     vsplit(sections: number): Tensor[];
+    /** PyTorch's `Tensor.vsplit`: `vsplit.int(Tensor(a -> *) self, int sections) -> Tensor(a)[]`, `vsplit.array(Tensor(a -> *) self, int[] indices) -> Tensor(a)[]`. */
     vsplit(indices: number | number[]): Tensor[];
+    /** PyTorch's `Tensor.vsplit`: `vsplit.int(Tensor(a -> *) self, int sections) -> Tensor(a)[]`, `vsplit.array(Tensor(a -> *) self, int[] indices) -> Tensor(a)[]`. */
     vsplit(...indices: number[]): Tensor[];
     /** PyTorch's `Tensor.xlogy`: `xlogy.Tensor(Tensor self, Tensor other) -> Tensor`, `xlogy.Scalar_Other(Tensor self, Scalar other) -> Tensor`. */
     xlogy(other: Tensor): Tensor;
+    /** PyTorch's `Tensor.xlogy`: `xlogy.Tensor(Tensor self, Tensor other) -> Tensor`, `xlogy.Scalar_Other(Tensor self, Scalar other) -> Tensor`. */
     xlogy(other: Scalar): Tensor;
     /** PyTorch's `Tensor.xlogy_`: `xlogy_.Tensor(Tensor(a!) self, Tensor other) -> Tensor(a!)`, `xlogy_.Scalar_Other(Tensor(a!) self, Scalar other) -> Tensor(a!)`. */
     xlogy_(other: Tensor): this;
+    /** PyTorch's `Tensor.xlogy_`: `xlogy_.Tensor(Tensor(a!) self, Tensor other) -> Tensor(a!)`, `xlogy_.Scalar_Other(Tensor(a!) self, Scalar other) -> Tensor(a!)`. */
     xlogy_(other: Scalar): this;
   }
 }
@@ -1133,7 +1299,9 @@ export const addcdiv: (self: Tensor, tensor1: Tensor, tensor2: Tensor, options?:
 export const addcmul: (self: Tensor, tensor1: Tensor, tensor2: Tensor, options?: { value?: Scalar }) => Tensor = fn('addcmul', [''], 'addcmul') as never;
 /** PyTorch's `torch.addmm`: `addmm(Tensor self, Tensor mat1, Tensor mat2, *, Scalar beta=1, Scalar alpha=1) -> Tensor`, `addmm.dtype(Tensor self, Tensor mat1, Tensor mat2, ScalarType out_dtype, *, Scalar beta=1, Scalar alpha=1) -> Tensor`. */
 export const addmm: {
+  /** PyTorch's `torch.addmm`. */
   (self: Tensor, mat1: Tensor, mat2: Tensor, options?: { beta?: Scalar; alpha?: Scalar }): Tensor;
+  /** PyTorch's `torch.addmm`. */
   (self: Tensor, mat1: Tensor, mat2: Tensor, outDtype: DType, options?: { beta?: Scalar; alpha?: Scalar }): Tensor;
 } = fn('addmm', ['', 'dtype'], 'addmm') as never;
 /** PyTorch's `torch.addmv`: `addmv(Tensor self, Tensor mat, Tensor vec, *, Scalar beta=1, Scalar alpha=1) -> Tensor`. */
@@ -1154,16 +1322,20 @@ export const alphaDropout: (input: Tensor, p: number, train: boolean) => Tensor 
 export const alphaDropout_: (self: Tensor, p: number, train: boolean) => Tensor = fn('alpha_dropout_', [''], 'alphaDropout_') as never;
 /** PyTorch's `torch.amax`: `amax(Tensor self, int[1] dim=[], bool keepdim=False) -> Tensor`. */
 export const amax: {
+  /** PyTorch's `torch.amax`. */
   (self: Tensor, dim?: number | number[], keepdim?: boolean, options?: { dim?: number | number[]; keepdim?: boolean }): Tensor;
+  /** PyTorch's `torch.amax`. */
   (self: Tensor, options?: { dim?: number | number[]; keepdim?: boolean }): Tensor;
 } = fn('amax', [''], 'amax') as never;
 /** PyTorch's `torch.amin`: `amin(Tensor self, int[1] dim=[], bool keepdim=False) -> Tensor`. */
 export const amin: {
+  /** PyTorch's `torch.amin`. */
   (self: Tensor, dim?: number | number[], keepdim?: boolean, options?: { dim?: number | number[]; keepdim?: boolean }): Tensor;
+  /** PyTorch's `torch.amin`. */
   (self: Tensor, options?: { dim?: number | number[]; keepdim?: boolean }): Tensor;
 } = fn('amin', [''], 'amin') as never;
 /** PyTorch's `torch.aminmax`: `aminmax(Tensor self, *, int? dim=None, bool keepdim=False) -> (Tensor min, Tensor max)`. */
-export const aminmax: (self: Tensor, options?: { dim?: number | null; keepdim?: boolean }) => [Tensor, Tensor] & { min: Tensor; max: Tensor } = fn('aminmax', [''], 'aminmax') as never;
+export const aminmax: (self: Tensor, options?: { dim?: number | null; keepdim?: boolean }) => NamedTuple<['min', 'max'], [Tensor, Tensor]> = fn('aminmax', [''], 'aminmax') as never;
 /** PyTorch's `torch.angle`: `angle(Tensor self) -> Tensor`. */
 export const angle: (self: Tensor) => Tensor = fn('angle', [''], 'angle') as never;
 /** PyTorch's `torch.arccos`: `arccos(Tensor self) -> Tensor`. */
@@ -1194,30 +1366,41 @@ export const arctanh: (self: Tensor) => Tensor = fn('arctanh', [''], 'arctanh') 
 export const arctanh_: (self: Tensor) => Tensor = fn('arctanh_', [''], 'arctanh_') as never;
 /** PyTorch's `torch.argsort`: `argsort(Tensor self, int dim=-1, bool descending=False) -> Tensor`, `argsort.stable(Tensor self, *, bool stable, int dim=-1, bool descending=False) -> Tensor`. */
 export const argsort: {
+  /** PyTorch's `torch.argsort`. */
   (self: Tensor, dim?: number, descending?: boolean, options?: { dim?: number; descending?: boolean }): Tensor;
+  /** PyTorch's `torch.argsort`. */
   (self: Tensor, options?: { dim?: number; descending?: boolean }): Tensor;
+  /** PyTorch's `torch.argsort`. */
   (self: Tensor, options?: { stable?: boolean; dim?: number; descending?: boolean }): Tensor;
 } = fn('argsort', ['', 'stable'], 'argsort') as never;
 /** PyTorch's `torch.argwhere`: `argwhere(Tensor self) -> Tensor`. */
 export const argwhere: (self: Tensor) => Tensor = fn('argwhere', [''], 'argwhere') as never;
 /** PyTorch's `torch.as_strided`: `as_strided(Tensor(a) self, SymInt[] size, SymInt[] stride, SymInt? storage_offset=None) -> Tensor(a)`. */
 export const asStrided: {
+  /** PyTorch's `torch.as_strided`. */
   (self: Tensor, size: number | number[], stride: number | number[], storageOffset?: number | null, options?: { storageOffset?: number | null }): Tensor;
+  /** PyTorch's `torch.as_strided`. */
   (self: Tensor, size: number | number[], stride: number | number[], options?: { storageOffset?: number | null }): Tensor;
 } = fn('as_strided', [''], 'asStrided') as never;
 /** PyTorch's `torch.as_strided_`: `as_strided_(Tensor(a!) self, SymInt[] size, SymInt[] stride, SymInt? storage_offset=None) -> Tensor(a!)`. */
 export const asStrided_: {
+  /** PyTorch's `torch.as_strided_`. */
   (self: Tensor, size: number | number[], stride: number | number[], storageOffset?: number | null, options?: { storageOffset?: number | null }): Tensor;
+  /** PyTorch's `torch.as_strided_`. */
   (self: Tensor, size: number | number[], stride: number | number[], options?: { storageOffset?: number | null }): Tensor;
 } = fn('as_strided_', [''], 'asStrided_') as never;
 /** PyTorch's `torch.as_strided_copy`: `as_strided_copy(Tensor self, SymInt[] size, SymInt[] stride, SymInt? storage_offset=None) -> Tensor`. */
 export const asStridedCopy: {
+  /** PyTorch's `torch.as_strided_copy`. */
   (self: Tensor, size: number | number[], stride: number | number[], storageOffset?: number | null, options?: { storageOffset?: number | null }): Tensor;
+  /** PyTorch's `torch.as_strided_copy`. */
   (self: Tensor, size: number | number[], stride: number | number[], options?: { storageOffset?: number | null }): Tensor;
 } = fn('as_strided_copy', [''], 'asStridedCopy') as never;
 /** PyTorch's `torch.as_strided_scatter`: `as_strided_scatter(Tensor self, Tensor src, SymInt[] size, SymInt[] stride, SymInt? storage_offset=None) -> Tensor`. */
 export const asStridedScatter: {
+  /** PyTorch's `torch.as_strided_scatter`. */
   (self: Tensor, src: Tensor, size: number | number[], stride: number | number[], storageOffset?: number | null, options?: { storageOffset?: number | null }): Tensor;
+  /** PyTorch's `torch.as_strided_scatter`. */
   (self: Tensor, src: Tensor, size: number | number[], stride: number | number[], options?: { storageOffset?: number | null }): Tensor;
 } = fn('as_strided_scatter', [''], 'asStridedScatter') as never;
 /** PyTorch's `torch.asin_`: `asin_(Tensor(a!) self) -> Tensor(a!)`. */
@@ -1234,203 +1417,287 @@ export const atanh: (self: Tensor) => Tensor = fn('atanh', [''], 'atanh') as nev
 export const atanh_: (self: Tensor) => Tensor = fn('atanh_', [''], 'atanh_') as never;
 /** PyTorch's `torch.atleast_1d`: `atleast_1d(Tensor self) -> Tensor`, `atleast_1d.Sequence(Tensor[] tensors) -> Tensor[]`. */
 export const atleast1d: {
+  /** PyTorch's `torch.atleast_1d`. */
   (self: Tensor): Tensor;
+  /** PyTorch's `torch.atleast_1d`. */
   (tensors: Tensor[]): Tensor[];
+  /** PyTorch's `torch.atleast_1d`. */
   (...tensors: Tensor[]): Tensor[];
 } = fn('atleast_1d', ['', 'Sequence'], 'atleast1d') as never;
 /** PyTorch's `torch.atleast_2d`: `atleast_2d(Tensor self) -> Tensor`, `atleast_2d.Sequence(Tensor[] tensors) -> Tensor[]`. */
 export const atleast2d: {
+  /** PyTorch's `torch.atleast_2d`. */
   (self: Tensor): Tensor;
+  /** PyTorch's `torch.atleast_2d`. */
   (tensors: Tensor[]): Tensor[];
+  /** PyTorch's `torch.atleast_2d`. */
   (...tensors: Tensor[]): Tensor[];
 } = fn('atleast_2d', ['', 'Sequence'], 'atleast2d') as never;
 /** PyTorch's `torch.atleast_3d`: `atleast_3d(Tensor self) -> Tensor`, `atleast_3d.Sequence(Tensor[] tensors) -> Tensor[]`. */
 export const atleast3d: {
+  /** PyTorch's `torch.atleast_3d`. */
   (self: Tensor): Tensor;
+  /** PyTorch's `torch.atleast_3d`. */
   (tensors: Tensor[]): Tensor[];
+  /** PyTorch's `torch.atleast_3d`. */
   (...tensors: Tensor[]): Tensor[];
 } = fn('atleast_3d', ['', 'Sequence'], 'atleast3d') as never;
 /** PyTorch's `torch.avg_pool1d`: `avg_pool1d(Tensor self, int[1] kernel_size, int[1] stride=[], int[1] padding=[0], bool ceil_mode=False, bool count_include_pad=True) -> Tensor`. */
 export const avgPool1d: {
+  /** PyTorch's `torch.avg_pool1d`. */
   (self: Tensor, kernelSize: number | number[], stride?: number | number[], padding?: number | number[], ceilMode?: boolean, countIncludePad?: boolean, options?: { stride?: number | number[]; padding?: number | number[]; ceilMode?: boolean; countIncludePad?: boolean }): Tensor;
+  /** PyTorch's `torch.avg_pool1d`. */
   (self: Tensor, kernelSize: number | number[], options?: { stride?: number | number[]; padding?: number | number[]; ceilMode?: boolean; countIncludePad?: boolean }): Tensor;
 } = fn('avg_pool1d', [''], 'avgPool1d') as never;
 /** PyTorch's `torch.baddbmm`: `baddbmm(Tensor self, Tensor batch1, Tensor batch2, *, Scalar beta=1, Scalar alpha=1) -> Tensor`, `baddbmm.dtype(Tensor self, Tensor batch1, Tensor batch2, ScalarType out_dtype, *, Scalar beta=1, Scalar alpha=1) -> Tensor`. */
 export const baddbmm: {
+  /** PyTorch's `torch.baddbmm`. */
   (self: Tensor, batch1: Tensor, batch2: Tensor, options?: { beta?: Scalar; alpha?: Scalar }): Tensor;
+  /** PyTorch's `torch.baddbmm`. */
   (self: Tensor, batch1: Tensor, batch2: Tensor, outDtype: DType, options?: { beta?: Scalar; alpha?: Scalar }): Tensor;
 } = fn('baddbmm', ['', 'dtype'], 'baddbmm') as never;
 /** PyTorch's `torch.bartlett_window`: `bartlett_window(int window_length, *, ScalarType? dtype=None, Layout? layout=None, Device? device=None, bool? pin_memory=None) -> Tensor`, `bartlett_window.periodic(int window_length, bool periodic, *, ScalarType? dtype=None, Layout? layout=None, Device? device=None, bool? pin_memory=None) -> Tensor`. */
 export const bartlettWindow: {
+  /** PyTorch's `torch.bartlett_window`. */
   (windowLength: number, options?: { dtype?: DType | null; layout?: Layout | null; device?: DeviceLike | null; pinMemory?: boolean | null; requiresGrad?: boolean }): Tensor;
+  /** PyTorch's `torch.bartlett_window`. */
   (windowLength: number, periodic: boolean, options?: { dtype?: DType | null; layout?: Layout | null; device?: DeviceLike | null; pinMemory?: boolean | null; requiresGrad?: boolean }): Tensor;
 } = fn('bartlett_window', ['', 'periodic'], 'bartlettWindow') as never;
 /** PyTorch's `torch.bernoulli`: `bernoulli(Tensor self, *, Generator? generator=None) -> Tensor`, `bernoulli.p(Tensor self, float p, *, Generator? generator=None) -> Tensor`, `bernoulli.Tensor(Tensor self, Tensor p, *, Generator? generator=None) -> Tensor`. */
 export const bernoulli: {
+  /** PyTorch's `torch.bernoulli`. */
   (self: Tensor): Tensor;
+  /** PyTorch's `torch.bernoulli`. */
   (self: Tensor, p: number): Tensor;
+  /** PyTorch's `torch.bernoulli`. */
   (self: Tensor, p: Tensor): Tensor;
 } = fn('bernoulli', ['', 'p', 'Tensor'], 'bernoulli') as never;
 /** PyTorch's `torch.bincount`: `bincount(Tensor self, Tensor? weights=None, SymInt minlength=0) -> Tensor`. */
 export const bincount: {
+  /** PyTorch's `torch.bincount`. */
   (self: Tensor, weights?: Tensor | null, minlength?: number, options?: { weights?: Tensor | null; minlength?: number }): Tensor;
+  /** PyTorch's `torch.bincount`. */
   (self: Tensor, options?: { weights?: Tensor | null; minlength?: number }): Tensor;
 } = fn('bincount', [''], 'bincount') as never;
 /** PyTorch's `torch.binomial`: `binomial(Tensor count, Tensor prob, Generator? generator=None) -> Tensor`. */
 export const binomial: (count: Tensor, prob: Tensor) => Tensor = fn('binomial', [''], 'binomial') as never;
 /** PyTorch's `torch.bitwise_left_shift`: `bitwise_left_shift.Tensor(Tensor self, Tensor other) -> Tensor`, `bitwise_left_shift.Tensor_Scalar(Tensor self, Scalar other) -> Tensor`, `bitwise_left_shift.Scalar_Tensor(Scalar self, Tensor other) -> Tensor`. */
 export const bitwiseLeftShift: {
+  /** PyTorch's `torch.bitwise_left_shift`. */
   (self: Tensor, other: Tensor): Tensor;
+  /** PyTorch's `torch.bitwise_left_shift`. */
   (self: Tensor, other: Scalar): Tensor;
+  /** PyTorch's `torch.bitwise_left_shift`. */
   (self: Scalar, other: Tensor): Tensor;
 } = fn('bitwise_left_shift', ['Tensor', 'Tensor_Scalar', 'Scalar_Tensor'], 'bitwiseLeftShift') as never;
 /** PyTorch's `torch.bitwise_right_shift`: `bitwise_right_shift.Tensor(Tensor self, Tensor other) -> Tensor`, `bitwise_right_shift.Tensor_Scalar(Tensor self, Scalar other) -> Tensor`, `bitwise_right_shift.Scalar_Tensor(Scalar self, Tensor other) -> Tensor`. */
 export const bitwiseRightShift: {
+  /** PyTorch's `torch.bitwise_right_shift`. */
   (self: Tensor, other: Tensor): Tensor;
+  /** PyTorch's `torch.bitwise_right_shift`. */
   (self: Tensor, other: Scalar): Tensor;
+  /** PyTorch's `torch.bitwise_right_shift`. */
   (self: Scalar, other: Tensor): Tensor;
 } = fn('bitwise_right_shift', ['Tensor', 'Tensor_Scalar', 'Scalar_Tensor'], 'bitwiseRightShift') as never;
 /** PyTorch's `torch.blackman_window`: `blackman_window(int window_length, *, ScalarType? dtype=None, Layout? layout=None, Device? device=None, bool? pin_memory=None) -> Tensor`, `blackman_window.periodic(int window_length, bool periodic, *, ScalarType? dtype=None, Layout? layout=None, Device? device=None, bool? pin_memory=None) -> Tensor`. */
 export const blackmanWindow: {
+  /** PyTorch's `torch.blackman_window`. */
   (windowLength: number, options?: { dtype?: DType | null; layout?: Layout | null; device?: DeviceLike | null; pinMemory?: boolean | null; requiresGrad?: boolean }): Tensor;
+  /** PyTorch's `torch.blackman_window`. */
   (windowLength: number, periodic: boolean, options?: { dtype?: DType | null; layout?: Layout | null; device?: DeviceLike | null; pinMemory?: boolean | null; requiresGrad?: boolean }): Tensor;
 } = fn('blackman_window', ['', 'periodic'], 'blackmanWindow') as never;
 /** PyTorch's `torch.block_diag`: `block_diag(Tensor[] tensors) -> Tensor`. */
 export const blockDiag: {
+  /** PyTorch's `torch.block_diag`. */
   (tensors: Tensor[]): Tensor;
+  /** PyTorch's `torch.block_diag`. */
   (...tensors: Tensor[]): Tensor;
 } = fn('block_diag', [''], 'blockDiag') as never;
 /** PyTorch's `torch.broadcast_tensors`: `broadcast_tensors(Tensor[] tensors) -> Tensor[]`. */
 export const broadcastTensors: {
+  /** PyTorch's `torch.broadcast_tensors`. */
   (tensors: Tensor[]): Tensor[];
+  /** PyTorch's `torch.broadcast_tensors`. */
   (...tensors: Tensor[]): Tensor[];
 } = fn('broadcast_tensors', [''], 'broadcastTensors') as never;
 /** PyTorch's `torch.broadcast_to`: `broadcast_to(Tensor(a) self, SymInt[] size) -> Tensor(a)`. */
 export const broadcastTo: (self: Tensor, size: number | number[]) => Tensor = fn('broadcast_to', [''], 'broadcastTo') as never;
 /** PyTorch's `torch.bucketize`: `bucketize.Tensor(Tensor self, Tensor boundaries, *, bool out_int32=False, bool right=False) -> Tensor`, `bucketize.Scalar(Scalar self, Tensor boundaries, *, bool out_int32=False, bool right=False) -> Tensor`. */
 export const bucketize: {
+  /** PyTorch's `torch.bucketize`. */
   (self: Tensor, boundaries: Tensor, options?: { outInt32?: boolean; right?: boolean }): Tensor;
+  /** PyTorch's `torch.bucketize`. */
   (self: Scalar, boundaries: Tensor, options?: { outInt32?: boolean; right?: boolean }): Tensor;
 } = fn('bucketize', ['Tensor', 'Scalar'], 'bucketize') as never;
 /** PyTorch's `torch.can_cast`: `can_cast(ScalarType from_, ScalarType to) -> bool`. */
 export const canCast: (from_: DType, to: DType) => boolean = fn('can_cast', [''], 'canCast') as never;
 /** PyTorch's `torch.cartesian_prod`: `cartesian_prod(Tensor[] tensors) -> Tensor`. */
 export const cartesianProd: {
+  /** PyTorch's `torch.cartesian_prod`. */
   (tensors: Tensor[]): Tensor;
+  /** PyTorch's `torch.cartesian_prod`. */
   (...tensors: Tensor[]): Tensor;
 } = fn('cartesian_prod', [''], 'cartesianProd') as never;
 /** PyTorch's `torch.ceil_`: `ceil_(Tensor(a!) self) -> Tensor(a!)`. */
 export const ceil_: (self: Tensor) => Tensor = fn('ceil_', [''], 'ceil_') as never;
 /** PyTorch's `torch.celu`: `celu(Tensor self, Scalar alpha=1.) -> Tensor`. */
 export const celu: {
+  /** PyTorch's `torch.celu`. */
   (self: Tensor, alpha?: Scalar, options?: { alpha?: Scalar }): Tensor;
+  /** PyTorch's `torch.celu`. */
   (self: Tensor, options?: { alpha?: Scalar }): Tensor;
 } = fn('celu', [''], 'celu') as never;
 /** PyTorch's `torch.celu_`: `celu_(Tensor(a!) self, Scalar alpha=1.) -> Tensor(a!)`. */
 export const celu_: {
+  /** PyTorch's `torch.celu_`. */
   (self: Tensor, alpha?: Scalar, options?: { alpha?: Scalar }): Tensor;
+  /** PyTorch's `torch.celu_`. */
   (self: Tensor, options?: { alpha?: Scalar }): Tensor;
 } = fn('celu_', [''], 'celu_') as never;
 /** PyTorch's `torch.channel_shuffle`: `channel_shuffle(Tensor self, SymInt groups) -> Tensor`. */
 export const channelShuffle: (self: Tensor, groups: number) => Tensor = fn('channel_shuffle', [''], 'channelShuffle') as never;
 /** PyTorch's `torch.cholesky_inverse`: `cholesky_inverse(Tensor self, bool upper=False) -> Tensor`. */
 export const choleskyInverse: {
+  /** PyTorch's `torch.cholesky_inverse`. */
   (self: Tensor, upper?: boolean, options?: { upper?: boolean }): Tensor;
+  /** PyTorch's `torch.cholesky_inverse`. */
   (self: Tensor, options?: { upper?: boolean }): Tensor;
 } = fn('cholesky_inverse', [''], 'choleskyInverse') as never;
 /** PyTorch's `torch.cholesky_solve`: `cholesky_solve(Tensor self, Tensor input2, bool upper=False) -> Tensor`. */
 export const choleskySolve: {
+  /** PyTorch's `torch.cholesky_solve`. */
   (self: Tensor, input2: Tensor, upper?: boolean, options?: { upper?: boolean }): Tensor;
+  /** PyTorch's `torch.cholesky_solve`. */
   (self: Tensor, input2: Tensor, options?: { upper?: boolean }): Tensor;
 } = fn('cholesky_solve', [''], 'choleskySolve') as never;
 /** PyTorch's `torch.clamp_`: `clamp_(Tensor(a!) self, Scalar? min=None, Scalar? max=None) -> Tensor(a!)`, `clamp_.Tensor(Tensor(a!) self, Tensor? min=None, Tensor? max=None) -> Tensor(a!)`. */
 export const clamp_: {
+  /** PyTorch's `torch.clamp_`. */
   (self: Tensor, min?: Scalar | null, max?: Scalar | null, options?: { min?: Scalar | null; max?: Scalar | null }): Tensor;
+  /** PyTorch's `torch.clamp_`. */
   (self: Tensor, options?: { min?: Scalar | null; max?: Scalar | null }): Tensor;
+  /** PyTorch's `torch.clamp_`. */
   (self: Tensor, min?: Tensor | null, max?: Tensor | null, options?: { min?: Tensor | null; max?: Tensor | null }): Tensor;
+  /** PyTorch's `torch.clamp_`. */
   (self: Tensor, options?: { min?: Tensor | null; max?: Tensor | null }): Tensor;
 } = fn('clamp_', ['', 'Tensor'], 'clamp_') as never;
 /** PyTorch's `torch.clamp_max`: `clamp_max(Tensor self, Scalar max) -> Tensor`, `clamp_max.Tensor(Tensor self, Tensor max) -> Tensor`. */
 export const clampMax: {
+  /** PyTorch's `torch.clamp_max`. */
   (self: Tensor, max: Scalar): Tensor;
+  /** PyTorch's `torch.clamp_max`. */
   (self: Tensor, max: Tensor): Tensor;
 } = fn('clamp_max', ['', 'Tensor'], 'clampMax') as never;
 /** PyTorch's `torch.clamp_max_`: `clamp_max_(Tensor(a!) self, Scalar max) -> Tensor(a!)`, `clamp_max_.Tensor(Tensor(a!) self, Tensor max) -> Tensor(a!)`. */
 export const clampMax_: {
+  /** PyTorch's `torch.clamp_max_`. */
   (self: Tensor, max: Scalar): Tensor;
+  /** PyTorch's `torch.clamp_max_`. */
   (self: Tensor, max: Tensor): Tensor;
 } = fn('clamp_max_', ['', 'Tensor'], 'clampMax_') as never;
 /** PyTorch's `torch.clamp_min`: `clamp_min(Tensor self, Scalar min) -> Tensor`, `clamp_min.Tensor(Tensor self, Tensor min) -> Tensor`. */
 export const clampMin: {
+  /** PyTorch's `torch.clamp_min`. */
   (self: Tensor, min: Scalar): Tensor;
+  /** PyTorch's `torch.clamp_min`. */
   (self: Tensor, min: Tensor): Tensor;
 } = fn('clamp_min', ['', 'Tensor'], 'clampMin') as never;
 /** PyTorch's `torch.clamp_min_`: `clamp_min_(Tensor(a!) self, Scalar min) -> Tensor(a!)`, `clamp_min_.Tensor(Tensor(a!) self, Tensor min) -> Tensor(a!)`. */
 export const clampMin_: {
+  /** PyTorch's `torch.clamp_min_`. */
   (self: Tensor, min: Scalar): Tensor;
+  /** PyTorch's `torch.clamp_min_`. */
   (self: Tensor, min: Tensor): Tensor;
 } = fn('clamp_min_', ['', 'Tensor'], 'clampMin_') as never;
 /** PyTorch's `torch.clip`: `clip(Tensor self, Scalar? min=None, Scalar? max=None) -> Tensor`, `clip.Tensor(Tensor self, Tensor? min=None, Tensor? max=None) -> Tensor`. */
 export const clip: {
+  /** PyTorch's `torch.clip`. */
   (self: Tensor, min?: Scalar | null, max?: Scalar | null, options?: { min?: Scalar | null; max?: Scalar | null }): Tensor;
+  /** PyTorch's `torch.clip`. */
   (self: Tensor, options?: { min?: Scalar | null; max?: Scalar | null }): Tensor;
+  /** PyTorch's `torch.clip`. */
   (self: Tensor, min?: Tensor | null, max?: Tensor | null, options?: { min?: Tensor | null; max?: Tensor | null }): Tensor;
+  /** PyTorch's `torch.clip`. */
   (self: Tensor, options?: { min?: Tensor | null; max?: Tensor | null }): Tensor;
 } = fn('clip', ['', 'Tensor'], 'clip') as never;
 /** PyTorch's `torch.clip_`: `clip_(Tensor(a!) self, Scalar? min=None, Scalar? max=None) -> Tensor(a!)`, `clip_.Tensor(Tensor(a!) self, Tensor? min=None, Tensor? max=None) -> Tensor(a!)`. */
 export const clip_: {
+  /** PyTorch's `torch.clip_`. */
   (self: Tensor, min?: Scalar | null, max?: Scalar | null, options?: { min?: Scalar | null; max?: Scalar | null }): Tensor;
+  /** PyTorch's `torch.clip_`. */
   (self: Tensor, options?: { min?: Scalar | null; max?: Scalar | null }): Tensor;
+  /** PyTorch's `torch.clip_`. */
   (self: Tensor, min?: Tensor | null, max?: Tensor | null, options?: { min?: Tensor | null; max?: Tensor | null }): Tensor;
+  /** PyTorch's `torch.clip_`. */
   (self: Tensor, options?: { min?: Tensor | null; max?: Tensor | null }): Tensor;
 } = fn('clip_', ['', 'Tensor'], 'clip_') as never;
 /** PyTorch's `torch.column_stack`: `column_stack(Tensor[] tensors) -> Tensor`. */
 export const columnStack: {
+  /** PyTorch's `torch.column_stack`. */
   (tensors: Tensor[]): Tensor;
+  /** PyTorch's `torch.column_stack`. */
   (...tensors: Tensor[]): Tensor;
 } = fn('column_stack', [''], 'columnStack') as never;
 /** PyTorch's `torch.combinations`: `combinations(Tensor self, int r=2, bool with_replacement=False) -> Tensor`. */
 export const combinations: {
+  /** PyTorch's `torch.combinations`. */
   (self: Tensor, r?: number, withReplacement?: boolean, options?: { r?: number; withReplacement?: boolean }): Tensor;
+  /** PyTorch's `torch.combinations`. */
   (self: Tensor, options?: { r?: number; withReplacement?: boolean }): Tensor;
 } = fn('combinations', [''], 'combinations') as never;
 /** PyTorch's `torch.concatenate`: `concatenate(Tensor[] tensors, int dim=0) -> Tensor`. */
 export const concatenate: {
+  /** PyTorch's `torch.concatenate`. */
   (tensors: Tensor[], dim?: number, options?: { dim?: number }): Tensor;
+  /** PyTorch's `torch.concatenate`. */
   (tensors: Tensor[], options?: { dim?: number }): Tensor;
 } = fn('concatenate', [''], 'concatenate') as never;
 /** PyTorch's `torch.constant_pad_nd`: `constant_pad_nd(Tensor self, SymInt[] pad, Scalar value=0) -> Tensor`. */
 export const constantPadNd: {
+  /** PyTorch's `torch.constant_pad_nd`. */
   (self: Tensor, pad: number | number[], value?: Scalar, options?: { value?: Scalar }): Tensor;
+  /** PyTorch's `torch.constant_pad_nd`. */
   (self: Tensor, pad: number | number[], options?: { value?: Scalar }): Tensor;
 } = fn('constant_pad_nd', [''], 'constantPadNd') as never;
 /** PyTorch's `torch.conv3d`: `conv3d(Tensor input, Tensor weight, Tensor? bias=None, SymInt[3] stride=[1, 1, 1], SymInt[3] padding=[0, 0, 0], SymInt[3] dilation=[1, 1, 1], SymInt groups=1) -> Tensor`, `conv3d.padding(Tensor input, Tensor weight, Tensor? bias=None, SymInt[3] stride=[1, 1, 1], str padding="valid", SymInt[3] dilation=[1, 1, 1], SymInt groups=1) -> Tensor`. */
 export const conv3d: {
+  /** PyTorch's `torch.conv3d`. */
   (input: Tensor, weight: Tensor, bias?: Tensor | null, stride?: number | number[], padding?: number | number[], dilation?: number | number[], groups?: number, options?: { bias?: Tensor | null; stride?: number | number[]; padding?: number | number[]; dilation?: number | number[]; groups?: number }): Tensor;
+  /** PyTorch's `torch.conv3d`. */
   (input: Tensor, weight: Tensor, options?: { bias?: Tensor | null; stride?: number | number[]; padding?: number | number[]; dilation?: number | number[]; groups?: number }): Tensor;
+  /** PyTorch's `torch.conv3d`. */
   (input: Tensor, weight: Tensor, bias?: Tensor | null, stride?: number | number[], padding?: string, dilation?: number | number[], groups?: number, options?: { bias?: Tensor | null; stride?: number | number[]; padding?: string; dilation?: number | number[]; groups?: number }): Tensor;
+  /** PyTorch's `torch.conv3d`. */
   (input: Tensor, weight: Tensor, options?: { bias?: Tensor | null; stride?: number | number[]; padding?: string; dilation?: number | number[]; groups?: number }): Tensor;
 } = fn('conv3d', ['', 'padding'], 'conv3d') as never;
 /** PyTorch's `torch.conv_tbc`: `conv_tbc(Tensor self, Tensor weight, Tensor bias, int pad=0) -> Tensor`. */
 export const convTbc: {
+  /** PyTorch's `torch.conv_tbc`. */
   (self: Tensor, weight: Tensor, bias: Tensor, pad?: number, options?: { pad?: number }): Tensor;
+  /** PyTorch's `torch.conv_tbc`. */
   (self: Tensor, weight: Tensor, bias: Tensor, options?: { pad?: number }): Tensor;
 } = fn('conv_tbc', [''], 'convTbc') as never;
 /** PyTorch's `torch.conv_transpose1d`: `conv_transpose1d(Tensor input, Tensor weight, Tensor? bias=None, SymInt[1] stride=[1], SymInt[1] padding=[0], SymInt[1] output_padding=[0], SymInt groups=1, SymInt[1] dilation=[1]) -> Tensor`. */
 export const convTranspose1d: {
+  /** PyTorch's `torch.conv_transpose1d`. */
   (input: Tensor, weight: Tensor, bias?: Tensor | null, stride?: number | number[], padding?: number | number[], outputPadding?: number | number[], groups?: number, dilation?: number | number[], options?: { bias?: Tensor | null; stride?: number | number[]; padding?: number | number[]; outputPadding?: number | number[]; groups?: number; dilation?: number | number[] }): Tensor;
+  /** PyTorch's `torch.conv_transpose1d`. */
   (input: Tensor, weight: Tensor, options?: { bias?: Tensor | null; stride?: number | number[]; padding?: number | number[]; outputPadding?: number | number[]; groups?: number; dilation?: number | number[] }): Tensor;
 } = fn('conv_transpose1d', [''], 'convTranspose1d') as never;
 /** PyTorch's `torch.conv_transpose3d`: `conv_transpose3d.input(Tensor input, Tensor weight, Tensor? bias=None, SymInt[3] stride=[1, 1, 1], SymInt[3] padding=[0, 0, 0], SymInt[3] output_padding=[0, 0, 0], SymInt groups=1, SymInt[3] dilation=[1, 1, 1]) -> Tensor`. */
 export const convTranspose3d: {
+  /** PyTorch's `torch.conv_transpose3d`. */
   (input: Tensor, weight: Tensor, bias?: Tensor | null, stride?: number | number[], padding?: number | number[], outputPadding?: number | number[], groups?: number, dilation?: number | number[], options?: { bias?: Tensor | null; stride?: number | number[]; padding?: number | number[]; outputPadding?: number | number[]; groups?: number; dilation?: number | number[] }): Tensor;
+  /** PyTorch's `torch.conv_transpose3d`. */
   (input: Tensor, weight: Tensor, options?: { bias?: Tensor | null; stride?: number | number[]; padding?: number | number[]; outputPadding?: number | number[]; groups?: number; dilation?: number | number[] }): Tensor;
 } = fn('conv_transpose3d', ['input'], 'convTranspose3d') as never;
 /** PyTorch's `torch.convolution`: `convolution(Tensor input, Tensor weight, Tensor? bias, SymInt[] stride, SymInt[] padding, SymInt[] dilation, bool transposed, SymInt[] output_padding, SymInt groups) -> Tensor`. */
 export const convolution: (input: Tensor, weight: Tensor, bias: Tensor | null, stride: number | number[], padding: number | number[], dilation: number | number[], transposed: boolean, outputPadding: number | number[], groups: number, options?: { bias?: Tensor | null }) => Tensor = fn('convolution', [''], 'convolution') as never;
 /** PyTorch's `torch.copysign`: `copysign.Tensor(Tensor self, Tensor other) -> Tensor`, `copysign.Scalar(Tensor self, Scalar other) -> Tensor`. */
 export const copysign: {
+  /** PyTorch's `torch.copysign`. */
   (self: Tensor, other: Tensor): Tensor;
+  /** PyTorch's `torch.copysign`. */
   (self: Tensor, other: Scalar): Tensor;
 } = fn('copysign', ['Tensor', 'Scalar'], 'copysign') as never;
 /** PyTorch's `torch.corrcoef`: `corrcoef(Tensor self) -> Tensor`. */
@@ -1441,31 +1708,40 @@ export const cos_: (self: Tensor) => Tensor = fn('cos_', [''], 'cos_') as never;
 export const cosh_: (self: Tensor) => Tensor = fn('cosh_', [''], 'cosh_') as never;
 /** PyTorch's `torch.cosine_similarity`: `cosine_similarity(Tensor x1, Tensor x2, int dim=1, float eps=1e-08) -> Tensor`. */
 export const cosineSimilarity: {
+  /** PyTorch's `torch.cosine_similarity`. */
   (x1: Tensor, x2: Tensor, dim?: number, eps?: number, options?: { dim?: number; eps?: number }): Tensor;
+  /** PyTorch's `torch.cosine_similarity`. */
   (x1: Tensor, x2: Tensor, options?: { dim?: number; eps?: number }): Tensor;
 } = fn('cosine_similarity', [''], 'cosineSimilarity') as never;
 /** PyTorch's `torch.count_nonzero`: `count_nonzero(Tensor self, int? dim=None) -> Tensor`, `count_nonzero.dim_IntList(Tensor self, int[] dim) -> Tensor`. */
 export const countNonzero: {
+  /** PyTorch's `torch.count_nonzero`. */
   (self: Tensor, dim?: number | null, options?: { dim?: number | null }): Tensor;
+  /** PyTorch's `torch.count_nonzero`. */
   (self: Tensor, options?: { dim?: number | null }): Tensor;
+  /** PyTorch's `torch.count_nonzero`. */
   (self: Tensor, dim: number | number[]): Tensor;
 } = fn('count_nonzero', ['', 'dim_IntList'], 'countNonzero') as never;
 /** PyTorch's `torch.cov`: `cov(Tensor self, *, int correction=1, Tensor? fweights=None, Tensor? aweights=None) -> Tensor`. */
 export const cov: (self: Tensor, options?: { correction?: number; fweights?: Tensor | null; aweights?: Tensor | null }) => Tensor = fn('cov', [''], 'cov') as never;
 /** PyTorch's `torch.cross`: `cross(Tensor self, Tensor other, int? dim=None) -> Tensor`. */
 export const cross: {
+  /** PyTorch's `torch.cross`. */
   (self: Tensor, other: Tensor, dim?: number | null, options?: { dim?: number | null }): Tensor;
+  /** PyTorch's `torch.cross`. */
   (self: Tensor, other: Tensor, options?: { dim?: number | null }): Tensor;
 } = fn('cross', [''], 'cross') as never;
 /** PyTorch's `torch.cummax`: `cummax(Tensor self, int dim) -> (Tensor values, Tensor indices)`. */
-export const cummax: (self: Tensor, dim: number) => [Tensor, Tensor] & { values: Tensor; indices: Tensor } = fn('cummax', [''], 'cummax') as never;
+export const cummax: (self: Tensor, dim: number) => NamedTuple<['values', 'indices'], [Tensor, Tensor]> = fn('cummax', [''], 'cummax') as never;
 /** PyTorch's `torch.cummin`: `cummin(Tensor self, int dim) -> (Tensor values, Tensor indices)`. */
-export const cummin: (self: Tensor, dim: number) => [Tensor, Tensor] & { values: Tensor; indices: Tensor } = fn('cummin', [''], 'cummin') as never;
+export const cummin: (self: Tensor, dim: number) => NamedTuple<['values', 'indices'], [Tensor, Tensor]> = fn('cummin', [''], 'cummin') as never;
 /** PyTorch's `torch.cumprod`: `cumprod(Tensor self, int dim, *, ScalarType? dtype=None) -> Tensor`. */
 export const cumprod: (self: Tensor, dim: number, options?: { dtype?: DType | null }) => Tensor = fn('cumprod', [''], 'cumprod') as never;
 /** PyTorch's `torch.cumulative_trapezoid`: `cumulative_trapezoid.x(Tensor y, Tensor x, *, int dim=-1) -> Tensor`, `cumulative_trapezoid.dx(Tensor y, *, Scalar dx=1, int dim=-1) -> Tensor`. */
 export const cumulativeTrapezoid: {
+  /** PyTorch's `torch.cumulative_trapezoid`. */
   (y: Tensor, x: Tensor, options?: { dim?: number }): Tensor;
+  /** PyTorch's `torch.cumulative_trapezoid`. */
   (y: Tensor, options?: { dx?: Scalar; dim?: number }): Tensor;
 } = fn('cumulative_trapezoid', ['x', 'dx'], 'cumulativeTrapezoid') as never;
 /** PyTorch's `torch.deg2rad`: `deg2rad(Tensor self) -> Tensor`. */
@@ -1480,51 +1756,71 @@ export const detach_: (self: Tensor) => Tensor = fn('detach_', [''], 'detach_') 
 export const detachCopy: (self: Tensor) => Tensor = fn('detach_copy', [''], 'detachCopy') as never;
 /** PyTorch's `torch.diag`: `diag(Tensor self, int diagonal=0) -> Tensor`. */
 export const diag: {
+  /** PyTorch's `torch.diag`. */
   (self: Tensor, diagonal?: number, options?: { diagonal?: number }): Tensor;
+  /** PyTorch's `torch.diag`. */
   (self: Tensor, options?: { diagonal?: number }): Tensor;
 } = fn('diag', [''], 'diag') as never;
 /** PyTorch's `torch.diag_embed`: `diag_embed(Tensor self, int offset=0, int dim1=-2, int dim2=-1) -> Tensor`. */
 export const diagEmbed: {
+  /** PyTorch's `torch.diag_embed`. */
   (self: Tensor, offset?: number, dim1?: number, dim2?: number, options?: { offset?: number; dim1?: number; dim2?: number }): Tensor;
+  /** PyTorch's `torch.diag_embed`. */
   (self: Tensor, options?: { offset?: number; dim1?: number; dim2?: number }): Tensor;
 } = fn('diag_embed', [''], 'diagEmbed') as never;
 /** PyTorch's `torch.diagflat`: `diagflat(Tensor self, int offset=0) -> Tensor`. */
 export const diagflat: {
+  /** PyTorch's `torch.diagflat`. */
   (self: Tensor, offset?: number, options?: { offset?: number }): Tensor;
+  /** PyTorch's `torch.diagflat`. */
   (self: Tensor, options?: { offset?: number }): Tensor;
 } = fn('diagflat', [''], 'diagflat') as never;
 /** PyTorch's `torch.diagonal`: `diagonal(Tensor(a) self, int offset=0, int dim1=0, int dim2=1) -> Tensor(a)`. */
 export const diagonal: {
+  /** PyTorch's `torch.diagonal`. */
   (self: Tensor, offset?: number, dim1?: number, dim2?: number, options?: { offset?: number; dim1?: number; dim2?: number }): Tensor;
+  /** PyTorch's `torch.diagonal`. */
   (self: Tensor, options?: { offset?: number; dim1?: number; dim2?: number }): Tensor;
 } = fn('diagonal', [''], 'diagonal') as never;
 /** PyTorch's `torch.diagonal_copy`: `diagonal_copy(Tensor self, int offset=0, int dim1=0, int dim2=1) -> Tensor`. */
 export const diagonalCopy: {
+  /** PyTorch's `torch.diagonal_copy`. */
   (self: Tensor, offset?: number, dim1?: number, dim2?: number, options?: { offset?: number; dim1?: number; dim2?: number }): Tensor;
+  /** PyTorch's `torch.diagonal_copy`. */
   (self: Tensor, options?: { offset?: number; dim1?: number; dim2?: number }): Tensor;
 } = fn('diagonal_copy', [''], 'diagonalCopy') as never;
 /** PyTorch's `torch.diagonal_scatter`: `diagonal_scatter(Tensor self, Tensor src, int offset=0, int dim1=0, int dim2=1) -> Tensor`. */
 export const diagonalScatter: {
+  /** PyTorch's `torch.diagonal_scatter`. */
   (self: Tensor, src: Tensor, offset?: number, dim1?: number, dim2?: number, options?: { offset?: number; dim1?: number; dim2?: number }): Tensor;
+  /** PyTorch's `torch.diagonal_scatter`. */
   (self: Tensor, src: Tensor, options?: { offset?: number; dim1?: number; dim2?: number }): Tensor;
 } = fn('diagonal_scatter', [''], 'diagonalScatter') as never;
 /** PyTorch's `torch.diff`: `diff(Tensor self, int n=1, int dim=-1, Tensor? prepend=None, Tensor? append=None) -> Tensor`. */
 export const diff: {
+  /** PyTorch's `torch.diff`. */
   (self: Tensor, n?: number, dim?: number, prepend?: Tensor | null, append?: Tensor | null, options?: { n?: number; dim?: number; prepend?: Tensor | null; append?: Tensor | null }): Tensor;
+  /** PyTorch's `torch.diff`. */
   (self: Tensor, options?: { n?: number; dim?: number; prepend?: Tensor | null; append?: Tensor | null }): Tensor;
 } = fn('diff', [''], 'diff') as never;
 /** PyTorch's `torch.digamma`: `digamma(Tensor self) -> Tensor`. */
 export const digamma: (self: Tensor) => Tensor = fn('digamma', [''], 'digamma') as never;
 /** PyTorch's `torch.dist`: `dist(Tensor self, Tensor other, Scalar p=2) -> Tensor`. */
 export const dist: {
+  /** PyTorch's `torch.dist`. */
   (self: Tensor, other: Tensor, p?: Scalar, options?: { p?: Scalar }): Tensor;
+  /** PyTorch's `torch.dist`. */
   (self: Tensor, other: Tensor, options?: { p?: Scalar }): Tensor;
 } = fn('dist', [''], 'dist') as never;
 /** PyTorch's `torch.divide`: `divide.Tensor(Tensor self, Tensor other) -> Tensor`, `divide.Scalar(Tensor self, Scalar other) -> Tensor`, `divide.Tensor_mode(Tensor self, Tensor other, *, str? rounding_mode) -> Tensor`, `divide.Scalar_mode(Tensor self, Scalar other, *, str? rounding_mode) -> Tensor`. */
 export const divide: {
+  /** PyTorch's `torch.divide`. */
   (self: Tensor, other: Tensor): Tensor;
+  /** PyTorch's `torch.divide`. */
   (self: Tensor, other: Scalar): Tensor;
+  /** PyTorch's `torch.divide`. */
   (self: Tensor, other: Tensor, options?: { roundingMode?: string | null }): Tensor;
+  /** PyTorch's `torch.divide`. */
   (self: Tensor, other: Scalar, options?: { roundingMode?: string | null }): Tensor;
 } = fn('divide', ['Tensor', 'Scalar', 'Tensor_mode', 'Scalar_mode'], 'divide') as never;
 /** PyTorch's `torch.dot`: `dot(Tensor self, Tensor tensor) -> Tensor`. */
@@ -1533,18 +1829,25 @@ export const dot: (self: Tensor, tensor: Tensor) => Tensor = fn('dot', [''], 'do
 export const dropout_: (self: Tensor, p: number, train: boolean) => Tensor = fn('dropout_', [''], 'dropout_') as never;
 /** PyTorch's `torch.dsplit`: `dsplit.int(Tensor(a -> *) self, int sections) -> Tensor(a)[]`, `dsplit.array(Tensor(a -> *) self, int[] indices) -> Tensor(a)[]`. */
 export const dsplit: {
+  /** PyTorch's `torch.dsplit`. */
   (self: Tensor, sections: number): Tensor[];
+  /** PyTorch's `torch.dsplit`. */
   (self: Tensor, indices: number | number[]): Tensor[];
 } = fn('dsplit', ['int', 'array'], 'dsplit') as never;
 /** PyTorch's `torch.dstack`: `dstack(Tensor[] tensors) -> Tensor`. */
 export const dstack: {
+  /** PyTorch's `torch.dstack`. */
   (tensors: Tensor[]): Tensor;
+  /** PyTorch's `torch.dstack`. */
   (...tensors: Tensor[]): Tensor;
 } = fn('dstack', [''], 'dstack') as never;
 /** PyTorch's `torch.embedding_bag`: `embedding_bag(Tensor weight, Tensor indices, Tensor offsets, bool scale_grad_by_freq=False, int mode=0, bool sparse=False, Tensor? per_sample_weights=None, bool include_last_offset=False) -> (Tensor, Tensor, Tensor, Tensor)`, `embedding_bag.padding_idx(Tensor weight, Tensor indices, Tensor offsets, bool scale_grad_by_freq, int mode, bool sparse, Tensor? per_sample_weights, bool include_last_offset, int? padding_idx) -> (Tensor, Tensor, Tensor, Tensor)`. */
 export const embeddingBag: {
+  /** PyTorch's `torch.embedding_bag`. */
   (weight: Tensor, indices: Tensor, offsets: Tensor, scaleGradByFreq?: boolean, mode?: number, sparse?: boolean, perSampleWeights?: Tensor | null, includeLastOffset?: boolean, options?: { scaleGradByFreq?: boolean; mode?: number; sparse?: boolean; perSampleWeights?: Tensor | null; includeLastOffset?: boolean }): [Tensor, Tensor, Tensor, Tensor];
+  /** PyTorch's `torch.embedding_bag`. */
   (weight: Tensor, indices: Tensor, offsets: Tensor, options?: { scaleGradByFreq?: boolean; mode?: number; sparse?: boolean; perSampleWeights?: Tensor | null; includeLastOffset?: boolean }): [Tensor, Tensor, Tensor, Tensor];
+  /** PyTorch's `torch.embedding_bag`. */
   (weight: Tensor, indices: Tensor, offsets: Tensor, scaleGradByFreq: boolean, mode: number, sparse: boolean, perSampleWeights: Tensor | null, includeLastOffset: boolean, paddingIdx: number | null, options?: { perSampleWeights?: Tensor | null; paddingIdx?: number | null }): [Tensor, Tensor, Tensor, Tensor];
 } = fn('embedding_bag', ['', 'padding_idx'], 'embeddingBag') as never;
 /** PyTorch's `torch.empty_permuted`: `empty_permuted(SymInt[] size, int[] physical_layout, *, ScalarType? dtype=None, Layout? layout=None, Device? device=None, bool? pin_memory=None) -> Tensor`. */
@@ -1579,12 +1882,16 @@ export const featureDropout: (input: Tensor, p: number, train: boolean) => Tenso
 export const featureDropout_: (self: Tensor, p: number, train: boolean) => Tensor = fn('feature_dropout_', [''], 'featureDropout_') as never;
 /** PyTorch's `torch.fill`: `fill.Scalar(Tensor self, Scalar value) -> Tensor`, `fill.Tensor(Tensor self, Tensor value) -> Tensor`. */
 export const fill: {
+  /** PyTorch's `torch.fill`. */
   (self: Tensor, value: Scalar): Tensor;
+  /** PyTorch's `torch.fill`. */
   (self: Tensor, value: Tensor): Tensor;
 } = fn('fill', ['Scalar', 'Tensor'], 'fill') as never;
 /** PyTorch's `torch.fill_`: `fill_.Scalar(Tensor(a!) self, Scalar value) -> Tensor(a!)`, `fill_.Tensor(Tensor(a!) self, Tensor value) -> Tensor(a!)`. */
 export const fill_: {
+  /** PyTorch's `torch.fill_`. */
   (self: Tensor, value: Scalar): Tensor;
+  /** PyTorch's `torch.fill_`. */
   (self: Tensor, value: Tensor): Tensor;
 } = fn('fill_', ['Scalar', 'Tensor'], 'fill_') as never;
 /** PyTorch's `torch.fix`: `fix(Tensor self) -> Tensor`. */
@@ -1599,8 +1906,11 @@ export const fliplr: (self: Tensor) => Tensor = fn('fliplr', [''], 'fliplr') as 
 export const flipud: (self: Tensor) => Tensor = fn('flipud', [''], 'flipud') as never;
 /** PyTorch's `torch.float_power`: `float_power.Tensor_Tensor(Tensor self, Tensor exponent) -> Tensor`, `float_power.Tensor_Scalar(Tensor self, Scalar exponent) -> Tensor`, `float_power.Scalar(Scalar self, Tensor exponent) -> Tensor`. */
 export const floatPower: {
+  /** PyTorch's `torch.float_power`. */
   (self: Tensor, exponent: Tensor): Tensor;
+  /** PyTorch's `torch.float_power`. */
   (self: Tensor, exponent: Scalar): Tensor;
+  /** PyTorch's `torch.float_power`. */
   (self: Scalar, exponent: Tensor): Tensor;
 } = fn('float_power', ['Tensor_Tensor', 'Tensor_Scalar', 'Scalar'], 'floatPower') as never;
 /** PyTorch's `torch.floor_`: `floor_(Tensor(a!) self) -> Tensor(a!)`. */
@@ -1612,10 +1922,12 @@ export const fmin: (self: Tensor, other: Tensor) => Tensor = fn('fmin', [''], 'f
 /** PyTorch's `torch.frac_`: `frac_(Tensor(a!) self) -> Tensor(a!)`. */
 export const frac_: (self: Tensor) => Tensor = fn('frac_', [''], 'frac_') as never;
 /** PyTorch's `torch.frexp`: `frexp.Tensor(Tensor self) -> (Tensor mantissa, Tensor exponent)`. */
-export const frexp: (self: Tensor) => [Tensor, Tensor] & { mantissa: Tensor; exponent: Tensor } = fn('frexp', ['Tensor'], 'frexp') as never;
+export const frexp: (self: Tensor) => NamedTuple<['mantissa', 'exponent'], [Tensor, Tensor]> = fn('frexp', ['Tensor'], 'frexp') as never;
 /** PyTorch's `torch.frobenius_norm`: `frobenius_norm.dim(Tensor self, int[1] dim, bool keepdim=False) -> Tensor`. */
 export const frobeniusNorm: {
+  /** PyTorch's `torch.frobenius_norm`. */
   (self: Tensor, dim: number | number[], keepdim?: boolean, options?: { keepdim?: boolean }): Tensor;
+  /** PyTorch's `torch.frobenius_norm`. */
   (self: Tensor, dim: number | number[], options?: { keepdim?: boolean }): Tensor;
 } = fn('frobenius_norm', ['dim'], 'frobeniusNorm') as never;
 /** PyTorch's `torch.gcd`: `gcd(Tensor self, Tensor other) -> Tensor`. */
@@ -1623,27 +1935,36 @@ export const gcd: (self: Tensor, other: Tensor) => Tensor = fn('gcd', [''], 'gcd
 /** PyTorch's `torch.gcd_`: `gcd_(Tensor(a!) self, Tensor other) -> Tensor(a!)`. */
 export const gcd_: (self: Tensor, other: Tensor) => Tensor = fn('gcd_', [''], 'gcd_') as never;
 /** PyTorch's `torch.geqrf`: `geqrf(Tensor self) -> (Tensor a, Tensor tau)`. */
-export const geqrf: (self: Tensor) => [Tensor, Tensor] & { a: Tensor; tau: Tensor } = fn('geqrf', [''], 'geqrf') as never;
+export const geqrf: (self: Tensor) => NamedTuple<['a', 'tau'], [Tensor, Tensor]> = fn('geqrf', [''], 'geqrf') as never;
 /** PyTorch's `torch.ger`: `ger(Tensor self, Tensor vec2) -> Tensor`. */
 export const ger: (self: Tensor, vec2: Tensor) => Tensor = fn('ger', [''], 'ger') as never;
 /** PyTorch's `torch.get_device`: `get_device(Tensor self) -> int`. */
 export const getDevice: (self: Tensor) => number = fn('get_device', [''], 'getDevice') as never;
 /** PyTorch's `torch.gradient`: `gradient.scalarint(Tensor self, *, Scalar? spacing=None, int? dim=None, int edge_order=1) -> Tensor[]`, `gradient.scalararray(Tensor self, *, Scalar spacing, int[] dim, int edge_order=1) -> Tensor[]`, `gradient.array(Tensor self, *, int[] dim, int edge_order=1) -> Tensor[]`, `gradient.tensorarrayint(Tensor self, *, Tensor[] spacing, int? dim=None, int edge_order=1) -> Tensor[]`, `gradient.tensorarray(Tensor self, *, Tensor[] spacing, int[] dim, int edge_order=1) -> Tensor[]`. */
 export const gradient: {
+  /** PyTorch's `torch.gradient`. */
   (self: Tensor, options?: { spacing?: Scalar | null; dim?: number | null; edgeOrder?: number }): Tensor[];
+  /** PyTorch's `torch.gradient`. */
   (self: Tensor, options?: { spacing?: Scalar; dim?: number | number[]; edgeOrder?: number }): Tensor[];
+  /** PyTorch's `torch.gradient`. */
   (self: Tensor, options?: { dim?: number | number[]; edgeOrder?: number }): Tensor[];
+  /** PyTorch's `torch.gradient`. */
   (self: Tensor, options?: { spacing?: Tensor[]; dim?: number | null; edgeOrder?: number }): Tensor[];
+  /** PyTorch's `torch.gradient`. */
   (self: Tensor, options?: { spacing?: Tensor[]; dim?: number | number[]; edgeOrder?: number }): Tensor[];
 } = fn('gradient', ['scalarint', 'scalararray', 'array', 'tensorarrayint', 'tensorarray'], 'gradient') as never;
 /** PyTorch's `torch.greater`: `greater.Tensor(Tensor self, Tensor other) -> Tensor`, `greater.Scalar(Tensor self, Scalar other) -> Tensor`. */
 export const greater: {
+  /** PyTorch's `torch.greater`. */
   (self: Tensor, other: Tensor): Tensor;
+  /** PyTorch's `torch.greater`. */
   (self: Tensor, other: Scalar): Tensor;
 } = fn('greater', ['Tensor', 'Scalar'], 'greater') as never;
 /** PyTorch's `torch.greater_equal`: `greater_equal.Tensor(Tensor self, Tensor other) -> Tensor`, `greater_equal.Scalar(Tensor self, Scalar other) -> Tensor`. */
 export const greaterEqual: {
+  /** PyTorch's `torch.greater_equal`. */
   (self: Tensor, other: Tensor): Tensor;
+  /** PyTorch's `torch.greater_equal`. */
   (self: Tensor, other: Scalar): Tensor;
 } = fn('greater_equal', ['Tensor', 'Scalar'], 'greaterEqual') as never;
 /** PyTorch's `torch.grid_sampler`: `grid_sampler(Tensor input, Tensor grid, int interpolation_mode, int padding_mode, bool align_corners) -> Tensor`. */
@@ -1654,56 +1975,81 @@ export const gridSampler2d: (input: Tensor, grid: Tensor, interpolationMode: num
 export const gridSampler3d: (input: Tensor, grid: Tensor, interpolationMode: number, paddingMode: number, alignCorners: boolean) => Tensor = fn('grid_sampler_3d', [''], 'gridSampler3d') as never;
 /** PyTorch's `torch.gru_cell`: `gru_cell(Tensor input, Tensor hx, Tensor w_ih, Tensor w_hh, Tensor? b_ih=None, Tensor? b_hh=None) -> Tensor`. */
 export const gruCell: {
+  /** PyTorch's `torch.gru_cell`. */
   (input: Tensor, hx: Tensor, wIh: Tensor, wHh: Tensor, bIh?: Tensor | null, bHh?: Tensor | null, options?: { bIh?: Tensor | null; bHh?: Tensor | null }): Tensor;
+  /** PyTorch's `torch.gru_cell`. */
   (input: Tensor, hx: Tensor, wIh: Tensor, wHh: Tensor, options?: { bIh?: Tensor | null; bHh?: Tensor | null }): Tensor;
 } = fn('gru_cell', [''], 'gruCell') as never;
 /** PyTorch's `torch.hamming_window`: `hamming_window(int window_length, *, ScalarType? dtype=None, Layout? layout=None, Device? device=None, bool? pin_memory=None) -> Tensor`, `hamming_window.periodic(int window_length, bool periodic, *, ScalarType? dtype=None, Layout? layout=None, Device? device=None, bool? pin_memory=None) -> Tensor`, `hamming_window.periodic_alpha(int window_length, bool periodic, float alpha, *, ScalarType? dtype=None, Layout? layout=None, Device? device=None, bool? pin_memory=None) -> Tensor`, `hamming_window.periodic_alpha_beta(int window_length, bool periodic, float alpha, float beta, *, ScalarType? dtype=None, Layout? layout=None, Device? device=None, bool? pin_memory=None) -> Tensor`. */
 export const hammingWindow: {
+  /** PyTorch's `torch.hamming_window`. */
   (windowLength: number, options?: { dtype?: DType | null; layout?: Layout | null; device?: DeviceLike | null; pinMemory?: boolean | null; requiresGrad?: boolean }): Tensor;
+  /** PyTorch's `torch.hamming_window`. */
   (windowLength: number, periodic: boolean, options?: { dtype?: DType | null; layout?: Layout | null; device?: DeviceLike | null; pinMemory?: boolean | null; requiresGrad?: boolean }): Tensor;
+  /** PyTorch's `torch.hamming_window`. */
   (windowLength: number, periodic: boolean, alpha: number, options?: { dtype?: DType | null; layout?: Layout | null; device?: DeviceLike | null; pinMemory?: boolean | null; requiresGrad?: boolean }): Tensor;
+  /** PyTorch's `torch.hamming_window`. */
   (windowLength: number, periodic: boolean, alpha: number, beta: number, options?: { dtype?: DType | null; layout?: Layout | null; device?: DeviceLike | null; pinMemory?: boolean | null; requiresGrad?: boolean }): Tensor;
 } = fn('hamming_window', ['', 'periodic', 'periodic_alpha', 'periodic_alpha_beta'], 'hammingWindow') as never;
 /** PyTorch's `torch.hann_window`: `hann_window(int window_length, *, ScalarType? dtype=None, Layout? layout=None, Device? device=None, bool? pin_memory=None) -> Tensor`, `hann_window.periodic(int window_length, bool periodic, *, ScalarType? dtype=None, Layout? layout=None, Device? device=None, bool? pin_memory=None) -> Tensor`. */
 export const hannWindow: {
+  /** PyTorch's `torch.hann_window`. */
   (windowLength: number, options?: { dtype?: DType | null; layout?: Layout | null; device?: DeviceLike | null; pinMemory?: boolean | null; requiresGrad?: boolean }): Tensor;
+  /** PyTorch's `torch.hann_window`. */
   (windowLength: number, periodic: boolean, options?: { dtype?: DType | null; layout?: Layout | null; device?: DeviceLike | null; pinMemory?: boolean | null; requiresGrad?: boolean }): Tensor;
 } = fn('hann_window', ['', 'periodic'], 'hannWindow') as never;
 /** PyTorch's `torch.hardshrink`: `hardshrink(Tensor self, Scalar lambd=0.5) -> Tensor`. */
 export const hardshrink: {
+  /** PyTorch's `torch.hardshrink`. */
   (self: Tensor, lambd?: Scalar, options?: { lambd?: Scalar }): Tensor;
+  /** PyTorch's `torch.hardshrink`. */
   (self: Tensor, options?: { lambd?: Scalar }): Tensor;
 } = fn('hardshrink', [''], 'hardshrink') as never;
 /** PyTorch's `torch.heaviside`: `heaviside(Tensor self, Tensor values) -> Tensor`. */
 export const heaviside: (self: Tensor, values: Tensor) => Tensor = fn('heaviside', [''], 'heaviside') as never;
 /** PyTorch's `torch.histc`: `histc(Tensor self, int bins=100, Scalar min=0, Scalar max=0) -> Tensor`. */
 export const histc: {
+  /** PyTorch's `torch.histc`. */
   (self: Tensor, bins?: number, min?: Scalar, max?: Scalar, options?: { bins?: number; min?: Scalar; max?: Scalar }): Tensor;
+  /** PyTorch's `torch.histc`. */
   (self: Tensor, options?: { bins?: number; min?: Scalar; max?: Scalar }): Tensor;
 } = fn('histc', [''], 'histc') as never;
 /** PyTorch's `torch.histogram`: `histogram.bins_tensor(Tensor self, Tensor bins, *, Tensor? weight=None, bool density=False) -> (Tensor hist, Tensor bin_edges)`, `histogram.bin_ct(Tensor self, int bins=100, *, float[]? range=None, Tensor? weight=None, bool density=False) -> (Tensor hist, Tensor bin_edges)`. */
 export const histogram: {
-  (self: Tensor, bins: Tensor, options?: { weight?: Tensor | null; density?: boolean }): [Tensor, Tensor] & { hist: Tensor; bin_edges: Tensor };
-  (self: Tensor, bins?: number, options?: { bins?: number; range?: number[] | null; weight?: Tensor | null; density?: boolean }): [Tensor, Tensor] & { hist: Tensor; bin_edges: Tensor };
-  (self: Tensor, options?: { bins?: number; range?: number[] | null; weight?: Tensor | null; density?: boolean }): [Tensor, Tensor] & { hist: Tensor; bin_edges: Tensor };
+  /** PyTorch's `torch.histogram`. */
+  (self: Tensor, bins: Tensor, options?: { weight?: Tensor | null; density?: boolean }): NamedTuple<['hist', 'bin_edges'], [Tensor, Tensor]>;
+  /** PyTorch's `torch.histogram`. */
+  (self: Tensor, bins?: number, options?: { bins?: number; range?: number[] | null; weight?: Tensor | null; density?: boolean }): NamedTuple<['hist', 'bin_edges'], [Tensor, Tensor]>;
+  /** PyTorch's `torch.histogram`. */
+  (self: Tensor, options?: { bins?: number; range?: number[] | null; weight?: Tensor | null; density?: boolean }): NamedTuple<['hist', 'bin_edges'], [Tensor, Tensor]>;
 } = fn('histogram', ['bins_tensor', 'bin_ct'], 'histogram') as never;
 /** PyTorch's `torch.histogramdd`: `histogramdd(Tensor self, int[] bins, float[]? range=None, Tensor? weight=None, bool density=False) -> (Tensor hist, Tensor[] bin_edges)`, `histogramdd.int_bins(Tensor self, int bins, float[]? range=None, Tensor? weight=None, bool density=False) -> (Tensor hist, Tensor[] bin_edges)`, `histogramdd.TensorList_bins(Tensor self, Tensor[] bins, float[]? range=None, Tensor? weight=None, bool density=False) -> (Tensor hist, Tensor[] bin_edges)`. */
 export const histogramdd: {
-  (self: Tensor, bins: number | number[], range?: number[] | null, weight?: Tensor | null, density?: boolean, options?: { range?: number[] | null; weight?: Tensor | null; density?: boolean }): [Tensor, Tensor[]] & { hist: Tensor; bin_edges: Tensor[] };
-  (self: Tensor, bins: number | number[], options?: { range?: number[] | null; weight?: Tensor | null; density?: boolean }): [Tensor, Tensor[]] & { hist: Tensor; bin_edges: Tensor[] };
-  (self: Tensor, bins: number, range?: number[] | null, weight?: Tensor | null, density?: boolean, options?: { range?: number[] | null; weight?: Tensor | null; density?: boolean }): [Tensor, Tensor[]] & { hist: Tensor; bin_edges: Tensor[] };
-  (self: Tensor, bins: number, options?: { range?: number[] | null; weight?: Tensor | null; density?: boolean }): [Tensor, Tensor[]] & { hist: Tensor; bin_edges: Tensor[] };
-  (self: Tensor, bins: Tensor[], range?: number[] | null, weight?: Tensor | null, density?: boolean, options?: { range?: number[] | null; weight?: Tensor | null; density?: boolean }): [Tensor, Tensor[]] & { hist: Tensor; bin_edges: Tensor[] };
-  (self: Tensor, bins: Tensor[], options?: { range?: number[] | null; weight?: Tensor | null; density?: boolean }): [Tensor, Tensor[]] & { hist: Tensor; bin_edges: Tensor[] };
+  /** PyTorch's `torch.histogramdd`. */
+  (self: Tensor, bins: number | number[], range?: number[] | null, weight?: Tensor | null, density?: boolean, options?: { range?: number[] | null; weight?: Tensor | null; density?: boolean }): NamedTuple<['hist', 'bin_edges'], [Tensor, Tensor[]]>;
+  /** PyTorch's `torch.histogramdd`. */
+  (self: Tensor, bins: number | number[], options?: { range?: number[] | null; weight?: Tensor | null; density?: boolean }): NamedTuple<['hist', 'bin_edges'], [Tensor, Tensor[]]>;
+  /** PyTorch's `torch.histogramdd`. */
+  (self: Tensor, bins: number, range?: number[] | null, weight?: Tensor | null, density?: boolean, options?: { range?: number[] | null; weight?: Tensor | null; density?: boolean }): NamedTuple<['hist', 'bin_edges'], [Tensor, Tensor[]]>;
+  /** PyTorch's `torch.histogramdd`. */
+  (self: Tensor, bins: number, options?: { range?: number[] | null; weight?: Tensor | null; density?: boolean }): NamedTuple<['hist', 'bin_edges'], [Tensor, Tensor[]]>;
+  /** PyTorch's `torch.histogramdd`. */
+  (self: Tensor, bins: Tensor[], range?: number[] | null, weight?: Tensor | null, density?: boolean, options?: { range?: number[] | null; weight?: Tensor | null; density?: boolean }): NamedTuple<['hist', 'bin_edges'], [Tensor, Tensor[]]>;
+  /** PyTorch's `torch.histogramdd`. */
+  (self: Tensor, bins: Tensor[], options?: { range?: number[] | null; weight?: Tensor | null; density?: boolean }): NamedTuple<['hist', 'bin_edges'], [Tensor, Tensor[]]>;
 } = fn('histogramdd', ['', 'int_bins', 'TensorList_bins'], 'histogramdd') as never;
 /** PyTorch's `torch.hsplit`: `hsplit.int(Tensor(a -> *) self, int sections) -> Tensor(a)[]`, `hsplit.array(Tensor(a -> *) self, int[] indices) -> Tensor(a)[]`. */
 export const hsplit: {
+  /** PyTorch's `torch.hsplit`. */
   (self: Tensor, sections: number): Tensor[];
+  /** PyTorch's `torch.hsplit`. */
   (self: Tensor, indices: number | number[]): Tensor[];
 } = fn('hsplit', ['int', 'array'], 'hsplit') as never;
 /** PyTorch's `torch.hstack`: `hstack(Tensor[] tensors) -> Tensor`. */
 export const hstack: {
+  /** PyTorch's `torch.hstack`. */
   (tensors: Tensor[]): Tensor;
+  /** PyTorch's `torch.hstack`. */
   (...tensors: Tensor[]): Tensor;
 } = fn('hstack', [''], 'hstack') as never;
 /** PyTorch's `torch.hypot`: `hypot(Tensor self, Tensor other) -> Tensor`. */
@@ -1722,17 +2068,23 @@ export const indexAdd: (self: Tensor, dim: number, index: Tensor, source: Tensor
 export const indexCopy: (self: Tensor, dim: number, index: Tensor, source: Tensor) => Tensor = fn('index_copy', [''], 'indexCopy') as never;
 /** PyTorch's `torch.index_fill`: `index_fill.int_Tensor(Tensor self, int dim, Tensor index, Tensor value) -> Tensor`, `index_fill.int_Scalar(Tensor self, int dim, Tensor index, Scalar value) -> Tensor`. */
 export const indexFill: {
+  /** PyTorch's `torch.index_fill`. */
   (self: Tensor, dim: number, index: Tensor, value: Tensor): Tensor;
+  /** PyTorch's `torch.index_fill`. */
   (self: Tensor, dim: number, index: Tensor, value: Scalar): Tensor;
 } = fn('index_fill', ['int_Tensor', 'int_Scalar'], 'indexFill') as never;
 /** PyTorch's `torch.index_put`: `index_put(Tensor self, Tensor?[] indices, Tensor values, bool accumulate=False) -> Tensor`. */
 export const indexPut: {
+  /** PyTorch's `torch.index_put`. */
   (self: Tensor, indices: (Tensor | null)[], values: Tensor, accumulate?: boolean, options?: { accumulate?: boolean }): Tensor;
+  /** PyTorch's `torch.index_put`. */
   (self: Tensor, indices: (Tensor | null)[], values: Tensor, options?: { accumulate?: boolean }): Tensor;
 } = fn('index_put', [''], 'indexPut') as never;
 /** PyTorch's `torch.index_put_`: `index_put_(Tensor(a!) self, Tensor?[] indices, Tensor values, bool accumulate=False) -> Tensor(a!)`. */
 export const indexPut_: {
+  /** PyTorch's `torch.index_put_`. */
   (self: Tensor, indices: (Tensor | null)[], values: Tensor, accumulate?: boolean, options?: { accumulate?: boolean }): Tensor;
+  /** PyTorch's `torch.index_put_`. */
   (self: Tensor, indices: (Tensor | null)[], values: Tensor, options?: { accumulate?: boolean }): Tensor;
 } = fn('index_put_', [''], 'indexPut_') as never;
 /** PyTorch's `torch.index_reduce`: `index_reduce(Tensor self, int dim, Tensor index, Tensor source, str reduce, *, bool include_self=True) -> Tensor`. */
@@ -1757,13 +2109,18 @@ export const isSameSize: (self: Tensor, other: Tensor) => boolean = fn('is_same_
 export const isSigned: (self: Tensor) => boolean = fn('is_signed', [''], 'isSigned') as never;
 /** PyTorch's `torch.isclose`: `isclose(Tensor self, Tensor other, float rtol=1.0000000000000001e-05, float atol=1e-08, bool equal_nan=False) -> Tensor`. */
 export const isclose: {
+  /** PyTorch's `torch.isclose`. */
   (self: Tensor, other: Tensor, rtol?: number, atol?: number, equalNan?: boolean, options?: { rtol?: number; atol?: number; equalNan?: boolean }): Tensor;
+  /** PyTorch's `torch.isclose`. */
   (self: Tensor, other: Tensor, options?: { rtol?: number; atol?: number; equalNan?: boolean }): Tensor;
 } = fn('isclose', [''], 'isclose') as never;
 /** PyTorch's `torch.isin`: `isin.Tensor_Tensor(Tensor elements, Tensor test_elements, *, bool assume_unique=False, bool invert=False) -> Tensor`, `isin.Tensor_Scalar(Tensor elements, Scalar test_element, *, bool assume_unique=False, bool invert=False) -> Tensor`, `isin.Scalar_Tensor(Scalar element, Tensor test_elements, *, bool assume_unique=False, bool invert=False) -> Tensor`. */
 export const isin: {
+  /** PyTorch's `torch.isin`. */
   (elements: Tensor, testElements: Tensor, options?: { assumeUnique?: boolean; invert?: boolean }): Tensor;
+  /** PyTorch's `torch.isin`. */
   (elements: Tensor, testElement: Scalar, options?: { assumeUnique?: boolean; invert?: boolean }): Tensor;
+  /** PyTorch's `torch.isin`. */
   (element: Scalar, testElements: Tensor, options?: { assumeUnique?: boolean; invert?: boolean }): Tensor;
 } = fn('isin', ['Tensor_Tensor', 'Tensor_Scalar', 'Scalar_Tensor'], 'isin') as never;
 /** PyTorch's `torch.isneginf`: `isneginf(Tensor self) -> Tensor`. */
@@ -1774,16 +2131,21 @@ export const isposinf: (self: Tensor) => Tensor = fn('isposinf', [''], 'isposinf
 export const isreal: (self: Tensor) => Tensor = fn('isreal', [''], 'isreal') as never;
 /** PyTorch's `torch.kaiser_window`: `kaiser_window(int window_length, *, ScalarType? dtype=None, Layout? layout=None, Device? device=None, bool? pin_memory=None) -> Tensor`, `kaiser_window.periodic(int window_length, bool periodic, *, ScalarType? dtype=None, Layout? layout=None, Device? device=None, bool? pin_memory=None) -> Tensor`, `kaiser_window.beta(int window_length, bool periodic, float beta, *, ScalarType? dtype=None, Layout? layout=None, Device? device=None, bool? pin_memory=None) -> Tensor`. */
 export const kaiserWindow: {
+  /** PyTorch's `torch.kaiser_window`. */
   (windowLength: number, options?: { dtype?: DType | null; layout?: Layout | null; device?: DeviceLike | null; pinMemory?: boolean | null; requiresGrad?: boolean }): Tensor;
+  /** PyTorch's `torch.kaiser_window`. */
   (windowLength: number, periodic: boolean, options?: { dtype?: DType | null; layout?: Layout | null; device?: DeviceLike | null; pinMemory?: boolean | null; requiresGrad?: boolean }): Tensor;
+  /** PyTorch's `torch.kaiser_window`. */
   (windowLength: number, periodic: boolean, beta: number, options?: { dtype?: DType | null; layout?: Layout | null; device?: DeviceLike | null; pinMemory?: boolean | null; requiresGrad?: boolean }): Tensor;
 } = fn('kaiser_window', ['', 'periodic', 'beta'], 'kaiserWindow') as never;
 /** PyTorch's `torch.kron`: `kron(Tensor self, Tensor other) -> Tensor`. */
 export const kron: (self: Tensor, other: Tensor) => Tensor = fn('kron', [''], 'kron') as never;
 /** PyTorch's `torch.kthvalue`: `kthvalue(Tensor self, SymInt k, int dim=-1, bool keepdim=False) -> (Tensor values, Tensor indices)`. */
 export const kthvalue: {
-  (self: Tensor, k: number, dim?: number, keepdim?: boolean, options?: { dim?: number; keepdim?: boolean }): [Tensor, Tensor] & { values: Tensor; indices: Tensor };
-  (self: Tensor, k: number, options?: { dim?: number; keepdim?: boolean }): [Tensor, Tensor] & { values: Tensor; indices: Tensor };
+  /** PyTorch's `torch.kthvalue`. */
+  (self: Tensor, k: number, dim?: number, keepdim?: boolean, options?: { dim?: number; keepdim?: boolean }): NamedTuple<['values', 'indices'], [Tensor, Tensor]>;
+  /** PyTorch's `torch.kthvalue`. */
+  (self: Tensor, k: number, options?: { dim?: number; keepdim?: boolean }): NamedTuple<['values', 'indices'], [Tensor, Tensor]>;
 } = fn('kthvalue', [''], 'kthvalue') as never;
 /** PyTorch's `torch.lcm`: `lcm(Tensor self, Tensor other) -> Tensor`. */
 export const lcm: (self: Tensor, other: Tensor) => Tensor = fn('lcm', [''], 'lcm') as never;
@@ -1795,17 +2157,23 @@ export const ldexp: (self: Tensor, other: Tensor) => Tensor = fn('ldexp', ['Tens
 export const ldexp_: (self: Tensor, other: Tensor) => Tensor = fn('ldexp_', [''], 'ldexp_') as never;
 /** PyTorch's `torch.lerp`: `lerp.Scalar(Tensor self, Tensor end, Scalar weight) -> Tensor`, `lerp.Tensor(Tensor self, Tensor end, Tensor weight) -> Tensor`. */
 export const lerp: {
+  /** PyTorch's `torch.lerp`. */
   (self: Tensor, end: Tensor, weight: Scalar): Tensor;
+  /** PyTorch's `torch.lerp`. */
   (self: Tensor, end: Tensor, weight: Tensor): Tensor;
 } = fn('lerp', ['Scalar', 'Tensor'], 'lerp') as never;
 /** PyTorch's `torch.less`: `less.Tensor(Tensor self, Tensor other) -> Tensor`, `less.Scalar(Tensor self, Scalar other) -> Tensor`. */
 export const less: {
+  /** PyTorch's `torch.less`. */
   (self: Tensor, other: Tensor): Tensor;
+  /** PyTorch's `torch.less`. */
   (self: Tensor, other: Scalar): Tensor;
 } = fn('less', ['Tensor', 'Scalar'], 'less') as never;
 /** PyTorch's `torch.less_equal`: `less_equal.Tensor(Tensor self, Tensor other) -> Tensor`, `less_equal.Scalar(Tensor self, Scalar other) -> Tensor`. */
 export const lessEqual: {
+  /** PyTorch's `torch.less_equal`. */
   (self: Tensor, other: Tensor): Tensor;
+  /** PyTorch's `torch.less_equal`. */
   (self: Tensor, other: Scalar): Tensor;
 } = fn('less_equal', ['Tensor', 'Scalar'], 'lessEqual') as never;
 /** PyTorch's `torch.lgamma`: `lgamma(Tensor self) -> Tensor`. */
@@ -1828,40 +2196,58 @@ export const logcumsumexp: (self: Tensor, dim: number) => Tensor = fn('logcumsum
 export const logdet: (self: Tensor) => Tensor = fn('logdet', [''], 'logdet') as never;
 /** PyTorch's `torch.logit`: `logit(Tensor self, float? eps=None) -> Tensor`. */
 export const logit: {
+  /** PyTorch's `torch.logit`. */
   (self: Tensor, eps?: number | null, options?: { eps?: number | null }): Tensor;
+  /** PyTorch's `torch.logit`. */
   (self: Tensor, options?: { eps?: number | null }): Tensor;
 } = fn('logit', [''], 'logit') as never;
 /** PyTorch's `torch.logit_`: `logit_(Tensor(a!) self, float? eps=None) -> Tensor(a!)`. */
 export const logit_: {
+  /** PyTorch's `torch.logit_`. */
   (self: Tensor, eps?: number | null, options?: { eps?: number | null }): Tensor;
+  /** PyTorch's `torch.logit_`. */
   (self: Tensor, options?: { eps?: number | null }): Tensor;
 } = fn('logit_', [''], 'logit_') as never;
 /** PyTorch's `torch.logspace`: `logspace.Tensor_Tensor(Tensor start, Tensor end, int steps, float base=10., *, ScalarType? dtype=None, Layout? layout=None, Device? device=None, bool? pin_memory=None) -> Tensor`, `logspace.Tensor_Scalar(Tensor start, Scalar end, int steps, float base=10., *, ScalarType? dtype=None, Layout? layout=None, Device? device=None, bool? pin_memory=None) -> Tensor`, `logspace.Scalar_Tensor(Scalar start, Tensor end, int steps, float base=10., *, ScalarType? dtype=None, Layout? layout=None, Device? device=None, bool? pin_memory=None) -> Tensor`, `logspace(Scalar start, Scalar end, int steps, float base=10., *, ScalarType? dtype=None, Layout? layout=None, Device? device=None, bool? pin_memory=None) -> Tensor`. */
 export const logspace: {
+  /** PyTorch's `torch.logspace`. */
   (start: Tensor, end: Tensor, steps: number, base?: number, options?: { base?: number; dtype?: DType | null; layout?: Layout | null; device?: DeviceLike | null; pinMemory?: boolean | null; requiresGrad?: boolean }): Tensor;
+  /** PyTorch's `torch.logspace`. */
   (start: Tensor, end: Tensor, steps: number, options?: { base?: number; dtype?: DType | null; layout?: Layout | null; device?: DeviceLike | null; pinMemory?: boolean | null; requiresGrad?: boolean }): Tensor;
+  /** PyTorch's `torch.logspace`. */
   (start: Tensor, end: Scalar, steps: number, base?: number, options?: { base?: number; dtype?: DType | null; layout?: Layout | null; device?: DeviceLike | null; pinMemory?: boolean | null; requiresGrad?: boolean }): Tensor;
+  /** PyTorch's `torch.logspace`. */
   (start: Tensor, end: Scalar, steps: number, options?: { base?: number; dtype?: DType | null; layout?: Layout | null; device?: DeviceLike | null; pinMemory?: boolean | null; requiresGrad?: boolean }): Tensor;
+  /** PyTorch's `torch.logspace`. */
   (start: Scalar, end: Tensor, steps: number, base?: number, options?: { base?: number; dtype?: DType | null; layout?: Layout | null; device?: DeviceLike | null; pinMemory?: boolean | null; requiresGrad?: boolean }): Tensor;
+  /** PyTorch's `torch.logspace`. */
   (start: Scalar, end: Tensor, steps: number, options?: { base?: number; dtype?: DType | null; layout?: Layout | null; device?: DeviceLike | null; pinMemory?: boolean | null; requiresGrad?: boolean }): Tensor;
+  /** PyTorch's `torch.logspace`. */
   (start: Scalar, end: Scalar, steps: number, base?: number, options?: { base?: number; dtype?: DType | null; layout?: Layout | null; device?: DeviceLike | null; pinMemory?: boolean | null; requiresGrad?: boolean }): Tensor;
+  /** PyTorch's `torch.logspace`. */
   (start: Scalar, end: Scalar, steps: number, options?: { base?: number; dtype?: DType | null; layout?: Layout | null; device?: DeviceLike | null; pinMemory?: boolean | null; requiresGrad?: boolean }): Tensor;
 } = fn('logspace', ['Tensor_Tensor', 'Tensor_Scalar', 'Scalar_Tensor', ''], 'logspace') as never;
 /** PyTorch's `torch.lstm_cell`: `lstm_cell(Tensor input, Tensor[] hx, Tensor w_ih, Tensor w_hh, Tensor? b_ih=None, Tensor? b_hh=None) -> (Tensor, Tensor)`. */
 export const lstmCell: {
+  /** PyTorch's `torch.lstm_cell`. */
   (input: Tensor, hx: Tensor[], wIh: Tensor, wHh: Tensor, bIh?: Tensor | null, bHh?: Tensor | null, options?: { bIh?: Tensor | null; bHh?: Tensor | null }): [Tensor, Tensor];
+  /** PyTorch's `torch.lstm_cell`. */
   (input: Tensor, hx: Tensor[], wIh: Tensor, wHh: Tensor, options?: { bIh?: Tensor | null; bHh?: Tensor | null }): [Tensor, Tensor];
 } = fn('lstm_cell', [''], 'lstmCell') as never;
 /** PyTorch's `torch.lu_solve`: `lu_solve(Tensor self, Tensor LU_data, Tensor LU_pivots) -> Tensor`. */
 export const luSolve: (self: Tensor, LU_data: Tensor, LU_pivots: Tensor) => Tensor = fn('lu_solve', [''], 'luSolve') as never;
 /** PyTorch's `torch.lu_unpack`: `lu_unpack(Tensor LU_data, Tensor LU_pivots, bool unpack_data=True, bool unpack_pivots=True) -> (Tensor P, Tensor L, Tensor U)`. */
 export const luUnpack: {
-  (LU_data: Tensor, LU_pivots: Tensor, unpackData?: boolean, unpackPivots?: boolean, options?: { unpackData?: boolean; unpackPivots?: boolean }): [Tensor, Tensor, Tensor] & { P: Tensor; L: Tensor; U: Tensor };
-  (LU_data: Tensor, LU_pivots: Tensor, options?: { unpackData?: boolean; unpackPivots?: boolean }): [Tensor, Tensor, Tensor] & { P: Tensor; L: Tensor; U: Tensor };
+  /** PyTorch's `torch.lu_unpack`. */
+  (LU_data: Tensor, LU_pivots: Tensor, unpackData?: boolean, unpackPivots?: boolean, options?: { unpackData?: boolean; unpackPivots?: boolean }): NamedTuple<['P', 'L', 'U'], [Tensor, Tensor, Tensor]>;
+  /** PyTorch's `torch.lu_unpack`. */
+  (LU_data: Tensor, LU_pivots: Tensor, options?: { unpackData?: boolean; unpackPivots?: boolean }): NamedTuple<['P', 'L', 'U'], [Tensor, Tensor, Tensor]>;
 } = fn('lu_unpack', [''], 'luUnpack') as never;
 /** PyTorch's `torch.masked_fill`: `masked_fill.Scalar(Tensor self, Tensor mask, Scalar value) -> Tensor`, `masked_fill.Tensor(Tensor self, Tensor mask, Tensor value) -> Tensor`. */
 export const maskedFill: {
+  /** PyTorch's `torch.masked_fill`. */
   (self: Tensor, mask: Tensor, value: Scalar): Tensor;
+  /** PyTorch's `torch.masked_fill`. */
   (self: Tensor, mask: Tensor, value: Tensor): Tensor;
 } = fn('masked_fill', ['Scalar', 'Tensor'], 'maskedFill') as never;
 /** PyTorch's `torch.masked_scatter`: `masked_scatter(Tensor self, Tensor mask, Tensor source) -> Tensor`. */
@@ -1872,56 +2258,78 @@ export const matrixExp: (self: Tensor) => Tensor = fn('matrix_exp', [''], 'matri
 export const matrixPower: (self: Tensor, n: number) => Tensor = fn('matrix_power', [''], 'matrixPower') as never;
 /** PyTorch's `torch.max_pool1d`: `max_pool1d(Tensor self, int[1] kernel_size, int[1] stride=[], int[1] padding=[0], int[1] dilation=[1], bool ceil_mode=False) -> Tensor`. */
 export const maxPool1d: {
+  /** PyTorch's `torch.max_pool1d`. */
   (self: Tensor, kernelSize: number | number[], stride?: number | number[], padding?: number | number[], dilation?: number | number[], ceilMode?: boolean, options?: { stride?: number | number[]; padding?: number | number[]; dilation?: number | number[]; ceilMode?: boolean }): Tensor;
+  /** PyTorch's `torch.max_pool1d`. */
   (self: Tensor, kernelSize: number | number[], options?: { stride?: number | number[]; padding?: number | number[]; dilation?: number | number[]; ceilMode?: boolean }): Tensor;
 } = fn('max_pool1d', [''], 'maxPool1d') as never;
 /** PyTorch's `torch.max_pool1d_with_indices`: `max_pool1d_with_indices(Tensor self, int[1] kernel_size, int[1] stride=[], int[1] padding=[0], int[1] dilation=[1], bool ceil_mode=False) -> (Tensor, Tensor)`. */
 export const maxPool1dWithIndices: {
+  /** PyTorch's `torch.max_pool1d_with_indices`. */
   (self: Tensor, kernelSize: number | number[], stride?: number | number[], padding?: number | number[], dilation?: number | number[], ceilMode?: boolean, options?: { stride?: number | number[]; padding?: number | number[]; dilation?: number | number[]; ceilMode?: boolean }): [Tensor, Tensor];
+  /** PyTorch's `torch.max_pool1d_with_indices`. */
   (self: Tensor, kernelSize: number | number[], options?: { stride?: number | number[]; padding?: number | number[]; dilation?: number | number[]; ceilMode?: boolean }): [Tensor, Tensor];
 } = fn('max_pool1d_with_indices', [''], 'maxPool1dWithIndices') as never;
 /** PyTorch's `torch.max_pool3d`: `max_pool3d(Tensor self, int[3] kernel_size, int[3] stride=[], int[3] padding=0, int[3] dilation=1, bool ceil_mode=False) -> Tensor`. */
 export const maxPool3d: {
+  /** PyTorch's `torch.max_pool3d`. */
   (self: Tensor, kernelSize: number | number[], stride?: number | number[], padding?: number | number[], dilation?: number | number[], ceilMode?: boolean, options?: { stride?: number | number[]; padding?: number | number[]; dilation?: number | number[]; ceilMode?: boolean }): Tensor;
+  /** PyTorch's `torch.max_pool3d`. */
   (self: Tensor, kernelSize: number | number[], options?: { stride?: number | number[]; padding?: number | number[]; dilation?: number | number[]; ceilMode?: boolean }): Tensor;
 } = fn('max_pool3d', [''], 'maxPool3d') as never;
 /** PyTorch's `torch.median`: `median(Tensor self) -> Tensor`, `median.dim(Tensor self, int dim, bool keepdim=False) -> (Tensor values, Tensor indices)`. */
 export const median: {
+  /** PyTorch's `torch.median`. */
   (self: Tensor): Tensor;
-  (self: Tensor, dim: number, keepdim?: boolean, options?: { keepdim?: boolean }): [Tensor, Tensor] & { values: Tensor; indices: Tensor };
-  (self: Tensor, dim: number, options?: { keepdim?: boolean }): [Tensor, Tensor] & { values: Tensor; indices: Tensor };
+  /** PyTorch's `torch.median`. */
+  (self: Tensor, dim: number, keepdim?: boolean, options?: { keepdim?: boolean }): NamedTuple<['values', 'indices'], [Tensor, Tensor]>;
+  /** PyTorch's `torch.median`. */
+  (self: Tensor, dim: number, options?: { keepdim?: boolean }): NamedTuple<['values', 'indices'], [Tensor, Tensor]>;
 } = fn('median', ['', 'dim'], 'median') as never;
 /** PyTorch's `torch.meshgrid`: `meshgrid(Tensor[] tensors) -> Tensor[]`, `meshgrid.indexing(Tensor[] tensors, *, str indexing) -> Tensor[]`. */
 export const meshgrid: {
+  /** PyTorch's `torch.meshgrid`. */
   (tensors: Tensor[]): Tensor[];
+  /** PyTorch's `torch.meshgrid`. */
   (...tensors: Tensor[]): Tensor[];
+  /** PyTorch's `torch.meshgrid`. */
   (tensors: Tensor[], options?: { indexing?: string }): Tensor[];
 } = fn('meshgrid', ['', 'indexing'], 'meshgrid') as never;
 /** PyTorch's `torch.mode`: `mode(Tensor self, int dim=-1, bool keepdim=False) -> (Tensor values, Tensor indices)`. */
 export const mode: {
-  (self: Tensor, dim?: number, keepdim?: boolean, options?: { dim?: number; keepdim?: boolean }): [Tensor, Tensor] & { values: Tensor; indices: Tensor };
-  (self: Tensor, options?: { dim?: number; keepdim?: boolean }): [Tensor, Tensor] & { values: Tensor; indices: Tensor };
+  /** PyTorch's `torch.mode`. */
+  (self: Tensor, dim?: number, keepdim?: boolean, options?: { dim?: number; keepdim?: boolean }): NamedTuple<['values', 'indices'], [Tensor, Tensor]>;
+  /** PyTorch's `torch.mode`. */
+  (self: Tensor, options?: { dim?: number; keepdim?: boolean }): NamedTuple<['values', 'indices'], [Tensor, Tensor]>;
 } = fn('mode', [''], 'mode') as never;
 /** PyTorch's `torch.moveaxis`: `moveaxis.intlist(Tensor(a) self, int[] source, int[] destination) -> Tensor(a)`, `moveaxis.int(Tensor(a) self, int source, int destination) -> Tensor(a)`. */
 export const moveaxis: {
+  /** PyTorch's `torch.moveaxis`. */
   (self: Tensor, source: number | number[], destination: number | number[]): Tensor;
+  /** PyTorch's `torch.moveaxis`. */
   (self: Tensor, source: number, destination: number): Tensor;
 } = fn('moveaxis', ['intlist', 'int'], 'moveaxis') as never;
 /** PyTorch's `torch.movedim`: `movedim.int(Tensor(a) self, int source, int destination) -> Tensor(a)`, `movedim.intlist(Tensor(a) self, int[] source, int[] destination) -> Tensor(a)`. */
 export const movedim: {
+  /** PyTorch's `torch.movedim`. */
   (self: Tensor, source: number, destination: number): Tensor;
+  /** PyTorch's `torch.movedim`. */
   (self: Tensor, source: number | number[], destination: number | number[]): Tensor;
 } = fn('movedim', ['int', 'intlist'], 'movedim') as never;
 /** PyTorch's `torch.msort`: `msort(Tensor self) -> Tensor`. */
 export const msort: (self: Tensor) => Tensor = fn('msort', [''], 'msort') as never;
 /** PyTorch's `torch.multinomial`: `multinomial(Tensor self, SymInt num_samples, bool replacement=False, *, Generator? generator=None) -> Tensor`. */
 export const multinomial: {
+  /** PyTorch's `torch.multinomial`. */
   (self: Tensor, numSamples: number, replacement?: boolean, options?: { replacement?: boolean }): Tensor;
+  /** PyTorch's `torch.multinomial`. */
   (self: Tensor, numSamples: number, options?: { replacement?: boolean }): Tensor;
 } = fn('multinomial', [''], 'multinomial') as never;
 /** PyTorch's `torch.multiply`: `multiply.Tensor(Tensor self, Tensor other) -> Tensor`, `multiply.Scalar(Tensor self, Scalar other) -> Tensor`. */
 export const multiply: {
+  /** PyTorch's `torch.multiply`. */
   (self: Tensor, other: Tensor): Tensor;
+  /** PyTorch's `torch.multiply`. */
   (self: Tensor, other: Scalar): Tensor;
 } = fn('multiply', ['Tensor', 'Scalar'], 'multiply') as never;
 /** PyTorch's `torch.mv`: `mv(Tensor self, Tensor vec) -> Tensor`. */
@@ -1930,35 +2338,50 @@ export const mv: (self: Tensor, vec: Tensor) => Tensor = fn('mv', [''], 'mv') as
 export const mvlgamma: (self: Tensor, p: number) => Tensor = fn('mvlgamma', [''], 'mvlgamma') as never;
 /** PyTorch's `torch.nan_to_num`: `nan_to_num(Tensor self, float? nan=None, float? posinf=None, float? neginf=None) -> Tensor`. */
 export const nanToNum: {
+  /** PyTorch's `torch.nan_to_num`. */
   (self: Tensor, nan?: number | null, posinf?: number | null, neginf?: number | null, options?: { nan?: number | null; posinf?: number | null; neginf?: number | null }): Tensor;
+  /** PyTorch's `torch.nan_to_num`. */
   (self: Tensor, options?: { nan?: number | null; posinf?: number | null; neginf?: number | null }): Tensor;
 } = fn('nan_to_num', [''], 'nanToNum') as never;
 /** PyTorch's `torch.nan_to_num_`: `nan_to_num_(Tensor(a!) self, float? nan=None, float? posinf=None, float? neginf=None) -> Tensor(a!)`. */
 export const nanToNum_: {
+  /** PyTorch's `torch.nan_to_num_`. */
   (self: Tensor, nan?: number | null, posinf?: number | null, neginf?: number | null, options?: { nan?: number | null; posinf?: number | null; neginf?: number | null }): Tensor;
+  /** PyTorch's `torch.nan_to_num_`. */
   (self: Tensor, options?: { nan?: number | null; posinf?: number | null; neginf?: number | null }): Tensor;
 } = fn('nan_to_num_', [''], 'nanToNum_') as never;
 /** PyTorch's `torch.nanmean`: `nanmean(Tensor self, int[1]? dim=None, bool keepdim=False, *, ScalarType? dtype=None) -> Tensor`. */
 export const nanmean: {
+  /** PyTorch's `torch.nanmean`. */
   (self: Tensor, dim?: (number | number[]) | null, keepdim?: boolean, options?: { dim?: (number | number[]) | null; keepdim?: boolean; dtype?: DType | null }): Tensor;
+  /** PyTorch's `torch.nanmean`. */
   (self: Tensor, options?: { dim?: (number | number[]) | null; keepdim?: boolean; dtype?: DType | null }): Tensor;
 } = fn('nanmean', [''], 'nanmean') as never;
 /** PyTorch's `torch.nanmedian`: `nanmedian(Tensor self) -> Tensor`, `nanmedian.dim(Tensor self, int dim, bool keepdim=False) -> (Tensor values, Tensor indices)`. */
 export const nanmedian: {
+  /** PyTorch's `torch.nanmedian`. */
   (self: Tensor): Tensor;
-  (self: Tensor, dim: number, keepdim?: boolean, options?: { keepdim?: boolean }): [Tensor, Tensor] & { values: Tensor; indices: Tensor };
-  (self: Tensor, dim: number, options?: { keepdim?: boolean }): [Tensor, Tensor] & { values: Tensor; indices: Tensor };
+  /** PyTorch's `torch.nanmedian`. */
+  (self: Tensor, dim: number, keepdim?: boolean, options?: { keepdim?: boolean }): NamedTuple<['values', 'indices'], [Tensor, Tensor]>;
+  /** PyTorch's `torch.nanmedian`. */
+  (self: Tensor, dim: number, options?: { keepdim?: boolean }): NamedTuple<['values', 'indices'], [Tensor, Tensor]>;
 } = fn('nanmedian', ['', 'dim'], 'nanmedian') as never;
 /** PyTorch's `torch.nanquantile`: `nanquantile(Tensor self, Tensor q, int? dim=None, bool keepdim=False, *, str interpolation="linear") -> Tensor`, `nanquantile.scalar(Tensor self, float q, int? dim=None, bool keepdim=False, *, str interpolation="linear") -> Tensor`. */
 export const nanquantile: {
+  /** PyTorch's `torch.nanquantile`. */
   (self: Tensor, q: Tensor, dim?: number | null, keepdim?: boolean, options?: { dim?: number | null; keepdim?: boolean; interpolation?: string }): Tensor;
+  /** PyTorch's `torch.nanquantile`. */
   (self: Tensor, q: Tensor, options?: { dim?: number | null; keepdim?: boolean; interpolation?: string }): Tensor;
+  /** PyTorch's `torch.nanquantile`. */
   (self: Tensor, q: number, dim?: number | null, keepdim?: boolean, options?: { dim?: number | null; keepdim?: boolean; interpolation?: string }): Tensor;
+  /** PyTorch's `torch.nanquantile`. */
   (self: Tensor, q: number, options?: { dim?: number | null; keepdim?: boolean; interpolation?: string }): Tensor;
 } = fn('nanquantile', ['', 'scalar'], 'nanquantile') as never;
 /** PyTorch's `torch.nansum`: `nansum(Tensor self, int[1]? dim=None, bool keepdim=False, *, ScalarType? dtype=None) -> Tensor`. */
 export const nansum: {
+  /** PyTorch's `torch.nansum`. */
   (self: Tensor, dim?: (number | number[]) | null, keepdim?: boolean, options?: { dim?: (number | number[]) | null; keepdim?: boolean; dtype?: DType | null }): Tensor;
+  /** PyTorch's `torch.nansum`. */
   (self: Tensor, options?: { dim?: (number | number[]) | null; keepdim?: boolean; dtype?: DType | null }): Tensor;
 } = fn('nansum', [''], 'nansum') as never;
 /** PyTorch's `torch.narrow_copy`: `narrow_copy(Tensor self, int dim, SymInt start, SymInt length) -> Tensor`. */
@@ -1975,22 +2398,33 @@ export const nextafter: (self: Tensor, other: Tensor) => Tensor = fn('nextafter'
 export const nonzeroStatic: (self: Tensor, options?: { size?: number; fillValue?: number }) => Tensor = fn('nonzero_static', [''], 'nonzeroStatic') as never;
 /** PyTorch's `torch.normal`: `normal.Tensor_float(Tensor mean, float std=1., *, Generator? generator=None) -> Tensor`, `normal.float_Tensor(float mean, Tensor std, *, Generator? generator=None) -> Tensor`, `normal.Tensor_Tensor(Tensor mean, Tensor std, *, Generator? generator=None) -> Tensor`, `normal.float_float(float mean, float std, SymInt[] size, *, Generator? generator=None, ScalarType? dtype=None, Layout? layout=None, Device? device=None, bool? pin_memory=None) -> Tensor`. */
 export const normal: {
+  /** PyTorch's `torch.normal`. */
   (mean: Tensor, std?: number, options?: { std?: number }): Tensor;
+  /** PyTorch's `torch.normal`. */
   (mean: Tensor, options?: { std?: number }): Tensor;
+  /** PyTorch's `torch.normal`. */
   (mean: number, std: Tensor): Tensor;
+  /** PyTorch's `torch.normal`. */
   (mean: Tensor, std: Tensor): Tensor;
+  /** PyTorch's `torch.normal`. */
   (mean: number, std: number, size: number | number[], options?: { dtype?: DType | null; layout?: Layout | null; device?: DeviceLike | null; pinMemory?: boolean | null; requiresGrad?: boolean }): Tensor;
 } = fn('normal', ['Tensor_float', 'float_Tensor', 'Tensor_Tensor', 'float_float'], 'normal') as never;
 /** PyTorch's `torch.not_equal`: `not_equal.Tensor(Tensor self, Tensor other) -> Tensor`, `not_equal.Scalar(Tensor self, Scalar other) -> Tensor`. */
 export const notEqual: {
+  /** PyTorch's `torch.not_equal`. */
   (self: Tensor, other: Tensor): Tensor;
+  /** PyTorch's `torch.not_equal`. */
   (self: Tensor, other: Scalar): Tensor;
 } = fn('not_equal', ['Tensor', 'Scalar'], 'notEqual') as never;
 /** PyTorch's `torch.nuclear_norm`: `nuclear_norm(Tensor self, bool keepdim=False) -> Tensor`, `nuclear_norm.dim(Tensor self, int[2] dim, bool keepdim=False) -> Tensor`. */
 export const nuclearNorm: {
+  /** PyTorch's `torch.nuclear_norm`. */
   (self: Tensor, keepdim?: boolean, options?: { keepdim?: boolean }): Tensor;
+  /** PyTorch's `torch.nuclear_norm`. */
   (self: Tensor, options?: { keepdim?: boolean }): Tensor;
+  /** PyTorch's `torch.nuclear_norm`. */
   (self: Tensor, dim: number | number[], keepdim?: boolean, options?: { keepdim?: boolean }): Tensor;
+  /** PyTorch's `torch.nuclear_norm`. */
   (self: Tensor, dim: number | number[], options?: { keepdim?: boolean }): Tensor;
 } = fn('nuclear_norm', ['', 'dim'], 'nuclearNorm') as never;
 /** PyTorch's `torch.numel`: `numel(Tensor self) -> int`. */
@@ -1999,26 +2433,34 @@ export const numel: (self: Tensor) => number = fn('numel', [''], 'numel') as nev
 export const orgqr: (self: Tensor, input2: Tensor) => Tensor = fn('orgqr', [''], 'orgqr') as never;
 /** PyTorch's `torch.ormqr`: `ormqr(Tensor self, Tensor input2, Tensor input3, bool left=True, bool transpose=False) -> Tensor`. */
 export const ormqr: {
+  /** PyTorch's `torch.ormqr`. */
   (self: Tensor, input2: Tensor, input3: Tensor, left?: boolean, transpose?: boolean, options?: { left?: boolean; transpose?: boolean }): Tensor;
+  /** PyTorch's `torch.ormqr`. */
   (self: Tensor, input2: Tensor, input3: Tensor, options?: { left?: boolean; transpose?: boolean }): Tensor;
 } = fn('ormqr', [''], 'ormqr') as never;
 /** PyTorch's `torch.outer`: `outer(Tensor self, Tensor vec2) -> Tensor`. */
 export const outer: (self: Tensor, vec2: Tensor) => Tensor = fn('outer', [''], 'outer') as never;
 /** PyTorch's `torch.pairwise_distance`: `pairwise_distance(Tensor x1, Tensor x2, float p=2., float eps=9.9999999999999995e-07, bool keepdim=False) -> Tensor`. */
 export const pairwiseDistance: {
+  /** PyTorch's `torch.pairwise_distance`. */
   (x1: Tensor, x2: Tensor, p?: number, eps?: number, keepdim?: boolean, options?: { p?: number; eps?: number; keepdim?: boolean }): Tensor;
+  /** PyTorch's `torch.pairwise_distance`. */
   (x1: Tensor, x2: Tensor, options?: { p?: number; eps?: number; keepdim?: boolean }): Tensor;
 } = fn('pairwise_distance', [''], 'pairwiseDistance') as never;
 /** PyTorch's `torch.pdist`: `pdist(Tensor self, float p=2.) -> Tensor`. */
 export const pdist: {
+  /** PyTorch's `torch.pdist`. */
   (self: Tensor, p?: number, options?: { p?: number }): Tensor;
+  /** PyTorch's `torch.pdist`. */
   (self: Tensor, options?: { p?: number }): Tensor;
 } = fn('pdist', [''], 'pdist') as never;
 /** PyTorch's `torch.permute_copy`: `permute_copy(Tensor self, int[] dims) -> Tensor`. */
 export const permuteCopy: (self: Tensor, dims: number | number[]) => Tensor = fn('permute_copy', [''], 'permuteCopy') as never;
 /** PyTorch's `torch.pinverse`: `pinverse(Tensor self, float rcond=1.0000000000000001e-15) -> Tensor`. */
 export const pinverse: {
+  /** PyTorch's `torch.pinverse`. */
   (self: Tensor, rcond?: number, options?: { rcond?: number }): Tensor;
+  /** PyTorch's `torch.pinverse`. */
   (self: Tensor, options?: { rcond?: number }): Tensor;
 } = fn('pinverse', [''], 'pinverse') as never;
 /** PyTorch's `torch.pixel_shuffle`: `pixel_shuffle(Tensor self, int upscale_factor) -> Tensor`. */
@@ -2037,14 +2479,20 @@ export const prelu: (self: Tensor, weight: Tensor) => Tensor = fn('prelu', [''],
 export const promoteTypes: (type1: DType, type2: DType) => DType = fn('promote_types', [''], 'promoteTypes') as never;
 /** PyTorch's `torch.put`: `put(Tensor self, Tensor index, Tensor source, bool accumulate=False) -> Tensor`. */
 export const put: {
+  /** PyTorch's `torch.put`. */
   (self: Tensor, index: Tensor, source: Tensor, accumulate?: boolean, options?: { accumulate?: boolean }): Tensor;
+  /** PyTorch's `torch.put`. */
   (self: Tensor, index: Tensor, source: Tensor, options?: { accumulate?: boolean }): Tensor;
 } = fn('put', [''], 'put') as never;
 /** PyTorch's `torch.quantile`: `quantile(Tensor self, Tensor q, int? dim=None, bool keepdim=False, *, str interpolation="linear") -> Tensor`, `quantile.scalar(Tensor self, float q, int? dim=None, bool keepdim=False, *, str interpolation="linear") -> Tensor`. */
 export const quantile: {
+  /** PyTorch's `torch.quantile`. */
   (self: Tensor, q: Tensor, dim?: number | null, keepdim?: boolean, options?: { dim?: number | null; keepdim?: boolean; interpolation?: string }): Tensor;
+  /** PyTorch's `torch.quantile`. */
   (self: Tensor, q: Tensor, options?: { dim?: number | null; keepdim?: boolean; interpolation?: string }): Tensor;
+  /** PyTorch's `torch.quantile`. */
   (self: Tensor, q: number, dim?: number | null, keepdim?: boolean, options?: { dim?: number | null; keepdim?: boolean; interpolation?: string }): Tensor;
+  /** PyTorch's `torch.quantile`. */
   (self: Tensor, q: number, options?: { dim?: number | null; keepdim?: boolean; interpolation?: string }): Tensor;
 } = fn('quantile', ['', 'scalar'], 'quantile') as never;
 /** PyTorch's `torch.rad2deg`: `rad2deg(Tensor self) -> Tensor`. */
@@ -2053,16 +2501,22 @@ export const rad2deg: (self: Tensor) => Tensor = fn('rad2deg', [''], 'rad2deg') 
 export const rad2deg_: (self: Tensor) => Tensor = fn('rad2deg_', [''], 'rad2deg_') as never;
 /** PyTorch's `torch.randint_like`: `randint_like(Tensor self, SymInt high, *, ScalarType? dtype=None, Layout? layout=None, Device? device=None, bool? pin_memory=None, MemoryFormat? memory_format=None) -> Tensor`, `randint_like.Tensor(Tensor self, Tensor high, *, ScalarType? dtype=None, Layout? layout=None, Device? device=None, bool? pin_memory=None, MemoryFormat? memory_format=None) -> Tensor`, `randint_like.low_dtype(Tensor self, SymInt low, SymInt high, *, ScalarType? dtype=None, Layout? layout=None, Device? device=None, bool? pin_memory=None, MemoryFormat? memory_format=None) -> Tensor`, `randint_like.generator(Tensor self, SymInt high, *, Generator? generator, ScalarType? dtype=None, Layout? layout=None, Device? device=None, bool? pin_memory=None, MemoryFormat? memory_format=None) -> Tensor`, `randint_like.Tensor_generator(Tensor self, Tensor high, *, Generator? generator, ScalarType? dtype=None, Layout? layout=None, Device? device=None, bool? pin_memory=None, MemoryFormat? memory_format=None) -> Tensor`, `randint_like.low_generator_dtype(Tensor self, SymInt low, SymInt high, *, Generator? generator, ScalarType? dtype=None, Layout? layout=None, Device? device=None, bool? pin_memory=None, MemoryFormat? memory_format=None) -> Tensor`. */
 export const randintLike: {
+  /** PyTorch's `torch.randint_like`. */
   (self: Tensor, high: number, options?: { dtype?: DType | null; layout?: Layout | null; device?: DeviceLike | null; pinMemory?: boolean | null; memoryFormat?: MemoryFormat | null; requiresGrad?: boolean }): Tensor;
+  /** PyTorch's `torch.randint_like`. */
   (self: Tensor, high: Tensor, options?: { dtype?: DType | null; layout?: Layout | null; device?: DeviceLike | null; pinMemory?: boolean | null; memoryFormat?: MemoryFormat | null; requiresGrad?: boolean }): Tensor;
+  /** PyTorch's `torch.randint_like`. */
   (self: Tensor, low: number, high: number, options?: { dtype?: DType | null; layout?: Layout | null; device?: DeviceLike | null; pinMemory?: boolean | null; memoryFormat?: MemoryFormat | null; requiresGrad?: boolean }): Tensor;
 } = fn('randint_like', ['', 'Tensor', 'low_dtype', 'generator', 'Tensor_generator', 'low_generator_dtype'], 'randintLike') as never;
 /** PyTorch's `torch.randperm`: `randperm(SymInt n, *, ScalarType? dtype=4, Layout? layout=None, Device? device=None, bool? pin_memory=None) -> Tensor`, `randperm.generator(SymInt n, *, Generator? generator, ScalarType? dtype=4, Layout? layout=None, Device? device=None, bool? pin_memory=None) -> Tensor`. */
 export const randperm: (n: number, options?: { dtype?: DType | null; layout?: Layout | null; device?: DeviceLike | null; pinMemory?: boolean | null; requiresGrad?: boolean }) => Tensor = fn('randperm', ['', 'generator'], 'randperm') as never;
 /** PyTorch's `torch.range`: `range.step(Scalar start, Scalar end, Scalar step=1, *, ScalarType? dtype=None, Layout? layout=None, Device? device=None, bool? pin_memory=None) -> Tensor`, `range(Scalar start, Scalar end, *, ScalarType? dtype=None, Layout? layout=None, Device? device=None, bool? pin_memory=None) -> Tensor`. */
 export const range: {
+  /** PyTorch's `torch.range`. */
   (start: Scalar, end: Scalar, step?: Scalar, options?: { step?: Scalar; dtype?: DType | null; layout?: Layout | null; device?: DeviceLike | null; pinMemory?: boolean | null; requiresGrad?: boolean }): Tensor;
+  /** PyTorch's `torch.range`. */
   (start: Scalar, end: Scalar, options?: { step?: Scalar; dtype?: DType | null; layout?: Layout | null; device?: DeviceLike | null; pinMemory?: boolean | null; requiresGrad?: boolean }): Tensor;
+  /** PyTorch's `torch.range`. */
   (start: Scalar, end: Scalar, options?: { dtype?: DType | null; layout?: Layout | null; device?: DeviceLike | null; pinMemory?: boolean | null; requiresGrad?: boolean }): Tensor;
 } = fn('range', ['step', ''], 'range') as never;
 /** PyTorch's `torch.ravel`: `ravel(Tensor(a) self) -> Tensor(a)`. */
@@ -2075,79 +2529,113 @@ export const relu_: (self: Tensor) => Tensor = fn('relu_', [''], 'relu_') as nev
 export const renorm: (self: Tensor, p: Scalar, dim: number, maxnorm: Scalar) => Tensor = fn('renorm', [''], 'renorm') as never;
 /** PyTorch's `torch.repeat_interleave`: `repeat_interleave.Tensor(Tensor repeats, *, SymInt? output_size=None) -> Tensor`, `repeat_interleave.self_Tensor(Tensor self, Tensor repeats, int? dim=None, *, SymInt? output_size=None) -> Tensor`, `repeat_interleave.self_int(Tensor self, SymInt repeats, int? dim=None, *, SymInt? output_size=None) -> Tensor`. */
 export const repeatInterleave: {
+  /** PyTorch's `torch.repeat_interleave`. */
   (repeats: Tensor, options?: { outputSize?: number | null }): Tensor;
+  /** PyTorch's `torch.repeat_interleave`. */
   (self: Tensor, repeats: Tensor, dim?: number | null, options?: { dim?: number | null; outputSize?: number | null }): Tensor;
+  /** PyTorch's `torch.repeat_interleave`. */
   (self: Tensor, repeats: Tensor, options?: { dim?: number | null; outputSize?: number | null }): Tensor;
+  /** PyTorch's `torch.repeat_interleave`. */
   (self: Tensor, repeats: number, dim?: number | null, options?: { dim?: number | null; outputSize?: number | null }): Tensor;
+  /** PyTorch's `torch.repeat_interleave`. */
   (self: Tensor, repeats: number, options?: { dim?: number | null; outputSize?: number | null }): Tensor;
 } = fn('repeat_interleave', ['Tensor', 'self_Tensor', 'self_int'], 'repeatInterleave') as never;
 /** PyTorch's `torch.resize_as_`: `resize_as_(Tensor(a!) self, Tensor the_template, *, MemoryFormat? memory_format=None) -> Tensor(a!)`. */
 export const resizeAs_: (self: Tensor, theTemplate: Tensor, options?: { memoryFormat?: MemoryFormat | null }) => Tensor = fn('resize_as_', [''], 'resizeAs_') as never;
 /** PyTorch's `torch.result_type`: `result_type.Tensor(Tensor tensor, Tensor other) -> ScalarType`, `result_type.Scalar(Tensor tensor, Scalar other) -> ScalarType`, `result_type.Scalar_Tensor(Scalar scalar, Tensor tensor) -> ScalarType`, `result_type.Scalar_Scalar(Scalar scalar1, Scalar scalar2) -> ScalarType`. */
 export const resultType: {
+  /** PyTorch's `torch.result_type`. */
   (tensor: Tensor, other: Tensor): DType;
+  /** PyTorch's `torch.result_type`. */
   (tensor: Tensor, other: Scalar): DType;
+  /** PyTorch's `torch.result_type`. */
   (scalar: Scalar, tensor: Tensor): DType;
+  /** PyTorch's `torch.result_type`. */
   (scalar1: Scalar, scalar2: Scalar): DType;
 } = fn('result_type', ['Tensor', 'Scalar', 'Scalar_Tensor', 'Scalar_Scalar'], 'resultType') as never;
 /** PyTorch's `torch.rms_norm`: `rms_norm(Tensor input, SymInt[] normalized_shape, Tensor? weight=None, float? eps=None) -> Tensor`. */
 export const rmsNorm: {
+  /** PyTorch's `torch.rms_norm`. */
   (input: Tensor, normalizedShape: number | number[], weight?: Tensor | null, eps?: number | null, options?: { weight?: Tensor | null; eps?: number | null }): Tensor;
+  /** PyTorch's `torch.rms_norm`. */
   (input: Tensor, normalizedShape: number | number[], options?: { weight?: Tensor | null; eps?: number | null }): Tensor;
 } = fn('rms_norm', [''], 'rmsNorm') as never;
 /** PyTorch's `torch.rnn_relu_cell`: `rnn_relu_cell(Tensor input, Tensor hx, Tensor w_ih, Tensor w_hh, Tensor? b_ih=None, Tensor? b_hh=None) -> Tensor`. */
 export const rnnReluCell: {
+  /** PyTorch's `torch.rnn_relu_cell`. */
   (input: Tensor, hx: Tensor, wIh: Tensor, wHh: Tensor, bIh?: Tensor | null, bHh?: Tensor | null, options?: { bIh?: Tensor | null; bHh?: Tensor | null }): Tensor;
+  /** PyTorch's `torch.rnn_relu_cell`. */
   (input: Tensor, hx: Tensor, wIh: Tensor, wHh: Tensor, options?: { bIh?: Tensor | null; bHh?: Tensor | null }): Tensor;
 } = fn('rnn_relu_cell', [''], 'rnnReluCell') as never;
 /** PyTorch's `torch.rnn_tanh_cell`: `rnn_tanh_cell(Tensor input, Tensor hx, Tensor w_ih, Tensor w_hh, Tensor? b_ih=None, Tensor? b_hh=None) -> Tensor`. */
 export const rnnTanhCell: {
+  /** PyTorch's `torch.rnn_tanh_cell`. */
   (input: Tensor, hx: Tensor, wIh: Tensor, wHh: Tensor, bIh?: Tensor | null, bHh?: Tensor | null, options?: { bIh?: Tensor | null; bHh?: Tensor | null }): Tensor;
+  /** PyTorch's `torch.rnn_tanh_cell`. */
   (input: Tensor, hx: Tensor, wIh: Tensor, wHh: Tensor, options?: { bIh?: Tensor | null; bHh?: Tensor | null }): Tensor;
 } = fn('rnn_tanh_cell', [''], 'rnnTanhCell') as never;
 /** PyTorch's `torch.roll`: `roll(Tensor self, SymInt[1] shifts, int[1] dims=[]) -> Tensor`. */
 export const roll: {
+  /** PyTorch's `torch.roll`. */
   (self: Tensor, shifts: number | number[], dims?: number | number[], options?: { dims?: number | number[] }): Tensor;
+  /** PyTorch's `torch.roll`. */
   (self: Tensor, shifts: number | number[], options?: { dims?: number | number[] }): Tensor;
 } = fn('roll', [''], 'roll') as never;
 /** PyTorch's `torch.rot90`: `rot90(Tensor self, int k=1, int[] dims=[0, 1]) -> Tensor`. */
 export const rot90: {
+  /** PyTorch's `torch.rot90`. */
   (self: Tensor, k?: number, dims?: number | number[], options?: { k?: number; dims?: number | number[] }): Tensor;
+  /** PyTorch's `torch.rot90`. */
   (self: Tensor, options?: { k?: number; dims?: number | number[] }): Tensor;
 } = fn('rot90', [''], 'rot90') as never;
 /** PyTorch's `torch.round_`: `round_(Tensor(a!) self) -> Tensor(a!)`, `round_.decimals(Tensor(a!) self, *, int decimals) -> Tensor(a!)`. */
 export const round_: {
+  /** PyTorch's `torch.round_`. */
   (self: Tensor): Tensor;
+  /** PyTorch's `torch.round_`. */
   (self: Tensor, options?: { decimals?: number }): Tensor;
 } = fn('round_', ['', 'decimals'], 'round_') as never;
 /** PyTorch's `torch.row_stack`: `row_stack(Tensor[] tensors) -> Tensor`. */
 export const rowStack: {
+  /** PyTorch's `torch.row_stack`. */
   (tensors: Tensor[]): Tensor;
+  /** PyTorch's `torch.row_stack`. */
   (...tensors: Tensor[]): Tensor;
 } = fn('row_stack', [''], 'rowStack') as never;
 /** PyTorch's `torch.rrelu`: `rrelu(Tensor self, Scalar lower=0.125, Scalar upper=0.33333333333333331, bool training=False, Generator? generator=None) -> Tensor`. */
 export const rrelu: {
+  /** PyTorch's `torch.rrelu`. */
   (self: Tensor, lower?: Scalar, upper?: Scalar, training?: boolean, options?: { lower?: Scalar; upper?: Scalar; training?: boolean }): Tensor;
+  /** PyTorch's `torch.rrelu`. */
   (self: Tensor, options?: { lower?: Scalar; upper?: Scalar; training?: boolean }): Tensor;
 } = fn('rrelu', [''], 'rrelu') as never;
 /** PyTorch's `torch.rrelu_`: `rrelu_(Tensor(a!) self, Scalar lower=0.125, Scalar upper=0.33333333333333331, bool training=False, Generator? generator=None) -> Tensor(a!)`. */
 export const rrelu_: {
+  /** PyTorch's `torch.rrelu_`. */
   (self: Tensor, lower?: Scalar, upper?: Scalar, training?: boolean, options?: { lower?: Scalar; upper?: Scalar; training?: boolean }): Tensor;
+  /** PyTorch's `torch.rrelu_`. */
   (self: Tensor, options?: { lower?: Scalar; upper?: Scalar; training?: boolean }): Tensor;
 } = fn('rrelu_', [''], 'rrelu_') as never;
 /** PyTorch's `torch.rsqrt_`: `rsqrt_(Tensor(a!) self) -> Tensor(a!)`. */
 export const rsqrt_: (self: Tensor) => Tensor = fn('rsqrt_', [''], 'rsqrt_') as never;
 /** PyTorch's `torch.rsub`: `rsub.Tensor(Tensor self, Tensor other, *, Scalar alpha=1) -> Tensor`, `rsub.Scalar(Tensor self, Scalar other, Scalar alpha=1) -> Tensor`. */
 export const rsub: {
+  /** PyTorch's `torch.rsub`. */
   (self: Tensor, other: Tensor, options?: { alpha?: Scalar }): Tensor;
+  /** PyTorch's `torch.rsub`. */
   (self: Tensor, other: Scalar, alpha?: Scalar, options?: { alpha?: Scalar }): Tensor;
+  /** PyTorch's `torch.rsub`. */
   (self: Tensor, other: Scalar, options?: { alpha?: Scalar }): Tensor;
 } = fn('rsub', ['Tensor', 'Scalar'], 'rsub') as never;
 /** PyTorch's `torch.scatter`: `scatter.value(Tensor self, int dim, Tensor index, Scalar value) -> Tensor`, `scatter.src(Tensor self, int dim, Tensor index, Tensor src) -> Tensor`, `scatter.reduce(Tensor self, int dim, Tensor index, Tensor src, *, str reduce) -> Tensor`, `scatter.value_reduce(Tensor self, int dim, Tensor index, Scalar value, *, str reduce) -> Tensor`. */
 export const scatter: {
+  /** PyTorch's `torch.scatter`. */
   (self: Tensor, dim: number, index: Tensor, value: Scalar): Tensor;
+  /** PyTorch's `torch.scatter`. */
   (self: Tensor, dim: number, index: Tensor, src: Tensor): Tensor;
+  /** PyTorch's `torch.scatter`. */
   (self: Tensor, dim: number, index: Tensor, src: Tensor, options?: { reduce?: string }): Tensor;
+  /** PyTorch's `torch.scatter`. */
   (self: Tensor, dim: number, index: Tensor, value: Scalar, options?: { reduce?: string }): Tensor;
 } = fn('scatter', ['value', 'src', 'reduce', 'value_reduce'], 'scatter') as never;
 /** PyTorch's `torch.scatter_add`: `scatter_add(Tensor self, int dim, Tensor index, Tensor src) -> Tensor`. */
@@ -2156,7 +2644,9 @@ export const scatterAdd: (self: Tensor, dim: number, index: Tensor, src: Tensor)
 export const scatterReduce: (self: Tensor, dim: number, index: Tensor, src: Tensor, reduce: string, options?: { includeSelf?: boolean }) => Tensor = fn('scatter_reduce', ['two'], 'scatterReduce') as never;
 /** PyTorch's `torch.searchsorted`: `searchsorted.Tensor(Tensor sorted_sequence, Tensor self, *, bool out_int32=False, bool right=False, str? side=None, Tensor? sorter=None) -> Tensor`, `searchsorted.Scalar(Tensor sorted_sequence, Scalar self, *, bool out_int32=False, bool right=False, str? side=None, Tensor? sorter=None) -> Tensor`. */
 export const searchsorted: {
+  /** PyTorch's `torch.searchsorted`. */
   (sortedSequence: Tensor, self: Tensor, options?: { outInt32?: boolean; right?: boolean; side?: string | null; sorter?: Tensor | null }): Tensor;
+  /** PyTorch's `torch.searchsorted`. */
   (sortedSequence: Tensor, self: Scalar, options?: { outInt32?: boolean; right?: boolean; side?: string | null; sorter?: Tensor | null }): Tensor;
 } = fn('searchsorted', ['Tensor', 'Scalar'], 'searchsorted') as never;
 /** PyTorch's `torch.select_copy`: `select_copy.int(Tensor self, int dim, SymInt index) -> Tensor`. */
@@ -2183,29 +2673,39 @@ export const sinc_: (self: Tensor) => Tensor = fn('sinc_', [''], 'sinc_') as nev
 export const sinh_: (self: Tensor) => Tensor = fn('sinh_', [''], 'sinh_') as never;
 /** PyTorch's `torch.slice_copy`: `slice_copy.Tensor(Tensor self, int dim=0, SymInt? start=None, SymInt? end=None, SymInt step=1) -> Tensor`. */
 export const sliceCopy: {
+  /** PyTorch's `torch.slice_copy`. */
   (self: Tensor, dim?: number, start?: number | null, end?: number | null, step?: number, options?: { dim?: number; start?: number | null; end?: number | null; step?: number }): Tensor;
+  /** PyTorch's `torch.slice_copy`. */
   (self: Tensor, options?: { dim?: number; start?: number | null; end?: number | null; step?: number }): Tensor;
 } = fn('slice_copy', ['Tensor'], 'sliceCopy') as never;
 /** PyTorch's `torch.slice_scatter`: `slice_scatter(Tensor self, Tensor src, int dim=0, SymInt? start=None, SymInt? end=None, SymInt step=1) -> Tensor`. */
 export const sliceScatter: {
+  /** PyTorch's `torch.slice_scatter`. */
   (self: Tensor, src: Tensor, dim?: number, start?: number | null, end?: number | null, step?: number, options?: { dim?: number; start?: number | null; end?: number | null; step?: number }): Tensor;
+  /** PyTorch's `torch.slice_scatter`. */
   (self: Tensor, src: Tensor, options?: { dim?: number; start?: number | null; end?: number | null; step?: number }): Tensor;
 } = fn('slice_scatter', [''], 'sliceScatter') as never;
 /** PyTorch's `torch.slogdet`: `slogdet(Tensor self) -> (Tensor sign, Tensor logabsdet)`. */
-export const slogdet: (self: Tensor) => [Tensor, Tensor] & { sign: Tensor; logabsdet: Tensor } = fn('slogdet', [''], 'slogdet') as never;
+export const slogdet: (self: Tensor) => NamedTuple<['sign', 'logabsdet'], [Tensor, Tensor]> = fn('slogdet', [''], 'slogdet') as never;
 /** PyTorch's `torch.split_copy`: `split_copy.Tensor(Tensor self, SymInt split_size, int dim=0) -> Tensor[]`. */
 export const splitCopy: {
+  /** PyTorch's `torch.split_copy`. */
   (self: Tensor, splitSize: number, dim?: number, options?: { dim?: number }): Tensor[];
+  /** PyTorch's `torch.split_copy`. */
   (self: Tensor, splitSize: number, options?: { dim?: number }): Tensor[];
 } = fn('split_copy', ['Tensor'], 'splitCopy') as never;
 /** PyTorch's `torch.split_with_sizes`: `split_with_sizes(Tensor(a -> *) self, SymInt[] split_sizes, int dim=0) -> Tensor(a)[]`. */
 export const splitWithSizes: {
+  /** PyTorch's `torch.split_with_sizes`. */
   (self: Tensor, splitSizes: number | number[], dim?: number, options?: { dim?: number }): Tensor[];
+  /** PyTorch's `torch.split_with_sizes`. */
   (self: Tensor, splitSizes: number | number[], options?: { dim?: number }): Tensor[];
 } = fn('split_with_sizes', [''], 'splitWithSizes') as never;
 /** PyTorch's `torch.split_with_sizes_copy`: `split_with_sizes_copy(Tensor self, SymInt[] split_sizes, int dim=0) -> Tensor[]`. */
 export const splitWithSizesCopy: {
+  /** PyTorch's `torch.split_with_sizes_copy`. */
   (self: Tensor, splitSizes: number | number[], dim?: number, options?: { dim?: number }): Tensor[];
+  /** PyTorch's `torch.split_with_sizes_copy`. */
   (self: Tensor, splitSizes: number | number[], options?: { dim?: number }): Tensor[];
 } = fn('split_with_sizes_copy', [''], 'splitWithSizesCopy') as never;
 /** PyTorch's `torch.sqrt_`: `sqrt_(Tensor(a!) self) -> Tensor(a!)`. */
@@ -2214,29 +2714,43 @@ export const sqrt_: (self: Tensor) => Tensor = fn('sqrt_', [''], 'sqrt_') as nev
 export const square_: (self: Tensor) => Tensor = fn('square_', [''], 'square_') as never;
 /** PyTorch's `torch.squeeze_copy`: `squeeze_copy(Tensor self) -> Tensor`, `squeeze_copy.dim(Tensor self, int dim) -> Tensor`, `squeeze_copy.dims(Tensor self, int[] dim) -> Tensor`. */
 export const squeezeCopy: {
+  /** PyTorch's `torch.squeeze_copy`. */
   (self: Tensor): Tensor;
+  /** PyTorch's `torch.squeeze_copy`. */
   (self: Tensor, dim: number): Tensor;
+  /** PyTorch's `torch.squeeze_copy`. */
   (self: Tensor, dim: number | number[]): Tensor;
 } = fn('squeeze_copy', ['', 'dim', 'dims'], 'squeezeCopy') as never;
 /** PyTorch's `torch.std_mean`: `std_mean(Tensor self, bool unbiased=True) -> (Tensor, Tensor)`, `std_mean.dim(Tensor self, int[1]? dim, bool unbiased=True, bool keepdim=False) -> (Tensor, Tensor)`, `std_mean.correction(Tensor self, int[1]? dim=None, *, Scalar? correction=None, bool keepdim=False) -> (Tensor, Tensor)`. */
 export const stdMean: {
+  /** PyTorch's `torch.std_mean`. */
   (self: Tensor, unbiased?: boolean, options?: { unbiased?: boolean }): [Tensor, Tensor];
+  /** PyTorch's `torch.std_mean`. */
   (self: Tensor, options?: { unbiased?: boolean }): [Tensor, Tensor];
+  /** PyTorch's `torch.std_mean`. */
   (self: Tensor, dim: (number | number[]) | null, unbiased?: boolean, keepdim?: boolean, options?: { dim?: (number | number[]) | null; unbiased?: boolean; keepdim?: boolean }): [Tensor, Tensor];
+  /** PyTorch's `torch.std_mean`. */
   (self: Tensor, dim: (number | number[]) | null, options?: { dim?: (number | number[]) | null; unbiased?: boolean; keepdim?: boolean }): [Tensor, Tensor];
+  /** PyTorch's `torch.std_mean`. */
   (self: Tensor, dim?: (number | number[]) | null, options?: { dim?: (number | number[]) | null; correction?: Scalar | null; keepdim?: boolean }): [Tensor, Tensor];
+  /** PyTorch's `torch.std_mean`. */
   (self: Tensor, options?: { dim?: (number | number[]) | null; correction?: Scalar | null; keepdim?: boolean }): [Tensor, Tensor];
 } = fn('std_mean', ['', 'dim', 'correction'], 'stdMean') as never;
 /** PyTorch's `torch.subtract`: `subtract.Tensor(Tensor self, Tensor other, *, Scalar alpha=1) -> Tensor`, `subtract.Scalar(Tensor self, Scalar other, Scalar alpha=1) -> Tensor`. */
 export const subtract: {
+  /** PyTorch's `torch.subtract`. */
   (self: Tensor, other: Tensor, options?: { alpha?: Scalar }): Tensor;
+  /** PyTorch's `torch.subtract`. */
   (self: Tensor, other: Scalar, alpha?: Scalar, options?: { alpha?: Scalar }): Tensor;
+  /** PyTorch's `torch.subtract`. */
   (self: Tensor, other: Scalar, options?: { alpha?: Scalar }): Tensor;
 } = fn('subtract', ['Tensor', 'Scalar'], 'subtract') as never;
 /** PyTorch's `torch.svd`: `svd(Tensor self, bool some=True, bool compute_uv=True) -> (Tensor U, Tensor S, Tensor V)`. */
 export const svd: {
-  (self: Tensor, some?: boolean, computeUv?: boolean, options?: { some?: boolean; computeUv?: boolean }): [Tensor, Tensor, Tensor] & { U: Tensor; S: Tensor; V: Tensor };
-  (self: Tensor, options?: { some?: boolean; computeUv?: boolean }): [Tensor, Tensor, Tensor] & { U: Tensor; S: Tensor; V: Tensor };
+  /** PyTorch's `torch.svd`. */
+  (self: Tensor, some?: boolean, computeUv?: boolean, options?: { some?: boolean; computeUv?: boolean }): NamedTuple<['U', 'S', 'V'], [Tensor, Tensor, Tensor]>;
+  /** PyTorch's `torch.svd`. */
+  (self: Tensor, options?: { some?: boolean; computeUv?: boolean }): NamedTuple<['U', 'S', 'V'], [Tensor, Tensor, Tensor]>;
 } = fn('svd', [''], 'svd') as never;
 /** PyTorch's `torch.swapaxes`: `swapaxes(Tensor(a) self, int axis0, int axis1) -> Tensor(a)`. */
 export const swapaxes: (self: Tensor, axis0: number, axis1: number) => Tensor = fn('swapaxes', [''], 'swapaxes') as never;
@@ -2248,7 +2762,9 @@ export const tCopy: (self: Tensor) => Tensor = fn('t_copy', [''], 'tCopy') as ne
 export const take: (self: Tensor, index: Tensor) => Tensor = fn('take', [''], 'take') as never;
 /** PyTorch's `torch.take_along_dim`: `take_along_dim(Tensor self, Tensor indices, int? dim=None) -> Tensor`. */
 export const takeAlongDim: {
+  /** PyTorch's `torch.take_along_dim`. */
   (self: Tensor, indices: Tensor, dim?: number | null, options?: { dim?: number | null }): Tensor;
+  /** PyTorch's `torch.take_along_dim`. */
   (self: Tensor, indices: Tensor, options?: { dim?: number | null }): Tensor;
 } = fn('take_along_dim', [''], 'takeAlongDim') as never;
 /** PyTorch's `torch.tan_`: `tan_(Tensor(a!) self) -> Tensor(a!)`. */
@@ -2257,11 +2773,17 @@ export const tan_: (self: Tensor) => Tensor = fn('tan_', [''], 'tan_') as never;
 export const tanh_: (self: Tensor) => Tensor = fn('tanh_', [''], 'tanh_') as never;
 /** PyTorch's `torch.tensor_split`: `tensor_split.sections(Tensor(a -> *) self, SymInt sections, int dim=0) -> Tensor(a)[]`, `tensor_split.indices(Tensor(a -> *) self, SymInt[] indices, int dim=0) -> Tensor(a)[]`, `tensor_split.tensor_indices_or_sections(Tensor(a -> *) self, Tensor tensor_indices_or_sections, int dim=0) -> Tensor(a)[]`. */
 export const tensorSplit: {
+  /** PyTorch's `torch.tensor_split`. */
   (self: Tensor, sections: number, dim?: number, options?: { dim?: number }): Tensor[];
+  /** PyTorch's `torch.tensor_split`. */
   (self: Tensor, sections: number, options?: { dim?: number }): Tensor[];
+  /** PyTorch's `torch.tensor_split`. */
   (self: Tensor, indices: number | number[], dim?: number, options?: { dim?: number }): Tensor[];
+  /** PyTorch's `torch.tensor_split`. */
   (self: Tensor, indices: number | number[], options?: { dim?: number }): Tensor[];
+  /** PyTorch's `torch.tensor_split`. */
   (self: Tensor, tensorIndicesOrSections: Tensor, dim?: number, options?: { dim?: number }): Tensor[];
+  /** PyTorch's `torch.tensor_split`. */
   (self: Tensor, tensorIndicesOrSections: Tensor, options?: { dim?: number }): Tensor[];
 } = fn('tensor_split', ['sections', 'indices', 'tensor_indices_or_sections'], 'tensorSplit') as never;
 /** PyTorch's `torch.threshold`: `threshold(Tensor self, Scalar threshold, Scalar value) -> Tensor`. */
@@ -2276,49 +2798,67 @@ export const trace: (self: Tensor) => Tensor = fn('trace', [''], 'trace') as nev
 export const transposeCopy: (self: Tensor, dim0: number, dim1: number) => Tensor = fn('transpose_copy', ['int'], 'transposeCopy') as never;
 /** PyTorch's `torch.trapezoid`: `trapezoid.x(Tensor y, Tensor x, *, int dim=-1) -> Tensor`, `trapezoid.dx(Tensor y, *, Scalar dx=1, int dim=-1) -> Tensor`. */
 export const trapezoid: {
+  /** PyTorch's `torch.trapezoid`. */
   (y: Tensor, x: Tensor, options?: { dim?: number }): Tensor;
+  /** PyTorch's `torch.trapezoid`. */
   (y: Tensor, options?: { dx?: Scalar; dim?: number }): Tensor;
 } = fn('trapezoid', ['x', 'dx'], 'trapezoid') as never;
 /** PyTorch's `torch.trapz`: `trapz.x(Tensor y, Tensor x, *, int dim=-1) -> Tensor`, `trapz.dx(Tensor y, *, float dx=1., int dim=-1) -> Tensor`. */
 export const trapz: {
+  /** PyTorch's `torch.trapz`. */
   (y: Tensor, x: Tensor, options?: { dim?: number }): Tensor;
+  /** PyTorch's `torch.trapz`. */
   (y: Tensor, options?: { dx?: number; dim?: number }): Tensor;
 } = fn('trapz', ['x', 'dx'], 'trapz') as never;
 /** PyTorch's `torch.triangular_solve`: `triangular_solve(Tensor self, Tensor A, bool upper=True, bool transpose=False, bool unitriangular=False) -> (Tensor solution, Tensor cloned_coefficient)`. */
 export const triangularSolve: {
-  (self: Tensor, A: Tensor, upper?: boolean, transpose?: boolean, unitriangular?: boolean, options?: { upper?: boolean; transpose?: boolean; unitriangular?: boolean }): [Tensor, Tensor] & { solution: Tensor; cloned_coefficient: Tensor };
-  (self: Tensor, A: Tensor, options?: { upper?: boolean; transpose?: boolean; unitriangular?: boolean }): [Tensor, Tensor] & { solution: Tensor; cloned_coefficient: Tensor };
+  /** PyTorch's `torch.triangular_solve`. */
+  (self: Tensor, A: Tensor, upper?: boolean, transpose?: boolean, unitriangular?: boolean, options?: { upper?: boolean; transpose?: boolean; unitriangular?: boolean }): NamedTuple<['solution', 'cloned_coefficient'], [Tensor, Tensor]>;
+  /** PyTorch's `torch.triangular_solve`. */
+  (self: Tensor, A: Tensor, options?: { upper?: boolean; transpose?: boolean; unitriangular?: boolean }): NamedTuple<['solution', 'cloned_coefficient'], [Tensor, Tensor]>;
 } = fn('triangular_solve', [''], 'triangularSolve') as never;
 /** PyTorch's `torch.tril`: `tril(Tensor self, SymInt diagonal=0) -> Tensor`. */
 export const tril: {
+  /** PyTorch's `torch.tril`. */
   (self: Tensor, diagonal?: number, options?: { diagonal?: number }): Tensor;
+  /** PyTorch's `torch.tril`. */
   (self: Tensor, options?: { diagonal?: number }): Tensor;
 } = fn('tril', [''], 'tril') as never;
 /** PyTorch's `torch.tril_indices`: `tril_indices(int row, int col, int offset=0, *, ScalarType? dtype=4, Layout? layout=None, Device? device=None, bool? pin_memory=None) -> Tensor`. */
 export const trilIndices: {
+  /** PyTorch's `torch.tril_indices`. */
   (row: number, col: number, offset?: number, options?: { offset?: number; dtype?: DType | null; layout?: Layout | null; device?: DeviceLike | null; pinMemory?: boolean | null; requiresGrad?: boolean }): Tensor;
+  /** PyTorch's `torch.tril_indices`. */
   (row: number, col: number, options?: { offset?: number; dtype?: DType | null; layout?: Layout | null; device?: DeviceLike | null; pinMemory?: boolean | null; requiresGrad?: boolean }): Tensor;
 } = fn('tril_indices', [''], 'trilIndices') as never;
 /** PyTorch's `torch.triu`: `triu(Tensor self, SymInt diagonal=0) -> Tensor`. */
 export const triu: {
+  /** PyTorch's `torch.triu`. */
   (self: Tensor, diagonal?: number, options?: { diagonal?: number }): Tensor;
+  /** PyTorch's `torch.triu`. */
   (self: Tensor, options?: { diagonal?: number }): Tensor;
 } = fn('triu', [''], 'triu') as never;
 /** PyTorch's `torch.triu_indices`: `triu_indices(int row, int col, int offset=0, *, ScalarType? dtype=4, Layout? layout=None, Device? device=None, bool? pin_memory=None) -> Tensor`. */
 export const triuIndices: {
+  /** PyTorch's `torch.triu_indices`. */
   (row: number, col: number, offset?: number, options?: { offset?: number; dtype?: DType | null; layout?: Layout | null; device?: DeviceLike | null; pinMemory?: boolean | null; requiresGrad?: boolean }): Tensor;
+  /** PyTorch's `torch.triu_indices`. */
   (row: number, col: number, options?: { offset?: number; dtype?: DType | null; layout?: Layout | null; device?: DeviceLike | null; pinMemory?: boolean | null; requiresGrad?: boolean }): Tensor;
 } = fn('triu_indices', [''], 'triuIndices') as never;
 /** PyTorch's `torch.true_divide`: `true_divide.Tensor(Tensor self, Tensor other) -> Tensor`, `true_divide.Scalar(Tensor self, Scalar other) -> Tensor`. */
 export const trueDivide: {
+  /** PyTorch's `torch.true_divide`. */
   (self: Tensor, other: Tensor): Tensor;
+  /** PyTorch's `torch.true_divide`. */
   (self: Tensor, other: Scalar): Tensor;
 } = fn('true_divide', ['Tensor', 'Scalar'], 'trueDivide') as never;
 /** PyTorch's `torch.trunc_`: `trunc_(Tensor(a!) self) -> Tensor(a!)`. */
 export const trunc_: (self: Tensor) => Tensor = fn('trunc_', [''], 'trunc_') as never;
 /** PyTorch's `torch.unbind_copy`: `unbind_copy.int(Tensor self, int dim=0) -> Tensor[]`. */
 export const unbindCopy: {
+  /** PyTorch's `torch.unbind_copy`. */
   (self: Tensor, dim?: number, options?: { dim?: number }): Tensor[];
+  /** PyTorch's `torch.unbind_copy`. */
   (self: Tensor, options?: { dim?: number }): Tensor[];
 } = fn('unbind_copy', ['int'], 'unbindCopy') as never;
 /** PyTorch's `torch.unflatten`: `unflatten.int(Tensor(a) self, int dim, SymInt[] sizes) -> Tensor(a)`. */
@@ -2327,61 +2867,86 @@ export const unflatten: (self: Tensor, dim: number, sizes: number | number[]) =>
 export const unfoldCopy: (self: Tensor, dimension: number, size: number, step: number) => Tensor = fn('unfold_copy', [''], 'unfoldCopy') as never;
 /** PyTorch's `torch.unsafe_chunk`: `unsafe_chunk(Tensor self, int chunks, int dim=0) -> Tensor[]`. */
 export const unsafeChunk: {
+  /** PyTorch's `torch.unsafe_chunk`. */
   (self: Tensor, chunks: number, dim?: number, options?: { dim?: number }): Tensor[];
+  /** PyTorch's `torch.unsafe_chunk`. */
   (self: Tensor, chunks: number, options?: { dim?: number }): Tensor[];
 } = fn('unsafe_chunk', [''], 'unsafeChunk') as never;
 /** PyTorch's `torch.unsafe_split`: `unsafe_split.Tensor(Tensor self, SymInt split_size, int dim=0) -> Tensor[]`. */
 export const unsafeSplit: {
+  /** PyTorch's `torch.unsafe_split`. */
   (self: Tensor, splitSize: number, dim?: number, options?: { dim?: number }): Tensor[];
+  /** PyTorch's `torch.unsafe_split`. */
   (self: Tensor, splitSize: number, options?: { dim?: number }): Tensor[];
 } = fn('unsafe_split', ['Tensor'], 'unsafeSplit') as never;
 /** PyTorch's `torch.unsafe_split_with_sizes`: `unsafe_split_with_sizes(Tensor self, SymInt[] split_sizes, int dim=0) -> Tensor[]`. */
 export const unsafeSplitWithSizes: {
+  /** PyTorch's `torch.unsafe_split_with_sizes`. */
   (self: Tensor, splitSizes: number | number[], dim?: number, options?: { dim?: number }): Tensor[];
+  /** PyTorch's `torch.unsafe_split_with_sizes`. */
   (self: Tensor, splitSizes: number | number[], options?: { dim?: number }): Tensor[];
 } = fn('unsafe_split_with_sizes', [''], 'unsafeSplitWithSizes') as never;
 /** PyTorch's `torch.unsqueeze_copy`: `unsqueeze_copy(Tensor self, int dim) -> Tensor`. */
 export const unsqueezeCopy: (self: Tensor, dim: number) => Tensor = fn('unsqueeze_copy', [''], 'unsqueezeCopy') as never;
 /** PyTorch's `torch.vander`: `vander(Tensor x, int? N=None, bool increasing=False) -> Tensor`. */
 export const vander: {
+  /** PyTorch's `torch.vander`. */
   (x: Tensor, N?: number | null, increasing?: boolean, options?: { N?: number | null; increasing?: boolean }): Tensor;
+  /** PyTorch's `torch.vander`. */
   (x: Tensor, options?: { N?: number | null; increasing?: boolean }): Tensor;
 } = fn('vander', [''], 'vander') as never;
 /** PyTorch's `torch.var_mean`: `var_mean(Tensor self, bool unbiased=True) -> (Tensor, Tensor)`, `var_mean.dim(Tensor self, int[1]? dim, bool unbiased=True, bool keepdim=False) -> (Tensor, Tensor)`, `var_mean.correction(Tensor self, int[1]? dim=None, *, Scalar? correction=None, bool keepdim=False) -> (Tensor, Tensor)`. */
 export const varMean: {
+  /** PyTorch's `torch.var_mean`. */
   (self: Tensor, unbiased?: boolean, options?: { unbiased?: boolean }): [Tensor, Tensor];
+  /** PyTorch's `torch.var_mean`. */
   (self: Tensor, options?: { unbiased?: boolean }): [Tensor, Tensor];
+  /** PyTorch's `torch.var_mean`. */
   (self: Tensor, dim: (number | number[]) | null, unbiased?: boolean, keepdim?: boolean, options?: { dim?: (number | number[]) | null; unbiased?: boolean; keepdim?: boolean }): [Tensor, Tensor];
+  /** PyTorch's `torch.var_mean`. */
   (self: Tensor, dim: (number | number[]) | null, options?: { dim?: (number | number[]) | null; unbiased?: boolean; keepdim?: boolean }): [Tensor, Tensor];
+  /** PyTorch's `torch.var_mean`. */
   (self: Tensor, dim?: (number | number[]) | null, options?: { dim?: (number | number[]) | null; correction?: Scalar | null; keepdim?: boolean }): [Tensor, Tensor];
+  /** PyTorch's `torch.var_mean`. */
   (self: Tensor, options?: { dim?: (number | number[]) | null; correction?: Scalar | null; keepdim?: boolean }): [Tensor, Tensor];
 } = fn('var_mean', ['', 'dim', 'correction'], 'varMean') as never;
 /** PyTorch's `torch.vdot`: `vdot(Tensor self, Tensor other) -> Tensor`. */
 export const vdot: (self: Tensor, other: Tensor) => Tensor = fn('vdot', [''], 'vdot') as never;
 /** PyTorch's `torch.view_copy`: `view_copy(Tensor self, SymInt[] size) -> Tensor`, `view_copy.dtype(Tensor self, ScalarType dtype) -> Tensor`. */
 export const viewCopy: {
+  /** PyTorch's `torch.view_copy`. */
   (self: Tensor, size: number | number[]): Tensor;
+  /** PyTorch's `torch.view_copy`. */
   (self: Tensor, dtype: DType): Tensor;
 } = fn('view_copy', ['', 'dtype'], 'viewCopy') as never;
 /** PyTorch's `torch.vsplit`: `vsplit.int(Tensor(a -> *) self, int sections) -> Tensor(a)[]`, `vsplit.array(Tensor(a -> *) self, int[] indices) -> Tensor(a)[]`. */
 export const vsplit: {
+  /** PyTorch's `torch.vsplit`. */
   (self: Tensor, sections: number): Tensor[];
+  /** PyTorch's `torch.vsplit`. */
   (self: Tensor, indices: number | number[]): Tensor[];
 } = fn('vsplit', ['int', 'array'], 'vsplit') as never;
 /** PyTorch's `torch.vstack`: `vstack(Tensor[] tensors) -> Tensor`. */
 export const vstack: {
+  /** PyTorch's `torch.vstack`. */
   (tensors: Tensor[]): Tensor;
+  /** PyTorch's `torch.vstack`. */
   (...tensors: Tensor[]): Tensor;
 } = fn('vstack', [''], 'vstack') as never;
 /** PyTorch's `torch.xlogy`: `xlogy.Tensor(Tensor self, Tensor other) -> Tensor`, `xlogy.Scalar_Other(Tensor self, Scalar other) -> Tensor`, `xlogy.Scalar_Self(Scalar self, Tensor other) -> Tensor`. */
 export const xlogy: {
+  /** PyTorch's `torch.xlogy`. */
   (self: Tensor, other: Tensor): Tensor;
+  /** PyTorch's `torch.xlogy`. */
   (self: Tensor, other: Scalar): Tensor;
+  /** PyTorch's `torch.xlogy`. */
   (self: Scalar, other: Tensor): Tensor;
 } = fn('xlogy', ['Tensor', 'Scalar_Other', 'Scalar_Self'], 'xlogy') as never;
 /** PyTorch's `torch.xlogy_`: `xlogy_.Tensor(Tensor(a!) self, Tensor other) -> Tensor(a!)`, `xlogy_.Scalar_Other(Tensor(a!) self, Scalar other) -> Tensor(a!)`. */
 export const xlogy_: {
+  /** PyTorch's `torch.xlogy_`. */
   (self: Tensor, other: Tensor): Tensor;
+  /** PyTorch's `torch.xlogy_`. */
   (self: Tensor, other: Scalar): Tensor;
 } = fn('xlogy_', ['Tensor', 'Scalar_Other'], 'xlogy_') as never;
 /** PyTorch's `torch.zero_`: `zero_(Tensor(a!) self) -> Tensor(a!)`. */
