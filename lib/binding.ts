@@ -160,11 +160,11 @@ export function buildConfig(): BuildConfig | null {
   }
 }
 
-// The same reading of TORCH_VERSION_* from libtorch's headers as at install (scripts/ ships in the
-// package); required only when there is a build config to check, so a bare dist/ still reports its
-// load attempts.
+// The same reading of TORCH_VERSION_* from libtorch's headers as at install (common/, shared with
+// scripts/, ships in the package); required only when there is a build config to check, so a bare
+// dist/ still reports its load attempts.
 function headerVersion(root: string): string | null {
-  return (require('../scripts/libtorch') as { headerVersion: (r: string) => string | null }).headerVersion(root);
+  return (require('../common/libtorch-version') as typeof import('../common/libtorch-version')).headerVersion(root);
 }
 
 function load(): Binding {

