@@ -16,8 +16,9 @@ const PINNED_TORCH = '2.15.0';
 // libtorch versions torch-node has been built and tested against (major.minor).
 const TESTED = ['2.15'];
 // What the golden tests need besides torch in the reference Python: torchvision's architectures
-// (0.29.2 is the newest on PyPI; it declares torch>=2.14 and its models run on 2.15) and numpy.
-const REFERENCE_PACKAGES = ['numpy', 'torchvision==0.29.2', 'pillow'];
+// (0.29.2 is the newest on PyPI; it declares torch>=2.14 and its models run on 2.15), numpy, and
+// expecttest (PyTorch's OpInfo database, the inputs of test/generated-ops.test.js, imports it).
+const REFERENCE_PACKAGES = ['numpy', 'torchvision==0.29.2', 'pillow', 'expecttest==0.3.0'];
 
 function pinnedVenvDir() {
   return path.join(cacheDir(), `python-torch-${PINNED_TORCH}`);
@@ -105,7 +106,7 @@ function fetchPinned(attempts, log) {
  * Only for the venv torch-node created; another Python is left as it is. Returns what is missing.
  */
 function ensureReferencePackages(python, log = (m) => console.error(m)) {
-  const probe = run(python, ['-c', 'import numpy, torchvision, PIL']);
+  const probe = run(python, ['-c', 'import numpy, torchvision, PIL, expecttest']);
   if (probe.status === 0) return [];
   if (!path.resolve(python).startsWith(cacheDir())) return ['numpy/torchvision/pillow (not installed in ' + python + ')'];
   if (process.env.TORCH_NODE_SKIP_FETCH === '1') return ['numpy/torchvision/pillow (TORCH_NODE_SKIP_FETCH=1)'];
