@@ -1,10 +1,21 @@
 /**
- * Reading a `torch.export.save` archive (.pt2): a zip holding `models/model.json` (the serialized
- * ExportedProgram, torch/_export/serde/schema.py) and raw tensor payloads under `data/weights/` and
- * `data/constants/`, each described by a `*_config.json` (fqn -> path_name, tensor_meta).
+ * Reading a `torch.export.save` archive (.pt2). Three layouts, by the torch that wrote them:
+ *   - torch >= 2.9: a zip whose one top folder holds `models/model.json` (the serialized
+ *     ExportedProgram, torch/_export/serde/schema.py) and raw tensor payloads under `data/weights/`
+ *     and `data/constants/`, each described by a `*_config.json` (fqn -> path_name, tensor_meta);
+ *   - torch 2.8: the same folder, but the weights and constants pickled whole by torch.save
+ *     (`data/weights/model.pt`, `data/constants/model.pt`), as PyTorch still reads them;
+ *   - torch 2.1 - 2.7: the legacy zip, its records at the top level: `serialized_exported_program.json`
+ *     (the same ExportedProgram), `version` (the schema version, e.g. "8.2") and, since torch 2.3,
+ *     `serialized_state_dict.pt` and `serialized_constants.pt` (torch.save pickles) and
+ *     `serialized_example_inputs.pt` (not needed here).
+ * As PyTorch 2.15's torch.export.load, only schema 8.x is read (torch 2.6 and later); an archive of
+ * schema 7.x (torch 2.5), 5.x (2.3, 2.4) or older is refused with a TorchError saying to re-export it.
  *
  * The zip is read with lib/serialization/zip.ts (every size and offset checked against the file);
- * each payload's byte count is checked against its tensor_meta before a tensor is made.
+ * each payload's byte count is checked against its tensor_meta before a tensor is made. Pickled
+ * payloads go through torch.load's restricted unpickler (lib/serialization/): no code runs, storages
+ * are checked against their records, and anything but a dict of tensors is refused.
  */
 import * as fs from 'fs';
 import { native } from '../binding';
@@ -12,11 +23,28 @@ import { dtypeCode, itemSize, type DType } from '../dtype';
 import { TorchError } from '../errors';
 import { op } from '../ops/handles';
 import { readDirectory, readEntry, type ReadRequest, type ZipDirectory, type ZipEntry } from '../serialization/zip';
-import { keep } from '../scope';
-import { type Tensor, wrap } from '../tensor';
+import { keep, tidy } from '../scope';
+import { isParameter, load as torchLoad } from '../serialization/torch-file';
+import { Tensor, wrap } from '../tensor';
 
-/** The export schema major version this reader understands (torch 2.15 writes 8.20). */
+/** The export schema major version this reader understands (torch 2.15 writes 8.20; 2.6 wrote 8.2). */
 export const SCHEMA_MAJOR = 8;
+/** The torch releases that wrote each older schema major version (torch/_export/serde/schema.py). */
+const OLD_SCHEMAS: Record<number, string> = { 1: 'torch 2.1', 2: 'torch 2.2', 5: 'torch 2.3 or 2.4', 7: 'torch 2.5' };
+
+/** The TorchError for an archive of another schema major version (PyTorch 2.15 refuses these too). */
+function schemaError(where: string, major: unknown, minor: unknown, layout: string): TorchError {
+  const v = `${brief(major)}${minor === undefined ? '' : `.${brief(minor)}`}`;
+  const by = typeof major === 'number' && OLD_SCHEMAS[major] ? ` (written by ${OLD_SCHEMAS[major]})` : '';
+  const fix =
+    typeof major === 'number' && major > SCHEMA_MAJOR
+      ? `Re-export it with a torch whose schema major version is ${SCHEMA_MAJOR} (2.6 - 2.15), or update torch-node.`
+      : `PyTorch 2.15's torch.export.load refuses it too. Re-export the model with torch 2.6 or later: torch.export.save(torch.export.export(model, args), 'model.pt2').`;
+  return exportError(`${where} is a ${layout} saved with torch.export schema version ${v}${by}; torch-node reads schema ${SCHEMA_MAJOR}.x (torch 2.6 - 2.15; 2.15 writes 8.20). ${fix}`, 'ERR_TORCH_VERSION');
+}
+
+/** The legacy zip's program record (torch 2.1 - 2.7 wrote every record at the top level). */
+const LEGACY_PROGRAM = 'serialized_exported_program.json';
 
 export function exportError(msg: string, code = 'ERR_TORCH_LOAD'): TorchError {
   return new TorchError(`torch.export.load: ${msg}`, code);
@@ -160,13 +188,18 @@ export function readArchive(f: string | Uint8Array): Archive {
   } catch (e) {
     throw rewrap(e);
   }
-  // The archive folder: the one holding models/model.json.
+  // The layout: a PT2 archive (a folder holding models/model.json) or the legacy zip of torch <= 2.7.
   const modelEntry = dir.entries.find((e) => /^[^/]+\/models\/model\.json$/.test(e.name));
-  if (!modelEntry) {
+  const legacy = !modelEntry && dir.byName.has(LEGACY_PROGRAM);
+  if (!modelEntry && !legacy) {
     const names = dir.entries.slice(0, 5).map((e) => e.name).join(', ');
-    throw exportError(`${where} is not a torch.export.save archive: it has no '<archive>/models/model.json' (entries: ${names}${dir.entries.length > 5 ? ', ...' : ''}). A TorchScript file loads with torch.jit.load, a checkpoint with torch.load.`);
+    throw exportError(
+      `${where} is not a torch.export.save archive: it has no '<archive>/models/model.json' (torch >= 2.8) nor '${LEGACY_PROGRAM}' (torch <= 2.7) ` +
+        `(entries: ${names}${dir.entries.length > 5 ? ', ...' : ''}). A TorchScript file loads with torch.jit.load, a checkpoint with torch.load.`,
+    );
   }
-  const root = modelEntry.name.slice(0, modelEntry.name.indexOf('/') + 1);
+  const root = modelEntry ? modelEntry.name.slice(0, modelEntry.name.indexOf('/') + 1) : '';
+  const layout = legacy ? 'legacy torch.export.save zip (torch <= 2.7)' : 'PT2 archive';
   const entry = (name: string): ZipEntry | undefined => dir.byName.get(root + name);
   const bytesOf = (e: ZipEntry): Uint8Array => {
     try {
@@ -188,17 +221,22 @@ export function readArchive(f: string | Uint8Array): Archive {
       throw exportError(`${where}: '${root}${name}' is not valid JSON: ${(err as Error).message}`);
     }
   };
-  const model = json('models/model.json', true);
-  const sv = model?.schema_version;
-  if (!sv || typeof sv.major !== 'number') throw exportError(`${where}: models/model.json has no schema_version`);
-  if (sv.major !== SCHEMA_MAJOR) {
-    throw exportError(
-      `${where} was saved with torch.export schema version ${sv.major}.${sv.minor}; torch-node reads schema ${SCHEMA_MAJOR}.x ` +
-        `(torch 2.15 writes 8.20). Re-export it with a torch whose schema major version is ${SCHEMA_MAJOR}.`,
-      'ERR_TORCH_VERSION',
-    );
+  if (legacy) {
+    // As PyTorch: the 'version' record first ("8.2"; torch 2.1 and 2.2 wrote a single number).
+    const ve = entry('version');
+    if (!ve) throw exportError(`${where}: the ${layout} has no 'version' record`);
+    if (ve.size > 64) throw exportError(`${where}: the ${layout}'s 'version' record is ${ve.size} bytes, not a version number`);
+    const text = new TextDecoder().decode(bytesOf(ve)).trim();
+    const m = /^(\d{1,6})(?:\.(\d{1,6}))?$/.exec(text);
+    if (!m) throw exportError(`${where}: the ${layout}'s 'version' record is ${brief(text)}, not a schema version such as "8.2"`);
+    if (Number(m[1]) !== SCHEMA_MAJOR || m[2] === undefined) throw schemaError(where, Number(m[1]), m[2] === undefined ? undefined : Number(m[2]), layout);
   }
-  if (!model.graph_module?.graph || !model.graph_module?.signature) throw exportError(`${where}: models/model.json has no graph_module.graph / signature`);
+  const programName = legacy ? LEGACY_PROGRAM : 'models/model.json';
+  const model = json(programName, true);
+  const sv = model?.schema_version;
+  if (!sv || typeof sv.major !== 'number') throw exportError(`${where}: ${programName} has no schema_version`);
+  if (sv.major !== SCHEMA_MAJOR) throw schemaError(where, sv.major, sv.minor, layout);
+  if (!model.graph_module?.graph || !model.graph_module?.signature) throw exportError(`${where}: ${programName} has no graph_module.graph / signature`);
 
   const made: Tensor[] = [];
   try {
@@ -278,8 +316,54 @@ export function readArchive(f: string | Uint8Array): Archive {
       }
       return { tensors, params };
     };
-    const w = load('data/weights', 'model_weights_config.json', 'weight');
-    const c = load('data/constants', 'model_constants_config.json', 'constant');
+    /** A dict of tensors pickled by torch.save (torch <= 2.8's weights and constants), read by torch.load's restricted unpickler. */
+    const pickled = (name: string, what: string): { tensors: Map<string, Tensor>; params: Set<string> } => {
+      const tensors = new Map<string, Tensor>();
+      const params = new Set<string>();
+      const e = entry(name);
+      if (!e) throw exportError(`${where}: the archive has no '${root}${name}' (its ${what}s)`);
+      if (e.size === 0) return { tensors, params }; // PyTorch reads an empty record as {}
+      const bytes = bytesOf(e);
+      // In a scope: whatever the pickle held is freed unless it is a tensor of the dict, kept below.
+      tidy(() => {
+        let obj: unknown;
+        try {
+          obj = torchLoad(bytes);
+        } catch (err) {
+          if (err instanceof TorchError && /^torch\.(export\.)?load: /.test(err.message)) {
+            throw exportError(`${where}: '${root}${name}': ${err.message.replace(/^torch\.(export\.)?load: (<buffer>: )?/, '')}`, err.code);
+          }
+          throw err;
+        }
+        if (!(obj instanceof Map)) throw exportError(`${where}: '${root}${name}' holds ${brief(obj)}, not a dict of ${what}s`);
+        for (const [k, t] of obj) {
+          if (typeof k !== 'string') throw exportError(`${where}: '${root}${name}' has a key ${brief(k)}, not a name`);
+          if (!(t instanceof Tensor)) throw exportError(`${where}: ${what} '${k}' in '${root}${name}' is ${brief(t)}, not a tensor (custom objects are not supported)`, 'ERR_TORCH_UNSUPPORTED');
+        }
+        for (const [k, t] of obj as Map<string, Tensor>) {
+          if (isParameter(t)) {
+            params.add(k);
+            if (!t.requiresGrad) frozen.add(k);
+          }
+          // as from the raw payloads: the module makes Parameters of them
+          if (t.requiresGrad) t.requiresGrad_(false);
+          made.push(keep(t));
+          tensors.set(k, t);
+        }
+      });
+      return { tensors, params };
+    };
+    const weightsConfig = 'data/weights/model_weights_config.json';
+    const w = legacy
+      ? pickled('serialized_state_dict.pt', 'weight')
+      : !entry(weightsConfig) && entry('data/weights/model.pt')
+        ? pickled('data/weights/model.pt', 'weight')
+        : load('data/weights', 'model_weights_config.json', 'weight');
+    const c = legacy
+      ? pickled('serialized_constants.pt', 'constant')
+      : !entry('data/constants/model_constants_config.json') && entry('data/constants/model.pt')
+        ? pickled('data/constants/model.pt', 'constant')
+        : load('data/constants', 'model_constants_config.json', 'constant');
     return { where, model, weights: w.tensors, params: w.params, frozen, constants: c.tensors };
   } catch (e) {
     for (const t of made) t.dispose();

@@ -105,11 +105,13 @@ function compile(g: any, name: string, depth: number, st: CompileState): Compile
   if (st.nodes > MAX_NODES) throw exportError(`${where}: the graphs hold more than ${MAX_NODES} nodes`);
   const steps: Step[] = [];
   for (const node of g.nodes) {
-    if (!node || typeof node.target !== 'string' || typeof node.name !== 'string' || !Array.isArray(node.inputs) || !Array.isArray(node.outputs)) {
+    // Node.name came with schema 8.x's later minors (torch 2.6 - 2.8 wrote none): optional, for messages only.
+    const hasName = typeof node?.name === 'string' || node?.name === undefined || node?.name === null;
+    if (!node || typeof node.target !== 'string' || !hasName || !Array.isArray(node.inputs) || !Array.isArray(node.outputs)) {
       throw exportError(`${where}: graph '${name}' has a malformed node ${brief(node)}`);
     }
     const target: string = node.target;
-    const at = `${where}: node '${node.name}' (${target})`;
+    const at = `${where}: node '${typeof node.name === 'string' ? node.name : nodeLabel(node)}' (${target})`;
     for (const i of node.inputs) if (!i || typeof i !== 'object' || !('arg' in i) || typeof i.name !== 'string') throw exportError(`${at}: a malformed argument ${brief(i)}`);
     for (const o of node.outputs) checkBinding(o, at);
     st.targets.add(target);
@@ -149,6 +151,20 @@ function compile(g: any, name: string, depth: number, st: CompileState): Compile
   }
   for (const a of g.inputs) checkBinding(a, `${where}: graph '${name}' input`);
   return { name, inputs: g.inputs, outputs: g.outputs, steps };
+}
+
+/** A name for a node saved without one: what it binds ('conv2d', or 'getitem, getitem_1'), for messages. */
+function nodeLabel(node: { outputs: unknown[] }): string {
+  const names: string[] = [];
+  for (const o of node.outputs.slice(0, 4)) {
+    const v = o && typeof o === 'object' ? Object.values(o)[0] : undefined;
+    const list = Array.isArray(v) ? v : [v];
+    for (const x of list.slice(0, 4)) {
+      const n = x?.name ?? x?.as_name ?? x?.as_tensor?.name;
+      if (typeof n === 'string') names.push(n.length > 40 ? `${n.slice(0, 40)}…` : n);
+    }
+  }
+  return names.length ? names.join(', ') : '<unnamed>';
 }
 
 /** Checks, at load, that what a node binds names its values with strings. */
