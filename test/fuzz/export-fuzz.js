@@ -8,7 +8,11 @@
 // graph compiler and the interpreter: values replaced by hostile ones (wrong types, huge or
 // negative numbers, deep nesting), operator targets swapped for unknown / higher-order / symbolic
 // ones, subgraphs nested hundreds deep, pytree specs and symbolic sizes garbled, schema versions
-// changed, tensor sizes and strides that lie about their payloads. Every load and run must either
+// changed, tensor sizes and strides that lie about their payloads. Archives in the older layouts
+// (torch 2.6's legacy zip with its records at the top level, torch 2.8's pickled weights) are
+// mutated the same way, and their torch.save pickles (the state dict, the constants) are corrupted
+// too: bytes flipped or cut in the pickle or in a storage record, re-zipped with valid CRCs so the
+// corruption reaches torch.load's restricted unpickler. Every load and run must either
 // succeed or throw a TorchError, leave no tensors behind and end in bounded time. Anything else —
 // another exception, a leak, a crash of the process — fails: the input is written next to the
 // report and the exit status is non-zero (a native crash shows as a signal in the parent).
@@ -19,8 +23,9 @@
 // The last line of stdout is a JSON summary: { iterations, loaded, ran, errors: { code: count }, kinds, seed }.
 const fs = require('fs');
 const path = require('path');
+const zlib = require('zlib');
 
-const { fuzzArgs, random, records } = require('./harness');
+const { fuzzArgs, random } = require('./harness');
 
 const args = process.argv.slice(2);
 const { iterations, seed, files, outDir } = fuzzArgs('export-fuzz', args);
@@ -97,11 +102,106 @@ function nestedConds(depth) {
   return g;
 }
 
+/** A zip's records (name inside its top folder, or the whole name for a legacy zip without one -> bytes). */
+function records(buf) {
+  const gen = zip.readDirectory(buf.length, 'seed');
+  let step = gen.next();
+  while (!step.done) step = gen.next(buf.subarray(step.value.offset, step.value.offset + step.value.length));
+  const entries = step.value.entries;
+  const first = entries[0].name;
+  const prefix = first.includes('/') && entries.every((e) => e.name.startsWith(first.slice(0, first.indexOf('/') + 1))) ? first.slice(0, first.indexOf('/')) : '';
+  const data = (e) => {
+    const raw = buf.subarray(e.dataOffset, e.dataOffset + e.compressedSize);
+    return e.method === 8 ? zlib.inflateRawSync(raw) : raw;
+  };
+  return { prefix, records: entries.map((e) => ({ name: prefix ? e.name.slice(prefix.length + 1) : e.name, data: data(e) })) };
+}
+
+/** A stored zip of records, under `prefix/` (torch's layout) or at the top level (the legacy export zip), with valid CRCs. */
+function rezip(prefix, recs) {
+  if (prefix) return Buffer.concat([...zip.zipChunks(prefix, recs.map((r) => ({ name: r.name, size: r.data.length, data: r.data })))]);
+  const parts = [];
+  const central = [];
+  let pos = 0;
+  for (const r of recs) {
+    const name = Buffer.from(r.name);
+    const crc = zlib.crc32(r.data);
+    const head = Buffer.alloc(30);
+    head.writeUInt32LE(0x04034b50, 0);
+    head.writeUInt16LE(20, 4);
+    head.writeUInt32LE(crc, 14);
+    head.writeUInt32LE(r.data.length, 18);
+    head.writeUInt32LE(r.data.length, 22);
+    head.writeUInt16LE(name.length, 26);
+    const c = Buffer.alloc(46);
+    c.writeUInt32LE(0x02014b50, 0);
+    c.writeUInt16LE(20, 4);
+    c.writeUInt16LE(20, 6);
+    c.writeUInt32LE(crc, 16);
+    c.writeUInt32LE(r.data.length, 20);
+    c.writeUInt32LE(r.data.length, 24);
+    c.writeUInt16LE(name.length, 28);
+    c.writeUInt32LE(pos, 42);
+    central.push(c, name);
+    parts.push(head, name, Buffer.from(r.data));
+    pos += 30 + name.length + r.data.length;
+  }
+  const cd = Buffer.concat(central);
+  const end = Buffer.alloc(22);
+  end.writeUInt32LE(0x06054b50, 0);
+  end.writeUInt16LE(recs.length, 8);
+  end.writeUInt16LE(recs.length, 10);
+  end.writeUInt32LE(cd.length, 12);
+  end.writeUInt32LE(pos, 16);
+  return Buffer.concat([...parts, cd, end]);
+}
+
+const isModel = (r) => r.name === 'models/model.json' || r.name === 'serialized_exported_program.json';
+/** The torch.save pickles the reader loads: the legacy zip's state dict and constants, torch 2.8's data/weights/model.pt. */
+const isPickle = (r) => /(^serialized_(state_dict|constants)\.pt|^data\/(weights|constants)\/model\.pt)$/.test(r.name);
+
+/** Corrupts one pickled payload (its data.pkl or a storage record, or the record itself) and re-zips with valid CRCs. */
+function mutatePickle(seedRecs) {
+  const recs = seedRecs.records.map((r) => ({ ...r }));
+  const target = pick(recs.filter(isPickle));
+  let data = Buffer.from(target.data);
+  const kind = randInt(4);
+  if (kind === 0) {
+    data = data.subarray(0, randInt(data.length));
+  } else {
+    let inner;
+    try {
+      inner = records(data);
+    } catch {
+      inner = null;
+    }
+    if (!inner || kind === 1) {
+      for (let i = 0, n = 1 + randInt(4); i < n; i++) data[randInt(data.length)] ^= 1 << randInt(8);
+    } else {
+      // inside the torch.save zip, so the CRCs hold: data.pkl (kind 2) or a storage record (kind 3)
+      const pkl = inner.records.find((r) => r.name === 'data.pkl');
+      const storages = inner.records.filter((r) => /^data\/\d+$/.test(r.name));
+      const r = kind === 2 || storages.length === 0 ? pkl : pick(storages);
+      if (r) {
+        const b = Buffer.from(r.data);
+        if (kind === 3 && rand() < 0.5) r.data = b.subarray(0, randInt(b.length));
+        else {
+          for (let i = 0, n = 1 + randInt(3); i < n; i++) b[randInt(b.length)] = rand() < 0.5 ? randInt(256) : b[randInt(b.length)];
+          r.data = b;
+        }
+      }
+      data = rezip(inner.prefix, inner.records);
+    }
+  }
+  target.data = data;
+  return { kind: 'pickle', data: rezip(seedRecs.prefix, recs) };
+}
+
 /** Mutates model.json (or the weights' config) of an otherwise valid archive. */
 function mutateJson(seedRecs) {
   const recs = seedRecs.records.map((r) => ({ ...r }));
   const jsonRecs = recs.filter((r) => r.name.endsWith('.json'));
-  const model = recs.find((r) => r.name === 'models/model.json');
+  const model = recs.find(isModel);
   const target = rand() < 0.75 ? model : pick(jsonRecs);
   const j = JSON.parse(Buffer.from(target.data).toString('utf8'));
   const all = places(j);
@@ -179,8 +279,7 @@ function mutateJson(seedRecs) {
     }
   }
   target.data = Buffer.from(JSON.stringify(j).split(JSON.stringify(DEEP)).join(DEEP_JSON));
-  const chunks = [...zip.zipChunks(seedRecs.prefix, recs.map((r) => ({ name: r.name, size: r.data.length, data: r.data })))];
-  return { kind: `json-${['replace', 'delete', 'target', 'nesting', 'pytree', 'symbolic', 'schema', 'meta'][Math.min(kind, 7)]}`, data: Buffer.concat(chunks) };
+  return { kind: `json-${['replace', 'delete', 'target', 'nesting', 'pytree', 'symbolic', 'schema', 'meta'][Math.min(kind, 7)]}`, data: rezip(seedRecs.prefix, recs) };
 }
 
 function mutateBytes(src) {
@@ -238,7 +337,9 @@ const summary = { iterations, loaded: 0, ran: 0, errors: {}, kinds: {}, seed };
 const started = Date.now();
 for (let i = 0; i < iterations; i++) {
   const k = randInt(corpus.length);
-  const m = rand() < 0.25 ? mutateBytes(corpus[k]) : mutateJson(structured[k]);
+  const pickled = structured[k].records.some(isPickle);
+  const u = rand();
+  const m = u < 0.25 ? mutateBytes(corpus[k]) : pickled && u < 0.55 ? mutatePickle(structured[k]) : mutateJson(structured[k]);
   summary.kinds[m.kind] = (summary.kinds[m.kind] || 0) + 1;
   const input = new Uint8Array(m.data);
   if (args.includes('--verbose')) {
