@@ -6,9 +6,13 @@ import { TorchError, argError, describe } from './errors';
 import { callOp } from './ops/call';
 import { type Tensor, checkDtype, checkInt, idOf, shapeFrom, wrap, type NestedArray } from './tensor';
 
+/** The keyword arguments of PyTorch's factory functions (`dtype=`, `device=`, `requires_grad=`). */
 export interface TensorOptions {
+  /** The element type (default: float32 for the random and filled factories; inferred from the data by tensor() and full()). */
   dtype?: DType;
+  /** Where the tensor lives (default `'cpu'`). */
   device?: DeviceLike;
+  /** Whether autograd records operations on the new tensor (default false). */
   requiresGrad?: boolean;
 }
 
@@ -113,12 +117,21 @@ function factory(name: string, key: string) {
   };
 }
 
+/** PyTorch's `torch.zeros(*size, dtype=, device=, requires_grad=)`: `zeros(2, 3)` or `zeros([2, 3], { dtype })`; float32 by default. */
 export const zeros = factory('zeros', 'zeros');
+/** PyTorch's `torch.ones`: `ones(2, 3)` or `ones([2, 3], { dtype })`; float32 by default. */
 export const ones = factory('ones', 'ones');
+/** PyTorch's `torch.empty`: an uninitialised tensor, `empty(2, 3)` or `empty([2, 3], { dtype })`; float32 by default. */
 export const empty = factory('empty', 'empty.memory_format');
+/** PyTorch's `torch.rand`: uniform samples from [0, 1), `rand(2, 3)` or `rand([2, 3], { dtype })`; uses the global generator (torch.manualSeed). */
 export const rand = factory('rand', 'rand');
+/** PyTorch's `torch.randn`: standard normal samples, `randn(2, 3)` or `randn([2, 3], { dtype })`; uses the global generator (torch.manualSeed). */
 export const randn = factory('randn', 'randn');
 
+/**
+ * PyTorch's `torch.full(size, fill_value)`: a tensor of `size` filled with `fillValue`; the dtype is
+ * inferred as PyTorch does (bool, int64 for an integer, else float32) unless `options.dtype` is given.
+ */
 export function full(size: number[], fillValue: number | boolean, options?: TensorOptions): Tensor {
   const fn = 'full()';
   const shape = shapeFrom(fn, [size]);
@@ -148,6 +161,7 @@ export function arange(...args: (number | TensorOptions)[]): Tensor {
   throw new TorchError(`${fn}: expected (end) or (start, end, step?), got ${nums.length} numbers`, 'ERR_TORCH_ARG');
 }
 
+/** PyTorch's `torch.linspace(start, end, steps)`: `steps` evenly spaced values from `start` to `end` inclusive (float32 by default). */
 export function linspace(start: number, end: number, steps: number, options?: TensorOptions): Tensor {
   const fn = 'linspace()';
   if (typeof start !== 'number') argError(fn, 'start', 'a number', start);
@@ -157,6 +171,7 @@ export function linspace(start: number, end: number, steps: number, options?: Te
   return finish(callOp('linspace', start, end, steps, o.dtype, null, o.device), o.requiresGrad);
 }
 
+/** PyTorch's `torch.eye(n, m=n)`: an n×m matrix with ones on the diagonal (float32 by default). */
 export function eye(n: number, m?: number | TensorOptions, options?: TensorOptions): Tensor {
   const fn = 'eye()';
   if (typeof m === 'object') {
@@ -197,12 +212,18 @@ function likeFactory(name: string, key: string) {
   };
 }
 
+/** PyTorch's `torch.zeros_like(input)`: zeros with `t`'s shape, and its dtype and device unless `options` says otherwise. */
 export const zerosLike = likeFactory('zerosLike', 'zeros_like');
+/** PyTorch's `torch.ones_like(input)`: ones with `t`'s shape, dtype and device unless `options` says otherwise. */
 export const onesLike = likeFactory('onesLike', 'ones_like');
+/** PyTorch's `torch.empty_like(input)`: an uninitialised tensor with `t`'s shape, dtype and device unless `options` says otherwise. */
 export const emptyLike = likeFactory('emptyLike', 'empty_like');
+/** PyTorch's `torch.rand_like(input)`: U[0, 1) samples with `t`'s shape, dtype and device unless `options` says otherwise. */
 export const randLike = likeFactory('randLike', 'rand_like');
+/** PyTorch's `torch.randn_like(input)`: standard normal samples with `t`'s shape, dtype and device unless `options` says otherwise. */
 export const randnLike = likeFactory('randnLike', 'randn_like');
 
+/** PyTorch's `torch.full_like(input, fill_value)`: `fillValue` with `t`'s shape, dtype and device unless `options` says otherwise. */
 export function fullLike(t: Tensor, fillValue: number | boolean, options?: TensorOptions): Tensor {
   const fn = 'fullLike()';
   const id = idOf(t, fn, 'input');
@@ -211,6 +232,7 @@ export function fullLike(t: Tensor, fillValue: number | boolean, options?: Tenso
   return finish(callOp('full_like', id, fillValue, o.dtype, null, o.device), o.requiresGrad);
 }
 
+/** PyTorch's `torch.scalar_tensor(s)`: a 0-dimensional tensor holding `value` (float32 by default). */
 export function scalarTensor(value: number | boolean, options?: TensorOptions): Tensor {
   const o = opts('scalarTensor()', options);
   return finish(callOp('scalar_tensor', value, o.dtype, null, o.device), o.requiresGrad);

@@ -13,22 +13,38 @@ export type DType =
   | 'int64'
   | 'bool';
 
+/** `torch.float32`: 32-bit floating point (the default dtype). */
 export const float32: DType = 'float32';
+/** `torch.float64`: 64-bit floating point. */
 export const float64: DType = 'float64';
+/** `torch.float16`: 16-bit IEEE floating point. */
 export const float16: DType = 'float16';
+/** `torch.bfloat16`: 16-bit brain floating point. */
 export const bfloat16: DType = 'bfloat16';
+/** `torch.int8`: 8-bit signed integer. */
 export const int8: DType = 'int8';
+/** `torch.uint8`: 8-bit unsigned integer (images). */
 export const uint8: DType = 'uint8';
+/** `torch.int16`: 16-bit signed integer. */
 export const int16: DType = 'int16';
+/** `torch.int32`: 32-bit signed integer. */
 export const int32: DType = 'int32';
+/** `torch.int64`: 64-bit signed integer (indices, class labels). */
 export const int64: DType = 'int64';
 // PyTorch's aliases.
+/** `torch.float`: an alias of float32. */
 export const float: DType = 'float32';
+/** `torch.double`: an alias of float64. */
 export const double: DType = 'float64';
+/** `torch.half`: an alias of float16. */
 export const half: DType = 'float16';
+/** `torch.long`: an alias of int64. */
 export const long: DType = 'int64';
+/** `torch.int`: an alias of int32. */
 export const int: DType = 'int32';
+/** `torch.short`: an alias of int16. */
 export const short: DType = 'int16';
+/** `torch.bool`: boolean. */
 export const bool: DType = 'bool';
 
 /** c10::ScalarType codes: the integers the native side uses. */
@@ -48,6 +64,7 @@ const BY_CODE: (DType | undefined)[] = [];
 for (const [k, v] of Object.entries(CODES)) BY_CODE[v] = k as DType;
 const NATIVE_NAMES: Record<number, string> = { 8: 'complex32', 9: 'complex64', 10: 'complex128' };
 
+/** Every dtype torch-node supports. */
 export const DTYPES = Object.keys(CODES) as DType[];
 
 export function isDType(v: unknown): v is DType {
@@ -68,6 +85,7 @@ export function dtypeFromCode(code: number): DType {
   return d;
 }
 
+/** The typed arrays tensors are made from and read into (torch.tensor(), toTypedArray()); bool travels as Uint8Array, float16/bfloat16 as Float32Array. */
 export type TypedArray =
   | Float32Array
   | Float64Array

@@ -1,6 +1,7 @@
 /**
  * torch-node: `import * as torch from 'torch-node'` or `const torch = require('torch-node')`.
  * Re-exports only; names follow PyTorch (see README's PyTorch <-> torch-node table).
+ * @module
  */
 export { Tensor, slice, Slice } from './tensor';
 export type { Scalar, TensorOrScalar, NestedArray, ReduceOptions, IndexItem, GradFn, ValuesIndices } from './tensor';
@@ -55,4 +56,5 @@ export function dispose(x: unknown): void {
 
 /** The libtorch version the addon was built against. */
 export const libtorchVersion: string = native.builtWithLibtorch;
+/** This package's version (package.json), as `torch.__version__` names PyTorch's. */
 export const version: string = require('../package.json').version;

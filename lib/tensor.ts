@@ -26,12 +26,18 @@ import { formatTensor } from './format';
 import { RemovableHandle } from './hooks';
 import { adopt, disposeTracked, keep, setTensorCheck, track, type Tracked } from './scope';
 
+/** A Python number as ops take it: a number or a boolean. */
 export type Scalar = number | boolean;
+/** An operand that may be a tensor or a number/boolean (`x.add(1)`, `x.add(y)`). */
 export type TensorOrScalar = Tensor | Scalar;
+/** Nested arrays of `T` (what torch.tensor() takes and tolist() returns). */
 export type NestedArray<T> = T | NestedArray<T>[];
 
+/** A tensor's autograd node (PyTorch's `grad_fn`), as `Tensor.gradFn` returns it. */
 export interface GradFn {
+  /** The node's name, e.g. `'AddBackward0'` (PyTorch's `grad_fn.name()`). */
   name(): string;
+  /** `'<AddBackward0>'`. */
   toString(): string;
 }
 
@@ -46,6 +52,11 @@ const FLAG_CONTIGUOUS = 1;
 const FLAG_LEAF = 2;
 const FLAG_RETAINS_GRAD = 8;
 
+/**
+ * PyTorch's `torch.Tensor`: an n-dimensional array on a device, with autograd. Made by torch.tensor(),
+ * the creation functions and ops, never with `new`. Its memory is native: free it with dispose(), or
+ * make tensors inside tidy(), which frees all but what it returns; the GC is only a backstop.
+ */
 export class Tensor implements Tracked {
   /** @internal native table id; -1 once disposed */
   _h: Id;
@@ -70,35 +81,45 @@ export class Tensor implements Tracked {
     }
     disposeTracked(this);
   }
+  /** dispose(), for `using t = torch.ones(2)`. */
   [Symbol.dispose](): void {
     this.dispose();
   }
+  /** Whether dispose() has freed this tensor (any use then throws a TorchError). */
   get isDisposed(): boolean {
     return this._h < 0;
   }
 
   // ---- metadata ---------------------------------------------------------------------------------
+  /** The sizes of the dimensions (PyTorch's `shape`, as an array; `[]` for a 0-d tensor). */
   get shape(): number[] {
     return native.shape(selfId(this, 'shape'));
   }
+  /** The element type, e.g. `'float32'` (PyTorch's `dtype`, as a string). */
   get dtype(): DType {
     return dtypeFromCode(native.dtype(selfId(this, 'dtype')));
   }
+  /** Where the tensor lives: `'cpu'` or `'cuda:<index>'` (PyTorch's `device`, as a string). */
   get device(): string {
     return native.device(selfId(this, 'device'));
   }
+  /** The number of dimensions (PyTorch's `ndim`). */
   get ndim(): number {
     return native.dim(selfId(this, 'ndim'));
   }
+  /** Whether the tensor is on a CUDA device (PyTorch's `is_cuda`). */
   get isCuda(): boolean {
     return this.device.startsWith('cuda');
   }
+  /** The number of dimensions (PyTorch's `dim()`). */
   dim(): number {
     return native.dim(selfId(this, 'dim()'));
   }
+  /** The number of elements (PyTorch's `numel()`). */
   numel(): number {
     return native.numel(selfId(this, 'numel()'));
   }
+  /** PyTorch's `size()`: the shape; `size(dim)` is one dimension's size (negative dims count from the end; out of range throws). */
   size(): number[];
   size(dim: number): number;
   size(dim?: number): number[] | number {
@@ -114,6 +135,7 @@ export class Tensor implements Tracked {
     }
     return shape[d];
   }
+  /** PyTorch's `stride()`: the strides in elements; `stride(dim)` is one dimension's stride. */
   stride(): number[];
   stride(dim: number): number;
   stride(dim?: number): number[] | number {
@@ -122,12 +144,15 @@ export class Tensor implements Tracked {
     checkInt('stride()', 'dim', dim);
     return s[dim < 0 ? dim + s.length : dim];
   }
+  /** The offset of the first element in the storage, in elements (PyTorch's `storage_offset()`). */
   storageOffset(): number {
     return native.storageOffset(selfId(this, 'storageOffset()'));
   }
+  /** Whether the tensor is contiguous in row-major order (PyTorch's `is_contiguous()`). */
   isContiguous(): boolean {
     return (native.flags(selfId(this, 'isContiguous()')) & FLAG_CONTIGUOUS) !== 0;
   }
+  /** The size of one element in bytes (PyTorch's `element_size()`). */
   elementSize(): number {
     return itemSize(this.dtype);
   }
@@ -142,12 +167,15 @@ export class Tensor implements Tracked {
   }
 
   // ---- autograd ---------------------------------------------------------------------------------
+  /** Whether autograd records operations on this tensor (PyTorch's `requires_grad`); settable on leaves. */
   get requiresGrad(): boolean {
     return native.meta(selfId(this, 'requiresGrad'))[3];
   }
+  /** Sets requiresGrad (PyTorch's `x.requires_grad = on`); only leaves can be set. */
   set requiresGrad(on: boolean) {
     native.setRequiresGrad(selfId(this, 'requiresGrad'), checkBool('requiresGrad', 'value', on));
   }
+  /** PyTorch's `requires_grad_(requires_grad=True)`: sets requiresGrad in place; returns this. */
   requiresGrad_(on = true): this {
     native.setRequiresGrad(selfId(this, 'requiresGrad_()'), checkBool('requiresGrad_()', 'requiresGrad', on));
     return this;
@@ -170,6 +198,7 @@ export class Tensor implements Tracked {
     this._gradCache = t;
     return t;
   }
+  /** Replaces the gradient, or clears it with null (PyTorch's `x.grad = g`). */
   set grad(g: Tensor | null) {
     native.setGrad(selfId(this, 'grad'), g === null ? null : idOf(g, 'grad', 'value'));
     this._releaseGradCache();
@@ -181,9 +210,11 @@ export class Tensor implements Tracked {
       this._gradCache = null;
     }
   }
+  /** Whether the tensor is a leaf of the autograd graph (made by the user, not by an op that requires grad); PyTorch's `is_leaf`. */
   get isLeaf(): boolean {
     return (native.flags(selfId(this, 'isLeaf')) & FLAG_LEAF) !== 0;
   }
+  /** Whether retainGrad() was called on this non-leaf tensor (PyTorch's `retains_grad`). */
   get retainsGrad(): boolean {
     return (native.flags(selfId(this, 'retainsGrad')) & FLAG_RETAINS_GRAD) !== 0;
   }
@@ -193,6 +224,7 @@ export class Tensor implements Tracked {
     if (name === null) return null;
     return { name: () => name, toString: () => `<${name}>` };
   }
+  /** PyTorch's `retain_grad()`: keeps `grad` for a non-leaf tensor after backward(); returns this. */
   retainGrad(): this {
     native.retainGrad(selfId(this, 'retainGrad()'));
     return this;
@@ -218,6 +250,11 @@ export class Tensor implements Tracked {
     });
   }
 
+  /**
+   * PyTorch's `backward(gradient=None, retain_graph=None, create_graph=False)`: accumulates the gradients of
+   * this tensor into the leaves' `grad`. `gradient` is required unless the tensor has one element;
+   * `retainGraph` defaults to `createGraph`, which records the backward pass for higher-order gradients.
+   */
   backward(gradient?: Tensor | null, options: { retainGraph?: boolean; createGraph?: boolean } = {}): void {
     const g = gradient == null ? null : idOf(gradient, 'backward()', 'gradient');
     native.backward(selfId(this, 'backward()'), g, options.retainGraph ?? null, options.createGraph ?? false);
@@ -283,31 +320,40 @@ export class Tensor implements Tracked {
     }
     return wrap(native.to(id, dtype, device, copy));
   }
+  /** The tensor on the CPU, as PyTorch's `cpu()` (a new handle sharing the storage when it is already there). */
   cpu(): Tensor {
     return wrap(native.to(selfId(this, 'cpu()'), null, 'cpu', false));
   }
+  /** The tensor on `'cuda'` (or `'cuda:<index>'`), as PyTorch's `cuda()` (sharing the storage when it is already there). */
   cuda(index?: number): Tensor {
     const dev = targetDevice('cuda()', index === undefined ? 'cuda' : `cuda:${checkInt('cuda()', 'device', index)}`);
     return wrap(native.to(selfId(this, 'cuda()'), null, dev, false));
   }
+  /** `to('float32')` (PyTorch's `float()`). */
   float(): Tensor {
     return this.to('float32');
   }
+  /** `to('float64')` (PyTorch's `double()`). */
   double(): Tensor {
     return this.to('float64');
   }
+  /** `to('float16')` (PyTorch's `half()`). */
   half(): Tensor {
     return this.to('float16');
   }
+  /** `to('int64')` (PyTorch's `long()`). */
   long(): Tensor {
     return this.to('int64');
   }
+  /** `to('int32')` (PyTorch's `int()`). */
   int(): Tensor {
     return this.to('int32');
   }
+  /** `to('bool')` (PyTorch's `bool()`). */
   bool(): Tensor {
     return this.to('bool');
   }
+  /** PyTorch's `type(dtype)`: `to(dtype)`. */
   type(dtype: DType): Tensor {
     return this.to(checkDtype('type()', dtype));
   }

@@ -12,11 +12,12 @@ import { Tensor, addMethods, wrap, type Scalar, type TensorOrScalar } from '../t
 /** One entry of Tensor.index(): a number (select), slice(...), null (new axis), '...', or a tensor. */
 export type IndexItem = number | Slice | null | '...' | Tensor;
 
+/** Python's `slice(start, stop, step)` as an index item; made with slice(). */
 export class Slice {
   constructor(
-    readonly start: number | null = null,
-    readonly end: number | null = null,
-    readonly step: number = 1,
+/** The first index (null: from the beginning; negative counts from the end). */     readonly start: number | null = null,
+/** The index to stop before (null: to the end; negative counts from the end). */     readonly end: number | null = null,
+/** The stride, a positive integer (default 1). */     readonly step: number = 1,
   ) {}
 }
 
@@ -30,11 +31,13 @@ export function slice(start: number | null = null, end: number | null = null, st
 }
 
 export class TensorIndexing {
+  /** PyTorch's `select(dim, index)`: the view at `index` along `dim`, with that dimension removed (Python's `x[:, i]`). */
   select(this: Tensor, dim: number, index: number): Tensor {
     checkInt('select()', 'dim', dim);
     checkInt('select()', 'index', index);
     return callOp('select.int', selfId(this, 'select()'), dim, index);
   }
+  /** PyTorch's `narrow(dim, start, length)`: a view of `length` elements along `dim` from `start`. */
   narrow(this: Tensor, dim: number, start: number, length: number): Tensor {
     checkInt('narrow()', 'dim', dim);
     checkInt('narrow()', 'start', start);
@@ -130,24 +133,30 @@ export class TensorIndexing {
     }
     return this;
   }
+  /** PyTorch's `masked_fill(mask, value)`: a copy with `value` where the boolean `mask` (broadcast) is true. */
   maskedFill(this: Tensor, mask: Tensor, value: Scalar): Tensor {
     return callOp('masked_fill.Scalar', selfId(this, 'maskedFill()'), idOf(mask, 'maskedFill()', 'mask'), checkScalar('maskedFill()', 'value', value));
   }
+  /** PyTorch's `masked_fill_(mask, value)`: maskedFill in place; returns this. */
   maskedFill_<T extends Tensor>(this: T, mask: Tensor, value: Scalar): T {
     callInplace('masked_fill_.Scalar', selfId(this, 'maskedFill_()'), idOf(mask, 'maskedFill_()', 'mask'), checkScalar('maskedFill_()', 'value', value));
     return this;
   }
+  /** PyTorch's `masked_select(mask)`: a 1-D tensor of the elements where the boolean `mask` (broadcast) is true. */
   maskedSelect(this: Tensor, mask: Tensor): Tensor {
     return callOp('masked_select', selfId(this, 'maskedSelect()'), idOf(mask, 'maskedSelect()', 'mask'));
   }
+  /** PyTorch's `gather(dim, index)`: `out[i][j] = x[index[i][j]][j]` for dim 0 (and so on); `index` is int64. */
   gather(this: Tensor, dim: number, index: Tensor): Tensor {
     checkInt('gather()', 'dim', dim);
     return callOp('gather', selfId(this, 'gather()'), dim, idOf(index, 'gather()', 'index'));
   }
+  /** PyTorch's `index_select(dim, index)`: the entries along `dim` at the positions in the 1-D int64 `index`. */
   indexSelect(this: Tensor, dim: number, index: Tensor): Tensor {
     checkInt('indexSelect()', 'dim', dim);
     return callOp('index_select', selfId(this, 'indexSelect()'), dim, idOf(index, 'indexSelect()', 'index'));
   }
+  /** PyTorch's `split(split_size_or_sections, dim=0)`: views of `splitSize` elements each along `dim` (the last may be smaller), or of the sizes in an array. */
   split(this: Tensor, splitSize: number | number[], dim = 0): Tensor[] {
     const id = selfId(this, 'split()');
     checkInt('split()', 'dim', dim);
@@ -157,11 +166,13 @@ export class TensorIndexing {
     if (!Number.isInteger(splitSize) || splitSize <= 0) argError('split()', 'splitSize', 'a positive integer or an array of sizes', splitSize);
     return callOps('split.Tensor', id, splitSize, dim);
   }
+  /** PyTorch's `chunk(chunks, dim=0)`: at most `chunks` views of equal size (the last may be smaller) along `dim`. */
   chunk(this: Tensor, chunks: number, dim = 0): Tensor[] {
     if (!Number.isInteger(chunks) || chunks <= 0) argError('chunk()', 'chunks', 'a positive integer', chunks);
     checkInt('chunk()', 'dim', dim);
     return callOps('chunk', selfId(this, 'chunk()'), chunks, dim);
   }
+  /** PyTorch's `unbind(dim=0)`: every slice along `dim`, with that dimension removed. */
   unbind(this: Tensor, dim = 0): Tensor[] {
     checkInt('unbind()', 'dim', dim);
     return callOps('unbind.int', selfId(this, 'unbind()'), dim);

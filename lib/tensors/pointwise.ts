@@ -33,6 +33,7 @@ export class TensorPointwise {
     if (other instanceof Tensor) return callOp('div.Tensor_mode', id, idOf(other, 'div()', 'other'), roundingMode);
     return callOp('div.Scalar_mode', id, checkScalar('div()', 'other', other), roundingMode);
   }
+  /** PyTorch's `clamp(min=None, max=None)`: each element limited to [min, max]; the bounds are both numbers or both tensors, at least one given. */
   clamp(this: Tensor, min?: number | Tensor | null, max?: number | Tensor | null): Tensor {
     const id = selfId(this, 'clamp()');
     if (min == null && max == null) throw new TorchError("clamp(): at least one of 'min' and 'max' must be given", 'ERR_TORCH_ARG');
@@ -46,6 +47,7 @@ export class TensorPointwise {
     if (max != null) checkNumber('clamp()', 'max', max);
     return callOp('clamp', id, min ?? null, max ?? null);
   }
+  /** PyTorch's `clamp_(min=None, max=None)`: clamp in place with number bounds; returns this. */
   clamp_<T extends Tensor>(this: T, min?: number | null, max?: number | null): T {
     const id = selfId(this, 'clamp_()');
     if (min == null && max == null) throw new TorchError("clamp_(): at least one of 'min' and 'max' must be given", 'ERR_TORCH_ARG');
@@ -54,9 +56,11 @@ export class TensorPointwise {
     callInplace('clamp_', id, min ?? null, max ?? null);
     return this;
   }
+  /** PyTorch's `clip`: an alias of clamp. */
   clip(this: Tensor, min?: number | null, max?: number | null): Tensor {
     return this.clamp(min, max);
   }
+  /** PyTorch's `nn.functional.gelu(x, approximate='none')`: the Gaussian error linear unit (`approximate: 'tanh'` for the tanh approximation). */
   gelu(this: Tensor, options?: { approximate?: 'none' | 'tanh' }): Tensor {
     const id = selfId(this, 'gelu()');
     const approx = options?.approximate ?? 'none';
@@ -64,15 +68,18 @@ export class TensorPointwise {
     if (approx === 'none') return wrap(native.unary(UNARY.indexOf('gelu'), id));
     return callOp('gelu', id, approx);
   }
+  /** PyTorch's `nn.functional.leaky_relu(x, negative_slope=0.01)`. */
   leakyRelu(this: Tensor, negativeSlope = 0.01): Tensor {
     checkNumber('leakyRelu()', 'negativeSlope', negativeSlope);
     return callOp('leaky_relu', selfId(this, 'leakyRelu()'), negativeSlope);
   }
+  /** PyTorch's `softmax(dim, dtype=None)`: exp(x) normalised to sum to 1 along `dim` (`dtype` casts the input first). */
   softmax(this: Tensor, dim: number, options: { dtype?: DType } = {}): Tensor {
     checkInt('softmax()', 'dim', dim);
     const dt = options.dtype === undefined ? null : dtypeCode(checkDtype('softmax()', options.dtype));
     return callOp('softmax.int', selfId(this, 'softmax()'), dim, dt);
   }
+  /** PyTorch's `log_softmax(dim, dtype=None)`: log(softmax(x)) along `dim`, computed stably. */
   logSoftmax(this: Tensor, dim: number, options: { dtype?: DType } = {}): Tensor {
     checkInt('logSoftmax()', 'dim', dim);
     const dt = options.dtype === undefined ? null : dtypeCode(checkDtype('logSoftmax()', options.dtype));
@@ -82,10 +89,12 @@ export class TensorPointwise {
   equal(this: Tensor, other: Tensor): boolean {
     return callValue<boolean>('equal', selfId(this, 'equal()'), idOf(other, 'equal()', 'other'));
   }
+  /** PyTorch's `allclose(other, rtol=1e-05, atol=1e-08, equal_nan=False)`: whether |x - other| <= atol + rtol·|other| everywhere (broadcasting). */
   allclose(this: Tensor, other: Tensor, options: { rtol?: number; atol?: number; equalNan?: boolean } = {}): boolean {
     const id = selfId(this, 'allclose()');
     return callValue<boolean>('allclose', id, idOf(other, 'allclose()', 'other'), options.rtol ?? 1e-5, options.atol ?? 1e-8, options.equalNan ?? false);
   }
+  /** PyTorch's `detach_()`: detaches this tensor from the autograd graph in place, making it a leaf; returns this. */
   detach_<T extends Tensor>(this: T): T {
     callInplace('detach_', selfId(this, 'detach_()'));
     return this;

@@ -11,8 +11,11 @@ import { BINARY, REDUCE, UNARY } from '../ops/codes';
 import { callOp, callOps } from '../ops/call';
 import { Tensor, addMethods, wrap } from '../tensor';
 
+/** The keyword arguments of sum/mean/prod: PyTorch's `keepdim=` and `dtype=`. A boolean in their place is keepdim. */
 export interface ReduceOptions {
+  /** Keep the reduced dimensions with size 1 (default false). */
   keepdim?: boolean;
+  /** Cast the input to this dtype before reducing (e.g. to sum int8 without overflow). */
   dtype?: DType;
 }
 
@@ -82,12 +85,15 @@ function varStd(self: Tensor, name: 'std' | 'var', dim: number | number[] | null
 }
 
 export class TensorReductions {
+  /** PyTorch's `sum(dim=None, keepdim=False, dtype=None)`: over every element, or over `dim` (a dim or several). */
   sum(this: Tensor, dim?: number | number[] | null, keepdim?: boolean | ReduceOptions): Tensor {
     return reduceDims(this, 'sum', 'sum.dim_IntList', dim, keepdim);
   }
+  /** PyTorch's `mean(dim=None, keepdim=False, dtype=None)`: over every element, or over `dim` (a dim or several). */
   mean(this: Tensor, dim?: number | number[] | null, keepdim?: boolean | ReduceOptions): Tensor {
     return reduceDims(this, 'mean', 'mean.dim', dim, keepdim);
   }
+  /** PyTorch's `prod(dim=None, keepdim=False, dtype=None)`: the product of every element, or along one `dim`. */
   prod(this: Tensor, dim?: number | null, keepdim?: boolean | ReduceOptions): Tensor {
     const id = selfId(this, 'prod()');
     const o = reduceOpts('prod()', keepdim);
@@ -111,10 +117,12 @@ export class TensorReductions {
   min(this: Tensor, dim?: number | Tensor, keepdim = false): Tensor | ValuesIndices {
     return minMax(this, 'min', dim, keepdim);
   }
+  /** PyTorch's `argmax(dim=None, keepdim=False)`: the int64 index of the maximum (in the flattened tensor when `dim` is omitted). */
   argmax(this: Tensor, dim?: number | null, keepdim = false): Tensor {
     if (dim != null) checkInt('argmax()', 'dim', dim);
     return callOp('argmax', selfId(this, 'argmax()'), dim ?? null, checkBool('argmax()', 'keepdim', keepdim));
   }
+  /** PyTorch's `argmin(dim=None, keepdim=False)`: the int64 index of the minimum (in the flattened tensor when `dim` is omitted). */
   argmin(this: Tensor, dim?: number | null, keepdim = false): Tensor {
     if (dim != null) checkInt('argmin()', 'dim', dim);
     return callOp('argmin', selfId(this, 'argmin()'), dim ?? null, checkBool('argmin()', 'keepdim', keepdim));
@@ -123,6 +131,7 @@ export class TensorReductions {
   std(this: Tensor, dim?: number | number[] | null, options: VarOptions = {}): Tensor {
     return varStd(this, 'std', dim, options);
   }
+  /** PyTorch's `var(dim=None, correction=1, keepdim=False)`: the variance (Bessel-corrected by default; `{ correction: 0 }` or `false` for the population variance). */
   var(this: Tensor, dim?: number | number[] | null, options: VarOptions = {}): Tensor {
     return varStd(this, 'var', dim, options);
   }
@@ -133,18 +142,22 @@ export class TensorReductions {
     if (dim == null) return callOp('norm.Scalar', id, pv);
     return callOp('norm.ScalarOpt_dim', id, pv, checkDims('norm()', 'dim', dim), keepdim);
   }
+  /** PyTorch's `logsumexp(dim, keepdim=False)`: log(sum(exp(x))) over `dim`, computed stably. */
   logsumexp(this: Tensor, dim: number | number[], keepdim = false): Tensor {
     return callOp('logsumexp', selfId(this, 'logsumexp()'), checkDims('logsumexp()', 'dim', dim), keepdim);
   }
+  /** PyTorch's `cumsum(dim, dtype=None)`: the cumulative sum along `dim`. */
   cumsum(this: Tensor, dim: number, options: { dtype?: DType } = {}): Tensor {
     checkInt('cumsum()', 'dim', dim);
     const dt = options.dtype === undefined ? null : dtypeCode(checkDtype('cumsum()', options.dtype));
     return callOp('cumsum', selfId(this, 'cumsum()'), dim, dt);
   }
+  /** PyTorch's `all(dim=None, keepdim=False)`: a bool tensor, true where every element (along `dim`) is non-zero. */
   all(this: Tensor, dim?: number | null, keepdim = false): Tensor {
     if (dim == null) return callOp('all', selfId(this, 'all()'));
     return callOp('all.dim', selfId(this, 'all()'), checkInt('all()', 'dim', dim), keepdim);
   }
+  /** PyTorch's `any(dim=None, keepdim=False)`: a bool tensor, true where some element (along `dim`) is non-zero. */
   any(this: Tensor, dim?: number | null, keepdim = false): Tensor {
     if (dim == null) return callOp('any', selfId(this, 'any()'));
     return callOp('any.dim', selfId(this, 'any()'), checkInt('any()', 'dim', dim), keepdim);
