@@ -1,4 +1,7 @@
-/** torch.nn: Module, Parameter, layers, containers, torch.nn.functional (F) and torch.nn.init. */
+/**
+ * torch.nn: Module, Parameter, layers, containers, torch.nn.functional (F) and torch.nn.init.
+ * @module
+ */
 export { Module, Parameter } from './module';
 export type { LoadResult, StateDictLike } from './module';
 export * from './layers';

@@ -1,4 +1,8 @@
-
+/**
+ * torch.nn.init: in-place weight initialisers with PyTorch's names and formulas; each runs under
+ * no-grad and returns the tensor it filled.
+ * @module
+ */
 import { noGrad } from '../autograd';
 import { emptyLike, scalarTensor } from '../creation';
 import { TorchError, argError } from '../errors';
@@ -6,6 +10,7 @@ import { tidy } from '../scope';
 import { type Tensor, idOf, } from '../tensor';
 import { callInplace, callOp } from '../ops/call';
 
+/** The `nonlinearity` names calculateGain() and the Kaiming initialisers accept (PyTorch's strings). */
 export type Nonlinearity = 'linear' | 'conv1d' | 'conv2d' | 'sigmoid' | 'tanh' | 'relu' | 'leaky_relu' | 'selu';
 
 /** torch.nn.init.calculate_gain */
@@ -39,29 +44,38 @@ export function fanInAndFanOut(t: Tensor): [number, number] {
   return [shape[1] * receptive, shape[0] * receptive];
 }
 
+/** PyTorch's `torch.nn.init.uniform_(tensor, a=0, b=1)`: fills `t` from U(a, b) in place; returns `t`. */
 export function uniform_(t: Tensor, a = 0, b = 1): Tensor {
   const id = idOf(t, 'uniform_()', 'tensor');
   noGrad(() => callInplace('uniform_', id, a, b));
   return t;
 }
 
+/** PyTorch's `torch.nn.init.normal_(tensor, mean=0, std=1)`: fills `t` from N(mean, std²) in place; returns `t`. */
 export function normal_(t: Tensor, mean = 0, std = 1): Tensor {
   const id = idOf(t, 'normal_()', 'tensor');
   noGrad(() => callInplace('normal_', id, mean, std));
   return t;
 }
 
+/** PyTorch's `torch.nn.init.constant_`: fills `t` with `value` in place; returns `t`. */
 export function constant_(t: Tensor, value: number): Tensor {
   idOf(t, 'constant_()', 'tensor');
   noGrad(() => t.fill_(value));
   return t;
 }
+/** PyTorch's `torch.nn.init.zeros_`: fills `t` with 0 in place; returns `t`. */
 export const zeros_ = (t: Tensor): Tensor => constant_(t, 0);
+/** PyTorch's `torch.nn.init.ones_`: fills `t` with 1 in place; returns `t`. */
 export const ones_ = (t: Tensor): Tensor => constant_(t, 1);
 
+/** Options of kaimingUniform_ / kaimingNormal_ (PyTorch's keyword arguments). */
 export interface KaimingOptions {
+  /** The negative slope of the leaky ReLU that follows (default 0). */
   a?: number;
+  /** `'fan_in'` (default) keeps the forward pass's variance, `'fan_out'` the backward pass's. */
   mode?: 'fan_in' | 'fan_out';
+  /** The nonlinearity whose gain is used (default `'leaky_relu'`). */
   nonlinearity?: Nonlinearity;
 }
 
@@ -72,21 +86,25 @@ function kaimingStd(t: Tensor, options: KaimingOptions): number {
   return calculateGain(options.nonlinearity ?? 'leaky_relu', options.a ?? 0) / Math.sqrt(fan);
 }
 
+/** PyTorch's `torch.nn.init.kaiming_uniform_`: He initialisation, U(-bound, bound) with bound = gain·sqrt(3 / fan); returns `t`. */
 export function kaimingUniform_(t: Tensor, options: KaimingOptions = {}): Tensor {
   const bound = Math.sqrt(3) * kaimingStd(t, options);
   return uniform_(t, -bound, bound);
 }
 
+/** PyTorch's `torch.nn.init.kaiming_normal_`: He initialisation, N(0, (gain / sqrt(fan))²); returns `t`. */
 export function kaimingNormal_(t: Tensor, options: KaimingOptions = {}): Tensor {
   return normal_(t, 0, kaimingStd(t, options));
 }
 
+/** PyTorch's `torch.nn.init.xavier_uniform_(tensor, gain=1)`: Glorot, U(-a, a) with a = gain·sqrt(6 / (fanIn + fanOut)); returns `t`. */
 export function xavierUniform_(t: Tensor, gain = 1): Tensor {
   const [fanIn, fanOut] = fanInAndFanOut(t);
   const a = Math.sqrt(3) * gain * Math.sqrt(2 / (fanIn + fanOut));
   return uniform_(t, -a, a);
 }
 
+/** PyTorch's `torch.nn.init.xavier_normal_(tensor, gain=1)`: Glorot, N(0, (gain·sqrt(2 / (fanIn + fanOut)))²); returns `t`. */
 export function xavierNormal_(t: Tensor, gain = 1): Tensor {
   const [fanIn, fanOut] = fanInAndFanOut(t);
   return normal_(t, 0, gain * Math.sqrt(2 / (fanIn + fanOut)));
@@ -126,8 +144,11 @@ const inplace = (key: string, t: Tensor, ...args: unknown[]): void => {
   callInplace(key, t._h, ...args);
 };
 
+/** Options of truncNormal_ (PyTorch's keyword arguments). */
 export interface TruncNormalOptions {
+  /** The mean of the normal (default 0). */
   mean?: number;
+  /** The standard deviation of the normal (default 1). */
   std?: number;
   /** The lower cut-off (default -2). */
   a?: number;

@@ -359,11 +359,15 @@ class BackwardHooks {
   }
 }
 
+/** What loadStateDict() returns: PyTorch's `_IncompatibleKeys` (missing_keys, unexpected_keys). */
 export interface LoadResult {
+  /** Keys the module has that the state dict lacks. */
   missingKeys: string[];
+  /** Keys in the state dict that the module does not have. */
   unexpectedKeys: string[];
 }
 
+/** A state dict as loadStateDict() takes it: a Map (what stateDict() and torch.load return) or a plain object of tensors. */
 export type StateDictLike = Map<string, Tensor> | Record<string, Tensor>;
 
 export function stateDictEntries(fn: string, sd: StateDictLike): [string, Tensor][] {
@@ -383,7 +387,14 @@ export function stateDictEntries(fn: string, sd: StateDictLike): [string, Tensor
   return argError(fn, 'stateDict', 'a Map or an object of tensors', sd);
 }
 
+/**
+ * PyTorch's `torch.nn.Module`: the base class of every layer and model. Subclass it, implement
+ * forward(), and register parameters, buffers and children by assigning them (`this.fc = new nn.Linear(4, 2)`)
+ * or with registerParameter / registerBuffer / registerModule; call the model with `model.forward(x)`
+ * (or `model.call(x)` to run hooks).
+ */
 export class Module {
+  /** Whether the module is in training mode (PyTorch's `training`); set by train() and eval(). */
   training = true;
   /** @internal */ readonly _parameters = new Map<string, Tensor | null>();
   /** @internal */ readonly _buffers = new Map<string, Tensor | null>();
@@ -517,6 +528,7 @@ export class Module {
     return module;
   }
 
+  /** PyTorch's `add_module`: the same as registerModule(). */
   addModule<M extends Module | null>(name: string, module: M): M {
     return this.registerModule(name, module);
   }
@@ -534,9 +546,11 @@ export class Module {
     walk(this, prefix);
     return out;
   }
+  /** This module and every descendant, depth-first, each once (PyTorch's `modules()`). */
   modules(): Module[] {
     return [...this.namedModules().values()];
   }
+  /** (name, module) for the immediate children in registration order, each module once (PyTorch's `named_children()`). */
   namedChildren(): Map<string, Module> {
     const out = new Map<string, Module>();
     const seen = new Set<Module>();
@@ -548,6 +562,7 @@ export class Module {
     }
     return out;
   }
+  /** The immediate children in registration order (PyTorch's `children()`). */
   children(): Module[] {
     return [...this.namedChildren().values()];
   }
@@ -556,12 +571,15 @@ export class Module {
   namedParameters(options: { prefix?: string; recurse?: boolean } = {}): Map<string, Parameter> {
     return this._namedMembers((m) => m._parameters, options) as Map<string, Parameter>;
   }
+  /** The parameters themselves (not copies), shared ones once; `recurse: false` for this module's own only (PyTorch's `parameters()`). */
   parameters(options: { recurse?: boolean } = {}): Parameter[] {
     return [...this.namedParameters(options).values()];
   }
+  /** (name, buffer) in PyTorch's order, persistent or not, shared ones once; `prefix` is prepended to every name, `recurse: false` for this module's own only. */
   namedBuffers(options: { prefix?: string; recurse?: boolean } = {}): Map<string, Tensor> {
     return this._namedMembers((m) => m._buffers, options);
   }
+  /** The buffers themselves (running statistics etc.), shared ones once (PyTorch's `buffers()`). */
   buffers(options: { recurse?: boolean } = {}): Tensor[] {
     return [...this.namedBuffers(options).values()];
   }
@@ -596,6 +614,7 @@ export class Module {
     return m as T;
   }
 
+  /** The parameter at a dotted path, e.g. `'layer4.1.conv1.weight'` (PyTorch's `get_parameter`); throws a TorchError if there is none. */
   getParameter(target: string): Parameter {
     const dot = target.lastIndexOf('.');
     const m = this.getSubmodule(dot < 0 ? '' : target.slice(0, dot));
@@ -612,12 +631,14 @@ export class Module {
   }
 
   // ---- modes and gradients ---------------------------------------------------------------------
+  /** Sets training mode on this module and every descendant (PyTorch's `train(mode=True)`); returns this. */
   train(mode = true): this {
     checkBool('train()', 'mode', mode);
     this.training = mode;
     for (const child of this.children()) child.train(mode);
     return this;
   }
+  /** Evaluation mode: `train(false)` (dropout off, batch norm uses its running statistics); returns this. */
   eval(): this {
     return this.train(false);
   }
@@ -669,18 +690,23 @@ export class Module {
     });
     return this;
   }
+  /** Moves every parameter and buffer to `'cuda'` (or `'cuda:<index>'`) in place; returns this. */
   cuda(index?: number): this {
     return this.to(index === undefined ? 'cuda' : `cuda:${index}`);
   }
+  /** Moves every parameter and buffer to the CPU in place; returns this. */
   cpu(): this {
     return this.to('cpu');
   }
+  /** Casts floating-point parameters and buffers to float32 in place; returns this. */
   float(): this {
     return this.to('float32');
   }
+  /** Casts floating-point parameters and buffers to float64 in place; returns this. */
   double(): this {
     return this.to('float64');
   }
+  /** Casts floating-point parameters and buffers to float16 in place; returns this. */
   half(): this {
     return this.to('float16');
   }
@@ -821,6 +847,7 @@ export class Module {
       for (const t of m._buffers.values()) t?.dispose();
     }
   }
+  /** dispose(), for `using m = new nn.Linear(...)`. */
   [Symbol.dispose](): void {
     this.dispose();
   }
@@ -855,6 +882,7 @@ export class Module {
  * nn.Frozen and the feature extractor. `_inner` is a reference, not a child; train()/eval() reach it.
  */
 export abstract class MemberView<M extends Module = Module> extends Module {
+  /** @internal The wrapped module (a plain reference, not a child). */
   declare readonly _inner: M;
   protected constructor(fn: string, inner: M) {
     super();
