@@ -1,6 +1,7 @@
 /**
  * torch.cuda. One addon binary serves CPU-only and CUDA machines: it loads libtorch_cuda at start when
  * a driver and libtorch's CUDA libraries are present; unavailableReason() says why it did not.
+ * @module
  */
 import { native } from './binding';
 import { cudaIndexOf } from './device';

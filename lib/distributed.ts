@@ -16,6 +16,7 @@
  * differ across ranks make Gloo abort the process, as in PyTorch; with TORCH_DISTRIBUTED_DEBUG=DETAIL
  * every collective first compares them across ranks (c10d's ProcessGroupWrapper, as Python's debug
  * mode) and a mismatch is a TorchError on every rank instead.
+ * @module
  */
 import { native, ncclLibraryPath } from './binding';
 import { TorchError, argError, checkOptions } from './errors';

@@ -11,6 +11,7 @@
  *
  * Note (LIBTORCH-NOTES): TorchScript is deprecated upstream; the lasting path for pretrained
  * networks is an architecture built from torch-node's layers plus a state dict.
+ * @module
  */
 import { checkBool } from './checks';
 import * as fs from 'fs';

@@ -2,6 +2,7 @@
  * torch.nn.functional: layers and losses as functions, each one ATen operator reached through the
  * dispatcher (as PyTorch's own F.* do), so results and gradients are PyTorch's. Options objects take
  * PyTorch's keyword names in camelCase: F.conv2d(x, w, b, { stride: 2, padding: 1 }).
+ * @module
  */
 import { TorchError, argError } from '../errors';
 import { checkBool, checkInt, checkNumber, checkProbability, idOf, optIdOf } from '../checks';

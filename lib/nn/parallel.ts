@@ -15,6 +15,7 @@
  *
  * DataParallel(module, { deviceIds, outputDevice, dim }): single-process scatter, replicate, gather
  * over several CUDA devices, as PyTorch's; the module itself under `module.` without CUDA.
+ * @module
  */
 import { isGradEnabled, noGrad } from '../autograd';
 import { tidy } from '../scope';

@@ -1,2 +1,5 @@
-/** torch.nn.utils: gradient clipping. */
+/**
+ * torch.nn.utils: gradient clipping.
+ * @module
+ */
 export { clipGradNorm_, clipGradValue_ } from '../train/clip';

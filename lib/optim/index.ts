@@ -1,4 +1,7 @@
-/** torch.optim: optimizers with PyTorch's math and state-dict layout, and `lrScheduler`. */
+/**
+ * torch.optim: optimizers with PyTorch's math and state-dict layout, and `lrScheduler`.
+ * @module
+ */
 export { Optimizer } from './optimizer';
 export type { ParamGroup, ParamGroupSpec, ParamsLike, ParamState, StateValue, OptimizerStateDict } from './optimizer';
 export { SGD } from './sgd';

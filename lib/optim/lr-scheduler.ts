@@ -9,6 +9,7 @@
  *
  * Required arguments may be given positionally or in the options object:
  * `new StepLR(opt, 30, { gamma: 0.1 })` or `new StepLR(opt, { stepSize: 30, gamma: 0.1 })`.
+ * @module
  */
 import { checkBool, checkInt, checkNumber } from '../checks';
 import { TorchError, argError, checkOptions, describe } from '../errors';

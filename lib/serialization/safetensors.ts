@@ -20,6 +20,7 @@
  * `saveFile` writes atomically (temp file, fsync, rename), every tensor contiguous, and lays the data
  * out largest element size first so every tensor is aligned for zero-copy loading; the header keeps
  * the order the tensors were given in, which is the order loadFile returns them in.
+ * @module
  */
 import * as fs from 'fs';
 import { constants as bufferConstants } from 'buffer';

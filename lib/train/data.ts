@@ -20,6 +20,7 @@
  * next batch (or by the GC backstop); `for (const b of loader) torch.tidy(() => ...)` does not free b —
  * dispose it, or wrap the whole loop body including iteration. TensorDataset keeps the tensors it was
  * given (not copies) and does not dispose them.
+ * @module
  */
 import { checkInt } from '../checks';
 import type { Id } from '../binding';

@@ -1,4 +1,7 @@
-/** torch.utils: freezing, state-dict recipes, model summaries, data, checkpoints, fit() with callbacks, learning curves. */
+/**
+ * torch.utils: freezing, state-dict recipes, model summaries, data, checkpoints, fit() with callbacks, learning curves.
+ * @module
+ */
 export * from './freeze';
 export { summary } from './summary';
 export { saveCheckpoint, loadCheckpoint } from './checkpoint';

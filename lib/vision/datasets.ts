@@ -7,6 +7,7 @@
  * into uint8 [3, H, W] tensors held by the dataset (memory: about H*W*3 bytes per image); `get(i)`
  * applies the transform each time it is called (so random augmentation differs per epoch) and is
  * synchronous, which lets a DataLoader and fit() use it. `dispose()` frees the images.
+ * @module
  */
 import { checkInt } from '../checks';
 import * as fs from 'fs';

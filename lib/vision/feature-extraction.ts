@@ -11,6 +11,7 @@
  * output is the tensor the module returned: a later in-place operation of the model on that tensor
  * (ResNet's `out += identity`) changes it, as in Python. getGraphNodeNames(model, input) lists the
  * nodes.
+ * @module
  */
 import { noGrad } from '../autograd';
 import { TorchError, argError, checkOptions } from '../errors';

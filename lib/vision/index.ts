@@ -1,4 +1,8 @@
-/** torch.vision: torchvision-compatible pretrained architectures (and, next, image input and transforms). */
+/**
+ * torch.vision (torchvision): pretrained architectures (models), image decoding (io), transforms,
+ * ImageFolder datasets and predict().
+ * @module
+ */
 export * as models from './models';
 export * as io from './io';
 export { readImage, encodeImage } from './io';

@@ -3,6 +3,7 @@
  * (libvips) into uint8 [C, H, W] tensors, as torchvision.io.read_image / decode_image give them. Like
  * read_image (and PIL.Image.open), neither EXIF orientation nor an embedded ICC profile is applied. Decoding runs on libvips' threads,
  * so these functions are async and do not block the event loop.
+ * @module
  */
 import { TorchError, argError, describe } from '../errors';
 import { fromTypedArray } from '../creation';

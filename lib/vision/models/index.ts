@@ -1,4 +1,7 @@
-/** torch.vision.models: torchvision's architectures with its exact module names (state dicts load strictly). */
+/**
+ * torch.vision.models: torchvision's architectures with its exact module names (state dicts load strictly).
+ * @module
+ */
 export { hubCheckpointsDir } from '../weights';
 export * as featureExtraction from '../feature-extraction';
 export type { ModelOptions, Weights, WeightsReport } from '../weights';
