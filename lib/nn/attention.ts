@@ -44,19 +44,31 @@ function canonicalMask(fn: string, mask: Tensor | null, name: string, targetType
   return zerosLike(mask, { dtype: targetType }).maskedFill_(mask, -Infinity);
 }
 
+/** The keyword arguments of PyTorch's `F.multi_head_attention_forward`. */
 export interface MultiHeadAttentionForwardOptions {
+  /** Apply dropout (default true). */
   training?: boolean;
+  /** [N, S] (or [S] unbatched): true (bool) = ignore this key; float masks are added. */
   keyPaddingMask?: Tensor | null;
+  /** Return the attention weights (default true). */
   needWeights?: boolean;
+  /** [L, S] or [N * numHeads, L, S]: true (bool) = not allowed; float masks are added. */
   attnMask?: Tensor | null;
   /** Use qProjWeight/kProjWeight/vProjWeight instead of inProjWeight (key and value dims may differ). */
   useSeparateProjWeight?: boolean;
+  /** The query projection, [E, E], with useSeparateProjWeight. */
   qProjWeight?: Tensor | null;
+  /** The key projection, [E, Ek], with useSeparateProjWeight. */
   kProjWeight?: Tensor | null;
+  /** The value projection, [E, Ev], with useSeparateProjWeight. */
   vProjWeight?: Tensor | null;
+  /** Already-projected keys, [N * numHeads, S, headDim], used instead of projecting `key`. */
   staticK?: Tensor | null;
+  /** Already-projected values, [N * numHeads, S, headDim], used instead of projecting `value`. */
   staticV?: Tensor | null;
+  /** Weights averaged over heads (default true), else per head. */
   averageAttnWeights?: boolean;
+  /** A hint that attnMask is the causal mask (default false). */
   isCausal?: boolean;
 }
 
@@ -335,6 +347,7 @@ function inProjection(
   return [F.linear(q, wq, bq), F.linear(k, wk, bk), F.linear(v, wv, bv)];
 }
 
+/** The keyword arguments of PyTorch's `nn.MultiheadAttention`. */
 export interface MultiheadAttentionOptions {
   /** Dropout on the attention weights, in training mode (default 0). */
   dropout?: number;
@@ -346,13 +359,17 @@ export interface MultiheadAttentionOptions {
   addZeroAttn?: boolean;
   /** Features of the key (default embedDim); when kdim or vdim differ, q/k/v_proj_weight are separate. */
   kdim?: number | null;
+  /** Features of the value (default embedDim). */
   vdim?: number | null;
   /** Inputs and outputs as [batch, seq, feature] (default false: [seq, batch, feature]). */
   batchFirst?: boolean;
+  /** The parameters' dtype (default float32). */
   dtype?: DType;
+  /** The parameters' device (default `'cpu'`). */
   device?: DeviceLike;
 }
 
+/** The keyword arguments of PyTorch's `MultiheadAttention.forward`. */
 export interface MultiheadAttentionForwardOptions {
   /** [N, S] (or [S] unbatched): true (bool) = ignore this key; float masks are added. */
   keyPaddingMask?: Tensor | null;
@@ -372,21 +389,37 @@ export interface MultiheadAttentionForwardOptions {
  * needWeights, attnMask, averageAttnWeights, isCausal }) returns [attnOutput, attnWeights | null].
  */
 export class MultiheadAttention extends Module {
+  /** `in_proj_weight`, [3 * embedDim, embedDim]: the packed q/k/v projections (null when kdim or vdim differ from embedDim). */
   declare inProjWeight: Parameter | null;
+  /** `q_proj_weight`, [embedDim, embedDim], when kdim or vdim differ from embedDim; else null. */
   declare qProjWeight: Parameter | null;
+  /** `k_proj_weight`, [embedDim, kdim], when kdim or vdim differ from embedDim; else null. */
   declare kProjWeight: Parameter | null;
+  /** `v_proj_weight`, [embedDim, vdim], when kdim or vdim differ from embedDim; else null. */
   declare vProjWeight: Parameter | null;
+  /** `in_proj_bias`, [3 * embedDim], or null with `bias: false`. */
   declare inProjBias: Parameter | null;
+  /** `bias_k`, [1, 1, embedDim], with addBiasKv; else null. */
   declare biasK: Parameter | null;
+  /** `bias_v`, [1, 1, embedDim], with addBiasKv; else null. */
   declare biasV: Parameter | null;
+  /** `out_proj`: the output projection (embedDim -> embedDim). */
   declare outProj: NonDynamicallyQuantizableLinear;
+  /** The model's feature size (of the query and the output). */
   readonly embedDim: number;
+  /** The number of parallel attention heads; embedDim is divisible by it. */
   readonly numHeads: number;
+  /** Features of the key. */
   readonly kdim: number;
+  /** Features of the value. */
   readonly vdim: number;
+  /** embedDim / numHeads. */
   readonly headDim: number;
+  /** Dropout on the attention weights in training mode. */
   readonly dropout: number;
+  /** Whether inputs and outputs are [batch, seq, feature]. */
   readonly batchFirst: boolean;
+  /** Whether a zero key and value are appended to the sequences. */
   readonly addZeroAttn: boolean;
   /** @internal */ readonly _qkvSameEmbedDim: boolean;
 

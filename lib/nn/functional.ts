@@ -10,6 +10,7 @@ import { Tensor } from '../tensor';
 import { callInplace, callOp as call } from '../ops/call';
 
 type IntOrPair = number | number[];
+/** How a loss combines its per-element values: PyTorch's `reduction=` strings. */
 export type Reduction = 'none' | 'mean' | 'sum';
 
 const REDUCTIONS: Record<Reduction, number> = { none: 0, mean: 1, sum: 2 };
@@ -28,21 +29,27 @@ function ints(fn: string, param: string, v: unknown): IntOrPair {
 
 
 // ---- layers ------------------------------------------------------------------------------------
+/** PyTorch's `F.linear(input, weight, bias=None)`: input·weightᵀ + bias; weight is [out, in]. */
 export function linear(input: Tensor, weight: Tensor, bias?: Tensor | null): Tensor {
   const fn = 'linear()';
   return call('linear', idOf(input, fn, 'input'), idOf(weight, fn, 'weight'), optIdOf(bias, fn, 'bias'));
 }
 
+/** PyTorch's `F.bilinear(input1, input2, weight, bias=None)`: x1ᵀ·A·x2 + b; weight is [out, in1, in2]. */
 export function bilinear(input1: Tensor, input2: Tensor, weight: Tensor, bias?: Tensor | null): Tensor {
   const fn = 'bilinear()';
   return call('bilinear', idOf(input1, fn, 'input1'), idOf(input2, fn, 'input2'), idOf(weight, fn, 'weight'), optIdOf(bias, fn, 'bias'));
 }
 
+/** The keyword arguments of PyTorch's `F.conv1d` / `F.conv2d`. */
 export interface ConvOptions {
+  /** The stride (default 1). */
   stride?: IntOrPair;
   /** Numbers, or 'same' / 'valid' as PyTorch. */
   padding?: IntOrPair | 'same' | 'valid';
+  /** The spacing between kernel elements (default 1). */
   dilation?: IntOrPair;
+  /** Blocked connections from input to output channels (default 1). */
   groups?: number;
 }
 
@@ -56,14 +63,20 @@ function conv(name: 'conv1d' | 'conv2d', input: Tensor, weight: Tensor, bias: Te
   return call(name, ...args, ints(fn, 'padding', o.padding ?? 0), dilation, groups);
 }
 
+/** PyTorch's `F.conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1)`: input [N, C, L], weight [out, C / groups, k]. */
 export function conv1d(input: Tensor, weight: Tensor, bias?: Tensor | null, options: ConvOptions = {}): Tensor {
   return conv('conv1d', input, weight, bias, options);
 }
 
+/** PyTorch's `F.conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1)`: input [N, C, H, W], weight [out, C / groups, kH, kW]. */
 export function conv2d(input: Tensor, weight: Tensor, bias?: Tensor | null, options: ConvOptions = {}): Tensor {
   return conv('conv2d', input, weight, bias, options);
 }
 
+/**
+ * PyTorch's `F.conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1)`:
+ * weight is [C, out / groups, kH, kW].
+ */
 export function convTranspose2d(
   input: Tensor,
   weight: Tensor,
@@ -84,13 +97,17 @@ export function convTranspose2d(
   );
 }
 
+/** The keyword arguments maxPool2d and avgPool2d share. */
 export interface PoolOptions {
   /** Defaults to kernelSize, as PyTorch. */
   stride?: IntOrPair | null;
+  /** Implicit padding on each side (default 0). */
   padding?: IntOrPair;
+  /** Round the output size up rather than down (default false). */
   ceilMode?: boolean;
 }
 
+/** PyTorch's `F.max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False)`: the maximum over each window. */
 export function maxPool2d(input: Tensor, kernelSize: IntOrPair, options: PoolOptions & { dilation?: IntOrPair } = {}): Tensor {
   const fn = 'maxPool2d()';
   return call(
@@ -104,6 +121,7 @@ export function maxPool2d(input: Tensor, kernelSize: IntOrPair, options: PoolOpt
   );
 }
 
+/** PyTorch's `F.avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True, divisor_override=None)`: the mean over each window. */
 export function avgPool2d(
   input: Tensor,
   kernelSize: IntOrPair,
@@ -122,11 +140,13 @@ export function avgPool2d(
   );
 }
 
+/** PyTorch's `F.adaptive_avg_pool2d(input, output_size)`: average pooling to an [H, W] output whatever the input size. */
 export function adaptiveAvgPool2d(input: Tensor, outputSize: IntOrPair): Tensor {
   const fn = 'adaptiveAvgPool2d()';
   return call('adaptive_avg_pool2d', idOf(input, fn, 'input'), ints(fn, 'outputSize', outputSize));
 }
 
+/** PyTorch's `F.dropout(input, p=0.5, training=True, inplace=False)`: zeroes elements with probability p and scales the rest by 1/(1-p); the identity when not training. */
 export function dropout(input: Tensor, options: { p?: number; training?: boolean; inplace?: boolean } = {}): Tensor {
   const fn = 'dropout()';
   const id = idOf(input, fn, 'input');
@@ -177,6 +197,7 @@ export function batchNorm(
   );
 }
 
+/** PyTorch's `F.layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-05)`: normalises over the trailing `normalizedShape`. */
 export function layerNorm(
   input: Tensor,
   normalizedShape: number[],
@@ -193,6 +214,7 @@ export function layerNorm(
   );
 }
 
+/** PyTorch's `F.group_norm(input, num_groups, weight=None, bias=None, eps=1e-05)`: normalises each group of channels of [N, C, ...]. */
 export function groupNorm(
   input: Tensor,
   numGroups: number,
@@ -210,6 +232,7 @@ export function groupNorm(
   );
 }
 
+/** PyTorch's `F.embedding(input, weight, padding_idx=None)`: the rows of `weight` at the integer indices in `input`; the padding row gets no gradient. */
 export function embedding(input: Tensor, weight: Tensor, options: { paddingIdx?: number | null } = {}): Tensor {
   const fn = 'embedding()';
   let pad = options.paddingIdx ?? -1;
@@ -258,19 +281,27 @@ export function interpolate(
 export function relu(input: Tensor, options: { inplace?: boolean } = {}): Tensor {
   return activation('relu()', 'relu', input, options);
 }
+/** PyTorch's `F.sigmoid`: 1 / (1 + exp(-x)). */
 export const sigmoid = (input: Tensor): Tensor => (idOf(input, 'sigmoid()', 'input'), input.sigmoid());
+/** PyTorch's `F.tanh`. */
 export const tanh = (input: Tensor): Tensor => (idOf(input, 'tanh()', 'input'), input.tanh());
 /** F.silu; with { inplace: true } it overwrites and returns the input. */
 export function silu(input: Tensor, options: { inplace?: boolean } = {}): Tensor {
   return activation('silu()', 'silu', input, options);
 }
+/** PyTorch's `F.gelu(input, approximate='none')`: the Gaussian error linear unit (`approximate: 'tanh'` for the tanh approximation). */
 export const gelu = (input: Tensor, options?: { approximate?: 'none' | 'tanh' }): Tensor => (idOf(input, 'gelu()', 'input'), input.gelu(options));
+/** PyTorch's `F.softmax(input, dim)`: exp(x) normalised to sum to 1 along `dim`. */
 export const softmax = (input: Tensor, dim: number): Tensor => (idOf(input, 'softmax()', 'input'), input.softmax(dim));
+/** PyTorch's `F.log_softmax(input, dim)`: log(softmax(x)) along `dim`, computed stably. */
 export const logSoftmax = (input: Tensor, dim: number): Tensor => (idOf(input, 'logSoftmax()', 'input'), input.logSoftmax(dim));
+/** PyTorch's `F.leaky_relu(input, negative_slope=0.01)`. */
 export const leakyRelu = (input: Tensor, negativeSlope = 0.01): Tensor => (idOf(input, 'leakyRelu()', 'input'), input.leakyRelu(negativeSlope));
+/** PyTorch's `F.elu(input, alpha=1.0)`: x for x > 0, alpha·(exp(x) - 1) otherwise. */
 export function elu(input: Tensor, alpha = 1.0): Tensor {
   return call('elu', idOf(input, 'elu()', 'input'), checkNumber('elu()', 'alpha', alpha));
 }
+/** PyTorch's `F.hardtanh(input, min_val=-1, max_val=1)`: x clamped to [minVal, maxVal]. */
 export function hardtanh(input: Tensor, minVal = -1, maxVal = 1): Tensor {
   return call('hardtanh', idOf(input, 'hardtanh()', 'input'), checkNumber('hardtanh()', 'minVal', minVal), checkNumber('hardtanh()', 'maxVal', maxVal));
 }
@@ -300,17 +331,24 @@ export function hardswish(input: Tensor, options: { inplace?: boolean } = {}): T
 export function hardsigmoid(input: Tensor, options: { inplace?: boolean } = {}): Tensor {
   return activation('hardsigmoid()', 'hardsigmoid', input, options);
 }
+/** PyTorch's `F.softplus(input, beta=1, threshold=20)`: log(1 + exp(beta·x)) / beta, linear where beta·x > threshold. */
 export function softplus(input: Tensor, beta = 1, threshold = 20): Tensor {
   return call('softplus', idOf(input, 'softplus()', 'input'), checkNumber('softplus()', 'beta', beta), checkNumber('softplus()', 'threshold', threshold));
 }
+/** PyTorch's `F.logsigmoid`: log(sigmoid(x)), computed stably. */
 export function logSigmoid(input: Tensor): Tensor {
   return call('log_sigmoid', idOf(input, 'logSigmoid()', 'input'));
 }
+/** PyTorch's `F.one_hot(tensor, num_classes=-1)`: int64 indices to one-hot int64 vectors in a new last dimension (-1: max index + 1 classes). */
 export function oneHot(input: Tensor, numClasses = -1): Tensor {
   return call('one_hot', idOf(input, 'oneHot()', 'input'), numClasses);
 }
 
 // ---- losses ------------------------------------------------------------------------------------
+/**
+ * PyTorch's `F.cross_entropy(input, target, weight=None, ignore_index=-100, reduction='mean', label_smoothing=0.0)`:
+ * log-softmax then negative log-likelihood; input is logits [N, C, ...], target class indices (int64) or class probabilities.
+ */
 export function crossEntropy(
   input: Tensor,
   target: Tensor,
@@ -330,6 +368,7 @@ export function crossEntropy(
   );
 }
 
+/** PyTorch's `F.nll_loss(input, target, weight=None, ignore_index=-100, reduction='mean')`: input is log-probabilities [N, C, ...], target class indices (int64). */
 export function nllLoss(
   input: Tensor,
   target: Tensor,
@@ -346,16 +385,19 @@ export function nllLoss(
   );
 }
 
+/** PyTorch's `F.mse_loss(input, target, reduction='mean')`: the squared error. */
 export function mseLoss(input: Tensor, target: Tensor, options: { reduction?: Reduction } = {}): Tensor {
   const fn = 'mseLoss()';
   return call('mse_loss', idOf(input, fn, 'input'), idOf(target, fn, 'target'), reductionCode(fn, options.reduction));
 }
 
+/** PyTorch's `F.l1_loss(input, target, reduction='mean')`: the absolute error. */
 export function l1Loss(input: Tensor, target: Tensor, options: { reduction?: Reduction } = {}): Tensor {
   const fn = 'l1Loss()';
   return call('l1_loss', idOf(input, fn, 'input'), idOf(target, fn, 'target'), reductionCode(fn, options.reduction));
 }
 
+/** PyTorch's `F.smooth_l1_loss(input, target, reduction='mean', beta=1.0)`: quadratic below `beta`, linear above. */
 export function smoothL1Loss(input: Tensor, target: Tensor, options: { reduction?: Reduction; beta?: number } = {}): Tensor {
   const fn = 'smoothL1Loss()';
   const beta = checkNumber(fn, 'beta', options.beta ?? 1.0);
@@ -363,11 +405,13 @@ export function smoothL1Loss(input: Tensor, target: Tensor, options: { reduction
   return call('smooth_l1_loss', idOf(input, fn, 'input'), idOf(target, fn, 'target'), reductionCode(fn, options.reduction), beta);
 }
 
+/** PyTorch's `F.binary_cross_entropy(input, target, weight=None, reduction='mean')`: input is probabilities in [0, 1]. */
 export function binaryCrossEntropy(input: Tensor, target: Tensor, options: { weight?: Tensor | null; reduction?: Reduction } = {}): Tensor {
   const fn = 'binaryCrossEntropy()';
   return call('binary_cross_entropy', idOf(input, fn, 'input'), idOf(target, fn, 'target'), optIdOf(options.weight, fn, 'weight'), reductionCode(fn, options.reduction));
 }
 
+/** PyTorch's `F.binary_cross_entropy_with_logits(input, target, weight=None, reduction='mean', pos_weight=None)`: sigmoid and BCE in one, numerically stable. */
 export function binaryCrossEntropyWithLogits(
   input: Tensor,
   target: Tensor,

@@ -34,6 +34,7 @@ function checkOptions(fn: string, o: unknown): Record<string, any> {
 
 /** The base of every loss module: holds `reduction`. */
 export abstract class Loss extends Module {
+  /** How per-element losses are combined: `'mean'` (default), `'sum'` or `'none'`. */
   readonly reduction: Reduction;
   constructor(fn: string, reduction: unknown = 'mean', extra: string[] = []) {
     super();
@@ -44,6 +45,7 @@ export abstract class Loss extends Module {
 
 /** The base of losses with a class-weight buffer (PyTorch's _WeightedLoss). */
 export abstract class WeightedLoss extends Loss {
+  /** The `weight` buffer: a rescaling weight per class (or per element for BCELoss), or null. */
   declare weight: Tensor | null;
   constructor(fn: string, weight: unknown, reduction: unknown) {
     super(fn, reduction);
@@ -51,15 +53,26 @@ export abstract class WeightedLoss extends Loss {
   }
 }
 
+/** The keyword arguments of PyTorch's `nn.CrossEntropyLoss`. */
 export interface CrossEntropyLossOptions {
+  /** A weight per class, [C] (default none). */
   weight?: Tensor | null;
+  /** A target class that contributes nothing to the loss or the gradient (default -100). */
   ignoreIndex?: number;
+  /** `'mean'` (default), `'sum'` or `'none'`. */
   reduction?: Reduction;
+  /** In [0, 1]: the share of the target mass spread uniformly over the classes (default 0). */
   labelSmoothing?: number;
 }
 
+/**
+ * PyTorch's `torch.nn.CrossEntropyLoss`: log-softmax then negative log-likelihood; input [N, C] (or [N, C, ...]) logits,
+ * target class indices [N] (int64) or class probabilities [N, C].
+ */
 export class CrossEntropyLoss extends WeightedLoss {
+  /** The target class ignored (default -100). */
   readonly ignoreIndex: number;
+  /** The label smoothing amount (default 0). */
   readonly labelSmoothing: number;
   constructor(options: CrossEntropyLossOptions = {}) {
     const fn = 'CrossEntropyLoss()';
@@ -82,7 +95,12 @@ export class CrossEntropyLoss extends WeightedLoss {
   }
 }
 
+/**
+ * PyTorch's `torch.nn.NLLLoss(weight=None, ignore_index=-100, reduction='mean')`: the negative log-likelihood of
+ * log-probabilities [N, C] at the target class indices [N].
+ */
 export class NLLLoss extends WeightedLoss {
+  /** The target class ignored (default -100). */
   readonly ignoreIndex: number;
   constructor(options: { weight?: Tensor | null; ignoreIndex?: number; reduction?: Reduction } = {}) {
     const fn = 'NLLLoss()';
@@ -96,6 +114,7 @@ export class NLLLoss extends WeightedLoss {
   }
 }
 
+/** PyTorch's `torch.nn.MSELoss(reduction='mean')`: the squared error (input - target)². */
 export class MSELoss extends Loss {
   constructor(options: { reduction?: Reduction } = {}) {
     super('MSELoss()', checkOptions('MSELoss()', options).reduction ?? 'mean');
@@ -105,6 +124,7 @@ export class MSELoss extends Loss {
   }
 }
 
+/** PyTorch's `torch.nn.L1Loss(reduction='mean')`: the absolute error |input - target|. */
 export class L1Loss extends Loss {
   constructor(options: { reduction?: Reduction } = {}) {
     super('L1Loss()', checkOptions('L1Loss()', options).reduction ?? 'mean');
@@ -114,7 +134,9 @@ export class L1Loss extends Loss {
   }
 }
 
+/** PyTorch's `torch.nn.SmoothL1Loss(reduction='mean', beta=1.0)`: squared error below `beta`, absolute error above (the Huber loss / beta). */
 export class SmoothL1Loss extends Loss {
+  /** Where the loss changes from quadratic to linear (default 1). */
   readonly beta: number;
   constructor(options: { reduction?: Reduction; beta?: number } = {}) {
     const fn = 'SmoothL1Loss()';
@@ -128,6 +150,7 @@ export class SmoothL1Loss extends Loss {
   }
 }
 
+/** PyTorch's `torch.nn.BCELoss(weight=None, reduction='mean')`: binary cross-entropy of probabilities (after a sigmoid) against targets in [0, 1]. */
 export class BCELoss extends WeightedLoss {
   constructor(options: { weight?: Tensor | null; reduction?: Reduction } = {}) {
     const fn = 'BCELoss()';
@@ -139,8 +162,14 @@ export class BCELoss extends WeightedLoss {
   }
 }
 
+/**
+ * PyTorch's `torch.nn.BCEWithLogitsLoss(weight=None, reduction='mean', pos_weight=None)`: a sigmoid and binary cross-entropy
+ * in one, numerically stable; takes logits.
+ */
 export class BCEWithLogitsLoss extends Loss {
+  /** The `weight` buffer: a rescaling weight per element (broadcast), or null. */
   declare weight: Tensor | null;
+  /** The `pos_weight` buffer: a weight on positive examples per class, or null. */
   declare pos_weight: Tensor | null;
   constructor(options: { weight?: Tensor | null; posWeight?: Tensor | null; reduction?: Reduction } = {}) {
     const fn = 'BCEWithLogitsLoss()';
@@ -158,7 +187,12 @@ export class BCEWithLogitsLoss extends Loss {
   }
 }
 
+/**
+ * PyTorch's `torch.nn.KLDivLoss(reduction='mean', log_target=False)`: the Kullback-Leibler divergence of `target` from
+ * the log-probabilities `input`; `reduction: 'batchmean'` gives the mathematical KL divergence.
+ */
 export class KLDivLoss extends Loss {
+  /** Whether the target is given as log-probabilities (default false). */
   readonly logTarget: boolean;
   constructor(options: { reduction?: Reduction | 'batchmean'; logTarget?: boolean } = {}) {
     const fn = 'KLDivLoss()';

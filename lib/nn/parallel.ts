@@ -41,6 +41,7 @@ function tensorsIn(v: unknown, out: Tensor[] = [], seen = new Set<unknown>()): T
   return out;
 }
 
+/** The keyword arguments of PyTorch's `nn.parallel.DistributedDataParallel`. */
 export interface DistributedDataParallelOptions {
   /** Bucket size in MiB (default 25, as PyTorch). */
   bucketCapMB?: number;
@@ -50,16 +51,26 @@ export interface DistributedDataParallelOptions {
   broadcastBuffers?: boolean;
   /** Gradients are views into the all-reduce buckets (saves a copy). */
   gradientAsBucketView?: boolean;
+  /** The group whose ranks train together (default: the default group from initProcessGroup). */
   processGroup?: distributed.ProcessGroup | null;
   /** Accepted as PyTorch's; CPU and one-device modules take none (a model on cuda:i takes [i]). */
   deviceIds?: number[] | null;
+  /** Accepted as PyTorch's and unused (the output stays where the module puts it). */
   outputDevice?: number | null;
 }
 
+/**
+ * PyTorch's `torch.nn.parallel.DistributedDataParallel(module, ...)`: wraps a module so each rank's backward() all-reduces
+ * and averages the gradients (see the namespace's description). Requires torch.distributed.initProcessGroup first.
+ */
 export class DistributedDataParallel<M extends Module = Module> extends Module {
+  /** The wrapped module (state-dict keys carry `module.`). */
   declare module: M;
+  /** The group the gradients are averaged over. */
   declare processGroup: distributed.ProcessGroup;
+  /** Whether parameters that get no gradient in a step are allowed (found from each forward's output). */
   declare findUnusedParameters: boolean;
+  /** Whether rank 0's buffers are broadcast before each forward. */
   declare broadcastBuffers: boolean;
   /** @internal */ declare _reducer: number;
   /** @internal */ declare _sync: boolean;
@@ -256,6 +267,7 @@ function replicate(root: Module, devices: string[], detach: boolean): Module[] {
   });
 }
 
+/** The keyword arguments of PyTorch's `nn.DataParallel`. */
 export interface DataParallelOptions {
   /** CUDA devices to split the batch over (indices or 'cuda:i'); default: every CUDA device. */
   deviceIds?: (number | string)[] | null;
@@ -279,10 +291,13 @@ export interface DataParallelOptions {
  * PyTorch's. For training on several GPUs PyTorch recommends DistributedDataParallel, as do we.
  */
 export class DataParallel<M extends Module = Module> extends Module {
+  /** The wrapped module (state-dict keys carry `module.`). */
   declare module: M;
   /** The CUDA devices used (empty without CUDA, as PyTorch's device_ids). */
   declare deviceIds: number[];
+  /** The CUDA device index outputs are gathered on (-1: the CPU), or null without CUDA. */
   declare outputDevice: number | null;
+  /** The dimension inputs are split along and outputs joined along. */
   declare dim: number;
   /** @internal */ declare _devices: string[];
   /** @internal */ declare _output: string;

@@ -25,6 +25,7 @@ import { uniform_ } from './init';
 import { newParam, pyFloat } from './layers';
 import { Module, type Parameter } from './module';
 
+/** The keyword arguments RNN, LSTM and GRU share (PyTorch's `num_layers=`, `bias=`, `batch_first=`, `dropout=`, `bidirectional=`, `dtype=`, `device=`). */
 export interface RNNBaseOptions {
   /** Stacked recurrent layers (default 1). */
   numLayers?: number;
@@ -36,19 +37,25 @@ export interface RNNBaseOptions {
   dropout?: number;
   /** Default false. */
   bidirectional?: boolean;
+  /** The parameters' dtype (default float32). */
   dtype?: DType;
+  /** The parameters' device (default `'cpu'`). */
   device?: DeviceLike;
 }
 
+/** The keyword arguments of PyTorch's `nn.LSTM` (and GRU's, which has no projSize). */
 export interface LSTMOptions extends RNNBaseOptions {
   /** LSTM with projections: h is projected to projSize features (0, the default, disables it). */
   projSize?: number;
 }
 
+/** The keyword arguments of PyTorch's `nn.RNN`. */
 export interface RNNOptions extends RNNBaseOptions {
+  /** The activation, `'tanh'` (default) or `'relu'`. */
   nonlinearity?: 'tanh' | 'relu';
 }
 
+/** PyTorch's RNNBase `mode`: which recurrence a layer runs. */
 export type RNNMode = 'LSTM' | 'GRU' | 'RNN_TANH' | 'RNN_RELU';
 
 const pyBool = (b: boolean) => (b ? 'True' : 'False');
@@ -58,13 +65,21 @@ const OPS: Record<RNNMode, string> = { LSTM: 'lstm.input', GRU: 'gru.input', RNN
 
 /** What RNN, LSTM and GRU share (torch.nn.RNNBase): parameters, initialisation, checks, printing. */
 export abstract class RNNBase extends Module {
+  /** The number of features of each input step. */
   readonly inputSize: number;
+  /** The number of features of the hidden state. */
   readonly hiddenSize: number;
+  /** The number of stacked layers. */
   readonly numLayers: number;
+  /** Whether the layers have bias_ih / bias_hh. */
   readonly bias: boolean;
+  /** Whether input and output are [batch, seq, feature] rather than [seq, batch, feature]. */
   readonly batchFirst: boolean;
+  /** The dropout probability between layers in training mode. */
   readonly dropout: number;
+  /** Whether each layer also runs backwards (outputs concatenate both directions). */
   readonly bidirectional: boolean;
+  /** The LSTM projection size (0: none). */
   readonly projSize: number;
   /** @internal the parameter names in the order aten::lstm/gru/rnn_* take them */
   readonly _flatWeightsNames: string[] = [];
@@ -72,6 +87,7 @@ export abstract class RNNBase extends Module {
   readonly _allWeights: string[][] = [];
 
   protected constructor(
+    /** The recurrence: `'LSTM'`, `'GRU'`, `'RNN_TANH'` or `'RNN_RELU'`. */
     readonly mode: RNNMode,
     inputSize: number,
     hiddenSize: number,
@@ -303,6 +319,7 @@ export class GRU extends RNNBase {
  * forward(input, h0?) returns [output, hN].
  */
 export class RNN extends RNNBase {
+  /** The activation, `'tanh'` or `'relu'`. */
   readonly nonlinearity: 'tanh' | 'relu';
   constructor(inputSize: number, hiddenSize: number, options: RNNOptions = {}) {
     const nl = options?.nonlinearity ?? 'tanh';

@@ -20,12 +20,20 @@ import * as distributed from '../distributed';
 import { BatchNormNd, type BatchNormOptions } from './layers';
 import type { Module } from './module';
 
+/** The keyword arguments of PyTorch's `nn.SyncBatchNorm`: BatchNorm's plus `processGroup`. */
 export interface SyncBatchNormOptions extends BatchNormOptions {
   /** The group whose ranks share statistics (default: the whole world, as PyTorch's). */
   processGroup?: distributed.ProcessGroup | null;
 }
 
+/**
+ * PyTorch's `torch.nn.SyncBatchNorm(num_features, eps=1e-05, momentum=0.1, affine=True, track_running_stats=True, process_group=None)`:
+ * BatchNorm over any [N, C, ...] input whose training statistics are those of the whole distributed batch (every
+ * rank's shard), for DistributedDataParallel with small per-rank batches. Without a process group, with one rank, or
+ * in eval mode it is plain BatchNorm. Unlike PyTorch, CPU tensors work too (synchronized over Gloo).
+ */
 export class SyncBatchNorm extends BatchNormNd {
+  /** The group whose ranks share statistics (null: the default group). */
   processGroup: distributed.ProcessGroup | null;
   constructor(numFeatures: number, options: SyncBatchNormOptions = {}) {
     const { processGroup, ...rest } = options;

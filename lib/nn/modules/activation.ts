@@ -4,7 +4,9 @@ import * as F from '../functional';
 import { Module } from '../module';
 import { pyFloat, inplaceOption } from './common';
 
+/** PyTorch's `torch.nn.ReLU(inplace=False)`: max(x, 0). */
 export class ReLU extends Module {
+  /** Whether forward overwrites its input (default false). */
   readonly inplace: boolean;
   constructor(options: { inplace?: boolean } = {}) {
     super();
@@ -17,17 +19,21 @@ export class ReLU extends Module {
     return this.inplace ? 'inplace=True' : '';
   }
 }
+/** PyTorch's `torch.nn.Sigmoid`: 1 / (1 + exp(-x)). */
 export class Sigmoid extends Module {
   override forward(x: Tensor): Tensor {
     return F.sigmoid(x);
   }
 }
+/** PyTorch's `torch.nn.Tanh`: tanh(x). */
 export class Tanh extends Module {
   override forward(x: Tensor): Tensor {
     return F.tanh(x);
   }
 }
+/** PyTorch's `torch.nn.SiLU(inplace=False)` (swish): x·sigmoid(x). */
 export class SiLU extends Module {
+  /** Whether forward overwrites its input (default false). */
   readonly inplace: boolean;
   constructor(options: { inplace?: boolean } = {}) {
     super();
@@ -40,9 +46,9 @@ export class SiLU extends Module {
     return this.inplace ? 'inplace=True' : '';
   }
 }
-/** The `inplace` option of ReLU6, Hardswish and Hardsigmoid. */
 /** nn.ReLU6({ inplace }): min(max(x, 0), 6). */
 export class ReLU6 extends Module {
+  /** Whether forward overwrites its input (default false). */
   readonly inplace: boolean;
   constructor(options: { inplace?: boolean } = {}) {
     super();
@@ -57,6 +63,7 @@ export class ReLU6 extends Module {
 }
 /** nn.Hardswish({ inplace }): x * relu6(x + 3) / 6 (printed without inplace, as PyTorch does). */
 export class Hardswish extends Module {
+  /** Whether forward overwrites its input (default false). */
   readonly inplace: boolean;
   constructor(options: { inplace?: boolean } = {}) {
     super();
@@ -68,6 +75,7 @@ export class Hardswish extends Module {
 }
 /** nn.Hardsigmoid({ inplace }): relu6(x + 3) / 6. */
 export class Hardsigmoid extends Module {
+  /** Whether forward overwrites its input (default false). */
   readonly inplace: boolean;
   constructor(options: { inplace?: boolean } = {}) {
     super();
@@ -77,8 +85,12 @@ export class Hardsigmoid extends Module {
     return F.hardsigmoid(x, { inplace: this.inplace });
   }
 }
+/** PyTorch's `torch.nn.GELU(approximate='none')`: the Gaussian error linear unit, x·Φ(x). */
 export class GELU extends Module {
-  constructor(readonly approximate: 'none' | 'tanh' = 'none') {
+  constructor(
+    /** `'none'` (default, exact) or `'tanh'` (the tanh approximation). */
+    readonly approximate: 'none' | 'tanh' = 'none',
+  ) {
     super();
   }
   override forward(x: Tensor): Tensor {
@@ -88,8 +100,12 @@ export class GELU extends Module {
     return `approximate='${this.approximate}'`;
   }
 }
+/** PyTorch's `torch.nn.LeakyReLU(negative_slope=0.01)`: x for x >= 0, negativeSlope·x otherwise. */
 export class LeakyReLU extends Module {
-  constructor(readonly negativeSlope = 0.01) {
+  constructor(
+    /** The slope for negative inputs (default 0.01). */
+    readonly negativeSlope = 0.01,
+  ) {
     super();
   }
   override forward(x: Tensor): Tensor {
@@ -99,8 +115,12 @@ export class LeakyReLU extends Module {
     return `negative_slope=${pyFloat(this.negativeSlope)}`;
   }
 }
+/** PyTorch's `torch.nn.Softmax(dim)`: exp(x) normalised to sum to 1 along `dim`. */
 export class Softmax extends Module {
-  constructor(readonly dim: number) {
+  constructor(
+    /** The dimension along which the outputs sum to 1. */
+    readonly dim: number,
+  ) {
     super();
   }
   override forward(x: Tensor): Tensor {
@@ -110,6 +130,7 @@ export class Softmax extends Module {
     return `dim=${this.dim}`;
   }
 }
+/** PyTorch's `torch.nn.LogSoftmax(dim)`: log(softmax(x)) along `dim`, computed stably. */
 export class LogSoftmax extends Softmax {
   override forward(x: Tensor): Tensor {
     return F.logSoftmax(x, this.dim);

@@ -8,14 +8,18 @@ import { Tensor } from '../../tensor';
 import { ones_, zeros_ } from '../init';
 import { Parameter } from '../module';
 
+/** Where a layer's parameters are made: PyTorch's factory keyword arguments `dtype=` and `device=`. */
 export interface FactoryOptions {
+  /** The parameters' dtype (default float32). */
   dtype?: DType;
+  /** The parameters' device (default `'cpu'`). */
   device?: DeviceLike;
 }
 
+/** A size given as one number for both spatial dimensions, or as `[h, w]` (PyTorch's `_size_2_t`). */
 export type Pair = number | [number, number];
 
-/** Python's repr of a float: 1e-05, 0.1, 1.0. */
+/** @internal Python's repr of a float: 1e-05, 0.1, 1.0 (for extraRepr). */
 export function pyFloat(x: number): string {
   if (Number.isInteger(x) && Math.abs(x) < 1e16) return `${x}.0`;
   if (x !== 0 && (Math.abs(x) < 1e-4 || Math.abs(x) >= 1e16)) return x.toExponential().replace(/e([+-])(\d)$/, 'e$10$2');

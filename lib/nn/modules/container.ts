@@ -45,6 +45,7 @@ const indexedTraps: ProxyHandler<Module> = {
 
 /** Children named '0', '1', ... with list access: what Sequential and ModuleList share. */
 abstract class IndexedModules extends Module {
+  /** The number of modules (Python's `len(container)`). */
   get length(): number {
     return this._modules.size;
   }
@@ -118,6 +119,7 @@ abstract class IndexedModules extends Module {
       setSlot(this, String(i), m);
     });
   }
+  /** Iterates the modules in order (`for (const m of seq)`, `[...seq]`). */
   [Symbol.iterator](): Iterator<Module> {
     return ([...this._modules.values()].filter(Boolean) as Module[])[Symbol.iterator]();
   }
@@ -147,6 +149,10 @@ export class Sequential extends IndexedModules {
   }
 }
 
+/**
+ * PyTorch's `torch.nn.ModuleList(modules)`: a list of registered children named '0', '1', ..., with `list[i]`, at(),
+ * append, extend, insert, pop, slice; it has no forward.
+ */
 export class ModuleList extends IndexedModules {
   constructor(modules: Iterable<Module> = []) {
     super();
@@ -178,11 +184,13 @@ export class ModuleDict extends Module {
     if (m === undefined) throw new TorchError(`ModuleDict.${fn}(): no key '${key}'; keys: ${this.keys().join(', ') || '(none)'}`, 'ERR_TORCH_INDEX');
     return m as Module;
   }
+  /** Python's `md[key] = module`: registers (or replaces) the child `key`; returns this. */
   set(key: string, m: Module): this {
     if (!(m instanceof Module)) argError('ModuleDict.set()', 'module', 'a Module', m);
     this.registerModule(key, m);
     return this;
   }
+  /** Python's `key in md`. */
   has(key: string): boolean {
     return this._modules.has(key);
   }
@@ -197,6 +205,7 @@ export class ModuleDict extends Module {
     this.delete(key);
     return m;
   }
+  /** Removes every module (Python's `clear()`). */
   clear(): void {
     for (const k of this.keys()) this.delete(k);
   }
@@ -207,9 +216,11 @@ export class ModuleDict extends Module {
     for (const [k, m] of entries as [string, Module][]) this.set(k, m);
     return this;
   }
+  /** The keys in insertion order (Python's `keys()`). */
   keys(): string[] {
     return [...this._modules.keys()];
   }
+  /** The modules in insertion order (Python's `values()`). */
   values(): Module[] {
     return [...this._modules.values()] as Module[];
   }
@@ -217,12 +228,15 @@ export class ModuleDict extends Module {
   items(): [string, Module][] {
     return [...this._modules] as [string, Module][];
   }
+  /** An iterator over [key, module] pairs, as Map.entries(). */
   entries(): IterableIterator<[string, Module]> {
     return this.items()[Symbol.iterator]();
   }
+  /** The number of modules, as Map.size. */
   get size(): number {
     return this._modules.size;
   }
+  /** The number of modules (Python's `len(md)`). */
   get length(): number {
     return this._modules.size;
   }

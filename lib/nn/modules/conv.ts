@@ -7,26 +7,41 @@ import { fanInAndFanOut, kaimingUniform_, uniform_ } from '../init';
 import { Module, type Parameter } from '../module';
 import { type FactoryOptions, type Pair, pyTuple, tupleOf, newParam } from './common';
 
+/** The keyword arguments of PyTorch's `nn.Conv1d` / `nn.Conv2d` (and, without `'same'`/`'valid'`, `nn.ConvTranspose2d`). */
 export interface ConvOptions extends FactoryOptions {
+  /** The stride of the convolution (default 1). */
   stride?: Pair;
+  /** Zero padding on each side (default 0), or `'same'` (output size = input size, stride 1) / `'valid'` (none). */
   padding?: Pair | 'same' | 'valid';
+  /** The spacing between kernel elements (default 1). */
   dilation?: Pair;
+  /** Blocked connections from input to output channels (default 1); both channel counts must be divisible by it. */
   groups?: number;
+  /** Whether to add a learnable bias (default true). */
   bias?: boolean;
 }
 
 abstract class ConvNd extends Module {
+  /** The kernel: [outChannels, inChannels / groups, ...kernelSize] ([inChannels, outChannels / groups, ...] when transposed). */
   declare weight: Parameter;
+  /** The bias, [outChannels], or null with `bias: false`. */
   declare bias: Parameter | null;
+  /** The kernel size, one entry per spatial dimension. */
   readonly kernelSize: number[];
+  /** The stride, one entry per spatial dimension. */
   readonly stride: number[];
+  /** The padding, one entry per spatial dimension, or `'same'` / `'valid'`. */
   readonly padding: number[] | 'same' | 'valid';
+  /** The dilation, one entry per spatial dimension. */
   readonly dilation: number[];
+  /** The number of groups. */
   readonly groups: number;
   protected constructor(
     name: string,
     n: number,
+    /** The number of input channels. */
     readonly inChannels: number,
+    /** The number of output channels. */
     readonly outChannels: number,
     kernelSize: Pair,
     options: ConvOptions,
@@ -52,6 +67,7 @@ abstract class ConvNd extends Module {
     this.registerParameter('bias', options.bias === false ? null : newParam([outChannels], options));
     this.resetParameters();
   }
+  /** PyTorch's `reset_parameters()`: weight from kaiming_uniform_(a=√5), bias from U(-1/√fanIn, 1/√fanIn). */
   resetParameters(): void {
     kaimingUniform_(this.weight, { a: Math.sqrt(5) });
     if (this.bias) {
@@ -74,6 +90,7 @@ abstract class ConvNd extends Module {
   }
 }
 
+/** PyTorch's `torch.nn.Conv1d(in_channels, out_channels, kernel_size, ...)`: a 1-D convolution over [N, C, L] (or [C, L]) input. */
 export class Conv1d extends ConvNd {
   constructor(inChannels: number, outChannels: number, kernelSize: number, options: ConvOptions = {}) {
     super('Conv1d', 1, inChannels, outChannels, kernelSize, options);
@@ -83,6 +100,10 @@ export class Conv1d extends ConvNd {
   }
 }
 
+/**
+ * PyTorch's `torch.nn.Conv2d(in_channels, out_channels, kernel_size, ...)`: a 2-D convolution over [N, C, H, W] (or [C, H, W]) input,
+ * e.g. `new nn.Conv2d(3, 8, 3, { padding: 1 })`.
+ */
 export class Conv2d extends ConvNd {
   constructor(inChannels: number, outChannels: number, kernelSize: Pair, options: ConvOptions = {}) {
     super('Conv2d', 2, inChannels, outChannels, kernelSize, options);
@@ -92,7 +113,12 @@ export class Conv2d extends ConvNd {
   }
 }
 
+/**
+ * PyTorch's `torch.nn.ConvTranspose2d(in_channels, out_channels, kernel_size, ...)`: the gradient of Conv2d with
+ * respect to its input (a "deconvolution"), for upsampling; options as Conv2d plus `outputPadding` (default 0).
+ */
 export class ConvTranspose2d extends ConvNd {
+  /** Extra size added to one side of each output dimension (PyTorch's `output_padding`). */
   readonly outputPadding: number[];
   constructor(
     inChannels: number,
@@ -112,6 +138,7 @@ export class ConvTranspose2d extends ConvNd {
       dilation: this.dilation,
     });
   }
+  /** As PyTorch's extra_repr, with output_padding. */
   override extraRepr(): string {
     return this.extra(this.outputPadding);
   }

@@ -5,9 +5,15 @@ import * as F from '../functional';
 import { Module } from '../module';
 import { pyFloat, pyBool, inplaceOption } from './common';
 
+/**
+ * PyTorch's `torch.nn.Dropout(p=0.5, inplace=False)`: in training mode zeroes each element with probability `p`
+ * and scales the rest by 1/(1-p); the identity in eval mode.
+ */
 export class Dropout extends Module {
+  /** Whether forward overwrites its input (default false). */
   readonly inplace: boolean;
   constructor(
+    /** The probability of an element being zeroed (default 0.5). */
     public p = 0.5,
     options: { inplace?: boolean } = {},
   ) {
@@ -23,6 +29,7 @@ export class Dropout extends Module {
   }
 }
 
+/** PyTorch's `torch.nn.Dropout2d(p=0.5)`: zeroes whole channels of [N, C, H, W] input with probability `p` in training mode. */
 export class Dropout2d extends Dropout {
   override forward(x: Tensor): Tensor {
     return F.dropout2d(x, { p: this.p, training: this.training });

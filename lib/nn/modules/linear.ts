@@ -6,11 +6,19 @@ import { fanInAndFanOut, kaimingUniform_, uniform_ } from '../init';
 import { Module, type Parameter } from '../module';
 import { type FactoryOptions, pyBool, newParam } from './common';
 
+/**
+ * PyTorch's `torch.nn.Linear(in_features, out_features, bias=True)`: y = x·Wᵀ + b over the last dimension.
+ * `new nn.Linear(4, 2, { bias, dtype, device })`; weight and bias initialised as PyTorch's.
+ */
 export class Linear extends Module {
+  /** The weight, [outFeatures, inFeatures]. */
   declare weight: Parameter;
+  /** The bias, [outFeatures], or null with `bias: false`. */
   declare bias: Parameter | null;
   constructor(
+    /** The size of each input's last dimension. */
     readonly inFeatures: number,
+    /** The size of each output's last dimension. */
     readonly outFeatures: number,
     options: { bias?: boolean } & FactoryOptions = {},
   ) {
@@ -21,6 +29,7 @@ export class Linear extends Module {
     this.registerParameter('bias', options.bias === false ? null : newParam([outFeatures], options));
     this.resetParameters();
   }
+  /** PyTorch's `reset_parameters()`: weight from kaiming_uniform_(a=√5), bias from U(-1/√fanIn, 1/√fanIn). */
   resetParameters(): void {
     kaimingUniform_(this.weight, { a: Math.sqrt(5) });
     if (this.bias) {
@@ -37,12 +46,18 @@ export class Linear extends Module {
   }
 }
 
+/** PyTorch's `torch.nn.Bilinear(in1_features, in2_features, out_features, bias=True)`: y = x1ᵀ·A·x2 + b. */
 export class Bilinear extends Module {
+  /** The weight, [outFeatures, in1Features, in2Features]. */
   declare weight: Parameter;
+  /** The bias, [outFeatures], or null with `bias: false`. */
   declare bias: Parameter | null;
   constructor(
+    /** The size of the first input's last dimension. */
     readonly in1Features: number,
+    /** The size of the second input's last dimension. */
     readonly in2Features: number,
+    /** The size of each output's last dimension. */
     readonly outFeatures: number,
     options: { bias?: boolean } & FactoryOptions = {},
   ) {
@@ -51,6 +66,7 @@ export class Bilinear extends Module {
     this.registerParameter('bias', options.bias === false ? null : newParam([outFeatures], options));
     this.resetParameters();
   }
+  /** PyTorch's `reset_parameters()`: weight and bias from U(-1/√in1Features, 1/√in1Features). */
   resetParameters(): void {
     const bound = 1 / Math.sqrt(this.weight.shape[1]);
     uniform_(this.weight, -bound, bound);
@@ -64,15 +80,19 @@ export class Bilinear extends Module {
   }
 }
 
+/** PyTorch's `torch.nn.Identity`: returns its input (a placeholder, e.g. to remove a head: `model.fc = new nn.Identity()`). */
 export class Identity extends Module {
   override forward(x: Tensor): Tensor {
     return x;
   }
 }
 
+/** PyTorch's `torch.nn.Flatten(start_dim=1, end_dim=-1)`: x.flatten(startDim, endDim), keeping the batch dimension by default. */
 export class Flatten extends Module {
   constructor(
+    /** The first dimension flattened (default 1). */
     readonly startDim = 1,
+    /** The last dimension flattened (default -1). */
     readonly endDim = -1,
   ) {
     super();

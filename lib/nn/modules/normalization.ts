@@ -8,30 +8,44 @@ import { ones_, zeros_ } from '../init';
 import { Module, type Parameter } from '../module';
 import { type FactoryOptions, pyFloat, pyBool, pyTuple, newParam, resetAffine, checkInputDim } from './common';
 
+/** The keyword arguments of PyTorch's `nn.BatchNorm1d/2d/3d` (and SyncBatchNorm). */
 export interface BatchNormOptions extends FactoryOptions {
+  /** Added to the variance for numerical stability (default 1e-5). */
   eps?: number;
   /** null: cumulative average, as PyTorch's momentum=None */
   momentum?: number | null;
+  /** Whether to learn a per-channel scale (weight) and shift (bias) (default true). */
   affine?: boolean;
   /** With affine: learn an additive bias too (PyTorch 2.15's bias=True). */
   bias?: boolean;
+  /** Whether to keep running mean/variance buffers, used in eval mode (default true); without them batch statistics are used always. */
   trackRunningStats?: boolean;
 }
 
 /** PyTorch's _BatchNorm: what BatchNorm1d/2d/3d and SyncBatchNorm share (convertSyncBatchnorm converts these). */
 export abstract class BatchNormNd extends Module {
+  /** The learned scale, [numFeatures] (initialised to 1), or null without affine. */
   declare weight: Parameter | null;
+  /** The learned shift, [numFeatures] (initialised to 0), or null without affine or with `bias: false`. */
   declare bias: Parameter | null;
+  /** The `running_mean` buffer, [numFeatures], or null without trackRunningStats. */
   declare runningMean: Tensor | null;
+  /** The `running_var` buffer, [numFeatures], or null without trackRunningStats. */
   declare runningVar: Tensor | null;
+  /** The `num_batches_tracked` buffer (int64, 0-d), or null without trackRunningStats. */
   declare numBatchesTracked: Tensor | null;
+  /** Added to the variance for numerical stability. */
   readonly eps: number;
+  /** The weight of each batch in the running statistics (default 0.1), or null for a cumulative average. */
   momentum: number | null;
+  /** Whether weight and bias are learned. */
   readonly affine: boolean;
+  /** Whether running statistics are kept. */
   readonly trackRunningStats: boolean;
   protected constructor(
     protected readonly kind: string,
     private readonly dims: number[],
+    /** The number of channels (C of [N, C, ...]). */
     readonly numFeatures: number,
     options: BatchNormOptions,
   ) {
@@ -106,29 +120,41 @@ export abstract class BatchNormNd extends Module {
   }
 }
 
+/** PyTorch's `torch.nn.BatchNorm1d(num_features, eps=1e-05, momentum=0.1, affine=True, track_running_stats=True)`: over [N, C] or [N, C, L] input. */
 export class BatchNorm1d extends BatchNormNd {
   constructor(numFeatures: number, options: BatchNormOptions = {}) {
     super('BatchNorm1d', [2, 3], numFeatures, options);
   }
 }
 
+/** PyTorch's `torch.nn.BatchNorm2d(num_features, eps=1e-05, momentum=0.1, affine=True, track_running_stats=True)`: over [N, C, H, W] input. */
 export class BatchNorm2d extends BatchNormNd {
   constructor(numFeatures: number, options: BatchNormOptions = {}) {
     super('BatchNorm2d', [4], numFeatures, options);
   }
 }
 
+/** PyTorch's `torch.nn.BatchNorm3d(num_features, eps=1e-05, momentum=0.1, affine=True, track_running_stats=True)`: over [N, C, D, H, W] input. */
 export class BatchNorm3d extends BatchNormNd {
   constructor(numFeatures: number, options: BatchNormOptions = {}) {
     super('BatchNorm3d', [5], numFeatures, options);
   }
 }
 
+/**
+ * PyTorch's `torch.nn.LayerNorm(normalized_shape, eps=1e-05, elementwise_affine=True, bias=True)`: normalises over the last
+ * `normalizedShape.length` dimensions.
+ */
 export class LayerNorm extends Module {
+  /** The learned scale, of normalizedShape (initialised to 1), or null without elementwiseAffine. */
   declare weight: Parameter | null;
+  /** The learned shift, of normalizedShape (initialised to 0), or null without elementwiseAffine or with `bias: false`. */
   declare bias: Parameter | null;
+  /** The trailing shape normalised over. */
   readonly normalizedShape: number[];
+  /** Added to the variance for numerical stability (default 1e-5). */
   readonly eps: number;
+  /** Whether weight and bias are learned (default true). */
   readonly elementwiseAffine: boolean;
   constructor(normalizedShape: number | number[], options: { eps?: number; elementwiseAffine?: boolean; bias?: boolean } & FactoryOptions = {}) {
     super();
@@ -155,13 +181,20 @@ export class LayerNorm extends Module {
   }
 }
 
+/** PyTorch's `torch.nn.GroupNorm(num_groups, num_channels, eps=1e-05, affine=True)`: normalises each group of channels of [N, C, ...] input. */
 export class GroupNorm extends Module {
+  /** The learned per-channel scale, [numChannels] (initialised to 1), or null without affine. */
   declare weight: Parameter | null;
+  /** The learned per-channel shift, [numChannels] (initialised to 0), or null without affine or with `bias: false`. */
   declare bias: Parameter | null;
+  /** Added to the variance for numerical stability (default 1e-5). */
   readonly eps: number;
+  /** Whether weight and bias are learned (default true). */
   readonly affine: boolean;
   constructor(
+    /** The number of groups the channels are divided into. */
     readonly numGroups: number,
+    /** The number of channels; divisible by numGroups. */
     readonly numChannels: number,
     options: { eps?: number; affine?: boolean; bias?: boolean } & FactoryOptions = {},
   ) {

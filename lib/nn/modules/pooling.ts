@@ -6,12 +6,18 @@ import { type Pair, pyBool, pyTuple } from './common';
 
 const pyIntOrTuple = (v: Pair) => (typeof v === 'number' ? String(v) : pyTuple(v));
 
+/** PyTorch's `torch.nn.MaxPool2d(kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False)`: the maximum over each window of [N, C, H, W] input. */
 export class MaxPool2d extends Module {
+  /** The window's stride (default: kernelSize). */
   readonly stride: Pair;
+  /** Implicit -inf padding on each side (default 0). */
   readonly padding: Pair;
+  /** The spacing between window elements (default 1). */
   readonly dilation: Pair;
+  /** Whether the output size rounds up rather than down (default false). */
   readonly ceilMode: boolean;
   constructor(
+    /** The window size. */
     readonly kernelSize: Pair,
     options: { stride?: Pair | null; padding?: Pair; dilation?: Pair; ceilMode?: boolean } = {},
   ) {
@@ -29,12 +35,18 @@ export class MaxPool2d extends Module {
   }
 }
 
+/** PyTorch's `torch.nn.AvgPool2d(kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True)`: the mean over each window of [N, C, H, W] input. */
 export class AvgPool2d extends Module {
+  /** The window's stride (default: kernelSize). */
   readonly stride: Pair;
+  /** Implicit zero padding on each side (default 0). */
   readonly padding: Pair;
+  /** Whether the output size rounds up rather than down (default false). */
   readonly ceilMode: boolean;
+  /** Whether the padding zeros count in the mean's divisor (default true). */
   readonly countIncludePad: boolean;
   constructor(
+    /** The window size. */
     readonly kernelSize: Pair,
     options: { stride?: Pair | null; padding?: Pair; ceilMode?: boolean; countIncludePad?: boolean } = {},
   ) {
@@ -52,8 +64,12 @@ export class AvgPool2d extends Module {
   }
 }
 
+/** PyTorch's `torch.nn.AdaptiveAvgPool2d(output_size)`: average pooling to a fixed output size whatever the input's. */
 export class AdaptiveAvgPool2d extends Module {
-  constructor(readonly outputSize: Pair) {
+  constructor(
+    /** The [H, W] of the output (one number for a square). */
+    readonly outputSize: Pair,
+  ) {
     super();
   }
   override forward(x: Tensor): Tensor {

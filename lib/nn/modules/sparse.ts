@@ -7,11 +7,19 @@ import { normal_, zeros_ } from '../init';
 import { Module, type Parameter } from '../module';
 import { type FactoryOptions, newParam } from './common';
 
+/**
+ * PyTorch's `torch.nn.Embedding(num_embeddings, embedding_dim, padding_idx=None)`: a lookup table; forward maps
+ * an integer tensor of indices to their rows, [..., embeddingDim].
+ */
 export class Embedding extends Module {
+  /** The table, [numEmbeddings, embeddingDim], initialised from N(0, 1). */
   declare weight: Parameter;
+  /** The row that is zeroed at initialisation and gets no gradient (PyTorch's `padding_idx`, made non-negative), or null. */
   readonly paddingIdx: number | null;
   constructor(
+    /** The number of rows (the vocabulary size). */
     readonly numEmbeddings: number,
+    /** The size of each row. */
     readonly embeddingDim: number,
     options: { paddingIdx?: number | null } & FactoryOptions = {},
   ) {
