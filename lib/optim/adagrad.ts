@@ -9,15 +9,25 @@ import {
   type OptionSpec, type ParamGroup, type ParamsLike, type StepItem,
 } from './optimizer';
 
+/** The keyword arguments of PyTorch's `torch.optim.Adagrad` (camelCase; snake_case is accepted too). */
 export interface AdagradOptions {
+  /** The learning rate (default 1e-2). */
   lr?: number;
+  /** The learning-rate decay: lr / (1 + (step - 1)·lrDecay) (default 0). */
   lrDecay?: number;
+  /** L2 penalty added to the gradient (default 0). */
   weightDecay?: number;
+  /** The starting value of the squared-gradient sum (default 0). */
   initialAccumulatorValue?: number;
+  /** Added to the denominator for numerical stability (default 1e-10). */
   eps?: number;
+  /** Kept in the param groups and checkpoints as PyTorch's; torch-node always runs the single-tensor algorithm. */
   foreach?: boolean | null;
+  /** Maximise the objective instead of minimising it (default false). */
   maximize?: boolean;
+  /** Only false: a step autograd can differentiate through is not available. */
   differentiable?: false;
+  /** Kept in the param groups and checkpoints as PyTorch's; torch-node always runs the single-tensor algorithm. */
   fused?: boolean | null;
 }
 
@@ -33,6 +43,7 @@ const SPECS: OptionSpec[] = [
   FUSED,
 ];
 
+/** PyTorch's `torch.optim.Adagrad(params, lr=1e-2, lr_decay=0, weight_decay=0, initial_accumulator_value=0, eps=1e-10)`. */
 export class Adagrad extends Optimizer {
   constructor(params: ParamsLike, options: AdagradOptions = {}) {
     super('Adagrad', params, SPECS, options as Record<string, unknown>);

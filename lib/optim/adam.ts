@@ -11,16 +11,27 @@ import {
   type OptionSpec, type ParamGroup, type ParamsLike, type StepItem,
 } from './optimizer';
 
+/** The keyword arguments of PyTorch's `torch.optim.Adam` / `AdamW` (camelCase; snake_case is accepted too). */
 export interface AdamOptions {
+  /** The learning rate (default 1e-3). */
   lr?: number;
+  /** The decay rates of the first and second moment estimates, each in [0, 1) (default [0.9, 0.999]). */
   betas?: [number, number];
+  /** Added to the denominator for numerical stability (default 1e-8). */
   eps?: number;
+  /** Weight decay: an L2 penalty for Adam (default 0), decoupled for AdamW (default 1e-2). */
   weightDecay?: number;
+  /** Use the AMSGrad variant (the maximum of past second moments) (default false). */
   amsgrad?: boolean;
+  /** Maximise the objective instead of minimising it (default false). */
   maximize?: boolean;
+  /** Kept in the param groups and checkpoints as PyTorch's; torch-node always runs the single-tensor algorithm. */
   foreach?: boolean | null;
+  /** Keeps `step` on the parameter's device, as PyTorch's (default false); the math is the same. */
   capturable?: boolean;
+  /** Only false: a step autograd can differentiate through is not available. */
   differentiable?: false;
+  /** Kept in the param groups and checkpoints as PyTorch's; torch-node always runs the single-tensor algorithm. */
   fused?: boolean | null;
 }
 
@@ -40,6 +51,7 @@ function specs(adamw: boolean): OptionSpec[] {
   ];
 }
 
+/** PyTorch's `torch.optim.Adam(params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0, amsgrad=False)`. */
 export class Adam extends Optimizer {
   /** @internal AdamW sets it: decoupled weight decay, not an option */
   static readonly _decoupled: boolean = false;

@@ -28,6 +28,7 @@ interface Field {
   kind: Kind;
 }
 
+/** A scheduler's state dict as loadStateDict() takes it: a Map (what stateDict() and torch.load return) or a plain object, keyed by Python's attribute names. */
 export type SchedulerStateDict = Map<string, unknown> | Record<string, unknown>;
 
 const pyMod = (a: number, n: number) => ((a % n) + n) % n;
@@ -56,9 +57,11 @@ function opts<T extends object>(first: unknown, rest: T | undefined, name: strin
 
 /** The base of every scheduler except ReduceLROnPlateau's bookkeeping (which PyTorch also keeps apart). */
 export abstract class LRScheduler {
+  /** The optimizer whose param groups' `lr` this scheduler sets. */
   readonly optimizer: Optimizer;
   /** The learning rates the schedule starts from (each group's `initialLr`). */
   baseLrs: number[] = [];
+  /** The number of step() calls so far (PyTorch's `last_epoch`; 0 after construction). */
   lastEpoch = -1;
   /** @internal */ _stepCount = 0;
   /** @internal */ _isInitial = false;
@@ -212,15 +215,21 @@ function numbers(v: unknown): number[] {
 }
 
 // ---- StepLR -------------------------------------------------------------------------------------------
+/** The keyword arguments of PyTorch's `lr_scheduler.StepLR`. */
 export interface StepLROptions {
+  /** The period of the decay, in steps (required). */
   stepSize?: number;
+  /** The multiplicative factor (default 0.1). */
   gamma?: number;
+  /** The index of the last step when resuming (default -1: start). */
   lastEpoch?: number;
 }
 
-/** Multiplies the lr by gamma every stepSize steps. */
+/** PyTorch's `torch.optim.lr_scheduler.StepLR`: multiplies the lr by gamma every stepSize steps. */
 export class StepLR extends LRScheduler {
+  /** The period of the decay, in steps. */
   stepSize: number;
+  /** The multiplicative factor. */
   gamma: number;
   constructor(optimizer: Optimizer, stepSize: number | StepLROptions, options?: StepLROptions) {
     super('StepLR', optimizer);
@@ -246,16 +255,21 @@ export class StepLR extends LRScheduler {
 }
 
 // ---- MultiStepLR --------------------------------------------------------------------------------------
+/** The keyword arguments of PyTorch's `lr_scheduler.MultiStepLR`. */
 export interface MultiStepLROptions {
+  /** The steps at which the lr is multiplied by gamma (required). */
   milestones?: number[];
+  /** The multiplicative factor (default 0.1). */
   gamma?: number;
+  /** The index of the last step when resuming (default -1: start). */
   lastEpoch?: number;
 }
 
-/** Multiplies the lr by gamma at each milestone (by gamma^n for a milestone given n times). */
+/** PyTorch's `torch.optim.lr_scheduler.MultiStepLR`: multiplies the lr by gamma at each milestone (by gamma^n for a milestone given n times). */
 export class MultiStepLR extends LRScheduler {
   /** Milestone -> how many times it was given (Python's Counter). */
   milestones: Map<number, number>;
+  /** The multiplicative factor. */
   gamma: number;
   constructor(optimizer: Optimizer, milestones: number[] | MultiStepLROptions, options?: MultiStepLROptions) {
     super('MultiStepLR', optimizer);
@@ -298,13 +312,17 @@ export class MultiStepLR extends LRScheduler {
 }
 
 // ---- ExponentialLR ------------------------------------------------------------------------------------
+/** The keyword arguments of PyTorch's `lr_scheduler.ExponentialLR`. */
 export interface ExponentialLROptions {
+  /** The multiplicative factor applied every step (required). */
   gamma?: number;
+  /** The index of the last step when resuming (default -1: start). */
   lastEpoch?: number;
 }
 
-/** Multiplies the lr by gamma every step. */
+/** PyTorch's `torch.optim.lr_scheduler.ExponentialLR`: multiplies the lr by gamma every step. */
 export class ExponentialLR extends LRScheduler {
+  /** The multiplicative factor applied every step. */
   gamma: number;
   constructor(optimizer: Optimizer, gamma: number | ExponentialLROptions, options?: ExponentialLROptions) {
     super('ExponentialLR', optimizer);
@@ -326,17 +344,23 @@ export class ExponentialLR extends LRScheduler {
 }
 
 // ---- CosineAnnealingLR --------------------------------------------------------------------------------
+/** The keyword arguments of PyTorch's `lr_scheduler.CosineAnnealingLR`. */
 export interface CosineAnnealingLROptions {
+  /** The number of steps of the half cosine (PyTorch's `T_max`; required). */
   TMax?: number;
   /** Alias of TMax. */
   tMax?: number;
+  /** The minimum learning rate (default 0). */
   etaMin?: number;
+  /** The index of the last step when resuming (default -1: start). */
   lastEpoch?: number;
 }
 
-/** Cosine annealing from the base lr to etaMin over TMax steps (PyTorch's recurrence). */
+/** PyTorch's `torch.optim.lr_scheduler.CosineAnnealingLR`: cosine annealing from the base lr to etaMin over TMax steps (PyTorch's recurrence). */
 export class CosineAnnealingLR extends LRScheduler {
+  /** The number of steps of the half cosine. */
   TMax: number;
+  /** The minimum learning rate. */
   etaMin: number;
   constructor(optimizer: Optimizer, TMax: number | CosineAnnealingLROptions, options?: CosineAnnealingLROptions) {
     super('CosineAnnealingLR', optimizer);
@@ -375,17 +399,25 @@ export class CosineAnnealingLR extends LRScheduler {
 }
 
 // ---- LinearLR -----------------------------------------------------------------------------------------
+/** The keyword arguments of PyTorch's `lr_scheduler.LinearLR`. */
 export interface LinearLROptions {
+  /** The factor on the lr at the first step, in (0, 1] (default 1/3). */
   startFactor?: number;
+  /** The factor on the lr at the end, in [0, 1] (default 1). */
   endFactor?: number;
+  /** The number of steps until endFactor is reached (default 5). */
   totalIters?: number;
+  /** The index of the last step when resuming (default -1: start). */
   lastEpoch?: number;
 }
 
-/** Scales the lr linearly from startFactor to endFactor over totalIters steps (a warm-up). */
+/** PyTorch's `torch.optim.lr_scheduler.LinearLR`: scales the lr linearly from startFactor to endFactor over totalIters steps (a warm-up). */
 export class LinearLR extends LRScheduler {
+  /** The factor on the lr at the first step. */
   startFactor: number;
+  /** The factor on the lr at the end. */
   endFactor: number;
+  /** The number of steps until endFactor is reached. */
   totalIters: number;
   constructor(optimizer: Optimizer, options: LinearLROptions = {}) {
     super('LinearLR', optimizer);
@@ -418,14 +450,19 @@ export class LinearLR extends LRScheduler {
 }
 
 // ---- LambdaLR -----------------------------------------------------------------------------------------
+/** A LambdaLR factor: the step index to the multiplier of the initial lr. */
 export type LrLambda = (epoch: number) => number;
+/** The keyword arguments of PyTorch's `lr_scheduler.LambdaLR`. */
 export interface LambdaLROptions {
+  /** One function for every param group, or one per group (required). */
   lrLambda?: LrLambda | LrLambda[];
+  /** The index of the last step when resuming (default -1: start). */
   lastEpoch?: number;
 }
 
-/** lr = initial lr * lrLambda(step), one function for all groups or one per group. */
+/** PyTorch's `torch.optim.lr_scheduler.LambdaLR`: lr = initial lr * lrLambda(step), one function for all groups or one per group. */
 export class LambdaLR extends LRScheduler {
+  /** The function of each param group (not saved in the state dict, as PyTorch). */
   lrLambdas: LrLambda[];
   constructor(optimizer: Optimizer, lrLambda: LrLambda | LrLambda[] | LambdaLROptions, options?: LambdaLROptions) {
     super('LambdaLR', optimizer);
@@ -456,19 +493,33 @@ export class LambdaLR extends LRScheduler {
 }
 
 // ---- OneCycleLR ---------------------------------------------------------------------------------------
+/** The keyword arguments of PyTorch's `lr_scheduler.OneCycleLR`. */
 export interface OneCycleLROptions {
+  /** The peak learning rate, one for all groups or one per group (required). */
   maxLr?: number | number[];
+  /** The number of steps in the cycle; or give epochs and stepsPerEpoch. */
   totalSteps?: number | null;
+  /** With stepsPerEpoch: totalSteps = epochs * stepsPerEpoch. */
   epochs?: number | null;
+  /** With epochs: totalSteps = epochs * stepsPerEpoch. */
   stepsPerEpoch?: number | null;
+  /** The share of the cycle spent increasing the lr (default 0.3). */
   pctStart?: number;
+  /** How the lr anneals: `'cos'` (default) or `'linear'`. */
   annealStrategy?: 'cos' | 'linear';
+  /** Cycle momentum (or Adam's beta1) inversely to the lr (default true). */
   cycleMomentum?: boolean;
+  /** The lowest momentum, reached at the peak lr (default 0.85). */
   baseMomentum?: number | number[];
+  /** The highest momentum, at the start and end (default 0.95). */
   maxMomentum?: number | number[];
+  /** The initial lr is maxLr / divFactor (default 25). */
   divFactor?: number;
+  /** The final lr is the initial lr / finalDivFactor (default 1e4). */
   finalDivFactor?: number;
+  /** A third phase that anneals to the final lr after a symmetric rise and fall (default false). */
   threePhase?: boolean;
+  /** The index of the last step when resuming (default -1: start). */
   lastEpoch?: number;
 }
 
@@ -481,12 +532,15 @@ interface Phase {
   endMomentum: string;
 }
 
-/** The 1cycle policy: lr up to maxLr then down far below the start; momentum the other way. Step it every batch. */
+/** PyTorch's `torch.optim.lr_scheduler.OneCycleLR`: the 1cycle policy: lr up to maxLr then down far below the start; momentum the other way. Step it every batch. */
 export class OneCycleLR extends LRScheduler {
+  /** The number of steps in the cycle. */
   totalSteps: number;
   /** @internal */ _schedulePhases: Phase[];
   /** @internal */ _annealFuncType: 'cos' | 'linear';
+  /** Whether momentum cycles. */
   cycleMomentum: boolean;
+  /** Whether the momentum cycled is Adam's beta1 (the optimizer has `betas`). */
   useBeta1 = false;
 
   constructor(optimizer: Optimizer, maxLr: number | number[] | OneCycleLROptions, options?: OneCycleLROptions) {
@@ -639,31 +693,53 @@ export class OneCycleLR extends LRScheduler {
 }
 
 // ---- ReduceLROnPlateau --------------------------------------------------------------------------------
+/** The keyword arguments of PyTorch's `lr_scheduler.ReduceLROnPlateau`. */
 export interface ReduceLROnPlateauOptions {
+  /** `'min'` (default): the metric should decrease; `'max'`: it should increase. */
   mode?: 'min' | 'max';
+  /** The lr is multiplied by factor (< 1) on a plateau (default 0.1). */
   factor?: number;
+  /** Steps without improvement tolerated before reducing (default 10). */
   patience?: number;
+  /** The least change that counts as an improvement (default 1e-4). */
   threshold?: number;
+  /** `'rel'` (default): threshold is relative to the best; `'abs'`: absolute. */
   thresholdMode?: 'rel' | 'abs';
+  /** Steps to wait after a reduction before counting again (default 0). */
   cooldown?: number;
+  /** A lower bound on the lr, for all groups or one per group (default 0). */
   minLr?: number | number[];
+  /** A reduction smaller than eps is not applied (default 1e-8). */
   eps?: number;
 }
 
-/** Multiplies the lr by factor when a metric has stopped improving for `patience` steps: step(metric). */
+/** PyTorch's `torch.optim.lr_scheduler.ReduceLROnPlateau`: multiplies the lr by factor when a metric has stopped improving for `patience` steps: step(metric). */
 export class ReduceLROnPlateau extends LRScheduler {
+  /** The lr multiplier on a plateau. */
   factor: number;
+  /** The minLr given as one number (null when given per group). */
   defaultMinLr: number | null;
+  /** The lower bound of each group's lr. */
   minLrs: number[];
+  /** Steps without improvement tolerated before reducing. */
   patience: number;
+  /** Steps to wait after a reduction. */
   cooldown: number;
+  /** The smallest reduction applied. */
   eps: number;
+  /** The worst value of the metric (Infinity in min mode, -Infinity in max mode). */
   modeWorse = Infinity;
+  /** Whether the metric should decrease (`'min'`) or increase (`'max'`). */
   mode: 'min' | 'max' = 'min';
+  /** The least change that counts as an improvement. */
   threshold = 1e-4;
+  /** Whether threshold is relative or absolute. */
   thresholdMode: 'rel' | 'abs' = 'rel';
+  /** The best metric seen so far. */
   best = Infinity;
+  /** Steps left in the current cooldown. */
   cooldownCounter = 0;
+  /** Steps since the metric last improved. */
   numBadEpochs = 0;
 
   constructor(optimizer: Optimizer, options: ReduceLROnPlateauOptions = {}) {
@@ -706,6 +782,7 @@ export class ReduceLROnPlateau extends LRScheduler {
     this.numBadEpochs = 0;
   }
 
+  /** Whether a cooldown is running. */
   get inCooldown(): boolean {
     return this.cooldownCounter > 0;
   }
@@ -790,13 +867,17 @@ export class ReduceLROnPlateau extends LRScheduler {
 }
 
 // ---- SequentialLR -------------------------------------------------------------------------------------
+/** The keyword arguments of PyTorch's `lr_scheduler.SequentialLR`. */
 export interface SequentialLROptions {
+  /** The schedulers, run one after another (required; not ReduceLROnPlateau). */
   schedulers?: LRScheduler[];
+  /** The steps at which the next scheduler takes over; one fewer than schedulers (required). */
   milestones?: number[];
+  /** The index of the last step when resuming (default -1: start). */
   lastEpoch?: number;
 }
 
-/** Runs schedulers one after another, switching at the milestones (e.g. LinearLR warm-up, then CosineAnnealingLR). */
+/** PyTorch's `torch.optim.lr_scheduler.SequentialLR`: runs schedulers one after another, switching at the milestones (e.g. LinearLR warm-up, then CosineAnnealingLR). */
 export class SequentialLR extends LRScheduler {
   /** @internal */ _schedulers: LRScheduler[];
   /** @internal */ _milestones: number[];

@@ -26,26 +26,37 @@ import { isMarkedFloat, isTuple, markFloat, tuple } from '../serialization/torch
 
 /** One entry of `params` given as a group: `{ params: [...], lr: 1e-4 }`. */
 export interface ParamGroupSpec {
+  /** The group's parameters (one tensor or several). */
   params: Tensor[] | Tensor;
   [option: string]: unknown;
 }
 
+/** What an optimizer takes as `params`: the tensors to optimise (e.g. `model.parameters()`), or param groups with their own options. */
 export type ParamsLike = Tensor[] | ParamGroupSpec[];
 
 /** A param group as the optimizer holds it: the parameters and every hyper-parameter (camelCase). */
 export interface ParamGroup {
+  /** The group's parameters. */
   params: Tensor[];
+  /** The group's learning rate (what schedulers change). */
   lr: number;
   [option: string]: any;
 }
 
+/** One entry of a parameter's state: a tensor (a momentum buffer, a moment), a number, or null. */
 export type StateValue = Tensor | number | null;
+/** A parameter's state by PyTorch's key (`'momentum_buffer'`, `'exp_avg'`, `'step'`, ...). */
 export type ParamState = Map<string, StateValue>;
 
 /** What loadStateDict() accepts: what stateDict() or torch.load() of a Python checkpoint returns. */
 export type OptimizerStateDict =
   | Map<string, unknown>
-  | { state: Map<number, Map<string, unknown>> | Record<string, unknown>; param_groups: unknown[] };
+  | {
+      /** Per-parameter state by parameter index. */
+      state: Map<number, Map<string, unknown>> | Record<string, unknown>;
+      /** The groups' options (snake_case) and parameter indices. */
+      param_groups: unknown[];
+    };
 
 /** How an option is checked, and whether Python keeps it as a float. */
 export interface OptionSpec {
@@ -84,6 +95,10 @@ const FLOAT_GROUP_KEYS = new Set(['lr', 'initialLr', 'maxLr', 'minLr', 'maxMomen
 
 const floatKeys = new WeakMap<ParamGroup, Set<string>>();
 
+/**
+ * PyTorch's `torch.optim.Optimizer`: the base of SGD, Adam, AdamW, RMSprop and Adagrad. `zeroGrad()`, `step()`,
+ * `paramGroups`, `state`, `stateDict()` / `loadStateDict()` in PyTorch's layout; `dispose()` frees the state.
+ */
 export abstract class Optimizer {
   /** The defaults given to the constructor (camelCase), applied to groups that do not set them. */
   readonly defaults: Record<string, unknown>;
@@ -447,9 +462,11 @@ export abstract class Optimizer {
     this._disposeState();
     this._disposed = true;
   }
+  /** dispose(), for `using opt = new optim.SGD(...)`. */
   [Symbol.dispose](): void {
     this.dispose();
   }
+  /** Whether dispose() has been called. */
   get isDisposed(): boolean {
     return this._disposed;
   }
@@ -458,6 +475,7 @@ export abstract class Optimizer {
     if (this._disposed) throw new TorchError(`${fn}: this ${this._name} optimizer was disposed`, 'ERR_TORCH_DISPOSED');
   }
 
+  /** PyTorch's repr: the class name and each group's options. */
   toString(): string {
     const lines = [`${this._name} (`];
     this.paramGroups.forEach((g, i) => {

@@ -8,16 +8,27 @@ import {
 } from './optimizer';
 import { TorchError } from '../errors';
 
+/** The keyword arguments of PyTorch's `torch.optim.RMSprop` (camelCase; snake_case is accepted too). */
 export interface RMSpropOptions {
+  /** The learning rate (default 1e-2). */
   lr?: number;
+  /** The smoothing constant of the squared-gradient average (default 0.99). */
   alpha?: number;
+  /** Added to the denominator for numerical stability (default 1e-8). */
   eps?: number;
+  /** L2 penalty added to the gradient (default 0). */
   weightDecay?: number;
+  /** The momentum factor (default 0). */
   momentum?: number;
+  /** Normalise by an estimate of the gradient's variance rather than its second moment (default false). */
   centered?: boolean;
+  /** Keeps `step` on the parameter's device, as PyTorch's (default false); the math is the same. */
   capturable?: boolean;
+  /** Kept in the param groups and checkpoints as PyTorch's; torch-node always runs the single-tensor algorithm. */
   foreach?: boolean | null;
+  /** Maximise the objective instead of minimising it (default false). */
   maximize?: boolean;
+  /** Only false: a step autograd can differentiate through is not available. */
   differentiable?: false;
 }
 
@@ -34,6 +45,7 @@ const SPECS: OptionSpec[] = [
   DIFFERENTIABLE,
 ];
 
+/** PyTorch's `torch.optim.RMSprop(params, lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0, momentum=0, centered=False)`. */
 export class RMSprop extends Optimizer {
   constructor(params: ParamsLike, options: RMSpropOptions = {}) {
     super('RMSprop', params, SPECS, options as Record<string, unknown>);

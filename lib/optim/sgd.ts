@@ -7,15 +7,25 @@ import {
 } from './optimizer';
 import { TorchError } from '../errors';
 
+/** The keyword arguments of PyTorch's `torch.optim.SGD` (camelCase; snake_case is accepted too). */
 export interface SGDOptions {
+  /** The learning rate (default 1e-3). */
   lr?: number;
+  /** The momentum factor (default 0). */
   momentum?: number;
+  /** Dampening for momentum (default 0). */
   dampening?: number;
+  /** L2 penalty added to the gradient (default 0). */
   weightDecay?: number;
+  /** Nesterov momentum (default false; needs momentum > 0 and dampening 0). */
   nesterov?: boolean;
+  /** Maximise the objective instead of minimising it (default false). */
   maximize?: boolean;
+  /** Kept in the param groups and checkpoints as PyTorch's; torch-node always runs the single-tensor algorithm. */
   foreach?: boolean | null;
+  /** Only false: a step autograd can differentiate through is not available. */
   differentiable?: false;
+  /** Kept in the param groups and checkpoints as PyTorch's; torch-node always runs the single-tensor algorithm. */
   fused?: boolean | null;
 }
 
@@ -32,6 +42,7 @@ const SPECS: OptionSpec[] = [
   FUSED,
 ];
 
+/** PyTorch's `torch.optim.SGD(params, lr=1e-3, momentum=0, ...)`: `new optim.SGD(model.parameters(), { lr: 0.1, momentum: 0.9 })`. */
 export class SGD extends Optimizer {
   constructor(params: ParamsLike, options: SGDOptions = {}) {
     super('SGD', params, SPECS, options as Record<string, unknown>);
