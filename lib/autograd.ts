@@ -35,14 +35,17 @@ export function inferenceMode<T>(fn: () => T, mode = true): T {
   return noPromise('inferenceMode()', native.withInferenceMode(fn, mode));
 }
 
+/** PyTorch's `torch.is_grad_enabled()`: false inside noGrad() / inferenceMode(). */
 export function isGradEnabled(): boolean {
   return native.isGradEnabled();
 }
 
+/** PyTorch's `torch.set_grad_enabled(mode)` as a plain setter: turns gradient recording on or off for this thread until changed back (prefer noGrad(fn)). */
 export function setGradEnabled(on: boolean): void {
   native.setGradEnabled(on);
 }
 
+/** PyTorch's `torch.is_inference_mode_enabled()`: true inside inferenceMode(). */
 export function isInferenceModeEnabled(): boolean {
   return native.isInferenceModeEnabled();
 }

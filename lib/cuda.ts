@@ -7,6 +7,7 @@ import { native } from './binding';
 import { cudaIndexOf } from './device';
 import { argError } from './errors';
 
+/** PyTorch's `torch.cuda.is_available()`: whether CUDA tensors can be made (see unavailableReason() when not). */
 export function isAvailable(): boolean {
   return native.cuda.isAvailable();
 }
@@ -14,9 +15,11 @@ export function isAvailable(): boolean {
 export function unavailableReason(): string | null {
   return native.cuda.unavailableReason();
 }
+/** PyTorch's `torch.cuda.device_count()`: the number of visible CUDA devices (0 without CUDA). */
 export function deviceCount(): number {
   return native.cuda.deviceCount();
 }
+/** PyTorch's `torch.cuda.synchronize(device=None)`: waits until every kernel queued on the device (default: the current one) has finished. */
 export function synchronize(device?: number): void {
   if (device !== undefined && !Number.isInteger(device)) argError('cuda.synchronize()', 'device', 'an integer', device);
   native.cuda.synchronize(device);
@@ -26,6 +29,7 @@ export function manualSeed(seed: number): void {
   if (!Number.isSafeInteger(seed) || seed < 0) argError('cuda.manualSeed()', 'seed', 'a non-negative integer', seed);
   native.cuda.manualSeed(seed, false);
 }
+/** PyTorch's `torch.cuda.manual_seed_all(seed)`: seeds every CUDA device's generator (ignored without CUDA). */
 export function manualSeedAll(seed: number): void {
   if (!Number.isSafeInteger(seed) || seed < 0) argError('cuda.manualSeedAll()', 'seed', 'a non-negative integer', seed);
   native.cuda.manualSeed(seed, true);

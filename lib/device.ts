@@ -6,7 +6,9 @@ export type DeviceLike = string | Device;
 
 /** torch.device('cuda:1'): type and index, printable, usable wherever a device string is. */
 export class Device {
+  /** `'cpu'`, `'cuda'` or `'meta'` (PyTorch's `device.type`). */
   readonly type: string;
+  /** The device index, or null when none was given (PyTorch's `device.index`). */
   readonly index: number | null;
   constructor(spec: string, index?: number) {
     const s = checkDevice('torch.device()', spec);
@@ -14,11 +16,13 @@ export class Device {
     this.type = type;
     this.index = index ?? (idx === undefined ? null : Number(idx));
   }
+  /** The string form: `'cpu'`, `'cuda'`, `'cuda:1'`. */
   toString(): string {
     return this.index === null ? this.type : `${this.type}:${this.index}`;
   }
 }
 
+/** PyTorch's `torch.device('cuda:1')` or `torch.device('cuda', 1)`; throws a TorchError for an unknown device string. */
 export function device(spec: string, index?: number): Device {
   return new Device(spec, index);
 }

@@ -4,7 +4,9 @@
  * on `.nativeStack` rather than in the message.
  */
 export class TorchError extends Error {
+  /** What kind of error: `'ERR_TORCH_ARG'` (a bad argument), `'ERR_TORCH_DISPOSED'`, `'ERR_TORCH_NO_CUDA'`, `'ERR_TORCH_STATE_DICT'`, ...; `'ERR_TORCH'` for libtorch's own errors. */
   code: string;
+  /** For an error raised inside libtorch: its C++ backtrace (kept out of the message). */
   nativeStack?: string;
   constructor(message: string, code = 'ERR_TORCH') {
     super(message);

@@ -45,6 +45,7 @@ function fromNative(v: unknown): unknown {
   return v;
 }
 
+/** PyTorch's `torch.jit.ScriptModule`: a TorchScript module loaded with torch.jit.load (or made by torch.jit.trace), usable as any nn.Module. */
 export class ScriptModule extends Module {
   /** The TorchScript class name, e.g. '__torch__.torchvision.models.resnet.ResNet'. */
   readonly qualifiedName: string;
@@ -269,6 +270,7 @@ export function save(module: ScriptModule, file: string): void {
 /** What a trace takes and returns: tensors, arrays of them (tuples) and Maps (or objects) of string to tensor. */
 export type TraceValue = Tensor | TraceValue[] | Map<string, Tensor> | { [key: string]: Tensor };
 
+/** The options of torch.jit.trace: PyTorch's `check_trace=`, `check_tolerance=` and `strict=`. */
 export interface TraceOptions {
   /**
    * Runs the traced module on the example inputs and compares its output with the JS forward's

@@ -176,6 +176,7 @@ export function scopeDepth(): number {
   return depth;
 }
 
+/** What torch.memory() returns: live tensors and bytes held, for leak checks. */
 export interface MemoryInfo {
   /** Tensors alive in the native table (ids not yet disposed or collected). */
   liveTensors: number;
@@ -194,6 +195,7 @@ export interface MemoryInfo {
   scopeDepth: number;
 }
 
+/** A snapshot of torch-node's memory: live tensors, CPU bytes (and the allocator's cache), CUDA bytes, and the tidy() depth. */
 export function memory(): MemoryInfo {
   const s = native.memoryStats();
   return {
@@ -205,6 +207,7 @@ export function memory(): MemoryInfo {
   };
 }
 
+/** The CPU block cache's settings, as configureCpuCache() takes and returns them. */
 export interface CpuCacheSettings {
   /** Most bytes of freed large blocks kept; 0 turns the cache off. Default min(2 GiB, RAM / 4), or TORCH_NODE_CPU_CACHE_MB. */
   limitBytes: number;

@@ -112,7 +112,10 @@ function namespace(ns: string): any {
 }
 
 /** torch.ops.aten, torch.ops.prims, ... (any namespace libtorch registers). */
-export const ops: Record<string, any> & { aten: any } = new Proxy({} as any, {
+export const ops: Record<string, any> & {
+  /** PyTorch's `torch.ops.aten`: every ATen operator, `ops.aten.add.Tensor(a, b)`, `ops.aten.relu(x)` (the default overload). */
+  aten: any;
+} = new Proxy({} as any, {
   get: (t, ns) => {
     if (typeof ns !== 'string') return undefined;
     if (!(ns in t)) t[ns] = namespace(ns);
