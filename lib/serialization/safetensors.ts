@@ -61,12 +61,15 @@ const BITS: Record<string, number> = {
 
 /** One tensor as the header describes it. */
 export interface TensorInfo {
+  /** The tensor's name (its state-dict key). */
   name: string;
   /** The torch-node dtype, or null for a safetensors dtype torch-node has no tensors of (U16, F8_E4M3, ...). */
   dtype: DType | null;
   /** The dtype as the file names it ('F32', 'BF16', ...). */
   safetensorsDtype: string;
+  /** The tensor's shape. */
   shape: number[];
+  /** The number of elements. */
   numel: number;
   /** Bytes of data (end - begin). */
   nbytes: number;
@@ -88,6 +91,7 @@ export interface Header {
   dataBytes: number;
 }
 
+/** The options of loadFile (PyTorch's safetensors.torch.load_file with `device=`). */
 export interface LoadOptions {
   /** Where the tensors go: 'cpu' (default), 'cuda', 'cuda:N'. */
   device?: string;
@@ -95,7 +99,9 @@ export interface LoadOptions {
   mmap?: boolean;
 }
 
+/** Tensors by name: a Map (what loadFile returns) or a plain object. */
 export type TensorDict = Map<string, Tensor> | Record<string, Tensor>;
+/** The header's `__metadata__`: string keys to string values. */
 export type Metadata = Map<string, string> | Record<string, string>;
 
 // ---- reading ----------------------------------------------------------------------------------

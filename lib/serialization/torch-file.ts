@@ -84,7 +84,9 @@ export type MapLocation =
   | ((location: string) => DeviceSpec | null | undefined)
   | ((storage: MappedStorage, location: string) => MappedStorage | DeviceSpec | null | undefined);
 
+/** The options of torch.load: PyTorch's `map_location=` and `mmap=`. */
 export interface LoadOptions {
+  /** Where each storage goes (PyTorch's `map_location`); default: where it was saved. */
   mapLocation?: MapLocation;
   /** Map the file and make CPU tensors over it without copying (copy-on-write pages). */
   mmap?: boolean;
@@ -157,13 +159,19 @@ function legacyError(where: string): TorchError {
 
 /** The `storage` argument of a two-argument mapLocation function: its methods say where to put it. */
 export class MappedStorage {
-  constructor(readonly device = 'cpu') {}
+  constructor(
+    /** The device the storage will be loaded to. */
+    readonly device = 'cpu',
+  ) {}
+  /** The storage on the CPU (Python's `storage.cpu()`). */
   cpu(): MappedStorage {
     return new MappedStorage('cpu');
   }
+  /** The storage on `'cuda'` or `'cuda:<index>'` (Python's `storage.cuda(i)`). */
   cuda(index?: number): MappedStorage {
     return new MappedStorage(index === undefined ? 'cuda' : `cuda:${index}`);
   }
+  /** The storage on `device` (Python's `storage.to(device)`). */
   to(device: DeviceSpec): MappedStorage {
     return new MappedStorage(String(device));
   }
