@@ -84,10 +84,29 @@ export const dist = (native as unknown as { distributed: NativeDistributed }).di
 
 /** Python's default_pg_timeout (30 minutes) and the store's default (5 minutes), in milliseconds. */
 export const DEFAULT_PG_TIMEOUT_MS = 30 * 60 * 1000;
+/** A store's default timeout (PyTorch's 5 minutes), in milliseconds. */
 export const DEFAULT_STORE_TIMEOUT_MS = 5 * 60 * 1000;
 
 /** torch.distributed.ReduceOp. */
-export const ReduceOp = { SUM: 0, AVG: 1, PRODUCT: 2, MIN: 3, MAX: 4, BAND: 5, BOR: 6, BXOR: 7 } as const;
+export const ReduceOp = {
+  /** The sum over ranks (the default). */
+  SUM: 0,
+  /** The mean over ranks. */
+  AVG: 1,
+  /** The product over ranks. */
+  PRODUCT: 2,
+  /** The elementwise minimum over ranks. */
+  MIN: 3,
+  /** The elementwise maximum over ranks. */
+  MAX: 4,
+  /** Bitwise and (integer and bool tensors). */
+  BAND: 5,
+  /** Bitwise or (integer and bool tensors). */
+  BOR: 6,
+  /** Bitwise xor (integer and bool tensors). */
+  BXOR: 7,
+} as const;
+/** One of ReduceOp's values, as collectives take it (`{ op: ReduceOp.MAX }`). */
 export type ReduceOpCode = (typeof ReduceOp)[keyof typeof ReduceOp];
 
 /** @internal */
@@ -105,6 +124,7 @@ export function distError(e: unknown, what: string): never {
 export function isAvailable(): boolean {
   return dist.info()[0];
 }
+/** PyTorch's `torch.distributed.is_gloo_available()`. */
 export function isGlooAvailable(): boolean {
   return dist.info()[0];
 }
@@ -210,15 +230,19 @@ export class Store {
       distError(e, `Store.wait([${keys.join(', ')}])`);
     }
   }
+  /** Whether every key is set, without waiting (PyTorch's `Store.check`). */
   check(keys: string[]): boolean {
     return dist.storeCheck(this._id('Store.check()'), keys.map(String));
   }
+  /** Deletes a key; true if it existed (PyTorch's `Store.delete_key`). */
   deleteKey(key: string): boolean {
     return dist.storeDeleteKey(this._id('Store.deleteKey()'), String(key));
   }
+  /** The number of keys set (PyTorch's `Store.num_keys`). */
   numKeys(): number {
     return dist.storeNumKeys(this._id('Store.numKeys()'));
   }
+  /** The timeout of get() and wait(), in milliseconds (PyTorch's `Store.set_timeout`). */
   setTimeout(timeout: number): void {
     dist.storeSetTimeout(this._id('Store.setTimeout()'), checkTimeout('Store.setTimeout()', timeout));
   }
@@ -241,6 +265,7 @@ export class TCPStore extends Store {
   /** The port it serves or reaches (the one chosen when port 0 was asked of a master). */
   declare readonly port: number;
   constructor(
+    /** The host name of the master's server. */
     readonly host: string,
     port: number,
     options: { worldSize?: number | null; isMaster?: boolean; timeout?: number; waitForWorkers?: boolean; multiTenant?: boolean } = {},
@@ -265,7 +290,12 @@ export class TCPStore extends Store {
 
 /** torch.distributed.FileStore(fileName, worldSize): a store in a file every rank can open. */
 export class FileStore extends Store {
-  constructor(readonly path: string, worldSize = -1, options: { timeout?: number } = {}) {
+  constructor(
+    /** The file's path. */
+    readonly path: string,
+    worldSize = -1,
+    options: { timeout?: number } = {},
+  ) {
     if (typeof path !== 'string' || path === '') argError('FileStore()', 'fileName', 'a file path', path);
     if (!Number.isInteger(worldSize)) argError('FileStore()', 'worldSize', 'an integer', worldSize);
     super(dist.storeFile(path, worldSize, checkTimeout('FileStore()', options.timeout ?? DEFAULT_STORE_TIMEOUT_MS)));
@@ -274,7 +304,12 @@ export class FileStore extends Store {
 
 /** torch.distributed.PrefixStore(prefix, store): every key of `store` under `prefix/`. */
 export class PrefixStore extends Store {
-  constructor(readonly prefix: string, readonly store: Store) {
+  constructor(
+    /** The prefix put before every key (`prefix/key`). */
+    readonly prefix: string,
+    /** The store underneath. */
+    readonly store: Store,
+  ) {
     if (!(store instanceof Store)) argError('PrefixStore()', 'store', 'a Store', store);
     super(dist.storePrefix(String(prefix), store._id('PrefixStore()')));
   }
@@ -289,11 +324,15 @@ export class ProcessGroup {
   /** @internal */ _h: Id;
   constructor(
     /** @internal */ h: Id,
+    /** This process's rank in the group. */
     readonly rank: number,
+    /** The number of ranks in the group. */
     readonly size: number,
     /** Its members' ranks in the default group (group rank i is ranks[i]). */
     readonly ranks: number[],
+    /** The group's name (PyTorch's group_name). */
     readonly name: string,
+    /** The backend the group was made with (`'gloo'`, `'nccl'`, or a 'device:backend' list). */
     readonly backend = 'gloo',
     /** Which backend serves which device ('cpu:gloo,cuda:gloo'), as Python's get_backend_config(). */
     readonly backendConfig = 'cpu:gloo,cuda:gloo',
@@ -302,6 +341,7 @@ export class ProcessGroup {
     this._h = h;
     groupRegistry.register(this, h, this);
   }
+  /** This process's rank in the group (PyTorch's `ProcessGroup.rank()`). */
   getRank(): number {
     return this.rank;
   }
@@ -339,6 +379,7 @@ export class Work implements PromiseLike<void> {
     }
     return true;
   }
+  /** Whether the collective has finished, without waiting (PyTorch's `Work.is_completed()`). */
   isCompleted(): boolean {
     return this._h < 0 || dist.workIsCompleted(this._h);
   }
@@ -400,6 +441,7 @@ export function groupOf(fn: string, group: ProcessGroup | null | undefined): Pro
   return g;
 }
 
+/** The keyword arguments of PyTorch's `torch.distributed.init_process_group` (initProcessGroup). */
 export interface InitOptions {
   /**
    * 'gloo' (CPU and CUDA tensors), 'nccl' (CUDA tensors), or pairs such as 'cpu:gloo,cuda:nccl'.
@@ -410,7 +452,9 @@ export interface InitOptions {
   initMethod?: string;
   /** A store instead of initMethod (then rank and worldSize are required). */
   store?: Store;
+  /** This process's rank (default: the RANK environment variable, or from initMethod). */
   rank?: number;
+  /** The number of processes (default: the WORLD_SIZE environment variable, or from initMethod). */
   worldSize?: number;
   /** Milliseconds for the backend's operations and the rendezvous (Python's default: 30 minutes). */
   timeout?: number;
@@ -546,6 +590,7 @@ function makeGroup(
   return new ProcessGroup(h, rank, size, ranks, name, config.name, configText, [...keep, ...stores]);
 }
 
+/** PyTorch's `torch.distributed.is_initialized()`: whether initProcessGroup has run (and destroyProcessGroup has not). */
 export function isInitialized(): boolean {
   return world !== null;
 }
@@ -553,6 +598,7 @@ export function isInitialized(): boolean {
 export function getRank(group?: ProcessGroup | null): number {
   return groupOf('getRank()', group).rank;
 }
+/** The number of ranks in `group` (default: the default group); PyTorch's `get_world_size`. */
 export function getWorldSize(group?: ProcessGroup | null): number {
   return groupOf('getWorldSize()', group).size;
 }
@@ -668,7 +714,12 @@ export function allReduce(tensor: Tensor, options: CollectiveOptions & { op?: Re
  * on it.
  */
 export const nn = {
+  /** torch.distributed.nn.functional. */
   functional: {
+    /**
+     * PyTorch's `torch.distributed.nn.functional.all_reduce(tensor, op=ReduceOp.SUM, group=None)`: a new tensor,
+     * the reduction of `tensor` across the group, whose gradient is all-reduced in backward.
+     */
     allReduce(tensor: Tensor, options: { op?: ReduceOpCode; group?: ProcessGroup | null } = {}): Tensor {
       const fn = 'distributed.nn.functional.allReduce()';
       checkOptions(fn, options, ['op', 'group']);
@@ -768,12 +819,15 @@ export function reduceScatter(output: Tensor, inputList: Tensor[], options: Coll
 export function send(tensor: Tensor, dst: number, options: { group?: ProcessGroup | null; tag?: number } = {}): void {
   p2p('send()', tensor, dst, options, false, false);
 }
+/** recv(tensor, src): blocks until `tensor` has been filled with what rank src sent. */
 export function recv(tensor: Tensor, src: number, options: { group?: ProcessGroup | null; tag?: number } = {}): void {
   p2p('recv()', tensor, src, options, true, false);
 }
+/** isend(tensor, dst): send without blocking; returns a Work to wait on. */
 export function isend(tensor: Tensor, dst: number, options: { group?: ProcessGroup | null; tag?: number } = {}): Work {
   return p2p('isend()', tensor, dst, options, false, true) as Work;
 }
+/** irecv(tensor, src): recv without blocking; returns a Work to wait on. */
 export function irecv(tensor: Tensor, src: number, options: { group?: ProcessGroup | null; tag?: number } = {}): Work {
   return p2p('irecv()', tensor, src, options, true, true) as Work;
 }
