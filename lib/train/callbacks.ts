@@ -21,11 +21,15 @@ export type History = Record<string, number[]>;
 
 /** What callbacks see: the training run, and `stopTraining` to end it after this epoch. */
 export interface FitContext {
+  /** The model being trained. */
   readonly model: Module;
+  /** The optimizer stepping it. */
   readonly optimizer: Optimizer;
+  /** fit()'s scheduler, if one was given. */
   readonly scheduler: Stateful | undefined;
   /** The total number of epochs asked for. */
   readonly epochs: number;
+  /** The metrics of the epochs completed so far. */
   readonly history: History;
   /** Set to true (in onEpochEnd or onBatchEnd) to stop after the current epoch. */
   stopTraining: boolean;
@@ -35,19 +39,25 @@ export interface FitContext {
    * rank, and ModelCheckpoint writes on rank 0 only.
    */
   readonly rank?: number;
+  /** The number of data-parallel ranks (1 without DistributedDataParallel). */
   readonly worldSize?: number;
 }
 
 /** fit()'s hooks; implement any of them (a plain object works too). */
 export interface Callback {
+  /** Before the first epoch. */
   onTrainBegin?(ctx: FitContext): void;
+  /** Before each epoch (`epoch` is 0-based). */
   onEpochBegin?(epoch: number, ctx: FitContext): void;
   /** After each optimizer step; logs has this batch's `loss` and `size`. */
   onBatchEnd?(batch: number, logs: Logs, ctx: FitContext): void;
+  /** After each epoch, with its metrics (averaged over the epoch, validation included). */
   onEpochEnd?(epoch: number, logs: Logs, ctx: FitContext): void;
+  /** After the last epoch (also when a callback stopped training). */
   onTrainEnd?(ctx: FitContext): void;
 }
 
+/** Whether the monitored metric should decrease (`'min'`), increase (`'max'`), or `'auto'`: max for names containing "acc", else min. */
 export type Mode = 'min' | 'max' | 'auto';
 
 /** Tracks the best value of one monitored metric ('auto': max for accuracies, min otherwise). */
@@ -90,6 +100,7 @@ class Monitor {
   }
 }
 
+/** The options of EarlyStopping (Keras' and Lightning's names, camelCase). */
 export interface EarlyStoppingOptions {
   /** The metric to watch; 'valLoss' by default. */
   monitor?: string;
@@ -97,6 +108,7 @@ export interface EarlyStoppingOptions {
   patience?: number;
   /** The smallest change that counts as an improvement; 0 by default. */
   minDelta?: number;
+  /** `'min'`, `'max'` or `'auto'` (default: max for accuracies, else min). */
   mode?: Mode;
   /** Put the best epoch's weights back when training ends; true by default (recipe 17: keep the best weights). */
   restoreBestWeights?: boolean;
@@ -104,7 +116,9 @@ export interface EarlyStoppingOptions {
 
 /** Stops when the monitored metric has not improved for `patience` epochs, and keeps the best weights. */
 export class EarlyStopping implements Callback {
+  /** Epochs without improvement before stopping. */
   readonly patience: number;
+  /** Whether the best epoch's weights are put back when training ends. */
   readonly restoreBestWeights: boolean;
   private readonly monitor: Monitor;
   /** Epochs since the last improvement. */
@@ -180,9 +194,11 @@ export class EarlyStopping implements Callback {
   }
 }
 
+/** The options of ModelCheckpoint. */
 export interface ModelCheckpointOptions {
   /** The metric that decides "best"; 'valLoss' by default (used with saveBestOnly). */
   monitor?: string;
+  /** `'min'`, `'max'` or `'auto'` (default: max for accuracies, else min). */
   mode?: Mode;
   /** Save only when the monitored metric improves (a "best" checkpoint); false: every epoch ("last"). */
   saveBestOnly?: boolean;
@@ -199,8 +215,11 @@ export interface ModelCheckpointOptions {
  * `new ModelCheckpoint('best.pt', { saveBestOnly: true })`, `new ModelCheckpoint('last.pt')`.
  */
 export class ModelCheckpoint implements Callback {
+  /** The file to write, possibly a template with `{epoch}` and metric names. */
   readonly filepath: string;
+  /** Whether only improvements of the monitored metric are saved. */
   readonly saveBestOnly: boolean;
+  /** Whether only model.stateDict() is saved. */
   readonly weightsOnly: boolean;
   private readonly monitor: Monitor;
   /** The files written, in order (a template gives one per epoch). */

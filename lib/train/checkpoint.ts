@@ -14,15 +14,23 @@ import { Tensor } from '../tensor';
 
 /** Anything with PyTorch's stateDict()/loadStateDict() pair: optimizers, schedulers. */
 export interface Stateful {
+  /** The state to save. */
   stateDict(): unknown;
+  /** Restores what stateDict() returned. */
   loadStateDict(sd: any): unknown;
 }
 
+/** What saveCheckpoint writes; any other key is saved as it is (an extra entry). */
 export interface CheckpointParts {
+  /** Saved as `model_state_dict`. */
   model?: Module;
+  /** Saved as `optimizer_state_dict`. */
   optimizer?: Stateful;
+  /** Saved as `scheduler_state_dict`. */
   scheduler?: Stateful;
+  /** Saved as `epoch` (by convention the number of completed epochs). */
   epoch?: number;
+  /** Saved as `loss` (a tensor as its value). */
   loss?: number | Tensor;
   [extra: string]: unknown;
 }
@@ -50,7 +58,9 @@ export function saveCheckpoint(path: string, parts: CheckpointParts): void {
 
 /** What loadCheckpoint returns; the fields named in its `require` option are typed as present (and checked). */
 export type LoadedCheckpoint<R extends 'epoch' | 'loss' = never> = {
+  /** The checkpoint's `epoch`, if it has one. */
   epoch: number | undefined;
+  /** The checkpoint's `loss`, if it has one. */
   loss: number | undefined;
   /** The checkpoint's other entries (tensors in it belong to the caller's scope). */
   extra: Map<string, unknown>;

@@ -115,7 +115,9 @@ function checkSeed(fn: string, seed: unknown): number | undefined {
 // ---- datasets ------------------------------------------------------------------------------------
 /** A map-style dataset: `length` items, `get(i)` for 0 <= i < length. */
 export interface Dataset<T = unknown> {
+  /** The number of items (Python's `__len__`). */
   readonly length: number;
+  /** Item `index`, 0 <= index < length (Python's `__getitem__`). */
   get(index: number): T;
 }
 
@@ -129,6 +131,7 @@ function checkIndex(fn: string, i: unknown, n: number): number {
 
 /** torch.utils.data.TensorDataset: item i is the i-th row of every tensor. */
 export class TensorDataset implements Dataset<Tensor[]> {
+  /** The tensors given (not copies); all have the same first dimension. */
   readonly tensors: Tensor[];
   constructor(...tensors: Tensor[]) {
     const fn = 'TensorDataset()';
@@ -143,9 +146,11 @@ export class TensorDataset implements Dataset<Tensor[]> {
     }
     this.tensors = tensors;
   }
+  /** The number of rows (the tensors' first dimension). */
   get length(): number {
     return this.tensors[0].size(0);
   }
+  /** [t0[index], t1[index], ...]: row `index` of every tensor (negative counts from the end). */
   get(index: number): Tensor[] {
     const i = checkIndex('TensorDataset.get()', index, this.length);
     return this.tensors.map((t) => t.select(0, i));
@@ -155,16 +160,20 @@ export class TensorDataset implements Dataset<Tensor[]> {
 /** torch.utils.data.Subset: the items of `dataset` at `indices`, in that order. */
 export class Subset<T = unknown> implements Dataset<T> {
   constructor(
+    /** The whole dataset. */
     readonly dataset: Dataset<T>,
+    /** The indices of the dataset's items in the subset, in order. */
     readonly indices: number[],
   ) {
     const fn = 'Subset()';
     checkDataset(fn, dataset);
     if (!Array.isArray(indices) || !indices.every((x) => Number.isInteger(x))) argError(fn, 'indices', 'an array of integers', indices);
   }
+  /** The number of indices. */
   get length(): number {
     return this.indices.length;
   }
+  /** The dataset's item at indices[index]. */
   get(index: number): T {
     return this.dataset.get(this.indices[checkIndex('Subset.get()', index, this.indices.length)]);
   }
@@ -256,13 +265,19 @@ export type { DistributedSamplerOptions } from './distributed-sampler';
  * method, if it has one, is called by fit() before each epoch.
  */
 export interface Sampler extends Iterable<number> {
+  /** The number of indices per epoch. */
   readonly length: number;
+  /** Called by fit() before each epoch, so a shuffling sampler can reshuffle. */
   setEpoch?(epoch: number): void;
 }
 
+/** The keyword arguments of PyTorch's `torch.utils.data.DataLoader` (camelCase). */
 export interface DataLoaderOptions<T, B> {
+  /** Items per batch (default 1). */
   batchSize?: number;
+  /** Reshuffle the items every epoch (default false). */
   shuffle?: boolean;
+  /** Drop the last batch when it is smaller than batchSize (default false). */
   dropLast?: boolean;
   /** Turns an array of samples into a batch; defaultCollate by default. */
   collate?: (samples: T[]) => B;
@@ -274,11 +289,17 @@ export interface DataLoaderOptions<T, B> {
 
 /** torch.utils.data.DataLoader (single process): `for (const batch of loader)`; `length` batches. */
 export class DataLoader<T = unknown, B = any> implements Iterable<B> {
+  /** The dataset batches are drawn from. */
   readonly dataset: Dataset<T>;
+  /** Items per batch. */
   readonly batchSize: number;
+  /** Whether the items are reshuffled every epoch. */
   readonly shuffle: boolean;
+  /** Whether a last, smaller batch is dropped. */
   readonly dropLast: boolean;
+  /** The function that turns samples into a batch. */
   readonly collate: (samples: T[]) => B;
+  /** The seed of the loader's own generator, or undefined (the global generator). */
   readonly seed: number | undefined;
   /** The sampler given, if any (PyTorch's loader.sampler when it is not a default one). */
   readonly sampler: Sampler | undefined;
@@ -338,6 +359,7 @@ export class DataLoader<T = unknown, B = any> implements Iterable<B> {
     randpermWith(n, gen);
   }
 
+  /** One epoch: the batches in order (a new order each epoch when shuffling). */
   *[Symbol.iterator](): Iterator<B> {
     const g = this.generator;
     // _BaseDataLoaderIter draws a base seed (for workers) every epoch, shuffled or not.

@@ -14,6 +14,7 @@
 import { TorchError, argError, checkOptions, describe } from '../errors';
 import { CpuGenerator, randpermWith } from './data';
 
+/** The keyword arguments of PyTorch's `torch.utils.data.DistributedSampler` (camelCase). */
 export interface DistributedSamplerOptions {
   /** The number of processes (PyTorch's num_replicas); the default group's world size by default. */
   numReplicas?: number;
@@ -54,11 +55,20 @@ const KNOWN = ['numReplicas', 'rank', 'shuffle', 'seed', 'dropLast'];
  * epoch (fit() does it for its trainLoader) so the order changes between epochs.
  */
 export class DistributedSampler implements Iterable<number> {
-  readonly dataset: { readonly length: number };
+  /** The dataset sampled (only its length is read). */
+  readonly dataset: {
+    /** The number of items. */
+    readonly length: number;
+  };
+  /** The number of processes sharing the dataset. */
   readonly numReplicas: number;
+  /** This process's rank in [0, numReplicas). */
   readonly rank: number;
+  /** Whether the order is a permutation seeded `seed + epoch`. */
   readonly shuffle: boolean;
+  /** The shuffle's base seed, the same on every rank. */
   readonly seed: number;
+  /** Whether the tail is dropped rather than padded by repetition. */
   readonly dropLast: boolean;
   /** Indices per rank per epoch (PyTorch's num_samples). */
   readonly numSamples: number;
@@ -161,6 +171,7 @@ export class DistributedSampler implements Iterable<number> {
     return out;
   }
 
+  /** This rank's indices for the current epoch. */
   [Symbol.iterator](): Iterator<number> {
     return this.indices()[Symbol.iterator]();
   }

@@ -33,6 +33,7 @@ import { keepFrozenBatchNormEval } from './freeze';
 /** A metric: a built-in name, or (output, target) => the batch's mean value (a number or a one-element tensor). */
 export type Metric = 'accuracy' | 'binaryAccuracy' | ((output: any, target: any) => number | Tensor);
 
+/** The options of fit(): what to train on, for how long, with what; Keras' fit() in PyTorch's terms. */
 export interface FitOptions {
   /**
    * Yields [input, target] batches (a DataLoader over a TensorDataset does); input may be an array of tensors (model.call(...input)).
@@ -43,6 +44,7 @@ export interface FitOptions {
   valLoader?: Iterable<unknown>;
   /** The epoch to stop before (as Keras: with initialEpoch 5 and epochs 10, five more are run). */
   epochs: number;
+  /** The optimizer (stepped after every batch). */
   optimizer: Optimizer;
   /** A loss module (new nn.CrossEntropyLoss()) or a function (output, target) => scalar tensor. */
   lossFn: Module | ((output: any, target: any) => Tensor);
@@ -54,6 +56,7 @@ export interface FitOptions {
   schedulerMonitor?: string;
   /** ['accuracy'] or { name: metric }; 'accuracy' takes class-index targets, 'binaryAccuracy' logits against 0/1 targets. */
   metrics?: Metric[] | Record<string, Metric>;
+  /** Hooks run at the start and end of training, each epoch and each batch (EarlyStopping, ModelCheckpoint, your own). */
   callbacks?: Callback[];
   /** Moves each batch there (the model is yours to move). */
   device?: DeviceLike;
@@ -68,9 +71,15 @@ export interface FitOptions {
   /** 'auto': a progress bar on a TTY, one line per epoch otherwise and when CI is set. */
   verbose?: 'auto' | 'bar' | 'epoch' | 'none';
   /** Where progress goes; process.stdout by default. */
-  output?: { write(s: string): unknown; isTTY?: boolean };
+  output?: {
+    /** Writes progress text. */
+    write(s: string): unknown;
+    /** Whether it is a terminal (a progress bar is drawn on one). */
+    isTTY?: boolean;
+  };
 }
 
+/** What fit() returns. */
 export interface FitResult {
   /** Every metric per epoch (including those of a history passed in), and `epoch`: the 1-based epoch numbers. */
   history: History;
@@ -358,6 +367,7 @@ export function formatValue(v: number): string {
   return v !== 0 && Math.abs(v) < 1e-3 ? v.toExponential(2) : v.toFixed(4);
 }
 
+/** One epoch's metrics as fit() prints them: `loss: 0.1234 - accuracy: 0.9500`. */
 export function formatLogs(logs: Logs): string {
   return Object.entries(logs)
     .map(([k, v]) => `${k}: ${formatValue(v)}`)

@@ -85,10 +85,15 @@ export function countParameters(module: Module, options: { trainable?: boolean }
     .reduce((n, p) => n + p.numel(), 0);
 }
 
+/** One parameter in frozenReport(). */
 export interface FrozenRow {
+  /** The parameter's dotted name. */
   name: string;
+  /** The parameter's shape. */
   shape: number[];
+  /** The parameter's number of elements. */
   numel: number;
+  /** false when the parameter is frozen. */
   requiresGrad: boolean;
 }
 

@@ -8,6 +8,7 @@ import { TorchError, argError } from '../errors';
 import { writeFileAtomic } from '../serialization/atomic';
 import type { History } from './callbacks';
 
+/** The options of plotHistory(). */
 export interface PlotOptions {
   /** A title over each panel's metric name, e.g. the run's name. */
   title?: string;
@@ -15,6 +16,7 @@ export interface PlotOptions {
   metrics?: string[];
   /** One panel's size in pixels; 640 x 400 by default. */
   width?: number;
+  /** One panel's height in pixels (default 400). */
   height?: number;
 }
 

@@ -9,6 +9,10 @@ import { tidy } from '../scope';
 import { Tensor } from '../tensor';
 import type { Module } from '../nn/module';
 
+/**
+ * A table of `module`'s layers (torchinfo-style): each submodule's parameter count and whether it is frozen, and with
+ * `inputShape` each one's output shape (from one no-grad forward of zeros); then the total, trainable and frozen parameter counts.
+ */
 export function summary(module: Module, inputShape?: number[]): string {
   const shapes = new Map<Module, string>();
   if (inputShape) {
