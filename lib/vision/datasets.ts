@@ -22,6 +22,7 @@ import type { Transform } from './transforms';
 /** torchvision's IMG_EXTENSIONS (matched case-insensitively). */
 export const IMG_EXTENSIONS = ['.jpg', '.jpeg', '.png', '.ppm', '.bmp', '.pgm', '.tif', '.tiff', '.webp'];
 
+/** The options of ImageFolder.load (torchvision's `transform=`, `target_transform=`, `extensions=`, and `concurrency`). */
 export interface ImageFolderOptions {
   /** Applied to each uint8 [3, H, W] image in get(), e.g. a transforms.Compose. */
   transform?: Transform | ((img: Tensor) => Tensor);
@@ -34,7 +35,12 @@ export interface ImageFolderOptions {
 }
 
 /** torchvision's find_classes: the sorted names of the sub-folders. */
-export function findClasses(root: string): { classes: string[]; classToIdx: Record<string, number> } {
+export function findClasses(root: string): {
+  /** The class names: the sub-folders' names, sorted. */
+  classes: string[];
+  /** Each class name's index. */
+  classToIdx: Record<string, number>;
+} {
   let entries: fs.Dirent[];
   try {
     entries = fs.readdirSync(root, { withFileTypes: true });
@@ -68,14 +74,24 @@ function walk(dir: string): string[] {
   return folders.flatMap(([d, files]) => files.map((f) => path.join(d, f)));
 }
 
+/**
+ * torchvision's `datasets.ImageFolder(root, transform=None, target_transform=None)`: one sub-folder per class. Made with
+ * `await ImageFolder.load(root, { transform })`, which decodes every image once; get(i) is synchronous, so a DataLoader and fit() can use it.
+ */
 export class ImageFolder implements Dataset<[Tensor | unknown, unknown]> {
+  /** The folder given. */
   readonly root: string;
+  /** The class names (the sub-folders' names, sorted). */
   readonly classes: string[];
+  /** Each class name's index. */
   readonly classToIdx: Record<string, number>;
   /** [file path, class index] in torchvision's order. */
   readonly samples: [string, number][];
+  /** Each sample's class index. */
   readonly targets: number[];
+  /** Applied to each image in get() (may be replaced). */
   transform: ImageFolderOptions['transform'];
+  /** Applied to each class index in get() (may be replaced). */
   targetTransform: ImageFolderOptions['targetTransform'];
   private images: Tensor[];
 
@@ -91,7 +107,17 @@ export class ImageFolder implements Dataset<[Tensor | unknown, unknown]> {
   }
 
   /** Finds the samples (torchvision's make_dataset) without decoding them. */
-  static scan(root: string, options: Pick<ImageFolderOptions, 'extensions'> = {}): { classes: string[]; classToIdx: Record<string, number>; samples: [string, number][] } {
+  static scan(
+    root: string,
+    options: Pick<ImageFolderOptions, 'extensions'> = {},
+  ): {
+    /** The class names: the sub-folders' names, sorted. */
+    classes: string[];
+    /** Each class name's index. */
+    classToIdx: Record<string, number>;
+    /** [file path, class index] in torchvision's order. */
+    samples: [string, number][];
+  } {
     const exts = (options.extensions ?? IMG_EXTENSIONS).map((e) => e.toLowerCase());
     const found = findClasses(root);
     const samples: [string, number][] = [];
@@ -135,6 +161,7 @@ export class ImageFolder implements Dataset<[Tensor | unknown, unknown]> {
     return new ImageFolder(root, found, samples, images, options);
   }
 
+  /** The number of samples. */
   get length(): number {
     return this.samples.length;
   }
@@ -157,6 +184,7 @@ export class ImageFolder implements Dataset<[Tensor | unknown, unknown]> {
     return this.images[i];
   }
 
+  /** Frees the decoded images; get() throws afterwards. */
   dispose(): void {
     for (const t of this.images) t?.dispose();
     this.images = [];

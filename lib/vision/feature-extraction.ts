@@ -47,6 +47,7 @@ function adoptAll(v: unknown): void {
 
 /** The module createFeatureExtractor returns: the model's parameters under the model's names. */
 export class FeatureExtractor extends MemberView {
+  /** The nodes returned: node name -> output name. */
   declare readonly returnNodes: ReadonlyMap<string, string>;
   constructor(model: Module, returnNodes: Map<string, string>) {
     // State-dict names are the model's, as torchvision's GraphModule keeps them.

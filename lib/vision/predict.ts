@@ -14,12 +14,17 @@ import { IMAGENET_CLASSES } from './imagenet';
 import { readImage } from './io';
 import { CenterCrop, Compose, IMAGENET_MEAN, IMAGENET_STD, Normalize, Resize, ToTensor, type Transform } from './transforms';
 
+/** One class predict() returns. */
 export interface Prediction {
+  /** The class index. */
   index: number;
+  /** The class name (from `labels`). */
   label: string;
+  /** The softmax probability. */
   probability: number;
 }
 
+/** The options of predict(). */
 export interface PredictOptions {
   /** How many classes to return (default 5). */
   topk?: number;
@@ -27,7 +32,9 @@ export interface PredictOptions {
   labels?: readonly string[];
   /** Preprocessing for a uint8 [3, H, W] image; ImageNet evaluation preprocessing by default (resizeTo/cropTo set its sizes). */
   transform?: Transform | ((img: Tensor) => Tensor);
+  /** The default preprocessing's Resize size (default 256). */
   resizeTo?: number;
+  /** The default preprocessing's CenterCrop size (default 224). */
   cropTo?: number;
 }
 

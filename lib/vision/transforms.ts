@@ -1,4 +1,9 @@
-
+/**
+ * torch.vision.transforms: torchvision's image transforms on [C, H, W] (or [N, C, H, W]) tensors, with its
+ * arithmetic (resize and crop sizes, antialiasing, the random draws from the global generator), as classes
+ * (Compose, Resize, CenterCrop, ...) and functions (hflip, centerCrop, normalize, ...).
+ * @module
+ */
 import { empty, rand, randint, tensor } from '../creation';
 import { TorchError, argError, describe } from '../errors';
 import { uniform_ } from '../nn/init';
@@ -25,7 +30,9 @@ function hw(img: Tensor): [number, number] {
   return [s[s.length - 2], s[s.length - 1]];
 }
 
+/** How resizing samples: `'bilinear'` (default) or `'nearest'` (torchvision's InterpolationMode). */
 export type Interpolation = 'bilinear' | 'nearest';
+/** An output size: one number (the smaller edge for Resize, a square for crops) or [h, w]. */
 export type Size = number | [number] | [number, number];
 
 function sizeArg(fn: string, size: unknown, single: boolean): number[] {
@@ -87,10 +94,12 @@ export function crop(img: Tensor, top: number, left: number, height: number, wid
   });
 }
 
+/** torchvision's `F.hflip`: the image mirrored left to right. */
 export function hflip(img: Tensor): Tensor {
   return call('flip', idOf(checkImage('hflip()', img), 'hflip()', 'img'), [-1]);
 }
 
+/** torchvision's `F.center_crop(img, output_size)`: the central [h, w] box, zero-padded where the image is smaller. */
 export function centerCrop(img: Tensor, size: Size): Tensor {
   const fn = 'centerCrop()';
   checkImage(fn, img);
@@ -109,6 +118,7 @@ export function centerCrop(img: Tensor, size: Size): Tensor {
   });
 }
 
+/** torchvision's `F.normalize(tensor, mean, std)`: (img - mean) / std per channel, on a float image. */
 export function normalize(img: Tensor, mean: number[], std: number[]): Tensor {
   const fn = 'normalize()';
   checkImage(fn, img);
@@ -129,13 +139,17 @@ export function normalize(img: Tensor, mean: number[], std: number[]): Tensor {
 
 /** A transform: call(img) returns the transformed image (a new tensor in the caller's scope). */
 export abstract class Transform {
+  /** Applies the transform: a new image tensor (the input is left as it is). */
   abstract call(img: Tensor): Tensor;
+  /** The same as call(), as torchvision's transforms are modules. */
   forward(img: Tensor): Tensor {
     return this.call(img);
   }
 }
 
+/** torchvision's `transforms.Compose(transforms)`: applies the transforms in order. */
 export class Compose extends Transform {
+  /** The transforms, in order. */
   readonly transforms: Transform[];
   constructor(transforms: Transform[]) {
     super();
@@ -149,10 +163,18 @@ export class Compose extends Transform {
   }
 }
 
+/**
+ * torchvision's `transforms.Resize(size, interpolation=BILINEAR, max_size=None, antialias=True)`: one number resizes the
+ * smaller edge to it (keeping the aspect ratio), [h, w] resizes to exactly that.
+ */
 export class Resize extends Transform {
+  /** [edge] or [h, w]. */
   readonly size: number[];
+  /** `'bilinear'` or `'nearest'`. */
   readonly interpolation: Interpolation;
+  /** With a one-number size: the longer edge is capped at maxSize. */
   readonly maxSize: number | undefined;
+  /** Whether downscaling is antialiased (default true). */
   readonly antialias: boolean;
   constructor(size: Size, options: { interpolation?: Interpolation; maxSize?: number; antialias?: boolean } = {}) {
     super();
@@ -171,7 +193,9 @@ export class Resize extends Transform {
   }
 }
 
+/** torchvision's `transforms.CenterCrop(size)`. */
 export class CenterCrop extends Transform {
+  /** The output size. */
   readonly size: Size;
   constructor(size: Size) {
     super();
@@ -183,7 +207,9 @@ export class CenterCrop extends Transform {
   }
 }
 
+/** torchvision's `transforms.RandomHorizontalFlip(p=0.5)`: flips with probability p (a draw from the global generator). */
 export class RandomHorizontalFlip extends Transform {
+  /** The probability of a flip. */
   readonly p: number;
   constructor(p = 0.5) {
     super();
@@ -197,11 +223,20 @@ export class RandomHorizontalFlip extends Transform {
   }
 }
 
+/**
+ * torchvision's `transforms.RandomResizedCrop(size, scale=(0.08, 1.0), ratio=(3/4, 4/3), ...)`: a random box of random area
+ * and aspect ratio, resized to `size`; the draws are torchvision's, from the global generator.
+ */
 export class RandomResizedCrop extends Transform {
+  /** The output [h, w]. */
   readonly size: [number, number];
+  /** The range of the box's area as a share of the image's (default [0.08, 1]). */
   readonly scale: [number, number];
+  /** The range of the box's aspect ratio, width / height (default [3/4, 4/3]). */
   readonly ratio: [number, number];
+  /** `'bilinear'` or `'nearest'`. */
   readonly interpolation: Interpolation;
+  /** Whether downscaling is antialiased (default true). */
   readonly antialias: boolean;
   constructor(size: Size, options: { scale?: [number, number]; ratio?: [number, number]; interpolation?: Interpolation; antialias?: boolean } = {}) {
     super();
@@ -272,8 +307,11 @@ export class ToTensor extends Transform {
   }
 }
 
+/** torchvision's `transforms.Normalize(mean, std)`: (img - mean) / std per channel, on a float image (after ToTensor). */
 export class Normalize extends Transform {
+  /** The mean of each channel. */
   readonly mean: number[];
+  /** The standard deviation of each channel. */
   readonly std: number[];
   constructor(mean: number[], std: number[]) {
     super();
@@ -290,7 +328,10 @@ export class Normalize extends Transform {
 
 /** Applies a function: new Lambda((img) => img.mul(2)). */
 export class Lambda extends Transform {
-  constructor(readonly fn: (img: Tensor) => Tensor) {
+  constructor(
+    /** The function applied. */
+    readonly fn: (img: Tensor) => Tensor,
+  ) {
     super();
     if (typeof fn !== 'function') argError('Lambda()', 'fn', 'a function', fn);
   }
@@ -305,6 +346,7 @@ function checkInterpolation(fn: string, v: unknown): Interpolation {
   return i;
 }
 
-/** ImageNet's normalisation, as torchvision's weights' transforms use. */
+/** ImageNet's per-channel mean (torchvision's weights' transforms). */
 export const IMAGENET_MEAN = [0.485, 0.456, 0.406];
+/** ImageNet's per-channel standard deviation (torchvision's weights' transforms). */
 export const IMAGENET_STD = [0.229, 0.224, 0.225];

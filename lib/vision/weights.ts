@@ -18,8 +18,10 @@ import { load } from '../serialization/torch-file';
 import { loadFile as loadSafetensors } from '../serialization/safetensors';
 import { Tensor } from '../tensor';
 
+/** Pretrained weights as a model builder takes them: a file path (.pth, .pt, .safetensors), a state dict, or a torchvision weights name (`'DEFAULT'`, `'IMAGENET1K_V1'`, ...) looked up in PyTorch's hub cache. */
 export type Weights = string | Map<string, Tensor> | Record<string, Tensor>;
 
+/** The options every model builder takes (`resnet18({ weights: 'DEFAULT', numClasses: 10 })`), as torchvision's `weights=` and `num_classes=`. */
 export interface ModelOptions {
   /** Output classes; with weights, defaults to the weights' own (a different number rebuilds the head). */
   numClasses?: number;
@@ -31,10 +33,13 @@ export interface ModelOptions {
 
 /** What withWeights() did, kept on the model as `model.weightsReport`. */
 export interface WeightsReport {
+  /** Where the weights came from (a file path, or 'the state dict given'). */
   source: string;
+  /** The state-dict keys loaded from the weights. */
   loaded: string[];
   /** Keys built anew (the head), with the reason. */
   newKeys: string[];
+  /** The model's number of output classes. */
   numClasses: number;
 }
 
