@@ -41,6 +41,7 @@ export function ownParam(t: Tensor): Parameter {
 
 /** torchvision.ops.misc.Permute(dims): returns input.permute(dims) (a view). */
 export class Permute extends Module {
+  /** The dimension order (as Tensor.permute). */
   readonly dims: number[];
   constructor(dims: number[]) {
     super();
@@ -72,7 +73,9 @@ export type NormLayer = (channels: number) => Module;
  * depth ('row'); plus the input.
  */
 export class CNBlock extends Module {
+  /** torchvision's `block`: depthwise 7x7 conv, LayerNorm, Linear to 4x, GELU, Linear back. */
   declare block: Sequential;
+  /** torchvision's `layer_scale`: the learned per-channel scale of the block's output, [dim, 1, 1]. */
   declare layer_scale: Parameter;
   constructor(dim: number, layerScale: number, stochasticDepthProb: number, normLayer?: NormLayer | null) {
     super();
@@ -117,8 +120,11 @@ export class CNBlock extends Module {
 
 /** One stage (torchvision's CNBlockConfig): its channels, the next stage's (null for the last), its block count. */
 export interface CNBlockConfig {
+  /** The stage's channels. */
   inputChannels: number;
+  /** The channels after the stage's downsampling layer, or null for the last stage (none). */
   outChannels: number | null;
+  /** The number of blocks in the stage. */
   numLayers: number;
 }
 
@@ -127,14 +133,19 @@ export function cnBlockConfig(inputChannels: number, outChannels: number | null,
   return { inputChannels, outChannels, numLayers };
 }
 
+/** The block classes ConvNeXt accepts (torchvision's `block`): `new Block(dim, layerScale, stochasticDepthProb)`, e.g. CNBlock. */
+export type CNBlockClass = new (dim: number, layerScale: number, stochasticDepthProb: number) => Module;
+
+/** The keyword arguments of torchvision's `ConvNeXt` (besides the stage table). */
 export interface ConvNeXtOptions {
   /** The largest stochastic-depth probability (the last block's; linearly less before it). Default 0. */
   stochasticDepthProb?: number;
   /** Initial value of each block's layer_scale. Default 1e-6. */
   layerScale?: number;
+  /** Output classes (default 1000). */
   numClasses?: number;
   /** The block class (torchvision's block); default CNBlock. */
-  block?: new (dim: number, layerScale: number, stochasticDepthProb: number) => Module;
+  block?: CNBlockClass;
   /** The norm of the stem, the downsampling layers and the head; default LayerNorm2d(eps 1e-6). */
   normLayer?: NormLayer;
 }
@@ -152,8 +163,11 @@ function isConfig(c: unknown): c is CNBlockConfig {
  * `avgpool`, and `classifier` (LayerNorm2d, Flatten, Linear: replace '2' to change the head).
  */
 export class ConvNeXt extends Module {
+  /** torchvision's `features`: the stem, then each stage's blocks and downsampling layers. */
   declare features: Sequential;
+  /** torchvision's `avgpool`: the global average pool. */
   declare avgpool: AdaptiveAvgPool2d;
+  /** torchvision's `classifier`: LayerNorm, Flatten, and the Linear to numClasses. */
   declare classifier: Sequential;
   constructor(blockSetting: CNBlockConfig[], options: ConvNeXtOptions = {}) {
     super();
@@ -225,7 +239,12 @@ export const CONVNEXT_SPECS = {
 } satisfies Record<string, ArchSpec>;
 
 /** torchvision's block settings of convnext_tiny / small / base / large, with their stochastic-depth probabilities. */
-export function convnextConf(arch: 'tiny' | 'small' | 'base' | 'large'): { blockSetting: CNBlockConfig[]; stochasticDepthProb: number } {
+export function convnextConf(arch: 'tiny' | 'small' | 'base' | 'large'): {
+  /** The stages' configurations. */
+  blockSetting: CNBlockConfig[];
+  /** The architecture's stochastic-depth probability. */
+  stochasticDepthProb: number;
+} {
   const c = cnBlockConfig;
   switch (arch) {
     case 'tiny':

@@ -34,12 +34,19 @@ import { withWeights, type ArchSpec, type ModelOptions } from '../weights';
  * Printed as `_DenseLayer`.
  */
 export class DenseLayer extends Module {
+  /** torchvision's `norm1`: BatchNorm before the 1x1 bottleneck. */
   declare norm1: BatchNorm2d;
+  /** torchvision's `relu1`. */
   declare relu1: ReLU;
+  /** torchvision's `conv1`: the 1x1 bottleneck to bnSize * growthRate channels. */
   declare conv1: Conv2d;
+  /** torchvision's `norm2`: BatchNorm before the 3x3 convolution. */
   declare norm2: BatchNorm2d;
+  /** torchvision's `relu2`. */
   declare relu2: ReLU;
+  /** torchvision's `conv2`: the 3x3 convolution to growthRate new channels. */
   declare conv2: Conv2d;
+  /** Dropout after the layer, in training (0: none). */
   readonly dropRate: number;
   constructor(numInputFeatures: number, growthRate: number, bnSize: number, dropRate: number) {
     super();
@@ -102,6 +109,7 @@ export class Transition extends Sequential {
 }
 Object.defineProperty(Transition, 'name', { value: '_Transition' });
 
+/** The keyword arguments of torchvision's `DenseNet`. */
 export interface DenseNetOptions {
   /** Filters each layer adds (k in the paper); default 32. */
   growthRate?: number;
@@ -113,6 +121,7 @@ export interface DenseNetOptions {
   bnSize?: number;
   /** Dropout after each dense layer; default 0. */
   dropRate?: number;
+  /** Output classes (default 1000). */
   numClasses?: number;
 }
 
@@ -122,7 +131,9 @@ export interface DenseNetOptions {
  * (Linear). Change the head with `model.registerModule('classifier', new nn.Linear(model.classifier.inFeatures, n))`.
  */
 export class DenseNet extends Module {
+  /** torchvision's `features`: the stem, the dense blocks and transitions, and the final norm. */
   declare features: Sequential;
+  /** torchvision's `classifier`: the Linear to numClasses. */
   declare classifier: Linear;
   constructor(options: DenseNetOptions = {}) {
     super();

@@ -110,11 +110,17 @@ export function dropConnect(input: Tensor, p: number, training: boolean): Tensor
 
 /** One block of the stage table (the package's BlockArgs, without squeeze-excitation: Lite has none). */
 export interface LiteBlockArgs {
+  /** The number of blocks in the stage. */
   numRepeat: number;
+  /** The depthwise convolution's kernel size. */
   kernelSize: number;
+  /** The stride of the stage's first block. */
   stride: number;
+  /** The expansion factor of the first 1x1 convolution (1: none). */
   expandRatio: number;
+  /** The stage's input channels. */
   inputFilters: number;
+  /** The stage's output channels. */
   outputFilters: number;
 }
 
@@ -128,13 +134,21 @@ const bn = (c: number, g: BlockParams) => new BatchNorm2d(c, { eps: g.bnEps, mom
 
 /** The package's MBConvBlock with ReLU6 and no squeeze-excitation; the residual only when stride 1 and in == out. */
 export class MBConvBlock extends Module {
+  /** The reference implementation's `_expand_conv`: the 1x1 expansion (absent when expandRatio is 1). */
   declare _expand_conv?: Conv2dStaticSamePadding;
+  /** The reference implementation's `_bn0`: BatchNorm after the expansion (absent when expandRatio is 1). */
   declare _bn0?: BatchNorm2d;
+  /** The reference implementation's `_depthwise_conv`: the k x k depthwise convolution (TensorFlow "same" padding). */
   declare _depthwise_conv: Conv2dStaticSamePadding;
+  /** The reference implementation's `_bn1`: BatchNorm after the depthwise convolution. */
   declare _bn1: BatchNorm2d;
+  /** The reference implementation's `_project_conv`: the 1x1 projection to outputFilters. */
   declare _project_conv: Conv2dStaticSamePadding;
+  /** The reference implementation's `_bn2`: BatchNorm after the projection. */
   declare _bn2: BatchNorm2d;
+  /** The reference implementation's `_swish`: ReLU6 (the Lite models' activation). */
   declare _swish: ReLU6;
+  /** The block's configuration. */
   readonly blockArgs: LiteBlockArgs;
   constructor(blockArgs: LiteBlockArgs, params: BlockParams, imageSize: number | [number, number]) {
     super();
@@ -198,6 +212,7 @@ export const EFFICIENTNET_LITE_PARAMS: Readonly<Record<string, readonly [number,
   'efficientnet-lite4': [1.4, 1.8, 300, 0.3],
 });
 
+/** The options of EfficientNetLite (the reference implementation's global parameters, camelCase). */
 export interface EfficientNetLiteOptions {
   /** Default 1.0 (Lite0). */
   widthCoefficient?: number;
@@ -209,6 +224,7 @@ export interface EfficientNetLiteOptions {
   dropoutRate?: number;
   /** Drop-connect rate of the last block (block i gets rate * i / blocks); default 0.2. */
   dropConnectRate?: number;
+  /** Output classes (default 1000). */
   numClasses?: number;
   /** Default 1e-3. */
   batchNormEpsilon?: number;
@@ -218,17 +234,27 @@ export interface EfficientNetLiteOptions {
 
 /** The package's EfficientNet built with efficientnet_lite's global parameters (relu6, fix_head_stem, no SE). */
 export class EfficientNetLite extends Module {
+  /** The reference implementation's `_conv_stem`: the 3x3 stride-2 stem convolution to 32 channels. */
   declare _conv_stem: Conv2dStaticSamePadding;
+  /** The reference implementation's `_bn0`: the stem's BatchNorm. */
   declare _bn0: BatchNorm2d;
+  /** The reference implementation's `_blocks`: the MBConv blocks. */
   declare _blocks: ModuleList;
+  /** The reference implementation's `_conv_head`: the 1x1 convolution to 1280 channels. */
   declare _conv_head: Conv2dStaticSamePadding;
+  /** The reference implementation's `_bn1`: the head's BatchNorm. */
   declare _bn1: BatchNorm2d;
+  /** The reference implementation's `_avg_pooling`: the global average pool. */
   declare _avg_pooling: AdaptiveAvgPool2d;
+  /** The reference implementation's `_dropout`: dropout before `_fc`. */
   declare _dropout: Dropout;
   /** The classifier: replace it (registerModule('_fc', ...)) to change the head. */
   declare _fc: Linear;
+  /** The reference implementation's `_swish`: ReLU6 (the Lite models' activation). */
   declare _swish: ReLU6;
+  /** The drop-connect rate of the last block. */
   readonly dropConnectRate: number;
+  /** The [h, w] the static padding was computed for. */
   readonly imageSize: [number, number];
   constructor(options: EfficientNetLiteOptions = {}) {
     super();
@@ -352,6 +378,7 @@ export function efficientnetLite0(options?: ModelOptions): EfficientNetLite {
 
 /** (pixel - 127) / 128 written for images in [0, 1]: EfficientNet-Lite's training normalisation. */
 export const EFFICIENTNET_LITE_MEAN: readonly number[] = Object.freeze([127 / 255, 127 / 255, 127 / 255]);
+/** EfficientNet-Lite's per-channel standard deviation for images in [0, 1] (see EFFICIENTNET_LITE_MEAN). */
 export const EFFICIENTNET_LITE_STD: readonly number[] = Object.freeze([128 / 255, 128 / 255, 128 / 255]);
 
 /**

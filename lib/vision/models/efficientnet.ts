@@ -66,12 +66,19 @@ export type MBConvBlockClass = new (cnf: MBConvConfig, stochasticDepthProb: numb
  * FusedMBConvConfig), with width and depth already applied. `block` defaults to MBConv.
  */
 export interface MBConvConfig {
+  /** The expansion factor of the block's first 1x1 (or fused) convolution. */
   expandRatio: number;
+  /** The depthwise (or fused) convolution's kernel size. */
   kernel: number;
+  /** The stride of the stage's first block. */
   stride: number;
+  /** The stage's input channels. */
   inputChannels: number;
+  /** The stage's output channels. */
   outChannels: number;
+  /** The number of blocks in the stage. */
   numLayers: number;
+  /** The block class (default MBConv). */
   block?: MBConvBlockClass;
 }
 
@@ -113,8 +120,11 @@ export function fusedMBConvConfig(
  * project; and `stochastic_depth` on the residual branch.
  */
 export class MBConv extends Module {
+  /** torchvision's `block`: the expansion, depthwise, squeeze-and-excitation and projection layers. */
   declare block: Sequential;
+  /** Whether the input is added to the output (stride 1 and the same channels). */
   readonly useResConnect: boolean;
+  /** The block's output channels. */
   readonly outChannels: number;
   constructor(cnf: MBConvConfig, stochasticDepthProb: number, normLayer: NormLayer) {
     super();
@@ -153,8 +163,11 @@ export class MBConv extends Module {
  * kernel x kernel Conv2dNormActivation; and `stochastic_depth` on the residual branch.
  */
 export class FusedMBConv extends Module {
+  /** torchvision's `block`: the fused expansion convolution and the projection. */
   declare block: Sequential;
+  /** Whether the input is added to the output (stride 1 and the same channels). */
   readonly useResConnect: boolean;
+  /** The block's output channels. */
   readonly outChannels: number;
   constructor(cnf: MBConvConfig, stochasticDepthProb: number, normLayer: NormLayer) {
     super();
@@ -189,9 +202,11 @@ export class FusedMBConv extends Module {
 
 // ---- EfficientNet -----------------------------------------------------------------------------------
 
+/** The keyword arguments of torchvision's `EfficientNet` (besides the stage table and dropout). */
 export interface EfficientNetOptions {
   /** Default 0.2. */
   stochasticDepthProb?: number;
+  /** Output classes (default 1000). */
   numClasses?: number;
   /** Default BatchNorm2d (eps 1e-5, momentum 0.1), as torchvision for B0-B4. */
   normLayer?: NormLayer;
@@ -201,7 +216,9 @@ export interface EfficientNetOptions {
 
 /** torchvision.models.EfficientNet (V1 and V2): `features`, `avgpool`, `classifier` (Dropout, Linear). */
 export class EfficientNet extends Module {
+  /** torchvision's `features`: the stem, the MBConv stages and the final 1x1 convolution. */
   declare features: Sequential;
+  /** torchvision's `avgpool`: the global average pool. */
   declare avgpool: AdaptiveAvgPool2d;
   /** Dropout ('0') and Linear ('1'): replace '1' (or all of it) to change the head. */
   declare classifier: Sequential;
@@ -280,7 +297,12 @@ export function efficientnetB0(options?: ModelOptions): EfficientNet {
 // ---- EfficientNetV2 ---------------------------------------------------------------------------------
 
 /** torchvision's _efficientnet_conf for efficientnet_v2_s / m / l: the stage table (fused stages first) and last_channel. */
-export function efficientnetV2Conf(arch: 's' | 'm' | 'l'): { setting: MBConvConfig[]; lastChannel: number } {
+export function efficientnetV2Conf(arch: 's' | 'm' | 'l'): {
+  /** The stages' configurations. */
+  setting: MBConvConfig[];
+  /** The channels of the last 1x1 convolution (1280). */
+  lastChannel: number;
+} {
   const f = fusedMBConvConfig;
   const m = (e: number, k: number, s: number, i: number, o: number, n: number) => mbConvConfig(e, k, s, i, o, n);
   switch (arch) {

@@ -124,13 +124,17 @@ export function withAuxWeights<M extends Module>(
 
 // ---- blocks -------------------------------------------------------------------------------------
 
+/** The options of BasicConv2d: Conv2d's (without bias) plus the kernel size. */
 export interface BasicConv2dOptions extends Omit<ConvOptions, 'bias'> {
+  /** The convolution's kernel size. */
   kernelSize: number | [number, number];
 }
 
 /** Conv2d (no bias), BatchNorm2d (eps 0.001), ReLU: `conv`, `bn`. Shared by GoogLeNet and Inception v3. */
 export class BasicConv2d extends Module {
+  /** torchvision's `conv`: the convolution (no bias). */
   declare conv: Conv2d;
+  /** torchvision's `bn`: BatchNorm (eps 0.001). */
   declare bn: BatchNorm2d;
   constructor(inChannels: number, outChannels: number, options: BasicConv2dOptions) {
     super();
@@ -151,9 +155,13 @@ export class BasicConv2d extends Module {
  * known 3x3-for-5x5, kept for its weights), branch4 (3x3 max-pool, 1x1), concatenated on channels.
  */
 export class Inception extends Module {
+  /** torchvision's `branch1`: the 1x1 branch. */
   declare branch1: BasicConv2d;
+  /** torchvision's `branch2`: 1x1 reduction then 3x3. */
   declare branch2: Sequential;
+  /** torchvision's `branch3`: 1x1 reduction then 3x3 (5x5 in the paper; torchvision's known difference). */
   declare branch3: Sequential;
+  /** torchvision's `branch4`: 3x3 max pool then 1x1. */
   declare branch4: Sequential;
   constructor(inChannels: number, ch1x1: number, ch3x3red: number, ch3x3: number, ch5x5red: number, ch5x5: number, poolProj: number) {
     super();
@@ -178,9 +186,13 @@ export class Inception extends Module {
 
 /** GoogLeNet's auxiliary classifier: 4x4 adaptive average pool, `conv` (1x1 to 128), `fc1` (2048 -> 1024), ReLU, `dropout`, `fc2`. */
 export class InceptionAux extends Module {
+  /** torchvision's `conv`: the 1x1 convolution to 128 channels. */
   declare conv: BasicConv2d;
+  /** torchvision's `fc1`: Linear 2048 -> 1024. */
   declare fc1: Linear;
+  /** torchvision's `fc2`: Linear 1024 -> numClasses. */
   declare fc2: Linear;
+  /** torchvision's `dropout` (default p 0.7). */
   declare dropout: Dropout;
   constructor(inChannels: number, numClasses: number, options: { dropout?: number } = {}) {
     super();
@@ -207,7 +219,9 @@ export class InceptionAux extends Module {
  */
 export type GoogLeNetOutputs = NamedTuple<['logits', 'auxLogits2', 'auxLogits1'], [Tensor, Tensor | null, Tensor | null]>;
 
+/** The keyword arguments of torchvision's `GoogLeNet`. */
 export interface GoogLeNetOptions {
+  /** Output classes (default 1000). */
   numClasses?: number;
   /** Build the two auxiliary classifiers aux1 and aux2 (default true, as torchvision's class). */
   auxLogits?: boolean;
@@ -230,26 +244,47 @@ export interface GoogLeNetOptions {
  * [logits, auxLogits2, auxLogits1] (see the file comment).
  */
 export class GoogLeNet extends Module {
+  /** torchvision's `conv1`: 7x7 stride-2 stem convolution, 3 -> 64. */
   declare conv1: BasicConv2d;
+  /** torchvision's `maxpool1`: 3x3 stride 2. */
   declare maxpool1: MaxPool2d;
+  /** torchvision's `conv2`: 1x1, 64 -> 64. */
   declare conv2: BasicConv2d;
+  /** torchvision's `conv3`: 3x3, 64 -> 192. */
   declare conv3: BasicConv2d;
+  /** torchvision's `maxpool2`: 3x3 stride 2. */
   declare maxpool2: MaxPool2d;
+  /** torchvision's `inception3a`: 192 -> 256 channels. */
   declare inception3a: Inception;
+  /** torchvision's `inception3b`: 256 -> 480 channels. */
   declare inception3b: Inception;
+  /** torchvision's `maxpool3`: 3x3 stride 2. */
   declare maxpool3: MaxPool2d;
+  /** torchvision's `inception4a`: 480 -> 512 channels (aux1 reads its output). */
   declare inception4a: Inception;
+  /** torchvision's `inception4b`: 512 -> 512 channels. */
   declare inception4b: Inception;
+  /** torchvision's `inception4c`: 512 -> 512 channels. */
   declare inception4c: Inception;
+  /** torchvision's `inception4d`: 512 -> 528 channels (aux2 reads its output). */
   declare inception4d: Inception;
+  /** torchvision's `inception4e`: 528 -> 832 channels. */
   declare inception4e: Inception;
+  /** torchvision's `maxpool4`: 2x2 stride 2. */
   declare maxpool4: MaxPool2d;
+  /** torchvision's `inception5a`: 832 -> 832 channels. */
   declare inception5a: Inception;
+  /** torchvision's `inception5b`: 832 -> 1024 channels. */
   declare inception5b: Inception;
+  /** torchvision's `aux1`: the first auxiliary classifier, or null without auxLogits. */
   declare aux1: InceptionAux | null;
+  /** torchvision's `aux2`: the second auxiliary classifier, or null without auxLogits. */
   declare aux2: InceptionAux | null;
+  /** torchvision's `avgpool`: the global average pool. */
   declare avgpool: AdaptiveAvgPool2d;
+  /** torchvision's `dropout`: before fc. */
   declare dropout: Dropout;
+  /** torchvision's `fc`: the classifier head, Linear 1024 -> numClasses. */
   declare fc: Linear;
   /** torchvision's aux_logits: whether train-mode forward returns GoogLeNetOutputs. */
   auxLogits: boolean;
@@ -339,6 +374,7 @@ export const GOOGLENET_SPEC: ArchSpec = {
   files: { IMAGENET1K_V1: 'googlenet-1378be20.pth', DEFAULT: 'googlenet-1378be20.pth' },
 };
 
+/** The options of googlenet(): weights and numClasses, and GoogLeNet's own. */
 export interface GoogLeNetBuilderOptions extends ModelOptions, Omit<GoogLeNetOptions, 'numClasses'> {}
 
 /**

@@ -43,12 +43,19 @@ const maxPool3s2 = (x: Tensor) => F.maxPool2d(x, 3, { stride: 2 });
 
 /** 35x35 block: 1x1; 1x1-5x5; 1x1-3x3-3x3; 3x3 avg-pool-1x1 (poolFeatures). */
 export class InceptionA extends Module {
+  /** torchvision's `branch1x1`: 1x1 to 64 channels. */
   declare branch1x1: BasicConv2d;
+  /** torchvision's `branch5x5_1`: 1x1 to 48 channels. */
   declare branch5x5_1: BasicConv2d;
+  /** torchvision's `branch5x5_2`: 5x5, 48 -> 64. */
   declare branch5x5_2: BasicConv2d;
+  /** torchvision's `branch3x3dbl_1`: 1x1 to 64 channels. */
   declare branch3x3dbl_1: BasicConv2d;
+  /** torchvision's `branch3x3dbl_2`: 3x3, 64 -> 96. */
   declare branch3x3dbl_2: BasicConv2d;
+  /** torchvision's `branch3x3dbl_3`: 3x3, 96 -> 96. */
   declare branch3x3dbl_3: BasicConv2d;
+  /** torchvision's `branch_pool`: 1x1 to poolFeatures after a 3x3 average pool. */
   declare branch_pool: BasicConv2d;
   constructor(inChannels: number, poolFeatures: number) {
     super();
@@ -73,9 +80,13 @@ export class InceptionA extends Module {
 
 /** 35 -> 17 reduction: 3x3 stride 2; 1x1-3x3-3x3 stride 2; 3x3 max-pool stride 2. */
 export class InceptionB extends Module {
+  /** torchvision's `branch3x3`: 3x3 stride 2 to 384 channels. */
   declare branch3x3: BasicConv2d;
+  /** torchvision's `branch3x3dbl_1`: 1x1 to 64 channels. */
   declare branch3x3dbl_1: BasicConv2d;
+  /** torchvision's `branch3x3dbl_2`: 3x3, 64 -> 96. */
   declare branch3x3dbl_2: BasicConv2d;
+  /** torchvision's `branch3x3dbl_3`: 3x3 stride 2, 96 -> 96. */
   declare branch3x3dbl_3: BasicConv2d;
   constructor(inChannels: number) {
     super();
@@ -95,15 +106,25 @@ export class InceptionB extends Module {
 
 /** 17x17 block with factorised 7x7 convolutions (1x7 and 7x1), channels7x7 wide inside. */
 export class InceptionC extends Module {
+  /** torchvision's `branch1x1`: 1x1 to 192 channels. */
   declare branch1x1: BasicConv2d;
+  /** torchvision's `branch7x7_1`: 1x1 to channels7x7. */
   declare branch7x7_1: BasicConv2d;
+  /** torchvision's `branch7x7_2`: 1x7. */
   declare branch7x7_2: BasicConv2d;
+  /** torchvision's `branch7x7_3`: 7x1 to 192 channels. */
   declare branch7x7_3: BasicConv2d;
+  /** torchvision's `branch7x7dbl_1`: 1x1 to channels7x7. */
   declare branch7x7dbl_1: BasicConv2d;
+  /** torchvision's `branch7x7dbl_2`: 7x1. */
   declare branch7x7dbl_2: BasicConv2d;
+  /** torchvision's `branch7x7dbl_3`: 1x7. */
   declare branch7x7dbl_3: BasicConv2d;
+  /** torchvision's `branch7x7dbl_4`: 7x1. */
   declare branch7x7dbl_4: BasicConv2d;
+  /** torchvision's `branch7x7dbl_5`: 1x7 to 192 channels. */
   declare branch7x7dbl_5: BasicConv2d;
+  /** torchvision's `branch_pool`: 1x1 to 192 channels after a 3x3 average pool. */
   declare branch_pool: BasicConv2d;
   constructor(inChannels: number, channels7x7: number) {
     super();
@@ -135,11 +156,17 @@ export class InceptionC extends Module {
 
 /** 17 -> 8 reduction: 1x1-3x3 stride 2; 1x1-1x7-7x1-3x3 stride 2; 3x3 max-pool stride 2. */
 export class InceptionD extends Module {
+  /** torchvision's `branch3x3_1`: 1x1 to 192 channels. */
   declare branch3x3_1: BasicConv2d;
+  /** torchvision's `branch3x3_2`: 3x3 stride 2, 192 -> 320. */
   declare branch3x3_2: BasicConv2d;
+  /** torchvision's `branch7x7x3_1`: 1x1 to 192 channels. */
   declare branch7x7x3_1: BasicConv2d;
+  /** torchvision's `branch7x7x3_2`: 1x7. */
   declare branch7x7x3_2: BasicConv2d;
+  /** torchvision's `branch7x7x3_3`: 7x1. */
   declare branch7x7x3_3: BasicConv2d;
+  /** torchvision's `branch7x7x3_4`: 3x3 stride 2. */
   declare branch7x7x3_4: BasicConv2d;
   constructor(inChannels: number) {
     super();
@@ -161,14 +188,23 @@ export class InceptionD extends Module {
 
 /** 8x8 block with expanded filter banks (1x3 and 3x1 side by side). */
 export class InceptionE extends Module {
+  /** torchvision's `branch1x1`: 1x1 to 320 channels. */
   declare branch1x1: BasicConv2d;
+  /** torchvision's `branch3x3_1`: 1x1 to 384 channels. */
   declare branch3x3_1: BasicConv2d;
+  /** torchvision's `branch3x3_2a`: 1x3, beside branch3x3_2b. */
   declare branch3x3_2a: BasicConv2d;
+  /** torchvision's `branch3x3_2b`: 3x1, beside branch3x3_2a. */
   declare branch3x3_2b: BasicConv2d;
+  /** torchvision's `branch3x3dbl_1`: 1x1 to 448 channels. */
   declare branch3x3dbl_1: BasicConv2d;
+  /** torchvision's `branch3x3dbl_2`: 3x3, 448 -> 384. */
   declare branch3x3dbl_2: BasicConv2d;
+  /** torchvision's `branch3x3dbl_3a`: 1x3, beside branch3x3dbl_3b. */
   declare branch3x3dbl_3a: BasicConv2d;
+  /** torchvision's `branch3x3dbl_3b`: 3x1, beside branch3x3dbl_3a. */
   declare branch3x3dbl_3b: BasicConv2d;
+  /** torchvision's `branch_pool`: 1x1 to 192 channels after a 3x3 average pool. */
   declare branch_pool: BasicConv2d;
   constructor(inChannels: number) {
     super();
@@ -202,8 +238,11 @@ export class InceptionE extends Module {
  * 128), `conv1` (5x5 to 768), adaptive average pool, `fc`. Printed as torchvision's InceptionAux.
  */
 export class InceptionAux extends Module {
+  /** torchvision's `conv0`: 1x1 to 128 channels. */
   declare conv0: BasicConv2d;
+  /** torchvision's `conv1`: 5x5, 128 -> 768. */
   declare conv1: BasicConv2d;
+  /** torchvision's `fc`: Linear 768 -> numClasses. */
   declare fc: Linear;
   constructor(inChannels: number, numClasses: number) {
     super();
@@ -226,7 +265,9 @@ export class InceptionAux extends Module {
 /** torchvision's InceptionOutputs namedtuple (logits, aux_logits): an array that also names its items. */
 export type InceptionOutputs = NamedTuple<['logits', 'auxLogits'], [Tensor, Tensor | null]>;
 
+/** The keyword arguments of torchvision's `Inception3`. */
 export interface Inception3Options {
+  /** Output classes (default 1000). */
   numClasses?: number;
   /** Build the auxiliary classifier AuxLogits (default true, as torchvision's class). */
   auxLogits?: boolean;
@@ -246,27 +287,49 @@ export interface Inception3Options {
  * forward(x): the logits, or in train mode with auxLogits an InceptionOutputs [logits, auxLogits].
  */
 export class Inception3 extends Module {
+  /** torchvision's `Conv2d_1a_3x3`: 3x3 stride 2, 3 -> 32. */
   declare Conv2d_1a_3x3: BasicConv2d;
+  /** torchvision's `Conv2d_2a_3x3`: 3x3, 32 -> 32. */
   declare Conv2d_2a_3x3: BasicConv2d;
+  /** torchvision's `Conv2d_2b_3x3`: 3x3 padded, 32 -> 64. */
   declare Conv2d_2b_3x3: BasicConv2d;
+  /** torchvision's `maxpool1`: 3x3 stride 2. */
   declare maxpool1: MaxPool2d;
+  /** torchvision's `Conv2d_3b_1x1`: 1x1, 64 -> 80. */
   declare Conv2d_3b_1x1: BasicConv2d;
+  /** torchvision's `Conv2d_4a_3x3`: 3x3, 80 -> 192. */
   declare Conv2d_4a_3x3: BasicConv2d;
+  /** torchvision's `maxpool2`: 3x3 stride 2. */
   declare maxpool2: MaxPool2d;
+  /** torchvision's `Mixed_5b`: InceptionA, 192 -> 256 channels. */
   declare Mixed_5b: InceptionA;
+  /** torchvision's `Mixed_5c`: InceptionA, 256 -> 288 channels. */
   declare Mixed_5c: InceptionA;
+  /** torchvision's `Mixed_5d`: InceptionA, 288 -> 288 channels. */
   declare Mixed_5d: InceptionA;
+  /** torchvision's `Mixed_6a`: InceptionB, 35x35 -> 17x17, 288 -> 768 channels. */
   declare Mixed_6a: InceptionB;
+  /** torchvision's `Mixed_6b`: InceptionC (channels7x7 128). */
   declare Mixed_6b: InceptionC;
+  /** torchvision's `Mixed_6c`: InceptionC (channels7x7 160). */
   declare Mixed_6c: InceptionC;
+  /** torchvision's `Mixed_6d`: InceptionC (channels7x7 160). */
   declare Mixed_6d: InceptionC;
+  /** torchvision's `Mixed_6e`: InceptionC (channels7x7 192). */
   declare Mixed_6e: InceptionC;
+  /** torchvision's `AuxLogits`: the auxiliary classifier on Mixed_6e's output, or null without auxLogits. */
   declare AuxLogits: InceptionAux | null;
+  /** torchvision's `Mixed_7a`: InceptionD, 17x17 -> 8x8, 768 -> 1280 channels. */
   declare Mixed_7a: InceptionD;
+  /** torchvision's `Mixed_7b`: InceptionE, 1280 -> 2048 channels. */
   declare Mixed_7b: InceptionE;
+  /** torchvision's `Mixed_7c`: InceptionE, 2048 -> 2048 channels. */
   declare Mixed_7c: InceptionE;
+  /** torchvision's `avgpool`: the global average pool. */
   declare avgpool: AdaptiveAvgPool2d;
+  /** torchvision's `dropout`: before fc. */
   declare dropout: Dropout;
+  /** torchvision's `fc`: the classifier head, Linear 2048 -> numClasses. */
   declare fc: Linear;
   /** torchvision's aux_logits: whether train-mode forward returns InceptionOutputs. */
   auxLogits: boolean;
@@ -351,6 +414,7 @@ export const INCEPTION_V3_SPEC: ArchSpec = {
   files: { IMAGENET1K_V1: 'inception_v3_google-0cc3c7bd.pth', DEFAULT: 'inception_v3_google-0cc3c7bd.pth' },
 };
 
+/** The options of inceptionV3(): weights and numClasses, and Inception3's own. */
 export interface InceptionV3BuilderOptions extends ModelOptions, Omit<Inception3Options, 'numClasses'> {}
 
 /**

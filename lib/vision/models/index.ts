@@ -33,7 +33,7 @@ export type { SqueezeNetOptions, SqueezeNetVersion } from './squeezenet';
 export { ShuffleNetV2, ShuffleNetInvertedResidual, channelShuffle, shufflenetV2X0_5, shufflenetV2X1_0, shufflenetV2X1_5, shufflenetV2X2_0 } from './shufflenet';
 export type { ShuffleNetV2Options } from './shufflenet';
 export { ConvNeXt, CNBlock, LayerNorm2d, Permute, cnBlockConfig, convnextConf, convnextTiny, convnextSmall, convnextBase, convnextLarge, truncNormal_ } from './convnext';
-export type { ConvNeXtOptions, CNBlockConfig, TruncNormalOptions } from './convnext';
+export type { ConvNeXtOptions, CNBlockConfig, CNBlockClass, TruncNormalOptions } from './convnext';
 export { VisionTransformer, Encoder, EncoderBlock, MLPBlock, MLP, vitB_16 } from './vit';
 export type { VisionTransformerOptions, ViTModelOptions, ConvStemConfig, MLPOptions } from './vit';
 export { GoogLeNet, BasicConv2d, Inception, InceptionAux as GoogLeNetInceptionAux, googlenet } from './googlenet';
@@ -45,4 +45,4 @@ export { regnetY_400mf, regnetY_800mf, regnetY_1_6gf, regnetY_3_2gf, regnetY_8gf
 export { regnetX_400mf, regnetX_800mf, regnetX_1_6gf, regnetX_3_2gf, regnetX_8gf, regnetX_16gf, regnetX_32gf } from './regnet';
 export type { RegNetOptions, RegNetInitParams, RegNetActivation } from './regnet';
 export { SwinTransformer, SwinTransformerBlock, ShiftedWindowAttention, PatchMerging, shiftedWindowAttention, swinConf, swinT, swinS, swinB } from './swin';
-export type { SwinTransformerOptions, SwinTransformerBlockOptions } from './swin';
+export type { SwinTransformerOptions, SwinTransformerBlockOptions, SwinBlockClass, SwinDownsampleClass } from './swin';

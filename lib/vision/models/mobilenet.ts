@@ -74,6 +74,7 @@ export interface Conv2dNormActivationOptions {
  * activation ('2'), each only when given.
  */
 export class Conv2dNormActivation extends Sequential {
+  /** The number of output channels. */
   readonly outChannels: number;
   constructor(inChannels: number, outChannels: number, options: Conv2dNormActivationOptions = {}) {
     super(...Conv2dNormActivation.layers(inChannels, outChannels, options));
@@ -104,9 +105,13 @@ export class Conv2dNormActivation extends Sequential {
  * fc1 and fc2 being 1x1 convolutions with bias.
  */
 export class SqueezeExcitation extends Module {
+  /** torchvision's `avgpool`: the global average pool that squeezes. */
   declare avgpool: AdaptiveAvgPool2d;
+  /** torchvision's `fc1`: 1x1 convolution down to the squeeze channels. */
   declare fc1: Conv2d;
+  /** torchvision's `fc2`: 1x1 convolution back to the input channels. */
   declare fc2: Conv2d;
+  /** torchvision's `activation`: between fc1 and fc2 (ReLU by default). */
   declare activation: Module;
   constructor(
     inputChannels: number,
@@ -156,6 +161,7 @@ export function initMobileNet(model: Module, linear: (m: Linear) => void): void 
 
 /** MobileNetV2's block: `conv`, a Sequential of [pointwise expand,] depthwise, pointwise-linear conv and its BN. */
 export class InvertedResidual extends Module {
+  /** torchvision's `conv`: the expansion, depthwise and projection layers. */
   declare conv: Sequential;
   readonly useResConnect: boolean;
   readonly outChannels: number;
@@ -186,13 +192,19 @@ export class InvertedResidual extends Module {
   }
 }
 
+/** The keyword arguments of torchvision's `MobileNetV2`. */
 export interface MobileNetV2Options {
+  /** Output classes (default 1000). */
   numClasses?: number;
+  /** Scales every layer's channels (default 1.0). */
   widthMult?: number;
   /** Rows of [t (expansion), c (channels), n (repeats), s (first stride)]; default torchvision's. */
   invertedResidualSetting?: number[][];
+  /** Channel counts are rounded to a multiple of this (default 8). */
   roundNearest?: number;
+  /** The norm layer (default BatchNorm2d). */
   normLayer?: NormLayer;
+  /** Dropout before the classifier's Linear (default 0.2). */
   dropout?: number;
 }
 
@@ -208,9 +220,11 @@ const V2_SETTING = [
 
 /** torchvision.models.MobileNetV2: `features` (Sequential), then avg-pool, flatten, `classifier` (Dropout, Linear). */
 export class MobileNetV2 extends Module {
+  /** torchvision's `features`: the stem, the inverted residual blocks and the last 1x1 convolution. */
   declare features: Sequential;
   /** Dropout ('0') and Linear ('1'): replace it, or its '1', to change the head. */
   declare classifier: Sequential;
+  /** The channels of the last convolution (1280, scaled by widthMult when above 1). */
   readonly lastChannel: number;
   constructor(options: MobileNetV2Options = {}) {
     super();
@@ -255,14 +269,21 @@ export class MobileNetV2 extends Module {
 
 /** One row of MobileNetV3's Tables 1 and 2 (torchvision's InvertedResidualConfig), channels already scaled. */
 export interface InvertedResidualConfig {
+  /** The block's input channels. */
   inputChannels: number;
+  /** The depthwise convolution's kernel size. */
   kernel: number;
+  /** The channels after the 1x1 expansion. */
   expandedChannels: number;
+  /** The block's output channels. */
   outChannels: number;
+  /** Whether the block has squeeze-and-excitation. */
   useSe: boolean;
   /** Hardswish ('HS') rather than ReLU ('RE'). */
   useHs: boolean;
+  /** The depthwise convolution's stride. */
   stride: number;
+  /** The depthwise convolution's dilation. */
   dilation: number;
 }
 
@@ -296,6 +317,7 @@ export function invertedResidualConfig(
  * (each a Conv2dNormActivation). Printed as torchvision's class name, InvertedResidual.
  */
 export class InvertedResidualV3 extends Module {
+  /** torchvision's `block`: the expansion, depthwise, squeeze-and-excitation and projection layers. */
   declare block: Sequential;
   readonly useResConnect: boolean;
   readonly outChannels: number;
@@ -332,16 +354,21 @@ export class InvertedResidualV3 extends Module {
 }
 Object.defineProperty(InvertedResidualV3, 'name', { value: 'InvertedResidual' });
 
+/** The keyword arguments of torchvision's `MobileNetV3` (besides the block table and last channel). */
 export interface MobileNetV3Options {
+  /** Output classes (default 1000). */
   numClasses?: number;
   /** Default BatchNorm2d with eps 0.001 and momentum 0.01, as torchvision. */
   normLayer?: NormLayer;
+  /** Dropout in the classifier (default 0.2). */
   dropout?: number;
 }
 
 /** torchvision.models.MobileNetV3: `features`, `avgpool`, `classifier` (Linear, Hardswish, Dropout, Linear). */
 export class MobileNetV3 extends Module {
+  /** torchvision's `features`: the stem, the inverted residual blocks and the last 1x1 convolution. */
   declare features: Sequential;
+  /** torchvision's `avgpool`: the global average pool. */
   declare avgpool: AdaptiveAvgPool2d;
   /** Linear ('0'), Hardswish ('1'), Dropout ('2'), Linear ('3'): replace '3' (or all of it) to change the head. */
   declare classifier: Sequential;
@@ -382,7 +409,12 @@ export class MobileNetV3 extends Module {
 export function mobilenetV3Conf(
   arch: 'mobilenet_v3_large' | 'mobilenet_v3_small',
   options: { widthMult?: number; reducedTail?: boolean; dilated?: boolean } = {},
-): { invertedResidualSetting: InvertedResidualConfig[]; lastChannel: number } {
+): {
+  /** The blocks' configurations. */
+  invertedResidualSetting: InvertedResidualConfig[];
+  /** The classifier's hidden width. */
+  lastChannel: number;
+} {
   const widthMult = options.widthMult ?? 1.0;
   const rd = options.reducedTail ? 2 : 1;
   const dil = options.dilated ? 2 : 1;

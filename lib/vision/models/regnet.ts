@@ -71,8 +71,11 @@ export class BottleneckTransform extends Sequential {
 
 /** x + f(x), or proj(x) + f(x) when the shape changes; then the activation. */
 export class ResBottleneckBlock extends Module {
+  /** torchvision's `proj`: the 1x1 shortcut projection when the width or stride changes, else null. */
   declare proj: Conv2dNormActivation | null;
+  /** torchvision's `f`: the bottleneck transform (1x1, grouped 3x3 with squeeze-and-excitation, 1x1). */
   declare f: BottleneckTransform;
+  /** torchvision's `activation`: after the sum. */
   declare activation: Module;
   constructor(
     widthIn: number,
@@ -127,6 +130,7 @@ export class AnyStage extends Sequential {
 
 /** RegNet's design-space parameters (torchvision's from_init_params keywords, camelCased). */
 export interface RegNetInitParams {
+  /** The total number of blocks. */
   depth: number;
   /** torchvision's w_0: the initial width (a positive multiple of 8). */
   w0: number;
@@ -134,19 +138,28 @@ export interface RegNetInitParams {
   wA: number;
   /** torchvision's w_m: the width multiplier between stages (> 1). */
   wM: number;
+  /** The channels per group of the 3x3 convolutions. */
   groupWidth: number;
+  /** The bottleneck's width factor (default 1.0). */
   bottleneckMultiplier?: number;
+  /** The squeeze-and-excitation ratio, or null for none (default). */
   seRatio?: number | null;
 }
 
 /** torchvision's BlockParams: per-stage depths, widths, group widths, bottleneck multipliers and strides. */
 export class BlockParams {
   constructor(
+    /** The number of blocks per stage. */
     readonly depths: number[],
+    /** The output width per stage. */
     readonly widths: number[],
+    /** The group width per stage. */
     readonly groupWidths: number[],
+    /** The bottleneck multiplier per stage. */
     readonly bottleneckMultipliers: number[],
+    /** The stride per stage (2 in torchvision's models). */
     readonly strides: number[],
+    /** The squeeze-and-excitation ratio, or null. */
     readonly seRatio: number | null = null,
   ) {}
 
@@ -207,7 +220,9 @@ export class BlockParams {
   }
 }
 
+/** The keyword arguments of torchvision's `RegNet` (besides the block parameters). */
 export interface RegNetOptions {
+  /** Output classes (default 1000). */
   numClasses?: number;
   /** Default 32. */
   stemWidth?: number;
@@ -223,9 +238,13 @@ export interface RegNetOptions {
  * `model.registerModule('fc', new nn.Linear(model.fc.inFeatures, n))`.
  */
 export class RegNet extends Module {
+  /** torchvision's `stem`: 3x3 stride-2 convolution, norm, activation. */
   declare stem: SimpleStemIN;
+  /** torchvision's `trunk_output`: the stages of bottleneck blocks. */
   declare trunk_output: Sequential;
+  /** torchvision's `avgpool`: the global average pool. */
   declare avgpool: AdaptiveAvgPool2d;
+  /** torchvision's `fc`: the classifier head, Linear to numClasses. */
   declare fc: Linear;
   constructor(blockParams: BlockParams, options: RegNetOptions = {}) {
     super();

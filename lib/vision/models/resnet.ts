@@ -37,17 +37,23 @@ export function conv1x1(inPlanes: number, outPlanes: number, stride = 1): Conv2d
 
 /** The options of a residual block after (inplanes, planes), as torchvision's keyword arguments. */
 export interface BlockOptions {
+  /** The stride of the block's strided convolution (default 1). */
   stride?: number;
   /** Applied to the block's input for the residual sum when the shape changes (a Sequential of conv1x1 and norm). */
   downsample?: Module | null;
+  /** Groups of the 3x3 convolution (default 1; Bottleneck only). */
   groups?: number;
+  /** torchvision's `base_width`: the width per group (default 64; Bottleneck only). */
   baseWidth?: number;
+  /** The 3x3 convolution's dilation (default 1; Bottleneck only). */
   dilation?: number;
+  /** The norm layer (default BatchNorm2d). */
   normLayer?: NormLayer;
 }
 
 /** The block classes ResNet accepts: `expansion` is outChannels / planes. */
 export interface BlockClass {
+  /** Output channels / planes: 1 for BasicBlock, 4 for Bottleneck. */
   readonly expansion: number;
   new (inplanes: number, planes: number, options?: BlockOptions): BasicBlock | Bottleneck;
 }
@@ -63,13 +69,21 @@ function setDownsample(block: Module, downsample: Module | null): void {
 
 /** ResNet-18/34's block: conv3x3-bn-relu, conv3x3-bn, plus the input (or its downsample), relu. */
 export class BasicBlock extends Module {
+  /** Output channels / planes (torchvision's `expansion`). */
   static readonly expansion = 1;
+  /** torchvision's `conv1`: 3x3 (with the block's stride). */
   declare conv1: Conv2d;
+  /** torchvision's `bn1`: the norm layer after conv1. */
   declare bn1: Module;
+  /** torchvision's `relu` (used twice). */
   declare relu: ReLU;
+  /** torchvision's `conv2`: 3x3. */
   declare conv2: Conv2d;
+  /** torchvision's `bn2`: the norm layer after conv2. */
   declare bn2: Module;
+  /** torchvision's `downsample`: 1x1 convolution and norm that bring the shortcut to the output's shape, or null. */
   declare downsample: Module | null;
+  /** The block's stride. */
   readonly stride: number;
   constructor(inplanes: number, planes: number, options: BlockOptions = {}) {
     super();
@@ -101,15 +115,25 @@ export class BasicBlock extends Module {
  * planes * 4 - bn, plus the input (or its downsample), relu.
  */
 export class Bottleneck extends Module {
+  /** Output channels / planes (torchvision's `expansion`). */
   static readonly expansion = 4;
+  /** torchvision's `conv1`: 1x1 reduction to the block's width. */
   declare conv1: Conv2d;
+  /** torchvision's `bn1`: the norm layer after conv1. */
   declare bn1: Module;
+  /** torchvision's `conv2`: 3x3 (with the block's stride, groups and dilation). */
   declare conv2: Conv2d;
+  /** torchvision's `bn2`: the norm layer after conv2. */
   declare bn2: Module;
+  /** torchvision's `conv3`: 1x1 expansion to planes * 4. */
   declare conv3: Conv2d;
+  /** torchvision's `bn3`: the norm layer after conv3. */
   declare bn3: Module;
+  /** torchvision's `relu` (used three times). */
   declare relu: ReLU;
+  /** torchvision's `downsample`: 1x1 convolution and norm that bring the shortcut to the output's shape, or null. */
   declare downsample: Module | null;
+  /** The block's stride. */
   readonly stride: number;
   constructor(inplanes: number, planes: number, options: BlockOptions = {}) {
     super();
@@ -137,14 +161,19 @@ export class Bottleneck extends Module {
   }
 }
 
+/** The keyword arguments of torchvision's `ResNet` (besides block and layers). */
 export interface ResNetOptions {
+  /** Output classes (default 1000). */
   numClasses?: number;
   /** Zero the last BN weight of each residual branch, so each block starts as the identity. */
   zeroInitResidual?: boolean;
+  /** Groups of the Bottleneck 3x3 convolutions (default 1; 32 for ResNeXt). */
   groups?: number;
+  /** torchvision's `width_per_group` (default 64; 128 for Wide ResNet). */
   widthPerGroup?: number;
   /** Three booleans: replace the 2x2 stride of layer2, layer3, layer4 with a dilated convolution. */
   replaceStrideWithDilation?: [boolean, boolean, boolean];
+  /** The norm layer (default BatchNorm2d). */
   normLayer?: NormLayer;
 }
 
@@ -153,15 +182,25 @@ export interface ResNetOptions {
  * avgpool, flatten, `fc`. Change the head with `model.registerModule('fc', new nn.Linear(model.fc.inFeatures, n))`.
  */
 export class ResNet extends Module {
+  /** torchvision's `conv1`: the 7x7 stride-2 stem convolution, 3 -> 64. */
   declare conv1: Conv2d;
+  /** torchvision's `bn1`: the stem's norm layer. */
   declare bn1: Module;
+  /** torchvision's `relu`: the stem's ReLU. */
   declare relu: ReLU;
+  /** torchvision's `maxpool`: 3x3 stride 2. */
   declare maxpool: MaxPool2d;
+  /** torchvision's `layer1`: the first stage of blocks (64 planes). */
   declare layer1: Sequential;
+  /** torchvision's `layer2`: the second stage (128 planes, half the resolution). */
   declare layer2: Sequential;
+  /** torchvision's `layer3`: the third stage (256 planes, half the resolution). */
   declare layer3: Sequential;
+  /** torchvision's `layer4`: the fourth stage (512 planes, half the resolution). */
   declare layer4: Sequential;
+  /** torchvision's `avgpool`: the global average pool. */
   declare avgpool: AdaptiveAvgPool2d;
+  /** torchvision's `fc`: the classifier head, Linear 512 * expansion -> numClasses (replace it to fine-tune). */
   declare fc: Linear;
   private inplanes = 64;
   private dilation = 1;

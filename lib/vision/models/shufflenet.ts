@@ -49,8 +49,11 @@ function depthwiseConv(i: number, o: number, kernelSize: number, stride = 1, pad
  * concatenated and channel-shuffled with 2 groups.
  */
 export class ShuffleNetInvertedResidual extends Module {
+  /** torchvision's `branch1`: the shortcut branch of a stride-2 block (depthwise 3x3, 1x1), empty otherwise. */
   declare branch1: Sequential;
+  /** torchvision's `branch2`: 1x1, depthwise 3x3, 1x1. */
   declare branch2: Sequential;
+  /** The block's stride (1 or 2; 2 halves the resolution and doubles the channels through branch1). */
   readonly stride: number;
   constructor(inp: number, oup: number, stride: number) {
     super();
@@ -109,7 +112,9 @@ export class ShuffleNetInvertedResidual extends Module {
 }
 Object.defineProperty(ShuffleNetInvertedResidual, 'name', { value: 'InvertedResidual' });
 
+/** The keyword arguments of torchvision's `ShuffleNetV2` (besides the stage repeats and channels). */
 export interface ShuffleNetV2Options {
+  /** Output classes (default 1000). */
   numClasses?: number;
   /** The unit's factory (torchvision's inverted_residual); default ShuffleNetInvertedResidual. */
   invertedResidual?: (inp: number, oup: number, stride: number) => Module;
@@ -121,13 +126,21 @@ export interface ShuffleNetV2Options {
  * Change the head with `model.registerModule('fc', new nn.Linear(model.fc.inFeatures, n))`.
  */
 export class ShuffleNetV2 extends Module {
+  /** torchvision's `conv1`: the 3x3 stride-2 stem convolution, norm and ReLU. */
   declare conv1: Sequential;
+  /** torchvision's `maxpool`: 3x3 stride 2. */
   declare maxpool: MaxPool2d;
+  /** torchvision's `stage2`: the first stage of blocks. */
   declare stage2: Sequential;
+  /** torchvision's `stage3`: the second stage of blocks. */
   declare stage3: Sequential;
+  /** torchvision's `stage4`: the third stage of blocks. */
   declare stage4: Sequential;
+  /** torchvision's `conv5`: the last 1x1 convolution, norm and ReLU. */
   declare conv5: Sequential;
+  /** torchvision's `fc`: the classifier head, Linear to numClasses. */
   declare fc: Linear;
+  /** The output channels of conv1, the three stages and conv5 (torchvision's `_stage_out_channels`). */
   readonly stageOutChannels: readonly number[];
   constructor(stagesRepeats: number[], stagesOutChannels: number[], options: ShuffleNetV2Options = {}) {
     super();

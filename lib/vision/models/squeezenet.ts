@@ -24,12 +24,19 @@ import { withWeights, type ArchSpec, type ModelOptions } from '../weights';
  * channels) of a 1x1 and a 3x3 expand convolution, each + ReLU.
  */
 export class Fire extends Module {
+  /** torchvision's `squeeze`: 1x1 to squeezePlanes. */
   declare squeeze: Conv2d;
+  /** torchvision's `squeeze_activation`. */
   declare squeeze_activation: ReLU;
+  /** torchvision's `expand1x1`: 1x1 to expand1x1Planes. */
   declare expand1x1: Conv2d;
+  /** torchvision's `expand1x1_activation`. */
   declare expand1x1_activation: ReLU;
+  /** torchvision's `expand3x3`: 3x3 to expand3x3Planes. */
   declare expand3x3: Conv2d;
+  /** torchvision's `expand3x3_activation`. */
   declare expand3x3_activation: ReLU;
+  /** The module's input channels. */
   readonly inplanes: number;
   constructor(inplanes: number, squeezePlanes: number, expand1x1Planes: number, expand3x3Planes: number) {
     super();
@@ -53,9 +60,12 @@ export class Fire extends Module {
   }
 }
 
+/** torchvision's SqueezeNet versions: `'1_0'` (the paper's) or `'1_1'` (2.4x less computation, same accuracy). */
 export type SqueezeNetVersion = '1_0' | '1_1';
 
+/** The keyword arguments of torchvision's `SqueezeNet` (besides the version). */
 export interface SqueezeNetOptions {
+  /** Output classes (default 1000). */
   numClasses?: number;
   /** The classifier's dropout; default 0.5. */
   dropout?: number;
@@ -67,8 +77,11 @@ export interface SqueezeNetOptions {
  * pool to 1x1), flatten. The head is `classifier.1`, a Conv2d(512, numClasses, 1).
  */
 export class SqueezeNet extends Module {
+  /** torchvision's `features`: the stem convolution, max pools and Fire modules. */
   declare features: Sequential;
+  /** torchvision's `classifier`: dropout, the final 1x1 convolution to numClasses, ReLU, global average pool. */
   declare classifier: Sequential;
+  /** The number of output classes. */
   readonly numClasses: number;
   constructor(version: SqueezeNetVersion = '1_0', options: SqueezeNetOptions = {}) {
     super();

@@ -59,7 +59,9 @@ function shiftMask(padH: number, padW: number, ws: [number, number], shift: [num
 }
 
 export interface ShiftedWindowAttentionOptions {
+  /** Dropout on the attention weights (default 0). */
   attentionDropout?: number;
+  /** Dropout on the output, after the projection (default 0). */
   dropout?: number;
   qkvBias?: Tensor | null;
   projBias?: Tensor | null;
@@ -135,7 +137,9 @@ export interface ShiftedWindowAttentionModuleOptions {
   qkvBias?: boolean;
   /** Default true. */
   projBias?: boolean;
+  /** Dropout on the attention weights (default 0). */
   attentionDropout?: number;
+  /** Dropout after the output projection (default 0). */
   dropout?: number;
 }
 
@@ -144,14 +148,23 @@ export interface ShiftedWindowAttentionModuleOptions {
  * ((2 Wh - 1)(2 Ww - 1) x numHeads, trunc_normal_ std 0.02) and the buffer `relative_position_index`.
  */
 export class ShiftedWindowAttention extends Module {
+  /** torchvision's `qkv`: the query, key and value projections, dim -> 3 * dim. */
   declare qkv: Linear;
+  /** torchvision's `proj`: the output projection. */
   declare proj: Linear;
+  /** torchvision's `relative_position_bias_table`: a learned bias per relative position and head. */
   declare relative_position_bias_table: Parameter;
+  /** torchvision's `relative_position_index` buffer: which table row each pair of window positions uses. */
   declare relative_position_index: Tensor;
+  /** The attention window's [h, w]. */
   readonly windowSize: [number, number];
+  /** The window shift [h, w] (0 for the blocks that do not shift). */
   readonly shiftSize: [number, number];
+  /** The number of attention heads. */
   readonly numHeads: number;
+  /** Dropout on the attention weights, in training. */
   readonly attentionDropout: number;
+  /** Dropout after the output projection, in training. */
   readonly dropout: number;
   constructor(dim: number, windowSize: number[], shiftSize: number[], numHeads: number, options: ShiftedWindowAttentionModuleOptions = {}) {
     super();
@@ -203,11 +216,15 @@ export class ShiftedWindowAttention extends Module {
   }
 }
 
+/** The keyword arguments of torchvision's `SwinTransformerBlock`. */
 export interface SwinTransformerBlockOptions {
   /** Default 4. */
   mlpRatio?: number;
+  /** Dropout after the attention's projection and in the MLP (default 0). */
   dropout?: number;
+  /** Dropout on the attention weights (default 0). */
   attentionDropout?: number;
+  /** The probability of skipping the block's residual branches in training (default 0). */
   stochasticDepthProb?: number;
   /** Default LayerNorm. */
   normLayer?: NormLayer;
@@ -215,9 +232,13 @@ export interface SwinTransformerBlockOptions {
 
 /** torchvision's SwinTransformerBlock (V1): x + sd(attn(norm1(x))), then x + sd(mlp(norm2(x))). */
 export class SwinTransformerBlock extends Module {
+  /** torchvision's `norm1`: before the attention. */
   declare norm1: Module;
+  /** torchvision's `attn`: (shifted) window attention. */
   declare attn: ShiftedWindowAttention;
+  /** torchvision's `norm2`: before the MLP. */
   declare norm2: Module;
+  /** torchvision's `mlp`: Linear to mlpRatio * dim, GELU, Linear back. */
   declare mlp: MLP;
   constructor(dim: number, numHeads: number, windowSize: number[], shiftSize: number[], options: SwinTransformerBlockOptions = {}) {
     super();
@@ -249,8 +270,11 @@ export class SwinTransformerBlock extends Module {
 
 /** torchvision's PatchMerging: [..., H, W, C] -> [..., H/2, W/2, 2C] (pad to even, 2x2 neighbours concatenated, norm, reduction). */
 export class PatchMerging extends Module {
+  /** torchvision's `reduction`: Linear 4 * dim -> 2 * dim over each 2x2 patch. */
   declare reduction: Linear;
+  /** torchvision's `norm`: before the reduction. */
   declare norm: Module;
+  /** The input channels. */
   readonly dim: number;
   constructor(dim: number, normLayer?: NormLayer) {
     super();
@@ -276,25 +300,40 @@ export function patchMergingPad(x: Tensor): Tensor {
   });
 }
 
+/** The block classes SwinTransformer accepts (torchvision's `block`), e.g. SwinTransformerBlock. */
+export type SwinBlockClass = new (dim: number, numHeads: number, windowSize: number[], shiftSize: number[], options: SwinTransformerBlockOptions) => Module;
+
+/** The downsampling layers SwinTransformer accepts between stages (torchvision's `downsample_layer`), e.g. PatchMerging. */
+export type SwinDownsampleClass = new (dim: number, normLayer: NormLayer) => Module;
+
+/** The keyword arguments of torchvision's `SwinTransformer`. */
 export interface SwinTransformerOptions {
+  /** The patch embedding's [h, w] (4 x 4 in torchvision's models). */
   patchSize: number[];
+  /** The channels after the patch embedding (doubled at each stage). */
   embedDim: number;
+  /** The number of blocks in each stage. */
   depths: number[];
+  /** The attention heads in each stage. */
   numHeads: number[];
+  /** The attention window's [h, w]. */
   windowSize: number[];
   /** Default 4. */
   mlpRatio?: number;
+  /** Dropout rate in every block (default 0). */
   dropout?: number;
+  /** Dropout on the attention weights in every block (default 0). */
   attentionDropout?: number;
   /** The last block's stochastic-depth probability (linearly less before it); default 0.1. */
   stochasticDepthProb?: number;
+  /** Output classes (default 1000). */
   numClasses?: number;
   /** Default LayerNorm (eps 1e-5). */
   normLayer?: NormLayer;
   /** The block class (default SwinTransformerBlock). */
-  block?: new (dim: number, numHeads: number, windowSize: number[], shiftSize: number[], options: SwinTransformerBlockOptions) => Module;
+  block?: SwinBlockClass;
   /** The downsampling between stages (default PatchMerging). */
-  downsampleLayer?: new (dim: number, normLayer: NormLayer) => Module;
+  downsampleLayer?: SwinDownsampleClass;
 }
 
 const SWIN_OPTIONS = [
@@ -319,12 +358,19 @@ const SWIN_OPTIONS = [
  * `norm`, `permute`, `avgpool`, `flatten`, `head` (replace it to change the head).
  */
 export class SwinTransformer extends Module {
+  /** torchvision's `features`: the patch embedding, then each stage's blocks and patch merging. */
   declare features: Sequential;
+  /** torchvision's `norm`: the final norm layer. */
   declare norm: Module;
+  /** torchvision's `permute`: [N, H, W, C] -> [N, C, H, W]. */
   declare permute: Permute;
+  /** torchvision's `avgpool`: the global average pool. */
   declare avgpool: AdaptiveAvgPool2d;
+  /** torchvision's `flatten`. */
   declare flatten: Flatten;
+  /** torchvision's `head`: the classifier head, Linear to numClasses. */
   declare head: Linear;
+  /** The number of output classes. */
   readonly numClasses: number;
   constructor(options: SwinTransformerOptions) {
     super();

@@ -47,10 +47,13 @@ export function makeLayers(cfg: readonly VGGConfigItem[], options: { batchNorm?:
   return new Sequential(...layers);
 }
 
+/** The keyword arguments of torchvision's `VGG` (besides features). */
 export interface VGGOptions {
+  /** Output classes (default 1000). */
   numClasses?: number;
   /** torchvision's re-initialisation (kaiming-normal convs, N(0, 0.01) linears); default true. */
   initWeights?: boolean;
+  /** Dropout in the classifier (default 0.5). */
   dropout?: number;
 }
 
@@ -59,8 +62,11 @@ export interface VGGOptions {
  * (Linear-ReLU-Dropout-Linear-ReLU-Dropout-Linear; the last, '6', is the head).
  */
 export class VGG extends Module {
+  /** torchvision's `features`: the convolutions and max pools (makeLayers). */
   declare features: Module;
+  /** torchvision's `avgpool`: adaptive average pool to 7x7. */
   declare avgpool: AdaptiveAvgPool2d;
+  /** torchvision's `classifier`: Linear 512 * 7 * 7 -> 4096, ReLU, dropout, Linear 4096 -> 4096, ReLU, dropout, Linear 4096 -> numClasses. */
   declare classifier: Sequential;
   constructor(features: Module, options: VGGOptions = {}) {
     super();

@@ -31,6 +31,7 @@ const torchSize = (t: Tensor) => `torch.Size([${t.shape.join(', ')}])`;
 
 // ---- torchvision.ops.misc.MLP -----------------------------------------------------------------------
 
+/** The keyword arguments of torchvision's `ops.MLP`. */
 export interface MLPOptions {
   /** A norm layer after each hidden Linear (default none). */
   normLayer?: NormLayer | null;
@@ -101,11 +102,17 @@ export class MLPBlock extends MLP {
 
 /** One pre-norm transformer layer: ln_1, self_attention, dropout (+ input); ln_2, mlp (+ that). */
 export class EncoderBlock extends Module {
+  /** torchvision's `ln_1`: before the attention. */
   declare ln_1: Module;
+  /** torchvision's `self_attention`. */
   declare self_attention: MultiheadAttention;
+  /** torchvision's `dropout`: after the attention. */
   declare dropout: Dropout;
+  /** torchvision's `ln_2`: before the MLP. */
   declare ln_2: Module;
+  /** torchvision's `mlp`: Linear to mlpDim, GELU, dropout, Linear back, dropout. */
   declare mlp: MLPBlock;
+  /** The number of attention heads. */
   readonly numHeads: number;
   constructor(numHeads: number, hiddenDim: number, mlpDim: number, dropout: number, attentionDropout: number, normLayer?: NormLayer) {
     super();
@@ -133,9 +140,13 @@ export class EncoderBlock extends Module {
 
 /** The transformer encoder: pos_embedding (1 x seqLength x hiddenDim), dropout, `layers` (encoder_layer_0 ...), ln. */
 export class Encoder extends Module {
+  /** torchvision's `pos_embedding`: the learned position embedding, [1, seqLength, hiddenDim]. */
   declare pos_embedding: Parameter;
+  /** torchvision's `dropout`: after adding the position embedding. */
   declare dropout: Dropout;
+  /** torchvision's `layers`: the encoder blocks. */
   declare layers: Sequential;
+  /** torchvision's `ln`: the final norm layer. */
   declare ln: Module;
   constructor(
     seqLength: number,
@@ -172,8 +183,11 @@ export class Encoder extends Module {
 
 /** torchvision's ConvStemConfig (the convolutional stem of arXiv 2106.14881). */
 export interface ConvStemConfig {
+  /** The convolution's output channels. */
   outChannels: number;
+  /** The convolution's kernel size. */
   kernelSize: number;
+  /** The convolution's stride. */
   stride: number;
   /** Default BatchNorm2d. */
   normLayer?: NormLayer;
@@ -181,17 +195,25 @@ export interface ConvStemConfig {
   activationLayer?: ActivationLayer;
 }
 
+/** The arguments of torchvision's `VisionTransformer`. */
 export interface VisionTransformerOptions {
+  /** The input's side (square images). */
   imageSize: number;
+  /** The side of each patch; imageSize must be divisible by it. */
   patchSize: number;
+  /** The number of encoder blocks. */
   numLayers: number;
+  /** The attention heads per block; hiddenDim must be divisible by it. */
   numHeads: number;
+  /** The token width. */
   hiddenDim: number;
+  /** The hidden width of each block's MLP. */
   mlpDim: number;
   /** Default 0. */
   dropout?: number;
   /** Dropout on the attention weights (default 0). */
   attentionDropout?: number;
+  /** Output classes (default 1000). */
   numClasses?: number;
   /** A pre-logits Linear + Tanh of this size before the head (default none). */
   representationSize?: number | null;
@@ -222,18 +244,31 @@ const VIT_OPTIONS = [
  * representationSize is given). Input: [N, 3, imageSize, imageSize].
  */
 export class VisionTransformer extends Module {
+  /** torchvision's `conv_proj`: the patch embedding, a patchSize x patchSize stride-patchSize convolution to hiddenDim (a convolutional stem with convStemConfigs). */
   declare conv_proj: Module;
+  /** torchvision's `class_token`: the learned class token, [1, 1, hiddenDim]. */
   declare class_token: Parameter;
+  /** torchvision's `encoder`. */
   declare encoder: Encoder;
+  /** torchvision's `heads`: the classifier head (`head`, with a pre-logits layer when representationSize is set). */
   declare heads: Sequential;
+  /** The input's side. */
   readonly imageSize: number;
+  /** The side of each patch. */
   readonly patchSize: number;
+  /** The token width. */
   readonly hiddenDim: number;
+  /** The hidden width of each block's MLP. */
   readonly mlpDim: number;
+  /** Dropout on the attention weights. */
   readonly attentionDropout: number;
+  /** Dropout rate. */
   readonly dropout: number;
+  /** The number of output classes. */
   readonly numClasses: number;
+  /** The pre-logits layer's size, or null. */
   readonly representationSize: number | null;
+  /** The number of tokens: (imageSize / patchSize)² + 1 (the class token). */
   readonly seqLength: number;
 
   constructor(options: VisionTransformerOptions) {
@@ -373,6 +408,7 @@ export const VIT_SPECS = {
   },
 } satisfies Record<string, ArchSpec>;
 
+/** The options of vitB_16(): weights and numClasses, and the image size. */
 export interface ViTModelOptions extends ModelOptions {
   /**
    * The input side (default 224; 384 for the weights 'IMAGENET1K_SWAG_E2E_V1', as torchvision sets it
