@@ -21,8 +21,9 @@
 // The PyPI wheels for Linux link libtorch_cuda against NVIDIA's CUDA libraries, so `import torch`
 // needs them even on a CPU-only machine (tried: torch with --no-deps fails to import). Installed
 // here: torch with --no-deps, then its pinned requirements except those it only loads on demand
-// (triton, cusolver, nvrtc, nvtx, nvshmem): about 3.5 GB per venv instead of 4.3. If that torch then
-// does not import, the package of the library it names is added, else the rest of its requirements.
+// (triton, cusolver, nvrtc, nvtx), with --no-compile --no-cache-dir: 60 - 80 s and 4.2 - 5.4 GB per
+// version here (the full set: 100 - 135 s, up to 6.7 GB). If that torch then does not import, the
+// package of the library it names is added, else the rest of its requirements.
 const crypto = require('crypto');
 const fs = require('fs');
 const path = require('path');
@@ -33,9 +34,9 @@ const VERSIONS = ['2.5.1', '2.6.0', '2.8.0', '2.9.1'];
 const SCRIPT = path.join(__dirname, '..', 'test', 'reference', 'old_export.py');
 // Requirements that `import torch` and torch.export do not load on a CPU (libtorch_cuda_linalg and
 // libcaffe2_nvrtc are dlopened on first use; triton is the GPU compiler).
-const ON_DEMAND = ['triton', 'nvidia-cusolver-cu12', 'nvidia-cuda-nvrtc-cu12', 'nvidia-nvtx-cu12', 'nvidia-nvshmem-cu12'];
+const ON_DEMAND = ['triton', 'nvidia-cusolver-cu12', 'nvidia-cuda-nvrtc-cu12', 'nvidia-nvtx-cu12'];
 // The package holding a library an ImportError names (when a version does need one of them).
-const LIBRARY_PACKAGE = { libcusolver: 'nvidia-cusolver-cu12', libnvrtc: 'nvidia-cuda-nvrtc-cu12', libnvToolsExt: 'nvidia-nvtx-cu12', libnvshmem_host: 'nvidia-nvshmem-cu12' };
+const LIBRARY_PACKAGE = { libcusolver: 'nvidia-cusolver-cu12', libnvrtc: 'nvidia-cuda-nvrtc-cu12', libnvToolsExt: 'nvidia-nvtx-cu12' };
 
 const versionDir = (v) => path.join(cacheDir(), 'old-torch', `torch-${v}`);
 const venvPython = (v) => path.join(versionDir(v), 'venv', 'bin', 'python');
