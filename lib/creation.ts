@@ -8,9 +8,12 @@ import { type Tensor, checkDtype, checkInt, idOf, shapeFrom, wrap, type NestedAr
 
 /** The keyword arguments of PyTorch's factory functions (`dtype=`, `device=`, `requires_grad=`). */
 export interface TensorOptions {
-  /** The element type (default: float32 for the random and filled factories; inferred from the data by tensor() and full()). */
+  /**
+   * The element type: float32 by default, but tensor(), full() and arange() infer it from their arguments,
+   * randint() makes int64 and the *Like functions take the input's.
+   */
   dtype?: DType;
-  /** Where the tensor lives (default `'cpu'`). */
+  /** Where the tensor lives (default `'cpu'`; the *Like functions take the input's). */
   device?: DeviceLike;
   /** Whether autograd records operations on the new tensor (default false). */
   requiresGrad?: boolean;
