@@ -15,9 +15,12 @@ export type IndexItem = number | Slice | null | '...' | Tensor;
 /** Python's `slice(start, stop, step)` as an index item; made with slice(). */
 export class Slice {
   constructor(
-/** The first index (null: from the beginning; negative counts from the end). */     readonly start: number | null = null,
-/** The index to stop before (null: to the end; negative counts from the end). */     readonly end: number | null = null,
-/** The stride, a positive integer (default 1). */     readonly step: number = 1,
+    /** The first index (null: from the beginning; negative counts from the end). */
+    readonly start: number | null = null,
+    /** The index to stop before (null: to the end; negative counts from the end). */
+    readonly end: number | null = null,
+    /** The stride, a positive integer (default 1). */
+    readonly step: number = 1,
   ) {}
 }
 
