@@ -1,22 +1,33 @@
-// libtorch's CPU allocator, replaced by one that counts live bytes and keeps a bounded cache of
-// freed large blocks.
+// libtorch's CPU allocator, replaced by one that counts live bytes, keeps a bounded cache of freed
+// large blocks, and keeps freed small blocks per thread.
 //
 // Counting: memory().cpuBytes is the sum of live storages (views are not counted twice) and sees
 // memory libtorch allocates internally too.
 //
-// Large blocks (>= kLargeBlock, 128 KiB: where glibc would mmap them) are mapped here, not by malloc. Freed ones go to a cache, keyed by
-// size, so that the next tensor of that size (the same activation in the next training step, the
-// same gradient, the same optimizer temporary) reuses pages that are already resident instead of
-// page-faulting a fresh mapping in (measured on ResNet-18 at 224: 482k faults per step without the
-// cache, against Python's 93k; see bench/README.md). The cache is bounded and never holds memory
-// for long once the process goes quiet:
-//   - at most `limit` bytes (default min(2 GiB, physical memory / 4); TORCH_NODE_CPU_CACHE_MB or
-//     torch.setCpuCacheLimit()); over it, the least recently freed blocks are unmapped first;
-//   - everything is unmapped once no large block was allocated or freed for `idle` ms (default 1000;
-//     checked by the JS side's unref'd timer and on every large allocation);
-//   - torch.emptyCache() unmaps everything at once; memory().cpuCachedBytes reports it.
-// A freed block is always given back to the kernel through munmap, never to malloc's heap, so the
-// heap does not fragment on large blocks (the reason for the old fixed M_MMAP_THRESHOLD).
+// Three kinds of block, by size:
+//   - small (data + header <= 4 KiB): by 64-byte size class, from malloc, and kept per thread when
+//     freed (at most 1024 per class and 2 MiB per thread) for the next one of that class. tidy()
+//     frees a scope's tensors all at once, more than glibc's own per-thread cache takes (7 per
+//     size), and the allocations of the next scope then took malloc's slow path: ~100 ns of the
+//     ~250 ns per-op overhead of `a.relu()` in a tidy() of 1000 ops (bench/README.md, per-op rows).
+//   - medium (up to kLargeBlock, 32 MiB): malloc's. glibc serves them from its heap (above its
+//     dynamic mmap threshold, which rises to 32 MiB at most) and reuses a freed block for the next
+//     request of any size, while its memory is still in the CPU cache. An earlier version mapped
+//     every block from 128 KiB here, each size in its own mapping: ResNet-18 batch-1 inference ran
+//     8-10% slower than the same TorchScript graph in Python (oneDNN's reorders and convolutions
+//     writing into cold memory), and as fast once these went back to malloc (bench/README.md).
+//   - large (>= 32 MiB): mapped here, not by malloc (glibc maps blocks this large afresh on every
+//     request, and the kernel zeroes each page as it is first touched). Freed ones go to a cache,
+//     keyed by size, so that the next tensor of that size (the same activation in the next training
+//     step, the same gradient) reuses pages that are already resident (measured on ResNet-18 at 224,
+//     batch 16: Python takes 54,000-90,000 fresh pages per training step, mostly these). The cache
+//     is bounded and never holds memory for long once the process goes quiet:
+//       - at most `limit` bytes (default min(2 GiB, physical memory / 4); TORCH_NODE_CPU_CACHE_MB or
+//         torch.setCpuCacheLimit()); over it, the least recently freed blocks are unmapped first;
+//       - everything is unmapped once no large block was allocated or freed for `idle` ms (default
+//         1000; checked by the JS side's unref'd timer and on every large allocation);
+//       - torch.emptyCache() unmaps everything at once; memory().cpuCachedBytes reports it.
+//     A freed large block is given back to the kernel through munmap, never to malloc's heap.
 //
 // Every block carries a 64-byte header in front of the data (its kind and mapped size), so one
 // deleter frees both kinds and DataPtrs stay simple (data == context, one deleter), as libtorch's
@@ -45,11 +56,11 @@ namespace {
 
 constexpr size_t kAlignment = 64;
 constexpr size_t kHeader = 64;
-constexpr size_t kLargeBlock = size_t{128} << 10;
+constexpr size_t kLargeBlock = size_t{32} << 20;
 constexpr size_t kPage = 4096;
 constexpr size_t kPopulateMax = size_t{1} << 30;
 constexpr uint32_t kMagic = 0x746e6f64;  // "tnod"
-enum : uint32_t { kSmall = 1, kLarge = 2 };
+enum : uint32_t { kSmall = 1, kLarge = 2, kClassed = 3 };
 
 struct Header {
   uint32_t magic;
@@ -198,6 +209,39 @@ BlockCache& Cache() {
   return *cache;
 }
 
+// Small blocks by size class (64-byte steps up to kClassMax, header included), kept per thread for
+// reuse (see the top of the file).
+constexpr size_t kClassStep = 64;
+constexpr size_t kClassMax = 4096;
+constexpr size_t kClasses = kClassMax / kClassStep;
+constexpr int kClassCap = 1024;                  // blocks per class and thread
+constexpr size_t kClassBytes = size_t{2} << 20;  // and at most 2 MiB per thread in all
+struct ClassCache {
+  void* items[kClasses][kClassCap];
+  int count[kClasses] = {};
+  size_t bytes = 0;
+};
+// The cache is made on a thread's first small allocation and freed with the thread (the owner's
+// destructor); the pointer itself is a trivial thread_local, so the hot path has no init guard.
+thread_local ClassCache* tl_classes = nullptr;
+struct ClassCacheOwner {
+  ~ClassCacheOwner() {
+    ClassCache* cc = tl_classes;
+    tl_classes = nullptr;
+    if (!cc) return;
+    for (size_t c = 0; c < kClasses; c++)
+      for (int i = 0; i < cc->count[c]; i++) free(cc->items[c][i]);
+    delete cc;
+  }
+};
+ClassCache* Classes() {
+  ClassCache* cc = tl_classes;
+  if (cc) return cc;
+  thread_local ClassCacheOwner owner;
+  (void)owner;
+  return tl_classes = new ClassCache();
+}
+
 void CountedFree(void* data) {
   if (!data) return;
   char* base = static_cast<char*>(data) - kHeader;
@@ -205,6 +249,19 @@ void CountedFree(void* data) {
   std::memcpy(&h, base, sizeof h);
   if (h.magic != kMagic) {  // not ours (from c10's allocator before ours was installed): its way
     free(data);
+    return;
+  }
+  if (h.kind == kClassed) {
+    g_cpu_bytes.fetch_sub(static_cast<int64_t>(h.mapped), std::memory_order_relaxed);
+    size_t c = (h.mapped + kHeader) / kClassStep - 1;
+    ClassCache* cc = tl_classes;  // null on a thread that never allocated (or after its exit): free()
+    size_t size = h.mapped + kHeader;
+    if (cc && cc->count[c] < kClassCap && cc->bytes + size <= kClassBytes) {
+      cc->items[c][cc->count[c]++] = base;
+      cc->bytes += size;
+    } else {
+      free(base);
+    }
     return;
   }
   if (h.kind == kLarge) {
@@ -240,6 +297,21 @@ void* AllocateLarge(size_t n) {
 
 void* AllocateSmall(size_t n) {
   void* base = nullptr;
+  if (n + kHeader <= kClassMax) {
+    size_t c = (n + kHeader + kClassStep - 1) / kClassStep - 1;
+    size_t size = (c + 1) * kClassStep;
+    ClassCache* cc = Classes();
+    if (cc->count[c] > 0) {
+      base = cc->items[c][--cc->count[c]];
+      cc->bytes -= size;
+    } else if (posix_memalign(&base, kAlignment, size) != 0 || !base) {
+      return nullptr;
+    }
+    Header h{kMagic, kClassed, size - kHeader};
+    std::memcpy(base, &h, sizeof h);
+    g_cpu_bytes.fetch_add(static_cast<int64_t>(size - kHeader), std::memory_order_relaxed);
+    return static_cast<char*>(base) + kHeader;
+  }
   if (posix_memalign(&base, kAlignment, n + kHeader) != 0 || !base) return nullptr;
   uint64_t usable = malloc_usable_size(base) - kHeader;
   Header h{kMagic, kSmall, usable};

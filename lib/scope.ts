@@ -183,7 +183,7 @@ export interface MemoryInfo {
   /** Bytes held by libtorch's CPU allocator (storages, counted once even when viewed many times). */
   cpuBytes: number;
   /**
-   * Bytes of freed large CPU blocks (>= 128 KiB) the allocator keeps for reuse, so that the next
+   * Bytes of freed large CPU blocks (>= 32 MiB) the allocator keeps for reuse, so that the next
    * tensor of that size (the next step's activation) needs no fresh pages from the kernel. Not part
    * of `cpuBytes`. Bounded by the cache limit, given back once no large block was used for the idle
    * time, and at once by `emptyCache()`; see `configureCpuCache()`.

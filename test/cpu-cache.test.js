@@ -1,5 +1,5 @@
 'use strict';
-// The CPU block cache (binding/cpu_allocator.cc): freed storages of 128 KiB or more are kept for reuse,
+// The CPU block cache (binding/cpu_allocator.cc): freed storages of 32 MiB or more are kept for reuse,
 // bounded by a limit, given back when the process goes quiet (idle time) and at once by
 // torch.emptyCache(). memory().cpuCachedBytes reports it; memory().cpuBytes never includes it.
 const test = require('node:test');
@@ -7,6 +7,9 @@ const assert = require('node:assert/strict');
 const torch = require('../dist');
 
 const MiB = 1 << 20;
+// A float32 tensor of BLOCK elements is 32 MiB, the smallest storage the cache takes (smaller ones
+// are malloc's).
+const BLOCK = 8 * MiB;
 const mem = () => torch.memory();
 const rss = () => process.memoryUsage().rss;
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
@@ -27,35 +30,35 @@ test('defaults: a limit of min(2 GiB, RAM / 4) and a 1 s idle time', () => {
   }
 });
 
-test('a freed large storage is cached and reused by the next one of its size; small ones are not cached', () => {
+test('a freed large storage is cached and reused by the next one of its size; smaller ones are not cached', () => {
   fresh();
   const bytes0 = mem().cpuBytes;
-  const a = torch.ones(MiB); // 4 MiB of float32
-  assert.ok(mem().cpuBytes >= bytes0 + 4 * MiB);
+  const a = torch.ones(BLOCK); // 32 MiB of float32
+  assert.ok(mem().cpuBytes >= bytes0 + 32 * MiB);
   a.dispose();
   assert.equal(mem().cpuBytes, bytes0, 'cpuBytes drops at dispose(): the cache is not counted in it');
   const cached = mem().cpuCachedBytes;
-  assert.ok(cached >= 4 * MiB && cached < 4 * MiB + 8192, `one 4 MiB block cached, got ${cached}`);
-  const b = torch.full([MiB], 3, { dtype: 'float32' });
-  assert.equal(mem().cpuCachedBytes, 0, 'the next 4 MiB storage takes the cached block');
+  assert.ok(cached >= 32 * MiB && cached < 32 * MiB + 8192, `one 32 MiB block cached, got ${cached}`);
+  const b = torch.full([BLOCK], 3, { dtype: 'float32' });
+  assert.equal(mem().cpuCachedBytes, 0, 'the next 32 MiB storage takes the cached block');
   torch.tidy(() => {
     assert.deepEqual(b.slice(0, 0, 4).tolist(), [3, 3, 3, 3]);
-    assert.equal(b.sum().item(), 3 * MiB, 'the reused block holds the new values everywhere');
+    assert.equal(b.sum().item(), 3 * BLOCK, 'the reused block holds the new values everywhere');
   });
   b.dispose();
-  const small = torch.ones(1000);
-  small.dispose();
-  assert.equal(mem().cpuCachedBytes, cached, 'storages under 128 KiB go back to malloc, not the cache');
+  torch.ones(1000).dispose();
+  torch.ones(MiB).dispose(); // 4 MiB
+  assert.equal(mem().cpuCachedBytes, cached, 'storages under 32 MiB go back to malloc, not the cache');
   fresh();
 });
 
 test('a block is reused only for a request at most 1/8 smaller', () => {
   fresh();
-  torch.ones(2 * MiB).dispose(); // 8 MiB block cached
+  torch.ones(2 * BLOCK).dispose(); // 64 MiB block cached
   const cached = mem().cpuCachedBytes;
-  const small = torch.ones(MiB / 2); // 2 MiB: would waste 3/4 of the block, so a fresh mapping
+  const small = torch.ones(BLOCK + MiB); // 36 MiB: would waste almost half of the block, so a fresh mapping
   assert.equal(mem().cpuCachedBytes, cached);
-  const close = torch.ones(2 * MiB - 128 * 1024); // 7.5 MiB: reuses it
+  const close = torch.ones(2 * BLOCK - MiB); // 60 MiB: reuses it
   assert.equal(mem().cpuCachedBytes, 0);
   torch.dispose([small, close]);
   fresh();
@@ -63,28 +66,28 @@ test('a block is reused only for a request at most 1/8 smaller', () => {
 
 test('the limit bounds the cache: the least recently freed blocks go first; a block over the limit is never cached', () => {
   fresh();
-  const set = torch.configureCpuCache({ limitBytes: 9 * MiB });
-  assert.equal(set.limitBytes, 9 * MiB);
+  const set = torch.configureCpuCache({ limitBytes: 72 * MiB });
+  assert.equal(set.limitBytes, 72 * MiB);
   assert.equal(set.idleMs, defaults.idleMs, 'a setting left out is unchanged');
-  const ts = [1, 2, 3].map((v) => torch.full([MiB], v, { dtype: 'float32' })); // three 4 MiB blocks
+  const ts = [1, 2, 3].map((v) => torch.full([BLOCK], v, { dtype: 'float32' })); // three 32 MiB blocks
   torch.dispose(ts);
   const cached = mem().cpuCachedBytes;
-  assert.ok(cached > 4 * MiB && cached <= 9 * MiB, `two 4 MiB blocks fit under 9 MiB, got ${cached}`);
+  assert.ok(cached > 32 * MiB && cached <= 72 * MiB, `two 32 MiB blocks fit under 72 MiB, got ${cached}`);
   // Which two: the blocks of 2 and 3 (the one freed first was evicted). torch.empty() takes cached
   // blocks as they are, so their old values show which ones they are.
-  const reused = [torch.empty([MiB]), torch.empty([MiB])];
+  const reused = [torch.empty([BLOCK]), torch.empty([BLOCK])];
   assert.equal(mem().cpuCachedBytes, 0);
   const firsts = torch.tidy(() => reused.map((t) => t.slice(0, 0, 1).item()).sort());
   assert.deepEqual(firsts, [2, 3], 'the least recently freed block was the one given back');
   torch.dispose(reused);
-  const big = torch.ones(4 * MiB); // 16 MiB > limit
+  const big = torch.ones(4 * BLOCK); // 128 MiB > limit
   big.dispose();
   assert.equal(mem().cpuCachedBytes, cached, 'a block larger than the limit is unmapped, not cached');
-  torch.configureCpuCache({ limitBytes: 5 * MiB });
-  assert.ok(mem().cpuCachedBytes <= 5 * MiB, 'lowering the limit gives back what is over it at once');
+  torch.configureCpuCache({ limitBytes: 40 * MiB });
+  assert.ok(mem().cpuCachedBytes <= 40 * MiB, 'lowering the limit gives back what is over it at once');
   torch.configureCpuCache({ limitBytes: 0 });
   assert.equal(mem().cpuCachedBytes, 0, 'limit 0 turns the cache off');
-  torch.ones(MiB).dispose();
+  torch.ones(BLOCK).dispose();
   assert.equal(mem().cpuCachedBytes, 0);
   fresh();
 });
@@ -93,10 +96,10 @@ test('emptyCache() gives the memory back to the kernel: RSS returns to where it 
   fresh();
   const rss0 = rss();
   torch.tidy(() => {
-    for (let i = 0; i < 64; i++) torch.full([MiB], i, { dtype: 'float32' }); // 256 MiB live at once, every page written
+    for (let i = 0; i < 8; i++) torch.full([BLOCK], i, { dtype: 'float32' }); // 256 MiB live at once, every page written
   });
   const cached = mem().cpuCachedBytes;
-  assert.ok(cached >= 256 * MiB, `all 64 blocks cached, got ${cached}`);
+  assert.ok(cached >= 256 * MiB, `all 8 blocks cached, got ${cached}`);
   assert.ok(rss() - rss0 > 200 * MiB, `the cached blocks are resident (RSS +${((rss() - rss0) / MiB).toFixed(1)} MiB)`);
   torch.emptyCache();
   assert.equal(mem().cpuCachedBytes, 0);
@@ -110,13 +113,13 @@ test('the cache is given back on its own once no large block was used for the id
   torch.configureCpuCache({ idleMs: 100 });
   const rss0 = rss();
   torch.tidy(() => {
-    for (let i = 0; i < 32; i++) torch.full([MiB], i, { dtype: 'float32' });
+    for (let i = 0; i < 4; i++) torch.full([BLOCK], i, { dtype: 'float32' });
   });
   assert.ok(mem().cpuCachedBytes >= 128 * MiB);
   // Busy: blocks used more often than the idle time stay cached.
   for (let i = 0; i < 5; i++) {
     await sleep(40);
-    torch.ones(MiB).dispose();
+    torch.ones(BLOCK).dispose();
   }
   assert.ok(mem().cpuCachedBytes >= 128 * MiB, 'a cache in use is kept');
   await sleep(600); // idle 100 ms + the 250 ms release timer, with margin
@@ -127,11 +130,11 @@ test('the cache is given back on its own once no large block was used for the id
 
 test('a training-like loop reuses its blocks: cached plus live bytes stay flat over the steps', () => {
   fresh();
-  const w = torch.randn([512, 512], { requiresGrad: true });
+  const w = torch.randn([1], { requiresGrad: true });
   const step = () =>
     torch.tidy(() => {
-      const x = torch.randn([1024, 512]); // 2 MiB
-      const loss = x.matmul(w).relu().matmul(w).sum();
+      const x = torch.randn([BLOCK]); // 32 MiB, as its temporaries and gradients
+      const loss = x.mul(w).relu().mul(w).sum();
       loss.backward();
       const g = w.grad.clone();
       w.grad = null;
