@@ -377,6 +377,46 @@ test('bad arguments name the parameter', () => {
   assert.throws(() => new models.BasicBlock(64, 64, { groups: 2 }), /BasicBlock only supports groups=1/);
 });
 
+// The forwards free each intermediate once the next layer has read it (resnet.ts, chain()), unless
+// a module of the model has hooks: a hook may hold an intermediate, as in Python, where it stays
+// alive while referenced.
+test('forward frees intermediates as it goes, but not while a hook may hold one', () => {
+  for (const make of [() => models.resnet18(), () => models.resnet50()]) {
+    torch.manualSeed(0);
+    const model = make();
+    model.eval();
+    const x = torch.randn([1, 3, 32, 32]);
+    const plain = torch.tidy(() => torch.inferenceMode(() => model.call(x)));
+    // A stash taken by one hook, read by later ones in the same forward: bn1's output (which relu
+    // changes in place and maxpool then reads).
+    let stash = null;
+    const seen = [];
+    const hooks = [
+      model.bn1.registerForwardHook((_m, _args, out) => {
+        stash = out;
+      }),
+      model.layer1.registerForwardPreHook(() => {
+        seen.push(stash.isDisposed);
+      }),
+      model.layer2.registerForwardHook(() => {
+        seen.push(stash.isDisposed, torch.tidy(() => stash.abs().sum().item()) > 0);
+      }),
+    ];
+    const hooked = torch.tidy(() => torch.inferenceMode(() => model.call(x)));
+    assert.deepEqual(seen, [false, false, true], 'the stashed tensor is alive through the forward');
+    assert.ok(stash.isDisposed, "and freed with the forward's scope, as before");
+    for (const h of hooks) h.remove();
+    assert.ok(torch.tidy(() => torch.equal(plain, hooked)), 'the same output with and without hooks');
+    const before = torch.memory().liveTensors;
+    torch.tidy(() => {
+      torch.inferenceMode(() => model.call(x));
+    });
+    assert.equal(torch.memory().liveTensors, before, 'nothing left behind by a forward');
+    torch.dispose([x, plain, hooked]);
+    model.dispose();
+  }
+});
+
 test('after dispose(), no tensors are left', () => {
   const model = models.resnet50();
   model.eval();
