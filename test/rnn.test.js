@@ -412,6 +412,111 @@ test('bad input: TorchError with PyTorch\'s message (expected vs got)', () => {
   assert.throws(() => new nn.RNN(4, 6, { nonlinearity: 'sigmoid' }), /RNN\(\): argument 'nonlinearity' must be 'tanh' or 'relu', got string "sigmoid"/);
 });
 
+// ---- cells --------------------------------------------------------------------------------------
+// nn.LSTMCell, GRUCell, RNNCell: seeded weights (bit-identical, PyTorch's order), repr, and a
+// three-step loop feeding the state back (as a decoder does), with the gradients of a loss over
+// every step's state; batched and unbatched, with and without an initial state.
+// [name, Python constructor, JS constructor, input shape, initial state shapes ([] none; LSTM: [h, c])]
+const CELLS = [
+  ['LSTMCell, given (h, c)', 'nn.LSTMCell(4, 6)', () => new nn.LSTMCell(4, 6), [3, 4], [[3, 6], [3, 6]]],
+  ['LSTMCell unbatched, no bias, no state', 'nn.LSTMCell(4, 6, bias=False)', () => new nn.LSTMCell(4, 6, { bias: false }), [4], []],
+  ['GRUCell, no state', 'nn.GRUCell(4, 6)', () => new nn.GRUCell(4, 6), [3, 4], []],
+  ['GRUCell unbatched, given h', 'nn.GRUCell(4, 6)', () => new nn.GRUCell(4, 6), [4], [[6]]],
+  ['RNNCell relu, given h', "nn.RNNCell(4, 6, nonlinearity='relu')", () => new nn.RNNCell(4, 6, { nonlinearity: 'relu' }), [2, 4], [[2, 6]]],
+  ['RNNCell tanh, no bias', 'nn.RNNCell(4, 6, bias=False)', () => new nn.RNNCell(4, 6, { bias: false }), [2, 4], []],
+];
+
+const PY_CELLS = `
+import json, sys, math, torch, torch.nn as nn
+torch.set_num_threads(1)
+d = json.load(sys.stdin)
+def seq(n, phase=0.5):
+    return [round(math.sin(i * 1.3 + phase) * 1000) / 1000 for i in range(n)]
+def T(shape, phase):
+    n = 1
+    for s in shape: n *= s
+    return torch.tensor(seq(n, phase), dtype=torch.float32).reshape(shape)
+def flat(t):
+    return t.detach().reshape(-1).tolist()
+def weighted(y):
+    return (y * torch.arange(y.numel(), dtype=y.dtype).reshape(y.shape).cos()).sum()
+out = {}
+for name, ctor, shape, hx_shapes in d['cells']:
+    torch.manual_seed(0)
+    m = eval(ctor)
+    res = {'repr': str(m), 'keys': list(m.state_dict().keys()), 'sd': {k: flat(v) for k, v in m.state_dict().items()}}
+    xs = [T(shape, 0.5 + i).requires_grad_() for i in range(3)]
+    hx = [T(s, 1.5 + i).requires_grad_() for i, s in enumerate(hx_shapes)]
+    state = None if not hx else (tuple(hx) if len(hx) == 2 else hx[0])
+    loss = 0
+    steps = []
+    for x in xs:
+        state = m(x, state)
+        hs = list(state) if isinstance(state, tuple) else [state]
+        steps.append([flat(t) for t in hs])
+        loss = loss + sum(weighted(t) for t in hs)
+    loss.backward()
+    res.update({'steps': steps, 'shapes': [list(t.shape) for t in hs], 'gx': [flat(x.grad) for x in xs],
+                'ghx': [flat(t.grad) for t in hx], 'gw': {k: flat(p.grad) for k, p in m.named_parameters()}})
+    out[name] = res
+def err(f):
+    try:
+        f()
+    except Exception as e:
+        return str(e)
+out['errors'] = {
+    'lstm_3d': err(lambda: nn.LSTMCell(4, 6)(torch.zeros(2, 3, 4))),
+    'lstm_hx_3d': err(lambda: nn.LSTMCell(4, 6)(torch.zeros(3, 4), (torch.zeros(1, 3, 6), torch.zeros(3, 6)))),
+    'gru_hidden_3d': err(lambda: nn.GRUCell(4, 6)(torch.zeros(3, 4), torch.zeros(1, 3, 6))),
+    'rnn_0d': err(lambda: nn.RNNCell(4, 6)(torch.tensor(1.0))),
+}
+print(json.dumps(out))
+`;
+
+test('LSTMCell, GRUCell, RNNCell: seeded weights, repr, a three-step loop and its gradients equal PyTorch', () => {
+  const want = runPython(PY_CELLS, { cells: CELLS.map(([name, ctor, , shape, hx]) => [name, ctor, shape, hx]) });
+  for (const [name, , make, shape, hxShapes] of CELLS) {
+    torch.tidy(() => {
+      const w = want[name];
+      torch.manualSeed(0);
+      const m = make();
+      sameStateDict(m, w);
+      assert.equal(String(m), w.repr, `${name}: repr`);
+      const xs = [0, 1, 2].map((i) => T(shape, 0.5 + i).requiresGrad_());
+      const hx = hxShapes.map((s, i) => T(s, 1.5 + i).requiresGrad_());
+      let state = hx.length === 0 ? undefined : hx.length === 2 ? hx : hx[0];
+      let loss = null;
+      let hs = [];
+      xs.forEach((x, step) => {
+        state = m.call(x, state);
+        hs = Array.isArray(state) ? state : [state];
+        hs.forEach((t, i) => close(flat(t), w.steps[step][i], `${name}: step ${step}, state ${i}`));
+        for (const t of hs) loss = loss === null ? weighted(t) : loss.add(weighted(t));
+      });
+      assert.deepEqual(hs.map((t) => t.shape), w.shapes, `${name}: state shapes`);
+      loss.backward();
+      xs.forEach((x, i) => close(flat(x.grad), w.gx[i], `${name}: input ${i} gradient`));
+      hx.forEach((t, i) => close(flat(t.grad), w.ghx[i], `${name}: initial state ${i} gradient`));
+      for (const [k, p] of m.namedParameters()) close(flat(p.grad), w.gw[k], `${name}: grad of ${k}`);
+      m.dispose();
+    });
+  }
+  const e = want.errors;
+  const lstm = new nn.LSTMCell(4, 6);
+  const gru = new nn.GRUCell(4, 6);
+  const rnn = new nn.RNNCell(4, 6);
+  torch.tidy(() => {
+    assert.throws(() => lstm.call(torch.zeros(2, 3, 4)), (err) => err.message === e.lstm_3d);
+    assert.throws(() => lstm.call(torch.zeros(3, 4), [torch.zeros(1, 3, 6), torch.zeros(3, 6)]), (err) => err.message === e.lstm_hx_3d);
+    assert.throws(() => gru.call(torch.zeros(3, 4), torch.zeros(1, 3, 6)), (err) => err.message === e.gru_hidden_3d);
+    assert.throws(() => rnn.call(torch.tensor(1)), (err) => err.message === e.rnn_0d);
+    assert.throws(() => lstm.call(torch.zeros(3, 4), [torch.zeros(3, 6)]), /LSTMCell.forward\(\): argument 'hx' must be an array \[h, c\] or null/);
+  });
+  torch.dispose([lstm, gru, rnn].flatMap((m) => [...m.parameters()]));
+  assert.throws(() => new nn.RNNCell(4, 6, { nonlinearity: 'gelu' }), /RNNCell\(\): argument 'nonlinearity' must be 'tanh' or 'relu', got string "gelu"/);
+  assert.throws(() => new nn.LSTMCell(4, 0), /LSTMCell\(\): argument 'hiddenSize' must be a positive integer, got number 0/);
+});
+
 test('no tensors leaked by this file', () => {
   assert.equal(torch.memory().liveTensors, baseline);
 });

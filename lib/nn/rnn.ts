@@ -334,3 +334,158 @@ export class RNN extends RNNBase {
     return this._forwardSingle(input, hx);
   }
 }
+
+// ---- cells ---------------------------------------------------------------------------------------
+export interface RNNCellOptions {
+  /** Whether the cell has bias_ih / bias_hh (default true). */
+  bias?: boolean;
+  dtype?: DType;
+  device?: DeviceLike;
+}
+
+type CellOp = 'lstm_cell' | 'gru_cell' | 'rnn_tanh_cell' | 'rnn_relu_cell';
+
+/**
+ * What RNNCell, LSTMCell and GRUCell share (torch.nn.RNNCellBase): weight_ih [chunks * hidden, input],
+ * weight_hh [chunks * hidden, hidden], bias_ih and bias_hh [chunks * hidden] (or null), in that
+ * order, each uniform(-1/sqrt(hiddenSize), 1/sqrt(hiddenSize)) as PyTorch draws them. A step is one
+ * call of aten::lstm_cell / gru_cell / rnn_tanh_cell / rnn_relu_cell, as PyTorch's forward makes.
+ */
+export abstract class RNNCellBase extends Module {
+  declare weight_ih: Parameter;
+  declare weight_hh: Parameter;
+  declare bias_ih: Parameter | null;
+  declare bias_hh: Parameter | null;
+  readonly inputSize: number;
+  readonly hiddenSize: number;
+  readonly bias: boolean;
+
+  protected constructor(
+    /** @internal the class name PyTorch's messages use */
+    protected readonly _name: string,
+    inputSize: number,
+    hiddenSize: number,
+    chunks: number,
+    options: RNNCellOptions,
+  ) {
+    super();
+    const fn = `${_name}()`;
+    if (options === null || typeof options !== 'object') argError(fn, 'options', 'an options object', options);
+    this.inputSize = checkInt(fn, 'inputSize', inputSize, 1);
+    this.hiddenSize = checkInt(fn, 'hiddenSize', hiddenSize, 1);
+    this.bias = checkBool(fn, 'bias', options.bias ?? true);
+    const factory: TensorOptions = { dtype: options.dtype, device: options.device };
+    this.registerParameter('weight_ih', newParam([chunks * hiddenSize, inputSize], factory));
+    this.registerParameter('weight_hh', newParam([chunks * hiddenSize, hiddenSize], factory));
+    this.registerParameter('bias_ih', this.bias ? newParam([chunks * hiddenSize], factory) : null);
+    this.registerParameter('bias_hh', this.bias ? newParam([chunks * hiddenSize], factory) : null);
+    this.resetParameters();
+  }
+
+  /** uniform(-1/sqrt(hiddenSize), 1/sqrt(hiddenSize)) over every parameter, in registration order. */
+  resetParameters(): void {
+    const stdv = 1 / Math.sqrt(this.hiddenSize);
+    for (const p of this.parameters()) uniform_(p, -stdv, stdv);
+  }
+
+  /** @internal the input's dimension count, checked (1-D: unbatched, 2-D: batched) as PyTorch's message says. */
+  protected _inputDim(input: Tensor): number {
+    const d = native.dim(idOf(input, `${this._name}.forward()`, 'input'));
+    if (d !== 1 && d !== 2) throw new TorchError(`${this._name}: Expected input to be 1D or 2D, got ${d}D instead`, 'ERR_TORCH_ARG');
+    return d;
+  }
+
+  /** @internal a hidden state's dimension count, checked. */
+  protected _hiddenDim(h: Tensor, param: string, what: string): number {
+    const d = native.dim(idOf(h, `${this._name}.forward()`, param));
+    if (d !== 1 && d !== 2) throw new TorchError(`${this._name}: Expected ${what} to be 1D or 2D, got ${d}D instead`, 'ERR_TORCH_ARG');
+    return d;
+  }
+
+  /** @internal one step of `op` on batched input and state ids; the ids it returns. */
+  protected _step(op_: CellOp, x: Id, hx: Id | Id[]): Id | Id[] {
+    const bi = this.bias_ih;
+    const bh = this.bias_hh;
+    return native.callOp(op(op_), x, hx, this.weight_ih._h, this.weight_hh._h, bi === null ? null : bi._h, bh === null ? null : bh._h) as Id | Id[];
+  }
+
+  /** @internal GRUCell and RNNCell: one hidden-state tensor. */
+  protected _forwardSingle(op_: CellOp, input: Tensor, hx: Tensor | null | undefined): Tensor {
+    const batched = this._inputDim(input) === 2;
+    if (hx != null) this._hiddenDim(hx, 'hx', 'hidden');
+    if (batched && hx != null) return wrap(this._step(op_, input._h, hx._h) as Id);
+    return tidy(() => {
+      const x = batched ? input : input.unsqueeze(0);
+      const h = hx == null ? zeros([x.size(0), this.hiddenSize], { dtype: x.dtype, device: x.device }) : batched ? hx : hx.unsqueeze(0);
+      const out = wrap(this._step(op_, x._h, h._h) as Id);
+      return batched ? out : out.squeeze(0);
+    });
+  }
+
+  override extraRepr(): string {
+    return `${this.inputSize}, ${this.hiddenSize}${this.bias ? '' : ', bias=False'}`;
+  }
+}
+
+/**
+ * torch.nn.LSTMCell: `new nn.LSTMCell(inputSize, hiddenSize, { bias })`. forward(input, [h, c]?)
+ * returns [h', c'] (PyTorch's tuple); input [batch, inputSize] or unbatched [inputSize].
+ */
+export class LSTMCell extends RNNCellBase {
+  constructor(inputSize: number, hiddenSize: number, options: RNNCellOptions = {}) {
+    super('LSTMCell', inputSize, hiddenSize, 4, options);
+  }
+  override forward(input: Tensor, hx?: [Tensor, Tensor] | null): [Tensor, Tensor] {
+    const batched = this._inputDim(input) === 2;
+    if (hx != null) {
+      if (!Array.isArray(hx) || hx.length !== 2) argError('LSTMCell.forward()', 'hx', 'an array [h, c] or null', hx);
+      this._hiddenDim(hx[0], 'hx[0]', 'hx[0]');
+      this._hiddenDim(hx[1], 'hx[1]', 'hx[1]');
+    }
+    // The common case of a step loop, batched with a state, makes no intermediate tensor.
+    if (batched && hx != null) {
+      const [h, c] = this._step('lstm_cell', input._h, [hx[0]._h, hx[1]._h]) as Id[];
+      return [wrap(h), wrap(c)];
+    }
+    return tidy(() => {
+      const x = batched ? input : input.unsqueeze(0);
+      let state: Tensor[];
+      if (hx == null) {
+        const z = zeros([x.size(0), this.hiddenSize], { dtype: x.dtype, device: x.device });
+        state = [z, z];
+      } else state = batched ? hx : [hx[0].unsqueeze(0), hx[1].unsqueeze(0)];
+      const [h, c] = (this._step('lstm_cell', x._h, [state[0]._h, state[1]._h]) as Id[]).map(wrap);
+      return (batched ? [h, c] : [h.squeeze(0), c.squeeze(0)]) as [Tensor, Tensor];
+    });
+  }
+}
+
+/** torch.nn.GRUCell: `new nn.GRUCell(inputSize, hiddenSize, { bias })`. forward(input, h?) returns h'. */
+export class GRUCell extends RNNCellBase {
+  constructor(inputSize: number, hiddenSize: number, options: RNNCellOptions = {}) {
+    super('GRUCell', inputSize, hiddenSize, 3, options);
+  }
+  override forward(input: Tensor, hx?: Tensor | null): Tensor {
+    return this._forwardSingle('gru_cell', input, hx);
+  }
+}
+
+/**
+ * torch.nn.RNNCell, the Elman cell: `new nn.RNNCell(inputSize, hiddenSize, { bias, nonlinearity:
+ * 'tanh' | 'relu' })`. forward(input, h?) returns h'.
+ */
+export class RNNCell extends RNNCellBase {
+  readonly nonlinearity: 'tanh' | 'relu';
+  constructor(inputSize: number, hiddenSize: number, options: RNNCellOptions & { nonlinearity?: 'tanh' | 'relu' } = {}) {
+    const nl = options?.nonlinearity ?? 'tanh';
+    if (nl !== 'tanh' && nl !== 'relu') argError('RNNCell()', 'nonlinearity', "'tanh' or 'relu'", nl);
+    super('RNNCell', inputSize, hiddenSize, 1, options);
+    this.nonlinearity = nl;
+  }
+  override forward(input: Tensor, hx?: Tensor | null): Tensor {
+    return this._forwardSingle(this.nonlinearity === 'tanh' ? 'rnn_tanh_cell' : 'rnn_relu_cell', input, hx);
+  }
+  override extraRepr(): string {
+    return super.extraRepr() + (this.nonlinearity === 'tanh' ? '' : `, nonlinearity=${this.nonlinearity}`);
+  }
+}
