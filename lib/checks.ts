@@ -54,7 +54,10 @@ export function checkScalar(fn: string, param: string, v: unknown): Scalar {
 export function checkDims(fn: string, param: string, v: unknown): number[] {
   if (typeof v === 'number') return [checkInt(fn, param, v)];
   if (!Array.isArray(v)) argError(fn, param, 'an integer or an array of integers', v);
-  v.forEach((x, i) => checkInt(fn, `${param}[${i}]`, x));
+  for (let i = 0; i < v.length; i++) {
+    const x = v[i];
+    if (typeof x !== 'number' || !Number.isInteger(x)) checkInt(fn, `${param}[${i}]`, x); // the message only when it fails
+  }
   return v as number[];
 }
 
