@@ -61,10 +61,22 @@ export interface Binding {
   binaryScalar(code: number, a: Id, s: number | boolean): Id;
   unary(code: number, a: Id): Id;
   reduceDims(code: number, a: Id, dims: number[], keepdim: boolean): Id;
+  /** The kinds after REDUCE (lib/ops/codes.ts): unboxed calls of ops that would otherwise take callOp. */
+  dimOp(code: number, a: Id, dim: number): Id;
+  /** Up to four integers; null where the op takes an optional one (slice's start and end). */
+  intsOp(code: number, a: Id, v0: number, v1: number | null, v2?: number | null, v3?: number | null): Id;
+  /** Lists come as trailing arguments (at most 64), not arrays: reading an array's elements costs more than the call. */
+  shapeOp(code: number, a: Id, ...ints: number[]): Id;
+  listOp(code: number, dim: number, ...tensors: Id[]): Id;
+  /** Then stride, padding and dilation, each as many integers as the convolution has dimensions. */
+  convOp(code: number, input: Id, weight: Id, bias: Id | null, groups: number, ...ints: number[]): Id;
+  ternary(code: number, a: Id, b: Id, c: Id | null): Id;
+  /** 2-D pooling: kernel size, stride, padding, dilation, two integers each. */
+  poolOp(code: number, input: Id, ceilMode: boolean, k0: number, k1: number, s0: number, s1: number, p0: number, p1: number, d0: number, d1: number): Id;
   binaryInplace(code: number, a: Id, b: Id): void;
   scalarInplace(code: number, a: Id, s: number | boolean): void;
   unaryInplace(code: number, a: Id): void;
-  /** Per kind (binary, scalar, unary, binaryInplace, scalarInplace, unaryInplace): the fast path's op names, in code order. */
+  /** Per kind (binary, scalar, unary, binaryInplace, scalarInplace, unaryInplace, reduce, dim, ints, shape, list, conv, ternary, pool): the fast path's op names, in code order. */
   fastPathNames(): Record<string, string[]>;
   // tensor.cc
   fromData(data: ArrayBufferView, carrierCode: number, shape: number[], dtypeCode: number, device?: string): Id;

@@ -1,27 +1,43 @@
 /** torch.* free functions: joins, where, and the function form of every Tensor method (torch.add(a, b)). */
 import { native, type Id } from './binding';
 import { TorchError, argError } from './errors';
-import { BINARY, UNARY } from './ops/codes';
+import { BINARY, LIST, UNARY, codeOf } from './ops/codes';
 import { Tensor, checkInt, idOf, wrap, type Scalar, type TensorOrScalar } from './tensor';
 import { callOp } from './ops/call';
 import { minMax, type ValuesIndices } from './tensors/reductions';
 
 function idList(fn: string, tensors: Tensor[]): Id[] {
   if (!Array.isArray(tensors)) argError(fn, 'tensors', 'an array of Tensors', tensors);
-  if (tensors.length === 0) throw new TorchError(`${fn}: argument 'tensors' must be a non-empty array of Tensors`, 'ERR_TORCH_ARG');
-  return tensors.map((t, i) => idOf(t, fn, `tensors[${i}]`));
+  const n = tensors.length;
+  if (n === 0) throw new TorchError(`${fn}: argument 'tensors' must be a non-empty array of Tensors`, 'ERR_TORCH_ARG');
+  const ids: Id[] = new Array(n);
+  for (let i = 0; i < n; i++) {
+    const t = tensors[i];
+    ids[i] = t instanceof Tensor && t._h >= 0 ? t._h : idOf(t, fn, `tensors[${i}]`); // idOf: the error
+  }
+  return ids;
 }
+
+const CAT = codeOf(LIST, 'cat');
+const STACK = codeOf(LIST, 'stack');
+
+// cat and stack are one unboxed call (native.listOp, up to 64 tensors; more take the dispatcher),
+// as Python's torch.cat / torch.stack.
 
 /** PyTorch's `torch.cat(tensors, dim=0)`: joins tensors of the same shape (except in `dim`) along an existing dimension. */
 export function cat(tensors: Tensor[], dim = 0): Tensor {
-  return callOp('cat', idList('cat()', tensors), checkInt('cat()', 'dim', dim));
+  const ids = idList('cat()', tensors);
+  checkInt('cat()', 'dim', dim);
+  return ids.length <= 64 ? wrap(native.listOp(CAT, dim, ...ids)) : callOp('cat', ids, dim);
 }
 /** PyTorch's `torch.concat`: an alias of cat(). */
 export const concat = cat;
 
 /** PyTorch's `torch.stack(tensors, dim=0)`: joins tensors of the same shape along a new dimension `dim`. */
 export function stack(tensors: Tensor[], dim = 0): Tensor {
-  return callOp('stack', idList('stack()', tensors), checkInt('stack()', 'dim', dim));
+  const ids = idList('stack()', tensors);
+  checkInt('stack()', 'dim', dim);
+  return ids.length <= 64 ? wrap(native.listOp(STACK, dim, ...ids)) : callOp('stack', ids, dim);
 }
 
 /** where(condition, x, y): x where condition holds, else y; x and y may be numbers. */

@@ -10,7 +10,7 @@ const path = require('path');
 const root = path.resolve(__dirname, '..');
 const DEF = path.join(root, 'binding', 'ops', 'pointwise.def');
 const OUT = path.join(root, 'lib', 'ops', 'codes.ts');
-const KINDS = ['BINARY', 'SCALAR', 'UNARY', 'BINARY_INPLACE', 'SCALAR_INPLACE', 'UNARY_INPLACE', 'REDUCE'];
+const KINDS = ['BINARY', 'SCALAR', 'UNARY', 'BINARY_INPLACE', 'SCALAR_INPLACE', 'UNARY_INPLACE', 'REDUCE', 'DIM', 'INTS', 'SHAPE', 'LIST', 'CONV', 'TERNARY', 'POOL'];
 
 /** The .def's lines: [{ kind, name, cpp, py, inputs, line }], in order. */
 function parseDef(text = fs.readFileSync(DEF, 'utf8')) {
@@ -92,6 +92,18 @@ ${arr('SCALAR_INPLACE', 'SCALAR_INPLACE')}
 ${arr('UNARY_INPLACE', 'UNARY_INPLACE')}
 /** Reductions over dims (Tensor.sum(dim, keepdim), mean(dim, keepdim) without a dtype). */
 ${arr('REDUCE', 'REDUCE')}
+/**
+ * The unboxed entry points of ops that would otherwise take the dispatcher (native.dimOp, intsOp,
+ * shapeOp, listOp, convOp, ternary, poolOp): the Tensor methods and functions that use them are written by
+ * hand (they take options the fast path leaves to the dispatcher).
+ */
+${arr('DIM', 'DIM')}
+${arr('INTS', 'INTS')}
+${arr('SHAPE', 'SHAPE')}
+${arr('LIST', 'LIST')}
+${arr('CONV', 'CONV')}
+${arr('TERNARY', 'TERNARY')}
+${arr('POOL', 'POOL')}
 export type BinaryName = (typeof BINARY)[number];
 export type UnaryName = (typeof UNARY)[number];
 export type UnaryInplaceName = (typeof UNARY_INPLACE)[number];
@@ -101,7 +113,8 @@ export interface FastPathMethods {
 ${methods.join('\n')}
 }
 
-export function codeOf(list: readonly string[], name: string): number {
+/** An entry's op code: its position in its kind's list (a name not in the list does not type-check). */
+export function codeOf<L extends readonly string[]>(list: L, name: L[number]): number {
   return list.indexOf(name);
 }
 `;

@@ -18,7 +18,9 @@ const fs = require('fs');
 
 const entries = parseDef();
 
-// The inputs each line names (the same values on both sides).
+// The inputs each line names (the same values on both sides): tensors as [values, dtype] (a third
+// element 't': transposed after it is made, so not contiguous), and `args`, the plain values the
+// line's expressions use besides s, d and k (they replace those of the same name).
 const INPUTS = {
   float: { a: [[-1.5, -0.5, 0.0, 0.3, 0.7, 1.0, 2.5, -2.0], 'float32'], b: [[-1.5, 0.5, 1.0, 0.3, -0.7, 2.0, 2.5, 1.5], 'float32'] },
   int: { a: [[5, -3, 0, 7, 12, -8, 1, 6], 'int64'], b: [[3, 6, 0, -2, 10, 3, 1, 5], 'int64'] },
@@ -27,14 +29,69 @@ const INPUTS = {
   matrix: { a: [[[-2.5, -1.5, -0.5], [0.5, 1.5, 2.5]], 'float32'], b: [[[0, 0.5], [1, 1.5], [2, -2.5]], 'float32'] },
   batch: { a: [[[[1, 2, 3], [4, 5, 6]], [[-1, 0, 1], [2, -3, 4]]], 'float32'], b: [[[[1, 0], [0, 1], [1, 1]], [[2, -1], [0.5, 3], [1, 0]]], 'float32'] },
   grad: { a: [[-1.5, 0.3, 0.7, 2.5], 'float32'] },
+  // The kinds after REDUCE.
+  dim: { a: [[[-2.5, -1.5, -0.5], [0.5, 1.5, 2.5]], 'float32'], args: { d: -2 } },
+  ints: { a: [[[1, 2], [3, 4], [5, 6]], 'float32'], args: { v: [0, 1, 2, 1] } },
+  reshape: { a: [[[1, 2], [3, 4], [5, 6]], 'float32', 't'], args: { s: [3, 2] } },
+  view: { a: [[[1, 2, 3], [4, 5, 6]], 'float32'], args: { s: [3, 2] } },
+  expand: { a: [[[1, 2, 3]], 'float32'], args: { s: [2, 3] } },
+  permute: { a: [[[1, 2, 3], [4, 5, 6]], 'float32'], args: { s: [1, 0] } },
+  list: { a: [[[1, 2]], 'float32'], b: [[[3, 4]], 'float32'], args: { d: 0 } },
+  conv1d: {
+    x: [[[[0.5, -1, 2, 0, 1.5], [1, 0.25, -0.5, 2, -2]]], 'float32'],
+    w: [[[[1, -1], [0.5, 2]], [[0, 1], [1, 0]], [[-1, 0.5], [2, -0.5]]], 'float32'],
+    c: [[0.1, -0.2, 0.3], 'float32'],
+    args: { st: [1], pd: [1], dl: [1], g: 1 },
+  },
+  conv2d: {
+    x: [[[[[1, 2, 0], [-1, 0.5, 3], [2, -2, 1]]]], 'float32'],
+    w: [[[[[1, 0], [0, -1]]], [[[0.5, 1], [-1, 2]]]], 'float32'],
+    c: [[0.25, -0.75], 'float32'],
+    args: { st: [1, 1], pd: [0, 0], dl: [1, 1], g: 1 },
+  },
+  linear: { a: [[[1, -2, 0.5], [0, 3, -1]], 'float32'], b: [[[1, 0, 0], [0, 1, 0], [0.5, 0.5, 0.5], [-1, 2, 1]], 'float32'], c: [[0.1, 0.2, 0.3, 0.4], 'float32'] },
+  // 8 channels (the channels-last kernel: binding/ops/pointwise.cc's MaxPool2d) of 5x5, with a NaN
+  // and infinities, ceil_mode and a padding that leaves partial windows.
+  pool: {
+    x: [[Array.from({ length: 8 }, (_, c) => Array.from({ length: 5 }, (_, i) => Array.from({ length: 5 }, (_, j) => ((c * 7 + i * 5 + j * 3) % 11) - 5 + (c === 2 && i === 1 && j === 1 ? NaN : 0) + (c === 3 && i === 4 && j === 0 ? Infinity : 0) + (c === 5 && i === 0 && j === 4 ? -Infinity : 0))))], 'float32'],
+    args: { k: [3, 2], st: [2, 2], pd: [1, 0], dl: [1, 1], ceil: true },
+  },
 };
 const SCALAR = 0.7;
-const KIND_LIST = { BINARY: 'BINARY', SCALAR: 'SCALAR', UNARY: 'UNARY', BINARY_INPLACE: 'BINARY_INPLACE', SCALAR_INPLACE: 'SCALAR_INPLACE', UNARY_INPLACE: 'UNARY_INPLACE', REDUCE: 'REDUCE' };
+const KIND_LIST = {
+  BINARY: 'BINARY', SCALAR: 'SCALAR', UNARY: 'UNARY', BINARY_INPLACE: 'BINARY_INPLACE', SCALAR_INPLACE: 'SCALAR_INPLACE', UNARY_INPLACE: 'UNARY_INPLACE', REDUCE: 'REDUCE',
+  DIM: 'DIM', INTS: 'INTS', SHAPE: 'SHAPE', LIST: 'LIST', CONV: 'CONV', TERNARY: 'TERNARY', POOL: 'POOL',
+};
 // REDUCE entries reduce over these dims, keeping them.
 const DIMS = [0];
 const KEEPDIM = true;
 // Entries that are not Tensor methods of their own name: how the API reaches them.
 const VIA = { sumAll: (a) => a.sum(), meanAll: (a) => a.mean(), gelu: (a) => a.gelu() };
+// The kinds after REDUCE: each entry through the API that uses it (t: the inputs' tensors, g: their args).
+const F = torch.nn.functional;
+const API = {
+  DIM: (name, t, g) => t.a[name](g.d),
+  INTS: (name, t, g) => t.a[name](...g.v.slice(0, { select: 2, narrow: 3, slice: 4, transpose: 2, flatten: 2 }[name])),
+  SHAPE: (name, t, g) => t.a[name](g.s),
+  LIST: (name, t, g) => torch[name]([t.a, t.b], g.d),
+  CONV: (name, t, g) => F[name](t.x, t.w, t.c, { stride: g.st, padding: g.pd, dilation: g.dl, groups: g.g }),
+  TERNARY: (name, t) => F[name](t.a, t.b, t.c),
+  POOL: (name, t, g) => F[name](t.x, g.k, { stride: g.st, padding: g.pd, dilation: g.dl, ceilMode: g.ceil }),
+};
+// ... and by op code, as the API calls the native entry point.
+const BY_CODE = {
+  DIM: (code, t, g) => native.dimOp(code, t.a._h, g.d),
+  INTS: (code, t, g) => native.intsOp(code, t.a._h, ...g.v),
+  SHAPE: (code, t, g) => native.shapeOp(code, t.a._h, ...g.s),
+  LIST: (code, t, g) => native.listOp(code, g.d, t.a._h, t.b._h),
+  CONV: (code, t, g) => native.convOp(code, t.x._h, t.w._h, t.c._h, g.g, ...g.st, ...g.pd, ...g.dl),
+  TERNARY: (code, t) => native.ternary(code, t.a._h, t.b._h, t.c._h),
+  POOL: (code, t, g) => native.poolOp(code, t.x._h, g.ceil, ...g.k, ...g.st, ...g.pd, ...g.dl),
+};
+const makeTensor = ([vals, dtype, t]) => {
+  const x = torch.tensor(vals, { dtype });
+  return t === 't' ? x.t() : x;
+};
 
 const enc = (v) => (Number.isNaN(v) ? 'nan' : v === Infinity ? 'inf' : v === -Infinity ? '-inf' : v);
 const dec = (v) => (v === 'nan' ? NaN : v === 'inf' ? Infinity : v === '-inf' ? -Infinity : v);
@@ -53,10 +110,14 @@ function describe(t) {
 function nodeResult(e, byCode) {
   return torch.tidy(() => {
     const inp = INPUTS[e.inputs];
-    const a = torch.tensor(inp.a[0], { dtype: inp.a[1] });
-    const b = inp.b ? torch.tensor(inp.b[0], { dtype: inp.b[1] }) : null;
-    if (e.inputs === 'grad') a.requiresGrad_();
     const code = codes[KIND_LIST[e.kind]].indexOf(e.name);
+    if (API[e.kind]) {
+      const t = Object.fromEntries(Object.entries(inp).filter(([k]) => k !== 'args').map(([k, spec]) => [k, makeTensor(spec)]));
+      return describe(byCode ? wrap(BY_CODE[e.kind](code, t, inp.args ?? {})) : API[e.kind](e.name, t, inp.args ?? {}));
+    }
+    const a = makeTensor(inp.a);
+    const b = inp.b ? makeTensor(inp.b) : null;
+    if (e.inputs === 'grad') a.requiresGrad_();
     let r;
     switch (e.kind) {
       case 'BINARY':
@@ -105,15 +166,18 @@ req = json.load(sys.stdin)
 def dec(v): return float(v) if isinstance(v, str) else v
 def enc(v): return 'nan' if math.isnan(v) else 'inf' if v == math.inf else '-inf' if v == -math.inf else v
 def tensor(spec):
-    vals, dtype = spec
+    vals, dtype = spec[0], spec[1]
     def conv(x): return [conv(y) for y in x] if isinstance(x, list) else dec(x)
-    return torch.tensor(conv(vals), dtype=getattr(torch, dtype))
+    t = torch.tensor(conv(vals), dtype=getattr(torch, dtype))
+    return t.t() if len(spec) > 2 and spec[2] == 't' else t
 out = []
 for e in req['entries']:
     inp = req['inputs'][e['inputs']]
-    a = tensor(inp['a']); b = tensor(inp['b']) if 'b' in inp else None
+    tensors = {k: tensor(v) for k, v in inp.items() if k != 'args'}
+    a = tensors.get('a'); b = tensors.get('b')
     if e['inputs'] == 'grad': a.requires_grad_()
-    env = {'torch': torch, 'a': a, 'b': b, 's': req['s'], 'd': req['d'], 'k': req['k']}
+    env = {'torch': torch, 's': req['s'], 'd': req['d'], 'k': req['k'], 'b': None, **tensors, **inp.get('args', {})}
+    if e['kind'] == 'LIST': env['ts'] = [a, b]
     if e['kind'].endswith('INPLACE'):
         exec(e['py'], env); r = a
     else:
@@ -127,7 +191,12 @@ print(json.dumps(out))
 `,
     {
       entries: entries.map(({ kind, name, py: expr, inputs }) => ({ kind, name, py: expr, inputs })),
-      inputs: Object.fromEntries(Object.entries(INPUTS).map(([k, v]) => [k, Object.fromEntries(Object.entries(v).map(([n, [vals, dt]]) => [n, [JSON.parse(JSON.stringify(vals, (_, x) => (typeof x === 'number' ? enc(x) : x))), dt]]))])),
+      inputs: Object.fromEntries(
+        Object.entries(INPUTS).map(([k, v]) => [
+          k,
+          Object.fromEntries(Object.entries(v).map(([n, spec]) => [n, n === 'args' ? spec : [JSON.parse(JSON.stringify(spec[0], (_, x) => (typeof x === 'number' ? enc(x) : x))), ...spec.slice(1)]])),
+        ]),
+      ),
       s: SCALAR,
       d: DIMS,
       k: KEEPDIM,
@@ -145,7 +214,8 @@ test("the addon's tables hold the .def's names in the .def's order", () => {
   assert.deepEqual(built, {
     binary: byKind('BINARY'), scalar: byKind('SCALAR'), unary: byKind('UNARY'),
     binaryInplace: byKind('BINARY_INPLACE'), scalarInplace: byKind('SCALAR_INPLACE'), unaryInplace: byKind('UNARY_INPLACE'),
-    reduce: byKind('REDUCE'),
+    reduce: byKind('REDUCE'), dim: byKind('DIM'), ints: byKind('INTS'), shape: byKind('SHAPE'), list: byKind('LIST'), conv: byKind('CONV'),
+    ternary: byKind('TERNARY'), pool: byKind('POOL'),
   });
 });
 
@@ -181,3 +251,35 @@ for (const kind of Object.keys(KIND_LIST)) {
     });
   });
 }
+
+// Tensor.index's fast path (one slice or one integer: one unboxed call, as Python's x[a:b] is one
+// aten::slice call) against Python's indexing, and the general path's messages when it throws.
+test("index(): one slice or one integer, as Python's x[...]", () => {
+  const cases = [
+    ['x[1:3]', (x) => x.index([torch.slice(1, 3)])],
+    ['x[:2]', (x) => x.index([torch.slice(null, 2)])],
+    ['x[1:]', (x) => x.index([torch.slice(1)])],
+    ['x[::2]', (x) => x.index([torch.slice(null, null, 2)])],
+    ['x[-3:-1]', (x) => x.index([torch.slice(-3, -1)])],
+    ['x[1]', (x) => x.index([1])],
+    ['x[-1]', (x) => x.index([-1])],
+    ['x[0, 1:3]', (x) => x.index([0, torch.slice(1, 3)])],
+  ];
+  const want = runPython(
+    `
+import json, sys, torch
+x = torch.arange(20, dtype=torch.float32).reshape(4, 5)
+print(json.dumps([{'shape': list(r.shape), 'values': r.reshape(-1).tolist()} for r in (eval(e) for e in json.load(sys.stdin))]))
+`,
+    cases.map(([e]) => e),
+  );
+  torch.tidy(() => {
+    const x = torch.arange(20, { dtype: 'float32' }).reshape(4, 5);
+    cases.forEach(([e, f], i) => {
+      const r = f(x);
+      assert.deepEqual({ shape: r.shape, values: r.reshape(-1).tolist() }, want[i], e);
+    });
+    assert.throws(() => x.index([7]), /index 7 out of range for tensor of size \[4, 5\] at dimension 0/);
+    assert.throws(() => torch.tensor(1).index([torch.slice(0, 1)]), /index\(\): too many indices for a tensor of dimension 0 \(got 1\)/);
+  });
+});

@@ -6,7 +6,9 @@
  */
 import { TorchError, argError } from '../errors';
 import { checkBool, checkInt, checkNumber, checkProbability, idOf, optIdOf } from '../checks';
-import { Tensor } from '../tensor';
+import { native } from '../binding';
+import { CONV, POOL, TERNARY, codeOf } from '../ops/codes';
+import { Tensor, wrap } from '../tensor';
 import { callInplace, callOp as call } from '../ops/call';
 
 type IntOrPair = number | number[];
@@ -21,18 +23,37 @@ function reductionCode(fn: string, r: unknown = 'mean'): number {
   return code;
 }
 
+const nonNegInt = (x: unknown) => typeof x === 'number' && Number.isInteger(x) && x >= 0;
 function ints(fn: string, param: string, v: unknown): IntOrPair {
-  const ok = (x: unknown) => typeof x === 'number' && Number.isInteger(x) && x >= 0;
-  if (ok(v) || (Array.isArray(v) && v.every(ok))) return v as IntOrPair;
+  if (nonNegInt(v)) return v as number;
+  if (Array.isArray(v)) {
+    let ok = true;
+    for (let i = 0; i < v.length; i++) ok &&= nonNegInt(v[i]);
+    if (ok) return v;
+  }
   return argError(fn, param, 'a non-negative integer or an array of them', v);
 }
 
+
+/** ints() as a list of n (a number stands for n of itself, as PyTorch's int[2]); small ones are shared. */
+const REPEATED: number[][][] = [[], [], [], []];
+function intList(fn: string, param: string, v: unknown, n: 1 | 2 | 3): number[] {
+  const x = ints(fn, param, v);
+  if (typeof x !== 'number') return x;
+  if (x > 64) return Array(n).fill(x);
+  return (REPEATED[n][x] ??= Object.freeze(Array(n).fill(x)) as number[]);
+}
+
+// The unboxed entry points (binding/ops/pointwise.def) of the layers a forward pass calls most.
+const LINEAR = codeOf(TERNARY, 'linear');
+const CONV_CODES = { conv1d: codeOf(CONV, 'conv1d'), conv2d: codeOf(CONV, 'conv2d') };
+const MAX_POOL2D = codeOf(POOL, 'maxPool2d');
 
 // ---- layers ------------------------------------------------------------------------------------
 /** PyTorch's `F.linear(input, weight, bias=None)`: input·weightᵀ + bias; weight is [out, in]. */
 export function linear(input: Tensor, weight: Tensor, bias?: Tensor | null): Tensor {
   const fn = 'linear()';
-  return call('linear', idOf(input, fn, 'input'), idOf(weight, fn, 'weight'), optIdOf(bias, fn, 'bias'));
+  return wrap(native.ternary(LINEAR, idOf(input, fn, 'input'), idOf(weight, fn, 'weight'), optIdOf(bias, fn, 'bias')));
 }
 
 /** PyTorch's `F.bilinear(input1, input2, weight, bias=None)`: x1ᵀ·A·x2 + b; weight is [out, in1, in2]. */
@@ -53,14 +74,25 @@ export interface ConvOptions {
   groups?: number;
 }
 
+const CONV_FN = { conv1d: 'conv1d()', conv2d: 'conv2d()' };
+
 function conv(name: 'conv1d' | 'conv2d', input: Tensor, weight: Tensor, bias: Tensor | null | undefined, o: ConvOptions) {
-  const fn = `${name}()`;
-  const args = [idOf(input, fn, 'input'), idOf(weight, fn, 'weight'), optIdOf(bias, fn, 'bias'), ints(fn, 'stride', o.stride ?? 1)];
+  const fn = CONV_FN[name];
+  const n = name === 'conv1d' ? 1 : 2;
+  const x = idOf(input, fn, 'input');
+  const w = idOf(weight, fn, 'weight');
+  const b = optIdOf(bias, fn, 'bias');
+  const stride = intList(fn, 'stride', o.stride ?? 1, n);
   const groups = o.groups ?? 1;
   checkInt(fn, 'groups', groups, 1);
-  const dilation = ints(fn, 'dilation', o.dilation ?? 1);
-  if (o.padding === 'same' || o.padding === 'valid') return call(`${name}.padding`, ...args, o.padding, dilation, groups);
-  return call(name, ...args, ints(fn, 'padding', o.padding ?? 0), dilation, groups);
+  const dilation = intList(fn, 'dilation', o.dilation ?? 1, n);
+  // padding 'same' / 'valid' is another overload: the dispatcher's; numbers are the unboxed call.
+  if (o.padding === 'same' || o.padding === 'valid') return call(`${name}.padding`, x, w, b, stride, o.padding, dilation, groups);
+  const padding = intList(fn, 'padding', o.padding ?? 0, n);
+  // The lists as trailing arguments (binding.ts); a length other than n is ATen's error to give.
+  if (stride.length !== n || padding.length !== n || dilation.length !== n) return call(name, x, w, b, stride, padding, dilation, groups);
+  if (n === 1) return wrap(native.convOp(CONV_CODES[name], x, w, b, groups, stride[0], padding[0], dilation[0]));
+  return wrap(native.convOp(CONV_CODES[name], x, w, b, groups, stride[0], stride[1], padding[0], padding[1], dilation[0], dilation[1]));
 }
 
 /** PyTorch's `F.conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1)`: input [N, C, L], weight [out, C / groups, k]. */
@@ -107,18 +139,23 @@ export interface PoolOptions {
   ceilMode?: boolean;
 }
 
-/** PyTorch's `F.max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False)`: the maximum over each window. */
+/**
+ * PyTorch's `F.max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False)`:
+ * the maximum over each window. One unboxed call (native.poolOp), which pools a float input of 8 or
+ * more channels that needs no gradient through ATen's channels-last kernel: the same values, 3-4x
+ * faster (binding/ops/pointwise.cc, MaxPool2d).
+ */
 export function maxPool2d(input: Tensor, kernelSize: IntOrPair, options: PoolOptions & { dilation?: IntOrPair } = {}): Tensor {
   const fn = 'maxPool2d()';
-  return call(
-    'max_pool2d',
-    idOf(input, fn, 'input'),
-    ints(fn, 'kernelSize', kernelSize),
-    options.stride == null ? [] : ints(fn, 'stride', options.stride),
-    ints(fn, 'padding', options.padding ?? 0),
-    ints(fn, 'dilation', options.dilation ?? 1),
-    options.ceilMode ?? false,
-  );
+  const x = idOf(input, fn, 'input');
+  const k = intList(fn, 'kernelSize', kernelSize, 2);
+  const st = options.stride == null ? k : intList(fn, 'stride', options.stride, 2);
+  const pd = intList(fn, 'padding', options.padding ?? 0, 2);
+  const dl = intList(fn, 'dilation', options.dilation ?? 1, 2);
+  const ceil = checkBool(fn, 'ceilMode', options.ceilMode ?? false);
+  // A list of another length is ATen's error to give (the dispatcher's call).
+  if (k.length !== 2 || st.length !== 2 || pd.length !== 2 || dl.length !== 2) return call('max_pool2d', x, k, st, pd, dl, ceil);
+  return wrap(native.poolOp(MAX_POOL2D, x, ceil, k[0], k[1], st[0], st[1], pd[0], pd[1], dl[0], dl[1]));
 }
 
 /** PyTorch's `F.avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True, divisor_override=None)`: the mean over each window. */

@@ -44,6 +44,39 @@ export const REDUCE = [
   'sum', 'mean',
 ] as const;
 
+/**
+ * The unboxed entry points of ops that would otherwise take the dispatcher (native.dimOp, intsOp,
+ * shapeOp, listOp, convOp, ternary, poolOp): the Tensor methods and functions that use them are written by
+ * hand (they take options the fast path leaves to the dispatcher).
+ */
+export const DIM = [
+  'softmax', 'logSoftmax', 'cumsum', 'unsqueeze', 'squeeze',
+] as const;
+
+export const INTS = [
+  'select', 'narrow', 'slice', 'transpose', 'flatten',
+] as const;
+
+export const SHAPE = [
+  'reshape', 'view', 'expand', 'permute',
+] as const;
+
+export const LIST = [
+  'cat', 'stack',
+] as const;
+
+export const CONV = [
+  'conv1d', 'conv2d',
+] as const;
+
+export const TERNARY = [
+  'linear',
+] as const;
+
+export const POOL = [
+  'maxPool2d',
+] as const;
+
 export type BinaryName = (typeof BINARY)[number];
 export type UnaryName = (typeof UNARY)[number];
 export type UnaryInplaceName = (typeof UNARY_INPLACE)[number];
@@ -254,6 +287,7 @@ export interface FastPathMethods {
   zero_(): this;
 }
 
-export function codeOf(list: readonly string[], name: string): number {
+/** An entry's op code: its position in its kind's list (a name not in the list does not type-check). */
+export function codeOf<L extends readonly string[]>(list: L, name: L[number]): number {
   return list.indexOf(name);
 }

@@ -7,6 +7,7 @@ import { native, type Id } from '../binding';
 import { checkDims, checkInt, checkScalar, idOf, selfId } from '../checks';
 import { TorchError, argError } from '../errors';
 import { callInplace, callOp, callOps } from '../ops/call';
+import { INTS, codeOf } from '../ops/codes';
 import { Tensor, addMethods, wrap, type Scalar, type TensorOrScalar } from '../tensor';
 
 /** One entry of Tensor.index(): a number (select), slice(...), null (new axis), '...', or a tensor. */
@@ -26,32 +27,36 @@ export class Slice {
 
 /** The slice helper: `x.index([slice(1, 3), 0])` is Python's `x[1:3, 0]`. */
 export function slice(start: number | null = null, end: number | null = null, step = 1): Slice {
-  for (const [name, v] of [['start', start], ['end', end]] as const) {
-    if (v !== null && !Number.isInteger(v)) argError('slice()', name, 'an integer or null', v);
-  }
+  if (start !== null && !Number.isInteger(start)) argError('slice()', 'start', 'an integer or null', start);
+  if (end !== null && !Number.isInteger(end)) argError('slice()', 'end', 'an integer or null', end);
   if (!Number.isInteger(step) || step <= 0) argError('slice()', 'step', 'a positive integer', step);
   return new Slice(start, end, step);
 }
+
+// The unboxed entry points (binding/ops/pointwise.def) of the calls Python's x[...] makes.
+const SELECT = codeOf(INTS, 'select');
+const NARROW = codeOf(INTS, 'narrow');
+const SLICE = codeOf(INTS, 'slice');
 
 export class TensorIndexing {
   /** PyTorch's `select(dim, index)`: the view at `index` along `dim`, with that dimension removed (Python's `x[:, i]`). */
   select(this: Tensor, dim: number, index: number): Tensor {
     checkInt('select()', 'dim', dim);
     checkInt('select()', 'index', index);
-    return callOp('select.int', selfId(this, 'select()'), dim, index);
+    return wrap(native.intsOp(SELECT, selfId(this, 'select()'), dim, index));
   }
   /** PyTorch's `narrow(dim, start, length)`: a view of `length` elements along `dim` from `start`. */
   narrow(this: Tensor, dim: number, start: number, length: number): Tensor {
     checkInt('narrow()', 'dim', dim);
     checkInt('narrow()', 'start', start);
     checkInt('narrow()', 'length', length);
-    return callOp('narrow', selfId(this, 'narrow()'), dim, start, length);
+    return wrap(native.intsOp(NARROW, selfId(this, 'narrow()'), dim, start, length));
   }
   /** Python's x[start:end:step] along one dimension. */
   slice(this: Tensor, dim: number, start: number | null = null, end: number | null = null, step = 1): Tensor {
     checkInt('slice()', 'dim', dim);
     const s = slice(start, end, step);
-    return callOp('slice.Tensor', selfId(this, 'slice()'), dim, s.start, s.end, s.step);
+    return wrap(native.intsOp(SLICE, selfId(this, 'slice()'), dim, s.start, s.end, s.step));
   }
   /**
    * Python indexing: `x.index([0, slice(1, 3), null, idxTensor])` is `x[0, 1:3, None, idx]`. Numbers
@@ -59,6 +64,20 @@ export class TensorIndexing {
    * and boolean masks index like PyTorch's advanced indexing. A single tensor may be passed alone.
    */
   index(this: Tensor, indices: IndexItem[] | Tensor): Tensor {
+    // The most common form, x[a:b] or x[i], is one unboxed call (as Python's one aten::slice or
+    // aten::select); if it throws, the general path below runs and gives its own message.
+    if (Array.isArray(indices) && indices.length === 1) {
+      const x = indices[0];
+      const id = this._h;
+      if (id >= 0) {
+        try {
+          if (x instanceof Slice) return wrap(x.step === 1 ? native.intsOp(SLICE, id, 0, x.start, x.end) : native.intsOp(SLICE, id, 0, x.start, x.end, x.step));
+          if (typeof x === 'number' && Number.isInteger(x)) return wrap(native.intsOp(SELECT, id, 0, x));
+        } catch {
+          /* the general path says what is wrong */
+        }
+      }
+    }
     const items = indices instanceof Tensor ? [indices] : indices;
     if (!Array.isArray(items)) argError('index()', 'indices', 'an array of index items or a Tensor', indices);
     const ellipses = items.filter((x) => x === '...').length;

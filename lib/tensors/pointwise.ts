@@ -8,7 +8,7 @@ import { native } from '../binding';
 import { checkDtype, checkInt, checkNumber, checkScalar, disposedError, idOf, selfId } from '../checks';
 import { dtypeCode, type DType } from '../dtype';
 import { TorchError, argError } from '../errors';
-import { BINARY, BINARY_INPLACE, REDUCE, SCALAR, SCALAR_INPLACE, UNARY, UNARY_INPLACE, type FastPathMethods } from '../ops/codes';
+import { BINARY, BINARY_INPLACE, CONV, DIM, INTS, LIST, POOL, REDUCE, SCALAR, SCALAR_INPLACE, SHAPE, TERNARY, UNARY, UNARY_INPLACE, type FastPathMethods, codeOf } from '../ops/codes';
 import { callInplace, callOp, callValue } from '../ops/call';
 import { Tensor, addMethods, wrap, type TensorOrScalar } from '../tensor';
 
@@ -20,6 +20,9 @@ function binaryAlpha(self: Tensor, name: 'add' | 'sub', other: TensorOrScalar, a
   if (other instanceof Tensor) return callOp(`${name}.Tensor`, id, idOf(other, fn, 'other'), alpha);
   return callOp(`${name}.Scalar`, id, checkScalar(fn, 'other', other), alpha);
 }
+
+const DIM_SOFTMAX = codeOf(DIM, 'softmax');
+const DIM_LOG_SOFTMAX = codeOf(DIM, 'logSoftmax');
 
 export class TensorPointwise {
   /** self + alpha * other */
@@ -76,14 +79,17 @@ export class TensorPointwise {
   /** PyTorch's `softmax(dim, dtype=None)`: exp(x) normalised to sum to 1 along `dim` (`dtype` casts the input first). */
   softmax(this: Tensor, dim: number, options: { dtype?: DType } = {}): Tensor {
     checkInt('softmax()', 'dim', dim);
-    const dt = options.dtype === undefined ? null : dtypeCode(checkDtype('softmax()', options.dtype));
-    return callOp('softmax.int', selfId(this, 'softmax()'), dim, dt);
+    const id = selfId(this, 'softmax()');
+    // Without a dtype: the unboxed entry point; with one, the dispatcher.
+    if (options.dtype === undefined) return wrap(native.dimOp(DIM_SOFTMAX, id, dim));
+    return callOp('softmax.int', id, dim, dtypeCode(checkDtype('softmax()', options.dtype)));
   }
   /** PyTorch's `log_softmax(dim, dtype=None)`: log(softmax(x)) along `dim`, computed stably. */
   logSoftmax(this: Tensor, dim: number, options: { dtype?: DType } = {}): Tensor {
     checkInt('logSoftmax()', 'dim', dim);
-    const dt = options.dtype === undefined ? null : dtypeCode(checkDtype('logSoftmax()', options.dtype));
-    return callOp('log_softmax.int', selfId(this, 'logSoftmax()'), dim, dt);
+    const id = selfId(this, 'logSoftmax()');
+    if (options.dtype === undefined) return wrap(native.dimOp(DIM_LOG_SOFTMAX, id, dim));
+    return callOp('log_softmax.int', id, dim, dtypeCode(checkDtype('logSoftmax()', options.dtype)));
   }
   /** True when both have the same shape and elements. */
   equal(this: Tensor, other: Tensor): boolean {
@@ -114,7 +120,7 @@ addMethods(TensorPointwise);
   const built = native.fastPathNames();
   const ours: Record<string, readonly string[]> = {
     binary: BINARY, scalar: SCALAR, unary: UNARY, binaryInplace: BINARY_INPLACE, scalarInplace: SCALAR_INPLACE, unaryInplace: UNARY_INPLACE,
-    reduce: REDUCE,
+    reduce: REDUCE, dim: DIM, ints: INTS, shape: SHAPE, list: LIST, conv: CONV, ternary: TERNARY, pool: POOL,
   };
   for (const [kind, names] of Object.entries(ours)) {
     if (JSON.stringify(built[kind]) !== JSON.stringify(names)) {

@@ -7,7 +7,7 @@ import { checkBool, checkDims, checkDtype, checkInt, checkNumber, idOf, selfId }
 import { dtypeCode, type DType } from '../dtype';
 import { argError } from '../errors';
 import { namedTuple, type NamedTuple } from '../named-tuple';
-import { BINARY, REDUCE, UNARY } from '../ops/codes';
+import { BINARY, DIM, REDUCE, UNARY, codeOf } from '../ops/codes';
 import { callOp, callOps } from '../ops/call';
 import { Tensor, addMethods, wrap } from '../tensor';
 
@@ -49,9 +49,11 @@ function reduceOpts(fn: string, v: boolean | ReduceOptions | undefined): { keepd
   };
 }
 
+const FN = { sum: 'sum()', mean: 'mean()' };
+
 /** sum/mean: over everything (`aten::NAME`), or over dims (`dimOp`), with keepdim and dtype. */
 function reduceDims(self: Tensor, name: 'sum' | 'mean', dimOp: string, dim: number | number[] | null | undefined, keepdim: boolean | ReduceOptions | undefined): Tensor {
-  const fn = `${name}()`;
+  const fn = FN[name];
   const id = selfId(self, fn);
   const o = reduceOpts(fn, keepdim);
   if (dim == null && !o.keepdim) {
@@ -83,6 +85,8 @@ function varStd(self: Tensor, name: 'std' | 'var', dim: number | number[] | null
   const dims = dim == null ? null : checkDims(fn, 'dim', dim);
   return callOp(`${name}.correction`, selfId(self, fn), dims, correction, o.keepdim ?? false);
 }
+
+const DIM_CUMSUM = codeOf(DIM, 'cumsum');
 
 export class TensorReductions {
   /** PyTorch's `sum(dim=None, keepdim=False, dtype=None)`: over every element, or over `dim` (a dim or several). */
@@ -149,8 +153,9 @@ export class TensorReductions {
   /** PyTorch's `cumsum(dim, dtype=None)`: the cumulative sum along `dim`. */
   cumsum(this: Tensor, dim: number, options: { dtype?: DType } = {}): Tensor {
     checkInt('cumsum()', 'dim', dim);
-    const dt = options.dtype === undefined ? null : dtypeCode(checkDtype('cumsum()', options.dtype));
-    return callOp('cumsum', selfId(this, 'cumsum()'), dim, dt);
+    const id = selfId(this, 'cumsum()');
+    if (options.dtype === undefined) return wrap(native.dimOp(DIM_CUMSUM, id, dim)); // unboxed
+    return callOp('cumsum', id, dim, dtypeCode(checkDtype('cumsum()', options.dtype)));
   }
   /** PyTorch's `all(dim=None, keepdim=False)`: a bool tensor, true where every element (along `dim`) is non-zero. */
   all(this: Tensor, dim?: number | null, keepdim = false): Tensor {
