@@ -5,7 +5,9 @@
 //
 //   node bench/finetune.js [--size 224] [--batch 16] [--infer-size 224] [--infer-batch 32]
 //                          [--threads N] [--warmup 2] [--steps 5] [--repeat 3] [--rss-steps 50]
-//                          [--no-rss] [--node-preload LIB.so] [--json]     (also run by bench/run.js)
+//                          [--no-rss] [--no-train] [--node-preload LIB.so] [--json]   (also run by bench/run.js)
+//
+// --no-train skips the two fine-tune step cases (the inference cases alone take ~1/4 of the time).
 //
 // --node-preload runs the torch-node workers with LD_PRELOAD=LIB.so: a diagnostic, used to test
 // allocator settings without rebuilding the addon (bench/README.md, "Where the time goes").
@@ -40,7 +42,7 @@ const root = path.resolve(__dirname, '..');
 const DEFAULTS = {
   size: 224, batch: 16, inferSize: 224, inferBatch: 32, threads: os.cpus().length,
   warmup: 2, steps: 5, inferWarmup: 3, inferSteps: 20, throughputSteps: 3, repeat: 3, rssSteps: 50, rss: true,
-  classes: 10, lr: 0.01, momentum: 0.9, nodePreload: null, device: 'cpu',
+  classes: 10, lr: 0.01, momentum: 0.9, nodePreload: null, device: 'cpu', train: true,
 };
 const GOALS = { step: 1.02, rss: 1.1 };
 
@@ -129,7 +131,7 @@ function nodeWorker(cfg) {
     return;
   }
 
-  for (const full of [false, true]) {
+  for (const full of cfg.train ? [false, true] : []) {
     const job = trainModel(full, cfg.size);
     timeSteps(full ? 'full' : 'frozen', job.step, cfg.warmup, cfg.steps);
     job.dispose();
@@ -213,7 +215,7 @@ if cfg['mode'] == 'rss':
     print(json.dumps(out))
     sys.exit(0)
 
-for full in (False, True):
+for full in ((False, True) if cfg['train'] else ()):
     time_steps('full' if full else 'frozen', train_model(full, cfg['size']), cfg['warmup'], cfg['steps'])
 torch.manual_seed(0)
 model = torchvision.models.resnet18().to(dev)
@@ -303,7 +305,7 @@ function runFinetuneBench(options = {}) {
     size: o.size, batch: o.batch, inferSize: o.inferSize, inferBatch: o.inferBatch, threads: o.threads,
     warmup: o.warmup, steps: o.steps, inferWarmup: o.inferWarmup, inferSteps: o.inferSteps,
     throughputSteps: o.throughputSteps, rssSteps: o.rssSteps, classes: o.classes, lr: o.lr, momentum: o.momentum,
-    nodePreload: o.nodePreload, device: o.device,
+    nodePreload: o.nodePreload, device: o.device, train: o.train,
   };
   if (!/^(cpu|cuda(:\d+)?)$/.test(o.device)) throw new Error(`finetune: --device must be cpu, cuda or cuda:N, got ${o.device}`);
   if (o.device !== 'cpu') {
@@ -456,11 +458,12 @@ if (require.main === module) {
         }
         opts[num[a]] = v;
       } else if (a === '--no-rss') opts.rss = false;
+      else if (a === '--no-train') opts.train = false;
       else if (a === '--node-preload') opts.nodePreload = args[++i];
       else if (a === '--json') opts.json = true;
       else if (a === '--device') opts.device = args[++i];
       else {
-        process.stderr.write(`bench/finetune.js: unknown argument ${a}\nusage: node bench/finetune.js [--size 224] [--batch 16] [--infer-size 224] [--infer-batch 32] [--threads N] [--warmup 2] [--steps 5] [--repeat 3] [--rss-steps 50] [--no-rss] [--device cpu|cuda] [--node-preload LIB.so] [--json]\n`);
+        process.stderr.write(`bench/finetune.js: unknown argument ${a}\nusage: node bench/finetune.js [--size 224] [--batch 16] [--infer-size 224] [--infer-batch 32] [--threads N] [--warmup 2] [--steps 5] [--repeat 3] [--rss-steps 50] [--no-rss] [--no-train] [--device cpu|cuda] [--node-preload LIB.so] [--json]\n`);
         process.exit(2);
       }
     }

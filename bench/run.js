@@ -27,8 +27,14 @@ const { spawnSync } = require('child_process');
 const root = path.resolve(__dirname, '..');
 const CHUNK = 1000; // ops per tidy() scope, and between event-loop turns in every torch-node variant
 
-// The ops measured. `node` and `py` are expressions over float32 tensors a and b of one element;
-// `floor` is the key bench/floor.cc prints (a key it does not print shows as n/a).
+// The ops measured. `node` and `py` are expressions over float32 tensors a and b of one element and
+// whatever the row's `setup` makes (node: JS statements with torch, a and b in scope; py: Python run
+// before the loop, with torch and F = torch.nn.functional); `floor` is the key bench/floor.cc prints
+// (a key it does not print shows as n/a). `per`: steps one expression makes (its time is reported
+// per step); `scale`: the share of --n this row runs (heavier rows run fewer calls). `goal`:
+// 'overhead' (the default: overhead above the C++ floor <= 0.5x Python's) or 'time' (torch-node's
+// time <= 1.0x Python's: a loop of several ops in a module, where the whole step is what counts).
+const LSTM_STEPS = 50;
 const OPS = [
   { key: 'add', node: 'a.add(b)', py: 'a + b', floor: 'add', path: 'fast path (native.binary)' },
   { key: 'mulScalar', node: 'a.mul(2.0)', py: 'a * 2.0', floor: 'mulScalar', path: 'fast path (native.binaryScalar)' },
@@ -40,6 +46,42 @@ const OPS = [
   // The generic row: the same reduction with a dtype, which takes the dispatcher (boxed, arguments
   // converted by the schema) — the path every op without a fast-path entry takes.
   { key: 'sum(0)+dtype', node: "a.sum(0, { dtype: 'float32' })", py: 'a.sum(0, dtype=torch.float32)', floor: 'sum0', path: 'dispatcher (callOp aten::sum.dim_IntList, int-list and dtype args)', generic: true },
+  // The rows of issue 16's item 4: indexing, joining, softmax, a small convolution (each a call
+  // that used to take the dispatcher path) and a recurrent step loop.
+  {
+    key: 'index', node: 'x.index([slice(1, 3)])', py: 'x[1:3]', floor: 'index', path: 'Tensor.index -> slice', generic: true,
+    setup: { node: 'const x = torch.keep(torch.ones(4)); const { slice } = torch;', py: 'x = torch.ones(4)' },
+  },
+  { key: 'cat', node: 'torch.cat([a, b])', py: 'torch.cat([a, b])', floor: 'cat', path: 'torch.cat', generic: true },
+  { key: 'softmax', node: 'a.softmax(-1)', py: 'a.softmax(-1)', floor: 'softmax', path: 'Tensor.softmax', generic: true },
+  {
+    key: 'conv2d', node: 'F.conv2d(img, w)', py: 'F.conv2d(img, w)', floor: 'conv2d', path: 'nn.functional.conv2d (1x3x8x8 input, 4x3x3x3 weight)', generic: true, scale: 0.25,
+    setup: {
+      node: 'const F = torch.nn.functional; const img = torch.keep(torch.ones([1, 3, 8, 8])); const w = torch.keep(torch.ones([4, 3, 3, 3]));',
+      py: 'img = torch.ones(1, 3, 8, 8)\nw = torch.ones(4, 3, 3, 3)',
+    },
+  },
+  {
+    key: 'lstm step', node: 'steps()', py: 'steps()', floor: 'lstmStep', path: `nn.LSTMCell(32, 32), batch 1, ${LSTM_STEPS} steps under no_grad, time per step`, goal: 'time', per: LSTM_STEPS, scale: 0.2,
+    setup: {
+      node: [
+        'torch.manualSeed(0);',
+        'const cell = new torch.nn.LSTMCell(32, 32);',
+        'const xs = torch.keep(torch.randn([1, 32])); const h0 = torch.keep(torch.zeros([1, 32])); const c0 = torch.keep(torch.zeros([1, 32]));',
+        `const steps = () => torch.tidy(() => torch.noGrad(() => { let hx = [h0, c0]; for (let i = 0; i < ${LSTM_STEPS}; i++) hx = cell.call(xs, hx); }));`,
+      ].join(' '),
+      py: [
+        'torch.manual_seed(0)',
+        'cell = torch.nn.LSTMCell(32, 32)',
+        'xs = torch.randn(1, 32); h0 = torch.zeros(1, 32); c0 = torch.zeros(1, 32)',
+        'def steps():',
+        '    with torch.no_grad():',
+        '        hx = (h0, c0)',
+        `        for _ in range(${LSTM_STEPS}):`,
+        '            hx = cell(xs, hx)',
+      ].join('\n'),
+    },
+  },
 ];
 
 const VARIANTS = [
@@ -99,6 +141,17 @@ function usage(err) {
 const posInt = makePosInt(usage);
 
 // ---- torch-node worker (a child process per variant and repeat) ---------------------------------
+function median(xs) {
+  const s = [...xs].sort((x, y) => x - y);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+}
+
+// How many expressions of `op` one measurement runs, and how many of them one chunk (one tidy scope,
+// one event-loop turn) holds: CHUNK ops' worth either way.
+const callsOf = (op, n) => Math.max(1, Math.ceil((n * (op.scale ?? 1)) / (op.per ?? 1)));
+const chunkOf = (op) => Math.max(1, Math.floor(CHUNK / (op.per ?? 1)));
+
 async function worker(variant, n, opKeys) {
   const torch = require('../dist');
   torch.setNumThreads(1); // as Python's torch.set_num_threads(1) (OMP_NUM_THREADS=1 is set as well)
@@ -108,10 +161,9 @@ async function worker(variant, n, opKeys) {
   torch.keep(b);
   const live = () => torch.memory().liveTensors;
   const turn = () => new Promise((resolve) => setImmediate(resolve));
-  const baseline = live();
 
   // Frees what the GC backstop still owes: a full GC, then an event-loop turn for the finalizers.
-  async function drain() {
+  async function drain(baseline) {
     let spins = 0;
     while (live() > baseline && spins < 200) {
       if (global.gc) global.gc();
@@ -121,46 +173,61 @@ async function worker(variant, n, opKeys) {
     return live() - baseline;
   }
 
-  // One function per op and variant, so that each call site stays monomorphic.
-  function makeChunk(expr) {
+  // One function per op and variant, so that each call site stays monomorphic; the row's setup runs
+  // once, in the same scope.
+  function makeChunk(op) {
+    const expr = op.node;
     const loop =
       variant === 'tidy'
         ? `torch.tidy(() => { for (let j = 0; j < K; j++) ${expr}; });`
         : variant === 'dispose'
-          ? `for (let j = 0; j < K; j++) ${expr}.dispose();`
+          ? `for (let j = 0; j < K; j++) { const r = ${expr}; if (r) r.dispose(); }`
           : `for (let j = 0; j < K; j++) ${expr};`;
-    return new Function('torch', 'a', 'b', 'K', `return function chunk() { ${loop} };`)(torch, a, b, CHUNK);
+    const body = `${op.setup?.node ?? ''}\nreturn function chunk() { ${loop} };`;
+    return new Function('torch', 'a', 'b', 'K', body)(torch, a, b, chunkOf(op));
   }
 
-  async function run(chunk, chunks) {
+  async function run(op, chunk, chunks, baseline) {
     let backlog = 0;
+    const perChunk = [];
     const t0 = process.hrtime.bigint();
     for (let i = 0; i < chunks; i++) {
+      const c0 = process.hrtime.bigint();
       chunk();
+      perChunk.push(Number(process.hrtime.bigint() - c0));
       if (variant === 'noscope') backlog = Math.max(backlog, live() - baseline);
       await turn();
     }
     const t1 = process.hrtime.bigint();
-    const left = await drain();
+    const left = await drain(baseline);
     const t2 = process.hrtime.bigint();
-    const count = chunks * CHUNK;
+    const calls = chunkOf(op) * (op.per ?? 1);
+    const count = chunks * calls;
     return {
-      us: Number(t2 - t0) / 1e3 / count,
+      // tidy and dispose: the median chunk (robust to other processes taking the CPU for a while;
+      // each chunk holds all of its own cost). no scope: the total, GC and finalizers included.
+      us: variant === 'noscope' ? Number(t2 - t0) / 1e3 / count : median(perChunk) / 1e3 / calls,
+      totalUs: Number(t2 - t0) / 1e3 / count,
       loopUs: Number(t1 - t0) / 1e3 / count,
       backlog,
       left,
     };
   }
 
-  const chunks = Math.max(1, Math.ceil(n / CHUNK));
   const out = { variant, ops: {}, extra: {} };
   for (const op of OPS.filter((x) => opKeys.includes(x.key))) {
-    const chunk = makeChunk(op.node);
-    await run(chunk, Math.max(1, Math.ceil(chunks / 5))); // warm-up (JIT, allocator, table growth)
-    const r = await run(chunk, chunks);
+    const chunk = makeChunk(op); // after its setup, whose tensors are kept: the leak check starts here
+    for (let i = 0; i < 3; i++) {
+      if (global.gc) global.gc(); // the setup's temporaries, left to the GC backstop
+      await turn();
+    }
+    const baseline = live();
+    const chunks = Math.max(1, Math.ceil(callsOf(op, n) / chunkOf(op)));
+    await run(op, chunk, Math.max(1, Math.ceil(chunks / 5)), baseline); // warm-up (JIT, allocator, table growth)
+    const r = await run(op, chunk, chunks, baseline);
     if (r.left !== 0) throw new Error(`${variant} ${op.key}: ${r.left} tensors still alive after the run`);
     out.ops[op.key] = r.us;
-    out.extra[op.key] = { loopUs: r.loopUs, backlog: r.backlog };
+    out.extra[op.key] = { loopUs: r.loopUs, totalUs: r.totalUs, backlog: r.backlog };
   }
   process.stdout.write(JSON.stringify(out) + '\n');
 }
@@ -188,28 +255,39 @@ function runNode(variant, n, opKeys) {
 const PY_CODE = String.raw`
 import json, sys, time
 import torch
+import torch.nn.functional as F
 torch.set_num_threads(1)
 cfg = json.load(sys.stdin)
-n, unroll = cfg['n'], 10
+unroll = 10
 a = torch.ones(1)
 b = torch.ones(1)
 out = {'torch': torch.__version__, 'python': sys.version.split()[0], 'threads': torch.get_num_threads(), 'ops': {}}
 for op in cfg['ops']:
     body = '; '.join([op['expr']] * unroll)
-    ns = {'torch': torch}
+    ns = {'torch': torch, 'F': F}
+    exec(op['setup'], ns)
     exec('def run(a, b, iters):\n    for _ in range(iters):\n        ' + body + '\n', ns)
     run = ns['run']
-    iters = max(1, -(-n // unroll))
-    run(a, b, max(1, iters // 5))
-    t0 = time.perf_counter()
-    run(a, b, iters)
-    out['ops'][op['key']] = (time.perf_counter() - t0) / (iters * unroll) * 1e6
+    # Chunks of the torch-node worker's size (op['chunk'] expressions); the median chunk is reported,
+    # as on the other sides.
+    per_chunk = max(1, op['chunk'] // unroll)
+    chunks = max(1, -(-op['calls'] // (per_chunk * unroll)))
+    run(a, b, max(1, (chunks * per_chunk) // 5))
+    times = []
+    for _ in range(chunks):
+        t0 = time.perf_counter()
+        run(a, b, per_chunk)
+        times.append(time.perf_counter() - t0)
+    times.sort()
+    m = len(times) // 2
+    med = times[m] if len(times) % 2 else (times[m - 1] + times[m]) / 2
+    out['ops'][op['key']] = med / (per_chunk * unroll * op['per']) * 1e6
 print(json.dumps(out))
 `;
 
 function runPy(n, opKeys) {
   const { runPython } = require('../test/helpers/python');
-  const ops = OPS.filter((x) => opKeys.includes(x.key)).map((x) => ({ key: x.key, expr: x.py }));
+  const ops = OPS.filter((x) => opKeys.includes(x.key)).map((x) => ({ key: x.key, expr: x.py, setup: x.setup?.py ?? '', calls: callsOf(x, n), chunk: chunkOf(x), per: x.per ?? 1 }));
   return runPython(PY_CODE, { n, ops }, { timeout: 600000 });
 }
 
@@ -333,6 +411,11 @@ function summarize(res) {
   for (const op of res.ops) {
     const o = res.results[op];
     const g = o.goals;
+    if (o.goal === 'time') {
+      const us = (v) => (v == null ? null : `${v.toFixed(2)} µs`);
+      add('per-op', `${op}: time per step`, us(o.node.tidy?.median), us(o.python?.median), g.nodeOverPython, `<= ${GOALS.speed}x`, g.speed);
+      continue;
+    }
     add('per-op', `${op}: overhead above the C++ floor`, o.node.tidy && o.floor ? `${((o.node.tidy.median - o.floor.median) * 1000).toFixed(0)} ns` : null,
       o.python && o.floor ? `${((o.python.median - o.floor.median) * 1000).toFixed(0)} ns` : null, g.overheadRatio, `<= ${GOALS.overhead}x`, g.overhead);
   }
@@ -455,6 +538,7 @@ async function main() {
     results[op.key] = {
       path: op.path,
       generic: !!op.generic,
+      goal: op.goal ?? 'overhead',
       expressions: { node: op.node, python: op.py, floor: op.floor },
       node,
       python,
