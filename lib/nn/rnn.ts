@@ -336,10 +336,13 @@ export class RNN extends RNNBase {
 }
 
 // ---- cells ---------------------------------------------------------------------------------------
+/** The keyword arguments LSTMCell, GRUCell and RNNCell share (PyTorch's `bias=`, `dtype=`, `device=`). */
 export interface RNNCellOptions {
   /** Whether the cell has bias_ih / bias_hh (default true). */
   bias?: boolean;
+  /** The parameters' dtype (default float32). */
   dtype?: DType;
+  /** The parameters' device (default `'cpu'`). */
   device?: DeviceLike;
 }
 
@@ -352,12 +355,19 @@ type CellOp = 'lstm_cell' | 'gru_cell' | 'rnn_tanh_cell' | 'rnn_relu_cell';
  * call of aten::lstm_cell / gru_cell / rnn_tanh_cell / rnn_relu_cell, as PyTorch's forward makes.
  */
 export abstract class RNNCellBase extends Module {
+  /** `weight_ih`: the input-hidden weights, [gates * hiddenSize, inputSize] (gates: 4 for LSTMCell, 3 for GRUCell, 1 for RNNCell). */
   declare weight_ih: Parameter;
+  /** `weight_hh`: the hidden-hidden weights, [gates * hiddenSize, hiddenSize]. */
   declare weight_hh: Parameter;
+  /** `bias_ih`, [gates * hiddenSize], or null with `bias: false`. */
   declare bias_ih: Parameter | null;
+  /** `bias_hh`, [gates * hiddenSize], or null with `bias: false`. */
   declare bias_hh: Parameter | null;
+  /** The number of features of the input. */
   readonly inputSize: number;
+  /** The number of features of the hidden state. */
   readonly hiddenSize: number;
+  /** Whether the cell has bias_ih / bias_hh. */
   readonly bias: boolean;
 
   protected constructor(
@@ -475,6 +485,7 @@ export class GRUCell extends RNNCellBase {
  * 'tanh' | 'relu' })`. forward(input, h?) returns h'.
  */
 export class RNNCell extends RNNCellBase {
+  /** The activation, `'tanh'` or `'relu'`. */
   readonly nonlinearity: 'tanh' | 'relu';
   constructor(inputSize: number, hiddenSize: number, options: RNNCellOptions & { nonlinearity?: 'tanh' | 'relu' } = {}) {
     const nl = options?.nonlinearity ?? 'tanh';
