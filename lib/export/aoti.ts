@@ -41,10 +41,13 @@ const aoti = (native as unknown as { aoti: NativeAoti }).aoti;
 
 /** One input as the package expects it; a size is a number (static), null (any) or [min, max] (dynamic, inclusive). */
 export interface AotiInputSpec {
+  /** The input's dtype. */
   dtype?: DType;
+  /** The input's sizes: a number (static), null (any) or [min, max] (dynamic, inclusive). */
   shape?: (number | null | [number, number])[];
 }
 
+/** The options of aotiLoadPackage: libtorch's AOTIModelPackageLoader settings (model name, runners, device) and the inputs' specs. */
 export interface AotiLoadOptions {
   /** How many calls may run at once (the loader's runners; default 1). */
   numRunners?: number;

@@ -448,7 +448,12 @@ export class ExportedProgram {
   /** Where it was loaded from. */
   readonly where: string;
   /** The export schema version it was saved with ({ major, minor }). */
-  readonly schemaVersion: { major: number; minor: number };
+  readonly schemaVersion: {
+    /** The major version. */
+    major: number;
+    /** The minor version. */
+    minor: number;
+  };
   /** The torch version that saved it (when recorded). */
   readonly torchVersion: string | null;
   /** Parameters and buffers by fully-qualified name (owned by the program; freed by dispose()). */
@@ -497,7 +502,15 @@ export class ExportedProgram {
   }
 
   /** The declared ranges of the dynamic dimensions (symbol -> { min, max }; null: unbounded). */
-  get rangeConstraints(): Map<string, { min: number | null; max: number | null }> {
+  get rangeConstraints(): Map<
+    string,
+    {
+      /** The least size, or null. */
+      min: number | null;
+      /** The greatest size, or null. */
+      max: number | null;
+    }
+  > {
     return new Map([...this._graph.ranges].map(([k, v]) => [k, { ...v }]));
   }
 
@@ -511,6 +524,7 @@ export class ExportedProgram {
     for (const t of this.stateDict.values()) t.dispose();
     for (const t of this.constants.values()) t.dispose();
   }
+  /** dispose(), for `using ep = torch.export.load(...)`. */
   [Symbol.dispose](): void {
     this.dispose();
   }
