@@ -7,6 +7,7 @@
 // Sync: findOp, callOp, callOpInplace. Throws TorchError (schema mismatch, libtorch errors).
 #include "../convert.h"
 #include "../registry.h"
+#include "typed_call.h"
 
 #include <ATen/core/dispatch/Dispatcher.h>
 #include <ATen/core/stack.h>
@@ -31,6 +32,7 @@ struct Arg {
 struct Op {
   c10::OperatorHandle handle;
   std::vector<Arg> plan;
+  typed::CallFn typed;  // the unboxed caller for this schema's shape (typed_call.h), or nullptr
 };
 
 Arg PlanOf(const c10::Argument& a) {
@@ -74,7 +76,7 @@ Napi::Value FindOp(const Napi::CallbackInfo& info) {
   if (!handle) {
     ThrowTorchError(env, "libtorch has no operator " + name + (overload.empty() ? "" : "." + overload));
   }
-  Op op{*handle, {}};
+  Op op{*handle, {}, typed::Find(*handle)};
   for (const auto& a : handle->schema().arguments()) op.plan.push_back(PlanOf(a));
   g_ops.push_back(std::move(op));
   return Napi::Number::New(env, static_cast<double>(g_ops.size() - 1));
@@ -217,21 +219,31 @@ class StackLease {
   bool leased_;
 };
 
-void RunFromCallback(Napi::Env env, napi_callback_info cb, const char* what, torch::jit::Stack& stack) {
+// Reads (handle, ...args) with the C N-API — at most kMaxArgs values, no allocation — and runs the
+// operator: unboxed when its shape has a typed caller and the arguments read as its types, else
+// boxed on `stack`. Returns the typed call's JS result, or nullptr after a boxed call (its outputs
+// are left on the stack).
+napi_value RunFromCallback(Napi::Env env, napi_callback_info cb, const char* what, bool want_result,
+                           StackLease& lease) {
   napi_value argv[kMaxArgs];
   size_t argc = kMaxArgs;
   napi_get_cb_info(env, cb, &argc, argv, nullptr, nullptr);
   if (argc == 0) ThrowTorchError(env, std::string(what) + ": missing operator handle");
   if (argc > kMaxArgs) ThrowTorchError(env, std::string(what) + ": more than 15 arguments");
-  Run(env, EntryFor(env, argv[0]), argv + 1, argc - 1, stack);
+  const Op& op = EntryFor(env, argv[0]);
+  if (op.typed && argc - 1 <= op.plan.size()) {
+    if (napi_value r = op.typed(env, op.handle, argv + 1, argc - 1, want_result)) return r;
+  }
+  Run(env, op, argv + 1, argc - 1, *lease);
+  return nullptr;
 }
 
 // callOp(handle, ...args): the op's result (a tensor id, an array for several outputs).
 napi_value CallOp(napi_env raw_env, napi_callback_info cb) {
   return Guarded(raw_env, [&](Napi::Env env) -> napi_value {
     StackLease lease;
+    if (napi_value typed = RunFromCallback(env, cb, "callOp", true, lease)) return typed;
     torch::jit::Stack& stack = *lease;
-    RunFromCallback(env, cb, "callOp", stack);
     if (stack.empty()) return env.Undefined();
     if (stack.size() == 1) return FromIValue(env, std::move(stack[0]));
     Napi::Array out = Napi::Array::New(env, stack.size());
@@ -245,7 +257,7 @@ napi_value CallOp(napi_env raw_env, napi_callback_info cb) {
 napi_value CallOpInplace(napi_env raw_env, napi_callback_info cb) {
   return Guarded(raw_env, [&](Napi::Env env) -> napi_value {
     StackLease lease;
-    RunFromCallback(env, cb, "callOpInplace", *lease);
+    RunFromCallback(env, cb, "callOpInplace", false, lease);
     SyncExternalMemory(env);
     return env.Undefined();
   });
