@@ -47,7 +47,7 @@ int main(int argc, char** argv) {
   double index = time([&] { at::Tensor c = x.slice(0, 1, 3); });
   double cat = time([&] { at::Tensor c = at::cat({a, b}); });
   double softmax = time([&] { at::Tensor c = at::softmax(a, -1); });
-  double conv2d = time([&] { at::Tensor c = at::conv2d(img, w); }, 0.25);
+  double conv2d = time([&] { at::Tensor c = at::conv2d(img, w); }, 0.5);
   // One step of nn.LSTMCell(32, 32) at batch 1 under no_grad: the aten::lstm_cell its forward calls.
   at::Tensor w_ih = at::randn({128, 32}), w_hh = at::randn({128, 32}), b_ih = at::randn({128}), b_hh = at::randn({128});
   at::Tensor xs = at::randn({1, 32}), h0 = at::zeros({1, 32}), c0 = at::zeros({1, 32});

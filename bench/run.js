@@ -55,7 +55,7 @@ const OPS = [
   { key: 'cat', node: 'torch.cat([a, b])', py: 'torch.cat([a, b])', floor: 'cat', path: 'torch.cat', generic: true },
   { key: 'softmax', node: 'a.softmax(-1)', py: 'a.softmax(-1)', floor: 'softmax', path: 'Tensor.softmax', generic: true },
   {
-    key: 'conv2d', node: 'F.conv2d(img, w)', py: 'F.conv2d(img, w)', floor: 'conv2d', path: 'nn.functional.conv2d (1x3x8x8 input, 4x3x3x3 weight)', generic: true, scale: 0.25,
+    key: 'conv2d', node: 'F.conv2d(img, w)', py: 'F.conv2d(img, w)', floor: 'conv2d', path: 'nn.functional.conv2d (1x3x8x8 input, 4x3x3x3 weight)', generic: true, scale: 0.5,
     setup: {
       node: 'const F = torch.nn.functional; const img = torch.keep(torch.ones([1, 3, 8, 8])); const w = torch.keep(torch.ones([4, 3, 3, 3]));',
       py: 'img = torch.ones(1, 3, 8, 8)\nw = torch.ones(4, 3, 3, 3)',

@@ -36,17 +36,18 @@ function ints(fn: string, param: string, v: unknown): IntOrPair {
 
 
 /** ints() as a list of n (a number stands for n of itself, as PyTorch's int[2]); small ones are shared. */
-const REPEATED: number[][][] = [[], [], [], []];
-function intList(fn: string, param: string, v: unknown, n: 1 | 2 | 3): number[] {
+const repeated = (n: number) => Array.from({ length: 65 }, (_, x) => Object.freeze(Array(n).fill(x)) as number[]);
+const REPEATED: number[][][] = [[], repeated(1), repeated(2)];
+function intList(fn: string, param: string, v: unknown, n: 1 | 2): number[] {
   const x = ints(fn, param, v);
   if (typeof x !== 'number') return x;
-  if (x > 64) return Array(n).fill(x);
-  return (REPEATED[n][x] ??= Object.freeze(Array(n).fill(x)) as number[]);
+  return x <= 64 ? REPEATED[n][x] : Array(n).fill(x);
 }
 
 // The unboxed entry points (binding/ops/pointwise.def) of the layers a forward pass calls most.
 const LINEAR = codeOf(TERNARY, 'linear');
-const CONV_CODES = { conv1d: codeOf(CONV, 'conv1d'), conv2d: codeOf(CONV, 'conv2d') };
+const CONV1D = codeOf(CONV, 'conv1d');
+const CONV2D = codeOf(CONV, 'conv2d');
 const MAX_POOL2D = codeOf(POOL, 'maxPool2d');
 
 // ---- layers ------------------------------------------------------------------------------------
@@ -74,11 +75,9 @@ export interface ConvOptions {
   groups?: number;
 }
 
-const CONV_FN = { conv1d: 'conv1d()', conv2d: 'conv2d()' };
-
 function conv(name: 'conv1d' | 'conv2d', input: Tensor, weight: Tensor, bias: Tensor | null | undefined, o: ConvOptions) {
-  const fn = CONV_FN[name];
   const n = name === 'conv1d' ? 1 : 2;
+  const fn = n === 1 ? 'conv1d()' : 'conv2d()';
   const x = idOf(input, fn, 'input');
   const w = idOf(weight, fn, 'weight');
   const b = optIdOf(bias, fn, 'bias');
@@ -91,8 +90,8 @@ function conv(name: 'conv1d' | 'conv2d', input: Tensor, weight: Tensor, bias: Te
   const padding = intList(fn, 'padding', o.padding ?? 0, n);
   // The lists as trailing arguments (binding.ts); a length other than n is ATen's error to give.
   if (stride.length !== n || padding.length !== n || dilation.length !== n) return call(name, x, w, b, stride, padding, dilation, groups);
-  if (n === 1) return wrap(native.convOp(CONV_CODES[name], x, w, b, groups, stride[0], padding[0], dilation[0]));
-  return wrap(native.convOp(CONV_CODES[name], x, w, b, groups, stride[0], stride[1], padding[0], padding[1], dilation[0], dilation[1]));
+  if (n === 1) return wrap(native.convOp(CONV1D, x, w, b, groups, stride[0], padding[0], dilation[0]));
+  return wrap(native.convOp(CONV2D, x, w, b, groups, stride[0], stride[1], padding[0], padding[1], dilation[0], dilation[1]));
 }
 
 /** PyTorch's `F.conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1)`: input [N, C, L], weight [out, C / groups, k]. */
