@@ -55,12 +55,14 @@ int main(int argc, char** argv) {
   double lstm_step = time(
                          [&] {
                            at::Tensor h = h0, c = c0;
-                           for (int i = 0; i < 50; ++i) std::tie(h, c) = at::lstm_cell(xs, {h, c}, w_ih, w_hh, b_ih, b_hh);
+                           for (int i = 0; i < 50; ++i)
+                             std::tie(h, c) = at::lstm_cell(xs, {h, c}, w_ih, w_hh, b_ih, b_hh);
                          },
                          0.2 / 50, 20) /
                      50;
   std::printf(
-      "{\"add\": %.4f, \"mulScalar\": %.4f, \"relu\": %.4f, \"sum\": %.4f, \"sum0\": %.4f, \"index\": %.4f, \"cat\": %.4f, "
+      "{\"add\": %.4f, \"mulScalar\": %.4f, \"relu\": %.4f, \"sum\": %.4f, \"sum0\": %.4f, \"index\": %.4f, \"cat\": "
+      "%.4f, "
       "\"softmax\": %.4f, \"conv2d\": %.4f, \"lstmStep\": %.4f}\n",
       add, mul_scalar, relu, sum, sum0, index, cat, softmax, conv2d, lstm_step);
   return 0;

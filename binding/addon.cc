@@ -34,8 +34,7 @@ std::string C10Message(const c10::Error& e) {
   return m;
 }
 
-void ThrowTorchError(Napi::Env env, const std::string& message, const std::string& native_stack,
-                     const char* code) {
+void ThrowTorchError(Napi::Env env, const std::string& message, const std::string& native_stack, const char* code) {
   auto* data = env.GetInstanceData<InstanceData>();
   Napi::Object err;
   if (data && !data->torch_error.IsEmpty()) {
@@ -98,8 +97,6 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
 
 }  // namespace torch_node
 
-static Napi::Object InitTorchNode(Napi::Env env, Napi::Object exports) {
-  return torch_node::Init(env, exports);
-}
+static Napi::Object InitTorchNode(Napi::Env env, Napi::Object exports) { return torch_node::Init(env, exports); }
 
 NODE_API_MODULE(torch_node, InitTorchNode)

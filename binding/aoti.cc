@@ -53,7 +53,8 @@ std::string LoadLibtorch() {
     dir = dir.substr(0, dir.rfind('/'));
     if (!dlopen((dir + "/libtorch.so").c_str(), RTLD_NOW | RTLD_GLOBAL)) {
       const char* e = dlerror();
-      error = "AOTInductor packages need libtorch.so, which could not be loaded from " + dir + ": " + (e ? e : "unknown error");
+      error = "AOTInductor packages need libtorch.so, which could not be loaded from " + dir + ": " +
+              (e ? e : "unknown error");
     }
   });
   return error;
@@ -87,7 +88,8 @@ Napi::Value AotiLoad(const Napi::CallbackInfo& info) {
   std::string err = LoadLibtorch();
   if (!err.empty()) ThrowTorchError(env, err, "", "ERR_TORCH_LOAD");
   auto loader = std::make_shared<Loader>(info[0].As<Napi::String>().Utf8Value(), info[1].As<Napi::String>().Utf8Value(),
-                                         /*run_single_threaded=*/false, static_cast<size_t>(info[2].As<Napi::Number>().Uint32Value()),
+                                         /*run_single_threaded=*/false,
+                                         static_cast<size_t>(info[2].As<Napi::Number>().Uint32Value()),
                                          static_cast<c10::DeviceIndex>(info[3].As<Napi::Number>().Int32Value()));
   int id = g_next_package++;
   g_packages.emplace(id, std::move(loader));
@@ -172,7 +174,8 @@ Napi::Value AotiLoadConstants(const Napi::CallbackInfo& info) {
   auto names = info[1].As<Napi::Array>();
   auto ids = info[2].As<Napi::Array>();
   std::unordered_map<std::string, at::Tensor> map;
-  for (uint32_t i = 0; i < names.Length(); i++) map.emplace(names.Get(i).As<Napi::String>().Utf8Value(), GetTensor(env, ids.Get(i)));
+  for (uint32_t i = 0; i < names.Length(); i++)
+    map.emplace(names.Get(i).As<Napi::String>().Utf8Value(), GetTensor(env, ids.Get(i)));
   pkg->load_constants(map, /*use_inactive=*/false, info[3].ToBoolean().Value());
   return env.Undefined();
   TORCH_GUARD_END(env)

@@ -238,8 +238,10 @@ Napi::Value Backward(const Napi::CallbackInfo& info) {
   if (info[2].IsBoolean()) retain = info[2].As<Napi::Boolean>().Value();
   bool create = info[3].ToBoolean().Value();
   // With JS hooks alive, the JS thread serves them while a worker runs the graph.
-  if (g_live_js_hooks.load() > 0) BackwardServingHooks(t, g, retain, create);
-  else t.backward(g, retain, create);
+  if (g_live_js_hooks.load() > 0)
+    BackwardServingHooks(t, g, retain, create);
+  else
+    t.backward(g, retain, create);
   SyncExternalMemory(env);
   return env.Undefined();
   TORCH_GUARD_END(env)
@@ -252,8 +254,8 @@ Napi::Value RegisterHook(const Napi::CallbackInfo& info) {
   TORCH_GUARD_BEGIN
   const at::Tensor& t = GetTensor(env, info[0]);
   if (!t.requires_grad()) {
-    ThrowTorchError(env, "registerHook(): cannot register a hook on a tensor that doesn't require gradient",
-                    "", "ERR_TORCH_ARG");
+    ThrowTorchError(env, "registerHook(): cannot register a hook on a tensor that doesn't require gradient", "",
+                    "ERR_TORCH_ARG");
   }
   auto hook = std::make_shared<JsHook>(env, info[1]);
   unsigned pos = t.register_hook([hook](const at::Tensor& grad) -> at::Tensor { return RunHook(hook, grad); });

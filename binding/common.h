@@ -21,8 +21,7 @@ struct InstanceData {
 
 // Throws a JS TorchError (or a plain Error before lib/ has handed the class over) as a C++
 // Napi::Error, which node-addon-api turns into a pending JS exception at the boundary.
-[[noreturn]] void ThrowTorchError(Napi::Env env, const std::string& message,
-                                  const std::string& native_stack = "",
+[[noreturn]] void ThrowTorchError(Napi::Env env, const std::string& message, const std::string& native_stack = "",
                                   const char* code = "ERR_TORCH");
 
 // Splits a c10::Error into the user-facing message and the backtrace.
@@ -37,8 +36,7 @@ std::string C10Message(const c10::Error& e);
     throw;                                                                     \
   }                                                                            \
   catch (const c10::Error& e) {                                                \
-    ::torch_node::ThrowTorchError(env, ::torch_node::C10Message(e),            \
-                                  e.what());                                   \
+    ::torch_node::ThrowTorchError(env, ::torch_node::C10Message(e), e.what()); \
   }                                                                            \
   catch (const std::exception& e) {                                            \
     ::torch_node::ThrowTorchError(env, e.what());                              \

@@ -57,7 +57,8 @@ c10::Scalar ToScalar(Napi::Env env, const Napi::Value& v) {
 
 Napi::Array FromIntArray(Napi::Env env, c10::IntArrayRef a) {
   Napi::Array out = Napi::Array::New(env, a.size());
-  for (size_t i = 0; i < a.size(); ++i) out.Set(static_cast<uint32_t>(i), Napi::Number::New(env, static_cast<double>(a[i])));
+  for (size_t i = 0; i < a.size(); ++i)
+    out.Set(static_cast<uint32_t>(i), Napi::Number::New(env, static_cast<double>(a[i])));
   return out;
 }
 
@@ -212,8 +213,10 @@ c10::IValue ToIValueOfType(Napi::Env env, napi_value v, napi_valuetype vt, const
         out.reserve(n);
         for (uint32_t i = 0; i < n; ++i) {
           napi_value e = element(i, et);
-          if (et == napi_null || et == napi_undefined) out.push_back(std::nullopt);
-          else out.push_back(tl_table->Get(env, IdOf(env, e, et, arg, "an array of tensors or nulls")));
+          if (et == napi_null || et == napi_undefined)
+            out.push_back(std::nullopt);
+          else
+            out.push_back(tl_table->Get(env, IdOf(env, e, et, arg, "an array of tensors or nulls")));
         }
         return out;
       }

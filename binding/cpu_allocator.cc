@@ -168,7 +168,7 @@ class BlockCache {
     size_t mapped;
   };
   struct Block;
-  using Lru = std::list<Block>;                          // oldest first
+  using Lru = std::list<Block>;                         // oldest first
   using BySize = std::multimap<size_t, Lru::iterator>;  // the same blocks by size
   struct Block {
     void* base;

@@ -20,8 +20,8 @@
 namespace torch_node {
 namespace {
 
-bool g_loaded = false;     // libtorch_cuda.so loaded
-std::string g_reason;      // why it is not (empty when loaded)
+bool g_loaded = false;  // libtorch_cuda.so loaded
+std::string g_reason;   // why it is not (empty when loaded)
 std::string g_lib_dir;
 
 std::string LibtorchDir() {
@@ -35,7 +35,7 @@ std::string LibtorchDir() {
 }
 
 bool FileExists(const std::string& p) {
-  struct stat st {};
+  struct stat st{};
   return stat(p.c_str(), &st) == 0;
 }
 
@@ -74,11 +74,13 @@ bool Available() {
 }
 
 void RequireCuda(Napi::Env env, const char* what) {
-  if (!Available()) ThrowTorchError(env, std::string(what) + ": CUDA is not available: " + g_reason, "", "ERR_TORCH_NO_CUDA");
+  if (!Available())
+    ThrowTorchError(env, std::string(what) + ": CUDA is not available: " + g_reason, "", "ERR_TORCH_NO_CUDA");
 }
 
 c10::DeviceIndex IndexArg(const Napi::CallbackInfo& info, size_t i) {
-  if (info.Length() > i && info[i].IsNumber()) return static_cast<c10::DeviceIndex>(info[i].As<Napi::Number>().Int32Value());
+  if (info.Length() > i && info[i].IsNumber())
+    return static_cast<c10::DeviceIndex>(info[i].As<Napi::Number>().Int32Value());
   return at::detail::getCUDAHooks().getCurrentDevice();
 }
 
@@ -166,8 +168,10 @@ Napi::Value SetDevice(const Napi::CallbackInfo& info) {
   int64_t i = info[0].As<Napi::Number>().Int64Value();
   auto n = at::detail::getCUDAHooks().deviceCount();
   if (i < 0 || i >= n) {
-    ThrowTorchError(env, "cuda.setDevice: device index " + std::to_string(i) + " is out of range: this machine has " + std::to_string(n) +
-                             " CUDA device" + (n == 1 ? "" : "s"), "", "ERR_TORCH_ARG");
+    ThrowTorchError(env,
+                    "cuda.setDevice: device index " + std::to_string(i) + " is out of range: this machine has " +
+                        std::to_string(n) + " CUDA device" + (n == 1 ? "" : "s"),
+                    "", "ERR_TORCH_ARG");
   }
   at::accelerator::setDeviceIndex(static_cast<c10::DeviceIndex>(i));
   return env.Undefined();

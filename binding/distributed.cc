@@ -35,7 +35,7 @@
 
 namespace torch_node {
 
-bool CudaAvailable();               // cuda.cc
+bool CudaAvailable();  // cuda.cc
 std::string CudaUnavailableReason();
 
 namespace {
@@ -75,7 +75,6 @@ HandleTable<WorkEntry> g_works;
 // Groups with an NCCL backend: destroying one shuts NCCL down first, as Python's
 // destroy_process_group does (_shutdown_backend), so its communicators and watchdog are released.
 std::unordered_set<int> g_nccl_groups;
-
 
 milliseconds Ms(const Napi::Value& v) { return milliseconds(static_cast<int64_t>(v.As<Napi::Number>().DoubleValue())); }
 
@@ -141,7 +140,8 @@ Napi::Value StoreTcp(const Napi::CallbackInfo& info) {
 Napi::Value StoreFile(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   TORCH_GUARD_BEGIN
-  auto store = c10::make_intrusive<c10d::FileStore>(info[0].As<Napi::String>().Utf8Value(), info[1].As<Napi::Number>().Int32Value());
+  auto store = c10::make_intrusive<c10d::FileStore>(info[0].As<Napi::String>().Utf8Value(),
+                                                    info[1].As<Napi::Number>().Int32Value());
   store->setTimeout(Ms(info[2]));
   return Napi::Number::New(env, g_stores.Put(store));
   TORCH_GUARD_END(env)
@@ -152,7 +152,8 @@ Napi::Value StorePrefix(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   TORCH_GUARD_BEGIN
   auto base = g_stores.Get(env, info[1], "the store");
-  return Napi::Number::New(env, g_stores.Put(c10::make_intrusive<c10d::PrefixStore>(info[0].As<Napi::String>().Utf8Value(), base)));
+  return Napi::Number::New(
+      env, g_stores.Put(c10::make_intrusive<c10d::PrefixStore>(info[0].As<Napi::String>().Utf8Value(), base)));
   TORCH_GUARD_END(env)
 }
 
@@ -180,7 +181,8 @@ Napi::Value StoreGet(const Napi::CallbackInfo& info) {
 Napi::Value StoreAdd(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   TORCH_GUARD_BEGIN
-  int64_t r = g_stores.Get(env, info[0], "the store")->add(info[1].As<Napi::String>().Utf8Value(), info[2].As<Napi::Number>().Int64Value());
+  int64_t r = g_stores.Get(env, info[0], "the store")
+                  ->add(info[1].As<Napi::String>().Utf8Value(), info[2].As<Napi::Number>().Int64Value());
   return Napi::Number::New(env, static_cast<double>(r));
   TORCH_GUARD_END(env)
 }
@@ -197,8 +199,10 @@ Napi::Value StoreWait(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   TORCH_GUARD_BEGIN
   auto& store = g_stores.Get(env, info[0], "the store");
-  if (info[2].IsNumber()) store->wait(Keys(info[1]), Ms(info[2]));
-  else store->wait(Keys(info[1]));
+  if (info[2].IsNumber())
+    store->wait(Keys(info[1]), Ms(info[2]));
+  else
+    store->wait(Keys(info[1]));
   return env.Undefined();
   TORCH_GUARD_END(env)
 }
@@ -215,7 +219,8 @@ Napi::Value StoreCheck(const Napi::CallbackInfo& info) {
 Napi::Value StoreDeleteKey(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   TORCH_GUARD_BEGIN
-  return Napi::Boolean::New(env, g_stores.Get(env, info[0], "the store")->deleteKey(info[1].As<Napi::String>().Utf8Value()));
+  return Napi::Boolean::New(env,
+                            g_stores.Get(env, info[0], "the store")->deleteKey(info[1].As<Napi::String>().Utf8Value()));
   TORCH_GUARD_END(env)
 }
 
@@ -291,12 +296,17 @@ Napi::Value NcclInfo(const Napi::CallbackInfo& info) {
 }
 
 // ---- process groups -----------------------------------------------------------------------------
-c10::intrusive_ptr<c10d::Backend> NewBackend(Napi::Env env, const std::string& kind, const c10::intrusive_ptr<c10d::Store>& store, int rank,
-                                            int size, milliseconds timeout, const std::string& name, const std::vector<int64_t>& ranks) {
+c10::intrusive_ptr<c10d::Backend> NewBackend(Napi::Env env, const std::string& kind,
+                                             const c10::intrusive_ptr<c10d::Store>& store, int rank, int size,
+                                             milliseconds timeout, const std::string& name,
+                                             const std::vector<int64_t>& ranks) {
   if (kind == "nccl") {
-    if (!g_nccl_new) ThrowTorchError(env, "torch.distributed's NCCL backend is not available: " + g_nccl_reason, "", "ERR_TORCH_DIST_UNAVAILABLE");
+    if (!g_nccl_new)
+      ThrowTorchError(env, "torch.distributed's NCCL backend is not available: " + g_nccl_reason, "",
+                      "ERR_TORCH_DIST_UNAVAILABLE");
     char err[1024] = {0};
-    void* p = g_nccl_new(&store, rank, size, timeout.count(), name.c_str(), ranks.data(), static_cast<int>(ranks.size()), err, sizeof err);
+    void* p = g_nccl_new(&store, rank, size, timeout.count(), name.c_str(), ranks.data(),
+                         static_cast<int>(ranks.size()), err, sizeof err);
     if (!p) ThrowTorchError(env, std::string("ProcessGroupNCCL: ") + err, "", "ERR_TORCH_DIST");
     auto* holder = static_cast<c10::intrusive_ptr<c10d::Backend>*>(p);
     c10::intrusive_ptr<c10d::Backend> backend = std::move(*holder);
@@ -309,8 +319,9 @@ c10::intrusive_ptr<c10d::Backend> NewBackend(Napi::Env env, const std::string& k
   opts->global_ranks_in_group.assign(ranks.begin(), ranks.end());
   return c10::make_intrusive<c10d::ProcessGroupGloo>(store, rank, size, opts);
 #else
-  ThrowTorchError(env, std::string("torch.distributed's Gloo backend is not in this build: ") + TORCH_NODE_NO_GLOO_REASON, "",
-                  "ERR_TORCH_DIST_UNAVAILABLE");
+  ThrowTorchError(env,
+                  std::string("torch.distributed's Gloo backend is not in this build: ") + TORCH_NODE_NO_GLOO_REASON,
+                  "", "ERR_TORCH_DIST_UNAVAILABLE");
 #endif
 }
 
@@ -344,11 +355,13 @@ Napi::Value PgNew(const Napi::CallbackInfo& info) {
     auto spec = specs.Get(i).As<Napi::Array>();
     std::string kind = spec.Get(0u).As<Napi::String>().Utf8Value();
     has_nccl = has_nccl || kind == "nccl";
-    auto backend = NewBackend(env, kind, g_stores.Get(env, spec.Get(1u), "the store"), rank, size, timeout, name, ranks);
+    auto backend =
+        NewBackend(env, kind, g_stores.Get(env, spec.Get(1u), "the store"), rank, size, timeout, name, ranks);
     if (check) {
 #ifdef USE_C10D_GLOO
-      auto helper = c10::make_intrusive<c10d::ProcessGroupGloo>(g_stores.Get(env, spec.Get(2u), "the store"), rank, size,
-                                                                c10d::ProcessGroupGloo::Options::create_default(timeout));
+      auto helper =
+          c10::make_intrusive<c10d::ProcessGroupGloo>(g_stores.Get(env, spec.Get(2u), "the store"), rank, size,
+                                                      c10d::ProcessGroupGloo::Options::create_default(timeout));
       backend = c10::make_intrusive<c10d::ProcessGroupWrapper>(backend, helper);
 #endif
     }
@@ -409,7 +422,8 @@ struct AllReduceFn : public torch::autograd::Function<AllReduceFn> {
     ctx->saved_data["op"] = op;
     return Reduce(c10::static_intrusive_pointer_cast<c10d::ProcessGroup>(pg.toCapsule()), x, op);
   }
-  static torch::autograd::variable_list backward(torch::autograd::AutogradContext* ctx, torch::autograd::variable_list grads) {
+  static torch::autograd::variable_list backward(torch::autograd::AutogradContext* ctx,
+                                                 torch::autograd::variable_list grads) {
     auto pg = c10::static_intrusive_pointer_cast<c10d::ProcessGroup>(ctx->saved_data["pg"].toCapsule());
     return {Reduce(pg, grads[0], ctx->saved_data["op"].toInt()), at::Tensor(), at::Tensor()};
   }
@@ -606,7 +620,8 @@ Napi::Value DdpBroadcastCoalesced(const Napi::CallbackInfo& info) {
   auto ts = TensorList(env, info[1]);
   if (!ts.empty()) {
     at::NoGradGuard no_grad;
-    c10d::broadcast_coalesced(PG(0), ts, static_cast<size_t>(info[2].As<Napi::Number>().Int64Value()), info[3].As<Napi::Number>().Int32Value());
+    c10d::broadcast_coalesced(PG(0), ts, static_cast<size_t>(info[2].As<Napi::Number>().Int64Value()),
+                              info[3].As<Napi::Number>().Int32Value());
   }
   return env.Undefined();
   TORCH_GUARD_END(env)
@@ -623,9 +638,12 @@ Napi::Value DdpReducer(const Napi::CallbackInfo& info) {
   bool as_view = info[5].ToBoolean().Value();
   std::vector<bool> sparse(params.size(), false);
   std::vector<size_t> limits;
-  if (!find_unused) limits = {std::numeric_limits<size_t>::max()};
-  else if (c10d::kDefaultFirstBucketBytes < cap) limits = {static_cast<size_t>(c10d::kDefaultFirstBucketBytes), static_cast<size_t>(cap)};
-  else limits = {static_cast<size_t>(cap)};
+  if (!find_unused)
+    limits = {std::numeric_limits<size_t>::max()};
+  else if (c10d::kDefaultFirstBucketBytes < cap)
+    limits = {static_cast<size_t>(c10d::kDefaultFirstBucketBytes), static_cast<size_t>(cap)};
+  else
+    limits = {static_cast<size_t>(cap)};
   auto [buckets, per_bucket] = c10d::compute_bucket_assignment_by_size(params, limits, sparse);
   std::reverse(buckets.begin(), buckets.end());
   std::unordered_map<size_t, std::string> param_names;

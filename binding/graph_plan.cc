@@ -29,13 +29,39 @@ namespace {
 struct ArgSpec {
   enum Kind { kSlot, kConst, kList, kNone, kDefault, kScalarTensor } kind = kNone;
   int slot = -1;
-  c10::IValue value;           // kConst (already of the schema's type), kDefault
-  std::vector<ArgSpec> items;  // kList
-  c10::TypePtr type;           // the schema type this argument converts to (kSlot, kList)
+  c10::IValue value;                               // kConst (already of the schema's type), kDefault
+  std::vector<ArgSpec> items;                      // kList
+  c10::TypePtr type;                               // the schema type this argument converts to (kSlot, kList)
   c10::ScalarType dtype = c10::ScalarType::Float;  // kScalarTensor
 };
 
-enum class SymOp { Add, Sub, Mul, FloorDiv, Mod, Pow, TrueDiv, Neg, Pos, Eq, Ne, Lt, Le, Gt, Ge, Not, Max, Min, Int, Float, Trunc, Ite, Sqrt, And, Or };
+enum class SymOp {
+  Add,
+  Sub,
+  Mul,
+  FloorDiv,
+  Mod,
+  Pow,
+  TrueDiv,
+  Neg,
+  Pos,
+  Eq,
+  Ne,
+  Lt,
+  Le,
+  Gt,
+  Ge,
+  Not,
+  Max,
+  Min,
+  Int,
+  Float,
+  Trunc,
+  Ite,
+  Sqrt,
+  And,
+  Or
+};
 
 struct Instr {
   bool sym = false;
@@ -58,15 +84,19 @@ int g_next_plan = 1;
 
 const std::unordered_map<std::string, SymOp>& SymOps() {
   static const std::unordered_map<std::string, SymOp> m = {
-      {"_operator.add", SymOp::Add},      {"_operator.sub", SymOp::Sub},       {"_operator.mul", SymOp::Mul},
-      {"_operator.floordiv", SymOp::FloorDiv}, {"_operator.mod", SymOp::Mod},  {"_operator.pow", SymOp::Pow},
-      {"_operator.truediv", SymOp::TrueDiv}, {"_operator.neg", SymOp::Neg},    {"_operator.pos", SymOp::Pos},
-      {"_operator.eq", SymOp::Eq},        {"_operator.ne", SymOp::Ne},         {"_operator.lt", SymOp::Lt},
-      {"_operator.le", SymOp::Le},        {"_operator.gt", SymOp::Gt},         {"_operator.ge", SymOp::Ge},
-      {"torch.sym_not", SymOp::Not},      {"torch.sym_max", SymOp::Max},       {"torch.sym_min", SymOp::Min},
-      {"torch.sym_int", SymOp::Int},      {"torch.sym_float", SymOp::Float},   {"math.trunc", SymOp::Trunc},
-      {"torch.sym_ite", SymOp::Ite},      {"torch.sym_sqrt", SymOp::Sqrt},     {"torch._sym_sqrt", SymOp::Sqrt},
-      {"_operator.and_", SymOp::And},     {"_operator.or_", SymOp::Or},
+      {"_operator.add", SymOp::Add},         {"_operator.sub", SymOp::Sub},
+      {"_operator.mul", SymOp::Mul},         {"_operator.floordiv", SymOp::FloorDiv},
+      {"_operator.mod", SymOp::Mod},         {"_operator.pow", SymOp::Pow},
+      {"_operator.truediv", SymOp::TrueDiv}, {"_operator.neg", SymOp::Neg},
+      {"_operator.pos", SymOp::Pos},         {"_operator.eq", SymOp::Eq},
+      {"_operator.ne", SymOp::Ne},           {"_operator.lt", SymOp::Lt},
+      {"_operator.le", SymOp::Le},           {"_operator.gt", SymOp::Gt},
+      {"_operator.ge", SymOp::Ge},           {"torch.sym_not", SymOp::Not},
+      {"torch.sym_max", SymOp::Max},         {"torch.sym_min", SymOp::Min},
+      {"torch.sym_int", SymOp::Int},         {"torch.sym_float", SymOp::Float},
+      {"math.trunc", SymOp::Trunc},          {"torch.sym_ite", SymOp::Ite},
+      {"torch.sym_sqrt", SymOp::Sqrt},       {"torch._sym_sqrt", SymOp::Sqrt},
+      {"_operator.and_", SymOp::And},        {"_operator.or_", SymOp::Or},
   };
   return m;
 }
@@ -89,7 +119,8 @@ ArgSpec ReadArg(Napi::Env env, const Napi::Value& v, const c10::Argument& arg, c
     Napi::Value c = a.Get(1u);
     if (type->kind() == c10::TypeKind::AnyType) {
       // A symbolic operator's operand or a graph output: a plain number or boolean.
-      if (c.IsBoolean()) s.value = c.As<Napi::Boolean>().Value();
+      if (c.IsBoolean())
+        s.value = c.As<Napi::Boolean>().Value();
       else if (c.IsNumber()) {
         double d = c.As<Napi::Number>().DoubleValue();
         s.value = std::trunc(d) == d && std::abs(d) < 9e15 ? c10::IValue(static_cast<int64_t>(d)) : c10::IValue(d);
@@ -102,7 +133,8 @@ ArgSpec ReadArg(Napi::Env env, const Napi::Value& v, const c10::Argument& arg, c
   } else if (k == "l") {
     s.kind = ArgSpec::kList;
     auto elem = Unoptional(type);
-    if (elem->kind() != c10::TypeKind::ListType) ThrowTorchError(env, "graph plan: argument '" + arg.name() + "' is not a list (" + type->str() + ")");
+    if (elem->kind() != c10::TypeKind::ListType)
+      ThrowTorchError(env, "graph plan: argument '" + arg.name() + "' is not a list (" + type->str() + ")");
     auto et = elem->castRaw<c10::ListType>()->getElementType();
     auto items = a.Get(1u).As<Napi::Array>();
     for (uint32_t i = 0; i < items.Length(); i++) s.items.push_back(ReadArg(env, items.Get(i), arg, et));
@@ -195,7 +227,9 @@ int64_t PyFloorDiv(int64_t a, int64_t b) {
 }
 
 c10::IValue RunSym(SymOp op, const std::vector<c10::IValue>& a) {
-  auto num = [](const c10::IValue& v) { return v.isDouble() ? v.toDouble() : static_cast<double>(v.isBool() ? v.toBool() : v.toInt()); };
+  auto num = [](const c10::IValue& v) {
+    return v.isDouble() ? v.toDouble() : static_cast<double>(v.isBool() ? v.toBool() : v.toInt());
+  };
   auto isint = [](const c10::IValue& v) { return v.isInt() || v.isBool(); };
   auto i = [](const c10::IValue& v) { return v.isBool() ? static_cast<int64_t>(v.toBool()) : v.toInt(); };
   auto arith = [&](auto fi, auto fd) -> c10::IValue {
@@ -203,31 +237,63 @@ c10::IValue RunSym(SymOp op, const std::vector<c10::IValue>& a) {
     return fd(num(a[0]), num(a[1]));
   };
   switch (op) {
-    case SymOp::Add: return arith([](int64_t x, int64_t y) { return x + y; }, [](double x, double y) { return x + y; });
-    case SymOp::Sub: return arith([](int64_t x, int64_t y) { return x - y; }, [](double x, double y) { return x - y; });
-    case SymOp::Mul: return arith([](int64_t x, int64_t y) { return x * y; }, [](double x, double y) { return x * y; });
-    case SymOp::FloorDiv: return arith([](int64_t x, int64_t y) { return PyFloorDiv(x, y); }, [](double x, double y) { return std::floor(x / y); });
-    case SymOp::Mod: return arith([](int64_t x, int64_t y) { return x - PyFloorDiv(x, y) * y; }, [](double x, double y) { return x - std::floor(x / y) * y; });
-    case SymOp::Pow: return arith([](int64_t x, int64_t y) { return static_cast<int64_t>(std::llround(std::pow(x, y))); }, [](double x, double y) { return std::pow(x, y); });
-    case SymOp::TrueDiv: TORCH_CHECK(num(a[1]) != 0, "division by zero in a symbolic value"); return num(a[0]) / num(a[1]);
-    case SymOp::Neg: return isint(a[0]) ? c10::IValue(-i(a[0])) : c10::IValue(-num(a[0]));
-    case SymOp::Pos: return isint(a[0]) ? c10::IValue(i(a[0])) : c10::IValue(num(a[0]));
-    case SymOp::Eq: return num(a[0]) == num(a[1]);
-    case SymOp::Ne: return num(a[0]) != num(a[1]);
-    case SymOp::Lt: return num(a[0]) < num(a[1]);
-    case SymOp::Le: return num(a[0]) <= num(a[1]);
-    case SymOp::Gt: return num(a[0]) > num(a[1]);
-    case SymOp::Ge: return num(a[0]) >= num(a[1]);
-    case SymOp::Not: return !(num(a[0]) != 0);
-    case SymOp::Max: return arith([](int64_t x, int64_t y) { return std::max(x, y); }, [](double x, double y) { return std::max(x, y); });
-    case SymOp::Min: return arith([](int64_t x, int64_t y) { return std::min(x, y); }, [](double x, double y) { return std::min(x, y); });
+    case SymOp::Add:
+      return arith([](int64_t x, int64_t y) { return x + y; }, [](double x, double y) { return x + y; });
+    case SymOp::Sub:
+      return arith([](int64_t x, int64_t y) { return x - y; }, [](double x, double y) { return x - y; });
+    case SymOp::Mul:
+      return arith([](int64_t x, int64_t y) { return x * y; }, [](double x, double y) { return x * y; });
+    case SymOp::FloorDiv:
+      return arith([](int64_t x, int64_t y) { return PyFloorDiv(x, y); },
+                   [](double x, double y) { return std::floor(x / y); });
+    case SymOp::Mod:
+      return arith([](int64_t x, int64_t y) { return x - PyFloorDiv(x, y) * y; },
+                   [](double x, double y) { return x - std::floor(x / y) * y; });
+    case SymOp::Pow:
+      return arith([](int64_t x, int64_t y) { return static_cast<int64_t>(std::llround(std::pow(x, y))); },
+                   [](double x, double y) { return std::pow(x, y); });
+    case SymOp::TrueDiv:
+      TORCH_CHECK(num(a[1]) != 0, "division by zero in a symbolic value");
+      return num(a[0]) / num(a[1]);
+    case SymOp::Neg:
+      return isint(a[0]) ? c10::IValue(-i(a[0])) : c10::IValue(-num(a[0]));
+    case SymOp::Pos:
+      return isint(a[0]) ? c10::IValue(i(a[0])) : c10::IValue(num(a[0]));
+    case SymOp::Eq:
+      return num(a[0]) == num(a[1]);
+    case SymOp::Ne:
+      return num(a[0]) != num(a[1]);
+    case SymOp::Lt:
+      return num(a[0]) < num(a[1]);
+    case SymOp::Le:
+      return num(a[0]) <= num(a[1]);
+    case SymOp::Gt:
+      return num(a[0]) > num(a[1]);
+    case SymOp::Ge:
+      return num(a[0]) >= num(a[1]);
+    case SymOp::Not:
+      return !(num(a[0]) != 0);
+    case SymOp::Max:
+      return arith([](int64_t x, int64_t y) { return std::max(x, y); },
+                   [](double x, double y) { return std::max(x, y); });
+    case SymOp::Min:
+      return arith([](int64_t x, int64_t y) { return std::min(x, y); },
+                   [](double x, double y) { return std::min(x, y); });
     case SymOp::Int:
-    case SymOp::Trunc: return static_cast<int64_t>(std::trunc(num(a[0])));
-    case SymOp::Float: return num(a[0]);
-    case SymOp::Ite: return num(a[0]) != 0 ? a[1] : a[2];
-    case SymOp::Sqrt: return std::sqrt(num(a[0]));
-    case SymOp::And: return (a[0].isBool() && a[1].isBool()) ? c10::IValue(a[0].toBool() && a[1].toBool()) : c10::IValue(i(a[0]) & i(a[1]));
-    case SymOp::Or: return (a[0].isBool() && a[1].isBool()) ? c10::IValue(a[0].toBool() || a[1].toBool()) : c10::IValue(i(a[0]) | i(a[1]));
+    case SymOp::Trunc:
+      return static_cast<int64_t>(std::trunc(num(a[0])));
+    case SymOp::Float:
+      return num(a[0]);
+    case SymOp::Ite:
+      return num(a[0]) != 0 ? a[1] : a[2];
+    case SymOp::Sqrt:
+      return std::sqrt(num(a[0]));
+    case SymOp::And:
+      return (a[0].isBool() && a[1].isBool()) ? c10::IValue(a[0].toBool() && a[1].toBool())
+                                              : c10::IValue(i(a[0]) & i(a[1]));
+    case SymOp::Or:
+      return (a[0].isBool() && a[1].isBool()) ? c10::IValue(a[0].toBool() || a[1].toBool())
+                                              : c10::IValue(i(a[0]) | i(a[1]));
   }
   return c10::IValue();
 }
@@ -268,7 +334,8 @@ std::vector<c10::IValue> RunPlan(const Plan& p, std::vector<c10::IValue> inputs)
 }
 
 // ---- entry points ------------------------------------------------------------------------------
-// planCreate({ slots, inputs: [slot], instrs: [['op', handle, [argSpec per schema position], [[slot...] per return], where]
+// planCreate({ slots, inputs: [slot], instrs: [['op', handle, [argSpec per schema position], [[slot...] per return],
+// where]
 //             | ['sym', name, [argSpec], slot, where]], outputs: [argSpec] }) -> plan id
 Napi::Value PlanCreate(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
@@ -290,7 +357,9 @@ Napi::Value PlanCreate(const Napi::CallbackInfo& info) {
       ins.sym = true;
       std::string name = a.Get(1u).As<Napi::String>().Utf8Value();
       auto it = SymOps().find(name);
-      if (it == SymOps().end()) ThrowTorchError(env, ins.where + ": the symbolic operator " + name + " does not run in forwardAsync", "", "ERR_TORCH_UNSUPPORTED");
+      if (it == SymOps().end())
+        ThrowTorchError(env, ins.where + ": the symbolic operator " + name + " does not run in forwardAsync", "",
+                        "ERR_TORCH_UNSUPPORTED");
       ins.sym_op = it->second;
       c10::Argument arg("x", any);
       for (uint32_t i = 0; i < args.Length(); i++) ins.args.push_back(ReadArg(env, args.Get(i), arg, any));
@@ -301,7 +370,8 @@ Napi::Value PlanCreate(const Napi::CallbackInfo& info) {
       const auto& sargs = schema.arguments();
       if (args.Length() > sargs.size()) ThrowTorchError(env, ins.where + ": more arguments than the schema takes");
       for (uint32_t i = 0; i < sargs.size(); i++) {
-        if (i < args.Length()) ins.args.push_back(ReadArg(env, args.Get(i), sargs[i], sargs[i].type()));
+        if (i < args.Length())
+          ins.args.push_back(ReadArg(env, args.Get(i), sargs[i], sargs[i].type()));
         else {
           ArgSpec d;
           d.kind = sargs[i].default_value() ? ArgSpec::kDefault : ArgSpec::kNone;

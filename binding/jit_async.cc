@@ -52,8 +52,8 @@ class MethodWorker final : public PromiseWorker {
 Napi::Value JitCallAsync(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   TORCH_GUARD_BEGIN
-  auto [method, inputs] = MethodCall(env, ModuleAt(env, info[0]), info[1].As<Napi::String>().Utf8Value(),
-                                     info[2].As<Napi::Array>());
+  auto [method, inputs] =
+      MethodCall(env, ModuleAt(env, info[0]), info[1].As<Napi::String>().Utf8Value(), info[2].As<Napi::Array>());
   return (new MethodWorker(env, std::move(method), std::move(inputs)))->Start();
   TORCH_GUARD_END(env)
 }

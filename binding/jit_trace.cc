@@ -53,7 +53,8 @@ c10::IValue TraceValue(Napi::Env env, const Napi::Value& v, const std::string& w
     }
     return dict;
   }
-  ThrowTorchError(env, where + ": a trace takes and returns tensors, arrays (tuples) of them and Maps of string to tensor",
+  ThrowTorchError(env,
+                  where + ": a trace takes and returns tensors, arrays (tuples) of them and Maps of string to tensor",
                   "", "ERR_TORCH_ARG");
 }
 
@@ -131,8 +132,9 @@ Napi::Value JitTrace(const Napi::CallbackInfo& info) {
     Napi::Value out = fn.Call(args);  // a JS exception comes back as a Napi::Error: tracer::trace abandons
     return {TraceValue(env, out, "forward() output")};
   };
-  auto [state, outputs] = tracer::trace(std::move(inputs), traced_fn, [](const at::Tensor&) { return std::string(); },
-                                        strict, /*force_outplace=*/false, &root, arg_names);
+  auto [state, outputs] = tracer::trace(
+      std::move(inputs), traced_fn, [](const at::Tensor&) { return std::string(); }, strict, /*force_outplace=*/false,
+      &root, arg_names);
   // As PyTorch's Module._create_method_from_trace: the graph becomes the class's forward.
   auto* method = root._ivalue()->compilation_unit()->create_function(
       c10::QualifiedName(*root.type()->name(), "forward"), state->graph);

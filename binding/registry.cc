@@ -2,7 +2,6 @@
 
 #include "cpu_allocator.h"
 
-
 namespace torch_node {
 
 thread_local TensorTable* tl_table = nullptr;

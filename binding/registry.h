@@ -19,8 +19,8 @@ class TensorTable {
   // Returns the tensor for a live id; throws TorchError for a freed or unknown id.
   const at::Tensor& Get(Napi::Env env, int32_t id) const {
     if (id < 0 || static_cast<size_t>(id) >= slots_.size() || !slots_[id].defined()) {
-      ThrowTorchError(env, "tensor was disposed (or never existed): it cannot be used any more",
-                      "", "ERR_TORCH_DISPOSED");
+      ThrowTorchError(env, "tensor was disposed (or never existed): it cannot be used any more", "",
+                      "ERR_TORCH_DISPOSED");
     }
     return slots_[id];
   }

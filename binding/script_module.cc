@@ -38,7 +38,13 @@ namespace {
 
 // ---- JS -> IValue by TorchScript type ------------------------------------------------------------
 [[noreturn]] void Expected(Napi::Env env, const std::string& where, const c10::TypePtr& type, const Napi::Value& v) {
-  std::string got = v.IsNull() ? "null" : v.IsUndefined() ? "undefined" : v.IsArray() ? "an array" : v.IsNumber() ? "a number" : v.IsString() ? "a string" : v.IsBoolean() ? "a boolean" : "an object";
+  std::string got = v.IsNull()        ? "null"
+                    : v.IsUndefined() ? "undefined"
+                    : v.IsArray()     ? "an array"
+                    : v.IsNumber()    ? "a number"
+                    : v.IsString()    ? "a string"
+                    : v.IsBoolean()   ? "a boolean"
+                                      : "an object";
   ThrowTorchError(env, where + ": expected " + type->annotation_str() + ", got " + got, "", "ERR_TORCH_ARG");
 }
 
@@ -88,8 +94,10 @@ c10::IValue ToScriptValue(Napi::Env env, const Napi::Value& v, const c10::TypePt
       const auto& elems = type->castRaw<c10::TupleType>()->elements();
       auto arr = v.As<Napi::Array>();
       if (arr.Length() != elems.size()) {
-        ThrowTorchError(env, where + ": expected a tuple of " + std::to_string(elems.size()) + " items, got " +
-                                 std::to_string(arr.Length()), "", "ERR_TORCH_ARG");
+        ThrowTorchError(env,
+                        where + ": expected a tuple of " + std::to_string(elems.size()) + " items, got " +
+                            std::to_string(arr.Length()),
+                        "", "ERR_TORCH_ARG");
       }
       std::vector<c10::IValue> items;
       for (uint32_t i = 0; i < arr.Length(); ++i) {
@@ -167,7 +175,8 @@ std::pair<torch::jit::Method, std::vector<c10::IValue>> MethodCall(Napi::Env env
   const auto& args = schema.arguments();  // args[0] is self
   size_t want = args.size() - 1;
   if (given.Length() > want) {
-    ThrowTorchError(env, name + "() takes " + std::to_string(want) + " arguments, got " + std::to_string(given.Length()), "",
+    ThrowTorchError(env,
+                    name + "() takes " + std::to_string(want) + " arguments, got " + std::to_string(given.Length()), "",
                     "ERR_TORCH_ARG");
   }
   std::vector<c10::IValue> inputs;
@@ -179,8 +188,8 @@ std::pair<torch::jit::Method, std::vector<c10::IValue>> MethodCall(Napi::Env env
     } else if (arg.default_value()) {
       inputs.push_back(*arg.default_value());
     } else {
-      ThrowTorchError(env, name + "(): missing argument '" + arg.name() + "' (" + arg.type()->annotation_str() + ")", "",
-                      "ERR_TORCH_ARG");
+      ThrowTorchError(env, name + "(): missing argument '" + arg.name() + "' (" + arg.type()->annotation_str() + ")",
+                      "", "ERR_TORCH_ARG");
     }
   }
   return {std::move(*method), std::move(inputs)};
@@ -210,7 +219,8 @@ Napi::Value JitInfo(const Napi::CallbackInfo& info) {
   out.Set(1u, Napi::Boolean::New(env, m.is_training()));
   auto methods = m.get_methods();
   Napi::Array names = Napi::Array::New(env, methods.size());
-  for (size_t i = 0; i < methods.size(); ++i) names.Set(static_cast<uint32_t>(i), Napi::String::New(env, methods[i].name()));
+  for (size_t i = 0; i < methods.size(); ++i)
+    names.Set(static_cast<uint32_t>(i), Napi::String::New(env, methods[i].name()));
   out.Set(2u, names);
   return out;
   TORCH_GUARD_END(env)
@@ -253,8 +263,8 @@ Napi::Value JitMembers(const Napi::CallbackInfo& info) {
 Napi::Value JitCall(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   TORCH_GUARD_BEGIN
-  auto [method, inputs] = MethodCall(env, ModuleAt(env, info[0]), info[1].As<Napi::String>().Utf8Value(),
-                                     info[2].As<Napi::Array>());
+  auto [method, inputs] =
+      MethodCall(env, ModuleAt(env, info[0]), info[1].As<Napi::String>().Utf8Value(), info[2].As<Napi::Array>());
   c10::IValue result = method(std::move(inputs));
   SyncExternalMemory(env);
   return FromScriptValue(env, result);

@@ -34,12 +34,14 @@ Napi::Value FromBytes(const Napi::CallbackInfo& info) {
   auto dtype = ToScalarType(env, info[1]);
   int64_t numel = info[2].As<Napi::Number>().Int64Value();
   size_t elem = c10::elementSize(dtype);
-  if (numel < 0 || static_cast<uint64_t>(numel) > u8.ByteLength() / elem || u8.ByteLength() != static_cast<size_t>(numel) * elem) {
-    ThrowTorchError(env, "fromBytes: " + std::to_string(u8.ByteLength()) + " bytes do not hold " + std::to_string(numel) +
-                             " elements of " + c10::toString(dtype));
+  if (numel < 0 || static_cast<uint64_t>(numel) > u8.ByteLength() / elem ||
+      u8.ByteLength() != static_cast<size_t>(numel) * elem) {
+    ThrowTorchError(env, "fromBytes: " + std::to_string(u8.ByteLength()) + " bytes do not hold " +
+                             std::to_string(numel) + " elements of " + c10::toString(dtype));
   }
   at::Tensor t = at::empty({numel}, at::TensorOptions().dtype(dtype));
-  if (numel) std::memcpy(t.data_ptr(), static_cast<uint8_t*>(u8.ArrayBuffer().Data()) + u8.ByteOffset(), u8.ByteLength());
+  if (numel)
+    std::memcpy(t.data_ptr(), static_cast<uint8_t*>(u8.ArrayBuffer().Data()) + u8.ByteOffset(), u8.ByteLength());
   return Wrap(env, std::move(t));
   TORCH_GUARD_END(env)
 }
@@ -91,7 +93,8 @@ struct StoredRead {
     for (int64_t done = 0; done < nbytes;) {
       int64_t want = std::min(kChunk, nbytes - done);
       for (int64_t got = 0; got < want;) {
-        ssize_t n = pread(fd, dst + done + got, static_cast<size_t>(want - got), static_cast<off_t>(offset + done + got));
+        ssize_t n =
+            pread(fd, dst + done + got, static_cast<size_t>(want - got), static_cast<off_t>(offset + done + got));
         if (n < 0 && errno == EINTR) continue;
         if (n <= 0) {
           error = n < 0 ? std::string("read failed: ") + std::strerror(errno)
@@ -266,7 +269,7 @@ Napi::Value MmapOpen(const Napi::CallbackInfo& info) {
   std::string path = info[0].As<Napi::String>().Utf8Value();
   int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) ThrowTorchError(env, "mmap: cannot open " + path + ": " + std::strerror(errno));
-  struct stat st {};
+  struct stat st{};
   if (fstat(fd, &st) != 0) {
     int e = errno;
     close(fd);
@@ -294,7 +297,8 @@ Napi::Value MmapOpen(const Napi::CallbackInfo& info) {
 
 std::shared_ptr<Mapping>& MapAt(Napi::Env env, const Napi::Value& v) {
   int32_t h = v.As<Napi::Number>().Int32Value();
-  if (h < 0 || static_cast<size_t>(h) >= g_maps.size() || !g_maps[h]) ThrowTorchError(env, "mmap: closed or unknown mapping");
+  if (h < 0 || static_cast<size_t>(h) >= g_maps.size() || !g_maps[h])
+    ThrowTorchError(env, "mmap: closed or unknown mapping");
   return g_maps[h];
 }
 
@@ -319,8 +323,7 @@ Napi::Value FromMapped(const Napi::CallbackInfo& info) {
   }
   void* data = static_cast<uint8_t*>(m->addr) + offset;
   auto* keep = new std::shared_ptr<Mapping>(m);
-  at::Tensor t = at::from_blob(
-      data, {numel}, [keep](void*) { delete keep; }, at::TensorOptions().dtype(dtype));
+  at::Tensor t = at::from_blob(data, {numel}, [keep](void*) { delete keep; }, at::TensorOptions().dtype(dtype));
   return Wrap(env, std::move(t));
   TORCH_GUARD_END(env)
 }

@@ -35,8 +35,8 @@ Napi::Value FromData(const Napi::CallbackInfo& info) {
     numel *= s;
   }
   if (bytes != static_cast<size_t>(numel) * elem) {
-    ThrowTorchError(env, "data has " + std::to_string(bytes / elem) + " elements but shape needs " +
-                             std::to_string(numel));
+    ThrowTorchError(env,
+                    "data has " + std::to_string(bytes / elem) + " elements but shape needs " + std::to_string(numel));
   }
   at::Tensor t = at::empty(shape, at::TensorOptions().dtype(carrier));
   if (bytes) {
@@ -152,8 +152,8 @@ Napi::Value Flags(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   TORCH_GUARD_BEGIN
   const at::Tensor& t = GetTensor(env, info[0]);
-  int f = (t.is_contiguous() ? 1 : 0) | (t.is_leaf() ? 2 : 0) | (t.requires_grad() ? 4 : 0) |
-          (t.retains_grad() ? 8 : 0);
+  int f =
+      (t.is_contiguous() ? 1 : 0) | (t.is_leaf() ? 2 : 0) | (t.requires_grad() ? 4 : 0) | (t.retains_grad() ? 8 : 0);
   return Napi::Number::New(env, f);
   TORCH_GUARD_END(env)
 }

@@ -27,9 +27,10 @@ extern "C" {
 // Python's _create_nccl_process_group: ProcessGroupNCCL over `store` (the caller's PrefixStore
 // "<group>/cuda/"), is_high_priority_stream false, the group's timeout, name and global ranks.
 // Returns a heap c10::intrusive_ptr<c10d::Backend>* (the caller deletes it) or null with `err` set.
-__attribute__((visibility("default"))) void* torch_node_nccl_new(const void* store, int rank, int size, int64_t timeout_ms,
-                                                                const char* group_name, const int64_t* ranks, int nranks,
-                                                                char* err, size_t errlen) {
+__attribute__((visibility("default"))) void* torch_node_nccl_new(const void* store, int rank, int size,
+                                                                 int64_t timeout_ms, const char* group_name,
+                                                                 const int64_t* ranks, int nranks, char* err,
+                                                                 size_t errlen) {
   try {
     const auto& s = *static_cast<const c10::intrusive_ptr<c10d::Store>*>(store);
     auto opts = c10d::ProcessGroupNCCL::Options::create(/*is_high_priority_stream=*/false);

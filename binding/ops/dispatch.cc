@@ -169,8 +169,8 @@ void Run(Napi::Env env, const Op& op, const napi_value* argv, size_t given, torc
   const auto& schema = op.handle.schema();
   const auto& args = schema.arguments();
   if (given > args.size()) {
-    ThrowTorchError(env, OpName(schema) + ": takes " + std::to_string(args.size()) + " arguments, got " +
-                             std::to_string(given));
+    ThrowTorchError(
+        env, OpName(schema) + ": takes " + std::to_string(args.size()) + " arguments, got " + std::to_string(given));
   }
   stack.reserve(args.size());
   for (size_t i = 0; i < args.size(); ++i) {
@@ -272,7 +272,8 @@ Napi::Value OpSchema(const Napi::CallbackInfo& info) {
   TORCH_GUARD_END(env)
 }
 
-// opOverloads(name) -> the overload names of operator `name` ('aten::add' -> ['Tensor', 'Scalar', 'out', ...]; '' is the default)
+// opOverloads(name) -> the overload names of operator `name` ('aten::add' -> ['Tensor', 'Scalar', 'out', ...]; '' is
+// the default)
 Napi::Value OpOverloads(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   TORCH_GUARD_BEGIN

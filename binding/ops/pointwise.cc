@@ -169,7 +169,7 @@ const ListOp kList[] = {
 #define LIST NONE
 
 #undef CONV
-#define CONV(name, expr, py, inputs)                                                                          \
+#define CONV(name, expr, py, inputs)                                                                    \
   [](const T& x, const T& w, const OptT& c, at::IntArrayRef st, at::IntArrayRef pd, at::IntArrayRef dl, \
      int64_t g) -> T { return expr; },
 const Conv kConv[] = {
@@ -187,9 +187,10 @@ const Ternary kTernary[] = {
 #define TERNARY NONE
 
 #undef POOL
-#define POOL(name, expr, py, inputs)                                                                       \
-  [](const T& x, at::IntArrayRef k, at::IntArrayRef st, at::IntArrayRef pd, at::IntArrayRef dl, bool ceil) \
-      -> T { return expr; },
+#define POOL(name, expr, py, inputs)                                                                              \
+  [](const T& x, at::IntArrayRef k, at::IntArrayRef st, at::IntArrayRef pd, at::IntArrayRef dl, bool ceil) -> T { \
+    return expr;                                                                                                  \
+  },
 const Pool kPool[] = {
 #include "pointwise.def"
 };
@@ -245,7 +246,8 @@ std::map<std::string, std::vector<std::string>> TableNames() {
 #undef POOL
 #undef NONE
 
-// fastPathNames() -> { binary: [...], scalar: [...], unary: [...], binaryInplace, scalarInplace, unaryInplace, reduce, dim, ints, shape, list, conv, ternary, pool }
+// fastPathNames() -> { binary: [...], scalar: [...], unary: [...], binaryInplace, scalarInplace, unaryInplace, reduce,
+// dim, ints, shape, list, conv, ternary, pool }
 Napi::Value FastPathNames(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   auto out = Napi::Object::New(env);
@@ -328,12 +330,14 @@ napi_value ReduceDims(napi_env raw_env, napi_callback_info cb) {
     uint32_t code = static_cast<uint32_t>(Int(raw_env, argv[0]));
     if (code >= std::size(kReduce)) ThrowTorchError(env, "unknown op code " + std::to_string(code));
     uint32_t n = 0;
-    if (napi_get_array_length(raw_env, argv[2], &n) != napi_ok || n > 64) ThrowTorchError(env, "reduceDims: dims must be an array of at most 64 integers");
+    if (napi_get_array_length(raw_env, argv[2], &n) != napi_ok || n > 64)
+      ThrowTorchError(env, "reduceDims: dims must be an array of at most 64 integers");
     int64_t dims[64];
     for (uint32_t i = 0; i < n; i++) {
       napi_value e;
       napi_get_element(raw_env, argv[2], i, &e);
-      if (napi_get_value_int64(raw_env, e, &dims[i]) != napi_ok) ThrowTorchError(env, "reduceDims: dims must be integers");
+      if (napi_get_value_int64(raw_env, e, &dims[i]) != napi_ok)
+        ThrowTorchError(env, "reduceDims: dims must be integers");
     }
     bool keepdim = false;
     napi_get_value_bool(raw_env, argv[3], &keepdim);
