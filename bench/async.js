@@ -64,7 +64,6 @@ function parseArgs(argv) {
   return o;
 }
 
-
 function usage(err) {
   const text = 'usage: node bench/async.js [--arch cnn|resnet18|all] [--modes async,sync] [--requests N] [--concurrency C] [--pool N] [--threads N] [--json]';
   makeUsage('bench/async.js', text)(err);
@@ -141,8 +140,12 @@ function inputs(shape) {
   for (let k = 0; k < DISTINCT_INPUTS; k++) {
     const a = new Float32Array(n);
     for (let j = 0; j < n; j++) {
-      s ^= s << 13; s >>>= 0; s ^= s >>> 17; s ^= s << 5; s >>>= 0;
-      a[j] = s / 4294967296 * 4 - 2;
+      s ^= s << 13;
+      s >>>= 0;
+      s ^= s >>> 17;
+      s ^= s << 5;
+      s >>>= 0;
+      a[j] = (s / 4294967296) * 4 - 2;
     }
     out.push(Buffer.from(a.buffer));
   }
@@ -238,12 +241,34 @@ async function runAsyncBench(options = {}) {
 }
 
 function formatAsyncBench(res) {
-  const rows = [['model', 'mode', 'requests', 'req/s', 'latency p50 ms', 'latency p99 ms', 'loop busy', 'loop delay p50 ms', 'loop delay p99 ms', 'loop delay max ms', `p99<${GOAL_P99_MS}ms`]];
+  const rows = [
+    [
+      'model',
+      'mode',
+      'requests',
+      'req/s',
+      'latency p50 ms',
+      'latency p99 ms',
+      'loop busy',
+      'loop delay p50 ms',
+      'loop delay p99 ms',
+      'loop delay max ms',
+      `p99<${GOAL_P99_MS}ms`,
+    ],
+  ];
   for (const c of res.cases) {
     rows.push([
-      c.arch, c.mode === 'async' ? 'forwardAsync' : 'sync forward', String(c.requests), c.perSecond.toFixed(0),
-      c.latencyMs.p50.toFixed(1), c.latencyMs.p99.toFixed(1), `${(100 * c.eventLoopUtilization).toFixed(0)}%`,
-      c.eventLoopDelayMs.p50.toFixed(2), c.eventLoopDelayMs.p99.toFixed(2), c.eventLoopDelayMs.max.toFixed(2), c.goal,
+      c.arch,
+      c.mode === 'async' ? 'forwardAsync' : 'sync forward',
+      String(c.requests),
+      c.perSecond.toFixed(0),
+      c.latencyMs.p50.toFixed(1),
+      c.latencyMs.p99.toFixed(1),
+      `${(100 * c.eventLoopUtilization).toFixed(0)}%`,
+      c.eventLoopDelayMs.p50.toFixed(2),
+      c.eventLoopDelayMs.p99.toFixed(2),
+      c.eventLoopDelayMs.max.toFixed(2),
+      c.goal,
     ]);
   }
   const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
@@ -258,7 +283,12 @@ function formatAsyncBench(res) {
     ...rows.slice(1).map(line),
     '',
     `verdict: ${res.pass ? 'PASS' : 'MISS'} — ${res.goal}` +
-      (res.pass ? '' : ` (missed by: ${res.cases.filter((c) => c.goal === 'MISS').map((c) => `${c.arch} ${c.eventLoopDelayMs.p99.toFixed(2)} ms`).join(', ')})`) +
+      (res.pass
+        ? ''
+        : ` (missed by: ${res.cases
+            .filter((c) => c.goal === 'MISS')
+            .map((c) => `${c.arch} ${c.eventLoopDelayMs.p99.toFixed(2)} ms`)
+            .join(', ')})`) +
       (res.ok ? '; every answer matched' : '; WRONG ANSWERS (see wrongAnswers in --json)'),
   ].join('\n');
 }

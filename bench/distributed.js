@@ -138,7 +138,10 @@ async function runDistributedBench(options = {}) {
   fs.writeFileSync(pyFile, PY_WORKER);
   const rows = [];
   try {
-    for (const [key, label] of [['allreduce', 'all-reduce 100 MB, 2 ranks'], ['ddp', 'DDP step, ResNet-18 batch 8x128x128 per rank, 2 ranks']]) {
+    for (const [key, label] of [
+      ['allreduce', 'all-reduce 100 MB, 2 ranks'],
+      ['ddp', 'DDP step, ResNet-18 batch 8x128x128 per rank, 2 ranks'],
+    ]) {
       const side = async (impl) => {
         log(`  distributed ${key}: ${impl}…\n`);
         const port = await freePort();
@@ -161,7 +164,9 @@ function formatDistributedBench(res) {
   if (res.skipped) return `distributed: skipped (${res.skipped})`;
   const lines = [`torch.distributed, 2 ranks on loopback (Gloo, 1 thread each), rank 0's median of ${res.iters} timed iterations:`];
   for (const r of res.rows) {
-    lines.push(`  ${r.label}: node ${r.node.median.toFixed(1)} ms, python ${r.python.median.toFixed(1)} ms, ${r.ratio.toFixed(2)}x (target <= ${r.goal}x) ${r.verdict}`);
+    lines.push(
+      `  ${r.label}: node ${r.node.median.toFixed(1)} ms, python ${r.python.median.toFixed(1)} ms, ${r.ratio.toFixed(2)}x (target <= ${r.goal}x) ${r.verdict}`,
+    );
   }
   return lines.join('\n');
 }
@@ -171,11 +176,14 @@ module.exports = { runDistributedBench, formatDistributedBench };
 if (require.main === module) {
   const args = process.argv.slice(2);
   const iters = args.includes('--iters') ? Number(args[args.indexOf('--iters') + 1]) : 5;
-  runDistributedBench({ iters }).then((res) => {
-    if (args.includes('--json')) console.log(JSON.stringify(res, null, 2));
-    else console.log(formatDistributedBench(res));
-  }, (e) => {
-    console.error(e.message);
-    process.exit(1);
-  });
+  runDistributedBench({ iters }).then(
+    (res) => {
+      if (args.includes('--json')) console.log(JSON.stringify(res, null, 2));
+      else console.log(formatDistributedBench(res));
+    },
+    (e) => {
+      console.error(e.message);
+      process.exit(1);
+    },
+  );
 }

@@ -108,7 +108,12 @@ const median = (xs) => {
 };
 
 function run(cmd, args, what) {
-  const r = spawnSync(cmd, args, { encoding: 'utf8', env: { ...process.env, OMP_NUM_THREADS: '1', MKL_NUM_THREADS: '1' }, maxBuffer: 1 << 26, timeout: 3600000 });
+  const r = spawnSync(cmd, args, {
+    encoding: 'utf8',
+    env: { ...process.env, OMP_NUM_THREADS: '1', MKL_NUM_THREADS: '1' },
+    maxBuffer: 1 << 26,
+    timeout: 3600000,
+  });
   if (r.status !== 0) throw new Error(`${what} failed (exit ${r.status}): ${(r.stderr || '').slice(-2000)}`);
   return JSON.parse(r.stdout.trim().split('\n').pop());
 }
@@ -120,7 +125,15 @@ function runExportBench(options = {}) {
   if (!compiler) return { skipped: "no C++ compiler for Python's AOTInductor export step" };
   const { python, version } = require('../test/helpers/python').findPython();
   const cache = process.env.TORCH_NODE_CACHE || path.join(process.env.XDG_CACHE_HOME || path.join(os.homedir(), '.cache'), 'torch-node');
-  const dir = path.join(cache, 'bench-export', crypto.createHash('sha256').update(version + PREPARE).digest('hex').slice(0, 16));
+  const dir = path.join(
+    cache,
+    'bench-export',
+    crypto
+      .createHash('sha256')
+      .update(version + PREPARE)
+      .digest('hex')
+      .slice(0, 16),
+  );
   fs.mkdirSync(dir, { recursive: true });
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'torch-node-bench-export-'));
   const files = { prepare: path.join(tmp, 'prepare.py'), node: path.join(tmp, 'side.js'), py: path.join(tmp, 'side.py') };
@@ -132,16 +145,38 @@ function runExportBench(options = {}) {
     run(python, [files.prepare, dir], 'the Python export');
     const side = (impl, what) => {
       log(`  export ${what}: ${impl}…\n`);
-      const r = impl === 'node' ? run(process.execPath, [files.node, dir, what, String(iters)], `node ${what}`) : run(python, [files.py, dir, what, String(iters)], `python ${what}`);
+      const r =
+        impl === 'node'
+          ? run(process.execPath, [files.node, dir, what, String(iters)], `node ${what}`)
+          : run(python, [files.py, dir, what, String(iters)], `python ${what}`);
       return { median: median(r.times), times: r.times };
     };
     const eager = side('python', 'eager');
     const rows = [];
     const aotiNode = side('node', 'aoti');
     const aotiPy = side('python', 'aoti');
-    rows.push({ key: 'aoti', label: 'ResNet-18 inference b4x224, aotiLoadPackage vs Python aoti_load_package', node: aotiNode, python: aotiPy, eager, goal: 1.0 });
-    rows.push({ key: 'epInfer', label: 'ResNet-18 inference b4x224, torch.export.load().module() vs Python eager', node: side('node', 'epInfer'), python: eager, goal: 1.05 });
-    rows.push({ key: 'epTrain', label: 'ResNet-18 fine-tune step b8x128, exported train module vs Python eager', node: side('node', 'epTrain'), python: side('python', 'train'), goal: 1.05 });
+    rows.push({
+      key: 'aoti',
+      label: 'ResNet-18 inference b4x224, aotiLoadPackage vs Python aoti_load_package',
+      node: aotiNode,
+      python: aotiPy,
+      eager,
+      goal: 1.0,
+    });
+    rows.push({
+      key: 'epInfer',
+      label: 'ResNet-18 inference b4x224, torch.export.load().module() vs Python eager',
+      node: side('node', 'epInfer'),
+      python: eager,
+      goal: 1.05,
+    });
+    rows.push({
+      key: 'epTrain',
+      label: 'ResNet-18 fine-tune step b8x128, exported train module vs Python eager',
+      node: side('node', 'epTrain'),
+      python: side('python', 'train'),
+      goal: 1.05,
+    });
     for (const r of rows) {
       r.ratio = r.node.median / r.python.median;
       r.verdict = r.ratio <= r.goal ? 'PASS' : 'MISS';
@@ -157,7 +192,9 @@ function formatExportBench(res) {
   const lines = [`torch.export / AOTInductor, ResNet-18 on CPU, 1 thread, median of ${res.iters} timed calls:`];
   for (const r of res.rows) {
     const eager = r.eager ? ` (Python eager ${r.eager.median.toFixed(1)} ms)` : '';
-    lines.push(`  ${r.label}: node ${r.node.median.toFixed(1)} ms, python ${r.python.median.toFixed(1)} ms${eager}, ${r.ratio.toFixed(2)}x (target <= ${r.goal}x) ${r.verdict}`);
+    lines.push(
+      `  ${r.label}: node ${r.node.median.toFixed(1)} ms, python ${r.python.median.toFixed(1)} ms${eager}, ${r.ratio.toFixed(2)}x (target <= ${r.goal}x) ${r.verdict}`,
+    );
   }
   return lines.join('\n');
 }

@@ -19,7 +19,12 @@ function median(xs) {
 }
 
 function runNode(code, env = {}) {
-  const r = spawnSync(process.execPath, ['-e', code], { cwd: root, encoding: 'utf8', env: { ...process.env, OMP_NUM_THREADS: '1', ...env }, maxBuffer: 1 << 26 });
+  const r = spawnSync(process.execPath, ['-e', code], {
+    cwd: root,
+    encoding: 'utf8',
+    env: { ...process.env, OMP_NUM_THREADS: '1', ...env },
+    maxBuffer: 1 << 26,
+  });
   if (r.status !== 0) throw new Error(`node bench child failed:\n${r.stderr}`);
   return JSON.parse(r.stdout.trim().split('\n').pop());
 }
@@ -129,7 +134,9 @@ function formatFilesBench(res) {
     '-----------------------------------  -------------   ---------   -------   -----------',
   ];
   for (const r of res.rows) {
-    lines.push(`${r.op.padEnd(35)}  ${r.nodeMs.toFixed(1).padStart(13)}   ${r.pythonMs.toFixed(1).padStart(9)}   ${(r.ratio.toFixed(2) + 'x').padStart(7)}   ${r.goal.padStart(11)}`);
+    lines.push(
+      `${r.op.padEnd(35)}  ${r.nodeMs.toFixed(1).padStart(13)}   ${r.pythonMs.toFixed(1).padStart(9)}   ${(r.ratio.toFixed(2) + 'x').padStart(7)}   ${r.goal.padStart(11)}`,
+    );
   }
   lines.push('', 'safetensors rows compare with Python torch.load of the .pt file (the Python safetensors package is not installed here).');
   return lines.join('\n');

@@ -40,9 +40,25 @@ const { spawnSync } = require('child_process');
 
 const root = path.resolve(__dirname, '..');
 const DEFAULTS = {
-  size: 224, batch: 16, inferSize: 224, inferBatch: 32, threads: os.cpus().length,
-  warmup: 2, steps: 5, inferWarmup: 3, inferSteps: 20, throughputSteps: 3, repeat: 3, rssSteps: 50, rss: true,
-  classes: 10, lr: 0.01, momentum: 0.9, nodePreload: null, device: 'cpu', train: true,
+  size: 224,
+  batch: 16,
+  inferSize: 224,
+  inferBatch: 32,
+  threads: os.cpus().length,
+  warmup: 2,
+  steps: 5,
+  inferWarmup: 3,
+  inferSteps: 20,
+  throughputSteps: 3,
+  repeat: 3,
+  rssSteps: 50,
+  rss: true,
+  classes: 10,
+  lr: 0.01,
+  momentum: 0.9,
+  nodePreload: null,
+  device: 'cpu',
+  train: true,
 };
 const GOALS = { step: 1.02, rss: 1.1 };
 
@@ -142,7 +158,13 @@ function nodeWorker(cfg) {
   model.eval();
   const x1 = torch.keep(toDev(torch.randn([1, 3, cfg.inferSize, cfg.inferSize])));
   const xb = torch.keep(toDev(torch.randn([cfg.inferBatch, 3, cfg.inferSize, cfg.inferSize])));
-  const infer = (x, mode = torch.inferenceMode) => () => torch.tidy(() => { mode(() => model.call(x)); sync(); });
+  const infer =
+    (x, mode = torch.inferenceMode) =>
+    () =>
+      torch.tidy(() => {
+        mode(() => model.call(x));
+        sync();
+      });
   timeSteps('inferB1', infer(x1), cfg.inferWarmup, cfg.inferSteps);
   timeSteps('inferB1NoGrad', infer(x1, torch.noGrad), cfg.inferWarmup, cfg.inferSteps);
   timeSteps('inferBatch', infer(xb), 1, cfg.throughputSteps);
@@ -248,7 +270,11 @@ function runNodeWorker(cfg) {
   const env = threadEnv(cfg.threads);
   if (cfg.nodePreload) env.LD_PRELOAD = path.resolve(cfg.nodePreload); // a diagnostic (see bench/README.md)
   const r = spawnSync(process.execPath, [__filename, '--worker', JSON.stringify(cfg)], {
-    cwd: root, env, encoding: 'utf8', maxBuffer: 1 << 24, timeout: 1800000,
+    cwd: root,
+    env,
+    encoding: 'utf8',
+    maxBuffer: 1 << 24,
+    timeout: 1800000,
   });
   if (r.status !== 0) throw new Error(`finetune: torch-node worker (${cfg.mode}) failed (status ${r.status}, ${r.signal || 'no signal'}):\n${r.stderr}`);
   return lastJson(r.stdout);
@@ -260,7 +286,11 @@ function runPyWorker(python, cfg) {
   fs.writeFileSync(file, PY_CODE);
   try {
     const r = spawnSync(python, [file], {
-      input: JSON.stringify(cfg), env: threadEnv(cfg.threads), encoding: 'utf8', maxBuffer: 1 << 24, timeout: 1800000,
+      input: JSON.stringify(cfg),
+      env: threadEnv(cfg.threads),
+      encoding: 'utf8',
+      maxBuffer: 1 << 24,
+      timeout: 1800000,
     });
     if (r.status !== 0) throw new Error(`finetune: Python worker (${cfg.mode}) failed (status ${r.status}, ${r.signal || 'no signal'}):\n${r.stderr}`);
     return lastJson(r.stdout);
@@ -285,7 +315,14 @@ function machine() {
     /* not Linux */
   }
   const torch = require('../dist');
-  return { cpu, cores: os.cpus().length, os: `${os.type()} ${os.release()} ${os.arch()}`, node: process.version, torchNode: torch.version, libtorch: torch.libtorchVersion };
+  return {
+    cpu,
+    cores: os.cpus().length,
+    os: `${os.type()} ${os.release()} ${os.arch()}`,
+    node: process.version,
+    torchNode: torch.version,
+    libtorch: torch.libtorchVersion,
+  };
 }
 
 const CASES = [
@@ -302,10 +339,23 @@ function runFinetuneBench(options = {}) {
   const { findPython } = require('../test/helpers/python');
   const { python } = findPython();
   const cfg = {
-    size: o.size, batch: o.batch, inferSize: o.inferSize, inferBatch: o.inferBatch, threads: o.threads,
-    warmup: o.warmup, steps: o.steps, inferWarmup: o.inferWarmup, inferSteps: o.inferSteps,
-    throughputSteps: o.throughputSteps, rssSteps: o.rssSteps, classes: o.classes, lr: o.lr, momentum: o.momentum,
-    nodePreload: o.nodePreload, device: o.device, train: o.train,
+    size: o.size,
+    batch: o.batch,
+    inferSize: o.inferSize,
+    inferBatch: o.inferBatch,
+    threads: o.threads,
+    warmup: o.warmup,
+    steps: o.steps,
+    inferWarmup: o.inferWarmup,
+    inferSteps: o.inferSteps,
+    throughputSteps: o.throughputSteps,
+    rssSteps: o.rssSteps,
+    classes: o.classes,
+    lr: o.lr,
+    momentum: o.momentum,
+    nodePreload: o.nodePreload,
+    device: o.device,
+    train: o.train,
   };
   if (!/^(cpu|cuda(:\d+)?)$/.test(o.device)) throw new Error(`finetune: --device must be cpu, cuda or cuda:N, got ${o.device}`);
   if (o.device !== 'cpu') {
@@ -325,7 +375,10 @@ function runFinetuneBench(options = {}) {
     const n = runNodeWorker({ ...cfg, mode: 'time' });
     log(' python…');
     const p = runPyWorker(python, { ...cfg, mode: 'time' });
-    for (const [impl, w] of [['node', n], ['python', p]]) {
+    for (const [impl, w] of [
+      ['node', n],
+      ['python', p],
+    ]) {
       workers[impl].push({ threads: w.threads, loss0: w.loss0, liveTensors: w.liveTensors });
       if (impl === 'python') pyVersions = { python: w.python, pythonTorch: w.torch, torchvision: w.torchvision, gpu: w.gpu };
       for (const [k, s] of Object.entries(w.samples)) {
@@ -355,20 +408,29 @@ function runFinetuneBench(options = {}) {
     const py = stats(samples.python[c.key] || []);
     const ratio = node && py ? node.median / py.median : null; // time ratio (> 1: torch-node slower)
     return {
-      key: c.key, label: c.key === 'inferBatch' ? `inference throughput, batch ${o.inferBatch}` : c.label, unit: c.unit,
-      node, python: py, perRepeat: { node: perRepeat.node[c.key], python: perRepeat.python[c.key] },
+      key: c.key,
+      label: c.key === 'inferBatch' ? `inference throughput, batch ${o.inferBatch}` : c.label,
+      unit: c.unit,
+      node,
+      python: py,
+      perRepeat: { node: perRepeat.node[c.key], python: perRepeat.python[c.key] },
       samples: { node: samples.node[c.key] || [], python: samples.python[c.key] || [] },
       minorFaultsPerStep: { node: stats(faultSamples.node[c.key] || [])?.median ?? null, python: stats(faultSamples.python[c.key] || [])?.median ?? null },
-      ratio, goal: c.goal, verdict: c.goal == null || ratio == null ? null : ratio <= c.goal ? 'PASS' : 'MISS',
+      ratio,
+      goal: c.goal,
+      verdict: c.goal == null || ratio == null ? null : ratio <= c.goal ? 'PASS' : 'MISS',
     };
   });
   return {
     date: new Date().toISOString(),
     machine: { ...machine(), ...pyVersions, pythonExecutable: python },
     settings: {
-      ...cfg, repeat: o.repeat, rss: o.rss,
+      ...cfg,
+      repeat: o.repeat,
+      rss: o.rss,
       statistic: 'median over all timed steps of all repeats (each repeat a fresh process per implementation)',
-      optimizer: `SGD(lr ${o.lr}, momentum ${o.momentum})`, loss: 'CrossEntropyLoss',
+      optimizer: `SGD(lr ${o.lr}, momentum ${o.momentum})`,
+      loss: 'CrossEntropyLoss',
       goals: { stepAtMost: GOALS.step, rssAtMost: GOALS.rss },
     },
     loadAverage: { before: loadBefore, after: os.loadavg() },
@@ -403,15 +465,28 @@ function formatFinetuneBench(res) {
     const perBatch = s.inferBatch;
     const val = (st) => (st == null ? null : thr ? (perBatch * 1000) / st.median : st.median);
     rows.push([
-      r.label, r.unit, f(val(r.node)), f(val(r.python)), r.ratio == null ? 'n/a' : r.ratio.toFixed(2) + 'x' + (thr ? ' (time)' : ''),
-      r.goal == null ? '-' : `<= ${r.goal}x`, r.verdict ?? '-',
-      f(r.minorFaultsPerStep.node, 0), f(r.minorFaultsPerStep.python, 0),
+      r.label,
+      r.unit,
+      f(val(r.node)),
+      f(val(r.python)),
+      r.ratio == null ? 'n/a' : r.ratio.toFixed(2) + 'x' + (thr ? ' (time)' : ''),
+      r.goal == null ? '-' : `<= ${r.goal}x`,
+      r.verdict ?? '-',
+      f(r.minorFaultsPerStep.node, 0),
+      f(r.minorFaultsPerStep.python, 0),
     ]);
   }
   if (res.rss) {
     rows.push([
-      `peak RSS, ${res.rss.steps} full fine-tune steps`, 'MB', f(res.rss.node.maxRssKb / 1024), f(res.rss.python.maxRssKb / 1024),
-      res.rss.ratio.toFixed(2) + 'x', `<= ${GOALS.rss}x`, res.rss.goal, '', '',
+      `peak RSS, ${res.rss.steps} full fine-tune steps`,
+      'MB',
+      f(res.rss.node.maxRssKb / 1024),
+      f(res.rss.python.maxRssKb / 1024),
+      res.rss.ratio.toFixed(2) + 'x',
+      `<= ${GOALS.rss}x`,
+      res.rss.goal,
+      '',
+      '',
     ]);
     const sub = (label, nKb, pKb) => rows.push([label, 'MB', f(nKb / 1024), f(pKb / 1024), (nKb / pKb).toFixed(2) + 'x', '-', '-', '', '']);
     const n = res.rss.node;
@@ -447,7 +522,17 @@ if (require.main === module) {
     nodeWorker(JSON.parse(args[1]));
   } else {
     const opts = {};
-    const num = { '--size': 'size', '--batch': 'batch', '--infer-size': 'inferSize', '--infer-batch': 'inferBatch', '--threads': 'threads', '--warmup': 'warmup', '--steps': 'steps', '--repeat': 'repeat', '--rss-steps': 'rssSteps' };
+    const num = {
+      '--size': 'size',
+      '--batch': 'batch',
+      '--infer-size': 'inferSize',
+      '--infer-batch': 'inferBatch',
+      '--threads': 'threads',
+      '--warmup': 'warmup',
+      '--steps': 'steps',
+      '--repeat': 'repeat',
+      '--rss-steps': 'rssSteps',
+    };
     for (let i = 0; i < args.length; i++) {
       const a = args[i];
       if (num[a]) {
@@ -463,7 +548,9 @@ if (require.main === module) {
       else if (a === '--json') opts.json = true;
       else if (a === '--device') opts.device = args[++i];
       else {
-        process.stderr.write(`bench/finetune.js: unknown argument ${a}\nusage: node bench/finetune.js [--size 224] [--batch 16] [--infer-size 224] [--infer-batch 32] [--threads N] [--warmup 2] [--steps 5] [--repeat 3] [--rss-steps 50] [--no-rss] [--no-train] [--device cpu|cuda] [--node-preload LIB.so] [--json]\n`);
+        process.stderr.write(
+          `bench/finetune.js: unknown argument ${a}\nusage: node bench/finetune.js [--size 224] [--batch 16] [--infer-size 224] [--infer-batch 32] [--threads N] [--warmup 2] [--steps 5] [--repeat 3] [--rss-steps 50] [--no-rss] [--no-train] [--device cpu|cuda] [--node-preload LIB.so] [--json]\n`,
+        );
         process.exit(2);
       }
     }

@@ -45,24 +45,49 @@ const OPS = [
   { key: 'sum(0)', node: 'a.sum(0)', py: 'a.sum(0)', floor: 'sum0', path: 'fast path (native.reduceDims, int-list arg)' },
   // The generic row: the same reduction with a dtype, which takes the dispatcher (boxed, arguments
   // converted by the schema) — the path every op without a fast-path entry takes.
-  { key: 'sum(0)+dtype', node: "a.sum(0, { dtype: 'float32' })", py: 'a.sum(0, dtype=torch.float32)', floor: 'sum0', path: 'dispatcher (callOp aten::sum.dim_IntList, int-list and dtype args)', generic: true },
+  {
+    key: 'sum(0)+dtype',
+    node: "a.sum(0, { dtype: 'float32' })",
+    py: 'a.sum(0, dtype=torch.float32)',
+    floor: 'sum0',
+    path: 'dispatcher (callOp aten::sum.dim_IntList, int-list and dtype args)',
+    generic: true,
+  },
   // The rows of issue 16's item 4: indexing, joining, softmax, a small convolution (each a call
   // that used to take the dispatcher path) and a recurrent step loop.
   {
-    key: 'index', node: 'x.index([slice(1, 3)])', py: 'x[1:3]', floor: 'index', path: 'Tensor.index -> slice', generic: true,
+    key: 'index',
+    node: 'x.index([slice(1, 3)])',
+    py: 'x[1:3]',
+    floor: 'index',
+    path: 'Tensor.index -> slice',
+    generic: true,
     setup: { node: 'const x = torch.keep(torch.ones(4)); const { slice } = torch;', py: 'x = torch.ones(4)' },
   },
   { key: 'cat', node: 'torch.cat([a, b])', py: 'torch.cat([a, b])', floor: 'cat', path: 'torch.cat', generic: true },
   { key: 'softmax', node: 'a.softmax(-1)', py: 'a.softmax(-1)', floor: 'softmax', path: 'Tensor.softmax', generic: true },
   {
-    key: 'conv2d', node: 'F.conv2d(img, w)', py: 'F.conv2d(img, w)', floor: 'conv2d', path: 'nn.functional.conv2d (1x3x8x8 input, 4x3x3x3 weight)', generic: true, scale: 0.5,
+    key: 'conv2d',
+    node: 'F.conv2d(img, w)',
+    py: 'F.conv2d(img, w)',
+    floor: 'conv2d',
+    path: 'nn.functional.conv2d (1x3x8x8 input, 4x3x3x3 weight)',
+    generic: true,
+    scale: 0.5,
     setup: {
       node: 'const F = torch.nn.functional; const img = torch.keep(torch.ones([1, 3, 8, 8])); const w = torch.keep(torch.ones([4, 3, 3, 3]));',
       py: 'img = torch.ones(1, 3, 8, 8)\nw = torch.ones(4, 3, 3, 3)',
     },
   },
   {
-    key: 'lstm step', node: 'steps()', py: 'steps()', floor: 'lstmStep', path: `nn.LSTMCell(32, 32), batch 1, ${LSTM_STEPS} steps under no_grad, time per step`, goal: 'time', per: LSTM_STEPS, scale: 0.2,
+    key: 'lstm step',
+    node: 'steps()',
+    py: 'steps()',
+    floor: 'lstmStep',
+    path: `nn.LSTMCell(32, 32), batch 1, ${LSTM_STEPS} steps under no_grad, time per step`,
+    goal: 'time',
+    per: LSTM_STEPS,
+    scale: 0.2,
     setup: {
       node: [
         'torch.manualSeed(0);',
@@ -94,7 +119,19 @@ const GOALS = { speed: 1.0, overhead: 0.5 };
 
 // ---- arguments ----------------------------------------------------------------------------------
 function parseArgs(argv) {
-  const o = { n: 200000, repeat: 5, json: false, worker: null, ops: null, noFiles: false, noTrainLoop: false, noAsync: false, noFinetune: false, noDistributed: false, noExport: false };
+  const o = {
+    n: 200000,
+    repeat: 5,
+    json: false,
+    worker: null,
+    ops: null,
+    noFiles: false,
+    noTrainLoop: false,
+    noAsync: false,
+    noFinetune: false,
+    noDistributed: false,
+    noExport: false,
+  };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const val = () => {
@@ -110,7 +147,11 @@ function parseArgs(argv) {
     else if (a === '--no-finetune') o.noFinetune = true;
     else if (a === '--no-distributed') o.noDistributed = true;
     else if (a === '--no-export') o.noExport = true;
-    else if (a === '--ops') o.ops = val().split(',').map((s) => s.trim()).filter(Boolean);
+    else if (a === '--ops')
+      o.ops = val()
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean);
     else if (a === '--worker') o.worker = val();
     else if (a === '-h' || a === '--help') usage(null);
     else usage(`unknown argument ${a}`);
@@ -120,7 +161,6 @@ function parseArgs(argv) {
   }
   return o;
 }
-
 
 function usage(err) {
   const text = [
@@ -241,11 +281,13 @@ function lastJsonLine(stdout) {
 }
 
 function runNode(variant, n, opKeys) {
-  const r = spawnSync(
-    process.execPath,
-    ['--expose-gc', __filename, '--worker', variant, '--n', String(n), '--ops', opKeys.join(',')],
-    { cwd: root, env: childEnv, encoding: 'utf8', maxBuffer: 1 << 24, timeout: 600000 },
-  );
+  const r = spawnSync(process.execPath, ['--expose-gc', __filename, '--worker', variant, '--n', String(n), '--ops', opKeys.join(',')], {
+    cwd: root,
+    env: childEnv,
+    encoding: 'utf8',
+    maxBuffer: 1 << 24,
+    timeout: 600000,
+  });
   if (r.status !== 0) throw new Error(`torch-node worker (${variant}) failed (status ${r.status}, ${r.signal || 'no signal'}):\n${r.stderr}`);
   return lastJsonLine(r.stdout);
 }
@@ -287,7 +329,14 @@ print(json.dumps(out))
 
 function runPy(n, opKeys) {
   const { runPython } = require('../test/helpers/python');
-  const ops = OPS.filter((x) => opKeys.includes(x.key)).map((x) => ({ key: x.key, expr: x.py, setup: x.setup?.py ?? '', calls: callsOf(x, n), chunk: chunkOf(x), per: x.per ?? 1 }));
+  const ops = OPS.filter((x) => opKeys.includes(x.key)).map((x) => ({
+    key: x.key,
+    expr: x.py,
+    setup: x.setup?.py ?? '',
+    calls: callsOf(x, n),
+    chunk: chunkOf(x),
+    per: x.per ?? 1,
+  }));
   return runPython(PY_CODE, { n, ops }, { timeout: 600000 });
 }
 
@@ -362,20 +411,36 @@ function printTable(res) {
   p.push(`machine: ${m.cpu}, ${m.cores} cores, ${m.os}`);
   p.push(`node ${m.node}, torch-node ${m.torchNode} on libtorch ${m.libtorch}; Python ${m.python}, torch ${m.pythonTorch}`);
   p.push(
-    `1-element float32 tensors, 1 thread, N=${res.settings.n} calls per op, median of ${res.settings.repeat} runs ` +
-      '(each a fresh process), µs per call',
+    `1-element float32 tensors, 1 thread, N=${res.settings.n} calls per op, median of ${res.settings.repeat} runs ` + '(each a fresh process), µs per call',
   );
   p.push('');
-  const rows = [[
-    'op', 'tidy/1000', 'dispose', 'no scope', 'python', 'C++ floor', 'node/py', '(node-floor)/(py-floor)', `node<=${GOALS.speed}x py`, `overhead<=${GOALS.overhead}x py`,
-  ]];
+  const rows = [
+    [
+      'op',
+      'tidy/1000',
+      'dispose',
+      'no scope',
+      'python',
+      'C++ floor',
+      'node/py',
+      '(node-floor)/(py-floor)',
+      `node<=${GOALS.speed}x py`,
+      `overhead<=${GOALS.overhead}x py`,
+    ],
+  ];
   for (const op of res.ops) {
     const o = res.results[op];
     rows.push([
       o.generic ? `${op} [generic]` : op,
-      f2(o.node.tidy?.median), f2(o.node.dispose?.median), f2(o.node.noscope?.median),
-      f2(o.python?.median), f2(o.floor?.median),
-      fr(o.goals.nodeOverPython), fr(o.goals.overheadRatio), o.goals.speed, o.goals.overhead,
+      f2(o.node.tidy?.median),
+      f2(o.node.dispose?.median),
+      f2(o.node.noscope?.median),
+      f2(o.python?.median),
+      f2(o.floor?.median),
+      fr(o.goals.nodeOverPython),
+      fr(o.goals.overheadRatio),
+      o.goals.speed,
+      o.goals.overhead,
     ]);
   }
   p.push(table(rows, ['l', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r']));
@@ -385,14 +450,19 @@ function printTable(res) {
   for (const op of res.ops) {
     const o = res.results[op];
     minRows.push([
-      op, f2(o.node.tidy?.min), f2(o.node.dispose?.min), f2(o.node.noscope?.min), f2(o.python?.min), f2(o.floor?.min),
+      op,
+      f2(o.node.tidy?.min),
+      f2(o.node.dispose?.min),
+      f2(o.node.noscope?.min),
+      f2(o.python?.min),
+      f2(o.floor?.min),
       o.noscopeBacklog == null ? 'n/a' : String(o.noscopeBacklog),
     ]);
   }
   p.push(table(minRows, ['l', 'r', 'r', 'r', 'r', 'r', 'r']));
   p.push('');
   p.push('ratios and PASS/MISS use the tidy/1000 column; goals: torch-node <= 1.0x Python per call, and');
-  p.push('torch-node overhead above the C++ floor <= 0.5x Python\'s overhead above it (informational).');
+  p.push("torch-node overhead above the C++ floor <= 0.5x Python's overhead above it (informational).");
   for (const op of res.ops) {
     const o = res.results[op];
     p.push(`  ${op}: ${o.path}${o.generic ? ' — generic op' : ''}${o.floor ? '' : ' (no C++ floor)'}`);
@@ -416,17 +486,38 @@ function summarize(res) {
       add('per-op', `${op}: time per step`, us(o.node.tidy?.median), us(o.python?.median), g.nodeOverPython, `<= ${GOALS.speed}x`, g.speed);
       continue;
     }
-    add('per-op', `${op}: overhead above the C++ floor`, o.node.tidy && o.floor ? `${((o.node.tidy.median - o.floor.median) * 1000).toFixed(0)} ns` : null,
-      o.python && o.floor ? `${((o.python.median - o.floor.median) * 1000).toFixed(0)} ns` : null, g.overheadRatio, `<= ${GOALS.overhead}x`, g.overhead);
+    add(
+      'per-op',
+      `${op}: overhead above the C++ floor`,
+      o.node.tidy && o.floor ? `${((o.node.tidy.median - o.floor.median) * 1000).toFixed(0)} ns` : null,
+      o.python && o.floor ? `${((o.python.median - o.floor.median) * 1000).toFixed(0)} ns` : null,
+      g.overheadRatio,
+      `<= ${GOALS.overhead}x`,
+      g.overhead,
+    );
   }
   if (res.finetune) {
     const byKey = Object.fromEntries(res.finetune.rows.map((r) => [r.key, r]));
-    for (const [key, what, goal] of [['frozen', 'fine-tune step, frozen backbone', true], ['full', 'fine-tune step, full', true], ['inferB1', 'inference latency, batch 1', false], ['inferBatch', `inference, batch ${res.finetune.settings.inferBatch} (time)`, false]]) {
+    for (const [key, what, goal] of [
+      ['frozen', 'fine-tune step, frozen backbone', true],
+      ['full', 'fine-tune step, full', true],
+      ['inferB1', 'inference latency, batch 1', false],
+      ['inferBatch', `inference, batch ${res.finetune.settings.inferBatch} (time)`, false],
+    ]) {
       const r = byKey[key];
       if (r) add('ResNet-18, CPU', what, ms(r.node?.median), ms(r.python?.median), r.ratio, goal ? `<= ${r.goal}x` : '-', goal ? r.verdict : '-');
     }
     const rss = res.finetune.rss;
-    if (rss) add('ResNet-18, CPU', `peak RSS, ${rss.steps} full steps`, `${(rss.node.maxRssKb / 1024).toFixed(0)} MB`, `${(rss.python.maxRssKb / 1024).toFixed(0)} MB`, rss.ratio, '<= 1.1x', rss.goal);
+    if (rss)
+      add(
+        'ResNet-18, CPU',
+        `peak RSS, ${rss.steps} full steps`,
+        `${(rss.node.maxRssKb / 1024).toFixed(0)} MB`,
+        `${(rss.python.maxRssKb / 1024).toFixed(0)} MB`,
+        rss.ratio,
+        '<= 1.1x',
+        rss.goal,
+      );
   }
   if (res.finetuneCuda && !res.finetuneCuda.skipped) {
     for (const r of res.finetuneCuda.rows) {
@@ -452,11 +543,20 @@ function summarize(res) {
   }
   if (res.async) {
     for (const c of res.async.cases.filter((x) => x.mode === 'async')) {
-      add('server', `${c.arch}: event-loop delay p99, forwardAsync, ${c.concurrency} clients`, `${c.eventLoopDelayMs.p99.toFixed(2)} ms`, null, null, '< 5 ms', c.goal);
+      add(
+        'server',
+        `${c.arch}: event-loop delay p99, forwardAsync, ${c.concurrency} clients`,
+        `${c.eventLoopDelayMs.p99.toFixed(2)} ms`,
+        null,
+        null,
+        '< 5 ms',
+        c.goal,
+      );
     }
   }
   if (res.trainLoop) {
-    for (const l of Object.values(res.trainLoop.loops)) add('training loop', `${l.label}: RSS and liveTensors flat over the steps`, null, null, null, 'flat', l.verdict.pass ? 'PASS' : 'FAIL');
+    for (const l of Object.values(res.trainLoop.loops))
+      add('training loop', `${l.label}: RSS and liveTensors flat over the steps`, null, null, null, 'flat', l.verdict.pass ? 'PASS' : 'FAIL');
   }
   return rows;
 }

@@ -28,7 +28,11 @@ const PER_EPOCH = SAMPLES / BATCH;
 const DEFAULTS = { steps: 10000, every: 1000, rssBoundMb: 5 };
 const PIN_YOUNG = ['--min-semi-space-size=16', '--max-semi-space-size=16'];
 const LOOPS = [
-  { key: 'hand', label: 'hand-written loop', desc: 'for (const [x, y] of loader) { tidy(() => { zeroGrad; loss = lossFn(model(x), y); backward; step }); x.dispose(); y.dispose(); }' },
+  {
+    key: 'hand',
+    label: 'hand-written loop',
+    desc: 'for (const [x, y] of loader) { tidy(() => { zeroGrad; loss = lossFn(model(x), y); backward; step }); x.dispose(); y.dispose(); }',
+  },
   { key: 'fit', label: 'torch.utils.fit()', desc: "fit(model, { trainLoader, epochs, optimizer, lossFn, verbose: 'none', callbacks: [{ onBatchEnd }] })" },
 ];
 
@@ -156,9 +160,14 @@ function runTrainLoopBench(options = {}) {
   log('\n');
   return {
     settings: {
-      steps, every, rssBoundMb, threads: 1, device: 'cpu',
+      steps,
+      every,
+      rssBoundMb,
+      threads: 1,
+      device: 'cpu',
       model: 'Linear(32, 64) -> ReLU -> Dropout(0.1) -> Linear(64, 10)',
-      optimizer: 'Adam(lr 1e-3)', loss: 'CrossEntropyLoss',
+      optimizer: 'Adam(lr 1e-3)',
+      loss: 'CrossEntropyLoss',
       data: `DataLoader(TensorDataset(randn[${SAMPLES}, 32], randint(10)[${SAMPLES}]), batchSize ${BATCH}, shuffle, seed 0): ${PER_EPOCH} batches per epoch`,
       sampling: 'after global.gc(); steps/s excludes the sampling',
       v8: pinYoung ? PIN_YOUNG.join(' ') : 'default young-generation sizing',

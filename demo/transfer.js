@@ -55,7 +55,11 @@ if (distributed && process.env.RANK === undefined) {
   // The launcher starts nproc copies of this script with torchrun's variables; this process waits.
   const { spawnSync } = require('child_process');
   const rest = args.filter((a, i) => a !== '--nproc' && args[i - 1] !== '--nproc');
-  const r = spawnSync(process.execPath, [path.join(__dirname, '..', 'bin', 'torch-node.js'), 'run', '--nproc-per-node', String(nproc), __filename, '--nproc', String(nproc), ...rest], { stdio: 'inherit' });
+  const r = spawnSync(
+    process.execPath,
+    [path.join(__dirname, '..', 'bin', 'torch-node.js'), 'run', '--nproc-per-node', String(nproc), __filename, '--nproc', String(nproc), ...rest],
+    { stdio: 'inherit' },
+  );
   process.exit(r.status ?? 1);
 }
 if (distributed) {
@@ -74,22 +78,25 @@ if (device.startsWith('cuda') && !torch.cuda.isAvailable()) {
 }
 fs.mkdirSync(out, { recursive: true });
 
-const C = quick
-  ? { size: 32, train: 600, val: 200, epochs: 2, batch: 32 }
-  : { size: 64, train: Infinity, val: Infinity, epochs: 4, batch: 32 };
+const C = quick ? { size: 32, train: 600, val: 200, epochs: 2, batch: 32 } : { size: 64, train: Infinity, val: Infinity, epochs: 4, batch: 32 };
 const SEED = 0;
 const started = Date.now();
 const log = (s = '') => rank === 0 && console.log(s);
 const secs = (ms) => `${(ms / 1000).toFixed(1)}s`;
 
 async function main() {
-  log(`torch-node ${torch.version} on libtorch ${torch.libtorchVersion}, device ${device}${quick ? ', --quick' : ''}${distributed ? `, data-parallel on ${nproc} processes` : ''}`);
+  log(
+    `torch-node ${torch.version} on libtorch ${torch.libtorchVersion}, device ${device}${quick ? ', --quick' : ''}${distributed ? `, data-parallel on ${nproc} processes` : ''}`,
+  );
   const weights = efficientnetLite0WeightsPath();
 
   // ---- 1. the pretrained weights are really there -------------------------------------------------
   log('\n1. The pretrained network, untouched, names two real photos (scikit-image sample images):');
   const pretrained = vision.models.efficientnetLite0({ weights, report: false });
-  for (const [file, what] of [['chelsea.png', 'a cat'], ['coffee.png', 'a cup of coffee']]) {
+  for (const [file, what] of [
+    ['chelsea.png', 'a cat'],
+    ['coffee.png', 'a cup of coffee'],
+  ]) {
     const top = await vision.predict(pretrained, path.join(sampleImagesDir(), file), { transform: vision.models.efficientnetLite0Transform(), topk: 3 });
     log(`   ${file} (${what}): ${top.map((p) => `${p.label} ${(p.probability * 100).toFixed(1)}%`).join(', ')}`);
   }
@@ -111,7 +118,9 @@ async function main() {
   const [trainAll, valAll] = utils.randomSplit(full, [0.8, 0.2], { seed: SEED });
   const trainSet = C.train >= trainAll.length ? trainAll : new utils.Subset(full, trainAll.indices.slice(0, C.train));
   const valSet = C.val >= valAll.length ? valAll : new utils.Subset(full, valAll.indices.slice(0, C.val));
-  log(`\n2. Data: scikit-learn's handwritten digits (real 8x8 scans), ${trainSet.length} train / ${valSet.length} validation, upsampled to ${C.size}x${C.size}`);
+  log(
+    `\n2. Data: scikit-learn's handwritten digits (real 8x8 scans), ${trainSet.length} train / ${valSet.length} validation, upsampled to ${C.size}x${C.size}`,
+  );
 
   // ---- 3. the scenarios --------------------------------------------------------------------------
   const loaders = () => ({
@@ -124,7 +133,9 @@ async function main() {
   const parallel = (m) => (distributed ? new nn.parallel.DistributedDataParallel(m) : m);
   const newModel = (pretrainedWeights) => {
     torch.manualSeed(SEED);
-    const m = pretrainedWeights ? vision.models.efficientnetLite0({ weights, numClasses: 10, report: false }) : vision.models.efficientnetLite0({ numClasses: 10 });
+    const m = pretrainedWeights
+      ? vision.models.efficientnetLite0({ weights, numClasses: 10, report: false })
+      : vision.models.efficientnetLite0({ numClasses: 10 });
     // Lite0's BatchNorm momentum is TensorFlow's 0.99 decay (0.01 here): too slow for running statistics
     // to follow a new domain in a few hundred steps. 0.1, PyTorch's default, is the usual fine-tuning choice.
     for (const mod of m.modules()) if (mod instanceof nn.BatchNorm2d) mod.momentum = 0.1;
@@ -133,7 +144,10 @@ async function main() {
   const headParams = (m) => [...m._fc.parameters()];
   const SCENARIOS = [
     {
-      key: 'a', name: '(a) feature extractor: all frozen, new head', pretrained: true, frozenBatchNorm: true,
+      key: 'a',
+      name: '(a) feature extractor: all frozen, new head',
+      pretrained: true,
+      frozenBatchNorm: true,
       setup: (m) => {
         torch.freeze(m);
         torch.unfreeze(m, '_fc');
@@ -141,7 +155,9 @@ async function main() {
       },
     },
     {
-      key: 'b', name: '(b) first 8 of 16 blocks frozen, rest fine-tuned', pretrained: true,
+      key: 'b',
+      name: '(b) first 8 of 16 blocks frozen, rest fine-tuned',
+      pretrained: true,
       setup: (m) => {
         torch.freeze(m, ['_conv_stem', '_bn0', ...Array.from({ length: 8 }, (_, i) => `_blocks.${i}`)]);
         const body = torch.trainableParameters(m).filter((p) => !headParams(m).includes(p));
@@ -149,14 +165,19 @@ async function main() {
       },
     },
     {
-      key: 'c', name: '(c) everything fine-tuned, backbone at lr/10', pretrained: true, checkpoint: true,
+      key: 'c',
+      name: '(c) everything fine-tuned, backbone at lr/10',
+      pretrained: true,
+      checkpoint: true,
       setup: (m) => {
         const body = [...m.parameters()].filter((p) => !headParams(m).includes(p));
         return new optim.Adam([{ params: body, lr: 3e-4 }, { params: headParams(m) }], { lr: 3e-3 });
       },
     },
     {
-      key: 's', name: '(s) same network from scratch, same budget', pretrained: false,
+      key: 's',
+      name: '(s) same network from scratch, same budget',
+      pretrained: false,
       setup: (m) => new optim.Adam(m.parameters(), { lr: 3e-3 }),
     },
   ];
@@ -173,9 +194,16 @@ async function main() {
     torch.manualSeed(SEED + 1); // the shuffle and dropout draws: the same for every scenario
     const t0 = Date.now();
     const { history } = utils.fit(model, {
-      ...loaders(), epochs: C.epochs, optimizer, lossFn: new nn.CrossEntropyLoss(), metrics: ['accuracy'], callbacks,
+      ...loaders(),
+      epochs: C.epochs,
+      optimizer,
+      lossFn: new nn.CrossEntropyLoss(),
+      metrics: ['accuracy'],
+      callbacks,
       keepFrozenBatchNormEval: !!s.frozenBatchNorm, // a frozen backbone keeps ImageNet's BatchNorm statistics
-      device: device === 'cpu' ? undefined : device, verbose: 'epoch', output: { write: (line) => process.stdout.write(`      ${line}`) },
+      device: device === 'cpu' ? undefined : device,
+      verbose: 'epoch',
+      output: { write: (line) => process.stdout.write(`      ${line}`) },
     });
     const ms = Date.now() - t0;
     histories[s.key] = history;
@@ -190,11 +218,15 @@ async function main() {
 
   log('\n   scenario                                           trainable params  epochs   time  val accuracy');
   for (const r of rows) {
-    log(`   ${r.scenario.padEnd(50)} ${String(r.trainable).padStart(16)}  ${String(r.epochs).padStart(6)}  ${r.time.padStart(6)}  ${(r.valAccuracy * 100).toFixed(1).padStart(11)}%`);
+    log(
+      `   ${r.scenario.padEnd(50)} ${String(r.trainable).padStart(16)}  ${String(r.epochs).padStart(6)}  ${r.time.padStart(6)}  ${(r.valAccuracy * 100).toFixed(1).padStart(11)}%`,
+    );
   }
   const a = rows[0].valAccuracy;
   const scratch = rows[3].valAccuracy;
-  log(`   transfer beats training from scratch on the same budget: ${(a * 100).toFixed(1)}% vs ${(scratch * 100).toFixed(1)}% ${a > scratch ? '(yes)' : '(NO)'}`);
+  log(
+    `   transfer beats training from scratch on the same budget: ${(a * 100).toFixed(1)}% vs ${(scratch * 100).toFixed(1)}% ${a > scratch ? '(yes)' : '(NO)'}`,
+  );
 
   // ---- 4. learning curves ------------------------------------------------------------------------
   const pngs = [];
@@ -217,21 +249,43 @@ async function main() {
   torch.manualSeed(12345); // whatever the RNG was: the checkpoint restores it
   const info = utils.loadCheckpoint(ckpt, { model, optimizer, mapLocation: device });
   const resumed = utils.fit(model, {
-    ...loaders(), epochs: C.epochs, initialEpoch: info.epoch, history: info.extra.get('history'), optimizer, lossFn: new nn.CrossEntropyLoss(),
-    metrics: ['accuracy'], device: device === 'cpu' ? undefined : device, verbose: 'epoch', output: { write: (line) => process.stdout.write(`      ${line}`) },
+    ...loaders(),
+    epochs: C.epochs,
+    initialEpoch: info.epoch,
+    history: info.extra.get('history'),
+    optimizer,
+    lossFn: new nn.CrossEntropyLoss(),
+    metrics: ['accuracy'],
+    device: device === 'cpu' ? undefined : device,
+    verbose: 'epoch',
+    output: { write: (line) => process.stdout.write(`      ${line}`) },
   });
   const same = torch.tidy(() => {
     const sd = model.stateDict();
     return c.finalWeights.every(([k, v]) => torch.equal(sd.get(k), v));
   });
-  log(`   resumed at epoch ${info.epoch + 1}, ran ${resumed.epochsRun} more: validation accuracy ${(resumed.history.valAccuracy.at(-1) * 100).toFixed(1)}%; ` +
-    `weights ${same ? 'bit-identical to' : 'DIFFERENT from'} the uninterrupted run`);
+  log(
+    `   resumed at epoch ${info.epoch + 1}, ran ${resumed.epochsRun} more: validation accuracy ${(resumed.history.valAccuracy.at(-1) * 100).toFixed(1)}%; ` +
+      `weights ${same ? 'bit-identical to' : 'DIFFERENT from'} the uninterrupted run`,
+  );
   optimizer.dispose();
   model.dispose();
   torch.dispose(c.finalWeights.map(([, v]) => v));
   torch.dispose([all, labels]);
 
-  const summary = { quick, device, nproc, size: C.size, train: trainSet.length, val: valSet.length, rows, transferBeatsScratch: a > scratch, resumeIdentical: same, curves: pngs, seconds: (Date.now() - started) / 1000 };
+  const summary = {
+    quick,
+    device,
+    nproc,
+    size: C.size,
+    train: trainSet.length,
+    val: valSet.length,
+    rows,
+    transferBeatsScratch: a > scratch,
+    resumeIdentical: same,
+    curves: pngs,
+    seconds: (Date.now() - started) / 1000,
+  };
   if (rank === 0) fs.writeFileSync(path.join(out, 'summary.json'), JSON.stringify(summary, null, 2) + '\n');
   if (distributed) torch.distributed.destroyProcessGroup();
   log(`\nDone in ${secs(Date.now() - started)}; summary in ${path.relative(process.cwd(), path.join(out, 'summary.json'))}`);

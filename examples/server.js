@@ -48,10 +48,19 @@ class SmallCNN extends torch.nn.Module {
   constructor(numClasses = 10) {
     super();
     const { nn } = torch;
-    this.registerModule('features', new nn.Sequential(
-      new nn.Conv2d(3, 16, 3, { padding: 1 }), new nn.BatchNorm2d(16), new nn.ReLU(), new nn.MaxPool2d(2),
-      new nn.Conv2d(16, 32, 3, { padding: 1 }), new nn.BatchNorm2d(32), new nn.ReLU(), new nn.MaxPool2d(2),
-    ));
+    this.registerModule(
+      'features',
+      new nn.Sequential(
+        new nn.Conv2d(3, 16, 3, { padding: 1 }),
+        new nn.BatchNorm2d(16),
+        new nn.ReLU(),
+        new nn.MaxPool2d(2),
+        new nn.Conv2d(16, 32, 3, { padding: 1 }),
+        new nn.BatchNorm2d(32),
+        new nn.ReLU(),
+        new nn.MaxPool2d(2),
+      ),
+    );
     this.registerModule('head', new nn.Linear(32, numClasses));
   }
   forward(x) {
@@ -106,7 +115,9 @@ function readBody(req, limit) {
 }
 
 function parseShape(s) {
-  const shape = String(s).split(',').map((d) => Number(d.trim()));
+  const shape = String(s)
+    .split(',')
+    .map((d) => Number(d.trim()));
   if (shape.length === 0 || shape.some((d) => !Number.isInteger(d) || d < 0)) {
     throw new HttpError(400, `X-Shape must be comma-separated non-negative integers, got '${s}'`);
   }
@@ -120,9 +131,7 @@ function inputTensor(req, body) {
     if (!req.headers['x-shape']) throw new HttpError(400, 'a binary body needs an X-Shape header');
     if (body.length % 4 !== 0) throw new HttpError(400, `a float32 body has a multiple of 4 bytes, got ${body.length}`);
     // A Float32Array view needs 4-byte alignment; Buffer.concat's result may not have it.
-    const data = body.byteOffset % 4 === 0
-      ? new Float32Array(body.buffer, body.byteOffset, body.length / 4)
-      : new Float32Array(Uint8Array.from(body).buffer);
+    const data = body.byteOffset % 4 === 0 ? new Float32Array(body.buffer, body.byteOffset, body.length / 4) : new Float32Array(Uint8Array.from(body).buffer);
     return torch.fromTypedArray(data, parseShape(req.headers['x-shape']));
   }
   let msg;
@@ -284,8 +293,10 @@ function main() {
   const server = createServer(model, { sync: o.sync });
   server.listen(o.port, o.host, () => {
     const { port } = server.address();
-    process.stdout.write(`listening on http://${o.host}:${port} (${o.model || o.arch}, ${o.sync ? 'sync forward' : 'forwardAsync'}, ` +
-      `UV_THREADPOOL_SIZE=${process.env.UV_THREADPOOL_SIZE}, ${torch.getNumThreads()} intra-op thread(s) per forward)\n`);
+    process.stdout.write(
+      `listening on http://${o.host}:${port} (${o.model || o.arch}, ${o.sync ? 'sync forward' : 'forwardAsync'}, ` +
+        `UV_THREADPOOL_SIZE=${process.env.UV_THREADPOOL_SIZE}, ${torch.getNumThreads()} intra-op thread(s) per forward)\n`,
+    );
   });
   // Stop accepting, let the forwards in flight finish and answer, then exit (keep-alive
   // connections would otherwise hold server.close() open).

@@ -12,7 +12,10 @@ function checkFn(name: string, fn: unknown): void {
 
 function noPromise<T>(name: string, r: T): T {
   if (r instanceof Promise) {
-    throw new TorchError(`${name}: fn returned a Promise; grad modes apply to synchronous code only (the mode was already restored when it resolved)`, 'ERR_TORCH_ARG');
+    throw new TorchError(
+      `${name}: fn returned a Promise; grad modes apply to synchronous code only (the mode was already restored when it resolved)`,
+      'ERR_TORCH_ARG',
+    );
   }
   return r;
 }

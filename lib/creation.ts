@@ -1,5 +1,5 @@
 /** Tensor creation: torch.tensor(), zeros, ones, full, empty, arange, linspace, eye, rand*, *Like. */
-import { native, } from './binding';
+import { native } from './binding';
 import { targetDevice, type DeviceLike } from './device';
 import { carrierOf, dtypeCode, dtypeOfTypedArray, type DType, type TypedArray } from './dtype';
 import { TorchError, argError, describe } from './errors';

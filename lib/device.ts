@@ -40,10 +40,7 @@ export function cudaIndexOf(v: unknown): number | null {
 export function checkDevice(fn: string, d: unknown): string {
   const s = d instanceof Device ? d.toString() : d;
   if (typeof s !== 'string' || !DEVICE_RE.test(s)) {
-    throw new TorchError(
-      `${fn}: argument 'device' must be 'cpu', 'cuda', 'cuda:N' or a torch.device, got ${describe(d)}`,
-      'ERR_TORCH_ARG',
-    );
+    throw new TorchError(`${fn}: argument 'device' must be 'cpu', 'cuda', 'cuda:N' or a torch.device, got ${describe(d)}`, 'ERR_TORCH_ARG');
   }
   return s;
 }

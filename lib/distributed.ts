@@ -32,7 +32,15 @@ type BackendKind = 'gloo' | 'nccl';
 type DeviceKind = 'cpu' | 'cuda';
 interface NativeDistributed {
   info(): [boolean, string | null];
-  storeTcp(host: string, port: number, isServer: boolean, worldSize: number | null, timeoutMs: number, waitWorkers: boolean, multiTenant: boolean): [Id, number];
+  storeTcp(
+    host: string,
+    port: number,
+    isServer: boolean,
+    worldSize: number | null,
+    timeoutMs: number,
+    waitWorkers: boolean,
+    multiTenant: boolean,
+  ): [Id, number];
   storeFile(path: string, worldSize: number, timeoutMs: number): Id;
   storePrefix(prefix: string, store: Id): Id;
   storeSet(store: Id, key: string, value: Uint8Array): void;
@@ -160,7 +168,14 @@ export function backendConfig(fn: string, backend: unknown): { name: string; map
   }
   if (typeof backend !== 'string') argError(fn, 'backend', allowed, backend);
   const b = backend.toLowerCase();
-  if (b === 'gloo') return { name: 'gloo', map: [['cpu', 'gloo'], ['cuda', 'gloo']] };
+  if (b === 'gloo')
+    return {
+      name: 'gloo',
+      map: [
+        ['cpu', 'gloo'],
+        ['cuda', 'gloo'],
+      ],
+    };
   if (b === 'nccl') return { name: 'nccl', map: [['cuda', 'nccl']] };
   if (!b.includes(':')) argError(fn, 'backend', allowed, backend);
   const map: [DeviceKind, BackendKind][] = [];
@@ -360,7 +375,11 @@ export class ProcessGroup {
 export class Work implements PromiseLike<void> {
   private _h: Id;
   private _future: Promise<void> | null = null;
-  /** @internal */ constructor(h: Id, private readonly what: string, private readonly after?: () => void) {
+  /** @internal */ constructor(
+    h: Id,
+    private readonly what: string,
+    private readonly after?: () => void,
+  ) {
     this._h = h;
     workRegistry.register(this, h, this);
   }
@@ -505,7 +524,12 @@ export function initProcessGroup(options: InitOptions = {}): void {
       worldSize ??= envInt('WORLD_SIZE');
       const addr = process.env.MASTER_ADDR;
       const port = envInt('MASTER_PORT');
-      const missing = [rank === undefined && 'RANK', worldSize === undefined && 'WORLD_SIZE', !addr && 'MASTER_ADDR', port === undefined && 'MASTER_PORT'].filter(Boolean);
+      const missing = [
+        rank === undefined && 'RANK',
+        worldSize === undefined && 'WORLD_SIZE',
+        !addr && 'MASTER_ADDR',
+        port === undefined && 'MASTER_PORT',
+      ].filter(Boolean);
       if (missing.length) {
         throw new TorchError(
           `${fn}: env:// needs the environment variable${missing.length > 1 ? 's' : ''} ${missing.join(', ')}; ` +
@@ -517,11 +541,13 @@ export function initProcessGroup(options: InitOptions = {}): void {
       const agent = process.env.TORCHELASTIC_USE_AGENT_STORE === 'True';
       store = rendezvousTcp(fn, addr!, port!, rank!, worldSize!, timeout, agent);
     } else if (url.protocol === 'tcp:') {
-      if (rank === undefined || worldSize === undefined) throw new TorchError(`${fn}: tcp:// needs rank and worldSize (options, or ?rank=&world_size= in the URL)`, 'ERR_TORCH_ARG');
+      if (rank === undefined || worldSize === undefined)
+        throw new TorchError(`${fn}: tcp:// needs rank and worldSize (options, or ?rank=&world_size= in the URL)`, 'ERR_TORCH_ARG');
       if (!url.port) throw new TorchError(`${fn}: tcp:// needs a port, e.g. tcp://127.0.0.1:29500`, 'ERR_TORCH_ARG');
       store = rendezvousTcp(fn, url.hostname, Number(url.port), rank, worldSize, timeout, false);
     } else if (url.protocol === 'file:') {
-      if (rank === undefined || worldSize === undefined) throw new TorchError(`${fn}: file:// needs rank and worldSize (options, or ?rank=&world_size= in the URL)`, 'ERR_TORCH_ARG');
+      if (rank === undefined || worldSize === undefined)
+        throw new TorchError(`${fn}: file:// needs rank and worldSize (options, or ?rank=&world_size= in the URL)`, 'ERR_TORCH_ARG');
       store = new FileStore(decodeURIComponent(url.pathname), worldSize, { timeout });
     } else {
       return argError(fn, 'initMethod', "'env://', 'tcp://host:port' or 'file:///path'", method);
@@ -535,7 +561,17 @@ export function initProcessGroup(options: InitOptions = {}): void {
   w.check = process.env.TORCH_DISTRIBUTED_DEBUG === 'DETAIL';
   const name = String(w.groupCount++);
   // The default group's global ranks are [] in Python's options (the group is the world).
-  w.group = makeGroup(fn, w, config, name, rank!, worldSize!, Array.from({ length: worldSize! }, (_, i) => i), [store, defaultStore], []);
+  w.group = makeGroup(
+    fn,
+    w,
+    config,
+    name,
+    rank!,
+    worldSize!,
+    Array.from({ length: worldSize! }, (_, i) => i),
+    [store, defaultStore],
+    [],
+  );
   world = w;
 }
 
@@ -652,7 +688,12 @@ export function newGroup(ranks?: number[] | null, options: { timeout?: number; b
     argError(fn, 'ranks', `distinct ranks in [0, ${size})`, ranks);
   }
   const useHashed = ranks != null;
-  const name = useHashed ? require('crypto').createHash('sha1').update(`${list.join('_')}_${w.groupCount}`).digest('hex') : String(w.groupCount);
+  const name = useHashed
+    ? require('crypto')
+        .createHash('sha1')
+        .update(`${list.join('_')}_${w.groupCount}`)
+        .digest('hex')
+    : String(w.groupCount);
   w.groupCount++;
   const me = w.group.rank;
   if (!list.includes(me)) return null;
@@ -685,7 +726,8 @@ function run(fn: string, g: ProcessGroup, asyncOp: boolean | undefined, start: (
 
 function opCode(fn: string, op: unknown): number {
   const v = op ?? ReduceOp.SUM;
-  if (!Object.values(ReduceOp).includes(v as ReduceOpCode)) argError(fn, 'op', 'a torch.distributed.ReduceOp (SUM, AVG, PRODUCT, MIN, MAX, BAND, BOR, BXOR)', op);
+  if (!Object.values(ReduceOp).includes(v as ReduceOpCode))
+    argError(fn, 'op', 'a torch.distributed.ReduceOp (SUM, AVG, PRODUCT, MIN, MAX, BAND, BOR, BXOR)', op);
   return v as number;
 }
 
@@ -762,7 +804,10 @@ function sameShapes(fn: string, name: string, list: unknown, n: number, like: Te
     const id = idOf(t, fn, `${name}[${i}]`);
     const s = (t as Tensor).shape;
     if (s.length !== like.shape.length || s.some((d, j) => d !== like.shape[j]) || (t as Tensor).dtype !== like.dtype) {
-      throw new TorchError(`${fn}: ${name}[${i}] is [${s.join(', ')}] ${(t as Tensor).dtype}, but the tensor is [${like.shape.join(', ')}] ${like.dtype}; they must match`, 'ERR_TORCH_ARG');
+      throw new TorchError(
+        `${fn}: ${name}[${i}] is [${s.join(', ')}] ${(t as Tensor).dtype}, but the tensor is [${like.shape.join(', ')}] ${like.dtype}; they must match`,
+        'ERR_TORCH_ARG',
+      );
     }
     return id;
   });
@@ -787,7 +832,8 @@ export function gather(tensor: Tensor, options: CollectiveOptions & { gatherList
   const dst = groupRankOf(fn, g, options.dst ?? g.ranks[0], 'dst');
   let outs: Id[] = [];
   if (g.rank === dst) outs = sameShapes(fn, 'gatherList', options.gatherList, g.size, tensor);
-  else if (options.gatherList?.length) throw new TorchError(`${fn}: gatherList must be given on the destination rank only (rank ${g.ranks[dst]})`, 'ERR_TORCH_ARG');
+  else if (options.gatherList?.length)
+    throw new TorchError(`${fn}: gatherList must be given on the destination rank only (rank ${g.ranks[dst]})`, 'ERR_TORCH_ARG');
   return run(fn, g, options.asyncOp, () => dist.pgGather(g._h, outs, id, dst));
 }
 
@@ -800,7 +846,8 @@ export function scatter(tensor: Tensor, options: CollectiveOptions & { scatterLi
   const src = groupRankOf(fn, g, options.src ?? g.ranks[0], 'src');
   let ins: Id[] = [];
   if (g.rank === src) ins = sameShapes(fn, 'scatterList', options.scatterList, g.size, tensor);
-  else if (options.scatterList?.length) throw new TorchError(`${fn}: scatterList must be given on the source rank only (rank ${g.ranks[src]})`, 'ERR_TORCH_ARG');
+  else if (options.scatterList?.length)
+    throw new TorchError(`${fn}: scatterList must be given on the source rank only (rank ${g.ranks[src]})`, 'ERR_TORCH_ARG');
   return run(fn, g, options.asyncOp, () => dist.pgScatter(g._h, id, ins, src));
 }
 
@@ -863,17 +910,20 @@ function toBytes(fn: string, obj: unknown): Uint8Array {
   try {
     return pickle(obj, noTensors);
   } catch (e) {
-    if (e instanceof TorchError) e.message = `${fn}: ${e.message.replace(/^torch\.save: /, '')} (objects are pickled; tensors go through the tensor collectives)`;
+    if (e instanceof TorchError)
+      e.message = `${fn}: ${e.message.replace(/^torch\.save: /, '')} (objects are pickled; tensors go through the tensor collectives)`;
     throw e;
   }
 }
 function fromBytes(fn: string, bytes: Uint8Array, rank: number): unknown {
-  return markDicts(unpickle(bytes, {
-    where: `${fn}: the object from rank ${rank}`,
-    persistentLoad: () => {
-      throw new TorchError(`${fn}: the object from rank ${rank} holds a tensor storage; send tensors with the tensor collectives`, 'ERR_TORCH_DIST');
-    },
-  }));
+  return markDicts(
+    unpickle(bytes, {
+      where: `${fn}: the object from rank ${rank}`,
+      persistentLoad: () => {
+        throw new TorchError(`${fn}: the object from rank ${rank} holds a tensor storage; send tensors with the tensor collectives`, 'ERR_TORCH_DIST');
+      },
+    }),
+  );
 }
 
 /** all_gather_object(objectList, obj): objectList[i] becomes rank i's obj (fills the array in place). */
@@ -909,11 +959,21 @@ export function broadcastObjectList(objectList: unknown[], options: { src?: numb
   const isSrc = g.rank === src;
   tidy(() => {
     const encoded = isSrc ? objectList.map((o) => toBytes(fn, o)) : [];
-    const sizes = isSrc ? makeTensor(encoded.map((b) => b.length), { dtype: 'int64' }) : zeros([objectList.length], { dtype: 'int64' });
+    const sizes = isSrc
+      ? makeTensor(
+          encoded.map((b) => b.length),
+          { dtype: 'int64' },
+        )
+      : zeros([objectList.length], { dtype: 'int64' });
     broadcast(sizes, { src: g.ranks[src], group: g });
     const lens = (sizes.tolist() as number[]).map(Number);
     const total = lens.reduce((a, b) => a + b, 0);
-    const flat = isSrc ? makeTensor(encoded.flatMap((b) => Array.from(b)), { dtype: 'uint8' }) : empty([total], { dtype: 'uint8' });
+    const flat = isSrc
+      ? makeTensor(
+          encoded.flatMap((b) => Array.from(b)),
+          { dtype: 'uint8' },
+        )
+      : empty([total], { dtype: 'uint8' });
     if (total) broadcast(flat, { src: g.ranks[src], group: g });
     if (!isSrc) {
       const all = flat.toTypedArray() as Uint8Array;

@@ -1,17 +1,7 @@
 import { TorchError, describe } from './errors';
 
 /** Dtypes as strings, PyTorch's names without the `torch.` prefix. */
-export type DType =
-  | 'float32'
-  | 'float64'
-  | 'float16'
-  | 'bfloat16'
-  | 'int8'
-  | 'uint8'
-  | 'int16'
-  | 'int32'
-  | 'int64'
-  | 'bool';
+export type DType = 'float32' | 'float64' | 'float16' | 'bfloat16' | 'int8' | 'uint8' | 'int16' | 'int32' | 'int64' | 'bool';
 
 /** `torch.float32`: 32-bit floating point (the default dtype). */
 export const float32: DType = 'float32';
@@ -86,14 +76,7 @@ export function dtypeFromCode(code: number): DType {
 }
 
 /** The typed arrays tensors are made from and read into (torch.tensor(), toTypedArray()); bool travels as Uint8Array, float16/bfloat16 as Float32Array. */
-export type TypedArray =
-  | Float32Array
-  | Float64Array
-  | Int8Array
-  | Uint8Array
-  | Int16Array
-  | Int32Array
-  | BigInt64Array;
+export type TypedArray = Float32Array | Float64Array | Int8Array | Uint8Array | Int16Array | Int32Array | BigInt64Array;
 
 /** The typed array that carries a dtype's elements across the boundary. */
 export function carrierOf(d: DType): { code: number; ctor: new (b: ArrayBuffer | number) => TypedArray } {

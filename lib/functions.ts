@@ -92,16 +92,49 @@ function method(name: string) {
 type M<K extends keyof Tensor> = Tensor[K] extends (...a: infer A) => infer R ? (input: Tensor, ...a: A) => R : never;
 
 const METHODS = [
-  ...BINARY, ...UNARY.filter((n): n is Exclude<typeof n, 'sumAll' | 'meanAll'> => n !== 'sumAll' && n !== 'meanAll'), 'clamp', 'softmax', 'logSoftmax', 'reshape', 'flatten', 'squeeze', 'unsqueeze', 'permute',
-  'transpose', 'narrow', 'select', 'split', 'chunk', 'unbind', 'sum', 'mean', 'prod', 'argmax', 'argmin',
-  'std', 'var', 'norm', 'logsumexp', 'cumsum', 'all', 'any', 'sort', 'topk', 'gather', 'indexSelect', 'maskedSelect',
-  'equal', 'allclose', 'leakyRelu', 'flatten', 'clone', 'detach',
+  ...BINARY,
+  ...UNARY.filter((n): n is Exclude<typeof n, 'sumAll' | 'meanAll'> => n !== 'sumAll' && n !== 'meanAll'),
+  'clamp',
+  'softmax',
+  'logSoftmax',
+  'reshape',
+  'flatten',
+  'squeeze',
+  'unsqueeze',
+  'permute',
+  'transpose',
+  'narrow',
+  'select',
+  'split',
+  'chunk',
+  'unbind',
+  'sum',
+  'mean',
+  'prod',
+  'argmax',
+  'argmin',
+  'std',
+  'var',
+  'norm',
+  'logsumexp',
+  'cumsum',
+  'all',
+  'any',
+  'sort',
+  'topk',
+  'gather',
+  'indexSelect',
+  'maskedSelect',
+  'equal',
+  'allclose',
+  'leakyRelu',
+  'flatten',
+  'clone',
+  'detach',
 ] as const;
 
 /** @internal The function forms by name, `fn.add(a, b)` = `a.add(b)`; the named exports below are taken from it. */
-export const fn: { [K in (typeof METHODS)[number]]: M<K> } = Object.fromEntries(
-  [...new Set(METHODS)].map((n) => [n, method(n)]),
-) as any;
+export const fn: { [K in (typeof METHODS)[number]]: M<K> } = Object.fromEntries([...new Set(METHODS)].map((n) => [n, method(n)])) as any;
 
 // The function forms of Tensor methods, as PyTorch's torch.* functions: torch.add(a, b) is a.add(b).
 /** PyTorch's `torch.add`: {@link Tensor.add} as a function (the tensor comes first). */

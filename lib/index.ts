@@ -16,8 +16,23 @@ export { TorchError } from './errors';
 export { Device, device } from './device';
 export type { DeviceLike } from './device';
 export {
-  float32, float64, float16, bfloat16, int8, uint8, int16, int32, int64, bool,
-  float, double, half, long, int, short, DTYPES,
+  float32,
+  float64,
+  float16,
+  bfloat16,
+  int8,
+  uint8,
+  int16,
+  int32,
+  int64,
+  bool,
+  float,
+  double,
+  half,
+  long,
+  int,
+  short,
+  DTYPES,
 } from './dtype';
 export type { DType, TypedArray } from './dtype';
 export * as cuda from './cuda';
@@ -28,7 +43,17 @@ export * as export from './export';
 export * as inductor from './inductor';
 export { ops } from './ops/aten';
 export * from './ops/generated';
-export { nonzeroOf as nonzero, uniqueOf as unique, uniqueConsecutiveOf as uniqueConsecutive, asTensor, broadcastShapes, unravelIndex, einsum, tensordot, cdist } from './ops/extras';
+export {
+  nonzeroOf as nonzero,
+  uniqueOf as unique,
+  uniqueConsecutiveOf as uniqueConsecutive,
+  asTensor,
+  broadcastShapes,
+  unravelIndex,
+  einsum,
+  tensordot,
+  cdist,
+} from './ops/extras';
 export type { UniqueOptions } from './ops/extras';
 export { contiguousFormat, preserveFormat, channelsLast, channelsLast3d, strided } from './ops/formats';
 export type { MemoryFormat, Layout } from './ops/resolve';
@@ -39,9 +64,28 @@ export type { LoadOptions, MapLocation, MappedStorage, SaveOptions } from './ser
 export * as utils from './train';
 export * as vision from './vision';
 export {
-  freeze, unfreeze, freezeUntil, trainableParameters, countParameters, frozenReport, formatFrozenReport,
-  keepFrozenBatchNormEval, trainKeepingFrozenBatchNorm, setDropout, filterStateDict, stripPrefix, addPrefix,
-  renameKeys, shareParameters, summary, saveCheckpoint, loadCheckpoint, fit, EarlyStopping, ModelCheckpoint, plotHistory,
+  freeze,
+  unfreeze,
+  freezeUntil,
+  trainableParameters,
+  countParameters,
+  frozenReport,
+  formatFrozenReport,
+  keepFrozenBatchNormEval,
+  trainKeepingFrozenBatchNorm,
+  setDropout,
+  filterStateDict,
+  stripPrefix,
+  addPrefix,
+  renameKeys,
+  shareParameters,
+  summary,
+  saveCheckpoint,
+  loadCheckpoint,
+  fit,
+  EarlyStopping,
+  ModelCheckpoint,
+  plotHistory,
 } from './train';
 import { native } from './binding';
 
@@ -50,7 +94,8 @@ export function dispose(x: unknown): void {
   const { Tensor } = require('./tensor') as typeof import('./tensor');
   if (x instanceof Tensor) x.dispose();
   else if (Array.isArray(x) || x instanceof Set) x.forEach(dispose);
-  else if (x instanceof Map) x.forEach((v) => dispose(v)); // a loaded checkpoint (dicts are Maps)
+  else if (x instanceof Map)
+    x.forEach((v) => dispose(v)); // a loaded checkpoint (dicts are Maps)
   else if (x && typeof x === 'object') Object.values(x).forEach(dispose);
 }
 

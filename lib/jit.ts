@@ -93,7 +93,13 @@ export class ScriptModule extends Module {
     if (!this.methods.includes(name)) {
       throw new TorchError(`${this.originalName} has no TorchScript method '${name}' (it has ${this.methods.join(', ')})`, 'ERR_TORCH_ARG');
     }
-    return fromNative(native.jitCall(this._handle, name, args.map((a, i) => toNative(a, `${name}() argument ${i}`))));
+    return fromNative(
+      native.jitCall(
+        this._handle,
+        name,
+        args.map((a, i) => toNative(a, `${name}() argument ${i}`)),
+      ),
+    );
   }
 
   /**
@@ -177,7 +183,8 @@ export class ScriptModule extends Module {
   /** Registers or replaces a parameter of this (sub)module, new shapes allowed: the new-head recipe. */
   override registerParameter<T extends Tensor | null>(name: string, param: T): T extends null ? null : Parameter {
     this._assertIdle('registerParameter()');
-    if (param === null) throw new TorchError('registerParameter(): a TorchScript module cannot drop a parameter; register a new tensor instead', 'ERR_TORCH_ARG');
+    if (param === null)
+      throw new TorchError('registerParameter(): a TorchScript module cannot drop a parameter; register a new tensor instead', 'ERR_TORCH_ARG');
     const p = param instanceof Parameter ? param : new Parameter(param);
     native.jitSetTensor(this._handle, name, p._h, 'parameter');
     const old = this._parameters.get(name);
@@ -264,7 +271,6 @@ export function save(module: ScriptModule, file: string): void {
   }
 }
 
-
 // ---- torch.jit.trace ------------------------------------------------------------------------------
 
 /** What a trace takes and returns: tensors, arrays of them (tuples) and Maps (or objects) of string to tensor. */
@@ -286,15 +292,19 @@ export interface TraceOptions {
 // Names a forward's parameters go by in the traced schema, read from its source when they are plain
 // identifiers (forward(x, mask) -> 'x', 'mask'); otherwise the tracer numbers them.
 const PY_KEYWORDS = new Set(
-  ('False None True and as assert async await break class continue def del elif else except finally for from global if ' +
-    'import in is lambda nonlocal not or pass raise return try while with yield self').split(' '),
+  (
+    'False None True and as assert async await break class continue def del elif else except finally for from global if ' +
+    'import in is lambda nonlocal not or pass raise return try while with yield self'
+  ).split(' '),
 );
 function parameterNames(f: Function, count: number): string[] {
   const m = /^[^(]*\(([^)]*)\)/.exec(Function.prototype.toString.call(f));
   if (!m) return [];
-  const names = m[1].split(',').map((x) => x.trim()).filter((x) => x !== '');
-  const ok = names.length >= count && new Set(names).size === names.length &&
-    names.every((n) => /^[A-Za-z_][A-Za-z0-9_]*$/.test(n) && !PY_KEYWORDS.has(n));
+  const names = m[1]
+    .split(',')
+    .map((x) => x.trim())
+    .filter((x) => x !== '');
+  const ok = names.length >= count && new Set(names).size === names.length && names.every((n) => /^[A-Za-z_][A-Za-z0-9_]*$/.test(n) && !PY_KEYWORDS.has(n));
   return ok ? names.slice(0, count) : [];
 }
 
@@ -387,7 +397,10 @@ function pauseTracerAroundDataEntryPoints(): { restore: () => void; made: () => 
   const n: number[] = [0, 0];
   const saved: [string, Function][] = [];
   const table = native as unknown as Record<string, Function>;
-  for (const [kind, names] of [[0, DATA_IN], [1, DATA_OUT]] as const) {
+  for (const [kind, names] of [
+    [0, DATA_IN],
+    [1, DATA_OUT],
+  ] as const) {
     for (const name of names) {
       const orig = table[name];
       saved.push([name, orig]);
@@ -464,7 +477,10 @@ export function trace(target: Module | ((...args: any[]) => any), exampleInputs:
         paused.restore();
       }
       if (paused.made()) warnings.push(`${paused.made()} tensor(s) made from JS data inside forward (torch.tensor() and the like) are constants in the trace`);
-      if (paused.read()) warnings.push(`forward read tensor values into JS ${paused.read()} time(s) (item(), tolist(), toTypedArray()); what it computed from them is constant in the trace`);
+      if (paused.read())
+        warnings.push(
+          `forward read tensor values into JS ${paused.read()} time(s) (item(), tolist(), toTypedArray()); what it computed from them is constant in the trace`,
+        );
       const m = new ScriptModule(handle);
       if (checkTrace) {
         let diff: string | null;

@@ -108,10 +108,11 @@ function collect(v: unknown, out: Set<Tracked>, isTensor: (v: unknown) => v is T
   }
   seen.add(v);
   if (Array.isArray(v)) for (const x of v) collect(x, out, isTensor, seen);
-  else if (v instanceof Map) for (const [k, x] of v) {
-    collect(k, out, isTensor, seen);
-    collect(x, out, isTensor, seen);
-  }
+  else if (v instanceof Map)
+    for (const [k, x] of v) {
+      collect(k, out, isTensor, seen);
+      collect(x, out, isTensor, seen);
+    }
   else if (v instanceof Set) for (const x of v) collect(x, out, isTensor, seen);
   else {
     const proto = Object.getPrototypeOf(v);
@@ -224,7 +225,10 @@ export function configureCpuCache(options: Partial<CpuCacheSettings> = {}): CpuC
   if (options === null || typeof options !== 'object') argError(fn, 'options', 'an object', options);
   checkOptions(fn, options, ['limitBytes', 'idleMs']);
   const { limitBytes, idleMs } = options;
-  for (const [name, v] of [['limitBytes', limitBytes], ['idleMs', idleMs]] as const) {
+  for (const [name, v] of [
+    ['limitBytes', limitBytes],
+    ['idleMs', idleMs],
+  ] as const) {
     if (v !== undefined && !(Number.isSafeInteger(v) && v >= 0)) argError(fn, name, 'a non-negative integer', v);
   }
   native.configureCpuCache(limitBytes ?? -1, idleMs ?? -1);

@@ -358,7 +358,6 @@ export class Tensor implements Tracked {
     return this.to(checkDtype('type()', dtype));
   }
 
-
   // ---- printing -----------------------------------------------------------------------------------
   /** PyTorch's repr: `tensor([[1., 2.], [3., 4.]], dtype=torch.float64)`. */
   toString(): string {

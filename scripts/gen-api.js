@@ -19,7 +19,11 @@ const { spawnSync } = require('child_process');
 const root = path.resolve(__dirname, '..');
 const OUT = path.join(root, 'lib', 'ops', 'generated.ts');
 
-const RESERVED = new Set('break case catch class const continue debugger default delete do else enum export extends false finally for function if import in instanceof new null return super switch this throw true try typeof var void while with yield let static implements interface package private protected public await arguments eval'.split(' '));
+const RESERVED = new Set(
+  'break case catch class const continue debugger default delete do else enum export extends false finally for function if import in instanceof new null return super switch this throw true try typeof var void while with yield let static implements interface package private protected public await arguments eval'.split(
+    ' ',
+  ),
+);
 
 function schemasFromPython(names) {
   const { findPython } = require('../test/helpers/python');
@@ -65,10 +69,24 @@ function candidates() {
 
 function tsType(a, where) {
   const base = {
-    Tensor: 'Tensor', Scalar: 'Scalar', int: 'number', SymInt: 'number', float: 'number', bool: 'boolean',
-    'int[]': 'number | number[]', 'SymInt[]': 'number | number[]', 'float[]': 'number[]', 'bool[]': 'boolean[]',
-    'Tensor[]': 'Tensor[]', 'Tensor?[]': '(Tensor | null)[]', ScalarType: 'DType', MemoryFormat: 'MemoryFormat',
-    Layout: 'Layout', Device: 'DeviceLike', str: 'string', Generator: 'null',
+    Tensor: 'Tensor',
+    Scalar: 'Scalar',
+    int: 'number',
+    SymInt: 'number',
+    float: 'number',
+    bool: 'boolean',
+    'int[]': 'number | number[]',
+    'SymInt[]': 'number | number[]',
+    'float[]': 'number[]',
+    'bool[]': 'boolean[]',
+    'Tensor[]': 'Tensor[]',
+    'Tensor?[]': '(Tensor | null)[]',
+    ScalarType: 'DType',
+    MemoryFormat: 'MemoryFormat',
+    Layout: 'Layout',
+    Device: 'DeviceLike',
+    str: 'string',
+    Generator: 'null',
   }[a.type];
   if (!base) throw new Error(`${where}: no TypeScript type for ${a.type}`);
   return a.optional && base !== 'null' ? `${base.includes('|') ? `(${base})` : base} | null` : base;
@@ -76,7 +94,19 @@ function tsType(a, where) {
 
 function returnType(sig, asMethod) {
   const r = sig.returns;
-  const one = (x) => ({ Tensor: 'Tensor', 'Tensor[]': 'Tensor[]', Scalar: 'number', int: 'number', SymInt: 'number', float: 'number', bool: 'boolean', 'int[]': 'number[]', 'SymInt[]': 'number[]', ScalarType: 'DType' })[x.type];
+  const one = (x) =>
+    ({
+      Tensor: 'Tensor',
+      'Tensor[]': 'Tensor[]',
+      Scalar: 'number',
+      int: 'number',
+      SymInt: 'number',
+      float: 'number',
+      bool: 'boolean',
+      'int[]': 'number[]',
+      'SymInt[]': 'number[]',
+      ScalarType: 'DType',
+    })[x.type];
   if (r.length === 0) return 'void';
   if (r.length === 1 && r[0].written && sig.args[0]?.written) return asMethod ? 'this' : 'Tensor';
   if (r.length === 1) return one(r[0]);
@@ -146,7 +176,8 @@ function generate(report) {
   const methods = build('Tensor');
   const functions = build('torch');
   const q = (s) => `'${s}'`;
-  const doc = (e, kind) => `  /** PyTorch's \`${kind === 'Tensor' ? 'Tensor' : 'torch'}.${e.py}\`: ${e.sigs.map((s) => `\`${s.text.replace(/^aten::/, '')}\``).join(', ')}. */`;
+  const doc = (e, kind) =>
+    `  /** PyTorch's \`${kind === 'Tensor' ? 'Tensor' : 'torch'}.${e.py}\`: ${e.sigs.map((s) => `\`${s.text.replace(/^aten::/, '')}\``).join(', ')}. */`;
   const methodDecls = methods.map((e) => {
     const sigs = [...new Set(e.sigs.flatMap((s) => signatures(s, true)))];
     // Each overload carries the doc comment (TypeDoc documents signatures one by one).

@@ -10,7 +10,22 @@ const path = require('path');
 const root = path.resolve(__dirname, '..');
 const DEF = path.join(root, 'binding', 'ops', 'pointwise.def');
 const OUT = path.join(root, 'lib', 'ops', 'codes.ts');
-const KINDS = ['BINARY', 'SCALAR', 'UNARY', 'BINARY_INPLACE', 'SCALAR_INPLACE', 'UNARY_INPLACE', 'REDUCE', 'DIM', 'INTS', 'SHAPE', 'LIST', 'CONV', 'TERNARY', 'POOL'];
+const KINDS = [
+  'BINARY',
+  'SCALAR',
+  'UNARY',
+  'BINARY_INPLACE',
+  'SCALAR_INPLACE',
+  'UNARY_INPLACE',
+  'REDUCE',
+  'DIM',
+  'INTS',
+  'SHAPE',
+  'LIST',
+  'CONV',
+  'TERNARY',
+  'POOL',
+];
 
 /** The .def's lines: [{ kind, name, cpp, py, inputs, line }], in order. */
 function parseDef(text = fs.readFileSync(DEF, 'utf8')) {

@@ -42,10 +42,15 @@ function findGlooHeaders(log = (m) => console.error(m)) {
       r = download();
     }
     if (r.error || r.status !== 0) {
-      return { reason: `could not download Debian's libgloo-dev ${GLOO_DEB_VERSION} (gloo's headers): ${(r.error ? r.error.message : r.stderr || '').trim().split('\n').pop()}` };
+      return {
+        reason: `could not download Debian's libgloo-dev ${GLOO_DEB_VERSION} (gloo's headers): ${(r.error ? r.error.message : r.stderr || '').trim().split('\n').pop()}`,
+      };
     }
     const deb = fs.readdirSync(tmp).find((f) => f.endsWith('.deb'));
-    const sha = crypto.createHash('sha256').update(fs.readFileSync(path.join(tmp, deb))).digest('hex');
+    const sha = crypto
+      .createHash('sha256')
+      .update(fs.readFileSync(path.join(tmp, deb)))
+      .digest('hex');
     if (sha !== expected) return { reason: `libgloo-dev ${GLOO_DEB_VERSION} has sha256 ${sha}, expected ${expected}` };
     const staging = `${dir}.partial-${process.pid}`;
     fs.rmSync(staging, { recursive: true, force: true });

@@ -80,7 +80,7 @@ function main() {
   ];
   if (fs.existsSync(cache) && !want.every((w) => fs.readFileSync(cache, 'utf8').includes(w))) fs.rmSync(cache);
   if (process.env.TORCH_NODE_DEBUG === '1') args.push('--debug');
-  console.error(`torch-node: node ${args.map((a) => path.basename(a) === 'cmake-js' ? 'cmake-js' : a).join(' ')}`);
+  console.error(`torch-node: node ${args.map((a) => (path.basename(a) === 'cmake-js' ? 'cmake-js' : a)).join(' ')}`);
   const r = spawnSync(process.execPath, args, {
     cwd: root,
     stdio: 'inherit',

@@ -169,7 +169,18 @@ function findLibtorch(options = {}) {
   throw err;
 }
 
-module.exports = { PINNED_TORCH, TESTED, REFERENCE_PACKAGES, ensureReferencePackages, cacheDir, pinnedVenvDir, headerVersion, describeRoot, pythonTorch, findLibtorch };
+module.exports = {
+  PINNED_TORCH,
+  TESTED,
+  REFERENCE_PACKAGES,
+  ensureReferencePackages,
+  cacheDir,
+  pinnedVenvDir,
+  headerVersion,
+  describeRoot,
+  pythonTorch,
+  findLibtorch,
+};
 
 if (require.main === module) {
   try {

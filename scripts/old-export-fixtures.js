@@ -91,7 +91,8 @@ function probe(v) {
 /** Creates the venv for torch==v (once). Returns null, or why it could not. */
 function ensureVenv(v, log) {
   if (probe(v).ok) return null;
-  if (process.env.TORCH_NODE_SKIP_FETCH === '1') return `torch==${v} is not installed in ${path.dirname(path.dirname(venvPython(v)))} and TORCH_NODE_SKIP_FETCH=1`;
+  if (process.env.TORCH_NODE_SKIP_FETCH === '1')
+    return `torch==${v} is not installed in ${path.dirname(path.dirname(venvPython(v)))} and TORCH_NODE_SKIP_FETCH=1`;
   const venv = path.join(versionDir(v), 'venv');
   const py = venvPython(v);
   const t0 = Date.now();
@@ -161,7 +162,8 @@ function ensureVersion(v, options = {}) {
   if (fs.existsSync(path.join(dir, 'outputs.json'))) return read();
   return withLock(versionDir(v), () => {
     if (fs.existsSync(path.join(dir, 'outputs.json'))) return read();
-    if (options.install === false && !probe(v).ok) return { version: v, skip: `torch ${v} is not installed in ${versionDir(v)} (${options.reason || 'install: false'})` };
+    if (options.install === false && !probe(v).ok)
+      return { version: v, skip: `torch ${v} is not installed in ${versionDir(v)} (${options.reason || 'install: false'})` };
     const why = ensureVenv(v, log);
     if (why) return { version: v, skip: why };
     const tmp = `${dir}.tmp-${process.pid}`;
@@ -208,7 +210,13 @@ if (require.main === module) {
     prune(list);
   } else {
     const res = ensureFixtures(list);
-    console.log(JSON.stringify(res.map((r) => (r.skip ? { version: r.version, skip: r.skip } : { version: r.version, dir: r.dir })), null, 2));
+    console.log(
+      JSON.stringify(
+        res.map((r) => (r.skip ? { version: r.version, skip: r.skip } : { version: r.version, dir: r.dir })),
+        null,
+        2,
+      ),
+    );
     if (res.some((r) => r.skip)) process.exit(1);
   }
 }

@@ -30,7 +30,9 @@ if (reuse !== -1) {
   }
   binary = path.join(buildDir, 'Release', 'torch_node.node');
   if (config.binary !== path.join('build', 'Release', 'torch_node.node') || !fs.existsSync(binary)) {
-    console.error(`torch-node: --reuse ${buildDir}: the addon there was not compiled from source (it uses ${config.binary}); run npm run prebuild without --reuse`);
+    console.error(
+      `torch-node: --reuse ${buildDir}: the addon there was not compiled from source (it uses ${config.binary}); run npm run prebuild without --reuse`,
+    );
     process.exit(1);
   }
   if (config.libtorchVersion !== lt.version) {

@@ -13,7 +13,10 @@ const step = (args, opts = {}) => {
 };
 
 step([path.join(__dirname, 'build-ts.js')]);
-step(['-e', "const t = require('./dist'); console.log(`torch-node ${t.version}: libtorch ${t.libtorchVersion}; CUDA: ${t.cuda.isAvailable() ? t.cuda.deviceCount() + ' device(s)' : 'off (' + t.cuda.unavailableReason() + ')'}`)"]);
+step([
+  '-e',
+  "const t = require('./dist'); console.log(`torch-node ${t.version}: libtorch ${t.libtorchVersion}; CUDA: ${t.cuda.isAvailable() ? t.cuda.deviceCount() + ' device(s)' : 'off (' + t.cuda.unavailableReason() + ')'}`)",
+]);
 
 const only = process.argv.slice(2);
 const files = fs

@@ -13,7 +13,25 @@ const F = torch.nn.functional;
 const baseline = torch.memory().liveTensors;
 
 // Kinks and flat ends, then a sweep.
-const X = [-8, -3.5, -3, -2.999, -1, -0.5, 0, 0.25, 1, 2.5, 3, 3.001, 5.5, 6, 6.5, 9, ...Array.from({ length: 24 }, (_, i) => Math.round(Math.sin(i * 0.9) * 7000) / 1000)];
+const X = [
+  -8,
+  -3.5,
+  -3,
+  -2.999,
+  -1,
+  -0.5,
+  0,
+  0.25,
+  1,
+  2.5,
+  3,
+  3.001,
+  5.5,
+  6,
+  6.5,
+  9,
+  ...Array.from({ length: 24 }, (_, i) => Math.round(Math.sin(i * 0.9) * 7000) / 1000),
+];
 const NAMES = ['relu6', 'hardswish', 'hardsigmoid'];
 const MODULES = { relu6: nn.ReLU6, hardswish: nn.Hardswish, hardsigmoid: nn.Hardsigmoid };
 
@@ -94,7 +112,14 @@ for (const name of NAMES) {
 }
 
 test('ReLU6, Hardswish and Hardsigmoid print as PyTorch', () => {
-  const got = [new nn.ReLU6(), new nn.ReLU6({ inplace: true }), new nn.Hardswish(), new nn.Hardswish({ inplace: true }), new nn.Hardsigmoid(), new nn.Hardsigmoid({ inplace: true })].map(String);
+  const got = [
+    new nn.ReLU6(),
+    new nn.ReLU6({ inplace: true }),
+    new nn.Hardswish(),
+    new nn.Hardswish({ inplace: true }),
+    new nn.Hardsigmoid(),
+    new nn.Hardsigmoid({ inplace: true }),
+  ].map(String);
   assert.deepEqual(got, py.reprs);
 });
 

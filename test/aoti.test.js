@@ -96,76 +96,122 @@ let dir;
 const files = {};
 test.before(() => {
   if (!compiler) return;
-  const cache = path.join(process.env.TORCH_NODE_CACHE || path.join(process.env.XDG_CACHE_HOME || path.join(os.homedir(), '.cache'), 'torch-node'), 'test-aoti');
+  const cache = path.join(
+    process.env.TORCH_NODE_CACHE || path.join(process.env.XDG_CACHE_HOME || path.join(os.homedir(), '.cache'), 'torch-node'),
+    'test-aoti',
+  );
   fs.mkdirSync(cache, { recursive: true });
-  const key = crypto.createHash('sha256').update(findPython().version + EXPORT).digest('hex').slice(0, 16);
+  const key = crypto
+    .createHash('sha256')
+    .update(findPython().version + EXPORT)
+    .digest('hex')
+    .slice(0, 16);
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'torch-node-aoti-'));
   files.pkg = path.join(cache, `net-${key}.pt2`);
   files.escape = path.join(dir, 'escape.pt2');
   files.wrongIsa = path.join(dir, 'wrong-isa.pt2');
   // An instruction set this CPU lacks, or, where it has them all, another machine.
-  const flags = (fs.readFileSync('/proc/cpuinfo', 'utf8').split('\n').find((l) => l.startsWith('flags')) || '').split(/\s+/);
-  const lacking = [['AVX512_FP16', 'avx512_fp16'], ['AMX_FP16', 'amx_fp16'], ['AMX_TILE', 'amx_tile'], ['AVX512', 'avx512f']].find(([, f]) => !flags.includes(f));
+  const flags = (
+    fs
+      .readFileSync('/proc/cpuinfo', 'utf8')
+      .split('\n')
+      .find((l) => l.startsWith('flags')) || ''
+  ).split(/\s+/);
+  const lacking = [
+    ['AVX512_FP16', 'avx512_fp16'],
+    ['AMX_FP16', 'amx_fp16'],
+    ['AMX_TILE', 'amx_tile'],
+    ['AVX512', 'avx512f'],
+  ].find(([, f]) => !flags.includes(f));
   files.cpu = lacking ? { AOTI_CPU_ISA: `AVX2 ${lacking[0]}` } : { AOTI_MACHINE: 'aarch64' };
   py = runPython(EXPORT, { pkg: files.pkg, escape: files.escape, wrongIsa: files.wrongIsa, cpu: files.cpu }, { timeout: 600000 });
 });
 test.after(() => dir && fs.rmSync(dir, { recursive: true, force: true }));
 
-const input = (b) => torch.linspace(-1, 1, b * 3 * 12 * 12).reshape([b, 3, 12, 12]).sin();
+const input = (b) =>
+  torch
+    .linspace(-1, 1, b * 3 * 12 * 12)
+    .reshape([b, 3, 12, 12])
+    .sin();
 
-test("outputs equal Python's aoti_load_package at batches 1, 4 and 7 (dict output, dynamic batch)", skip, () => torch.tidy(() => {
-  const m = torch.inductor.aotiLoadPackage(files.pkg);
-  assert.deepEqual(m.inputSpecs.map((s) => [s.dtype, s.device, s.shape]), [['float32', 'cpu', [[1, 64], 3, 12, 12]]]);
-  assert.ok(m.folder.startsWith(path.join(path.dirname(path.dirname(files.pkg)), 'aoti')), `unpacked into the cache: ${m.folder}`);
-  for (const b of [1, 4, 7]) {
-    const out = m.forward(input(b));
-    assert.deepEqual(Object.keys(out), ['logits', 'features']);
-    assert.deepEqual(out.logits.shape, [b, 5]);
-    // The same compiled code on the same CPU: equal to Python's to float rounding; to eager within 1e-5.
-    close(out.logits.reshape([-1]), torch.tensor(py.batches[b].aoti.logits), `batch ${b} logits vs Python AOTI`, 1e-6);
-    close(out.features.reshape([-1]), torch.tensor(py.batches[b].aoti.features), `batch ${b} features vs Python AOTI`, 1e-6);
-    close(out.logits.reshape([-1]), torch.tensor(py.batches[b].eager.logits), `batch ${b} logits vs Python eager`, 1e-5);
-  }
-  // A non-contiguous input is made contiguous first (the compiled code assumes contiguous strides).
-  const x = input(4);
-  const nc = x.permute([0, 2, 3, 1]).contiguous().permute([0, 3, 1, 2]);
-  assert.equal(nc.isContiguous(), false);
-  close(m.forward(nc).logits, m.forward(x).logits, 'non-contiguous input', 0);
-  m.dispose();
-  assert.throws(() => m.forward(x), { code: 'ERR_TORCH_DISPOSED' });
-}));
+test("outputs equal Python's aoti_load_package at batches 1, 4 and 7 (dict output, dynamic batch)", skip, () =>
+  torch.tidy(() => {
+    const m = torch.inductor.aotiLoadPackage(files.pkg);
+    assert.deepEqual(
+      m.inputSpecs.map((s) => [s.dtype, s.device, s.shape]),
+      [['float32', 'cpu', [[1, 64], 3, 12, 12]]],
+    );
+    assert.ok(m.folder.startsWith(path.join(path.dirname(path.dirname(files.pkg)), 'aoti')), `unpacked into the cache: ${m.folder}`);
+    for (const b of [1, 4, 7]) {
+      const out = m.forward(input(b));
+      assert.deepEqual(Object.keys(out), ['logits', 'features']);
+      assert.deepEqual(out.logits.shape, [b, 5]);
+      // The same compiled code on the same CPU: equal to Python's to float rounding; to eager within 1e-5.
+      close(out.logits.reshape([-1]), torch.tensor(py.batches[b].aoti.logits), `batch ${b} logits vs Python AOTI`, 1e-6);
+      close(out.features.reshape([-1]), torch.tensor(py.batches[b].aoti.features), `batch ${b} features vs Python AOTI`, 1e-6);
+      close(out.logits.reshape([-1]), torch.tensor(py.batches[b].eager.logits), `batch ${b} logits vs Python eager`, 1e-5);
+    }
+    // A non-contiguous input is made contiguous first (the compiled code assumes contiguous strides).
+    const x = input(4);
+    const nc = x.permute([0, 2, 3, 1]).contiguous().permute([0, 3, 1, 2]);
+    assert.equal(nc.isContiguous(), false);
+    close(m.forward(nc).logits, m.forward(x).logits, 'non-contiguous input', 0);
+    m.dispose();
+    assert.throws(() => m.forward(x), { code: 'ERR_TORCH_DISPOSED' });
+  }),
+);
 
-test('inputs are checked before the call: dtype, rank, size, the declared batch range, count', skip, () => torch.tidy(() => {
-  const m = torch.inductor.aotiLoadPackage(files.pkg);
-  const bad = [
-    [input(2).double(), 'ERR_TORCH_DTYPE', /input 0 \(\w+\): expected dtype float32, got float64/],
-    [torch.zeros([2, 3, 12]), 'ERR_TORCH_SHAPE', /expected 4 dimensions \[1\.\.64, 3, 12, 12\], got 3/],
-    [torch.zeros([2, 3, 12, 13]), 'ERR_TORCH_SHAPE', /expected size 12 at dimension 3/],
-    [torch.zeros([65, 3, 12, 12]), 'ERR_TORCH_SHAPE', /expected dimension 0 in the declared range 1\.\.64 .*got 65/],
-    [[1, 2], 'ERR_TORCH_ARG', /must be a Tensor/],
-  ];
-  for (const [x, code, re] of bad) assert.throws(() => m.forward(x), (e) => e.code === code && re.test(e.message), String(code));
-  assert.throws(() => m.forward(input(1), input(1)), /input args must be an array of 1 \(a tuple when exported\), got an array of length 2/);
-  // Declared specs override the metadata and must agree with the compiled code.
-  assert.throws(() => torch.inductor.aotiLoadPackage(files.pkg, { inputs: [{ shape: [[1, 8], 3, 12, 11] }] }), /dimension 3 is declared 11 but the package was compiled for 12/);
-  const narrow = torch.inductor.aotiLoadPackage(files.pkg, { inputs: [{ shape: [[1, 8], 3, 12, 12] }] });
-  assert.throws(() => narrow.forward(input(9)), /declared range 1\.\.8/);
-  narrow.dispose();
-  assert.throws(() => torch.inductor.aotiLoadPackage(files.pkg, { numRunners: 0 }), /argument 'numRunners' must be an integer from 1 to 256/);
-  assert.throws(() => torch.inductor.aotiLoadPackage(files.pkg, { bogus: 1 }), /unknown option 'bogus'/);
-  m.dispose();
-}));
+test('inputs are checked before the call: dtype, rank, size, the declared batch range, count', skip, () =>
+  torch.tidy(() => {
+    const m = torch.inductor.aotiLoadPackage(files.pkg);
+    const bad = [
+      [input(2).double(), 'ERR_TORCH_DTYPE', /input 0 \(\w+\): expected dtype float32, got float64/],
+      [torch.zeros([2, 3, 12]), 'ERR_TORCH_SHAPE', /expected 4 dimensions \[1\.\.64, 3, 12, 12\], got 3/],
+      [torch.zeros([2, 3, 12, 13]), 'ERR_TORCH_SHAPE', /expected size 12 at dimension 3/],
+      [torch.zeros([65, 3, 12, 12]), 'ERR_TORCH_SHAPE', /expected dimension 0 in the declared range 1\.\.64 .*got 65/],
+      [[1, 2], 'ERR_TORCH_ARG', /must be a Tensor/],
+    ];
+    for (const [x, code, re] of bad)
+      assert.throws(
+        () => m.forward(x),
+        (e) => e.code === code && re.test(e.message),
+        String(code),
+      );
+    assert.throws(() => m.forward(input(1), input(1)), /input args must be an array of 1 \(a tuple when exported\), got an array of length 2/);
+    // Declared specs override the metadata and must agree with the compiled code.
+    assert.throws(
+      () => torch.inductor.aotiLoadPackage(files.pkg, { inputs: [{ shape: [[1, 8], 3, 12, 11] }] }),
+      /dimension 3 is declared 11 but the package was compiled for 12/,
+    );
+    const narrow = torch.inductor.aotiLoadPackage(files.pkg, { inputs: [{ shape: [[1, 8], 3, 12, 12] }] });
+    assert.throws(() => narrow.forward(input(9)), /declared range 1\.\.8/);
+    narrow.dispose();
+    assert.throws(() => torch.inductor.aotiLoadPackage(files.pkg, { numRunners: 0 }), /argument 'numRunners' must be an integer from 1 to 256/);
+    assert.throws(() => torch.inductor.aotiLoadPackage(files.pkg, { bogus: 1 }), /unknown option 'bogus'/);
+    m.dispose();
+  }),
+);
 
 test('a package for another CPU, an escaping entry, a non-package: TorchErrors, and nothing left in the temp folder', skip, () => {
-  const loaderTemps = () => fs.readdirSync(os.tmpdir()).filter((d) => {
-    try {
-      return fs.existsSync(path.join(os.tmpdir(), d, 'data', 'aotinductor')) || fs.readdirSync(path.join(os.tmpdir(), d)).some((s) => fs.existsSync(path.join(os.tmpdir(), d, s, 'data', 'aotinductor')));
-    } catch {
-      return false;
-    }
-  });
+  const loaderTemps = () =>
+    fs.readdirSync(os.tmpdir()).filter((d) => {
+      try {
+        return (
+          fs.existsSync(path.join(os.tmpdir(), d, 'data', 'aotinductor')) ||
+          fs.readdirSync(path.join(os.tmpdir(), d)).some((s) => fs.existsSync(path.join(os.tmpdir(), d, s, 'data', 'aotinductor')))
+        );
+      } catch {
+        return false;
+      }
+    });
   const before = loaderTemps();
-  assert.throws(() => torch.inductor.aotiLoadPackage(files.wrongIsa), (e) => e.code === 'ERR_TORCH_PLATFORM' && /(instruction sets this CPU lacks|compiled for aarch64)/.test(e.message) && (files.cpu.AOTI_MACHINE || /ATEN_CPU_CAPABILITY=avx2/.test(e.message)));
+  assert.throws(
+    () => torch.inductor.aotiLoadPackage(files.wrongIsa),
+    (e) =>
+      e.code === 'ERR_TORCH_PLATFORM' &&
+      /(instruction sets this CPU lacks|compiled for aarch64)/.test(e.message) &&
+      (files.cpu.AOTI_MACHINE || /ATEN_CPU_CAPABILITY=avx2/.test(e.message)),
+  );
   assert.throws(() => torch.inductor.aotiLoadPackage(files.escape), /an entry with an unsafe path/);
   const ckpt = path.join(dir, 'ckpt.pt');
   torch.tidy(() => torch.save(new Map([['w', torch.ones([2])]]), ckpt));
@@ -200,8 +246,9 @@ test('forwardAsync: 8 calls over 2 runners equal the sync results; loadConstants
 });
 
 const cudaSkip = !compiler ? skip : torch.cuda.isAvailable() ? {} : { skip: `CUDA unavailable: ${torch.cuda.unavailableReason()}` };
-test('a CUDA package: outputs equal Python\'s on the GPU; CPU inputs are refused', cudaSkip, () => {
-  const out = runPython(`
+test("a CUDA package: outputs equal Python's on the GPU; CPU inputs are refused", cudaSkip, () => {
+  const out = runPython(
+    `
 import json, sys, os, warnings
 warnings.filterwarnings('ignore')
 import torch, torch.nn as nn
@@ -214,7 +261,10 @@ torch._inductor.aoti_compile_and_package(ep, package_path=req['pkg'])
 with torch.no_grad():
     y = torch._inductor.aoti_load_package(req['pkg'])(x)
 print(json.dumps({'y': y.reshape(-1).tolist()}))
-`, { pkg: path.join(dir, 'cuda.pt2') }, { timeout: 600000 });
+`,
+    { pkg: path.join(dir, 'cuda.pt2') },
+    { timeout: 600000 },
+  );
   torch.tidy(() => {
     const m = torch.inductor.aotiLoadPackage(path.join(dir, 'cuda.pt2'));
     assert.equal(m.metadata.AOTI_DEVICE_KEY, 'cuda');

@@ -37,9 +37,18 @@ const INPUT = {
   w: data(3, 5, 2),
   b: data(1, 5, 3)[0],
   tgt: data(4, 5, 4).map((r) => r.map((v) => Math.abs(v))), // non-negative weights, like soft labels
-  g: [[1, -2], [0.5, 3]],
-  p: [[0.3, -1.2], [2.0, 0.7]],
-  q: [[-0.4, 1.1], [0.9, -2.5]],
+  g: [
+    [1, -2],
+    [0.5, 3],
+  ],
+  p: [
+    [0.3, -1.2],
+    [2.0, 0.7],
+  ],
+  q: [
+    [-0.4, 1.1],
+    [0.9, -2.5],
+  ],
 };
 
 // Ops whose grad_fn name must match Python's type(y.grad_fn).__name__ (p, q: 2x2, requires grad).
@@ -282,7 +291,9 @@ test(
   scoped(() => {
     const p = torch.tensor(INPUT.p, { dtype: 'float32', requiresGrad: true });
     const q = torch.tensor(INPUT.q, { dtype: 'float32', requiresGrad: true });
-    p.pow(3).mul(q).backward(torch.tensor(INPUT.g, { dtype: 'float32' }));
+    p.pow(3)
+      .mul(q)
+      .backward(torch.tensor(INPUT.g, { dtype: 'float32' }));
     const py = python().explicit;
     assertClose(p.grad.tolist(), py.p, TOL.float32, 'p.grad');
     assertClose(q.grad.tolist(), py.q, TOL.float32, 'q.grad');
@@ -302,7 +313,12 @@ test(
     const py = python().accumulate;
     assertClose(once, py.once, TOL.float32, 'after one backward');
     assertClose(p.grad.tolist(), py.twice, TOL.float32, 'after two backward calls');
-    assertClose(p.grad.tolist(), once.map((r) => r.map((v) => 2 * v)), TOL.float32, 'twice the single gradient');
+    assertClose(
+      p.grad.tolist(),
+      once.map((r) => r.map((v) => 2 * v)),
+      TOL.float32,
+      'twice the single gradient',
+    );
     assertClose(q.grad.tolist(), py.q, TOL.float32, 'q.grad');
 
     p.grad = null;
@@ -311,7 +327,10 @@ test(
     assertClose(p.grad.tolist(), py.once, TOL.float32, 'fresh gradient after reset');
     // grad can also be set to a tensor of the right shape
     p.grad = torch.zeros(2, 2);
-    assert.deepEqual(p.grad.tolist(), [[0, 0], [0, 0]]);
+    assert.deepEqual(p.grad.tolist(), [
+      [0, 0],
+      [0, 0],
+    ]);
   }),
 );
 
@@ -319,9 +338,12 @@ test(
   'grad setter: a gradient of the wrong shape is rejected',
   scoped(() => {
     const p = torch.ones(2, { requiresGrad: true });
-    assert.throws(() => {
-      p.grad = torch.ones(3);
-    }, (e) => e instanceof torch.TorchError && /shape \[3\].*shape \[2\]/.test(e.message));
+    assert.throws(
+      () => {
+        p.grad = torch.ones(3);
+      },
+      (e) => e instanceof torch.TorchError && /shape \[3\].*shape \[2\]/.test(e.message),
+    );
     assert.equal(p.grad, null, 'nothing assigned');
   }),
 );
@@ -331,9 +353,12 @@ test(
   scoped(() => {
     const p = torch.ones(2, { requiresGrad: true });
     for (const g of [torch.ones(2, { dtype: 'float64' }), torch.tensor([1, 2])]) {
-      assert.throws(() => {
-        p.grad = g;
-      }, (e) => e instanceof torch.TorchError && /dtype/.test(e.message));
+      assert.throws(
+        () => {
+          p.grad = g;
+        },
+        (e) => e instanceof torch.TorchError && /dtype/.test(e.message),
+      );
     }
     assert.equal(p.grad, null);
   }),
@@ -368,7 +393,11 @@ test(
     assert.equal(r.requiresGrad, false);
     assert.equal(r.gradFn, null);
     assert.equal(torch.isGradEnabled(), true);
-    assert.equal(torch.noGrad(() => 42), 42, 'returns what fn returns');
+    assert.equal(
+      torch.noGrad(() => 42),
+      42,
+      'returns what fn returns',
+    );
   }),
 );
 
@@ -422,28 +451,43 @@ test(
     assert.equal(torch.isInferenceModeEnabled(), false);
     assert.equal(torch.isGradEnabled(), true);
     // inferenceMode(fn, false) leaves it off
-    assert.equal(torch.inferenceMode(() => torch.isInferenceModeEnabled(), false), false);
+    assert.equal(
+      torch.inferenceMode(() => torch.isInferenceModeEnabled(), false),
+      false,
+    );
   }),
 );
 
 test('grad modes are restored after a throw inside the callback', () => {
   const boom = new Error('boom');
-  assert.throws(() => torch.noGrad(() => {
-    throw boom;
-  }), (e) => e === boom);
+  assert.throws(
+    () =>
+      torch.noGrad(() => {
+        throw boom;
+      }),
+    (e) => e === boom,
+  );
   assert.equal(torch.isGradEnabled(), true);
 
   torch.noGrad(() => {
-    assert.throws(() => torch.enableGrad(() => {
-      throw boom;
-    }), (e) => e === boom);
+    assert.throws(
+      () =>
+        torch.enableGrad(() => {
+          throw boom;
+        }),
+      (e) => e === boom,
+    );
     assert.equal(torch.isGradEnabled(), false, 'back to the enclosing noGrad');
   });
   assert.equal(torch.isGradEnabled(), true);
 
-  assert.throws(() => torch.inferenceMode(() => {
-    throw boom;
-  }), (e) => e === boom);
+  assert.throws(
+    () =>
+      torch.inferenceMode(() => {
+        throw boom;
+      }),
+    (e) => e === boom,
+  );
   assert.equal(torch.isInferenceModeEnabled(), false);
   assert.equal(torch.isGradEnabled(), true);
 
@@ -453,12 +497,19 @@ test('grad modes are restored after a throw inside the callback', () => {
 });
 
 test('grad-mode callbacks that return a Promise are rejected with a TorchError', () => {
-  for (const [name, f] of [['noGrad', torch.noGrad], ['enableGrad', torch.enableGrad], ['inferenceMode', torch.inferenceMode]]) {
-    assert.throws(() => f(async () => 1), (e) => {
-      assert.ok(e instanceof torch.TorchError);
-      assert.match(e.message, new RegExp(`${name}\\(\\): fn returned a Promise`));
-      return true;
-    });
+  for (const [name, f] of [
+    ['noGrad', torch.noGrad],
+    ['enableGrad', torch.enableGrad],
+    ['inferenceMode', torch.inferenceMode],
+  ]) {
+    assert.throws(
+      () => f(async () => 1),
+      (e) => {
+        assert.ok(e instanceof torch.TorchError);
+        assert.match(e.message, new RegExp(`${name}\\(\\): fn returned a Promise`));
+        return true;
+      },
+    );
     assert.equal(torch.isGradEnabled(), true);
     assert.equal(torch.isInferenceModeEnabled(), false);
   }

@@ -105,7 +105,10 @@ print(json.dumps(out))
   assert.equal(info.epoch, 5);
   assert.equal(info.loss, 1.5);
   assert.deepEqual(flat(c.model.at(3).weight), py.w);
-  assert.throws(() => torch.loadCheckpoint(fromPy, { model: c.model, scheduler: c.sched }), /has no 'scheduler_state_dict' for the scheduler given; its keys: epoch, model_state_dict, optimizer_state_dict, loss/);
+  assert.throws(
+    () => torch.loadCheckpoint(fromPy, { model: c.model, scheduler: c.sched }),
+    /has no 'scheduler_state_dict' for the scheduler given; its keys: epoch, model_state_dict, optimizer_state_dict, loss/,
+  );
   c.opt.dispose();
   c.model.dispose();
 });

@@ -16,9 +16,23 @@ const BIN = path.join(__dirname, '..', 'bin', 'torch-node.js');
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'torch-node-run-'));
 const FIXTURE = path.join(tmp, 'worker.js');
 const VARS = [
-  'RANK', 'WORLD_SIZE', 'LOCAL_RANK', 'LOCAL_WORLD_SIZE', 'GROUP_RANK', 'GROUP_WORLD_SIZE', 'ROLE_NAME', 'ROLE_RANK',
-  'ROLE_WORLD_SIZE', 'MASTER_ADDR', 'MASTER_PORT', 'TORCHELASTIC_RUN_ID', 'TORCHELASTIC_RESTART_COUNT',
-  'TORCHELASTIC_MAX_RESTARTS', 'TORCHELASTIC_USE_AGENT_STORE', 'OMP_NUM_THREADS', 'INHERITED_BY_WORKERS',
+  'RANK',
+  'WORLD_SIZE',
+  'LOCAL_RANK',
+  'LOCAL_WORLD_SIZE',
+  'GROUP_RANK',
+  'GROUP_WORLD_SIZE',
+  'ROLE_NAME',
+  'ROLE_RANK',
+  'ROLE_WORLD_SIZE',
+  'MASTER_ADDR',
+  'MASTER_PORT',
+  'TORCHELASTIC_RUN_ID',
+  'TORCHELASTIC_RESTART_COUNT',
+  'TORCHELASTIC_MAX_RESTARTS',
+  'TORCHELASTIC_USE_AGENT_STORE',
+  'OMP_NUM_THREADS',
+  'INHERITED_BY_WORKERS',
 ];
 
 // The worker: `worker.js MODE DIR [args...]`. Every mode first writes DIR/pid-RANK.
@@ -77,7 +91,11 @@ function launcher(args, { env = {}, onStart, mode, scriptArgs = [] } = {}) {
   });
 }
 
-const pidsIn = (dir) => fs.readdirSync(dir).filter((f) => f.startsWith('pid-')).map((f) => [Number(f.slice(4)), Number(fs.readFileSync(path.join(dir, f), 'utf8'))]);
+const pidsIn = (dir) =>
+  fs
+    .readdirSync(dir)
+    .filter((f) => f.startsWith('pid-'))
+    .map((f) => [Number(f.slice(4)), Number(fs.readFileSync(path.join(dir, f), 'utf8'))]);
 function alive(pid) {
   try {
     process.kill(pid, 0);
@@ -98,7 +116,12 @@ async function waitFor(cond, ms = 8000) {
     await new Promise((r) => setTimeout(r, 20));
   }
 }
-const records = (stdout) => stdout.trim().split('\n').map((l) => JSON.parse(l)).sort((a, b) => Number(a.env.RANK) - Number(b.env.RANK));
+const records = (stdout) =>
+  stdout
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l))
+    .sort((a, b) => Number(a.env.RANK) - Number(b.env.RANK));
 
 test('3 workers: torchrun variables for every rank, script args passed through', async () => {
   const r = await launcher(['--nproc-per-node', '3'], {
@@ -108,7 +131,11 @@ test('3 workers: torchrun variables for every rank, script args passed through',
   });
   assert.equal(r.code, 0, r.stderr);
   const recs = records(r.stdout);
-  assert.deepEqual(recs.map((x) => x.env.RANK), ['0', '1', '2'], 'each rank exactly once');
+  assert.deepEqual(
+    recs.map((x) => x.env.RANK),
+    ['0', '1', '2'],
+    'each rank exactly once',
+  );
   assert.equal(new Set(recs.map((x) => x.pid)).size, 3, 'three processes');
   const port = recs[0].env.MASTER_PORT;
   assert.match(port, /^\d+$/);
@@ -140,19 +167,29 @@ test('3 workers: torchrun variables for every rank, script args passed through',
 });
 
 test('torchrun spellings, a given port and OMP_NUM_THREADS, one worker, multi-node ranks', async () => {
-  let r = await launcher(['--nproc_per_node=2', '--master_port=29555', '--master-addr', 'localhost', '--rdzv-id', 'job7'], { mode: 'env', env: { OMP_NUM_THREADS: '4' } });
+  let r = await launcher(['--nproc_per_node=2', '--master_port=29555', '--master-addr', 'localhost', '--rdzv-id', 'job7'], {
+    mode: 'env',
+    env: { OMP_NUM_THREADS: '4' },
+  });
   assert.equal(r.code, 0, r.stderr);
   let recs = records(r.stdout);
-  assert.deepEqual(recs.map((x) => [x.env.RANK, x.env.MASTER_ADDR, x.env.MASTER_PORT, x.env.OMP_NUM_THREADS, x.env.TORCHELASTIC_RUN_ID]), [
-    ['0', 'localhost', '29555', '4', 'job7'],
-    ['1', 'localhost', '29555', '4', 'job7'],
-  ]);
+  assert.deepEqual(
+    recs.map((x) => [x.env.RANK, x.env.MASTER_ADDR, x.env.MASTER_PORT, x.env.OMP_NUM_THREADS, x.env.TORCHELASTIC_RUN_ID]),
+    [
+      ['0', 'localhost', '29555', '4', 'job7'],
+      ['1', 'localhost', '29555', '4', 'job7'],
+    ],
+  );
   assert.doesNotMatch(r.stderr, /OMP_NUM_THREADS/, 'no warning when the user set it');
 
   r = await launcher([], { mode: 'env', env: { OMP_NUM_THREADS: undefined } });
   assert.equal(r.code, 0, r.stderr);
   recs = records(r.stdout);
-  assert.deepEqual(recs.map((x) => [x.env.RANK, x.env.WORLD_SIZE, x.env.OMP_NUM_THREADS]), [['0', '1', undefined]], 'default: one worker, OMP_NUM_THREADS left alone');
+  assert.deepEqual(
+    recs.map((x) => [x.env.RANK, x.env.WORLD_SIZE, x.env.OMP_NUM_THREADS]),
+    [['0', '1', undefined]],
+    'default: one worker, OMP_NUM_THREADS left alone',
+  );
   assert.equal(r.stderr, '');
 
   r = await launcher(['--nnodes', '2', '--node-rank', '1', '--nproc-per-node', '2', '--master-addr', '10.1.2.3', '--master-port', '29600'], { mode: 'env' });
@@ -184,7 +221,10 @@ test('a failing rank stops the others; the launcher names the rank and its exit 
   assert.ok(r.ms < 10000, `took ${r.ms} ms`);
   assert.match(r.stderr, /torch-node run: rank 1 \(local_rank 1, pid \d+\) exited with code 3; stopped the other 2 workers\n/);
   assert.match(r.stderr, /worker\.js FAILED/);
-  assert.match(r.stderr, /Root Cause \(first observed failure\):\n\[0\]:\n {2}time {6}: \S+\n {2}host {6}: .*\n {2}rank {6}: 1 \(local_rank: 1\)\n {2}exitcode {2}: 3 \(pid: \d+\)\n/);
+  assert.match(
+    r.stderr,
+    /Root Cause \(first observed failure\):\n\[0\]:\n {2}time {6}: \S+\n {2}host {6}: .*\n {2}rank {6}: 1 \(local_rank: 1\)\n {2}exitcode {2}: 3 \(pid: \d+\)\n/,
+  );
   assert.match(r.stderr, /Failures:\n {2}<NO_OTHER_FAILURES>/, 'the workers the launcher stopped are not failures');
   assertNoneRunning(r.dir, 3);
 });
@@ -199,7 +239,10 @@ test('a worker that ignores SIGTERM is killed after --term-timeout', async () =>
   assertNoneRunning(r.dir, 3);
 });
 
-for (const [sig, code] of [['SIGTERM', 143], ['SIGINT', 130]]) {
+for (const [sig, code] of [
+  ['SIGTERM', 143],
+  ['SIGINT', 130],
+]) {
   test(`${sig} to the launcher stops the workers; exit ${code}`, async () => {
     const r = await launcher(['--nproc-per-node', '2'], {
       mode: 'sleep',
@@ -252,7 +295,7 @@ test('usage errors: exit 2, the message names the flag', () => {
   assert.match(unknown.stderr, /unknown command 'launch' \(commands: inspect, convert, run, help\)/);
 });
 
-test('help: torch-node --help lists run; run --help shows it; --help after the script is the script\'s', async () => {
+test("help: torch-node --help lists run; run --help shows it; --help after the script is the script's", async () => {
   for (const args of [['--help'], ['run', '--help'], ['run', '--nproc-per-node', '2', '-h']]) {
     const r = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8' });
     assert.equal(r.status, 0, args.join(' '));

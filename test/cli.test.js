@@ -41,7 +41,18 @@ const totalsOf = (infos) => ({
   parameters: Object.values(infos).reduce((a, t) => a + numel(t.shape), 0),
   bytes: Object.values(infos).reduce((a, t) => a + numel(t.shape) * SIZE[t.dtype], 0),
 });
-const DTYPE = { F32: 'float32', F16: 'float16', BF16: 'bfloat16', F64: 'float64', I8: 'int8', U8: 'uint8', I16: 'int16', I32: 'int32', I64: 'int64', BOOL: 'bool' };
+const DTYPE = {
+  F32: 'float32',
+  F16: 'float16',
+  BF16: 'bfloat16',
+  F64: 'float64',
+  I8: 'int8',
+  U8: 'uint8',
+  I16: 'int16',
+  I32: 'int32',
+  I64: 'int64',
+  BOOL: 'bool',
+};
 
 test('--help, help and no command', () => {
   for (const args of [['--help'], ['-h'], ['help'], ['inspect', '--help']]) {
@@ -57,7 +68,11 @@ test('--help, help and no command', () => {
 });
 
 test('command-line mistakes: exit 2 with one message', () => {
-  assertUserError(cli('frobnicate', 'x'), 2, /^torch-node: unknown command 'frobnicate' \(commands: inspect, convert, run, help\)\nRun 'torch-node --help' for usage\.\n$/);
+  assertUserError(
+    cli('frobnicate', 'x'),
+    2,
+    /^torch-node: unknown command 'frobnicate' \(commands: inspect, convert, run, help\)\nRun 'torch-node --help' for usage\.\n$/,
+  );
   assertUserError(cli('inspect'), 2, /inspect: expected one FILE, got 0 \(usage: torch-node inspect FILE \[--json\]\)/);
   assertUserError(cli('inspect', 'a', 'b'), 2, /inspect: expected one FILE, got 2/);
   assertUserError(cli('inspect', 'a.safetensors', '--yaml'), 2, /inspect: unknown option '--yaml' \(options: --json\)/);
@@ -70,8 +85,15 @@ test('file errors: missing, not a file, unsupported type, corrupt — exit 1, no
   assertUserError(cli('inspect', 'missing.safetensors'), 1, /^torch-node: inspect: missing\.safetensors: no such file\n$/);
   assertUserError(cli('inspect', tmp), 1, /inspect: .* not a file/);
   fs.writeFileSync(out('notes.txt'), 'hello, world\n');
-  assertUserError(cli('inspect', 'notes.txt'), 1, /^torch-node: inspect: notes\.txt: unsupported file type '\.txt': expected \.safetensors, a torch\.save file \(\.pt, \.pth, \.bin, \.ckpt\) or a TorchScript archive\n$/);
-  fs.writeFileSync(out('bad.safetensors'), Buffer.concat([Buffer.from([16, 0, 0, 0, 0, 0, 0, 0]), Buffer.from('{"a":{"dtype":"F32","shape":[4],"data_offsets":[0,16]}}').subarray(0, 16)]));
+  assertUserError(
+    cli('inspect', 'notes.txt'),
+    1,
+    /^torch-node: inspect: notes\.txt: unsupported file type '\.txt': expected \.safetensors, a torch\.save file \(\.pt, \.pth, \.bin, \.ckpt\) or a TorchScript archive\n$/,
+  );
+  fs.writeFileSync(
+    out('bad.safetensors'),
+    Buffer.concat([Buffer.from([16, 0, 0, 0, 0, 0, 0, 0]), Buffer.from('{"a":{"dtype":"F32","shape":[4],"data_offsets":[0,16]}}').subarray(0, 16)]),
+  );
   assertUserError(cli('inspect', 'bad.safetensors'), 1, /^torch-node: bad\.safetensors: the header is not valid JSON: /);
   fs.writeFileSync(out('trunc.safetensors'), Buffer.from([1, 2, 3]));
   assertUserError(cli('inspect', 'trunc.safetensors'), 1, /^torch-node: trunc\.safetensors: the file is 3 bytes, too short for the 8-byte header length/);
@@ -94,10 +116,21 @@ test('inspect a .safetensors file (ResNet-18 written by Python): tree, totals, m
   assert.match(lines[1], /^conv1\.weight +float32 +\[64, 3, 7, 7\] +36\.8 KiB$/);
   assert.match(lines[2], /^bn1 +\(5 tensors, 257 parameters, 1\.01 KiB\)$/);
   assert.match(lines[3], /^ {2}weight +float32 +\[64\] +256 B$/);
-  assert.match(r.stdout, /\nlayer1 +\(24 tensors, 148,484 parameters, 580\.0 KiB\)\n {2}0 +\(12 tensors, 74,242 parameters, 290\.0 KiB\)\n {4}conv1\.weight +float32 +\[64, 64, 3, 3\] +144\.0 KiB\n/);
+  assert.match(
+    r.stdout,
+    /\nlayer1 +\(24 tensors, 148,484 parameters, 580\.0 KiB\)\n {2}0 +\(12 tensors, 74,242 parameters, 290\.0 KiB\)\n {4}conv1\.weight +float32 +\[64, 64, 3, 3\] +144\.0 KiB\n/,
+  );
   assert.match(r.stdout, /\n {6}num_batches_tracked +int64 +\[\] +8 B\n/);
-  assert.match(r.stdout, /\nfc +\(2 tensors, 513,000 parameters, 1\.96 MiB\)\n {2}weight +float32 +\[1000, 512\] +1\.95 MiB\n {2}bias +float32 +\[1000\] +3\.91 KiB\n/);
-  assert.ok(r.stdout.endsWith(`total: 122 tensors, ${totals.parameters.toLocaleString('en-US')} parameters, ${totals.bytes.toLocaleString('en-US')} bytes (44.6 MiB)\nmetadata:\n  format: pt\n`), r.stdout.slice(-200));
+  assert.match(
+    r.stdout,
+    /\nfc +\(2 tensors, 513,000 parameters, 1\.96 MiB\)\n {2}weight +float32 +\[1000, 512\] +1\.95 MiB\n {2}bias +float32 +\[1000\] +3\.91 KiB\n/,
+  );
+  assert.ok(
+    r.stdout.endsWith(
+      `total: 122 tensors, ${totals.parameters.toLocaleString('en-US')} parameters, ${totals.bytes.toLocaleString('en-US')} bytes (44.6 MiB)\nmetadata:\n  format: pt\n`,
+    ),
+    r.stdout.slice(-200),
+  );
 
   const j = cli('inspect', pyFile('resnet18.safetensors'), '--json');
   assert.equal(j.code, 0, j.stderr);
@@ -105,10 +138,16 @@ test('inspect a .safetensors file (ResNet-18 written by Python): tree, totals, m
   assert.equal(o.format, 'safetensors');
   assert.deepEqual(o.metadata, { format: 'pt' });
   assert.deepEqual(o.totals, totals);
-  assert.deepEqual(o.tensors.map((t) => t.name), ref.order.resnet18);
+  assert.deepEqual(
+    o.tensors.map((t) => t.name),
+    ref.order.resnet18,
+  );
   for (const t of o.tensors) {
     const want = ref.resnet18[t.name];
-    assert.deepEqual([t.dtype, t.safetensorsDtype, t.shape, t.numel, t.bytes], [DTYPE[want.dtype], want.dtype, want.shape, numel(want.shape), numel(want.shape) * SIZE[want.dtype]]);
+    assert.deepEqual(
+      [t.dtype, t.safetensorsDtype, t.shape, t.numel, t.bytes],
+      [DTYPE[want.dtype], want.dtype, want.shape, numel(want.shape), numel(want.shape) * SIZE[want.dtype]],
+    );
     assert.equal(t.dataOffsets[1] - t.dataOffsets[0], t.bytes);
   }
   assert.match(j.stdout, /"shape": \[64, 3, 7, 7\],/, 'shapes on one line');
@@ -127,42 +166,62 @@ test('inspect a TorchScript archive lists its records', () => {
   assert.equal(o.format, 'torchscript');
   assert.ok(o.records.some((x) => x.name === 'script/data.pkl' && x.bytes > 0));
   assert.equal(o.totals.records, o.records.length);
-  assert.equal(o.totals.bytes, o.records.reduce((a, x) => a + x.bytes, 0));
-  assertUserError(cli('convert', pyFile('script.pt'), 'script.safetensors'), 1, /is a TorchScript archive \(torch\.jit\.save\); convert reads torch\.save files such as state dicts/);
+  assert.equal(
+    o.totals.bytes,
+    o.records.reduce((a, x) => a + x.bytes, 0),
+  );
+  assertUserError(
+    cli('convert', pyFile('script.pt'), 'script.safetensors'),
+    1,
+    /is a TorchScript archive \(torch\.jit\.save\); convert reads torch\.save files such as state dicts/,
+  );
 });
 
 test('inspect .pt files: state dict, nested dicts and lists, a checkpoint with plain values', { skip: NO_PT }, () => {
   const ref = fixture();
   const o = JSON.parse(cli('inspect', pyFile('resnet18.pt'), '--json').stdout);
   assert.equal(o.format, 'pytorch');
-  assert.deepEqual(o.tensors.map((t) => t.name), ref.order.resnet18);
+  assert.deepEqual(
+    o.tensors.map((t) => t.name),
+    ref.order.resnet18,
+  );
   assert.deepEqual(o.totals, totalsOf(ref.resnet18));
   assert.deepEqual(o.values, []);
 
   const n = cli('inspect', pyFile('nested.pt'));
   assert.equal(n.code, 0, n.stderr);
-  assert.equal(n.stdout.split('\n').slice(1).join('\n'), [
-    'model.fc  (2 tensors, 8 parameters, 32 B)',
-    '  weight  float32  [2, 3]                   24 B',
-    '  bias    float32  [2]                       8 B',
-    'extra     (2 tensors, 8 parameters, 50 B)',
-    '  emb     int64    [2, 3]                   48 B',
-    '  mask    bool     [2]                       2 B',
-    'list      (2 tensors, 3 parameters, 8 B)',
-    '  0       float16  [2]                       4 B',
-    '  1       int32    []                        4 B',
-    'total: 6 tensors, 19 parameters, 90 bytes (90 B)',
-    '',
-  ].join('\n'));
+  assert.equal(
+    n.stdout.split('\n').slice(1).join('\n'),
+    [
+      'model.fc  (2 tensors, 8 parameters, 32 B)',
+      '  weight  float32  [2, 3]                   24 B',
+      '  bias    float32  [2]                       8 B',
+      'extra     (2 tensors, 8 parameters, 50 B)',
+      '  emb     int64    [2, 3]                   48 B',
+      '  mask    bool     [2]                       2 B',
+      'list      (2 tensors, 3 parameters, 8 B)',
+      '  0       float16  [2]                       4 B',
+      '  1       int32    []                        4 B',
+      'total: 6 tensors, 19 parameters, 90 bytes (90 B)',
+      '',
+    ].join('\n'),
+  );
 
   const c = cli('inspect', pyFile('checkpoint.pt'));
   assert.equal(c.code, 0, c.stderr);
-  assert.match(c.stdout, /\nepoch +int +3\nlr +float +0\.1\nname +str +"run-1"\nstate_dict\.w +float32 +\[2, 2\] +16 B\ntotal: 1 tensor, 4 parameters, 16 bytes \(16 B\)\n$/);
+  assert.match(
+    c.stdout,
+    /\nepoch +int +3\nlr +float +0\.1\nname +str +"run-1"\nstate_dict\.w +float32 +\[2, 2\] +16 B\ntotal: 1 tensor, 4 parameters, 16 bytes \(16 B\)\n$/,
+  );
   const cj = JSON.parse(cli('inspect', pyFile('checkpoint.pt'), '--json').stdout);
-  assert.deepEqual(cj.values, [{ name: 'epoch', type: 'int', value: 3 }, { name: 'lr', type: 'float', value: 0.1 }, { name: 'name', type: 'str', value: 'run-1' }]);
+  assert.deepEqual(cj.values, [
+    { name: 'epoch', type: 'int', value: 3 },
+    { name: 'lr', type: 'float', value: 0.1 },
+    { name: 'name', type: 'str', value: 'run-1' },
+  ]);
 });
 
-test('convert .pt -> .safetensors: Python reads torchvision\'s bits back; nested names flattened', { skip: NO_PT }, () => {
+test("convert .pt -> .safetensors: Python reads torchvision's bits back; nested names flattened", { skip: NO_PT }, () => {
   const ref = fixture();
   const r = cli('convert', pyFile('resnet18.pt'), 'r18.safetensors');
   assert.equal(r.code, 0, r.stderr);
@@ -173,7 +232,7 @@ test('convert .pt -> .safetensors: Python reads torchvision\'s bits back; nested
   const a = got[out('r18.safetensors')];
   assert.deepEqual(a.tensors, ref.resnet18);
   assert.deepEqual(a.order, ref.order.resnet18);
-  assert.deepEqual(a.metadata, { format: 'pt' }, "the metadata transformers expects of converted files");
+  assert.deepEqual(a.metadata, { format: 'pt' }, 'the metadata transformers expects of converted files');
   assert.equal(a.layout.aligned, true);
   const b = got[out('nested.safetensors')];
   assert.deepEqual(b.tensors, ref.nested);
@@ -196,18 +255,40 @@ test('convert .safetensors -> .pt: Python torch.load(weights_only=True) gets ide
 test('convert: checkpoints with plain values, --key, --skip-non-tensors, --force, wrong formats', { skip: NO_PT }, () => {
   fixture();
   const ck = pyFile('checkpoint.pt');
-  assertUserError(cli('convert', ck, 'ck.safetensors'), 1, /checkpoint\.pt holds 3 value\(s\) that are not tensors \(epoch, lr, name\); safetensors stores only tensors: pass --skip-non-tensors to leave them out, or --key to pick the dict of tensors \(e\.g\. --key state_dict\)/);
+  assertUserError(
+    cli('convert', ck, 'ck.safetensors'),
+    1,
+    /checkpoint\.pt holds 3 value\(s\) that are not tensors \(epoch, lr, name\); safetensors stores only tensors: pass --skip-non-tensors to leave them out, or --key to pick the dict of tensors \(e\.g\. --key state_dict\)/,
+  );
   assert.ok(!fs.existsSync(out('ck.safetensors')));
   let r = cli('convert', ck, 'ck.safetensors', '--key', 'state_dict');
   assert.equal(r.code, 0, r.stderr);
-  assert.deepEqual(JSON.parse(cli('inspect', 'ck.safetensors', '--json').stdout).tensors.map((t) => t.name), ['w']);
-  assertUserError(cli('convert', ck, 'ck.safetensors', '--skip-non-tensors'), 1, /^torch-node: convert: ck\.safetensors exists; pass --force to overwrite it\n$/);
+  assert.deepEqual(
+    JSON.parse(cli('inspect', 'ck.safetensors', '--json').stdout).tensors.map((t) => t.name),
+    ['w'],
+  );
+  assertUserError(
+    cli('convert', ck, 'ck.safetensors', '--skip-non-tensors'),
+    1,
+    /^torch-node: convert: ck\.safetensors exists; pass --force to overwrite it\n$/,
+  );
   r = cli('convert', ck, 'ck.safetensors', '--skip-non-tensors', '--force');
   assert.equal(r.code, 0, r.stderr);
   assert.equal(r.stdout, 'wrote ck.safetensors: 1 tensor; left out 3 non-tensor value(s): epoch, lr, name\n');
-  assert.deepEqual(JSON.parse(cli('inspect', 'ck.safetensors', '--json').stdout).tensors.map((t) => t.name), ['state_dict.w']);
-  assertUserError(cli('convert', ck, 'x.safetensors', '--key', 'optimizer'), 1, /has no key 'optimizer' \(at 'optimizer'; keys there: epoch, lr, name, state_dict\)/);
-  assertUserError(cli('convert', ck, 'model.onnx'), 2, /convert: cannot tell the format to write from OUT's extension '\.onnx': use \.safetensors or \.pt \/ \.pth \/ \.bin \/ \.ckpt/);
+  assert.deepEqual(
+    JSON.parse(cli('inspect', 'ck.safetensors', '--json').stdout).tensors.map((t) => t.name),
+    ['state_dict.w'],
+  );
+  assertUserError(
+    cli('convert', ck, 'x.safetensors', '--key', 'optimizer'),
+    1,
+    /has no key 'optimizer' \(at 'optimizer'; keys there: epoch, lr, name, state_dict\)/,
+  );
+  assertUserError(
+    cli('convert', ck, 'model.onnx'),
+    2,
+    /convert: cannot tell the format to write from OUT's extension '\.onnx': use \.safetensors or \.pt \/ \.pth \/ \.bin \/ \.ckpt/,
+  );
   assertUserError(cli('convert', ck, 'copy.pth'), 2, /are both torch\.save files; convert goes between \.pt\/\.pth and \.safetensors/);
   assertUserError(cli('convert', 'ck.safetensors', 'ck.safetensors'), 2, /are both safetensors files/);
   assertUserError(cli('convert', 'missing.pt', 'x.safetensors'), 1, /convert: missing\.pt: no such file/);
@@ -216,7 +297,16 @@ test('convert: checkpoints with plain values, --key, --skip-non-tensors, --force
 test('main() in-process: the same results, and every tensor it loads is freed', { skip: NO_PT }, async () => {
   fixture();
   const live = torch.memory().liveTensors;
-  const io = { out: '', err: '', stdout(t) { this.out += t; }, stderr(t) { this.err += t; } };
+  const io = {
+    out: '',
+    err: '',
+    stdout(t) {
+      this.out += t;
+    },
+    stderr(t) {
+      this.err += t;
+    },
+  };
   assert.equal(await main(['inspect', pyFile('resnet18.pt'), '--json'], io), 0, io.err);
   assert.equal(JSON.parse(io.out).totals.tensors, 122);
   assert.equal(await main(['convert', pyFile('resnet18.safetensors'), out('inproc.pt')], io), 0, io.err);

@@ -62,7 +62,10 @@ test('SIGKILL during an epoch and during a save, then resume: bit-identical to t
   assert.equal(r1.signal, 'SIGKILL', r1.out);
   assert.match(r1.out, /Epoch 2\/6/);
   assert.doesNotMatch(r1.out, /Epoch 3\/6/);
-  assert.equal(torch.tidy(() => torch.load(path.join(dir, 'last.pt')).get('epoch')), 2);
+  assert.equal(
+    torch.tidy(() => torch.load(path.join(dir, 'last.pt')).get('epoch')),
+    2,
+  );
 
   // 2. resumed, then killed while writing the checkpoint after epoch 3
   const r2 = await train(dir, { killOnSave: true });
@@ -79,7 +82,10 @@ test('SIGKILL during an epoch and during a save, then resume: bit-identical to t
   assert.match(r3.out, /resumed at epoch 2/);
   assert.match(r3.out, /Epoch 6\/6/);
   const got = weights(path.join(dir, 'final.pt'));
-  assert.deepEqual(got.map(([k]) => k), want.map(([k]) => k));
+  assert.deepEqual(
+    got.map(([k]) => k),
+    want.map(([k]) => k),
+  );
   for (let i = 0; i < want.length; i++) assert.deepEqual(got[i][1], want[i][1], `${want[i][0]}: bit-identical to the uninterrupted run`);
   // and the history in the checkpoint covers all six epochs, as the uninterrupted run's does
   const hist = (d) => torch.tidy(() => Object.fromEntries(torch.load(path.join(d, 'last.pt')).get('history')));

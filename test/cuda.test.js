@@ -97,24 +97,25 @@ test('without CUDA: putting a tensor on cuda throws a TorchError mentioning CUDA
   assert.equal(live(), base);
 });
 
-test(
-  'without CUDA: creating or moving a tensor to cuda says CUDA is not available and why, as synchronize() does',
-  needsNoCuda,
-  () => {
-    torch.tidy(() => {
-      const t = torch.ones(2);
-      for (const call of [() => t.cuda(), () => t.to({ device: 'cuda:0' }), () => torch.zeros(2, { device: 'cuda' }), () => torch.tensor([1], { device: 'cuda' })]) {
-        assert.throws(call, (e) => {
-          assert.equal(e.code, 'ERR_TORCH_NO_CUDA');
-          assert.match(e.message, /CUDA is not available/);
-          assert.ok(e.message.includes(reason));
-          assert.ok(e.message.length < 1000, `a short message, got ${e.message.length} characters`);
-          return true;
-        });
-      }
-    });
-  },
-);
+test('without CUDA: creating or moving a tensor to cuda says CUDA is not available and why, as synchronize() does', needsNoCuda, () => {
+  torch.tidy(() => {
+    const t = torch.ones(2);
+    for (const call of [
+      () => t.cuda(),
+      () => t.to({ device: 'cuda:0' }),
+      () => torch.zeros(2, { device: 'cuda' }),
+      () => torch.tensor([1], { device: 'cuda' }),
+    ]) {
+      assert.throws(call, (e) => {
+        assert.equal(e.code, 'ERR_TORCH_NO_CUDA');
+        assert.match(e.message, /CUDA is not available/);
+        assert.ok(e.message.includes(reason));
+        assert.ok(e.message.length < 1000, `a short message, got ${e.message.length} characters`);
+        return true;
+      });
+    }
+  });
+});
 
 // ---- with CUDA ---------------------------------------------------------------------------------
 
@@ -139,7 +140,13 @@ function assertCloseTensors(gpu, cpu, what) {
 test('with CUDA: to(cuda) and back keeps values, dtypes and shapes', needsCuda, () => {
   torch.tidy(() => {
     const cases = [
-      torch.tensor([[1.5, -2.25], [3, 4e-3]], { dtype: 'float32' }),
+      torch.tensor(
+        [
+          [1.5, -2.25],
+          [3, 4e-3],
+        ],
+        { dtype: 'float32' },
+      ),
       torch.tensor([1e-300, -2.5, 1e300], { dtype: 'float64' }),
       torch.tensor([-(2 ** 53), 7, 2 ** 40]),
       torch.tensor([true, false, true]),
@@ -329,7 +336,10 @@ test('with CUDA: setDevice()/currentDevice(), and DataParallel over every device
     if (n > 1) model.to('cuda:0');
     const dp = new torch.nn.DataParallel(model);
     assert.equal(model.parameters()[0].device, 'cuda:0', 'one device: the module is moved there (as PyTorch)');
-    assert.deepEqual(dp.deviceIds, Array.from({ length: n }, (_, i) => i));
+    assert.deepEqual(
+      dp.deviceIds,
+      Array.from({ length: n }, (_, i) => i),
+    );
     const x = torch.randn([2 * n + 1, 5]);
     const y = dp.call(x);
     assert.equal(y.device, 'cuda:0');
@@ -338,7 +348,10 @@ test('with CUDA: setDevice()/currentDevice(), and DataParallel over every device
     y.square().mean().backward();
     ry.square().mean().backward();
     model.parameters().forEach((p, i) => assert.ok(p.grad.cpu().sub(ref.parameters()[i].grad).abs().max().item() < 1e-5, `gradient ${i}`));
-    assert.throws(() => new torch.nn.DataParallel(new torch.nn.Linear(2, 2).to('cuda:0'), { deviceIds: [n] }), /argument 'deviceIds' must be a CUDA device index/);
+    assert.throws(
+      () => new torch.nn.DataParallel(new torch.nn.Linear(2, 2).to('cuda:0'), { deviceIds: [n] }),
+      /argument 'deviceIds' must be a CUDA device index/,
+    );
   });
 });
 

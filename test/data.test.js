@@ -46,12 +46,29 @@ test('TensorDataset and DataLoader: batches, shapes, dropLast, length', () => {
     const dl = new DataLoader(ds, { batchSize: 4 });
     assert.equal(dl.length, 3);
     const batches = [...dl];
-    assert.deepEqual(batches.map((b) => b[0].shape), [[4, 2], [4, 2], [2, 2]]);
-    assert.deepEqual(batches.map((b) => b[1].tolist()), [[0, 1, 2, 3], [4, 5, 6, 7], [8, 9]]);
+    assert.deepEqual(
+      batches.map((b) => b[0].shape),
+      [
+        [4, 2],
+        [4, 2],
+        [2, 2],
+      ],
+    );
+    assert.deepEqual(
+      batches.map((b) => b[1].tolist()),
+      [
+        [0, 1, 2, 3],
+        [4, 5, 6, 7],
+        [8, 9],
+      ],
+    );
     assert.equal(batches[0][0].dtype, 'float32');
     const dd = new DataLoader(ds, { batchSize: 4, dropLast: true });
     assert.equal(dd.length, 2);
-    assert.deepEqual(rows(new DataLoader(ds, { batchSize: 4, dropLast: true })).map((r) => r.length), [4, 4]);
+    assert.deepEqual(
+      rows(new DataLoader(ds, { batchSize: 4, dropLast: true })).map((r) => r.length),
+      [4, 4],
+    );
     assert.equal(new DataLoader(ds).length, 10);
   });
 });
@@ -61,13 +78,25 @@ test('custom collate and defaultCollate on numbers, objects and arrays', () => {
     const ds = { length: 5, get: (i) => ({ x: torch.full([2], i), label: i, w: i / 2, name: `s${i}` }) };
     const dl = new DataLoader(ds, { batchSize: 2 });
     const b = [...dl][0];
-    assert.deepEqual(b.x.tolist(), [[0, 0], [1, 1]]);
+    assert.deepEqual(b.x.tolist(), [
+      [0, 0],
+      [1, 1],
+    ]);
     assert.equal(b.label.dtype, 'int64');
     assert.equal(b.w.dtype, 'float64');
     assert.deepEqual(b.name, ['s0', 's1']);
     const sums = [...new DataLoader(ds, { batchSize: 2, collate: (s) => s.reduce((a, e) => a + e.label, 0) })];
     assert.deepEqual(sums, [1, 5, 4]);
-    assert.deepEqual(defaultCollate([[1, true], [2, false]]).map((t) => t.tolist()), [[1, 2], [true, false]]);
+    assert.deepEqual(
+      defaultCollate([
+        [1, true],
+        [2, false],
+      ]).map((t) => t.tolist()),
+      [
+        [1, 2],
+        [true, false],
+      ],
+    );
     assert.throws(() => defaultCollate([[1], [1, 2]]), /each element in list of batch should be of equal size/);
     assert.throws(() => defaultCollate([new Map()]), /defaultCollate\(\): a batch must contain tensors/);
   });
@@ -78,7 +107,11 @@ test('shuffle: every index once per epoch, same seed same order, equal to PyTorc
     const ds = new TensorDataset(torch.arange(10));
     const dl = new DataLoader(ds, { batchSize: 3, shuffle: true, seed: 7 });
     const epochs = [0, 1, 2].map(() => rows(dl));
-    for (const e of epochs) assert.deepEqual(e.flat().sort((a, b) => a - b), [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+    for (const e of epochs)
+      assert.deepEqual(
+        e.flat().sort((a, b) => a - b),
+        [0, 1, 2, 3, 4, 5, 6, 7, 8, 9],
+      );
     assert.notDeepEqual(epochs[0], epochs[1]);
     assert.deepEqual(epochs, py.seeded);
     const again = new DataLoader(ds, { batchSize: 3, shuffle: true, seed: 7 });
@@ -99,18 +132,27 @@ test('randomSplit: sizes, disjoint cover, seeded and global orders equal PyTorch
     const [a, b] = randomSplit(ds, [3, 7], { seed: 1 });
     assert.equal(a.length, 3);
     assert.equal(b.length, 7);
-    assert.deepEqual([...a.indices, ...b.indices].sort((p, q) => p - q), [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+    assert.deepEqual(
+      [...a.indices, ...b.indices].sort((p, q) => p - q),
+      [0, 1, 2, 3, 4, 5, 6, 7, 8, 9],
+    );
     assert.deepEqual([a.indices, b.indices], py.split);
     assert.equal(a.get(0)[0].item(), a.indices[0]);
     torch.manualSeed(2);
-    assert.deepEqual(randomSplit(ds, [0.3, 0.7]).map((s) => s.indices), py.splitFrac);
+    assert.deepEqual(
+      randomSplit(ds, [0.3, 0.7]).map((s) => s.indices),
+      py.splitFrac,
+    );
     assert.throws(() => randomSplit(ds, [3, 3]), /randomSplit\(\): sum of input lengths \(6\) does not equal the length of the input dataset \(10\)/);
   });
 });
 
 test('bad input errors', () => {
   torch.tidy(() => {
-    assert.throws(() => new TensorDataset(torch.zeros([3]), torch.zeros([4, 2])), /TensorDataset\(\): size mismatch between tensors: first dimensions are 3, 4/);
+    assert.throws(
+      () => new TensorDataset(torch.zeros([3]), torch.zeros([4, 2])),
+      /TensorDataset\(\): size mismatch between tensors: first dimensions are 3, 4/,
+    );
     assert.throws(() => new TensorDataset(), /TensorDataset\(\): at least one tensor is needed/);
     assert.throws(() => new TensorDataset(torch.tensor(1)), /0-dimensional/);
     assert.throws(() => new TensorDataset([1, 2]), /TensorDataset\(\): argument 'tensors\[0\]' must be a Tensor/);

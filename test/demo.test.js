@@ -15,7 +15,12 @@ test('npm run demo -- --quick', { timeout: 300_000 }, () => {
   const out = fs.mkdtempSync(path.join(os.tmpdir(), 'torch-node-demo-'));
   const r = spawnSync(process.execPath, [path.join(__dirname, '..', 'demo', 'transfer.js'), '--quick', '--out', out], { encoding: 'utf8' });
   assert.equal(r.status, 0, r.stdout + r.stderr);
-  console.log(r.stdout.split('\n').map((l) => `# ${l}`).join('\n'));
+  console.log(
+    r.stdout
+      .split('\n')
+      .map((l) => `# ${l}`)
+      .join('\n'),
+  );
   assert.match(r.stdout, /chelsea\.png \(a cat\): (tiger cat|tabby|Egyptian cat) /);
   assert.match(r.stdout, /coffee\.png \(a cup of coffee\): (espresso|cup|coffee mug) /);
   const s = JSON.parse(fs.readFileSync(path.join(out, 'summary.json'), 'utf8'));

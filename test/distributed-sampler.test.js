@@ -119,7 +119,7 @@ test('defaults: shuffle true, seed 0, dropLast false, epoch 0; iterating again g
   assert.deepEqual([...new DistributedSampler([5, 6, 7], { numReplicas: 2, rank: 0, shuffle: false })], [0, 2]);
 });
 
-test('DataLoader with a DistributedSampler yields PyTorch\'s batches, epoch by epoch; the global RNG stream matches after it', () => {
+test("DataLoader with a DistributedSampler yields PyTorch's batches, epoch by epoch; the global RNG stream matches after it", () => {
   torch.tidy(() => {
     const ds = new TensorDataset(torch.arange(11).mul(10));
     for (const drop of [false, true]) {
@@ -131,9 +131,19 @@ test('DataLoader with a DistributedSampler yields PyTorch\'s batches, epoch by e
       torch.manualSeed(3);
       for (let e = 0; e < 3; e++) {
         s.setEpoch(e);
-        assert.deepEqual([...dl].map((b) => b[0].tolist()), want.epochs[e], `epoch ${e} dropLast ${drop}`);
+        assert.deepEqual(
+          [...dl].map((b) => b[0].tolist()),
+          want.epochs[e],
+          `epoch ${e} dropLast ${drop}`,
+        );
       }
-      assert.deepEqual(torch.randint(0, 2 ** 30, [4]).tolist().map(Number), want.after);
+      assert.deepEqual(
+        torch
+          .randint(0, 2 ** 30, [4])
+          .tolist()
+          .map(Number),
+        want.after,
+      );
     }
   });
 });
@@ -143,12 +153,18 @@ test('DataLoader takes any iterable of indices with a length as a sampler (an ar
     const ds = new TensorDataset(torch.arange(5));
     const dl = new DataLoader(ds, { batchSize: 2, sampler: [3, 1, 4, 0, 0], shuffle: false });
     assert.equal(dl.length, 3);
-    assert.deepEqual([...dl].map((b) => b[0].tolist()), [[3, 1], [4, 0], [0]]);
-    assert.deepEqual([...new DataLoader(ds, { batchSize: 2, sampler: [2, 4, 1], dropLast: true })].map((b) => b[0].tolist()), [[2, 4]]);
+    assert.deepEqual(
+      [...dl].map((b) => b[0].tolist()),
+      [[3, 1], [4, 0], [0]],
+    );
+    assert.deepEqual(
+      [...new DataLoader(ds, { batchSize: 2, sampler: [2, 4, 1], dropLast: true })].map((b) => b[0].tolist()),
+      [[2, 4]],
+    );
   });
 });
 
-test('fit() calls sampler.setEpoch(epoch) before each epoch: the batches equal the hand-written PyTorch loop\'s', () => {
+test("fit() calls sampler.setEpoch(epoch) before each epoch: the batches equal the hand-written PyTorch loop's", () => {
   torch.tidy(() => {
     const x = torch.arange(13, { dtype: 'float32' }).reshape([13, 1]);
     const ds = new TensorDataset(x, x.clone());
@@ -162,10 +178,21 @@ test('fit() calls sampler.setEpoch(epoch) before each epoch: the batches equal t
       seen[seen.length - 1].push(target.flatten().tolist());
       return out.sub(target).pow(2).mean();
     };
-    const callbacks = [{ onEpochBegin: (epoch) => { atBegin.push([epoch, s.epoch]); seen.push([]); } }];
+    const callbacks = [
+      {
+        onEpochBegin: (epoch) => {
+          atBegin.push([epoch, s.epoch]);
+          seen.push([]);
+        },
+      },
+    ];
     const r = torch.fit(model, { trainLoader, epochs: 4, initialEpoch: 1, optimizer, lossFn, callbacks, verbose: 'none' });
     assert.equal(r.epochsRun, 3);
-    assert.deepEqual(atBegin, [[1, 1], [2, 2], [3, 3]]);
+    assert.deepEqual(atBegin, [
+      [1, 1],
+      [2, 2],
+      [3, 3],
+    ]);
     assert.deepEqual(seen, py.fit);
     assert.notDeepEqual(seen[0], seen[1]);
     optimizer.dispose();
@@ -184,12 +211,21 @@ test('errors: sampler with shuffle, bad rank, no process group, options', () => 
   torch.tidy(() => assert.throws(() => [...new DataLoader(t3, { sampler: [0, 1.5] })], { name: 'TorchError', message: /the sampler yielded number 1\.5/ }));
   tds.dispose();
 
-  assert.throws(() => new DistributedSampler(ds, { numReplicas: 2, rank: 2 }), { name: 'TorchError', message: /Invalid rank 2, rank should be in the interval \[0, 1\]/ });
+  assert.throws(() => new DistributedSampler(ds, { numReplicas: 2, rank: 2 }), {
+    name: 'TorchError',
+    message: /Invalid rank 2, rank should be in the interval \[0, 1\]/,
+  });
   assert.throws(() => new DistributedSampler(ds, { numReplicas: 3, rank: -1 }), { message: /Invalid rank -1, rank should be in the interval \[0, 2\]/ });
   for (const o of [{}, { numReplicas: 2 }, { rank: 0 }]) {
-    assert.throws(() => new DistributedSampler(ds, o), { name: 'TorchError', message: /not given and the default process group has not been initialized; pass \{ numReplicas, rank \}.*initProcessGroup/ });
+    assert.throws(() => new DistributedSampler(ds, o), {
+      name: 'TorchError',
+      message: /not given and the default process group has not been initialized; pass \{ numReplicas, rank \}.*initProcessGroup/,
+    });
   }
-  assert.throws(() => new DistributedSampler(ds, { numReplicas: 2, rank: 0, drop_last: true }), { name: 'TorchError', message: /unknown option 'drop_last'; it takes numReplicas, rank, shuffle, seed, dropLast/ });
+  assert.throws(() => new DistributedSampler(ds, { numReplicas: 2, rank: 0, drop_last: true }), {
+    name: 'TorchError',
+    message: /unknown option 'drop_last'; it takes numReplicas, rank, shuffle, seed, dropLast/,
+  });
   assert.throws(() => new DistributedSampler(ds, { numReplicas: 0, rank: 0 }), /argument 'numReplicas' must be a positive integer, got number 0/);
   assert.throws(() => new DistributedSampler(ds, { numReplicas: '2', rank: 0 }), /argument 'numReplicas'/);
   assert.throws(() => new DistributedSampler(ds, { numReplicas: 2, rank: 0.5 }), /argument 'rank' must be an integer/);

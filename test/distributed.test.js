@@ -84,12 +84,25 @@ for (const world of [2, 3]) {
       assert.deepEqual(result.avg, [sum(world, (r) => r) / world, sum(world, (r) => 2 * r + 1) / world]);
       assert.deepEqual(result.broadcast, [0, 1, 2, 3, 4]);
       if (rank === 0) assert.deepEqual(result.reduce, [sum(world, (r) => r + 1), sum(world, (r) => r + 1)]);
-      assert.deepEqual(result.allGather, Array.from({ length: world }, (_, r) => [r, r]));
-      if (rank === 1) assert.deepEqual(result.gather, Array.from({ length: world }, (_, r) => r * 10));
+      assert.deepEqual(
+        result.allGather,
+        Array.from({ length: world }, (_, r) => [r, r]),
+      );
+      if (rank === 1)
+        assert.deepEqual(
+          result.gather,
+          Array.from({ length: world }, (_, r) => r * 10),
+        );
       assert.deepEqual(result.scatter, [rank * 100, rank * 100]);
-      assert.equal(result.reduceScatter, sum(world, (r) => rank + r));
+      assert.equal(
+        result.reduceScatter,
+        sum(world, (r) => rank + r),
+      );
       if (rank === 1) assert.deepEqual(result.recv, [7, 8]);
-      assert.deepEqual(result.objects, Array.from({ length: world }, (_, r) => [r, `r${r}`, [1, 2.5, null, true]]));
+      assert.deepEqual(
+        result.objects,
+        Array.from({ length: world }, (_, r) => [r, `r${r}`, [1, 2.5, null, true]]),
+      );
       assert.deepEqual(result.objectList, ['a', 42, [1, 2]]);
       assert.deepEqual(result.async, Array(3).fill(sum(world, (r) => 2 * r)));
       if (rank !== 0) assert.ok(result.asyncTicks > 20, `the event loop turned while the collective waited (${result.asyncTicks} ticks)`);
@@ -156,8 +169,18 @@ dist.destroy_process_group()
   assert.deepEqual(node.result.sum, [3, 6], JSON.stringify(node.result));
   assert.deepEqual(pyResult.sum, [3, 6], JSON.stringify(pyResult));
   assert.deepEqual(node.result.broadcast, [9, 8, 7], 'Python rank 1 broadcast to the Node rank');
-  assert.deepEqual(node.result.objects, [{ from: 'node', rank: 0 }, { from: 'python', rank: 1 }]);
-  assert.deepEqual(pyResult.objects, [{ from: 'node', rank: 0 }, { from: 'python', rank: 1 }], 'Python unpickles what Node pickled');
+  assert.deepEqual(node.result.objects, [
+    { from: 'node', rank: 0 },
+    { from: 'python', rank: 1 },
+  ]);
+  assert.deepEqual(
+    pyResult.objects,
+    [
+      { from: 'node', rank: 0 },
+      { from: 'python', rank: 1 },
+    ],
+    'Python unpickles what Node pickled',
+  );
 });
 
 test('faults are TorchErrors naming the rank: a dead peer, a missing peer', skip, async () => {
@@ -278,15 +301,32 @@ d.destroyProcessGroup();
   );
   const collect = async (cmd, args) => {
     const r = await runProcess(cmd, args);
-    const lines = r.out.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l));
+    const lines = r.out
+      .split('\n')
+      .filter((l) => l.startsWith('{'))
+      .map((l) => JSON.parse(l));
     return { code: r.code, lines: lines.sort((a, b) => a.rank - b.rank), err: r.err };
   };
-  const tr = await collect(findPython().python, ['-m', 'torch.distributed.run', '--nproc-per-node=2', `--master-port=${await freePort()}`, '--no-python', process.execPath, script]);
+  const tr = await collect(findPython().python, [
+    '-m',
+    'torch.distributed.run',
+    '--nproc-per-node=2',
+    `--master-port=${await freePort()}`,
+    '--no-python',
+    process.execPath,
+    script,
+  ]);
   assert.equal(tr.code, 0, tr.err.slice(-2000));
-  assert.deepEqual(tr.lines, [0, 1].map((rank) => ({ rank, worldSize: 2, sum: [3, 3], agent: 'True' })));
+  assert.deepEqual(
+    tr.lines,
+    [0, 1].map((rank) => ({ rank, worldSize: 2, sum: [3, 3], agent: 'True' })),
+  );
   const own = await collect(process.execPath, [path.join(__dirname, '..', 'bin', 'torch-node.js'), 'run', '--nproc-per-node', '3', script]);
   assert.equal(own.code, 0, own.err.slice(-2000));
-  assert.deepEqual(own.lines, [0, 1, 2].map((rank) => ({ rank, worldSize: 3, sum: [6, 6], agent: null })));
+  assert.deepEqual(
+    own.lines,
+    [0, 1, 2].map((rank) => ({ rank, worldSize: 3, sum: [6, 6], agent: null })),
+  );
   fs.rmSync(dir, { recursive: true, force: true });
 });
 
@@ -319,46 +359,73 @@ test('NCCL: isNcclAvailable() says why not; a backend that cannot run is a clear
   }
   const store = new d.TCPStore('127.0.0.1', 0, { isMaster: true, worldSize: 1, timeout: 2000 });
   for (const backend of ['nccl', 'cpu:gloo,cuda:nccl']) {
-    assert.throws(() => d.initProcessGroup({ backend, store, rank: 0, worldSize: 1 }), (e) => {
-      assert.equal(e.code, 'ERR_TORCH_DIST_UNAVAILABLE');
-      assert.ok(e.message.includes(reason), e.message);
-      return true;
-    });
+    assert.throws(
+      () => d.initProcessGroup({ backend, store, rank: 0, worldSize: 1 }),
+      (e) => {
+        assert.equal(e.code, 'ERR_TORCH_DIST_UNAVAILABLE');
+        assert.ok(e.message.includes(reason), e.message);
+        return true;
+      },
+    );
   }
   assert.equal(d.isInitialized(), false);
   store.close();
 });
 
-test('NCCL collectives beside Gloo in one group, and DDP on CUDA (one process per device)', skip.skip ? skip : d.isNcclAvailable() ? {} : { skip: `NCCL unavailable: ${d.unavailableReason('nccl')}` }, async () => {
-  const world = Math.min(2, torch.cuda.deviceCount());
-  const runs = await ranks('nccl', world, await freePort(), { timeoutMs: 120000 });
-  const sum = (f) => Array.from({ length: world }, (_, r) => f(r)).reduce((a, b) => a + b, 0);
-  for (const { rank, code, result, stderr } of runs) {
-    assert.equal(code, 0, stderr);
-    assert.ok(result && !result.error, JSON.stringify(result) + stderr.slice(-2000));
-    assert.deepEqual([result.backend, result.config, result.device], ['cpu:gloo,cuda:nccl', 'cpu:gloo,cuda:nccl', rank]);
-    assert.deepEqual(result.allReduce, [sum((r) => r + 1), sum((r) => 2 * (r + 1))]);
-    assert.deepEqual(result.broadcast, [0, 1, 2, 3]);
-    assert.deepEqual(result.allGather, Array.from({ length: world }, (_, r) => [r, r]));
-    assert.equal(result.reduceScatter, sum((r) => r + rank));
-    assert.equal(result.cpuAllReduce, sum((r) => r + 1));
-    assert.equal(result.paramDevice, `cuda:${rank}`);
-    assert.ok(result.ddpMaxDiff < 1e-5, `DDP on NCCL vs one process on the full batch: ${result.ddpMaxDiff}`);
-  }
-});
-
-for (const world of [2, 3]) {
-  test(`SyncBatchNorm under DDP on ${world} ranks equals BatchNorm on the full batch (outputs, input gradients, weights, running statistics)`, skip, async () => {
-    const runs = await ranks('syncbn', world, await freePort(), { timeoutMs: 60000 });
-    for (const { code, result, stderr } of runs) {
+test(
+  'NCCL collectives beside Gloo in one group, and DDP on CUDA (one process per device)',
+  skip.skip ? skip : d.isNcclAvailable() ? {} : { skip: `NCCL unavailable: ${d.unavailableReason('nccl')}` },
+  async () => {
+    const world = Math.min(2, torch.cuda.deviceCount());
+    const runs = await ranks('nccl', world, await freePort(), { timeoutMs: 120000 });
+    const sum = (f) => Array.from({ length: world }, (_, r) => f(r)).reduce((a, b) => a + b, 0);
+    for (const { rank, code, result, stderr } of runs) {
       assert.equal(code, 0, stderr);
       assert.ok(result && !result.error, JSON.stringify(result) + stderr.slice(-2000));
-      assert.deepEqual(result.types, ['SyncBatchNorm', 'SyncBatchNorm']);
-      assert.deepEqual(result.bufferNames, ['1.running_mean', '1.running_var', '1.num_batches_tracked', '5.running_mean', '5.running_var', '5.num_batches_tracked']);
-      // float32 over 6 SGD steps with momentum; the two-pass statistics differ from one process's in rounding only.
-      for (const k of ['maxOut', 'maxGradIn', 'maxParam', 'maxBuffer', 'evalDiff']) assert.ok(result[k] < 2e-5, `${k} = ${result[k]}`);
+      assert.deepEqual([result.backend, result.config, result.device], ['cpu:gloo,cuda:nccl', 'cpu:gloo,cuda:nccl', rank]);
+      assert.deepEqual(result.allReduce, [sum((r) => r + 1), sum((r) => 2 * (r + 1))]);
+      assert.deepEqual(result.broadcast, [0, 1, 2, 3]);
+      assert.deepEqual(
+        result.allGather,
+        Array.from({ length: world }, (_, r) => [r, r]),
+      );
+      assert.equal(
+        result.reduceScatter,
+        sum((r) => r + rank),
+      );
+      assert.equal(
+        result.cpuAllReduce,
+        sum((r) => r + 1),
+      );
+      assert.equal(result.paramDevice, `cuda:${rank}`);
+      assert.ok(result.ddpMaxDiff < 1e-5, `DDP on NCCL vs one process on the full batch: ${result.ddpMaxDiff}`);
     }
-  });
+  },
+);
+
+for (const world of [2, 3]) {
+  test(
+    `SyncBatchNorm under DDP on ${world} ranks equals BatchNorm on the full batch (outputs, input gradients, weights, running statistics)`,
+    skip,
+    async () => {
+      const runs = await ranks('syncbn', world, await freePort(), { timeoutMs: 60000 });
+      for (const { code, result, stderr } of runs) {
+        assert.equal(code, 0, stderr);
+        assert.ok(result && !result.error, JSON.stringify(result) + stderr.slice(-2000));
+        assert.deepEqual(result.types, ['SyncBatchNorm', 'SyncBatchNorm']);
+        assert.deepEqual(result.bufferNames, [
+          '1.running_mean',
+          '1.running_var',
+          '1.num_batches_tracked',
+          '5.running_mean',
+          '5.running_var',
+          '5.num_batches_tracked',
+        ]);
+        // float32 over 6 SGD steps with momentum; the two-pass statistics differ from one process's in rounding only.
+        for (const k of ['maxOut', 'maxGradIn', 'maxParam', 'maxBuffer', 'evalDiff']) assert.ok(result[k] < 2e-5, `${k} = ${result[k]}`);
+      }
+    },
+  );
 }
 
 test('TCPStore and PrefixStore: set, get, add, wait, check, deleteKey', skip, () => {
@@ -375,7 +442,10 @@ test('TCPStore and PrefixStore: set, get, add, wait, check, deleteKey', skip, ()
   assert.equal(master.deleteKey('k'), true);
   assert.equal(master.check(['k']), false);
   const t0 = Date.now();
-  assert.throws(() => client.wait(['never'], 300), (e) => e.code === 'ERR_TORCH_DIST' && /Store\.wait\(\[never\]\)/.test(e.message));
+  assert.throws(
+    () => client.wait(['never'], 300),
+    (e) => e.code === 'ERR_TORCH_DIST' && /Store\.wait\(\[never\]\)/.test(e.message),
+  );
   assert.ok(Date.now() - t0 < 2000);
   for (const s of [p, client, master]) s.close();
   assert.throws(() => master.get('k'), /the store was closed/);

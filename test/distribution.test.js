@@ -25,8 +25,15 @@ fs.mkdirSync(shims);
 for (const name of ['cmake', 'c++', 'g++', 'gcc', 'cc', 'clang', 'clang++', 'make', 'ninja']) {
   fs.writeFileSync(path.join(shims, name), `#!/bin/sh\necho "${name} $*" >> "${shimLog}"\nexit 1\n`, { mode: 0o755 });
 }
-const userEnv = { ...process.env, PATH: `${shims}${path.delimiter}${process.env.PATH}`, npm_config_audit: 'false', npm_config_fund: 'false', npm_config_update_notifier: 'false' };
-for (const k of Object.keys(userEnv)) if (k.startsWith('npm_') && !['npm_config_audit', 'npm_config_fund', 'npm_config_update_notifier', 'npm_config_cache'].includes(k)) delete userEnv[k];
+const userEnv = {
+  ...process.env,
+  PATH: `${shims}${path.delimiter}${process.env.PATH}`,
+  npm_config_audit: 'false',
+  npm_config_fund: 'false',
+  npm_config_update_notifier: 'false',
+};
+for (const k of Object.keys(userEnv))
+  if (k.startsWith('npm_') && !['npm_config_audit', 'npm_config_fund', 'npm_config_update_notifier', 'npm_config_cache'].includes(k)) delete userEnv[k];
 
 function run(cmd, args, opts = {}) {
   const r = spawnSync(cmd, args, { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024, ...opts });
@@ -37,10 +44,17 @@ const ok = (r, what) => assert.equal(r.status, 0, `${what} failed:\n${r.stdout}\
 
 /** The expected tarball layout: package.json, README, LICENSE, compiled JS and types, sources to build from, scripts, the prebuild. */
 const ALLOWED = [
-  /^package\.json$/, /^README\.md$/, /^LICENSE$/, /^CMakeLists\.txt$/,
-  /^dist\/.+\.(js|mjs|d\.ts)$/, /^common\/[a-z0-9-]+\.(js|d\.ts)$/, /^bin\/torch-node\.js$/, /^binding\/.+\.(cc|h|def)$/,
+  /^package\.json$/,
+  /^README\.md$/,
+  /^LICENSE$/,
+  /^CMakeLists\.txt$/,
+  /^dist\/.+\.(js|mjs|d\.ts)$/,
+  /^common\/[a-z0-9-]+\.(js|d\.ts)$/,
+  /^bin\/torch-node\.js$/,
+  /^binding\/.+\.(cc|h|def)$/,
   /^scripts\/(install|libtorch|gloo-headers|cuda-headers|prebuild|prebuilds|build-ts|efficientnet-lite0|wheels)\.js$/,
-  /^prebuilds\/README\.md$/, /^prebuilds\/linux-x64\/torch-node\.libtorch-\d+\.\d+\.\d+\.(cpu|cuda)\.napi\.node$/,
+  /^prebuilds\/README\.md$/,
+  /^prebuilds\/linux-x64\/torch-node\.libtorch-\d+\.\d+\.\d+\.(cpu|cuda)\.napi\.node$/,
   // torch.distributed's NCCL backend, next to a CUDA prebuild (built where CUDA's headers were found)
   /^prebuilds\/linux-x64\/torch-node\.libtorch-\d+\.\d+\.\d+\.cuda\.nccl\.so$/,
 ];
@@ -66,13 +80,27 @@ test('npm pack: the tarball holds the compiled library, types, sources, scripts 
   const files = info.files.map((f) => f.path);
   const unexpected = files.filter((f) => !ALLOWED.some((re) => re.test(f)));
   assert.deepEqual(unexpected, [], 'nothing but the package files');
-  for (const need of ['package.json', 'LICENSE', 'README.md', 'CMakeLists.txt', 'dist/index.js', 'dist/index.mjs', 'dist/index.d.ts', 'scripts/install.js', 'binding/registry.cc', 'common/cache.js', 'common/libtorch-version.js']) {
+  for (const need of [
+    'package.json',
+    'LICENSE',
+    'README.md',
+    'CMakeLists.txt',
+    'dist/index.js',
+    'dist/index.mjs',
+    'dist/index.d.ts',
+    'scripts/install.js',
+    'binding/registry.cc',
+    'common/cache.js',
+    'common/libtorch-version.js',
+  ]) {
     assert.ok(files.includes(need), `${need} is in the tarball`);
   }
   const prebuild = files.find((f) => f.startsWith('prebuilds/linux-x64/') && f.endsWith('.napi.node'));
   assert.equal(prebuild, `prebuilds/linux-x64/torch-node.libtorch-${lt.version}.${lt.hasCuda ? 'cuda' : 'cpu'}.napi.node`);
   assert.ok(!files.some((f) => /^(test|bench|lib|node_modules|build)\//.test(f)), 'no tests, benches, TypeScript sources, modules or build outputs');
-  console.log(`# tarball ${info.filename}: ${files.length} files, ${(info.size / 1048576).toFixed(1)} MiB packed, ${(info.unpackedSize / 1048576).toFixed(1)} MiB unpacked`);
+  console.log(
+    `# tarball ${info.filename}: ${files.length} files, ${(info.size / 1048576).toFixed(1)} MiB packed, ${(info.unpackedSize / 1048576).toFixed(1)} MiB unpacked`,
+  );
 });
 
 const PROGRAM = (importLine) => `${importLine}
@@ -142,7 +170,10 @@ for (const [kind, project] of Object.entries(PROJECTS)) {
     ok(r, `running the ${kind} program`);
     const got = JSON.parse(r.stdout.trim().split('\n').pop());
     assert.deepEqual(got, {
-      y: [[8, 11], [16, 23]],
+      y: [
+        [8, 11],
+        [16, 23],
+      ],
       sameAfterLoad: true,
       keys: ['0.weight', '0.bias', '2.weight', '2.bias'],
       missing: 0,

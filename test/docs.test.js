@@ -20,6 +20,10 @@ test('TypeDoc: every exported declaration has a doc comment, and every {@link} r
   });
   const output = `${r.stdout}${r.stderr}`.replace(/\x1b\[[0-9;]*m/g, '');
   const problems = output.split('\n').filter((l) => /^\[(warning|error)\]/.test(l) && !/^\[\w+\] Found \d+ errors and \d+ warnings/.test(l));
-  assert.deepEqual(problems, [], `TypeDoc reports ${problems.length} problem(s); document each declaration named (or mark it @internal if it is not public API):\n${problems.join('\n')}`);
+  assert.deepEqual(
+    problems,
+    [],
+    `TypeDoc reports ${problems.length} problem(s); document each declaration named (or mark it @internal if it is not public API):\n${problems.join('\n')}`,
+  );
   assert.equal(r.status, 0, output);
 });

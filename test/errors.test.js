@@ -205,11 +205,27 @@ test('disposed tensors: ERR_TORCH_DISPOSED naming the tensor or the argument', (
 test('non-numeric and ragged data in torch.tensor()', () => {
   throwsTorch(() => torch.tensor(['a']), /tensor\(\): data\[0\] is string "a"; expected a number or a boolean/, 'ERR_TORCH_ARG');
   throwsTorch(() => torch.tensor([1, undefined]), /data\[1\] is undefined; expected a number or a boolean/, 'ERR_TORCH_ARG');
-  throwsTorch(() => torch.tensor([[1, 2], [3, null]]), /data\[1\]\[1\] is null; expected a number/, 'ERR_TORCH_ARG');
+  throwsTorch(
+    () =>
+      torch.tensor([
+        [1, 2],
+        [3, null],
+      ]),
+    /data\[1\]\[1\] is null; expected a number/,
+    'ERR_TORCH_ARG',
+  );
   throwsTorch(() => torch.tensor({ a: 1 }), /tensor\(\): data is an object; expected a number or a boolean/, 'ERR_TORCH_ARG');
   throwsTorch(() => torch.tensor([[1, 2], [3]]), /data\[1\] has length 1, expected 2 \(ragged nested arrays\)/, 'ERR_TORCH_ARG');
   throwsTorch(() => torch.tensor([[1, 2], 3]), /data\[1\] is number 3 but an array of length 2 was expected \(ragged/, 'ERR_TORCH_ARG');
-  throwsTorch(() => torch.tensor([[[1], [2]], [[3], [4, 5]]]), /data\[1\]\[1\] has length 2, expected 1 \(ragged/, 'ERR_TORCH_ARG');
+  throwsTorch(
+    () =>
+      torch.tensor([
+        [[1], [2]],
+        [[3], [4, 5]],
+      ]),
+    /data\[1\]\[1\] has length 2, expected 1 \(ragged/,
+    'ERR_TORCH_ARG',
+  );
   throwsTorch(() => torch.tensor(new Uint32Array(2)), /tensor\(\): argument 'data' must be a Float32Array.*got a Uint32Array/, 'ERR_TORCH_ARG');
 });
 
@@ -267,7 +283,11 @@ test('requiresGrad on an integer tensor', () => {
       torch.tensor([1, 2]).requiresGrad = true;
     }, re);
     throwsTorch(() => torch.zeros(2, { dtype: 'int64', requiresGrad: true }), re);
-    throwsTorch(() => torch.tensor([1]).requiresGrad_('yes'), /requiresGrad_\(\): argument 'requiresGrad' must be a boolean, got string "yes"/, 'ERR_TORCH_ARG');
+    throwsTorch(
+      () => torch.tensor([1]).requiresGrad_('yes'),
+      /requiresGrad_\(\): argument 'requiresGrad' must be a boolean, got string "yes"/,
+      'ERR_TORCH_ARG',
+    );
   });
 });
 
@@ -318,7 +338,19 @@ test('the process survives repeated bad input and keeps computing correctly', ()
   assert.equal(live(), base, 'failed calls leave no tensors behind');
   assert.equal(torch.memory().scopeDepth, 0);
   assert.equal(torch.isGradEnabled(), true);
-  const r = torch.tidy(() => torch.tensor([[1, 2], [3, 4]], { dtype: 'float32' }).mm(torch.eye(2)).sum().item());
+  const r = torch.tidy(() =>
+    torch
+      .tensor(
+        [
+          [1, 2],
+          [3, 4],
+        ],
+        { dtype: 'float32' },
+      )
+      .mm(torch.eye(2))
+      .sum()
+      .item(),
+  );
   assert.equal(r, 10);
 });
 

@@ -23,7 +23,14 @@ const baseline = torch.memory().liveTensors;
 torch.setNumThreads(1); // the references ran on one thread: the same summation order
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'torch-node-export-old-'));
 const flat = (t) => torch.tidy(() => t.reshape(-1).tolist());
-const lin = (shape) => torch.linspace(-1, 1, shape.reduce((a, b) => a * b, 1)).reshape(shape);
+const lin = (shape) =>
+  torch
+    .linspace(
+      -1,
+      1,
+      shape.reduce((a, b) => a * b, 1),
+    )
+    .reshape(shape);
 const close = (a, b, what, rtol = 1e-5, atol = 1e-5) => {
   assert.equal(a.length, b.length, `${what}: length`);
   a.forEach((x, i) => {
@@ -51,8 +58,7 @@ test.before(() => {
     if (f.skip) {
       console.log(`# torch ${v}: its archives are not tested: ${f.skip}`);
       failed ??= f.skip;
-    }
-    else if (Date.now() - t0 > 1000) console.log(`# torch ${v}: fixtures made in ${((Date.now() - t0) / 1000).toFixed(0)} s`);
+    } else if (Date.now() - t0 > 1000) console.log(`# torch ${v}: fixtures made in ${((Date.now() - t0) / 1000).toFixed(0)} s`);
     fixtures.set(v, f);
   }
   const ready = [...fixtures.values()].filter((f) => !f.skip);
@@ -198,16 +204,27 @@ for (const v of VERSIONS) {
     const o = f.outputs;
     assert.ok(o.torch.startsWith(v), `the fixtures were made by torch ${o.torch}`);
     const layout = o.tree_eval_archive.entries;
-    if (EXPECTED[v] === 'refused' || EXPECTED[v] === 'legacy') assert.ok(layout.includes('serialized_exported_program.json') && layout.includes('version'), layout.join(', '));
-    if (EXPECTED[v] === 'pt2-pickled') assert.ok(layout.some((n) => n.endsWith('/data/weights/model.pt')), layout.join(', '));
-    if (EXPECTED[v] === 'pt2') assert.ok(layout.some((n) => n.endsWith('/data/weights/model_weights_config.json')), layout.join(', '));
+    if (EXPECTED[v] === 'refused' || EXPECTED[v] === 'legacy')
+      assert.ok(layout.includes('serialized_exported_program.json') && layout.includes('version'), layout.join(', '));
+    if (EXPECTED[v] === 'pt2-pickled')
+      assert.ok(
+        layout.some((n) => n.endsWith('/data/weights/model.pt')),
+        layout.join(', '),
+      );
+    if (EXPECTED[v] === 'pt2')
+      assert.ok(
+        layout.some((n) => n.endsWith('/data/weights/model_weights_config.json')),
+        layout.join(', '),
+      );
     for (const name of ARCHIVES) {
       const p = py[v][name];
       const file = path.join(f.dir, `${name}.pt2`);
       if (EXPECTED[v] === 'refused') {
         assert.ok(p.error, `PyTorch 2.15 refuses torch ${v}'s ${name}: ${JSON.stringify(p)}`);
         const sv = o[`${name}_archive`].schema_version;
-        const re = new RegExp(`legacy torch\\.export\\.save zip \\(torch <= 2\\.7\\) saved with torch\\.export schema version ${sv.major}\\.${sv.minor} \\(written by torch 2\\.5\\); torch-node reads schema 8\\.x.*PyTorch 2\\.15's torch\\.export\\.load refuses it too\\. Re-export the model with torch 2\\.6 or later`);
+        const re = new RegExp(
+          `legacy torch\\.export\\.save zip \\(torch <= 2\\.7\\) saved with torch\\.export schema version ${sv.major}\\.${sv.minor} \\(written by torch 2\\.5\\); torch-node reads schema 8\\.x.*PyTorch 2\\.15's torch\\.export\\.load refuses it too\\. Re-export the model with torch 2\\.6 or later`,
+        );
         assert.throws(() => tex.load(file), err(re, 'ERR_TORCH_VERSION'), `${name}: ${p.error}`);
       } else {
         assert.ok(p.ok, `PyTorch 2.15 loads torch ${v}'s ${name}: ${JSON.stringify(p)}`);
@@ -236,7 +253,13 @@ for (const v of VERSIONS) {
     const sync = torch.noGrad(() => m.forward(...xs));
     const got = await m.forwardAsync(...xs);
     const all = (r) => [r[0], r[1].feat, r[1].aux2[0], r[1].aux2[1]];
-    all(got).forEach((g, i) => assert.equal(torch.tidy(() => g.sub(all(sync)[i]).abs().max().item()), 0, `forwardAsync leaf ${i}`));
+    all(got).forEach((g, i) =>
+      assert.equal(
+        torch.tidy(() => g.sub(all(sync)[i]).abs().max().item()),
+        0,
+        `forwardAsync leaf ${i}`,
+      ),
+    );
     torch.dispose([xs, all(sync), all(got)]);
     m.dispose();
     ep.dispose();
@@ -251,7 +274,10 @@ for (const v of VERSIONS) {
     // (torch 2.6's bernoulli differs from 2.8 on; the BatchNorm statistics come before the dropout).
     torch.manualSeed(123);
     const sameDraws = torch.tidy(() => JSON.stringify(torch.empty([64]).bernoulli_(0.5).tolist()) === JSON.stringify(o.bernoulli_probe));
-    if (!sameDraws) console.log(`# torch ${v} draws other dropout masks than libtorch ${torch.libtorchVersion} for the same seed: its train-mode outputs are not compared (PyTorch 2.15's on its archive are)`);
+    if (!sameDraws)
+      console.log(
+        `# torch ${v} draws other dropout masks than libtorch ${torch.libtorchVersion} for the same seed: its train-mode outputs are not compared (PyTorch 2.15's on its archive are)`,
+      );
     const refs = [['PyTorch 2.15', { y: p.y, grads: p.grads, step: p.step, after: p.after }]];
     if (sameDraws) refs.push([`torch ${v}`, { y: o.tree_train, grads: o.tree_grads, step: o.tree_step, after: o.tree_after }]);
     const ep = tex.load(path.join(f.dir, 'tree_train.pt2'));
@@ -261,8 +287,14 @@ for (const v of VERSIONS) {
       const r = m.forward(...tin());
       const got = leaves(r);
       for (const [who, ref] of refs) closeAll(got, ref.y, `train output vs ${who}`, 1e-4);
-      assert.ok(got[1].some((x) => x === 0), 'dropout was active (some features zeroed)');
-      for (const [who, stats] of [['PyTorch 2.15', p.stats], [`torch ${v}`, o.tree_stats]]) {
+      assert.ok(
+        got[1].some((x) => x === 0),
+        'dropout was active (some features zeroed)',
+      );
+      for (const [who, stats] of [
+        ['PyTorch 2.15', p.stats],
+        [`torch ${v}`, o.tree_stats],
+      ]) {
         close(flat(m.bn.running_mean), stats[0], `running_mean vs ${who}`);
         close(flat(m.bn.running_var), stats[1], `running_var vs ${who}`);
         assert.equal(m.bn.num_batches_tracked.item(), stats[2]);
@@ -295,7 +327,10 @@ for (const v of VERSIONS) {
     const ep = tex.load(path.join(f.dir, 'dyn.pt2'));
     assert.deepEqual(Object.fromEntries([...ep.rangeConstraints].map(([k, r]) => [k, [r.min, r.max]])), o.dyn_ranges);
     const m = ep.module();
-    assert.deepEqual([...m.namedBuffers()].map(([k]) => k), ['scale']);
+    assert.deepEqual(
+      [...m.namedBuffers()].map(([k]) => k),
+      ['scale'],
+    );
     for (const b of [1, 4, 7]) {
       torch.tidy(() => {
         const y = m.forward(lin([b, 4]));
@@ -321,7 +356,10 @@ test('hostile variants of the legacy zip and of the pickled-weights archive are 
   assert.match(py.hostile_py['v73.pt2'], /Serialized version \['7', '3'\] does not match our current schema version \(8, \d+\)/);
   assert.match(py.hostile_py['v1.pt2'], /incorrect length/);
   assert.match(py.hostile_py['json7.pt2'], /schema version .*major=7.* does not match/);
-  assert.throws(() => tex.load(at('v73.pt2')), err(/schema version 7\.3 \(written by torch 2\.5\); torch-node reads schema 8\.x.*Re-export the model with torch 2\.6 or later/, 'ERR_TORCH_VERSION'));
+  assert.throws(
+    () => tex.load(at('v73.pt2')),
+    err(/schema version 7\.3 \(written by torch 2\.5\); torch-node reads schema 8\.x.*Re-export the model with torch 2\.6 or later/, 'ERR_TORCH_VERSION'),
+  );
   assert.throws(() => tex.load(at('v1.pt2')), err(/schema version 1 \(written by torch 2\.1\)/, 'ERR_TORCH_VERSION'));
   assert.throws(() => tex.load(at('v9.pt2')), err(/schema version 9\.0; torch-node reads schema 8\.x .*or update torch-node/, 'ERR_TORCH_VERSION'));
   assert.throws(() => tex.load(at('json7.pt2')), err(/schema version 7\.2 \(written by torch 2\.5\)/, 'ERR_TORCH_VERSION'));
@@ -333,19 +371,33 @@ test('hostile variants of the legacy zip and of the pickled-weights archive are 
   assert.throws(() => tex.load(at('strstate.pt2')), err(/weight 'conv\.weight' in 'serialized_state_dict\.pt' is "not a tensor", not a tensor/));
   assert.throws(() => tex.load(at('liststate.pt2')), err(/'serialized_state_dict\.pt' holds .*, not a dict of weights/));
   assert.throws(() => tex.load(at('misnamed.pt2')), err(/the graph takes parameter 'conv\.weight', which the archive's weights do not hold/));
-  assert.throws(() => tex.load(at('nested.pt2')), err(/not a torch\.export\.save archive: it has no '<archive>\/models\/model\.json' \(torch >= 2\.8\) nor 'serialized_exported_program\.json' \(torch <= 2\.7\)/));
+  assert.throws(
+    () => tex.load(at('nested.pt2')),
+    err(
+      /not a torch\.export\.save archive: it has no '<archive>\/models\/model\.json' \(torch >= 2\.8\) nor 'serialized_exported_program\.json' \(torch <= 2\.7\)/,
+    ),
+  );
   assert.throws(() => tex.load(at('pt2_halfweights.pt2')), err(/'[^']+\/data\/weights\/model\.pt': /));
   assert.throws(() => tex.load(at('pt2_codeweights.pt2')), err(/data\/weights\/model\.pt': .*builtins\.print/));
   // truncations of a legacy zip
   const bytes = fs.readFileSync(path.join(fixtures.get('2.6.0').dir, 'tree_eval.pt2'));
-  for (const cut of [10, 100, bytes.length >> 1, bytes.length - 30]) assert.throws(() => tex.load(bytes.subarray(0, cut)), err(/^torch\.export\.load: /), `truncated at ${cut}`);
+  for (const cut of [10, 100, bytes.length >> 1, bytes.length - 30])
+    assert.throws(() => tex.load(bytes.subarray(0, cut)), err(/^torch\.export\.load: /), `truncated at ${cut}`);
 });
 
 test('bounded fuzz over the old layouts: 600 mutations each load (and run) or throw a TorchError; no crash, hang or leak', (t) => {
-  const seeds = [['2.6.0', 'tree_train.pt2'], ['2.6.0', 'dyn.pt2'], ['2.8.0', 'tree_eval.pt2'], ['2.9.1', 'dyn.pt2']].filter(([v]) => !fixtures.get(v).skip);
+  const seeds = [
+    ['2.6.0', 'tree_train.pt2'],
+    ['2.6.0', 'dyn.pt2'],
+    ['2.8.0', 'tree_eval.pt2'],
+    ['2.9.1', 'dyn.pt2'],
+  ].filter(([v]) => !fixtures.get(v).skip);
   if (seeds.length === 0) return t.skip('no old torch could be installed');
   const args = seeds.flatMap(([v, f]) => ['--file', path.join(fixtures.get(v).dir, f)]);
-  const r = spawnSync(process.execPath, [path.join(__dirname, 'fuzz', 'export-fuzz.js'), '--iterations', '600', '--seed', '20260216', ...args], { encoding: 'utf8', timeout: 120000 });
+  const r = spawnSync(process.execPath, [path.join(__dirname, 'fuzz', 'export-fuzz.js'), '--iterations', '600', '--seed', '20260216', ...args], {
+    encoding: 'utf8',
+    timeout: 120000,
+  });
   assert.equal(r.signal, null, `the fuzz process died of ${r.signal}:\n${r.stderr}`);
   assert.equal(r.status, 0, `the fuzz run failed:\n${r.stderr}`);
   const summary = JSON.parse(r.stdout.trim().split('\n').pop());

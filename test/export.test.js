@@ -28,7 +28,14 @@ const close = (a, b, what, rtol = 1e-5, atol = 1e-5) => {
 const SMALL = [2, 3, 8, 8];
 const RES = [1, 3, 64, 64];
 const MOB = [1, 3, 96, 96];
-const lin = (shape) => torch.linspace(-1, 1, shape.reduce((a, b) => a * b, 1)).reshape(shape);
+const lin = (shape) =>
+  torch
+    .linspace(
+      -1,
+      1,
+      shape.reduce((a, b) => a * b, 1),
+    )
+    .reshape(shape);
 
 let py;
 test.before(() => {
@@ -297,7 +304,10 @@ test('eval-mode export: forward equals ep.module(); names, input checks, train()
   assert.deepEqual(ep.schemaVersion.major, 8);
   const m = ep.module();
   assert.ok(m instanceof torch.nn.Module);
-  assert.deepEqual([...m.namedParameters()].map(([k]) => k), py.param_names);
+  assert.deepEqual(
+    [...m.namedParameters()].map(([k]) => k),
+    py.param_names,
+  );
   assert.deepEqual(
     torch.tidy(() => [...m.stateDict().keys()]).sort(),
     [...py.param_names, 'bn.running_mean', 'bn.running_var', 'bn.num_batches_tracked'].sort(),
@@ -310,12 +320,24 @@ test('eval-mode export: forward equals ep.module(); names, input checks, train()
     close(flat(torch.noGrad(() => m.call(lin(SMALL)))), py.eval_y, 'eval output via call()');
   });
   torch.tidy(() => {
-    assert.throws(() => m.forward(lin([2, 3, 8, 9])), (e) => e instanceof torch.TorchError && /input 'x' must have shape \[2, 3, 8, 8\].*got \[2, 3, 8, 9\]/.test(e.message));
-    assert.throws(() => m.forward(lin(SMALL).double()), (e) => e instanceof torch.TorchError && /input 'x' must be float32\[2, 3, 8, 8\].*got dtype float64/.test(e.message));
-    assert.throws(() => m.forward(), (e) => e instanceof torch.TorchError && /expected 1 input \(x\), got 0/.test(e.message));
+    assert.throws(
+      () => m.forward(lin([2, 3, 8, 9])),
+      (e) => e instanceof torch.TorchError && /input 'x' must have shape \[2, 3, 8, 8\].*got \[2, 3, 8, 9\]/.test(e.message),
+    );
+    assert.throws(
+      () => m.forward(lin(SMALL).double()),
+      (e) => e instanceof torch.TorchError && /input 'x' must be float32\[2, 3, 8, 8\].*got dtype float64/.test(e.message),
+    );
+    assert.throws(
+      () => m.forward(),
+      (e) => e instanceof torch.TorchError && /expected 1 input \(x\), got 0/.test(e.message),
+    );
     assert.throws(() => m.forward(lin(SMALL), lin(SMALL)), /expected 1 input/);
   });
-  assert.throws(() => m.eval(), (e) => e instanceof torch.TorchError && /not supported, as in PyTorch's ep.module\(\)/.test(e.message));
+  assert.throws(
+    () => m.eval(),
+    (e) => e instanceof torch.TorchError && /not supported, as in PyTorch's ep.module\(\)/.test(e.message),
+  );
   assert.throws(() => m.train(), /train\(\) is not supported/);
   m.dispose();
   ep.dispose();
@@ -367,8 +389,14 @@ test('a functional train graph (run_decompositions): buffer mutations copied bac
 test('non-persistent buffers and tensor constants (saved with the constants)', () => {
   const ep = tex.load(path.join(dir, 'consts.pt2'));
   const m = ep.module();
-  assert.deepEqual([...m.namedBuffers()].map(([k]) => k), ['scale']);
-  assert.deepEqual(torch.tidy(() => [...m.stateDict().keys()]), ['fc.weight', 'fc.bias']);
+  assert.deepEqual(
+    [...m.namedBuffers()].map(([k]) => k),
+    ['scale'],
+  );
+  assert.deepEqual(
+    torch.tidy(() => [...m.stateDict().keys()]),
+    ['fc.weight', 'fc.bias'],
+  );
   torch.tidy(() => close(flat(m.forward(lin([2, 4]))), py.consts_y, 'output'));
   m.dispose();
   ep.dispose();
@@ -389,7 +417,10 @@ test('dynamic shapes: a batch of 1, 4 and 7 equals ep.module(); ranges and stati
   // the declared ranges, as Python reads them: batch in [1, 64], the derived 2*batch in [2, 128]
   const ranges = Object.fromEntries([...ep.rangeConstraints].map(([k, v]) => [k, [v.min, v.max]]));
   assert.deepEqual(ranges, py.dyn_ranges);
-  assert.ok(ep.operators.includes('torch.ops.aten.sym_size.int') && ep.operators.includes('torch.sym_max') && ep.operators.includes('_operator.floordiv'), ep.operators.join(', '));
+  assert.ok(
+    ep.operators.includes('torch.ops.aten.sym_size.int') && ep.operators.includes('torch.sym_max') && ep.operators.includes('_operator.floordiv'),
+    ep.operators.join(', '),
+  );
   const m = ep.module();
   for (const b of [1, 4, 7]) {
     torch.tidy(() => {
@@ -407,11 +438,20 @@ test('dynamic shapes: a batch of 1, 4 and 7 equals ep.module(); ranges and stati
   assert.equal(py.dyn_errors.filter((e) => e !== null).length, 3, JSON.stringify(py.dyn_errors));
   torch.tidy(() => {
     // batch 65: y's 2*batch = 130 is over its declared 128 (y comes first, as in Python's check)
-    assert.throws(() => m.forward(lin([130, 5]), lin([65, 4])), err(/input 'y' dimension 0 is 130, outside the range \[2, 128\] declared for its dynamic dimension 2\*s\d+ \(as exported: float32\[2\*s\d+, 5\]\)/));
+    assert.throws(
+      () => m.forward(lin([130, 5]), lin([65, 4])),
+      err(/input 'y' dimension 0 is 130, outside the range \[2, 128\] declared for its dynamic dimension 2\*s\d+ \(as exported: float32\[2\*s\d+, 5\]\)/),
+    );
     // y in range, x's 65 inconsistent with it
-    assert.throws(() => m.forward(lin([128, 5]), lin([65, 4])), err(/input 'x' dimension 0 is 65, but it must equal s\d+ = 64 \(s\d+ = 64 from input 'y' dimension 0\)/));
+    assert.throws(
+      () => m.forward(lin([128, 5]), lin([65, 4])),
+      err(/input 'x' dimension 0 is 65, but it must equal s\d+ = 64 \(s\d+ = 64 from input 'y' dimension 0\)/),
+    );
     // a static dimension
-    assert.throws(() => m.forward(lin([8, 5]), lin([4, 5])), err(/input 'x' must have shape \[s\d+, 4\] \(as exported: float32\[s\d+, 4\]\), got \[4, 5\]; its static dimensions are fixed/));
+    assert.throws(
+      () => m.forward(lin([8, 5]), lin([4, 5])),
+      err(/input 'x' must have shape \[s\d+, 4\] \(as exported: float32\[s\d+, 4\]\), got \[4, 5\]; its static dimensions are fixed/),
+    );
     // 9 is not 2*batch for an integer batch
     assert.throws(() => m.forward(lin([9, 5]), lin([4, 4])), err(/input 'y' dimension 0 is 9, which is not of the form 2\*s\d+ for an integer s\d+/));
     assert.throws(() => m.forward(lin([8, 5]), lin([4, 4]).double()), err(/input 'x' must be float32\[s\d+, 4\] \(as exported\), got dtype float64/));
@@ -421,7 +461,12 @@ test('dynamic shapes: a batch of 1, 4 and 7 equals ep.module(); ranges and stati
   // a plain symbol over its range
   const ep2 = tex.load(path.join(dir, 'cond_sym.pt2'));
   const m2 = ep2.module();
-  torch.tidy(() => assert.throws(() => m2.forward(lin([17, 4])), err(/input 'x' dimension 0 is 17, outside the range \[1, 16\] declared for its dynamic dimension s\d+ \(as exported: float32\[s\d+, 4\]\)/)));
+  torch.tidy(() =>
+    assert.throws(
+      () => m2.forward(lin([17, 4])),
+      err(/input 'x' dimension 0 is 17, outside the range \[1, 16\] declared for its dynamic dimension s\d+ \(as exported: float32\[s\d+, 4\]\)/),
+    ),
+  );
   m2.dispose();
   ep2.dispose();
 });
@@ -524,7 +569,21 @@ test('pytree inputs and outputs: a dict input, a tuple output holding a dict and
     closeAll(leaves(torch.noGrad(() => m.forward(...tin()))), py.tree_eval, 'eval');
     // a Map works as the dict too, keys in any order
     const [d, s] = tin();
-    closeAll(leaves(torch.noGrad(() => m.forward(new Map([['aux', d.aux], ['img', d.img]]), s))), py.tree_eval, 'eval (Map input)');
+    closeAll(
+      leaves(
+        torch.noGrad(() =>
+          m.forward(
+            new Map([
+              ['aux', d.aux],
+              ['img', d.img],
+            ]),
+            s,
+          ),
+        ),
+      ),
+      py.tree_eval,
+      'eval (Map input)',
+    );
     const err = (re) => (e) => e instanceof torch.TorchError && re.test(e.message);
     assert.throws(() => m.forward({ img: d.img }, s), err(/input inputs must have the keys "img", "aux" \(as exported\); missing "aux"/));
     assert.throws(() => m.forward({ ...d, extra: d.aux }, s), err(/unexpected "extra"/));
@@ -542,7 +601,10 @@ test('pytree inputs and outputs: a dict input, a tuple output holding a dict and
   torch.tidy(() => {
     const r = m.forward(...tin());
     closeAll(leaves(r), py.tree_train, 'train', 1e-4);
-    assert.ok(py.tree_train[1].some((v) => v === 0), 'dropout was active in Python (some features zeroed)');
+    assert.ok(
+      py.tree_train[1].some((v) => v === 0),
+      'dropout was active in Python (some features zeroed)',
+    );
     close(flat(m.bn.running_mean), py.tree_stats[0], 'running_mean');
     close(flat(m.bn.running_var), py.tree_stats[1], 'running_var');
     assert.equal(m.bn.num_batches_tracked.item(), py.tree_stats[2]);
@@ -574,8 +636,16 @@ test('torchvision MobileNetV3-Small (eval) exported by Python: forward equals ep
 });
 
 test('forwardAsync: the graph natively on the pool equals forward (ResNet-18, MobileNetV3, a dynamic batch with symbolic sizes, pytrees); graphs it cannot run are TorchErrors', async () => {
-  const same = (a, b, what) => assert.equal(torch.tidy(() => a.sub(b).abs().max().item()), 0, what);
-  for (const [file, shape] of [['resnet18.pt2', RES], ['mobilenet_v3_small.pt2', [1, 3, 96, 96]]]) {
+  const same = (a, b, what) =>
+    assert.equal(
+      torch.tidy(() => a.sub(b).abs().max().item()),
+      0,
+      what,
+    );
+  for (const [file, shape] of [
+    ['resnet18.pt2', RES],
+    ['mobilenet_v3_small.pt2', [1, 3, 96, 96]],
+  ]) {
     const ep = tex.load(path.join(dir, file));
     const m = ep.module();
     const x = torch.tidy(() => lin(shape));
@@ -624,7 +694,10 @@ test('forwardAsync: the graph natively on the pool equals forward (ResNet-18, Mo
   m.dispose();
   ep.dispose();
   // What it does not run: control flow, train-mode graphs that update their statistics.
-  for (const [file, re] of [['cond.pt2', /higher-order operator torch\.ops\.higher_order\.cond \(forwardAsync runs graphs without control flow\); use forward\(\)/], ['small_train.pt2', /(updates a parameter or buffer in place|writes back its buffer)/]]) {
+  for (const [file, re] of [
+    ['cond.pt2', /higher-order operator torch\.ops\.higher_order\.cond \(forwardAsync runs graphs without control flow\); use forward\(\)/],
+    ['small_train.pt2', /(updates a parameter or buffer in place|writes back its buffer)/],
+  ]) {
     ep = tex.load(path.join(dir, file));
     m = ep.module();
     const x = torch.tidy(() => (file === 'cond.pt2' ? lin([3, 4]) : lin(SMALL)));
@@ -635,35 +708,42 @@ test('forwardAsync: the graph natively on the pool equals forward (ResNet-18, Mo
   }
 });
 
-test('head replacement: the exported body under a new TypeScript head trains as one module (body frozen or not)', () => torch.tidy(() => {
-  // The seeds' recipe with an exported body: Python exports the model without its head (e.g.
-  // model.fc = nn.Identity()), Node puts a new head on it.
-  const ep = tex.load(path.join(dir, 'small_eval.pt2'));
-  const body = ep.module();
-  const x = lin(SMALL);
-  const feats = torch.noGrad(() => body.forward(x));
-  const head = new torch.nn.Linear(feats.shape[1], 3);
-  const model = new torch.nn.Sequential(body, head);
-  assert.deepEqual([...model.stateDict().keys()].slice(-2), ['1.weight', '1.bias']);
-  assert.ok([...model.stateDict().keys()][0].startsWith('0.'), 'the body keeps its exported names under 0.');
-  close(flat(torch.noGrad(() => model.call(x))), flat(torch.noGrad(() => head.call(feats))), 'head(body(x))', 0, 0);
-  // Frozen body: only the head moves.
-  for (const p of body.parameters()) p.requiresGrad_(false);
-  const before = body.parameters().map((p) => p.clone());
-  const hBefore = head.weight.clone();
-  const opt = new torch.optim.SGD(model.parameters().filter((p) => p.requiresGrad), { lr: 0.1 });
-  model.call(x).square().mean().backward();
-  opt.step();
-  body.parameters().forEach((p, i) => assert.equal(p.sub(before[i]).abs().max().item(), 0, 'frozen body parameter unchanged'));
-  assert.ok(head.weight.sub(hBefore).abs().max().item() > 0, 'the head trained');
-  // Unfrozen: the body's parameters get gradients through the exported graph.
-  for (const p of body.parameters()) p.requiresGrad_(true);
-  model.zeroGrad();
-  model.call(x).square().mean().backward();
-  assert.ok(body.parameters().every((p) => p.grad !== null), 'every body parameter has a gradient');
-  model.dispose();
-  ep.dispose();
-}));
+test('head replacement: the exported body under a new TypeScript head trains as one module (body frozen or not)', () =>
+  torch.tidy(() => {
+    // The seeds' recipe with an exported body: Python exports the model without its head (e.g.
+    // model.fc = nn.Identity()), Node puts a new head on it.
+    const ep = tex.load(path.join(dir, 'small_eval.pt2'));
+    const body = ep.module();
+    const x = lin(SMALL);
+    const feats = torch.noGrad(() => body.forward(x));
+    const head = new torch.nn.Linear(feats.shape[1], 3);
+    const model = new torch.nn.Sequential(body, head);
+    assert.deepEqual([...model.stateDict().keys()].slice(-2), ['1.weight', '1.bias']);
+    assert.ok([...model.stateDict().keys()][0].startsWith('0.'), 'the body keeps its exported names under 0.');
+    close(flat(torch.noGrad(() => model.call(x))), flat(torch.noGrad(() => head.call(feats))), 'head(body(x))', 0, 0);
+    // Frozen body: only the head moves.
+    for (const p of body.parameters()) p.requiresGrad_(false);
+    const before = body.parameters().map((p) => p.clone());
+    const hBefore = head.weight.clone();
+    const opt = new torch.optim.SGD(
+      model.parameters().filter((p) => p.requiresGrad),
+      { lr: 0.1 },
+    );
+    model.call(x).square().mean().backward();
+    opt.step();
+    body.parameters().forEach((p, i) => assert.equal(p.sub(before[i]).abs().max().item(), 0, 'frozen body parameter unchanged'));
+    assert.ok(head.weight.sub(hBefore).abs().max().item() > 0, 'the head trained');
+    // Unfrozen: the body's parameters get gradients through the exported graph.
+    for (const p of body.parameters()) p.requiresGrad_(true);
+    model.zeroGrad();
+    model.call(x).square().mean().backward();
+    assert.ok(
+      body.parameters().every((p) => p.grad !== null),
+      'every body parameter has a gradient',
+    );
+    model.dispose();
+    ep.dispose();
+  }));
 
 test('hostile archives throw TorchErrors saying what is wrong', () => {
   const bytes = fs.readFileSync(path.join(dir, 'small_eval.pt2'));
@@ -673,7 +753,10 @@ test('hostile archives throw TorchErrors saying what is wrong', () => {
   }
   assert.throws(() => tex.load(path.join(dir, 'schema99.pt2')), err(/schema version 99\.\d+; torch-node reads schema 8\.x/));
   assert.throws(() => tex.load(path.join(dir, 'badop.pt2')), err(/torch\.ops\.aten\.not_a_real_op\.default/));
-  assert.throws(() => tex.load(path.join(dir, 'hop.pt2')), err(/higher-order operator torch\.ops\.higher_order\.map_impl, which torch-node does not run \(it runs torch\.ops\.higher_order\.cond, /));
+  assert.throws(
+    () => tex.load(path.join(dir, 'hop.pt2')),
+    err(/higher-order operator torch\.ops\.higher_order\.map_impl, which torch-node does not run \(it runs torch\.ops\.higher_order\.cond, /),
+  );
   assert.throws(() => tex.load(path.join(dir, 'shortweight.pt2')), err(/weight 'conv\.weight'.*needs 432 bytes.*holds 216/));
   assert.throws(() => tex.load(path.join(dir, 'nope.pt2')), err(/cannot read/));
   // a torch.save checkpoint is a zip but not an export archive
@@ -697,7 +780,12 @@ function editArchive(file, fn, splice = null) {
   let text = JSON.stringify(j);
   if (splice) text = text.split(JSON.stringify(splice[0])).join(splice[1]);
   m.data = Buffer.from(text);
-  return Buffer.concat([...zipr.zipChunks(prefix, recs.map((r) => ({ name: r.name, size: r.data.length, data: r.data })))]);
+  return Buffer.concat([
+    ...zipr.zipChunks(
+      prefix,
+      recs.map((r) => ({ name: r.name, size: r.data.length, data: r.data })),
+    ),
+  ]);
 }
 
 test('hostile archives: nesting (deep subgraphs, pytree specs, values), lying zip sizes, unknown versions and ops are TorchErrors', () => {
@@ -711,10 +799,21 @@ test('hostile archives: nesting (deep subgraphs, pytree specs, values), lying zi
     let g = leaf();
     for (let i = 0; i < depth; i++) {
       g = {
-        inputs: ins(), outputs: [{ as_tensor: { name: `c${i}` } }],
-        nodes: [{ target: 'torch.ops.higher_order.cond', name: `c${i}`, outputs: [{ as_tensor: { name: `c${i}` } }], inputs: [
-          { name: '', arg: { as_bool: true }, kind: 1 }, { name: '', arg: { as_graph: { name: `t${i}`, graph: g } }, kind: 1 },
-          { name: '', arg: { as_graph: { name: `f${i}`, graph: leaf() } }, kind: 1 }, { name: '', arg: { as_tensors: [{ name: 'a' }, { name: 'b' }, { name: 'c' }] }, kind: 1 }] }],
+        inputs: ins(),
+        outputs: [{ as_tensor: { name: `c${i}` } }],
+        nodes: [
+          {
+            target: 'torch.ops.higher_order.cond',
+            name: `c${i}`,
+            outputs: [{ as_tensor: { name: `c${i}` } }],
+            inputs: [
+              { name: '', arg: { as_bool: true }, kind: 1 },
+              { name: '', arg: { as_graph: { name: `t${i}`, graph: g } }, kind: 1 },
+              { name: '', arg: { as_graph: { name: `f${i}`, graph: leaf() } }, kind: 1 },
+              { name: '', arg: { as_tensors: [{ name: 'a' }, { name: 'b' }, { name: 'c' }] }, kind: 1 },
+            ],
+          },
+        ],
       };
     }
     return g;
@@ -731,24 +830,59 @@ test('hostile archives: nesting (deep subgraphs, pytree specs, values), lying zi
   }
   // a pytree spec nested 5000 deep, a value name that is an array nested 100000 deep, an expression 500 calls deep
   const deepSpec = '[1, ' + '{"type": "builtins.tuple", "context": "null", "children_spec": ['.repeat(5000) + ']}'.repeat(5000) + ']';
-  assert.throws(() => tex.load(editArchive(src, (j) => (j.graph_module.module_call_graph[0].signature.in_spec = deepSpec))), err(/in_spec: the pytree spec is nested deeper than 64 levels/));
+  assert.throws(
+    () => tex.load(editArchive(src, (j) => (j.graph_module.module_call_graph[0].signature.in_spec = deepSpec))),
+    err(/in_spec: the pytree spec is nested deeper than 64 levels/),
+  );
   const DEEP = '@@deep@@';
-  assert.throws(() => tex.load(editArchive(src, (j) => (j.graph_module.graph.nodes[0].outputs[0].as_tensor.name = DEEP), [DEEP, '['.repeat(100000) + ']'.repeat(100000)])), err(/node '.*' \(torch\.ops\.aten\.sum\.default\): a value name \[\[\[\[…\]\]\]\] is not a string|is not a string/));
+  assert.throws(
+    () => tex.load(editArchive(src, (j) => (j.graph_module.graph.nodes[0].outputs[0].as_tensor.name = DEEP), [DEEP, '['.repeat(100000) + ']'.repeat(100000)])),
+    err(/node '.*' \(torch\.ops\.aten\.sum\.default\): a value name \[\[\[\[…\]\]\]\] is not a string|is not a string/),
+  );
   const dyn = path.join(dir, 'cond_sym.pt2');
-  const deepExpr = 'Mul(' .repeat(500) + ')'.repeat(500);
-  assert.throws(() => tex.load(editArchive(dyn, (j) => (j.graph_module.graph.tensor_values.x.sizes[0].as_expr.expr_str = deepExpr))), err(/input 'x' dimension 0: cannot read the symbolic expression .*nested deeper than 32 levels/));
+  const deepExpr = 'Mul('.repeat(500) + ')'.repeat(500);
+  assert.throws(
+    () => tex.load(editArchive(dyn, (j) => (j.graph_module.graph.tensor_values.x.sizes[0].as_expr.expr_str = deepExpr))),
+    err(/input 'x' dimension 0: cannot read the symbolic expression .*nested deeper than 32 levels/),
+  );
   // unknown schema versions (newer and older), an unknown operator, an unsupported higher-order operator
-  assert.throws(() => tex.load(editArchive(src, (j) => (j.schema_version = { major: 9, minor: 0 }))), err(/saved with torch\.export schema version 9\.0; torch-node reads schema 8\.x/));
+  assert.throws(
+    () => tex.load(editArchive(src, (j) => (j.schema_version = { major: 9, minor: 0 }))),
+    err(/saved with torch\.export schema version 9\.0; torch-node reads schema 8\.x/),
+  );
   assert.throws(() => tex.load(editArchive(src, (j) => (j.schema_version = { major: 7, minor: 3 }))), err(/schema version 7\.3/));
-  assert.throws(() => tex.load(editArchive(src, (j) => (j.graph_module.graph.nodes[0].target = 'torch.ops.mylib.secret.default'))), err(/the graph calls operator torch\.ops\.mylib\.secret\.default, which this libtorch .* does not have/));
-  assert.throws(() => tex.load(editArchive(src, (j) => (j.graph_module.graph.nodes[0].target = 'os.system'))), err(/the graph calls "os\.system", which is not an operator/));
-  assert.throws(() => tex.load(editArchive(src, (j) => (j.graph_module.graph.nodes[2].target = 'torch.ops.higher_order.invoke_subgraph'))), err(/higher-order operator torch\.ops\.higher_order\.invoke_subgraph, which torch-node does not run/));
+  assert.throws(
+    () => tex.load(editArchive(src, (j) => (j.graph_module.graph.nodes[0].target = 'torch.ops.mylib.secret.default'))),
+    err(/the graph calls operator torch\.ops\.mylib\.secret\.default, which this libtorch .* does not have/),
+  );
+  assert.throws(
+    () => tex.load(editArchive(src, (j) => (j.graph_module.graph.nodes[0].target = 'os.system'))),
+    err(/the graph calls "os\.system", which is not an operator/),
+  );
+  assert.throws(
+    () => tex.load(editArchive(src, (j) => (j.graph_module.graph.nodes[2].target = 'torch.ops.higher_order.invoke_subgraph'))),
+    err(/higher-order operator torch\.ops\.higher_order\.invoke_subgraph, which torch-node does not run/),
+  );
   // zip headers that lie about sizes and offsets: model.json's central-directory entry
   const bytes = Buffer.from(fs.readFileSync(src));
   let at = bytes.indexOf(Buffer.from([0x50, 0x4b, 1, 2]));
-  while (at >= 0 && !bytes.subarray(at + 46, at + 46 + bytes.readUInt16LE(at + 28)).toString().endsWith('models/model.json')) at = bytes.indexOf(Buffer.from([0x50, 0x4b, 1, 2]), at + 4);
+  while (
+    at >= 0 &&
+    !bytes
+      .subarray(at + 46, at + 46 + bytes.readUInt16LE(at + 28))
+      .toString()
+      .endsWith('models/model.json')
+  )
+    at = bytes.indexOf(Buffer.from([0x50, 0x4b, 1, 2]), at + 4);
   assert.ok(at > 0, 'found models/model.json in the central directory');
-  for (const [field, value] of [[20, 0x7fffffff], [24, 0x7fffffff], [20, 3], [42, bytes.length + 10], [42, 0xfffffff0], [42, 1]]) {
+  for (const [field, value] of [
+    [20, 0x7fffffff],
+    [24, 0x7fffffff],
+    [20, 3],
+    [42, bytes.length + 10],
+    [42, 0xfffffff0],
+    [42, 1],
+  ]) {
     const b = Buffer.from(bytes);
     b.writeUInt32LE(value, at + field);
     assert.throws(() => tex.load(b), err(/^torch\.export\.load: /), `central directory field ${field} = ${value}`);
@@ -757,7 +891,10 @@ test('hostile archives: nesting (deep subgraphs, pytree specs, values), lying zi
 
 test('bounded fuzz: 1500 mutations of the exported archives each load (and run) or throw a TorchError; no crash, hang or leak', () => {
   const seeds = ['small_train.pt2', 'dynamic.pt2', 'cond.pt2', 'set_grad.pt2', 'tree_eval.pt2'].flatMap((f) => ['--file', path.join(dir, f)]);
-  const r = spawnSync(process.execPath, [path.join(__dirname, 'fuzz', 'export-fuzz.js'), '--iterations', '1500', '--seed', '20260215', ...seeds], { encoding: 'utf8', timeout: 120000 });
+  const r = spawnSync(process.execPath, [path.join(__dirname, 'fuzz', 'export-fuzz.js'), '--iterations', '1500', '--seed', '20260215', ...seeds], {
+    encoding: 'utf8',
+    timeout: 120000,
+  });
   assert.equal(r.signal, null, `the fuzz process died of ${r.signal}:\n${r.stderr}`);
   assert.equal(r.status, 0, `the fuzz run failed:\n${r.stderr}`);
   const summary = JSON.parse(r.stdout.trim().split('\n').pop());

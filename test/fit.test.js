@@ -118,7 +118,12 @@ test(`fit() equals the hand-written PyTorch loop: history and weights after ${EP
     torch.tidy(() => model.loadStateDict(init.stateDict()));
     const parts = config.make(model);
     const { history, epochsRun, stoppedEarly } = utils.fit(model, {
-      ...loaders(), ...parts, epochs: EPOCHS, lossFn: new nn.CrossEntropyLoss(), metrics: ['accuracy'], verbose: 'none',
+      ...loaders(),
+      ...parts,
+      epochs: EPOCHS,
+      lossFn: new nn.CrossEntropyLoss(),
+      metrics: ['accuracy'],
+      verbose: 'none',
     });
     assert.equal(epochsRun, EPOCHS);
     assert.equal(stoppedEarly, false);
@@ -168,7 +173,15 @@ test('EarlyStopping stops at the right epoch on a scripted metric and restores t
   for (const [options, runs, bestEpoch] of cases) {
     const s = scripted(sequence);
     const es = new utils.EarlyStopping(options);
-    const r = utils.fit(s.model, { ...loaders(), epochs: 10, optimizer: s.optimizer, lossFn: new nn.CrossEntropyLoss(), metrics: s.metrics, callbacks: [s.recorder, es], verbose: 'none' });
+    const r = utils.fit(s.model, {
+      ...loaders(),
+      epochs: 10,
+      optimizer: s.optimizer,
+      lossFn: new nn.CrossEntropyLoss(),
+      metrics: s.metrics,
+      callbacks: [s.recorder, es],
+      verbose: 'none',
+    });
     const what = JSON.stringify(options);
     assert.equal(r.epochsRun, runs, what);
     assert.equal(r.stoppedEarly, runs < 10, what);
@@ -184,7 +197,15 @@ test('EarlyStopping stops at the right epoch on a scripted metric and restores t
   // restoreBestWeights: false keeps the last weights; mode 'max' (auto for accuracies) watches for increases
   const s = scripted([0.1, 0.5, 0.4, 0.3, 0.2]);
   const es = new utils.EarlyStopping({ monitor: 'valScoreAcc', patience: 2, restoreBestWeights: false });
-  const r = utils.fit(s.model, { ...loaders(), epochs: 5, optimizer: s.optimizer, lossFn: new nn.CrossEntropyLoss(), metrics: { scoreAcc: s.metrics.score }, callbacks: [s.recorder, es], verbose: 'none' });
+  const r = utils.fit(s.model, {
+    ...loaders(),
+    epochs: 5,
+    optimizer: s.optimizer,
+    lossFn: new nn.CrossEntropyLoss(),
+    metrics: { scoreAcc: s.metrics.score },
+    callbacks: [s.recorder, es],
+    verbose: 'none',
+  });
   assert.equal(r.epochsRun, 4);
   assert.equal(es.bestEpoch, 1);
   assert.deepEqual(flat(s.model.at(2).weight), s.snapshots[3]);
@@ -217,7 +238,10 @@ test('ModelCheckpoint writes best and last; Python reads them; fit() resumed fro
   const b = run(6);
   torch.manualSeed(11);
   fitWith(b, { epochs: 3, callbacks: [best, last, perEpoch] });
-  assert.deepEqual(last.saved, [1, 2, 3].map(() => path.join(dir, 'last.pt')));
+  assert.deepEqual(
+    last.saved,
+    [1, 2, 3].map(() => path.join(dir, 'last.pt')),
+  );
   assert.equal(perEpoch.saved.length, 3);
   assert.match(path.basename(perEpoch.saved[2]), /^w-3-\d+\.\d{4}\.pt$/);
 
@@ -285,7 +309,10 @@ test('progress: a redrawn bar on a TTY, one line per epoch otherwise and when CI
     assert.equal(lines.length, 4);
     assert.equal(lines[3], '');
     lines.slice(0, 3).forEach((l, i) => {
-      assert.equal(l, `Epoch ${i + 1}/3 - ${l.split(' - ')[1]} - loss: ${h.loss[i].toFixed(4)} - accuracy: ${h.accuracy[i].toFixed(4)} - valLoss: ${h.valLoss[i].toFixed(4)} - valAccuracy: ${h.valAccuracy[i].toFixed(4)} - lr: 0.1000`);
+      assert.equal(
+        l,
+        `Epoch ${i + 1}/3 - ${l.split(' - ')[1]} - loss: ${h.loss[i].toFixed(4)} - accuracy: ${h.accuracy[i].toFixed(4)} - valLoss: ${h.valLoss[i].toFixed(4)} - valAccuracy: ${h.valAccuracy[i].toFixed(4)} - lr: 0.1000`,
+      );
       assert.doesNotMatch(l, /\r|\x1b/);
     });
 
@@ -385,13 +412,23 @@ test('fit() errors name what was wrong', () => {
     [{ verbose: 2 }, /argument 'verbose' must be 'auto', 'bar', 'epoch' or 'none'/],
     [{ lr: 0.1 }, /unknown option 'lr'/],
     [{ callbacks: [new utils.EarlyStopping({ monitor: 'valF1' })] }, /EarlyStopping: monitor 'valF1' is not among this epoch's metrics \(loss, valLoss, lr\)/],
-    [{ valLoader: undefined, callbacks: [new utils.EarlyStopping()] }, /monitor 'valLoss' is not among this epoch's metrics \(loss, lr\); pass fit\(\) a valLoader/],
-    [{ callbacks: [new utils.ModelCheckpoint(path.join(dir, 'x-{f1}.pt'))] }, /'\{f1\}' in '.*x-\{f1\}.pt' is neither \{epoch\} nor one of this epoch's metrics/],
+    [
+      { valLoader: undefined, callbacks: [new utils.EarlyStopping()] },
+      /monitor 'valLoss' is not among this epoch's metrics \(loss, lr\); pass fit\(\) a valLoader/,
+    ],
+    [
+      { callbacks: [new utils.ModelCheckpoint(path.join(dir, 'x-{f1}.pt'))] },
+      /'\{f1\}' in '.*x-\{f1\}.pt' is neither \{epoch\} nor one of this epoch's metrics/,
+    ],
     [{ device: 'cuda' }, /CUDA is not available|ERR_TORCH_NO_CUDA/],
   ];
   for (const [extra, re] of cases) {
     if (extra.device === 'cuda' && torch.cuda.isAvailable()) continue; // the CUDA path is tested in cuda.test.js
-    assert.throws(() => utils.fit(model, { ...base, ...extra }), (e) => e instanceof torch.TorchError && re.test(e.message), `${JSON.stringify(Object.keys(extra))}: ${re}`);
+    assert.throws(
+      () => utils.fit(model, { ...base, ...extra }),
+      (e) => e instanceof torch.TorchError && re.test(e.message),
+      `${JSON.stringify(Object.keys(extra))}: ${re}`,
+    );
   }
   assert.throws(() => new utils.EarlyStopping({ patience: -1 }), /EarlyStopping\(\): argument 'patience' must be a non-negative integer/);
   assert.throws(() => new utils.EarlyStopping({ mode: 'up' }), /argument 'mode' must be 'min', 'max' or 'auto'/);

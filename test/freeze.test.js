@@ -29,84 +29,91 @@ function sgdStep(module, lr) {
   opt.dispose();
 }
 
-test('freeze / unfreeze by glob, freezeUntil, counts and the report', () => torch.tidy(() => {
-  const m = new Backbone();
-  assert.deepEqual(torch.freeze(m), ['conv.weight', 'conv.bias', 'bn.weight', 'bn.bias', 'fc.weight', 'fc.bias']);
-  assert.equal(torch.countParameters(m, { trainable: true }), 0);
-  assert.match(torch.formatFrozenReport(m), /warning: every parameter is frozen; the loss will not move/);
-  assert.deepEqual(torch.unfreeze(m, 'fc.*'), ['fc.weight', 'fc.bias']);
-  assert.deepEqual(torch.unfreeze(m, 'bn'), ['bn.weight', 'bn.bias'], 'a bare module path matches everything under it');
-  assert.deepEqual(torch.trainableParameters(m), [m.bn.weight, m.bn.bias, m.fc.weight, m.fc.bias]);
-  assert.equal(torch.countParameters(m), 216 + 8 + 16 + 90);
-  assert.equal(torch.countParameters(m, { trainable: true }), 16 + 90);
-  assert.equal(torch.countParameters(m, { trainable: false }), 224);
-  const report = torch.frozenReport(m);
-  assert.deepEqual(report[0], { name: 'conv.weight', shape: [8, 3, 3, 3], numel: 216, requiresGrad: false });
-  assert.match(torch.formatFrozenReport(m), /trainable 106 of 330 parameters \(32\.1%\)/);
-  torch.unfreeze(m);
-  assert.deepEqual(torch.freezeUntil(m, 'pool'), ['conv.weight', 'conv.bias', 'bn.weight', 'bn.bias']);
-  assert.deepEqual(torch.freezeUntil(m, 'fc', { inclusive: true }).slice(-2), ['fc.weight', 'fc.bias']);
-  assert.throws(() => torch.freeze(m, 'layer9.*'), /freeze\(\): no parameter matches 'layer9\.\*'; names look like 'conv\.weight', 'conv\.bias', 'bn\.weight'/);
-  assert.throws(() => torch.freezeUntil(m, 'head'), /freezeUntil\(\): Backbone has no child 'head'; children: conv, bn, pool, fc/);
-  m.dispose();
-}));
+test('freeze / unfreeze by glob, freezeUntil, counts and the report', () =>
+  torch.tidy(() => {
+    const m = new Backbone();
+    assert.deepEqual(torch.freeze(m), ['conv.weight', 'conv.bias', 'bn.weight', 'bn.bias', 'fc.weight', 'fc.bias']);
+    assert.equal(torch.countParameters(m, { trainable: true }), 0);
+    assert.match(torch.formatFrozenReport(m), /warning: every parameter is frozen; the loss will not move/);
+    assert.deepEqual(torch.unfreeze(m, 'fc.*'), ['fc.weight', 'fc.bias']);
+    assert.deepEqual(torch.unfreeze(m, 'bn'), ['bn.weight', 'bn.bias'], 'a bare module path matches everything under it');
+    assert.deepEqual(torch.trainableParameters(m), [m.bn.weight, m.bn.bias, m.fc.weight, m.fc.bias]);
+    assert.equal(torch.countParameters(m), 216 + 8 + 16 + 90);
+    assert.equal(torch.countParameters(m, { trainable: true }), 16 + 90);
+    assert.equal(torch.countParameters(m, { trainable: false }), 224);
+    const report = torch.frozenReport(m);
+    assert.deepEqual(report[0], { name: 'conv.weight', shape: [8, 3, 3, 3], numel: 216, requiresGrad: false });
+    assert.match(torch.formatFrozenReport(m), /trainable 106 of 330 parameters \(32\.1%\)/);
+    torch.unfreeze(m);
+    assert.deepEqual(torch.freezeUntil(m, 'pool'), ['conv.weight', 'conv.bias', 'bn.weight', 'bn.bias']);
+    assert.deepEqual(torch.freezeUntil(m, 'fc', { inclusive: true }).slice(-2), ['fc.weight', 'fc.bias']);
+    assert.throws(
+      () => torch.freeze(m, 'layer9.*'),
+      /freeze\(\): no parameter matches 'layer9\.\*'; names look like 'conv\.weight', 'conv\.bias', 'bn\.weight'/,
+    );
+    assert.throws(() => torch.freezeUntil(m, 'head'), /freezeUntil\(\): Backbone has no child 'head'; children: conv, bn, pool, fc/);
+    m.dispose();
+  }));
 
-test('after one step, frozen parameters are bit-identical and the others moved; unfreeze resumes training', () => torch.tidy(() => {
-  torch.manualSeed(0);
-  const m = new Backbone();
-  torch.freeze(m);
-  torch.unfreeze(m, 'fc');
-  const x = torch.randn(4, 3, 6, 6);
-  const y = torch.tensor([1, 3, 5, 7]);
-  const before = new Map([...m.namedParameters()].map(([k, p]) => [k, flat(p)]));
-  F.crossEntropy(m.call(x), y).backward();
-  assert.equal(m.conv.weight.grad, null, 'no gradient reaches a frozen parameter');
-  sgdStep(m, 0.1);
-  for (const [k, p] of m.namedParameters()) {
-    if (k.startsWith('fc.')) assert.notDeepEqual(flat(p), before.get(k), `${k} moved`);
-    else assert.deepEqual(flat(p), before.get(k), `${k} is bit-identical`);
-  }
-  m.zeroGrad();
-  torch.unfreeze(m, 'conv.*');
-  F.crossEntropy(m.call(x), y).backward();
-  sgdStep(m, 0.1);
-  assert.notDeepEqual(flat(m.conv.weight), before.get('conv.weight'), 'conv trains again after unfreeze');
-  assert.deepEqual(flat(m.bn.weight), before.get('bn.weight'), 'bn still frozen');
-  m.dispose();
-}));
+test('after one step, frozen parameters are bit-identical and the others moved; unfreeze resumes training', () =>
+  torch.tidy(() => {
+    torch.manualSeed(0);
+    const m = new Backbone();
+    torch.freeze(m);
+    torch.unfreeze(m, 'fc');
+    const x = torch.randn(4, 3, 6, 6);
+    const y = torch.tensor([1, 3, 5, 7]);
+    const before = new Map([...m.namedParameters()].map(([k, p]) => [k, flat(p)]));
+    F.crossEntropy(m.call(x), y).backward();
+    assert.equal(m.conv.weight.grad, null, 'no gradient reaches a frozen parameter');
+    sgdStep(m, 0.1);
+    for (const [k, p] of m.namedParameters()) {
+      if (k.startsWith('fc.')) assert.notDeepEqual(flat(p), before.get(k), `${k} moved`);
+      else assert.deepEqual(flat(p), before.get(k), `${k} is bit-identical`);
+    }
+    m.zeroGrad();
+    torch.unfreeze(m, 'conv.*');
+    F.crossEntropy(m.call(x), y).backward();
+    sgdStep(m, 0.1);
+    assert.notDeepEqual(flat(m.conv.weight), before.get('conv.weight'), 'conv trains again after unfreeze');
+    assert.deepEqual(flat(m.bn.weight), before.get('bn.weight'), 'bn still frozen');
+    m.dispose();
+  }));
 
-test('BatchNorm inside a frozen part stays in eval mode: running statistics do not move', () => torch.tidy(() => {
-  const m = new Backbone();
-  torch.freeze(m, ['conv', 'bn']);
-  torch.trainKeepingFrozenBatchNorm(m);
-  assert.equal(m.training, true);
-  assert.equal(m.fc.training, true);
-  assert.equal(m.bn.training, false, 'the frozen BatchNorm is in eval');
-  const rm = flat(m.bn.runningMean);
-  m.call(torch.randn(4, 3, 6, 6));
-  assert.deepEqual(flat(m.bn.runningMean), rm, 'running mean unchanged');
-  assert.equal(m.bn.numBatchesTracked.item(), 0);
-  torch.unfreeze(m, 'bn');
-  assert.deepEqual(torch.keepFrozenBatchNormEval(m.train()), [], 'an unfrozen BatchNorm is left in train mode');
-  m.call(torch.randn(4, 3, 6, 6));
-  assert.notDeepEqual(flat(m.bn.runningMean), rm, 'and updates its statistics');
-  m.dispose();
-}));
+test('BatchNorm inside a frozen part stays in eval mode: running statistics do not move', () =>
+  torch.tidy(() => {
+    const m = new Backbone();
+    torch.freeze(m, ['conv', 'bn']);
+    torch.trainKeepingFrozenBatchNorm(m);
+    assert.equal(m.training, true);
+    assert.equal(m.fc.training, true);
+    assert.equal(m.bn.training, false, 'the frozen BatchNorm is in eval');
+    const rm = flat(m.bn.runningMean);
+    m.call(torch.randn(4, 3, 6, 6));
+    assert.deepEqual(flat(m.bn.runningMean), rm, 'running mean unchanged');
+    assert.equal(m.bn.numBatchesTracked.item(), 0);
+    torch.unfreeze(m, 'bn');
+    assert.deepEqual(torch.keepFrozenBatchNormEval(m.train()), [], 'an unfrozen BatchNorm is left in train mode');
+    m.call(torch.randn(4, 3, 6, 6));
+    assert.notDeepEqual(flat(m.bn.runningMean), rm, 'and updates its statistics');
+    m.dispose();
+  }));
 
-test('nn.Frozen runs a submodule under no-grad: same output, no gradient into it', () => torch.tidy(() => {
-  const inner = new nn.Linear(3, 4);
-  const model = new nn.Sequential(new nn.Frozen(inner), new nn.Linear(4, 2));
-  const x = torch.randn(5, 3, { requiresGrad: true });
-  const direct = inner.call(x);
-  const out = model.call(x);
-  assert.deepEqual(flat(model.at(0).call(x)), flat(direct));
-  out.sum().backward();
-  assert.equal(inner.weight.grad, null);
-  assert.equal(x.grad, null, 'nothing flows back through the frozen part');
-  assert.notEqual(model.at(1).weight.grad, null);
-  assert.deepEqual([...model.stateDict().keys()], ['0.weight', '0.bias', '1.weight', '1.bias'], 'Frozen adds nothing to the names (issue 13)');
-  model.dispose();
-}));
+test('nn.Frozen runs a submodule under no-grad: same output, no gradient into it', () =>
+  torch.tidy(() => {
+    const inner = new nn.Linear(3, 4);
+    const model = new nn.Sequential(new nn.Frozen(inner), new nn.Linear(4, 2));
+    const x = torch.randn(5, 3, { requiresGrad: true });
+    const direct = inner.call(x);
+    const out = model.call(x);
+    assert.deepEqual(flat(model.at(0).call(x)), flat(direct));
+    out.sum().backward();
+    assert.equal(inner.weight.grad, null);
+    assert.equal(x.grad, null, 'nothing flows back through the frozen part');
+    assert.notEqual(model.at(1).weight.grad, null);
+    assert.deepEqual([...model.stateDict().keys()], ['0.weight', '0.bias', '1.weight', '1.bias'], 'Frozen adds nothing to the names (issue 13)');
+    model.dispose();
+  }));
 
 test('setDropout sets every dropout rate (the dropout-tuning recipe)', () => {
   const m = new nn.Sequential(new nn.Linear(2, 2), new nn.Dropout(0.5), new nn.Sequential(new nn.Dropout2d(0.1)));
@@ -117,43 +124,49 @@ test('setDropout sets every dropout rate (the dropout-tuning recipe)', () => {
   m.dispose();
 });
 
-test('state-dict recipes: partial load, DataParallel prefix, rename, shape filter', () => torch.tidy(() => {
-  torch.manualSeed(0);
-  const src = new Backbone();
-  const dst = new Backbone();
-  dst.fc.dispose(); // the replaced head is ours to free (else the GC does)
-  dst.registerModule('fc', new nn.Linear(8, 5));
-  const sd = src.stateDict();
-  assert.throws(() => dst.loadStateDict(sd), /fc\.weight: checkpoint \[10, 8\] vs model \[5, 8\]/);
-  const partial = torch.filterStateDict(sd, dst, { matchShapes: true });
-  assert.deepEqual([...partial.keys()].filter((k) => k.startsWith('fc')), [], 'mismatched head dropped');
-  const r = dst.loadStateDict(partial, { strict: false });
-  assert.deepEqual(r.missingKeys, ['fc.weight', 'fc.bias']);
-  assert.deepEqual(flat(dst.conv.weight), flat(src.conv.weight));
-  const dp = torch.addPrefix(sd, 'module.');
-  assert.ok([...dp.keys()].every((k) => k.startsWith('module.')));
-  const back = torch.stripPrefix(dp);
-  assert.deepEqual([...back.keys()], [...sd.keys()]);
-  const renamed = torch.renameKeys(sd, (k) => (k.startsWith('fc.') ? null : k.replace(/^conv\./, 'features.0.')));
-  assert.deepEqual([...renamed.keys()].slice(0, 2), ['features.0.weight', 'features.0.bias']);
-  assert.ok(![...renamed.keys()].some((k) => k.startsWith('fc.')));
-  assert.throws(() => torch.renameKeys(sd, () => 'same'), /renameKeys\(\): two keys map to 'same'/);
-  src.dispose();
-  dst.dispose();
-}));
+test('state-dict recipes: partial load, DataParallel prefix, rename, shape filter', () =>
+  torch.tidy(() => {
+    torch.manualSeed(0);
+    const src = new Backbone();
+    const dst = new Backbone();
+    dst.fc.dispose(); // the replaced head is ours to free (else the GC does)
+    dst.registerModule('fc', new nn.Linear(8, 5));
+    const sd = src.stateDict();
+    assert.throws(() => dst.loadStateDict(sd), /fc\.weight: checkpoint \[10, 8\] vs model \[5, 8\]/);
+    const partial = torch.filterStateDict(sd, dst, { matchShapes: true });
+    assert.deepEqual(
+      [...partial.keys()].filter((k) => k.startsWith('fc')),
+      [],
+      'mismatched head dropped',
+    );
+    const r = dst.loadStateDict(partial, { strict: false });
+    assert.deepEqual(r.missingKeys, ['fc.weight', 'fc.bias']);
+    assert.deepEqual(flat(dst.conv.weight), flat(src.conv.weight));
+    const dp = torch.addPrefix(sd, 'module.');
+    assert.ok([...dp.keys()].every((k) => k.startsWith('module.')));
+    const back = torch.stripPrefix(dp);
+    assert.deepEqual([...back.keys()], [...sd.keys()]);
+    const renamed = torch.renameKeys(sd, (k) => (k.startsWith('fc.') ? null : k.replace(/^conv\./, 'features.0.')));
+    assert.deepEqual([...renamed.keys()].slice(0, 2), ['features.0.weight', 'features.0.bias']);
+    assert.ok(![...renamed.keys()].some((k) => k.startsWith('fc.')));
+    assert.throws(() => torch.renameKeys(sd, () => 'same'), /renameKeys\(\): two keys map to 'same'/);
+    src.dispose();
+    dst.dispose();
+  }));
 
-test('shared parameters (Siamese branches): one tensor, gradients from both uses accumulate', () => torch.tidy(() => {
-  const a = new nn.Linear(3, 2);
-  const b = new nn.Linear(3, 2);
-  assert.deepEqual(torch.shareParameters(a, b), ['weight', 'bias']);
-  assert.equal(a.weight, b.weight);
-  const x1 = torch.randn(4, 3);
-  const x2 = torch.randn(4, 3);
-  a.call(x1).sum().add(b.call(x2).sum()).backward();
-  const expected = x1.sum(0).add(x2.sum(0)).unsqueeze(0).expand(2, 3);
-  assert.ok(a.weight.grad.allclose(expected, { atol: 1e-6 }));
-  a.dispose();
-}));
+test('shared parameters (Siamese branches): one tensor, gradients from both uses accumulate', () =>
+  torch.tidy(() => {
+    const a = new nn.Linear(3, 2);
+    const b = new nn.Linear(3, 2);
+    assert.deepEqual(torch.shareParameters(a, b), ['weight', 'bias']);
+    assert.equal(a.weight, b.weight);
+    const x1 = torch.randn(4, 3);
+    const x2 = torch.randn(4, 3);
+    a.call(x1).sum().add(b.call(x2).sum()).backward();
+    const expected = x1.sum(0).add(x2.sum(0)).unsqueeze(0).expand(2, 3);
+    assert.ok(a.weight.grad.allclose(expected, { atol: 1e-6 }));
+    a.dispose();
+  }));
 
 test('the transfer-learning recipe end to end equals PyTorch: pretrained weights, new head, frozen backbone, one SGD step', () => {
   const X = Array.from({ length: 4 * 3 * 6 * 6 }, (_, i) => Math.round(Math.cos(i * 0.11) * 1000) / 1000);

@@ -50,7 +50,9 @@ function decode(v, tensors, made) {
     const data = spec.data.map(num);
     // A tensor of its own (not a view: detach_() and resize_() refuse views), as Python's.
     const t = torch.tidy(() =>
-      (spec.dtype === 'bool' ? torch.tensor(data.map(Boolean), { dtype: 'bool' }) : torch.tensor(data, { dtype: 'float64' }).to(spec.dtype)).reshape(spec.shape).clone(),
+      (spec.dtype === 'bool' ? torch.tensor(data.map(Boolean), { dtype: 'bool' }) : torch.tensor(data, { dtype: 'float64' }).to(spec.dtype))
+        .reshape(spec.shape)
+        .clone(),
     );
     made.push(t);
     return t;
@@ -89,7 +91,8 @@ function compare(got, want, tensors, at, shapeOnly) {
     return;
   }
   if (want !== null && typeof want === 'object' && 'dtype' in want) return assert.equal(got, want.dtype, at);
-  if (want !== null && typeof want === 'object' && 'float' in want) return assert.ok(Object.is(got, num(want.float)) || (Number.isNaN(got) && Number.isNaN(num(want.float))), at);
+  if (want !== null && typeof want === 'object' && 'float' in want)
+    return assert.ok(Object.is(got, num(want.float)) || (Number.isNaN(got) && Number.isNaN(num(want.float))), at);
   if (typeof want === 'number' && !Number.isInteger(want)) return assert.ok(Math.abs(got - want) <= ATOL + RTOL * Math.abs(want), `${at}: ${got} vs ${want}`);
   assert.equal(got, want, at);
 }
@@ -162,8 +165,20 @@ for (const kind of ['Tensor', 'torch']) {
 }
 
 test('a call no overload fits names the overloads; names resolve by type as in Python', () => {
-  const x = torch.tensor([[1, 2], [3, 4]], { dtype: 'float32' });
-  assert.throws(() => x.indexAdd('0'), (e) => e instanceof torch.TorchError && /no overload takes \(string "0"\)/.test(e.message) && /index_add\(int dim, Tensor index, Tensor source, \*, Scalar alpha=1\)/.test(e.message));
+  const x = torch.tensor(
+    [
+      [1, 2],
+      [3, 4],
+    ],
+    { dtype: 'float32' },
+  );
+  assert.throws(
+    () => x.indexAdd('0'),
+    (e) =>
+      e instanceof torch.TorchError &&
+      /no overload takes \(string "0"\)/.test(e.message) &&
+      /index_add\(int dim, Tensor index, Tensor source, \*, Scalar alpha=1\)/.test(e.message),
+  );
   // Named tuple: destructuring and names.
   const r = x.kthvalue(1, 1);
   const [values, indices] = r;

@@ -54,7 +54,8 @@ const file = (name) => {
 };
 
 test('pickles that want to run code name the global and run nothing', () => {
-  const unsafe = (g) => new RegExp(`unsupported global '${g.replace('.', '\\.')}' in .*: this file wants to run code, and torch-node never runs code from a file`);
+  const unsafe = (g) =>
+    new RegExp(`unsupported global '${g.replace('.', '\\.')}' in .*: this file wants to run code, and torch-node never runs code from a file`);
   rejects(file('os_system'), unsafe('posix.system'), 'ERR_TORCH_UNSAFE');
   rejects(file('raw_os_system'), unsafe('os.system'), 'ERR_TORCH_UNSAFE');
   rejects(file('builtins_eval'), unsafe('builtins.eval'), 'ERR_TORCH_UNSAFE');
@@ -79,7 +80,10 @@ test('loadAsync rejects the same way', async () => {
 test('storage sizes, offsets, view extents and shapes are checked against the archive', () => {
   rejects(file('wrong_numel'), /storage '0' declares 100 float32 elements \(400 bytes\), but its record 'wrong_numel\/data\/0' holds 16 bytes/);
   rejects(file('numel_huge'), /storage '0' declares 4611686018427387904 elements/);
-  rejects(file('offset_out_of_range'), /a tensor of shape \[1\] with strides \[1\] at offset 10 needs 11 elements of storage '0', which holds 4 float32 elements/);
+  rejects(
+    file('offset_out_of_range'),
+    /a tensor of shape \[1\] with strides \[1\] at offset 10 needs 11 elements of storage '0', which holds 4 float32 elements/,
+  );
   rejects(file('view_extent'), /shape \[3, 3\] with strides \[3, 1\] at offset 0 needs 9 elements of storage '0'/);
   rejects(file('view_extent_offset'), /shape \[3\] with strides \[1\] at offset 2 needs 5 elements/);
   rejects(file('huge_shape'), /shape \[1099511627776, 1099511627776\] .* has 1208925819614629174706176 elements, more than torch-node can index/);
@@ -92,7 +96,11 @@ test('storage sizes, offsets, view extents and shapes are checked against the ar
   rejects(file('int_requires_grad'), /a tensor of dtype int64 is marked requires_grad/);
   rejects(file('not_a_storage'), /a tensor's storage is a string, not a storage/);
   rejects(file('bad_pid'), /persistent ids of kind string "module" are not supported/);
-  rejects(file('complex_storage'), /holds ComplexFloatStorage storages \('torch\.ComplexFloatStorage'\), which torch-node does not support/, 'ERR_TORCH_UNSUPPORTED');
+  rejects(
+    file('complex_storage'),
+    /holds ComplexFloatStorage storages \('torch\.ComplexFloatStorage'\), which torch-node does not support/,
+    'ERR_TORCH_UNSUPPORTED',
+  );
 });
 
 test('broken pickles: truncated, bad memo, huge lengths, deep nesting, unknown opcodes, stack underflow', () => {
@@ -166,7 +174,10 @@ test('loadAsync reads records on the thread pool with the same checks; a file th
   fs.writeFileSync(short, Buffer.alloc(100, 1));
   const fd = fs.openSync(short, 'r');
   try {
-    const ioError = (e) => e instanceof torch.TorchError && e.code === 'ERR_TORCH_IO' && /the file ended at byte 100 while reading 400 bytes at 0 \(was it truncated while loading\?\)/.test(e.message);
+    const ioError = (e) =>
+      e instanceof torch.TorchError &&
+      e.code === 'ERR_TORCH_IO' &&
+      /the file ended at byte 100 while reading 400 bytes at 0 \(was it truncated while loading\?\)/.test(e.message);
     assert.throws(() => native.readStored(fd, 0, 400, 6, 100, true), ioError);
     await assert.rejects(native.readStoredAsync(fd, 0, 400, 6, 100, true), ioError);
     assert.throws(() => native.readStored(fd, 0, 401, 6, 100, true), /readStored: 401 bytes do not hold 100 elements of Float/);
@@ -226,21 +237,60 @@ function makeZip(entries) {
   for (const e of entries) {
     const name = Buffer.from(e.name);
     const lho = pos;
-    const local = Buffer.from([...u32(0x04034b50), ...u16(20), ...u16(0), ...u16(e.method ?? 0), ...u16(0), ...u16(0), ...u32(0), ...u32(0), ...u32(0), ...u16(name.length), ...u16(0)]);
+    const local = Buffer.from([
+      ...u32(0x04034b50),
+      ...u16(20),
+      ...u16(0),
+      ...u16(e.method ?? 0),
+      ...u16(0),
+      ...u16(0),
+      ...u32(0),
+      ...u32(0),
+      ...u32(0),
+      ...u16(name.length),
+      ...u16(0),
+    ]);
     parts.push(local, name, e.data);
     pos += local.length + name.length + e.data.length;
     const size = e.size ?? e.data.length;
     const comp = e.comp ?? e.data.length;
     const big = e.zip64 || size >= 0xffffffff || comp >= 0xffffffff;
     const extra = big ? [...u16(1), ...u16(16), ...u64(size), ...u64(comp)] : [];
-    central.push(Buffer.from([
-      ...u32(0x02014b50), ...u16(20), ...u16(20), ...u16(0), ...u16(e.method ?? 0), ...u16(0), ...u16(0),
-      ...u32(e.crc ?? (zlib.crc32(e.raw ?? e.data) >>> 0)), ...u32(big ? 0xffffffff : comp), ...u32(big ? 0xffffffff : size),
-      ...u16(name.length), ...u16(extra.length), ...u16(0), ...u16(0), ...u16(0), ...u32(0), ...u32(e.lho ?? lho),
-    ]), name, Buffer.from(extra));
+    central.push(
+      Buffer.from([
+        ...u32(0x02014b50),
+        ...u16(20),
+        ...u16(20),
+        ...u16(0),
+        ...u16(e.method ?? 0),
+        ...u16(0),
+        ...u16(0),
+        ...u32(e.crc ?? zlib.crc32(e.raw ?? e.data) >>> 0),
+        ...u32(big ? 0xffffffff : comp),
+        ...u32(big ? 0xffffffff : size),
+        ...u16(name.length),
+        ...u16(extra.length),
+        ...u16(0),
+        ...u16(0),
+        ...u16(0),
+        ...u32(0),
+        ...u32(e.lho ?? lho),
+      ]),
+      name,
+      Buffer.from(extra),
+    );
   }
   const cd = Buffer.concat(central);
-  const eocd = Buffer.from([...u32(0x06054b50), ...u16(0), ...u16(0), ...u16(entries.length), ...u16(entries.length), ...u32(cd.length), ...u32(pos), ...u16(0)]);
+  const eocd = Buffer.from([
+    ...u32(0x06054b50),
+    ...u16(0),
+    ...u16(0),
+    ...u16(entries.length),
+    ...u16(entries.length),
+    ...u32(cd.length),
+    ...u32(pos),
+    ...u16(0),
+  ]);
   return Buffer.concat([...parts, cd, eocd]);
 }
 
@@ -248,7 +298,10 @@ function makeZip(entries) {
 function pklFor(numel, n = 1) {
   return Buffer.from(
     pickle(new Map([['w', { fake: true }]]), {
-      tensorOf: (v) => (v.fake ? { storageName: 'FloatStorage', key: '0', location: 'cpu', numel, offset: 0, size: [n], stride: [1], requiresGrad: false, parameter: false } : null),
+      tensorOf: (v) =>
+        v.fake
+          ? { storageName: 'FloatStorage', key: '0', location: 'cpu', numel, offset: 0, size: [n], stride: [1], requiresGrad: false, parameter: false }
+          : null,
     }),
   );
 }
@@ -257,7 +310,11 @@ const version = { name: 'a/version', data: Buffer.from('3\n') };
 
 test('hand-built zips: deflate bombs, lying and overlapping entries, duplicates, bad end records', () => {
   // A deflate entry declaring 2^40 bytes from 100 compressed bytes: refused before any allocation.
-  const bomb = makeZip([{ name: 'a/data.pkl', data: pklFor(2 ** 38) }, version, { name: 'a/data/0', data: Buffer.alloc(100, 1), method: 8, size: 2 ** 40, crc: 0 }]);
+  const bomb = makeZip([
+    { name: 'a/data.pkl', data: pklFor(2 ** 38) },
+    version,
+    { name: 'a/data/0', data: Buffer.alloc(100, 1), method: 8, size: 2 ** 40, crc: 0 },
+  ]);
   rejects(bomb, /compressed entry 'a\/data\/0' declares 1099511627776 bytes from 100 compressed bytes, beyond deflate's maximum ratio \(a zip bomb\?\)/);
   // 16 MB of zeros deflated to a few KB but declared as 16 bytes: inflation stops at the declared size.
   const zeros = zlib.deflateRawSync(Buffer.alloc(16 << 20));
@@ -275,17 +332,33 @@ test('hand-built zips: deflate bombs, lying and overlapping entries, duplicates,
   assert.deepEqual(ok.get('w').tolist(), [1, 2, 3, 4]);
   ok.get('w').dispose();
   // A stored entry declaring more data than the file holds (zip64 sizes).
-  rejects(makeZip([{ name: 'a/data.pkl', data: pkl }, version, { name: 'a/data/0', data: four, size: 2 ** 50, comp: 2 ** 50, zip64: true }]), /entry 'a\/data\/0' declares 1125899906842624 bytes at byte \d+, past the end of the data area/);
+  rejects(
+    makeZip([{ name: 'a/data.pkl', data: pkl }, version, { name: 'a/data/0', data: four, size: 2 ** 50, comp: 2 ** 50, zip64: true }]),
+    /entry 'a\/data\/0' declares 1125899906842624 bytes at byte \d+, past the end of the data area/,
+  );
   // An entry whose data runs over the next entry (overlapping entries: the zip-bomb trick).
-  rejects(makeZip([{ name: 'a/data.pkl', data: pkl }, { name: 'a/data/0', data: four, size: 40, comp: 40 }, version]), /entries 'a\/data\/0' and 'a\/version' overlap/);
+  rejects(
+    makeZip([{ name: 'a/data.pkl', data: pkl }, { name: 'a/data/0', data: four, size: 40, comp: 40 }, version]),
+    /entries 'a\/data\/0' and 'a\/version' overlap/,
+  );
   // Many central-directory entries over one local header.
-  const many = makeZip([{ name: 'a/data.pkl', data: pkl }, version, ...Array.from({ length: 20 }, (_, i) => ({ name: `a/data/${i}`, data: i === 0 ? four : Buffer.alloc(0), lho: 0 }))]);
+  const many = makeZip([
+    { name: 'a/data.pkl', data: pkl },
+    version,
+    ...Array.from({ length: 20 }, (_, i) => ({ name: `a/data/${i}`, data: i === 0 ? four : Buffer.alloc(0), lho: 0 })),
+  ]);
   rejects(many, /not a valid PyTorch zip archive: (entries .* overlap|the local header at byte 0 names 'a\/data\.pkl', the central directory 'a\/data\/\d+')/);
   rejects(makeZip([{ name: 'a/data.pkl', data: pkl }, { name: 'a/data.pkl', data: pkl }, version]), /the archive holds two entries named 'a\/data\.pkl'/);
   rejects(makeZip([{ name: 'a/data.pkl', data: pkl }, version, { name: 'a/data/0', data: four, method: 12 }]), /entry 'a\/data\/0' uses compression method 12/);
   rejects(makeZip([{ name: 'a/version', data: Buffer.from('3\n') }]), /the archive has no 'a\/data\.pkl'/);
   rejects(makeZip([{ name: 'data.pkl', data: pkl }]), /the first file in the archive, 'data\.pkl', is not in a folder/);
-  rejects(makeZip([{ name: 'a/data.pkl', data: pkl }, { name: 'a/version', data: Buffer.from('99\n') }]), /file format version 99 is not supported/);
+  rejects(
+    makeZip([
+      { name: 'a/data.pkl', data: pkl },
+      { name: 'a/version', data: Buffer.from('99\n') },
+    ]),
+    /file format version 99 is not supported/,
+  );
   // End records that point outside the file.
   const good = makeZip([{ name: 'a/data.pkl', data: pkl }, version, { name: 'a/data/0', data: four }]);
   const badCd = Buffer.from(good);

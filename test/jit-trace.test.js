@@ -66,10 +66,12 @@ function makeNet(seed = 0) {
   torch.manualSeed(seed);
   const net = new Net();
   // Non-trivial BatchNorm statistics, so eval mode uses them.
-  torch.tidy(() => torch.noGrad(() => {
-    net.bn1.runningMean.copy_(torch.linspace(-0.5, 0.5, 8));
-    net.bn1.runningVar.copy_(torch.linspace(0.5, 2, 8));
-  }));
+  torch.tidy(() =>
+    torch.noGrad(() => {
+      net.bn1.runningMean.copy_(torch.linspace(-0.5, 0.5, 8));
+      net.bn1.runningVar.copy_(torch.linspace(0.5, 2, 8));
+    }),
+  );
   return net.eval();
 }
 
@@ -108,7 +110,7 @@ test('trace a JS module: the graph holds its ATen ops and reads parameters from 
   x.dispose();
 });
 
-test('a saved trace loads in Python with PyTorch\'s names and gives the same outputs', () => {
+test("a saved trace loads in Python with PyTorch's names and gives the same outputs", () => {
   const net = makeNet(1);
   const x = torch.tidy(() => torch.linspace(-1, 1, 2 * 3 * 16 * 16).reshape(2, 3, 16, 16));
   const traced = torch.jit.trace(net, x);
@@ -128,7 +130,10 @@ print(json.dumps({'out': m(x).reshape(-1).tolist(), 'keys': list(m.state_dict().
     { file },
   );
   close(ours, py.out, 'Python runs our trace');
-  assert.deepEqual(py.keys, torch.tidy(() => [...net.stateDict().keys()]));
+  assert.deepEqual(
+    py.keys,
+    torch.tidy(() => [...net.stateDict().keys()]),
+  );
   assert.deepEqual(py.params, [...net.namedParameters().keys()]);
   assert.deepEqual(py.buffers, [...net.namedBuffers().keys()]);
   assert.equal(py.training, false);
@@ -158,48 +163,53 @@ test('trace a torch.vision ResNet-18 (random init) in eval mode: outputs equal f
   x.dispose();
 });
 
-test('several inputs, tuple and dict outputs; a plain function traces too', () => torch.tidy(() => {
-  class Two extends nn.Module {
-    constructor() {
-      super();
-      this.registerModule('fc', new nn.Linear(4, 3));
+test('several inputs, tuple and dict outputs; a plain function traces too', () =>
+  torch.tidy(() => {
+    class Two extends nn.Module {
+      constructor() {
+        super();
+        this.registerModule('fc', new nn.Linear(4, 3));
+      }
+      forward(a, b) {
+        const y = this.fc.call(a.mul(b));
+        return [y, y.sum(1)];
+      }
     }
-    forward(a, b) {
-      const y = this.fc.call(a.mul(b));
-      return [y, y.sum(1)];
-    }
-  }
-  torch.manualSeed(2);
-  const m = new Two();
-  const a = torch.randn([2, 4]);
-  const b = torch.randn([2, 4]);
-  const traced = torch.jit.trace(m, [a, b]);
-  assert.match(traced.schema(), /forward\(.* self, Tensor a, Tensor b\) -> \(\(Tensor, Tensor\)\)$/);
-  const [y, s] = traced.forward(b, a);
-  const [ey, es] = m.forward(b, a);
-  assert.ok(maxDiff(y, ey) <= 1e-6 && maxDiff(s, es) <= 1e-6);
+    torch.manualSeed(2);
+    const m = new Two();
+    const a = torch.randn([2, 4]);
+    const b = torch.randn([2, 4]);
+    const traced = torch.jit.trace(m, [a, b]);
+    assert.match(traced.schema(), /forward\(.* self, Tensor a, Tensor b\) -> \(\(Tensor, Tensor\)\)$/);
+    const [y, s] = traced.forward(b, a);
+    const [ey, es] = m.forward(b, a);
+    assert.ok(maxDiff(y, ey) <= 1e-6 && maxDiff(s, es) <= 1e-6);
 
-  // Dict outputs need strict: false, as in PyTorch.
-  const dictOut = (p, q) => new Map([['sum', p.add(q)], ['prod', p.mul(q)]]);
-  assert.throws(() => torch.jit.trace(dictOut, [a, b]), /Encountering a dict at the output of the tracer/);
-  const td = torch.jit.trace(dictOut, [a, b], { strict: false });
-  const out = td.forward(a, b);
-  assert.ok(out instanceof Map);
-  assert.deepEqual([...out.keys()], ['sum', 'prod']);
-  assert.ok(maxDiff(out.get('prod'), a.mul(b)) === 0);
-  assert.equal(td.originalName, 'dictOut');
+    // Dict outputs need strict: false, as in PyTorch.
+    const dictOut = (p, q) =>
+      new Map([
+        ['sum', p.add(q)],
+        ['prod', p.mul(q)],
+      ]);
+    assert.throws(() => torch.jit.trace(dictOut, [a, b]), /Encountering a dict at the output of the tracer/);
+    const td = torch.jit.trace(dictOut, [a, b], { strict: false });
+    const out = td.forward(a, b);
+    assert.ok(out instanceof Map);
+    assert.deepEqual([...out.keys()], ['sum', 'prod']);
+    assert.ok(maxDiff(out.get('prod'), a.mul(b)) === 0);
+    assert.equal(td.originalName, 'dictOut');
 
-  // A function; a tensor it closes over (no grad) becomes a constant.
-  const w = torch.tensor([1, 2, 3, 4], { dtype: 'float32' });
-  const f = torch.jit.trace((p) => p.mul(w).sum(1), a);
-  assert.ok(maxDiff(f.forward(b), b.mul(w).sum(1)) <= 1e-6);
-  assert.match(f.graph, /prim::Constant\[value= 1 {2}2 {2}3 {2}4 \[ CPUFloatType\{4\} \]\]/);
-  // Tuple inputs.
-  const tup = torch.jit.trace((pair) => pair[0].sub(pair[1]), [[a, b]]);
-  assert.ok(maxDiff(tup.forward([b, a]), b.sub(a)) === 0);
-  for (const t of [traced, td, f, tup]) t.dispose();
-  m.dispose();
-}));
+    // A function; a tensor it closes over (no grad) becomes a constant.
+    const w = torch.tensor([1, 2, 3, 4], { dtype: 'float32' });
+    const f = torch.jit.trace((p) => p.mul(w).sum(1), a);
+    assert.ok(maxDiff(f.forward(b), b.mul(w).sum(1)) <= 1e-6);
+    assert.match(f.graph, /prim::Constant\[value= 1 {2}2 {2}3 {2}4 \[ CPUFloatType\{4\} \]\]/);
+    // Tuple inputs.
+    const tup = torch.jit.trace((pair) => pair[0].sub(pair[1]), [[a, b]]);
+    assert.ok(maxDiff(tup.forward([b, a]), b.sub(a)) === 0);
+    for (const t of [traced, td, f, tup]) t.dispose();
+    m.dispose();
+  }));
 
 test('limits, as in PyTorch: JS control flow on values is frozen at the example, with a warning', async () => {
   const signFlip = (x) => (x.sum().item() > 0 ? x.mul(2) : x.mul(-1));
@@ -238,13 +248,16 @@ test('checkTrace catches a trace that does not reproduce forward (Dropout in tra
   const m = new nn.Sequential(new nn.Linear(16, 16), new nn.Dropout(0.5));
   const x = torch.randn([4, 16]);
   const before = torch.memory().liveTensors;
-  assert.throws(() => torch.jit.trace(m, x), (e) => {
-    assert.ok(e instanceof torch.TorchError);
-    assert.equal(e.code, 'ERR_TORCH_TRACE');
-    assert.match(e.message, /does not reproduce forward on the example inputs — output: values differ \(max \|difference\| [0-9.e-]+, tolerance 1e-5\)/);
-    assert.match(e.message, /call eval\(\) first/);
-    return true;
-  });
+  assert.throws(
+    () => torch.jit.trace(m, x),
+    (e) => {
+      assert.ok(e instanceof torch.TorchError);
+      assert.equal(e.code, 'ERR_TORCH_TRACE');
+      assert.match(e.message, /does not reproduce forward on the example inputs — output: values differ \(max \|difference\| [0-9.e-]+, tolerance 1e-5\)/);
+      assert.match(e.message, /call eval\(\) first/);
+      return true;
+    },
+  );
   assert.equal(torch.memory().liveTensors, before, 'nothing left behind by a failed check');
   const t = torch.jit.trace(m, x, { checkTrace: false });
   assert.ok(t.graph.includes('aten::dropout'));
@@ -263,7 +276,13 @@ test('trace errors: bad arguments, errors thrown by forward, untraceable outputs
   assert.throws(() => torch.jit.trace((t) => t, 'x'), /argument 'exampleInputs\[0\]' must be a Tensor, an array of tensors or a Map/);
   assert.throws(() => torch.jit.trace((t) => t, x, { checkTrace: 'yes' }), /argument 'checkTrace' must be a boolean/);
   const boom = new Error('boom from forward');
-  assert.throws(() => torch.jit.trace(() => { throw boom; }, x), (e) => e === boom);
+  assert.throws(
+    () =>
+      torch.jit.trace(() => {
+        throw boom;
+      }, x),
+    (e) => e === boom,
+  );
   assert.throws(() => torch.jit.trace((t) => t.sum().item(), x), /argument 'forward\(\) output' must be a Tensor/);
   // A tensor that requires grad and is not a parameter cannot be a constant.
   const w = torch.ones([2]).requiresGrad_();
@@ -283,7 +302,9 @@ test('forwardAsync resolves with what forward gives; the call returns before the
   const x = torch.randn([2, 3, 16, 16]);
   const traced = torch.jit.trace(net, x);
   let turned = false;
-  setImmediate(() => { turned = true; });
+  setImmediate(() => {
+    turned = true;
+  });
   const p = traced.forwardAsync(x);
   assert.ok(p instanceof Promise);
   const y = await p;
@@ -298,12 +319,12 @@ test('forwardAsync resolves with what forward gives; the call returns before the
   net.dispose();
 });
 
-test('many concurrent forwardAsync calls on one module each give their own input\'s answer', async () => {
+test("many concurrent forwardAsync calls on one module each give their own input's answer", async () => {
   const net = makeNet(4);
   const example = torch.randn([1, 3, 16, 16]);
   const traced = torch.jit.trace(net, example);
   example.dispose();
-  const inputs = Array.from({ length: 200 }, () => torch.randn([1 + (Math.random() * 3) | 0, 3, 16, 16]));
+  const inputs = Array.from({ length: 200 }, () => torch.randn([(1 + Math.random() * 3) | 0, 3, 16, 16]));
   const outs = await Promise.all(inputs.map((x) => traced.forwardAsync(x)));
   for (let i = 0; i < inputs.length; i++) {
     const ref = torch.inferenceMode(() => traced.forward(inputs[i]));
@@ -346,7 +367,10 @@ test('forwardAsync errors reject with a TorchError; the module stays usable', as
     assert.equal(typeof e.nativeStack, 'string');
     return true;
   });
-  await assert.rejects(traced.forwardAsync('x'), (e) => e.code === 'ERR_TORCH_ARG' && /forward\(\): argument 'x': expected Tensor, got a string/.test(e.message));
+  await assert.rejects(
+    traced.forwardAsync('x'),
+    (e) => e.code === 'ERR_TORCH_ARG' && /forward\(\): argument 'x': expected Tensor, got a string/.test(e.message),
+  );
   await assert.rejects(traced.forwardAsync(), /forward\(\): missing argument 'x'/);
   await assert.rejects(traced.runMethodAsync('nope'), /has no TorchScript method 'nope'/);
   const disposed = torch.ones([1]);
@@ -400,11 +424,26 @@ print('{}')
     { file: path.join(dir, 'io.pt') },
   );
   const m = torch.jit.load(path.join(dir, 'io.pt'));
-  const x = torch.tensor([[1, 2], [3, 4]], { dtype: 'float32' });
+  const x = torch.tensor(
+    [
+      [1, 2],
+      [3, 4],
+    ],
+    { dtype: 'float32' },
+  );
   const a = torch.ones([2, 2]);
   const [d, parts, n] = await m.forwardAsync(x, new Map([['a', a]]), [1, 0]);
-  assert.deepEqual(d.get('y').tolist(), [[5, 8], [11, 14]]);
-  assert.deepEqual(parts.map((t) => t.tolist()), [[3, 4], [1, 2]]);
+  assert.deepEqual(d.get('y').tolist(), [
+    [5, 8],
+    [11, 14],
+  ]);
+  assert.deepEqual(
+    parts.map((t) => t.tolist()),
+    [
+      [3, 4],
+      [1, 2],
+    ],
+  );
   assert.equal(n, 5);
   torch.dispose([d.get('y'), parts, x, a]);
   m.dispose();

@@ -17,8 +17,18 @@ const LAYERS = [
   ['Linear no bias', 'nn.Linear(5, 4, bias=False)', () => new nn.Linear(5, 4, { bias: false }), [2, 3, 5]],
   ['Conv1d', 'nn.Conv1d(3, 4, 3, stride=2, padding=1)', () => new nn.Conv1d(3, 4, 3, { stride: 2, padding: 1 }), [2, 3, 9]],
   ['Conv2d', 'nn.Conv2d(3, 4, 3, padding=1, groups=1)', () => new nn.Conv2d(3, 4, 3, { padding: 1 }), [2, 3, 6, 6]],
-  ['Conv2d groups dilation', 'nn.Conv2d(4, 6, 3, dilation=2, groups=2, bias=False)', () => new nn.Conv2d(4, 6, 3, { dilation: 2, groups: 2, bias: false }), [1, 4, 7, 7]],
-  ['ConvTranspose2d', 'nn.ConvTranspose2d(3, 2, 3, stride=2, padding=1, output_padding=1)', () => new nn.ConvTranspose2d(3, 2, 3, { stride: 2, padding: 1, outputPadding: 1 }), [2, 3, 4, 4]],
+  [
+    'Conv2d groups dilation',
+    'nn.Conv2d(4, 6, 3, dilation=2, groups=2, bias=False)',
+    () => new nn.Conv2d(4, 6, 3, { dilation: 2, groups: 2, bias: false }),
+    [1, 4, 7, 7],
+  ],
+  [
+    'ConvTranspose2d',
+    'nn.ConvTranspose2d(3, 2, 3, stride=2, padding=1, output_padding=1)',
+    () => new nn.ConvTranspose2d(3, 2, 3, { stride: 2, padding: 1, outputPadding: 1 }),
+    [2, 3, 4, 4],
+  ],
   ['BatchNorm1d', 'nn.BatchNorm1d(4)', () => new nn.BatchNorm1d(4), [6, 4]],
   ['BatchNorm2d', 'nn.BatchNorm2d(3)', () => new nn.BatchNorm2d(3), [2, 3, 4, 4]],
   ['BatchNorm2d momentum None', 'nn.BatchNorm2d(3, momentum=None)', () => new nn.BatchNorm2d(3, { momentum: null }), [2, 3, 4, 4]],
@@ -94,7 +104,9 @@ for (const [name, , make, shape] of LAYERS) {
         const x = torch.tensor(SEQ(n), { dtype: 'float32' }).reshape(shape).requiresGrad_();
         torch.manualSeed(1);
         const y = m.call(x);
-        y.mul(torch.arange(y.numel(), { dtype: y.dtype }).reshape(y.shape).cos()).sum().backward();
+        y.mul(torch.arange(y.numel(), { dtype: y.dtype }).reshape(y.shape).cos())
+          .sum()
+          .backward();
         const want = py[name][mode];
         close(flat(y), want.y, `${mode} output`);
         close(flat(x.grad), want.gx, `${mode} input gradient`);

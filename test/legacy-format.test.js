@@ -83,13 +83,21 @@ test('Python legacy files load with the same values, dtypes, views and container
 test('hostile legacy files are TorchErrors: truncated anywhere, wrong magic, code-running globals, lying sizes', () => {
   const before = torch.memory().liveTensors;
   const rejects = (input, re) =>
-    assert.throws(() => torch.tidy(() => torch.load(input)), (e) => e instanceof torch.TorchError && re.test(e.message), String(re));
+    assert.throws(
+      () => torch.tidy(() => torch.load(input)),
+      (e) => e instanceof torch.TorchError && re.test(e.message),
+      String(re),
+    );
   rejects(path.join(dir, 'evil.pt'), /posix\.system|os\.system|not allowed|unsupported global/i);
   assert.ok(!fs.existsSync(path.join(dir, 'PWNED')), 'nothing ran');
   const good = fs.readFileSync(path.join(dir, 'sd.pth'));
   let cuts = 0;
   for (let n = 1; n < good.length; n += Math.max(1, Math.floor(good.length / 97))) {
-    assert.throws(() => torch.tidy(() => torch.load(good.subarray(0, n))), (e) => e instanceof torch.TorchError, `cut at ${n}`);
+    assert.throws(
+      () => torch.tidy(() => torch.load(good.subarray(0, n))),
+      (e) => e instanceof torch.TorchError,
+      `cut at ${n}`,
+    );
     cuts++;
   }
   assert.ok(cuts > 50);

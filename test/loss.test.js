@@ -26,35 +26,97 @@ const CASES = [
     'CrossEntropyLoss weight ignoreIndex labelSmoothing sum',
     'nn.CrossEntropyLoss(weight=torch.tensor(W5), ignore_index=2, reduction="sum", label_smoothing=0.1)',
     () => new L.CrossEntropyLoss({ weight: torch.tensor(W5, { dtype: 'float32' }), ignoreIndex: 2, reduction: 'sum', labelSmoothing: 0.1 }),
-    [4, 5], 'raw', CLS4,
+    [4, 5],
+    'raw',
+    CLS4,
   ],
-  ['CrossEntropyLoss probability targets', 'nn.CrossEntropyLoss(label_smoothing=0.2)', () => new L.CrossEntropyLoss({ labelSmoothing: 0.2 }), [4, 5], 'raw', { kind: 'float', shape: [4, 5], map: 'softmax' }],
-  ['CrossEntropyLoss 4D none', 'nn.CrossEntropyLoss(reduction="none")', () => new L.CrossEntropyLoss({ reduction: 'none' }), [2, 3, 2, 2], 'raw', { kind: 'class', shape: [2, 2, 2], values: [0, 2, 1, 1, 2, 0, 0, 1] }],
+  [
+    'CrossEntropyLoss probability targets',
+    'nn.CrossEntropyLoss(label_smoothing=0.2)',
+    () => new L.CrossEntropyLoss({ labelSmoothing: 0.2 }),
+    [4, 5],
+    'raw',
+    { kind: 'float', shape: [4, 5], map: 'softmax' },
+  ],
+  [
+    'CrossEntropyLoss 4D none',
+    'nn.CrossEntropyLoss(reduction="none")',
+    () => new L.CrossEntropyLoss({ reduction: 'none' }),
+    [2, 3, 2, 2],
+    'raw',
+    { kind: 'class', shape: [2, 2, 2], values: [0, 2, 1, 1, 2, 0, 0, 1] },
+  ],
   ['NLLLoss', 'nn.NLLLoss()', () => new L.NLLLoss(), [4, 5], 'logsoftmax', CLS4],
-  ['NLLLoss weight ignoreIndex', 'nn.NLLLoss(weight=torch.tensor(W5), ignore_index=0)', () => new L.NLLLoss({ weight: torch.tensor(W5, { dtype: 'float32' }), ignoreIndex: 0 }), [4, 5], 'logsoftmax', CLS4],
+  [
+    'NLLLoss weight ignoreIndex',
+    'nn.NLLLoss(weight=torch.tensor(W5), ignore_index=0)',
+    () => new L.NLLLoss({ weight: torch.tensor(W5, { dtype: 'float32' }), ignoreIndex: 0 }),
+    [4, 5],
+    'logsoftmax',
+    CLS4,
+  ],
   ['MSELoss', 'nn.MSELoss()', () => new L.MSELoss(), [3, 4], 'raw', { kind: 'float', shape: [3, 4], map: 'raw' }],
   ['MSELoss sum', 'nn.MSELoss(reduction="sum")', () => new L.MSELoss({ reduction: 'sum' }), [3, 4], 'raw', { kind: 'float', shape: [3, 4], map: 'raw' }],
   ['L1Loss', 'nn.L1Loss()', () => new L.L1Loss(), [3, 4], 'raw', { kind: 'float', shape: [3, 4], map: 'raw' }],
   ['L1Loss none', 'nn.L1Loss(reduction="none")', () => new L.L1Loss({ reduction: 'none' }), [3, 4], 'raw', { kind: 'float', shape: [3, 4], map: 'raw' }],
   ['SmoothL1Loss', 'nn.SmoothL1Loss()', () => new L.SmoothL1Loss(), [3, 4], 'raw', { kind: 'float', shape: [3, 4], map: 'raw' }],
-  ['SmoothL1Loss beta', 'nn.SmoothL1Loss(beta=0.5, reduction="sum")', () => new L.SmoothL1Loss({ beta: 0.5, reduction: 'sum' }), [3, 4], 'raw', { kind: 'float', shape: [3, 4], map: 'raw' }],
+  [
+    'SmoothL1Loss beta',
+    'nn.SmoothL1Loss(beta=0.5, reduction="sum")',
+    () => new L.SmoothL1Loss({ beta: 0.5, reduction: 'sum' }),
+    [3, 4],
+    'raw',
+    { kind: 'float', shape: [3, 4], map: 'raw' },
+  ],
   ['BCELoss', 'nn.BCELoss()', () => new L.BCELoss(), [3, 4], 'sigmoid', { kind: 'float', shape: [3, 4], map: 'sigmoid' }],
-  ['BCELoss weight', 'nn.BCELoss(weight=torch.tensor(W4))', () => new L.BCELoss({ weight: torch.tensor(W4, { dtype: 'float32' }) }), [3, 4], 'sigmoid', { kind: 'float', shape: [3, 4], map: 'sigmoid' }],
+  [
+    'BCELoss weight',
+    'nn.BCELoss(weight=torch.tensor(W4))',
+    () => new L.BCELoss({ weight: torch.tensor(W4, { dtype: 'float32' }) }),
+    [3, 4],
+    'sigmoid',
+    { kind: 'float', shape: [3, 4], map: 'sigmoid' },
+  ],
   ['BCEWithLogitsLoss', 'nn.BCEWithLogitsLoss()', () => new L.BCEWithLogitsLoss(), [3, 4], 'raw', { kind: 'float', shape: [3, 4], map: 'sigmoid' }],
   [
     'BCEWithLogitsLoss weight posWeight',
     'nn.BCEWithLogitsLoss(weight=torch.tensor(W4), pos_weight=torch.tensor(W4[::-1]), reduction="sum")',
-    () => new L.BCEWithLogitsLoss({ weight: torch.tensor(W4, { dtype: 'float32' }), posWeight: torch.tensor([...W4].reverse(), { dtype: 'float32' }), reduction: 'sum' }),
-    [3, 4], 'raw', { kind: 'float', shape: [3, 4], map: 'sigmoid' },
+    () =>
+      new L.BCEWithLogitsLoss({
+        weight: torch.tensor(W4, { dtype: 'float32' }),
+        posWeight: torch.tensor([...W4].reverse(), { dtype: 'float32' }),
+        reduction: 'sum',
+      }),
+    [3, 4],
+    'raw',
+    { kind: 'float', shape: [3, 4], map: 'sigmoid' },
   ],
   ['KLDivLoss', 'nn.KLDivLoss()', () => new L.KLDivLoss(), [3, 4], 'logsoftmax', { kind: 'float', shape: [3, 4], map: 'softmax' }],
-  ['KLDivLoss batchmean', 'nn.KLDivLoss(reduction="batchmean")', () => new L.KLDivLoss({ reduction: 'batchmean' }), [3, 4], 'logsoftmax', { kind: 'float', shape: [3, 4], map: 'softmax' }],
-  ['KLDivLoss logTarget sum', 'nn.KLDivLoss(reduction="sum", log_target=True)', () => new L.KLDivLoss({ reduction: 'sum', logTarget: true }), [3, 4], 'logsoftmax', { kind: 'float', shape: [3, 4], map: 'logsoftmax' }],
+  [
+    'KLDivLoss batchmean',
+    'nn.KLDivLoss(reduction="batchmean")',
+    () => new L.KLDivLoss({ reduction: 'batchmean' }),
+    [3, 4],
+    'logsoftmax',
+    { kind: 'float', shape: [3, 4], map: 'softmax' },
+  ],
+  [
+    'KLDivLoss logTarget sum',
+    'nn.KLDivLoss(reduction="sum", log_target=True)',
+    () => new L.KLDivLoss({ reduction: 'sum', logTarget: true }),
+    [3, 4],
+    'logsoftmax',
+    { kind: 'float', shape: [3, 4], map: 'logsoftmax' },
+  ],
 ];
 
 const numel = (s) => s.reduce((a, b) => a * b, 1);
 const spec = CASES.map(([name, ctor, , shape, kind, target]) => ({
-  name, ctor, shape, kind, target,
+  name,
+  ctor,
+  shape,
+  kind,
+  target,
   x: SEQ(numel(shape)),
   t: target.kind === 'class' ? target.values : SEQ(numel(target.shape), 0.7, 0.2),
 }));
@@ -159,7 +221,9 @@ for (const [i, [name, , make]] of CASES.entries()) {
           ? torch.tensor(c.t, { dtype: 'int64' }).reshape(c.target.shape)
           : mapped(torch.tensor(c.t, { dtype: 'float32' }).reshape(c.target.shape), c.target.map);
       const y = m.call(x, t);
-      y.mul(torch.arange(y.numel(), { dtype: y.dtype }).reshape(y.shape).cos()).sum().backward();
+      y.mul(torch.arange(y.numel(), { dtype: y.dtype }).reshape(y.shape).cos())
+        .sum()
+        .backward();
       close(flat(y), want.y, 'loss');
       close(flat(leaf.grad), want.g, 'input gradient');
       leaf.dispose();

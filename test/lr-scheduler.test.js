@@ -36,13 +36,20 @@ const CONFIGS = [
   { sched: 'ReduceLROnPlateau', kw: { mode: 'max', threshold_mode: 'abs', patience: 1, min_lr: [0.02, 0] } },
   {
     sched: 'SequentialLR',
-    subs: [{ sched: 'LinearLR', kw: { start_factor: 0.1, total_iters: 5 } }, { sched: 'CosineAnnealingLR', kw: { T_max: 15 } }],
+    subs: [
+      { sched: 'LinearLR', kw: { start_factor: 0.1, total_iters: 5 } },
+      { sched: 'CosineAnnealingLR', kw: { T_max: 15 } },
+    ],
     kw: { milestones: [5] },
     cos: true,
   },
   {
     sched: 'SequentialLR',
-    subs: [{ sched: 'ExponentialLR', kw: { gamma: 0.9 } }, { sched: 'StepLR', kw: { step_size: 2 } }, { sched: 'LinearLR', kw: {} }],
+    subs: [
+      { sched: 'ExponentialLR', kw: { gamma: 0.9 } },
+      { sched: 'StepLR', kw: { step_size: 2 } },
+      { sched: 'LinearLR', kw: {} },
+    ],
     kw: { milestones: [4, 10] },
   },
 ];
@@ -225,7 +232,13 @@ test(`resume from a checkpoint after ${K} steps, both ways: equal to the uninter
     // torch-node's checkpoint, for Python.
     const m2 = make(cfg);
     run(cfg, m2, 0, K, []);
-    torch.save(new Map([['optimizer', m2.opt.stateDict()], ['scheduler', m2.s.stateDict()]]), jsFiles[ci]);
+    torch.save(
+      new Map([
+        ['optimizer', m2.opt.stateDict()],
+        ['scheduler', m2.s.stateDict()],
+      ]),
+      jsFiles[ci],
+    );
     const seq2 = [];
     run(cfg, m2, K, STEPS - K, seq2);
     mine.push(seq2);
@@ -284,13 +297,22 @@ test('bad options: TorchError naming the option', () => {
     [() => new L.LinearLR(opt, { endFactor: 2 }), /LinearLR\(\): argument 'endFactor' must be a number in \[0, 1\], got number 2/],
     [() => new L.LambdaLR(opt, [() => 1, () => 1]), /LambdaLR\(\): argument 'lrLambda' has 2 functions, but the optimizer has 1 param groups/],
     [() => new L.OneCycleLR(opt, 0.1), /OneCycleLR\(\): give either 'totalSteps' or both 'epochs' and 'stepsPerEpoch'/],
-    [() => new L.OneCycleLR(opt, 0.1, { totalSteps: 10, pctStart: 1.5 }), /OneCycleLR\(\): argument 'pctStart' must be a number between 0 and 1, got number 1.5/],
-    [() => new L.OneCycleLR(opt, 0.1, { totalSteps: 10, annealStrategy: 'exp' }), /OneCycleLR\(\): argument 'annealStrategy' must be 'cos' or 'linear', got string "exp"/],
+    [
+      () => new L.OneCycleLR(opt, 0.1, { totalSteps: 10, pctStart: 1.5 }),
+      /OneCycleLR\(\): argument 'pctStart' must be a number between 0 and 1, got number 1.5/,
+    ],
+    [
+      () => new L.OneCycleLR(opt, 0.1, { totalSteps: 10, annealStrategy: 'exp' }),
+      /OneCycleLR\(\): argument 'annealStrategy' must be 'cos' or 'linear', got string "exp"/,
+    ],
     [() => new L.ReduceLROnPlateau(opt, { factor: 1 }), /ReduceLROnPlateau\(\): argument 'factor' must be a number below 1, got number 1/],
     [() => new L.ReduceLROnPlateau(opt, { mode: 'up' }), /ReduceLROnPlateau\(\): argument 'mode' must be 'min' or 'max', got string "up"/],
     [() => new L.ReduceLROnPlateau(opt, { minLr: [0, 0] }), /ReduceLROnPlateau\(\): argument 'minLr' has 2 values, but the optimizer has 1 param groups/],
     [() => new L.SequentialLR(opt, [new L.ReduceLROnPlateau(opt)], []), /SequentialLR\(\): schedulers\[0\] is a ReduceLROnPlateau/],
-    [() => new L.SequentialLR(opt, [new L.StepLR(opt, 2)], [3]), /SequentialLR\(\): argument 'milestones' must have one entry fewer than 'schedulers' \(1 schedulers, 1 milestones\)/],
+    [
+      () => new L.SequentialLR(opt, [new L.StepLR(opt, 2)], [3]),
+      /SequentialLR\(\): argument 'milestones' must have one entry fewer than 'schedulers' \(1 schedulers, 1 milestones\)/,
+    ],
   ];
   for (const [fn, re] of cases) assert.throws(fn, (e) => e instanceof torch.TorchError && re.test(e.message), String(re));
   const plateau = new L.ReduceLROnPlateau(opt);

@@ -50,7 +50,10 @@ test('a view is a tensor of its own but shares (and keeps alive) the storage', (
   t.dispose();
   assert.equal(live(), base + 1);
   assert.equal(cpuBytes(), withT, 'the view still holds the storage');
-  assert.equal(torch.tidy(() => v.sum().item()), 0);
+  assert.equal(
+    torch.tidy(() => v.sum().item()),
+    0,
+  );
   v.dispose();
   assert.equal(cpuBytes(), bytes);
 });
@@ -92,7 +95,13 @@ test('torch.dispose() frees a tensor, arrays, objects, Maps and Sets of tensors'
   const e = torch.ones(5);
   const f = torch.ones(6);
   const g = torch.ones(7);
-  torch.dispose(new Map([['model', new Map([['w', e]])], ['extra', new Set([f, { g }])], ['epoch', 3]]));
+  torch.dispose(
+    new Map([
+      ['model', new Map([['w', e]])],
+      ['extra', new Set([f, { g }])],
+      ['epoch', 3],
+    ]),
+  );
   assert.ok(e.isDisposed && f.isDisposed && g.isDisposed);
   assert.equal(live(), base);
 });
@@ -120,9 +129,15 @@ test('tidy() frees what was made inside, except the returned tensor', () => {
     return b.add(1);
   });
   assert.equal(torch.memory().scopeDepth, 0);
-  assert.ok(made.every((t) => t.isDisposed), 'intermediates disposed');
+  assert.ok(
+    made.every((t) => t.isDisposed),
+    'intermediates disposed',
+  );
   assert.equal(r.isDisposed, false);
-  assert.deepEqual(r.tolist(), [[4, 4], [4, 4]]);
+  assert.deepEqual(r.tolist(), [
+    [4, 4],
+    [4, 4],
+  ]);
   assert.equal(live(), base + 1);
   r.dispose();
   assert.equal(live(), base);
@@ -155,23 +170,20 @@ test('tidy() keeps tensors inside returned arrays, plain objects, Maps and Sets'
   assert.equal(live(), base);
 });
 
-test(
-  'tidy() keeps tensors inside a returned null-prototype object (Object.create(null))',
-  () => {
-    const base = live();
-    const r = torch.tidy(() => {
-      const o = Object.create(null);
-      o.t = torch.ones(2);
-      return o;
-    });
-    try {
-      assert.equal(r.t.isDisposed, false);
-      assert.equal(live(), base + 1);
-    } finally {
-      r.t.dispose();
-    }
-  },
-);
+test('tidy() keeps tensors inside a returned null-prototype object (Object.create(null))', () => {
+  const base = live();
+  const r = torch.tidy(() => {
+    const o = Object.create(null);
+    o.t = torch.ones(2);
+    return o;
+  });
+  try {
+    assert.equal(r.t.isDisposed, false);
+    assert.equal(live(), base + 1);
+  } finally {
+    r.t.dispose();
+  }
+});
 
 test('tidy() never frees a tensor made outside it, returned or not', () => {
   const base = live();

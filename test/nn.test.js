@@ -118,7 +118,19 @@ test('printed form equals PyTorch', () => {
     emb: () => new nn.Embedding(10, 3, { paddingIdx: 0 }),
     maxpool: () => new nn.MaxPool2d(3, { stride: 2, padding: 1 }),
     avgpool: () => new nn.AvgPool2d(2),
-    acts: () => new nn.Sequential(new nn.ReLU(), new nn.GELU(), new nn.SiLU(), new nn.Sigmoid(), new nn.Tanh(), new nn.LeakyReLU(0.2), new nn.Softmax(1), new nn.Flatten(), new nn.Identity(), new nn.Dropout2d(0.1)),
+    acts: () =>
+      new nn.Sequential(
+        new nn.ReLU(),
+        new nn.GELU(),
+        new nn.SiLU(),
+        new nn.Sigmoid(),
+        new nn.Tanh(),
+        new nn.LeakyReLU(0.2),
+        new nn.Softmax(1),
+        new nn.Flatten(),
+        new nn.Identity(),
+        new nn.Dropout2d(0.1),
+      ),
     modulelist: () => new nn.ModuleList([new nn.Linear(2, 2), new nn.ReLU()]),
     moduledict: () => new nn.ModuleDict({ a: new nn.Linear(2, 2), b: new nn.Tanh() }),
   };
@@ -142,7 +154,12 @@ test('forward in eval and train mode, gradients and BatchNorm statistics equal P
   torch.manualSeed(5); // the same dropout mask as Python's
   const y = m.call(x);
   close(flat(y), py.y_train, 'train output (dropout mask from the same seed)');
-  torch.tidy(() => y.mul(torch.arange(6, { dtype: 'float32' }).reshape(2, 3)).sum().backward());
+  torch.tidy(() =>
+    y
+      .mul(torch.arange(6, { dtype: 'float32' }).reshape(2, 3))
+      .sum()
+      .backward(),
+  );
   for (const [k, p] of m.namedParameters()) {
     close(flat(p.grad), py.grads[k], `grad of ${k}`, 1e-4, 1e-5);
     assert.equal(p.grad, p.grad, 'the same grad object on every access');
@@ -157,10 +174,12 @@ test('forward in eval and train mode, gradients and BatchNorm statistics equal P
 
 test('weights from Python load strictly and reproduce Python outputs', () => {
   const m = new Net();
-  const sd = new Map(Object.entries(py.init).map(([k, v]) => {
-    const ref = m._stateEntries().find(([n]) => n === k)[1];
-    return [k, torch.tidy(() => torch.tensor(v, { dtype: ref.dtype }).reshape(ref.shape))];
-  }));
+  const sd = new Map(
+    Object.entries(py.init).map(([k, v]) => {
+      const ref = m._stateEntries().find(([n]) => n === k)[1];
+      return [k, torch.tidy(() => torch.tensor(v, { dtype: ref.dtype }).reshape(ref.shape))];
+    }),
+  );
   const r = m.loadStateDict(sd);
   assert.deepEqual(r, { missingKeys: [], unexpectedKeys: [] });
   m.eval();
@@ -171,36 +190,37 @@ test('weights from Python load strictly and reproduce Python outputs', () => {
   m.dispose();
 });
 
-test('loadStateDict strict: one error lists every missing, unexpected and mismatched key, and changes nothing', () => torch.tidy(() => {
-  const m = new Net();
-  const before = m.stateDict();
-  const snapshot = new Map([...before].map(([k, v]) => [k, flat(v)]));
-  const sd = m.stateDict();
-  sd.delete('conv.bias');
-  sd.delete('bn.running_var');
-  sd.set('extra.weight', torch.zeros(2));
-  sd.set('head.2.weight', torch.zeros(5, 6));
-  sd.set('head.0.bias', torch.full([6], 7)); // a good key: must not be applied when the load fails
-  assert.throws(
-    () => m.loadStateDict(sd),
-    (e) => {
-      assert.ok(e instanceof torch.TorchError);
-      assert.match(e.message, /nothing was changed/);
-      assert.match(e.message, /missing keys \(2\): conv\.bias, bn\.running_var/);
-      assert.match(e.message, /unexpected keys \(1\): extra\.weight/);
-      assert.match(e.message, /head\.2\.weight: checkpoint \[5, 6\] vs model \[3, 6\]/);
-      return true;
-    },
-  );
-  for (const [k, v] of m.stateDict()) assert.deepEqual(flat(v), snapshot.get(k), `${k} unchanged after the failed load`);
-  // Not strict: missing and unexpected keys are reported, not fatal; a shape mismatch still is.
-  sd.delete('head.2.weight');
-  const r = m.loadStateDict(sd, { strict: false });
-  assert.deepEqual(r.missingKeys, ['conv.bias', 'bn.running_var', 'head.2.weight']);
-  assert.deepEqual(r.unexpectedKeys, ['extra.weight']);
-  assert.deepEqual(flat(m.head.at(0).bias), Array(6).fill(7), 'matching keys were loaded');
-  m.dispose();
-}));
+test('loadStateDict strict: one error lists every missing, unexpected and mismatched key, and changes nothing', () =>
+  torch.tidy(() => {
+    const m = new Net();
+    const before = m.stateDict();
+    const snapshot = new Map([...before].map(([k, v]) => [k, flat(v)]));
+    const sd = m.stateDict();
+    sd.delete('conv.bias');
+    sd.delete('bn.running_var');
+    sd.set('extra.weight', torch.zeros(2));
+    sd.set('head.2.weight', torch.zeros(5, 6));
+    sd.set('head.0.bias', torch.full([6], 7)); // a good key: must not be applied when the load fails
+    assert.throws(
+      () => m.loadStateDict(sd),
+      (e) => {
+        assert.ok(e instanceof torch.TorchError);
+        assert.match(e.message, /nothing was changed/);
+        assert.match(e.message, /missing keys \(2\): conv\.bias, bn\.running_var/);
+        assert.match(e.message, /unexpected keys \(1\): extra\.weight/);
+        assert.match(e.message, /head\.2\.weight: checkpoint \[5, 6\] vs model \[3, 6\]/);
+        return true;
+      },
+    );
+    for (const [k, v] of m.stateDict()) assert.deepEqual(flat(v), snapshot.get(k), `${k} unchanged after the failed load`);
+    // Not strict: missing and unexpected keys are reported, not fatal; a shape mismatch still is.
+    sd.delete('head.2.weight');
+    const r = m.loadStateDict(sd, { strict: false });
+    assert.deepEqual(r.missingKeys, ['conv.bias', 'bn.running_var', 'head.2.weight']);
+    assert.deepEqual(r.unexpectedKeys, ['extra.weight']);
+    assert.deepEqual(flat(m.head.at(0).bias), Array(6).fill(7), 'matching keys were loaded');
+    m.dispose();
+  }));
 
 test('head swap: registering a name again replaces the child (the transfer-learning recipe)', () => {
   const m = new Net();
@@ -210,7 +230,10 @@ test('head swap: registering a name again replaces the child (the transfer-learn
   const x = torch.randn(2, 3, 5, 5);
   const y = m.call(x);
   assert.deepEqual(y.shape, [2, 5]);
-  assert.deepEqual([...m.stateDict({ keepVars: true }).keys()].filter((k) => k.startsWith('head')), ['head.weight', 'head.bias']);
+  assert.deepEqual(
+    [...m.stateDict({ keepVars: true }).keys()].filter((k) => k.startsWith('head')),
+    ['head.weight', 'head.bias'],
+  );
   old.dispose();
   torch.dispose([x, y]);
   m.dispose();
@@ -230,38 +253,40 @@ test('Module.to() converts in place: the same parameter objects, new dtype', () 
   m.dispose();
 });
 
-test('zeroGrad, requiresGrad_, getSubmodule, parameters, children', () => torch.tidy(() => {
-  const m = new Net();
-  const x = torch.randn(2, 3, 5, 5);
-  torch.tidy(() => m.call(x).sum().backward());
-  assert.ok(m.parameters().every((p) => p.grad !== null));
-  m.zeroGrad();
-  assert.ok(m.parameters().every((p) => p.grad === null));
-  m.requiresGrad_(false);
-  assert.ok(m.parameters().every((p) => !p.requiresGrad));
-  assert.equal(m.getSubmodule('head.2'), m.head.at(2));
-  assert.throws(() => m.getSubmodule('head.7'), /getSubmodule\(\): head has no submodule '7' \(looking for 'head\.7'\)/);
-  assert.equal(m.getParameter('head.0.weight'), m.head.at(0).weight);
-  assert.equal(m.children().length, 5);
-  assert.equal(m.parameters().length, 8);
-  assert.equal(m.buffers().length, 3);
-  x.dispose();
-  m.dispose();
-}));
+test('zeroGrad, requiresGrad_, getSubmodule, parameters, children', () =>
+  torch.tidy(() => {
+    const m = new Net();
+    const x = torch.randn(2, 3, 5, 5);
+    torch.tidy(() => m.call(x).sum().backward());
+    assert.ok(m.parameters().every((p) => p.grad !== null));
+    m.zeroGrad();
+    assert.ok(m.parameters().every((p) => p.grad === null));
+    m.requiresGrad_(false);
+    assert.ok(m.parameters().every((p) => !p.requiresGrad));
+    assert.equal(m.getSubmodule('head.2'), m.head.at(2));
+    assert.throws(() => m.getSubmodule('head.7'), /getSubmodule\(\): head has no submodule '7' \(looking for 'head\.7'\)/);
+    assert.equal(m.getParameter('head.0.weight'), m.head.at(0).weight);
+    assert.equal(m.children().length, 5);
+    assert.equal(m.parameters().length, 8);
+    assert.equal(m.buffers().length, 3);
+    x.dispose();
+    m.dispose();
+  }));
 
-test('registration errors name the problem', () => torch.tidy(() => {
-  const m = new nn.Module();
-  assert.throws(() => m.registerModule('a.b', new nn.ReLU()), /registerModule\(\): argument 'name' must be a non-empty module name without '\.'/);
-  assert.throws(() => m.registerModule('x', 3), /registerModule\(\): argument 'module' must be a Module or null, got number 3/);
-  m.registerParameter('w', torch.ones(2));
-  assert.throws(() => m.registerBuffer('w', torch.ones(2)), /'w' is already a parameter/);
-  assert.throws(() => m.forward(1), /Module has no forward\(\)/);
-  assert.throws(() => new nn.Conv2d(3, 4, 3, { groups: 2 }), /inChannels \(3\) and outChannels \(4\) must be divisible by groups \(2\)/);
-  const bn = new nn.BatchNorm2d(3);
-  assert.throws(() => bn.call(torch.ones(2, 3)), /BatchNorm2d: expected 4D input \(got 2D input\)/);
-  bn.dispose();
-  m.dispose();
-}));
+test('registration errors name the problem', () =>
+  torch.tidy(() => {
+    const m = new nn.Module();
+    assert.throws(() => m.registerModule('a.b', new nn.ReLU()), /registerModule\(\): argument 'name' must be a non-empty module name without '\.'/);
+    assert.throws(() => m.registerModule('x', 3), /registerModule\(\): argument 'module' must be a Module or null, got number 3/);
+    m.registerParameter('w', torch.ones(2));
+    assert.throws(() => m.registerBuffer('w', torch.ones(2)), /'w' is already a parameter/);
+    assert.throws(() => m.forward(1), /Module has no forward\(\)/);
+    assert.throws(() => new nn.Conv2d(3, 4, 3, { groups: 2 }), /inChannels \(3\) and outChannels \(4\) must be divisible by groups \(2\)/);
+    const bn = new nn.BatchNorm2d(3);
+    assert.throws(() => bn.call(torch.ones(2, 3)), /BatchNorm2d: expected 4D input \(got 2D input\)/);
+    bn.dispose();
+    m.dispose();
+  }));
 
 test('state dicts through .pt files both ways: Python saves, torch-node loads strictly; torch-node saves, Python loads strictly', () => {
   const fs = require('fs');

@@ -26,41 +26,232 @@ const INPUTS = {
   int: { a: [[5, -3, 0, 7, 12, -8, 1, 6], 'int64'], b: [[3, 6, 0, -2, 10, 3, 1, 5], 'int64'] },
   special: { a: [[NaN, Infinity, -Infinity, 1.0, 0.0, -2.0], 'float32'] },
   vector: { a: [[1, 2, 3], 'float32'], b: [[4, -5, 6], 'float32'] },
-  matrix: { a: [[[-2.5, -1.5, -0.5], [0.5, 1.5, 2.5]], 'float32'], b: [[[0, 0.5], [1, 1.5], [2, -2.5]], 'float32'] },
-  batch: { a: [[[[1, 2, 3], [4, 5, 6]], [[-1, 0, 1], [2, -3, 4]]], 'float32'], b: [[[[1, 0], [0, 1], [1, 1]], [[2, -1], [0.5, 3], [1, 0]]], 'float32'] },
+  matrix: {
+    a: [
+      [
+        [-2.5, -1.5, -0.5],
+        [0.5, 1.5, 2.5],
+      ],
+      'float32',
+    ],
+    b: [
+      [
+        [0, 0.5],
+        [1, 1.5],
+        [2, -2.5],
+      ],
+      'float32',
+    ],
+  },
+  batch: {
+    a: [
+      [
+        [
+          [1, 2, 3],
+          [4, 5, 6],
+        ],
+        [
+          [-1, 0, 1],
+          [2, -3, 4],
+        ],
+      ],
+      'float32',
+    ],
+    b: [
+      [
+        [
+          [1, 0],
+          [0, 1],
+          [1, 1],
+        ],
+        [
+          [2, -1],
+          [0.5, 3],
+          [1, 0],
+        ],
+      ],
+      'float32',
+    ],
+  },
   grad: { a: [[-1.5, 0.3, 0.7, 2.5], 'float32'] },
   // The kinds after REDUCE.
-  dim: { a: [[[-2.5, -1.5, -0.5], [0.5, 1.5, 2.5]], 'float32'], args: { d: -2 } },
-  ints: { a: [[[1, 2], [3, 4], [5, 6]], 'float32'], args: { v: [0, 1, 2, 1] } },
-  reshape: { a: [[[1, 2], [3, 4], [5, 6]], 'float32', 't'], args: { s: [3, 2] } },
-  view: { a: [[[1, 2, 3], [4, 5, 6]], 'float32'], args: { s: [3, 2] } },
+  dim: {
+    a: [
+      [
+        [-2.5, -1.5, -0.5],
+        [0.5, 1.5, 2.5],
+      ],
+      'float32',
+    ],
+    args: { d: -2 },
+  },
+  ints: {
+    a: [
+      [
+        [1, 2],
+        [3, 4],
+        [5, 6],
+      ],
+      'float32',
+    ],
+    args: { v: [0, 1, 2, 1] },
+  },
+  reshape: {
+    a: [
+      [
+        [1, 2],
+        [3, 4],
+        [5, 6],
+      ],
+      'float32',
+      't',
+    ],
+    args: { s: [3, 2] },
+  },
+  view: {
+    a: [
+      [
+        [1, 2, 3],
+        [4, 5, 6],
+      ],
+      'float32',
+    ],
+    args: { s: [3, 2] },
+  },
   expand: { a: [[[1, 2, 3]], 'float32'], args: { s: [2, 3] } },
-  permute: { a: [[[1, 2, 3], [4, 5, 6]], 'float32'], args: { s: [1, 0] } },
+  permute: {
+    a: [
+      [
+        [1, 2, 3],
+        [4, 5, 6],
+      ],
+      'float32',
+    ],
+    args: { s: [1, 0] },
+  },
   list: { a: [[[1, 2]], 'float32'], b: [[[3, 4]], 'float32'], args: { d: 0 } },
   conv1d: {
-    x: [[[[0.5, -1, 2, 0, 1.5], [1, 0.25, -0.5, 2, -2]]], 'float32'],
-    w: [[[[1, -1], [0.5, 2]], [[0, 1], [1, 0]], [[-1, 0.5], [2, -0.5]]], 'float32'],
+    x: [
+      [
+        [
+          [0.5, -1, 2, 0, 1.5],
+          [1, 0.25, -0.5, 2, -2],
+        ],
+      ],
+      'float32',
+    ],
+    w: [
+      [
+        [
+          [1, -1],
+          [0.5, 2],
+        ],
+        [
+          [0, 1],
+          [1, 0],
+        ],
+        [
+          [-1, 0.5],
+          [2, -0.5],
+        ],
+      ],
+      'float32',
+    ],
     c: [[0.1, -0.2, 0.3], 'float32'],
     args: { st: [1], pd: [1], dl: [1], g: 1 },
   },
   conv2d: {
-    x: [[[[[1, 2, 0], [-1, 0.5, 3], [2, -2, 1]]]], 'float32'],
-    w: [[[[[1, 0], [0, -1]]], [[[0.5, 1], [-1, 2]]]], 'float32'],
+    x: [
+      [
+        [
+          [
+            [1, 2, 0],
+            [-1, 0.5, 3],
+            [2, -2, 1],
+          ],
+        ],
+      ],
+      'float32',
+    ],
+    w: [
+      [
+        [
+          [
+            [1, 0],
+            [0, -1],
+          ],
+        ],
+        [
+          [
+            [0.5, 1],
+            [-1, 2],
+          ],
+        ],
+      ],
+      'float32',
+    ],
     c: [[0.25, -0.75], 'float32'],
     args: { st: [1, 1], pd: [0, 0], dl: [1, 1], g: 1 },
   },
-  linear: { a: [[[1, -2, 0.5], [0, 3, -1]], 'float32'], b: [[[1, 0, 0], [0, 1, 0], [0.5, 0.5, 0.5], [-1, 2, 1]], 'float32'], c: [[0.1, 0.2, 0.3, 0.4], 'float32'] },
+  linear: {
+    a: [
+      [
+        [1, -2, 0.5],
+        [0, 3, -1],
+      ],
+      'float32',
+    ],
+    b: [
+      [
+        [1, 0, 0],
+        [0, 1, 0],
+        [0.5, 0.5, 0.5],
+        [-1, 2, 1],
+      ],
+      'float32',
+    ],
+    c: [[0.1, 0.2, 0.3, 0.4], 'float32'],
+  },
   // 8 channels (the channels-last kernel: binding/ops/pointwise.cc's MaxPool2d) of 5x5, with a NaN
   // and infinities, ceil_mode and a padding that leaves partial windows.
   pool: {
-    x: [[Array.from({ length: 8 }, (_, c) => Array.from({ length: 5 }, (_, i) => Array.from({ length: 5 }, (_, j) => ((c * 7 + i * 5 + j * 3) % 11) - 5 + (c === 2 && i === 1 && j === 1 ? NaN : 0) + (c === 3 && i === 4 && j === 0 ? Infinity : 0) + (c === 5 && i === 0 && j === 4 ? -Infinity : 0))))], 'float32'],
+    x: [
+      [
+        Array.from({ length: 8 }, (_, c) =>
+          Array.from({ length: 5 }, (_, i) =>
+            Array.from(
+              { length: 5 },
+              (_, j) =>
+                ((c * 7 + i * 5 + j * 3) % 11) -
+                5 +
+                (c === 2 && i === 1 && j === 1 ? NaN : 0) +
+                (c === 3 && i === 4 && j === 0 ? Infinity : 0) +
+                (c === 5 && i === 0 && j === 4 ? -Infinity : 0),
+            ),
+          ),
+        ),
+      ],
+      'float32',
+    ],
     args: { k: [3, 2], st: [2, 2], pd: [1, 0], dl: [1, 1], ceil: true },
   },
 };
 const SCALAR = 0.7;
 const KIND_LIST = {
-  BINARY: 'BINARY', SCALAR: 'SCALAR', UNARY: 'UNARY', BINARY_INPLACE: 'BINARY_INPLACE', SCALAR_INPLACE: 'SCALAR_INPLACE', UNARY_INPLACE: 'UNARY_INPLACE', REDUCE: 'REDUCE',
-  DIM: 'DIM', INTS: 'INTS', SHAPE: 'SHAPE', LIST: 'LIST', CONV: 'CONV', TERNARY: 'TERNARY', POOL: 'POOL',
+  BINARY: 'BINARY',
+  SCALAR: 'SCALAR',
+  UNARY: 'UNARY',
+  BINARY_INPLACE: 'BINARY_INPLACE',
+  SCALAR_INPLACE: 'SCALAR_INPLACE',
+  UNARY_INPLACE: 'UNARY_INPLACE',
+  REDUCE: 'REDUCE',
+  DIM: 'DIM',
+  INTS: 'INTS',
+  SHAPE: 'SHAPE',
+  LIST: 'LIST',
+  CONV: 'CONV',
+  TERNARY: 'TERNARY',
+  POOL: 'POOL',
 };
 // REDUCE entries reduce over these dims, keeping them.
 const DIMS = [0];
@@ -112,7 +303,11 @@ function nodeResult(e, byCode) {
     const inp = INPUTS[e.inputs];
     const code = codes[KIND_LIST[e.kind]].indexOf(e.name);
     if (API[e.kind]) {
-      const t = Object.fromEntries(Object.entries(inp).filter(([k]) => k !== 'args').map(([k, spec]) => [k, makeTensor(spec)]));
+      const t = Object.fromEntries(
+        Object.entries(inp)
+          .filter(([k]) => k !== 'args')
+          .map(([k, spec]) => [k, makeTensor(spec)]),
+      );
       return describe(byCode ? wrap(BY_CODE[e.kind](code, t, inp.args ?? {})) : API[e.kind](e.name, t, inp.args ?? {}));
     }
     const a = makeTensor(inp.a);
@@ -194,7 +389,12 @@ print(json.dumps(out))
       inputs: Object.fromEntries(
         Object.entries(INPUTS).map(([k, v]) => [
           k,
-          Object.fromEntries(Object.entries(v).map(([n, spec]) => [n, n === 'args' ? spec : [JSON.parse(JSON.stringify(spec[0], (_, x) => (typeof x === 'number' ? enc(x) : x))), ...spec.slice(1)]])),
+          Object.fromEntries(
+            Object.entries(v).map(([n, spec]) => [
+              n,
+              n === 'args' ? spec : [JSON.parse(JSON.stringify(spec[0], (_, x) => (typeof x === 'number' ? enc(x) : x))), ...spec.slice(1)],
+            ]),
+          ),
         ]),
       ),
       s: SCALAR,
@@ -212,10 +412,20 @@ test("the addon's tables hold the .def's names in the .def's order", () => {
   const built = native.fastPathNames();
   const byKind = (k) => entries.filter((e) => e.kind === k).map((e) => e.name);
   assert.deepEqual(built, {
-    binary: byKind('BINARY'), scalar: byKind('SCALAR'), unary: byKind('UNARY'),
-    binaryInplace: byKind('BINARY_INPLACE'), scalarInplace: byKind('SCALAR_INPLACE'), unaryInplace: byKind('UNARY_INPLACE'),
-    reduce: byKind('REDUCE'), dim: byKind('DIM'), ints: byKind('INTS'), shape: byKind('SHAPE'), list: byKind('LIST'), conv: byKind('CONV'),
-    ternary: byKind('TERNARY'), pool: byKind('POOL'),
+    binary: byKind('BINARY'),
+    scalar: byKind('SCALAR'),
+    unary: byKind('UNARY'),
+    binaryInplace: byKind('BINARY_INPLACE'),
+    scalarInplace: byKind('SCALAR_INPLACE'),
+    unaryInplace: byKind('UNARY_INPLACE'),
+    reduce: byKind('REDUCE'),
+    dim: byKind('DIM'),
+    ints: byKind('INTS'),
+    shape: byKind('SHAPE'),
+    list: byKind('LIST'),
+    conv: byKind('CONV'),
+    ternary: byKind('TERNARY'),
+    pool: byKind('POOL'),
   });
 });
 

@@ -57,8 +57,22 @@ const CONFIGS = [
   { name: 'RMSprop', kw: { lr: 0.005, momentum: 0.9, maximize: true } },
   { name: 'Adagrad', kw: { lr: 0.1 } },
   { name: 'Adagrad', kw: { lr: 0.1, lr_decay: 0.05, weight_decay: 0.1, initial_accumulator_value: 0.1, eps: 1e-8 } },
-  { name: 'SGD', kw: { lr: 0.1, momentum: 0.9 }, groups: [{ idx: [0], kw: { lr: 0.01 } }, { idx: [1, 2], kw: { weight_decay: 0.1 } }] },
-  { name: 'Adam', kw: { lr: 0.01 }, groups: [{ idx: [0], kw: { lr: 0.001, amsgrad: true } }, { idx: [1, 2], kw: {} }] },
+  {
+    name: 'SGD',
+    kw: { lr: 0.1, momentum: 0.9 },
+    groups: [
+      { idx: [0], kw: { lr: 0.01 } },
+      { idx: [1, 2], kw: { weight_decay: 0.1 } },
+    ],
+  },
+  {
+    name: 'Adam',
+    kw: { lr: 0.01 },
+    groups: [
+      { idx: [0], kw: { lr: 0.001, amsgrad: true } },
+      { idx: [1, 2], kw: {} },
+    ],
+  },
 ];
 const label = (c) => `${c.name}(${JSON.stringify(c.kw)}${c.groups ? `, groups ${JSON.stringify(c.groups)}` : ''})`;
 
@@ -151,7 +165,11 @@ function makeParams(init) {
 
 function build(cfg, params) {
   const Cls = optim[cfg.name];
-  if (cfg.groups) return new Cls(cfg.groups.map((g) => ({ params: g.idx.map((i) => params[i]), ...camelKw(g.kw) })), camelKw(cfg.kw));
+  if (cfg.groups)
+    return new Cls(
+      cfg.groups.map((g) => ({ params: g.idx.map((i) => params[i]), ...camelKw(g.kw) })),
+      camelKw(cfg.kw),
+    );
   return new Cls(params, camelKw(cfg.kw));
 }
 
@@ -269,7 +287,20 @@ test('checkpoints move both ways: Python 5 steps -> torch-node 5 more = Python 1
     const opt2 = build(cfg, mine);
     run(opt2, mine, K);
     const sd = opt2.stateDict();
-    torch.save(new Map([['model', new Map([['W', mine[0]], ['b', mine[1]], ['F', mine[2]]])], ['optimizer', sd]]), jsFiles[ci]);
+    torch.save(
+      new Map([
+        [
+          'model',
+          new Map([
+            ['W', mine[0]],
+            ['b', mine[1]],
+            ['F', mine[2]],
+          ]),
+        ],
+        ['optimizer', sd],
+      ]),
+      jsFiles[ci],
+    );
     disposeDeep(sd);
     run(opt2, mine, M);
     jsFinal.push(mine.map(flat));
@@ -310,7 +341,10 @@ test('a step leaks no tensor; state tensors are owned by the optimizer and freed
 test('paramGroups are writable (as schedulers use them); addParamGroup unfreezes progressively; zeroGrad(setToNone)', () => {
   const [W, b, F] = makeParams(INIT);
   const opt = new optim.SGD([W, b], { lr: 0.1 });
-  assert.deepEqual(opt.paramGroups.map((g) => g.lr), [0.1]);
+  assert.deepEqual(
+    opt.paramGroups.map((g) => g.lr),
+    [0.1],
+  );
   opt.paramGroups[0].lr = 0;
   const before = flat(W);
   run(opt, [W, b], 1);
@@ -325,9 +359,19 @@ test('paramGroups are writable (as schedulers use them); addParamGroup unfreezes
   const f0 = flat(F);
   opt.step();
   flat(F).forEach((x, i) => assert.ok(Math.abs(x - Math.fround(f0[i] - 0.5 * (2 * f0[i] + 0.2 * f0[i]))) < 1e-6));
-  assert.deepEqual(opt.stateDict().get('param_groups').map((g) => g.get('params')), [[0, 1], [2]]);
+  assert.deepEqual(
+    opt
+      .stateDict()
+      .get('param_groups')
+      .map((g) => g.get('params')),
+    [[0, 1], [2]],
+  );
   opt.zeroGrad({ setToNone: false });
-  assert.deepEqual(torch.tidy(() => F.grad.tolist()), [0, 0], 'setToNone: false zeroes the gradient');
+  assert.deepEqual(
+    torch.tidy(() => F.grad.tolist()),
+    [0, 0],
+    'setToNone: false zeroes the gradient',
+  );
   torch.tidy(() => opt.zeroGrad()); // frees the grad handle F.grad gave above (it passes to the scope)
   assert.equal(F.grad, null, 'the default sets it to null');
   // step(closure): the closure runs with grad enabled (even under noGrad) and its result comes back.
@@ -378,7 +422,10 @@ test('bad options and bad state dicts: TorchError naming the option', () => {
   const cases = [
     [() => new optim.SGD([W], { lr: -1 }), /SGD\(\): argument 'lr' must be a non-negative number, got number -1/],
     [() => new optim.SGD([W], { lr: 0.1, momentum: -0.5 }), /SGD\(\): argument 'momentum' must be a non-negative number, got number -0.5/],
-    [() => new optim.SGD([W], { lr: 0.1, nesterov: true }), /SGD\(\): option 'nesterov' requires a positive 'momentum' and zero 'dampening' \(got momentum 0, dampening 0\)/],
+    [
+      () => new optim.SGD([W], { lr: 0.1, nesterov: true }),
+      /SGD\(\): option 'nesterov' requires a positive 'momentum' and zero 'dampening' \(got momentum 0, dampening 0\)/,
+    ],
     [() => new optim.SGD([W], { lr: 0.1, lrr: 1 }), /SGD\(\): unknown option 'lrr'; SGD takes lr, momentum, dampening, weightDecay, nesterov, maximize/],
     [() => new optim.SGD([W], { lr: '0.1' }), /SGD\(\): argument 'lr' must be a non-negative number, got string "0.1"/],
     [() => new optim.SGD([], { lr: 0.1 }), /SGD\(\): argument 'params' is an empty list/],

@@ -38,8 +38,15 @@ test('TypeScript: a strict program type-checks against the generated .d.ts, and 
   const tsc = require.resolve('typescript/bin/tsc', { paths: [root] });
   const config = {
     compilerOptions: {
-      strict: true, noEmit: true, target: 'ES2022', module: 'commonjs', lib: ['ES2022', 'ESNext.Disposable'],
-      types: [], baseUrl: '.', paths: { 'torch-node': [path.join(root, 'dist', 'index.d.ts')] }, skipLibCheck: false,
+      strict: true,
+      noEmit: true,
+      target: 'ES2022',
+      module: 'commonjs',
+      lib: ['ES2022', 'ESNext.Disposable'],
+      types: [],
+      baseUrl: '.',
+      paths: { 'torch-node': [path.join(root, 'dist', 'index.d.ts')] },
+      skipLibCheck: false,
     },
   };
   fs.writeFileSync(path.join(dir, 'tsconfig.json'), JSON.stringify({ ...config, files: ['good.ts'] }));
@@ -85,7 +92,10 @@ test('TypeScript: a strict program type-checks against the generated .d.ts, and 
   const good = node([tsc, '-p', dir]);
   assert.equal(good.status, 0, good.stdout + good.stderr);
   fs.writeFileSync(path.join(dir, 'tsconfig.json'), JSON.stringify({ ...config, files: ['bad.ts'] }));
-  fs.writeFileSync(path.join(dir, 'bad.ts'), "import * as torch from 'torch-node';\nconst d: torch.DType = 'float128';\ntorch.zeros(2).add('x');\nexport { d };\n");
+  fs.writeFileSync(
+    path.join(dir, 'bad.ts'),
+    "import * as torch from 'torch-node';\nconst d: torch.DType = 'float128';\ntorch.zeros(2).add('x');\nexport { d };\n",
+  );
   const bad = node([tsc, '-p', dir]);
   assert.notEqual(bad.status, 0);
   assert.match(bad.stdout, /float128/);

@@ -36,13 +36,40 @@ const RNNS = [
     'nn.LSTM(4, 5, num_layers=2, bidirectional=True, batch_first=True)',
     () => new nn.LSTM(4, 5, { numLayers: 2, bidirectional: true, batchFirst: true }),
     [3, 5, 4],
-    [[4, 3, 5], [4, 3, 5]],
+    [
+      [4, 3, 5],
+      [4, 3, 5],
+    ],
   ],
-  ['LSTM projSize, no bias', 'nn.LSTM(4, 6, proj_size=3, bias=False)', () => new nn.LSTM(4, 6, { projSize: 3, bias: false }), [5, 2, 4], [[1, 2, 3], [1, 2, 6]]],
-  ['LSTM unbatched', 'nn.LSTM(4, 6, num_layers=2)', () => new nn.LSTM(4, 6, { numLayers: 2 }), [5, 4], [[2, 6], [2, 6]]],
+  [
+    'LSTM projSize, no bias',
+    'nn.LSTM(4, 6, proj_size=3, bias=False)',
+    () => new nn.LSTM(4, 6, { projSize: 3, bias: false }),
+    [5, 2, 4],
+    [
+      [1, 2, 3],
+      [1, 2, 6],
+    ],
+  ],
+  [
+    'LSTM unbatched',
+    'nn.LSTM(4, 6, num_layers=2)',
+    () => new nn.LSTM(4, 6, { numLayers: 2 }),
+    [5, 4],
+    [
+      [2, 6],
+      [2, 6],
+    ],
+  ],
   ['LSTM unbatched batchFirst, no hx', 'nn.LSTM(4, 6, batch_first=True)', () => new nn.LSTM(4, 6, { batchFirst: true }), [5, 4], []],
   ['LSTM dropout between layers (train)', 'nn.LSTM(4, 6, num_layers=3, dropout=0.5)', () => new nn.LSTM(4, 6, { numLayers: 3, dropout: 0.5 }), [5, 3, 4], []],
-  ['GRU 2 layers batchFirst, given h0', 'nn.GRU(4, 6, num_layers=2, batch_first=True)', () => new nn.GRU(4, 6, { numLayers: 2, batchFirst: true }), [3, 5, 4], [[2, 3, 6]]],
+  [
+    'GRU 2 layers batchFirst, given h0',
+    'nn.GRU(4, 6, num_layers=2, batch_first=True)',
+    () => new nn.GRU(4, 6, { numLayers: 2, batchFirst: true }),
+    [3, 5, 4],
+    [[2, 3, 6]],
+  ],
   ['GRU bidirectional no bias', 'nn.GRU(4, 6, bias=False, bidirectional=True)', () => new nn.GRU(4, 6, { bias: false, bidirectional: true }), [5, 3, 4], []],
   ['GRU unbatched', 'nn.GRU(4, 6)', () => new nn.GRU(4, 6), [5, 4], [[1, 6]]],
   ['GRU dropout between layers (train)', 'nn.GRU(4, 6, num_layers=2, dropout=0.3)', () => new nn.GRU(4, 6, { numLayers: 2, dropout: 0.3 }), [5, 3, 4], []],
@@ -66,31 +93,78 @@ const floatMask = (l, s) => Array.from({ length: l }, (_, i) => Array.from({ len
 // [name, Python ctor, JS ctor, { q, k, v shapes (k/v 'q' = the same tensor as q; v 'k' = same as k),
 //   kpm, mask, needWeights, average, train, noGrad }]
 const MHAS = [
-  ['self-attention, bool key padding mask and attention mask, weights', 'nn.MultiheadAttention(8, 2)', () => new nn.MultiheadAttention(8, 2),
-    { q: [5, 3, 8], k: 'q', v: 'q', kpm: kpmBool(3, 5), mask: causalBool(5, 5), needWeights: true }],
-  ['self-attention, masks, no weights (scaled_dot_product_attention)', 'nn.MultiheadAttention(8, 2)', () => new nn.MultiheadAttention(8, 2),
-    { q: [5, 3, 8], k: 'q', v: 'q', kpm: kpmBool(3, 5), mask: causalBool(5, 5), needWeights: false }],
-  ['batchFirst self-attention, float attention mask, per-head weights', 'nn.MultiheadAttention(8, 4, batch_first=True)', () => new nn.MultiheadAttention(8, 4, { batchFirst: true }),
-    { q: [3, 5, 8], k: 'q', v: 'q', maskFloat: floatMask(5, 5), needWeights: true, average: false }],
-  ['batchFirst self-attention, masks, no weights', 'nn.MultiheadAttention(8, 2, batch_first=True)', () => new nn.MultiheadAttention(8, 2, { batchFirst: true }),
-    { q: [3, 5, 8], k: 'q', v: 'q', kpm: kpmBool(3, 5), mask: causalBool(5, 5), needWeights: false }],
-  ['batchFirst encoder-decoder (key is value), key padding mask', 'nn.MultiheadAttention(8, 2, batch_first=True)', () => new nn.MultiheadAttention(8, 2, { batchFirst: true }),
-    { q: [2, 4, 8], k: [2, 6, 8], v: 'k', kpm: kpmBool(2, 6), needWeights: true }],
-  ['separate key and value, no bias', 'nn.MultiheadAttention(8, 2, bias=False)', () => new nn.MultiheadAttention(8, 2, { bias: false }),
-    { q: [4, 2, 8], k: [6, 2, 8], v: [6, 2, 8], needWeights: true }],
-  ['kdim/vdim, bias_k/bias_v, zero attention', 'nn.MultiheadAttention(8, 4, kdim=6, vdim=5, add_bias_kv=True, add_zero_attn=True)',
+  [
+    'self-attention, bool key padding mask and attention mask, weights',
+    'nn.MultiheadAttention(8, 2)',
+    () => new nn.MultiheadAttention(8, 2),
+    { q: [5, 3, 8], k: 'q', v: 'q', kpm: kpmBool(3, 5), mask: causalBool(5, 5), needWeights: true },
+  ],
+  [
+    'self-attention, masks, no weights (scaled_dot_product_attention)',
+    'nn.MultiheadAttention(8, 2)',
+    () => new nn.MultiheadAttention(8, 2),
+    { q: [5, 3, 8], k: 'q', v: 'q', kpm: kpmBool(3, 5), mask: causalBool(5, 5), needWeights: false },
+  ],
+  [
+    'batchFirst self-attention, float attention mask, per-head weights',
+    'nn.MultiheadAttention(8, 4, batch_first=True)',
+    () => new nn.MultiheadAttention(8, 4, { batchFirst: true }),
+    { q: [3, 5, 8], k: 'q', v: 'q', maskFloat: floatMask(5, 5), needWeights: true, average: false },
+  ],
+  [
+    'batchFirst self-attention, masks, no weights',
+    'nn.MultiheadAttention(8, 2, batch_first=True)',
+    () => new nn.MultiheadAttention(8, 2, { batchFirst: true }),
+    { q: [3, 5, 8], k: 'q', v: 'q', kpm: kpmBool(3, 5), mask: causalBool(5, 5), needWeights: false },
+  ],
+  [
+    'batchFirst encoder-decoder (key is value), key padding mask',
+    'nn.MultiheadAttention(8, 2, batch_first=True)',
+    () => new nn.MultiheadAttention(8, 2, { batchFirst: true }),
+    { q: [2, 4, 8], k: [2, 6, 8], v: 'k', kpm: kpmBool(2, 6), needWeights: true },
+  ],
+  [
+    'separate key and value, no bias',
+    'nn.MultiheadAttention(8, 2, bias=False)',
+    () => new nn.MultiheadAttention(8, 2, { bias: false }),
+    { q: [4, 2, 8], k: [6, 2, 8], v: [6, 2, 8], needWeights: true },
+  ],
+  [
+    'kdim/vdim, bias_k/bias_v, zero attention',
+    'nn.MultiheadAttention(8, 4, kdim=6, vdim=5, add_bias_kv=True, add_zero_attn=True)',
     () => new nn.MultiheadAttention(8, 4, { kdim: 6, vdim: 5, addBiasKv: true, addZeroAttn: true }),
-    { q: [4, 2, 8], k: [6, 2, 6], v: [6, 2, 5], kpm: kpmBool(2, 6), mask: causalBool(4, 6), needWeights: true, average: false }],
-  ['unbatched self-attention, key padding mask', 'nn.MultiheadAttention(8, 2)', () => new nn.MultiheadAttention(8, 2),
-    { q: [5, 8], k: 'q', v: 'q', kpm1: [false, false, true, false, true], needWeights: true }],
-  ['dropout on attention weights (train)', 'nn.MultiheadAttention(8, 2, dropout=0.3)', () => new nn.MultiheadAttention(8, 2, { dropout: 0.3 }),
-    { q: [5, 3, 8], k: 'q', v: 'q', needWeights: true, train: true }],
-  ['dropout inside scaled_dot_product_attention (train, no weights)', 'nn.MultiheadAttention(8, 2, dropout=0.3)', () => new nn.MultiheadAttention(8, 2, { dropout: 0.3 }),
-    { q: [5, 3, 8], k: 'q', v: 'q', needWeights: false, train: true }],
-  ['inference fast path (eval, no grad, batchFirst self-attention)', 'nn.MultiheadAttention(8, 2, batch_first=True)', () => new nn.MultiheadAttention(8, 2, { batchFirst: true }),
-    { q: [3, 5, 8], k: 'q', v: 'q', kpm: kpmBool(3, 5), needWeights: true, eval: true, noGrad: true }],
-  ['inference fast path without weights', 'nn.MultiheadAttention(8, 2, batch_first=True)', () => new nn.MultiheadAttention(8, 2, { batchFirst: true }),
-    { q: [3, 5, 8], k: 'q', v: 'q', mask: causalBool(5, 5), needWeights: false, eval: true, noGrad: true }],
+    { q: [4, 2, 8], k: [6, 2, 6], v: [6, 2, 5], kpm: kpmBool(2, 6), mask: causalBool(4, 6), needWeights: true, average: false },
+  ],
+  [
+    'unbatched self-attention, key padding mask',
+    'nn.MultiheadAttention(8, 2)',
+    () => new nn.MultiheadAttention(8, 2),
+    { q: [5, 8], k: 'q', v: 'q', kpm1: [false, false, true, false, true], needWeights: true },
+  ],
+  [
+    'dropout on attention weights (train)',
+    'nn.MultiheadAttention(8, 2, dropout=0.3)',
+    () => new nn.MultiheadAttention(8, 2, { dropout: 0.3 }),
+    { q: [5, 3, 8], k: 'q', v: 'q', needWeights: true, train: true },
+  ],
+  [
+    'dropout inside scaled_dot_product_attention (train, no weights)',
+    'nn.MultiheadAttention(8, 2, dropout=0.3)',
+    () => new nn.MultiheadAttention(8, 2, { dropout: 0.3 }),
+    { q: [5, 3, 8], k: 'q', v: 'q', needWeights: false, train: true },
+  ],
+  [
+    'inference fast path (eval, no grad, batchFirst self-attention)',
+    'nn.MultiheadAttention(8, 2, batch_first=True)',
+    () => new nn.MultiheadAttention(8, 2, { batchFirst: true }),
+    { q: [3, 5, 8], k: 'q', v: 'q', kpm: kpmBool(3, 5), needWeights: true, eval: true, noGrad: true },
+  ],
+  [
+    'inference fast path without weights',
+    'nn.MultiheadAttention(8, 2, batch_first=True)',
+    () => new nn.MultiheadAttention(8, 2, { batchFirst: true }),
+    { q: [3, 5, 8], k: 'q', v: 'q', mask: causalBool(5, 5), needWeights: false, eval: true, noGrad: true },
+  ],
 ];
 
 const PY = `
@@ -243,7 +317,11 @@ for (const [name, , make, shape, hxShapes] of RNNS) {
       const [y, h] = m.forward(x, arg);
       const hs = Array.isArray(h) ? h : [h];
       assert.deepEqual(y.shape, want.yshape, 'output shape');
-      assert.deepEqual(hs.map((t) => t.shape), want.hshape, 'final state shapes');
+      assert.deepEqual(
+        hs.map((t) => t.shape),
+        want.hshape,
+        'final state shapes',
+      );
       close(flat(y), want.y, 'output');
       hs.forEach((t, i) => close(flat(t), want.h[i], `final state ${i}`));
       hs.reduce((acc, t) => acc.add(weighted(t)), weighted(y)).backward();
@@ -327,7 +405,7 @@ test('module structure: PyTorch names, camelCase views, out_proj a NonDynamicall
   mha.dispose();
 });
 
-test('a parameter registered again is the one forward uses (as PyTorch\'s __setattr__ keeps _flat_weights)', () => {
+test("a parameter registered again is the one forward uses (as PyTorch's __setattr__ keeps _flat_weights)", () => {
   torch.tidy(() => {
     const m = new nn.GRU(2, 3);
     const x = torch.ones(4, 1, 2);
@@ -344,7 +422,7 @@ test('a parameter registered again is the one forward uses (as PyTorch\'s __seta
   });
 });
 
-test('bad input: TorchError with PyTorch\'s message (expected vs got)', () => {
+test("bad input: TorchError with PyTorch's message (expected vs got)", () => {
   const e = py.errors;
   const throwsWith = (f, message, what) => {
     assert.equal(typeof message, 'string', `${what}: PyTorch raised too`);
@@ -361,7 +439,10 @@ test('bad input: TorchError with PyTorch\'s message (expected vs got)', () => {
     throwsWith(() => lstm.forward(torch.zeros(5, 3, 10), [torch.zeros(1, 3, 19), torch.zeros(1, 3, 20)]), e.lstm_hidden, 'h0 size');
     throwsWith(() => lstm.forward(torch.zeros(5, 3, 10, 1)), e.lstm_4d, '4-D input');
     throwsWith(() => lstm.forward(torch.zeros(5, 3, 10), [torch.zeros(3, 20), torch.zeros(3, 20)]), e.lstm_hx_dims, 'hx dims');
-    assert.throws(() => lstm.forward(torch.zeros(5, 3, 10), torch.zeros(1, 3, 20)), /LSTM\.forward\(\): argument 'hx' must be an array \[h0, c0\] or null, got a Tensor/);
+    assert.throws(
+      () => lstm.forward(torch.zeros(5, 3, 10), torch.zeros(1, 3, 20)),
+      /LSTM\.forward\(\): argument 'hx' must be an array \[h0, c0\] or null, got a Tensor/,
+    );
     assert.throws(() => lstm.forward(torch.zeros(5, 3, 10, { dtype: 'float64' })), /RNN input dtype \(float64\) does not match weight dtype \(float32\)/);
     assert.throws(() => lstm.forward([1, 2]), /LSTM\.forward\(\): argument 'input' must be a Tensor, got an array of length 2/);
     lstm.dispose();
@@ -418,7 +499,16 @@ test('bad input: TorchError with PyTorch\'s message (expected vs got)', () => {
 // every step's state; batched and unbatched, with and without an initial state.
 // [name, Python constructor, JS constructor, input shape, initial state shapes ([] none; LSTM: [h, c])]
 const CELLS = [
-  ['LSTMCell, given (h, c)', 'nn.LSTMCell(4, 6)', () => new nn.LSTMCell(4, 6), [3, 4], [[3, 6], [3, 6]]],
+  [
+    'LSTMCell, given (h, c)',
+    'nn.LSTMCell(4, 6)',
+    () => new nn.LSTMCell(4, 6),
+    [3, 4],
+    [
+      [3, 6],
+      [3, 6],
+    ],
+  ],
   ['LSTMCell unbatched, no bias, no state', 'nn.LSTMCell(4, 6, bias=False)', () => new nn.LSTMCell(4, 6, { bias: false }), [4], []],
   ['GRUCell, no state', 'nn.GRUCell(4, 6)', () => new nn.GRUCell(4, 6), [3, 4], []],
   ['GRUCell unbatched, given h', 'nn.GRUCell(4, 6)', () => new nn.GRUCell(4, 6), [4], [[6]]],
@@ -493,7 +583,11 @@ test('LSTMCell, GRUCell, RNNCell: seeded weights, repr, a three-step loop and it
         hs.forEach((t, i) => close(flat(t), w.steps[step][i], `${name}: step ${step}, state ${i}`));
         for (const t of hs) loss = loss === null ? weighted(t) : loss.add(weighted(t));
       });
-      assert.deepEqual(hs.map((t) => t.shape), w.shapes, `${name}: state shapes`);
+      assert.deepEqual(
+        hs.map((t) => t.shape),
+        w.shapes,
+        `${name}: state shapes`,
+      );
       loss.backward();
       xs.forEach((x, i) => close(flat(x.grad), w.gx[i], `${name}: input ${i} gradient`));
       hx.forEach((t, i) => close(flat(t.grad), w.ghx[i], `${name}: initial state ${i} gradient`));
@@ -506,10 +600,22 @@ test('LSTMCell, GRUCell, RNNCell: seeded weights, repr, a three-step loop and it
   const gru = new nn.GRUCell(4, 6);
   const rnn = new nn.RNNCell(4, 6);
   torch.tidy(() => {
-    assert.throws(() => lstm.call(torch.zeros(2, 3, 4)), (err) => err.message === e.lstm_3d);
-    assert.throws(() => lstm.call(torch.zeros(3, 4), [torch.zeros(1, 3, 6), torch.zeros(3, 6)]), (err) => err.message === e.lstm_hx_3d);
-    assert.throws(() => gru.call(torch.zeros(3, 4), torch.zeros(1, 3, 6)), (err) => err.message === e.gru_hidden_3d);
-    assert.throws(() => rnn.call(torch.tensor(1)), (err) => err.message === e.rnn_0d);
+    assert.throws(
+      () => lstm.call(torch.zeros(2, 3, 4)),
+      (err) => err.message === e.lstm_3d,
+    );
+    assert.throws(
+      () => lstm.call(torch.zeros(3, 4), [torch.zeros(1, 3, 6), torch.zeros(3, 6)]),
+      (err) => err.message === e.lstm_hx_3d,
+    );
+    assert.throws(
+      () => gru.call(torch.zeros(3, 4), torch.zeros(1, 3, 6)),
+      (err) => err.message === e.gru_hidden_3d,
+    );
+    assert.throws(
+      () => rnn.call(torch.tensor(1)),
+      (err) => err.message === e.rnn_0d,
+    );
     assert.throws(() => lstm.call(torch.zeros(3, 4), [torch.zeros(3, 6)]), /LSTMCell.forward\(\): argument 'hx' must be an array \[h, c\] or null/);
   });
   torch.dispose([lstm, gru, rnn].flatMap((m) => [...m.parameters()]));

@@ -11,9 +11,13 @@ const path = require('path');
 const { spawnSync } = require('child_process');
 
 // The platform package's binary (what bun's postinstall links to node_modules/.bin/bun).
-const bun = [path.join(__dirname, '..', 'node_modules', '@oven', `bun-${process.platform}-${process.arch}`, 'bin', 'bun'), path.join(__dirname, '..', 'node_modules', '.bin', 'bun')].find((p) => fs.existsSync(p));
+const bun = [
+  path.join(__dirname, '..', 'node_modules', '@oven', `bun-${process.platform}-${process.arch}`, 'bin', 'bun'),
+  path.join(__dirname, '..', 'node_modules', '.bin', 'bun'),
+].find((p) => fs.existsSync(p));
 const version = bun ? spawnSync(bun, ['--version'], { encoding: 'utf8' }) : null;
-const skip = version && version.status === 0 ? {} : { skip: `bun is not installed (npm ci installs it as a devDependency)${version ? `: ${version.stderr}` : ''}` };
+const skip =
+  version && version.status === 0 ? {} : { skip: `bun is not installed (npm ci installs it as a devDependency)${version ? `: ${version.stderr}` : ''}` };
 
 const SCRIPT = `
 const torch = require(${JSON.stringify(path.join(__dirname, '..', 'dist'))});

@@ -93,7 +93,12 @@ const describe = (v) => describer()(v);
 
 function sortKeys(o) {
   if (Array.isArray(o)) return o.map(sortKeys);
-  if (o && typeof o === 'object') return Object.fromEntries(Object.keys(o).sort().map((k) => [k, sortKeys(o[k])]));
+  if (o && typeof o === 'object')
+    return Object.fromEntries(
+      Object.keys(o)
+        .sort()
+        .map((k) => [k, sortKeys(o[k])]),
+    );
   return o;
 }
 
@@ -248,7 +253,10 @@ function zipRecords(buf) {
   let step = gen.next();
   while (!step.done) step = gen.next(buf.subarray(step.value.offset, step.value.offset + step.value.length));
   const prefix = step.value.entries[0].name.split('/')[0];
-  return { prefix, records: step.value.entries.map((e) => ({ name: e.name.slice(prefix.length + 1), size: e.size, data: buf.subarray(e.dataOffset, e.dataOffset + e.size) })) };
+  return {
+    prefix,
+    records: step.value.entries.map((e) => ({ name: e.name.slice(prefix.length + 1), size: e.size, data: buf.subarray(e.dataOffset, e.dataOffset + e.size) })),
+  };
 }
 
 test("the zip writer lays records out exactly as PyTorch's writer does (byte for byte, given the same records)", () => {
@@ -265,7 +273,10 @@ test("a ResNet-18 state dict re-saved by torch-node has Python's data.pkl byte f
   withLoaded(path.join(dir, 'resnet18.pt'), undefined, (sd) => tf.save(sd, out));
   const a = zipRecords(fs.readFileSync(path.join(dir, 'resnet18.pt')));
   const b = zipRecords(fs.readFileSync(out));
-  assert.deepEqual(b.records.map((r) => r.name), a.records.map((r) => r.name));
+  assert.deepEqual(
+    b.records.map((r) => r.name),
+    a.records.map((r) => r.name),
+  );
   for (let i = 0; i < a.records.length; i++) {
     if (a.records[i].name === '.data/serialization_id') continue; // a hash torch-node derives its own way
     assert.ok(Buffer.from(b.records[i].data).equals(Buffer.from(a.records[i].data)), a.records[i].name);
@@ -285,8 +296,17 @@ function jsObject() {
   const rg = torch.randn([2, 2]).requiresGrad_(true);
   return {
     plain: { a: 1, b: 'two', c: null, d: true, e: false },
-    intKeys: new Map([[0, 'zero'], [7, new Map([['x', 1]])], [-3, [1, 2]]]),
-    ordered: tf.orderedDict(new Map([['z', 1], ['a', 2]])),
+    intKeys: new Map([
+      [0, 'zero'],
+      [7, new Map([['x', 1]])],
+      [-3, [1, 2]],
+    ]),
+    ordered: tf.orderedDict(
+      new Map([
+        ['z', 1],
+        ['a', 2],
+      ]),
+    ),
     stateDict: withMeta,
     tuple: tf.tuple([1, 'a', tf.tuple([])]),
     list: [1, [2, [3]], []],
@@ -384,7 +404,10 @@ test('mapLocation: a device, a Device, a {from: to} object or Map, a function; C
   if (!torch.cuda.isAvailable()) {
     const live = torch.memory().liveTensors;
     for (const mapLocation of ['cuda', 'cuda:1', { cpu: 'cuda' }, () => 'cuda:0']) {
-      assert.throws(() => tf.load(file, { mapLocation }), (e) => e instanceof torch.TorchError && e.code === 'ERR_TORCH_NO_CUDA' && /CUDA is not available/.test(e.message));
+      assert.throws(
+        () => tf.load(file, { mapLocation }),
+        (e) => e instanceof torch.TorchError && e.code === 'ERR_TORCH_NO_CUDA' && /CUDA is not available/.test(e.message),
+      );
     }
     assert.equal(torch.memory().liveTensors, live, 'a failed load leaves no tensors');
   }
@@ -401,7 +424,10 @@ test('mapLocation on files saved from CUDA (location cuda:0) or MPS: maps to the
       "s.location_tag = lambda storage: 'mps'\ntorch.save({'w': torch.arange(4.0)}, req['mps'])\nprint(json.dumps(True))",
     { file, mps: path.join(dir, 'mps-saved.pt') },
   );
-  assert.throws(() => tf.load(path.join(dir, 'mps-saved.pt')), (e) => e.code === 'ERR_TORCH_UNSUPPORTED' && /a storage saved on "mps", a device torch-node does not have; pass mapLocation/.test(e.message));
+  assert.throws(
+    () => tf.load(path.join(dir, 'mps-saved.pt')),
+    (e) => e.code === 'ERR_TORCH_UNSUPPORTED' && /a storage saved on "mps", a device torch-node does not have; pass mapLocation/.test(e.message),
+  );
   withLoaded(path.join(dir, 'mps-saved.pt'), { mapLocation: 'cpu' }, (v) => assert.deepEqual(v.get('w').tolist(), [0, 1, 2, 3]));
   for (const mapLocation of ['cpu', { 'cuda:0': 'cpu' }, (loc) => (loc === 'cuda:0' ? 'cpu' : null)]) {
     withLoaded(file, { mapLocation }, (v) => {
@@ -450,7 +476,10 @@ test('atomic save: an object that cannot be saved, or a write failing midway, le
   torch.tidy(() => tf.save({ w: torch.ones(3) }, file));
   const before = fs.readFileSync(file);
   const files = () => fs.readdirSync(dir).filter((f) => f.includes('atomic'));
-  assert.throws(() => tf.save({ fn: () => 1 }, file), (e) => e instanceof torch.TorchError && /cannot save a function \(at obj\["fn"\]\)/.test(e.message));
+  assert.throws(
+    () => tf.save({ fn: () => 1 }, file),
+    (e) => e instanceof torch.TorchError && /cannot save a function \(at obj\["fn"\]\)/.test(e.message),
+  );
   assert.throws(() => tf.save(new Map([['x', [1, new Float32Array(2)]]]), file), /cannot save a Float32Array; make it a tensor first .*at obj\["x"\]\[1\]/);
   assert.throws(() => tf.save({ u: undefined }, file), /cannot save undefined/);
   const disposed = torch.ones(2);
@@ -468,7 +497,12 @@ test('atomic save: an object that cannot be saved, or a write failing midway, le
     return real.apply(this, args);
   };
   try {
-    torch.tidy(() => assert.throws(() => tf.save({ w: torch.zeros(1000) }, file), (e) => e instanceof torch.TorchError && /cannot write .*ENOSPC/.test(e.message)));
+    torch.tidy(() =>
+      assert.throws(
+        () => tf.save({ w: torch.zeros(1000) }, file),
+        (e) => e instanceof torch.TorchError && /cannot write .*ENOSPC/.test(e.message),
+      ),
+    );
   } finally {
     fs.writeSync = real;
   }
@@ -491,7 +525,7 @@ test('saving over an existing file: the old content is released off the thread, 
   await tf.saveAsync({ w: three }, file);
   three.dispose();
   for (let i = 0; i < 100 && fs.readdirSync(sub).length > 2; i++) await new Promise((r) => setTimeout(r, 10));
-  assert.deepEqual(fs.readdirSync(sub).sort(), ['ckpt.pt', 'other-name.pt'], 'the old content\'s hidden names are unlinked');
+  assert.deepEqual(fs.readdirSync(sub).sort(), ['ckpt.pt', 'other-name.pt'], "the old content's hidden names are unlinked");
   torch.tidy(() => assert.equal(tf.load(file).get('w').sum().item(), 900000));
   assert.ok(fs.readFileSync(other).equals(oldBytes), 'another name of the old content still holds it');
   // A process that saves over a file and exits at once (process.exit) leaves no hidden name either:
@@ -525,7 +559,10 @@ test('save { fsync: false }: the same bytes, still atomic, without waiting for t
   } finally {
     torch.dispose(obj.w);
   }
-  assert.throws(() => tf.save({}, a, { fsync: 'no' }), (e) => e.code === 'ERR_TORCH_ARG' && /argument 'fsync' must be a boolean/.test(e.message));
+  assert.throws(
+    () => tf.save({}, a, { fsync: 'no' }),
+    (e) => e.code === 'ERR_TORCH_ARG' && /argument 'fsync' must be a boolean/.test(e.message),
+  );
   assert.throws(() => tf.save({}, a, { sync: false }), /unknown option 'sync'; it takes fsync/);
   assert.throws(() => tf.save({}, a, 5), /argument 'options' must be an object \{ fsync \}/);
   await assert.rejects(tf.saveAsync({}, a, { fsync: 1 }), /argument 'fsync' must be a boolean/);
@@ -537,5 +574,8 @@ test('load argument checks and in-memory data', () => {
   assert.throws(() => tf.load(42), /argument 'f' must be a file path or a Uint8Array, got number 42/);
   assert.throws(() => tf.load(file, { mmap: 'yes' }), /argument 'mmap' must be a boolean/);
   assert.throws(() => tf.load(new Uint8Array(10), { mmap: true }), /mmap needs a file path/);
-  assert.throws(() => tf.load(path.join(dir, 'nope.pt')), (e) => e.code === 'ERR_TORCH_IO' && /cannot read .*nope\.pt.*ENOENT/.test(e.message));
+  assert.throws(
+    () => tf.load(path.join(dir, 'nope.pt')),
+    (e) => e.code === 'ERR_TORCH_IO' && /cannot read .*nope\.pt.*ENOENT/.test(e.message),
+  );
 });

@@ -33,11 +33,15 @@ const agent = new http.Agent({ keepAlive: true, maxSockets: SOCKETS });
 
 // Deterministic inputs (xorshift), one per request index.
 function inputFor(i) {
-  let s = (i + 1) * 2654435761 >>> 0 || 1;
+  let s = ((i + 1) * 2654435761) >>> 0 || 1;
   const a = new Float32Array(SHAPE.reduce((x, y) => x * y, 1));
   for (let k = 0; k < a.length; k++) {
-    s ^= s << 13; s >>>= 0; s ^= s >>> 17; s ^= s << 5; s >>>= 0;
-    a[k] = s / 4294967296 * 4 - 2;
+    s ^= s << 13;
+    s >>>= 0;
+    s ^= s >>> 17;
+    s ^= s << 5;
+    s >>>= 0;
+    a[k] = (s / 4294967296) * 4 - 2;
   }
   return a;
 }
@@ -77,7 +81,10 @@ function predict(i) {
 const expected = new Map();
 function expectedFor(i) {
   if (!expected.has(i)) {
-    expected.set(i, torch.tidy(() => Array.from(torch.inferenceMode(() => reference.forward(torch.fromTypedArray(inputFor(i), SHAPE))).toTypedArray())));
+    expected.set(
+      i,
+      torch.tidy(() => Array.from(torch.inferenceMode(() => reference.forward(torch.fromTypedArray(inputFor(i), SHAPE))).toTypedArray())),
+    );
   }
   return expected.get(i);
 }
@@ -114,7 +121,9 @@ test.before(async () => {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stderr = '';
-  proc.stderr.on('data', (d) => { stderr += d; });
+  proc.stderr.on('data', (d) => {
+    stderr += d;
+  });
   const port = await new Promise((resolve, reject) => {
     let out = '';
     proc.stdout.on('data', (d) => {
@@ -156,7 +165,10 @@ test('1,000 concurrent requests, twice: every answer equals the synchronous forw
   assert.ok(Math.max(r1.worst, r2.worst) <= 1e-6, `max |difference| from the synchronous forward: ${Math.max(r1.worst, r2.worst)}`);
   assert.equal(r2.stats.served, base.served + 2 * REQUESTS);
 
-  for (const [name, r] of [['round 1', r1], ['round 2', r2]]) {
+  for (const [name, r] of [
+    ['round 1', r1],
+    ['round 2', r2],
+  ]) {
     const d = r.stats.eventLoopDelayMs;
     t.diagnostic(
       `${name}: ${REQUESTS} requests in ${r.seconds.toFixed(2)} s (${(REQUESTS / r.seconds).toFixed(0)}/s); server event-loop delay ` +
@@ -207,7 +219,14 @@ test('64 keep-alive clients after the event loop was blocked for 6 s: no request
       const one = () =>
         new Promise((resolve) => {
           const req = http.request(
-            { host: '127.0.0.1', port, path: '/predict', method: 'POST', agent: own, headers: { 'Content-Type': 'application/octet-stream', 'X-Shape': SHAPE.join(',') } },
+            {
+              host: '127.0.0.1',
+              port,
+              path: '/predict',
+              method: 'POST',
+              agent: own,
+              headers: { 'Content-Type': 'application/octet-stream', 'X-Shape': SHAPE.join(',') },
+            },
             (res) => {
               res.resume();
               res.on('end', () => resolve(res.statusCode === 200 ? 'ok' : `status ${res.statusCode}`));

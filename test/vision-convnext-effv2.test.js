@@ -195,7 +195,10 @@ for (const [name, [builder, side, head]] of Object.entries(ARCHS)) {
         const r = m.weightsReport;
         assert.deepEqual(r.newKeys, head);
         assert.equal(r.numClasses, 5);
-        assert.deepEqual(r.loaded, py[name].keys.filter((k) => !head.includes(k)));
+        assert.deepEqual(
+          r.loaded,
+          py[name].keys.filter((k) => !head.includes(k)),
+        );
         const sd = m.stateDict();
         assert.deepEqual([...sd.keys()], py[name].keys, 'key order unchanged');
         const fileSd = torch.load(file(name));
@@ -218,11 +221,19 @@ for (const [name, [builder, side, head]] of Object.entries(ARCHS)) {
       for (const [weights, fileName] of Object.entries(files)) {
         assert.throws(
           () => models[builder]({ weights }),
-          (e) => e instanceof torch.TorchError && e.code === 'ERR_TORCH_FILE' && e.message.includes(`${builder}()`) && e.message.includes(fileName) && e.message.includes(home),
+          (e) =>
+            e instanceof torch.TorchError &&
+            e.code === 'ERR_TORCH_FILE' &&
+            e.message.includes(`${builder}()`) &&
+            e.message.includes(fileName) &&
+            e.message.includes(home),
           `${weights} -> ${fileName}`,
         );
       }
-      assert.throws(() => models[builder]({ weights: 'IMAGENET9K_V9' }), new RegExp(`no torchvision weights named 'IMAGENET9K_V9' for ${name}; known: ${Object.keys(files).join(', ')}`));
+      assert.throws(
+        () => models[builder]({ weights: 'IMAGENET9K_V9' }),
+        new RegExp(`no torchvision weights named 'IMAGENET9K_V9' for ${name}; known: ${Object.keys(files).join(', ')}`),
+      );
       const ckpt = path.join(home, 'hub', 'checkpoints');
       fs.mkdirSync(ckpt, { recursive: true });
       fs.symlinkSync(file(name), path.join(ckpt, files.DEFAULT));
@@ -232,7 +243,11 @@ for (const [name, [builder, side, head]] of Object.entries(ARCHS)) {
           assert.equal(m.weightsReport.source, path.join(ckpt, files.DEFAULT));
           const io = torch.load(path.join(dir, `${name}.io.pt`));
           m.eval();
-          close(torch.noGrad(() => m.forward(io.get('x'))), io.get('y'), 'eval output from the hub cache');
+          close(
+            torch.noGrad(() => m.forward(io.get('x'))),
+            io.get('y'),
+            'eval output from the hub cache',
+          );
         } finally {
           m.dispose();
         }
@@ -252,7 +267,11 @@ test("the larger configurations: torchvision's keys, shapes, module names and cl
       torch.tidy(() => {
         const sd = m.stateDict();
         assert.deepEqual([...sd.keys()], want.keys, `${builder}: keys`);
-        assert.deepEqual([...sd.values()].map((v) => v.shape), want.shapes, `${builder}: shapes`);
+        assert.deepEqual(
+          [...sd.values()].map((v) => v.shape),
+          want.shapes,
+          `${builder}: shapes`,
+        );
       });
       assert.deepEqual(modulesOf(m), want.modules, `${builder}: modules`);
       assert.equal(String(m), want.repr, `${builder}: printed form`);
@@ -264,7 +283,11 @@ test("the larger configurations: torchvision's keys, shapes, module names and cl
     process.env.TORCH_HOME = path.join(dir, 'nowhere');
     try {
       for (const [weights, fileName] of Object.entries(want.files)) {
-        assert.throws(() => models[builder]({ weights }), (e) => e.code === 'ERR_TORCH_FILE' && e.message.includes(fileName), `${builder} ${weights} -> ${fileName}`);
+        assert.throws(
+          () => models[builder]({ weights }),
+          (e) => e.code === 'ERR_TORCH_FILE' && e.message.includes(fileName),
+          `${builder} ${weights} -> ${fileName}`,
+        );
       }
     } finally {
       if (saved === undefined) delete process.env.TORCH_HOME;
@@ -286,7 +309,10 @@ test('the classes build from their stage tables, as the builders do', () => {
     assert.ok(cn.features.at(1).at(0) instanceof CNBlock);
     assert.equal(cn.features.at(1).at(0).stochasticDepth.p, 0);
     assert.equal(cn.features.at(3).at(1).stochasticDepth.p, 0.1);
-    assert.equal(torch.tidy(() => cn.features.at(3).at(0).layerScale.mean().item()), 0.5);
+    assert.equal(
+      torch.tidy(() => cn.features.at(3).at(0).layerScale.mean().item()),
+      0.5,
+    );
     assert.ok(eff.features.at(1).at(0) instanceof FusedMBConv && eff.features.at(3).at(0) instanceof MBConv);
     assert.equal(eff.features.at(1).at(0).block.length, 1, 'FusedMBConv without expansion: one conv');
     assert.equal(eff.features.at(2).at(0).block.length, 2, 'FusedMBConv with expansion: expand and project');
@@ -332,8 +358,14 @@ print(json.dumps(out))
 
 test('bad arguments and inputs: TorchErrors that name the problem', () => {
   const { ConvNeXt, EfficientNet } = models;
-  assert.throws(() => new ConvNeXt([]), (e) => e instanceof torch.TorchError && /The block_setting should not be empty/.test(e.message));
-  assert.throws(() => new ConvNeXt([{ inputChannels: 8 }]), (e) => e instanceof torch.TorchError && /argument 'blockSetting\[0\]' must be a CNBlockConfig/.test(e.message));
+  assert.throws(
+    () => new ConvNeXt([]),
+    (e) => e instanceof torch.TorchError && /The block_setting should not be empty/.test(e.message),
+  );
+  assert.throws(
+    () => new ConvNeXt([{ inputChannels: 8 }]),
+    (e) => e instanceof torch.TorchError && /argument 'blockSetting\[0\]' must be a CNBlockConfig/.test(e.message),
+  );
   assert.throws(() => new ConvNeXt([models.cnBlockConfig(8, null, 1)]), /needs at least 2 blocks/);
   assert.throws(() => new ConvNeXt([models.cnBlockConfig(8, null, 2)], { stochasticDepthProb: 2 }), /stochasticDepthProb.*a probability/);
   assert.throws(() => models.convnextTiny({ numClasses: 0 }), /numClasses/);
@@ -349,15 +381,24 @@ test('bad arguments and inputs: TorchErrors that name the problem', () => {
   );
   assert.throws(
     () => models.convnextSmall({ weights: file('convnext_tiny') }),
-    (e) => e instanceof torch.TorchError && e.code === 'ERR_TORCH_STATE_DICT' && /does not fit convnext_small: missing [^;]*features\.5\.9\.layer_scale/.test(e.message),
+    (e) =>
+      e instanceof torch.TorchError &&
+      e.code === 'ERR_TORCH_STATE_DICT' &&
+      /does not fit convnext_small: missing [^;]*features\.5\.9\.layer_scale/.test(e.message),
   );
   // Bad inputs to forward
   const m = new ConvNeXt([models.cnBlockConfig(8, null, 2)], { numClasses: 2 });
   try {
     m.eval();
     torch.tidy(() => {
-      assert.throws(() => m.forward(torch.randn([3, 16, 16])), (e) => e instanceof torch.TorchError && /ConvNeXt: expected 4D input \(N, 3, H, W\) \(got 3D input\)/.test(e.message));
-      assert.throws(() => m.forward(torch.randn([1, 1, 16, 16])), (e) => e instanceof torch.TorchError && /channels|size|shape/i.test(e.message));
+      assert.throws(
+        () => m.forward(torch.randn([3, 16, 16])),
+        (e) => e instanceof torch.TorchError && /ConvNeXt: expected 4D input \(N, 3, H, W\) \(got 3D input\)/.test(e.message),
+      );
+      assert.throws(
+        () => m.forward(torch.randn([1, 1, 16, 16])),
+        (e) => e instanceof torch.TorchError && /channels|size|shape/i.test(e.message),
+      );
       assert.throws(() => m.forward('x'), /argument 'input' must be a Tensor/);
     });
   } finally {

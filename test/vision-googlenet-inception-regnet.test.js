@@ -406,7 +406,11 @@ test('googlenet in train mode: GoogLeNetOutputs [logits, auxLogits2, auxLogits1]
       assert.deepEqual(Object.keys(out), ['0', '1', '2'], 'the names are not enumerable');
       const worst = [close(flat(logits), ref.logits, 'logits'), close(flat(aux2), ref.aux2, 'auxLogits2'), close(flat(aux1), ref.aux1, 'auxLogits1')];
       const ramp = (y) => torch.linspace(-1, 1, y.numel()).reshape(y.shape);
-      const loss = logits.mul(ramp(logits)).sum().add(aux2.mul(ramp(aux2)).sum().mul(0.3)).add(aux1.mul(ramp(aux1)).sum().mul(0.3));
+      const loss = logits
+        .mul(ramp(logits))
+        .sum()
+        .add(aux2.mul(ramp(aux2)).sum().mul(0.3))
+        .add(aux1.mul(ramp(aux1)).sum().mul(0.3));
       loss.backward();
       for (const k of GOOGLENET_GRADS) worst.push(close(flat(model.getParameter(k).grad).slice(0, 2000), ref.grads[k], `${k}.grad`));
       const buffers = model.namedBuffers();
@@ -461,7 +465,14 @@ test("RegNet: every builder's BlockParams equal torchvision's (float32 width rou
     const ref = py.blockParams[pyName];
     const bp = models.BlockParams.fromInitParams(models.REGNET_PARAMS[pyName]);
     assert.deepEqual(
-      { depths: bp.depths, widths: bp.widths, groupWidths: bp.groupWidths, bottleneckMultipliers: bp.bottleneckMultipliers, strides: bp.strides, seRatio: bp.seRatio },
+      {
+        depths: bp.depths,
+        widths: bp.widths,
+        groupWidths: bp.groupWidths,
+        bottleneckMultipliers: bp.bottleneckMultipliers,
+        strides: bp.strides,
+        seRatio: bp.seRatio,
+      },
       {
         depths: ref.depths,
         widths: ref.widths,
@@ -481,7 +492,10 @@ test('numClasses with weights rebuilds only the head (aux heads that are kept in
     assert.deepEqual(g.weightsReport.newKeys, ['fc.weight', 'fc.bias']);
     assert.equal(g.weightsReport.numClasses, 10);
     // loaded + new = the keys of the model returned (the dropped aux heads are in neither)
-    assert.deepEqual(g.weightsReport.loaded, py.googlenet.weights.keys.filter((k) => !k.startsWith('fc.')));
+    assert.deepEqual(
+      g.weightsReport.loaded,
+      py.googlenet.weights.keys.filter((k) => !k.startsWith('fc.')),
+    );
     sameTree(g, { ...py.googlenet.weights, repr: py.googlenet.weights.repr.replace('out_features=1000', 'out_features=10') }, 'googlenet 10 classes');
     const y = torch.tidy(() => {
       g.eval();
@@ -544,12 +558,16 @@ test('weights without aux heads (a state dict saved after they were dropped) loa
     const model = models[builder]({ weights: sd });
     try {
       assert.equal(model.weightsReport.source, 'the state dict given');
-      assert.deepEqual(torch.tidy(() => [...model.stateDict().keys()]), [...sd.keys()]);
+      assert.deepEqual(
+        torch.tidy(() => [...model.stateDict().keys()]),
+        [...sd.keys()],
+      );
       close(evalOutput(model, x), ref, `${builder} without aux heads`);
       // asking for aux heads that the weights lack: a TorchError listing the missing keys
       assert.throws(
         () => models[builder]({ weights: sd, auxLogits: true }),
-        (e) => e instanceof torch.TorchError && e.code === 'ERR_TORCH_STATE_DICT' && e.message.includes(`does not fit`) && e.message.includes(`missing ${prefix}`),
+        (e) =>
+          e instanceof torch.TorchError && e.code === 'ERR_TORCH_STATE_DICT' && e.message.includes(`does not fit`) && e.message.includes(`missing ${prefix}`),
       );
     } finally {
       model.dispose();
@@ -570,7 +588,12 @@ test("weights names are looked up in $TORCH_HOME/hub/checkpoints under torchvisi
           n++;
           assert.throws(
             () => models[js]({ weights: name }),
-            (e) => e instanceof torch.TorchError && e.code === 'ERR_TORCH_FILE' && e.message.includes(`${js}()`) && e.message.includes(file) && e.message.includes(ckpt),
+            (e) =>
+              e instanceof torch.TorchError &&
+              e.code === 'ERR_TORCH_FILE' &&
+              e.message.includes(`${js}()`) &&
+              e.message.includes(file) &&
+              e.message.includes(ckpt),
             `${js} ${name}`,
           );
         }
@@ -602,7 +625,8 @@ test('wrong weights: TorchErrors that name the file and the keys; nothing left b
   // GoogLeNet weights into Inception v3: no AuxLogits, so built without; then unexpected and missing keys
   assert.throws(
     () => models.inceptionV3({ weights: py.googlenet.file }),
-    (e) => e instanceof torch.TorchError && e.code === 'ERR_TORCH_STATE_DICT' && /fc\.weight: checkpoint \[1000, 1024\] vs model \[1000, 2048\]/.test(e.message),
+    (e) =>
+      e instanceof torch.TorchError && e.code === 'ERR_TORCH_STATE_DICT' && /fc\.weight: checkpoint \[1000, 1024\] vs model \[1000, 2048\]/.test(e.message),
   );
   // a file without fc.weight: the message names the file, not "the state dict given"
   const small = path.join(dir, 'small.pth');
@@ -635,7 +659,10 @@ test('bad inputs and options: TorchErrors naming the problem', () => {
       assert.throws(() => g.forward([1, 2, 3]), err(/GoogLeNet\.forward\(\): argument 'x' must be a Tensor/));
       assert.throws(() => inc.forward(torch.zeros([1, 3, 74, 80])), err(/the images are 74x80; Inception v3 needs at least 75x75/));
       inc.train();
-      assert.throws(() => inc.forward(torch.zeros([2, 3, 80, 80])), err(/Inception v3 in train mode with its auxiliary head \(AuxLogits\) needs at least 299x299/));
+      assert.throws(
+        () => inc.forward(torch.zeros([2, 3, 80, 80])),
+        err(/Inception v3 in train mode with its auxiliary head \(AuxLogits\) needs at least 299x299/),
+      );
       inc.eval();
       assert.throws(() => r.forward(torch.zeros([2, 4, 32, 32])), err(/RegNet\.forward\(\): expected a batch of RGB images/));
       // the smallest inputs work
@@ -651,7 +678,10 @@ test('bad inputs and options: TorchErrors naming the problem', () => {
   // 'pretrained' is answered as by the other builders (withWeights names it)
   assert.throws(() => models.googlenet({ pretrained: true }), argErr(/googlenet\(\): .*'pretrained'/));
   assert.throws(() => models.inceptionV3({ pretrained: true, weights: 'DEFAULT' }), argErr(/inceptionV3\(\): .*'pretrained'/));
-  assert.throws(() => models.googlenet({ dropuot: 0.1 }), argErr(/googlenet\(\): unknown option 'dropuot'; it takes numClasses, weights, report, auxLogits, transformInput, initWeights, dropout, dropoutAux/));
+  assert.throws(
+    () => models.googlenet({ dropuot: 0.1 }),
+    argErr(/googlenet\(\): unknown option 'dropuot'; it takes numClasses, weights, report, auxLogits, transformInput, initWeights, dropout, dropoutAux/),
+  );
   assert.throws(() => models.inceptionV3({ dropoutAux: 0.5 }), argErr(/unknown option 'dropoutAux'/));
   assert.throws(() => models.regnetY_400mf({ auxLogits: true }), argErr(/unknown option 'auxLogits'/));
   assert.throws(() => new models.GoogLeNet({ dropout: 2 }), argErr(/GoogLeNet\(\): argument 'dropout' must be a probability/));
@@ -671,7 +701,10 @@ test('the head swap keeps the key order; after dispose() no tensors are left', (
     const old = model.fc;
     model.registerModule('fc', new nn.Linear(model.fc.inFeatures, 5));
     old.dispose();
-    assert.deepEqual(torch.tidy(() => [...model.stateDict().keys()]), py.regnetY_400mf.keys);
+    assert.deepEqual(
+      torch.tidy(() => [...model.stateDict().keys()]),
+      py.regnetY_400mf.keys,
+    );
     const y = torch.tidy(() => torch.noGrad(() => model.eval().forward(torch.randn([1, 3, 32, 32]))));
     assert.deepEqual(y.shape, [1, 5]);
     y.dispose();

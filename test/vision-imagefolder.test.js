@@ -39,7 +39,7 @@ async function buildFolder(n) {
   }
 }
 
-test('ImageFolder finds classes and samples in torchvision\'s order', async () => {
+test("ImageFolder finds classes and samples in torchvision's order", async () => {
   await buildFolder(12);
   const ds = await vision.ImageFolder.load(root);
   const py = runPython(
@@ -66,7 +66,12 @@ print(json.dumps({'classes': d.classes, 'classToIdx': d.class_to_idx, 'samples':
 });
 
 test('a frozen ResNet-18 backbone with a new head trains end to end on an ImageFolder (DataLoader + fit), and predict names the classes', async () => {
-  const train = new T.Compose([new T.RandomResizedCrop(64, { scale: [0.5, 1] }), new T.RandomHorizontalFlip(), new T.ToTensor(), new T.Normalize(T.IMAGENET_MEAN, T.IMAGENET_STD)]);
+  const train = new T.Compose([
+    new T.RandomResizedCrop(64, { scale: [0.5, 1] }),
+    new T.RandomHorizontalFlip(),
+    new T.ToTensor(),
+    new T.Normalize(T.IMAGENET_MEAN, T.IMAGENET_STD),
+  ]);
   const ds = await vision.ImageFolder.load(root, { transform: train });
   torch.manualSeed(1);
   // (randomly initialised: this checks the plumbing; the pretrained recipe is in the Lite0 test and the demo)
@@ -78,7 +83,15 @@ test('a frozen ResNet-18 backbone with a new head trains end to end on an ImageF
   assert.deepEqual(torch.trainableParameters(model).length, 2);
   const optimizer = new optim.Adam(torch.trainableParameters(model), { lr: 0.01 });
   const loader = new utils.DataLoader(ds, { batchSize: 12, shuffle: true, seed: 0 });
-  const { history } = utils.fit(model, { trainLoader: loader, epochs: 8, optimizer, lossFn: new nn.CrossEntropyLoss(), metrics: ['accuracy'], verbose: 'none', keepFrozenBatchNormEval: true });
+  const { history } = utils.fit(model, {
+    trainLoader: loader,
+    epochs: 8,
+    optimizer,
+    lossFn: new nn.CrossEntropyLoss(),
+    metrics: ['accuracy'],
+    verbose: 'none',
+    keepFrozenBatchNormEval: true,
+  });
   assert.ok(history.loss[7] < history.loss[0] * 0.6, `the loss falls: ${history.loss.map((v) => v.toFixed(3)).join(', ')}`);
   assert.ok(history.accuracy[7] >= 0.8, `train accuracy ${history.accuracy[7]}`);
 

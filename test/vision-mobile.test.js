@@ -142,7 +142,10 @@ for (const [name, [builder, head]] of Object.entries(ARCHS)) {
       const r = m.weightsReport;
       assert.deepEqual(r.newKeys, head);
       assert.equal(r.numClasses, 5);
-      assert.deepEqual(r.loaded, py[name].keys.filter((k) => !head.includes(k)));
+      assert.deepEqual(
+        r.loaded,
+        py[name].keys.filter((k) => !head.includes(k)),
+      );
       const sd = m.stateDict();
       const fileSd = torch.load(file(name));
       for (const k of r.loaded) assert.equal(maxDiff(sd.get(k), fileSd.get(k)), 0, `${k} loaded`);
@@ -162,9 +165,16 @@ for (const [name, [builder, head]] of Object.entries(ARCHS)) {
     try {
       const files = py[name].files;
       for (const [weights, fileName] of Object.entries(files)) {
-        assert.throws(() => models[builder]({ weights }), (e) => e.code === 'ERR_TORCH_FILE' && e.message.includes(fileName) && e.message.includes(home), `${weights} -> ${fileName}`);
+        assert.throws(
+          () => models[builder]({ weights }),
+          (e) => e.code === 'ERR_TORCH_FILE' && e.message.includes(fileName) && e.message.includes(home),
+          `${weights} -> ${fileName}`,
+        );
       }
-      assert.throws(() => models[builder]({ weights: 'IMAGENET9K_V9' }), new RegExp(`no torchvision weights named 'IMAGENET9K_V9' for ${name}; known: ${Object.keys(files).join(', ')}`));
+      assert.throws(
+        () => models[builder]({ weights: 'IMAGENET9K_V9' }),
+        new RegExp(`no torchvision weights named 'IMAGENET9K_V9' for ${name}; known: ${Object.keys(files).join(', ')}`),
+      );
       // The file where torchvision would have downloaded it: 'DEFAULT' finds it.
       const ckpt = path.join(home, 'hub', 'checkpoints');
       fs.mkdirSync(ckpt, { recursive: true });
@@ -174,7 +184,12 @@ for (const [name, [builder, head]] of Object.entries(ARCHS)) {
         assert.equal(m.weightsReport.source, path.join(ckpt, files.DEFAULT));
         const io = torch.load(path.join(dir, `${name}.io.pt`));
         m.eval();
-        assert.ok(maxDiff(torch.noGrad(() => m.forward(io.get('x'))), io.get('y')) <= 1e-4);
+        assert.ok(
+          maxDiff(
+            torch.noGrad(() => m.forward(io.get('x'))),
+            io.get('y'),
+          ) <= 1e-4,
+        );
         m.dispose();
       });
     } finally {
@@ -195,7 +210,10 @@ test('the head is replaceable through model.classifier; the report names the hea
     console.log = log;
   }
   assert.equal(logs.length, 1);
-  assert.match(logs[0], /mobilenet_v3_small: loaded 242 tensors from .*; new head classifier\.3\.weight, classifier\.3\.bias for 5 classes \(the weights have 1000\)/);
+  assert.match(
+    logs[0],
+    /mobilenet_v3_small: loaded 242 tensors from .*; new head classifier\.3\.weight, classifier\.3\.bias for 5 classes \(the weights have 1000\)/,
+  );
   torch.tidy(() => {
     const old = m.classifier.at(3);
     m.classifier.registerModule('3', new torch.nn.Linear(1024, 7));
@@ -209,7 +227,10 @@ test('the head is replaceable through model.classifier; the report names the hea
 
 test('weights of another architecture are refused, naming the mismatches', () => {
   torch.tidy(() => {
-    assert.throws(() => models.efficientnetB0({ weights: file('mobilenet_v2') }), /efficientnetB0\(\): .*mobilenet_v2\.pth does not fit efficientnet_b0: missing features\.1\.0\.block\.0\.0\.weight/);
+    assert.throws(
+      () => models.efficientnetB0({ weights: file('mobilenet_v2') }),
+      /efficientnetB0\(\): .*mobilenet_v2\.pth does not fit efficientnet_b0: missing features\.1\.0\.block\.0\.0\.weight/,
+    );
   });
 });
 
@@ -227,7 +248,10 @@ test('weights with mismatched shapes are refused, and the model built for them i
   const r = spawnSync(process.execPath, ['-e', code], { encoding: 'utf8' });
   assert.equal(r.status, 0, r.stderr);
   const { message, leaked } = JSON.parse(r.stdout.trim().split('\n').pop());
-  assert.match(message, /cannot load the state dict into MobileNetV3; nothing was changed[\s\S]*shape mismatches[\s\S]*classifier\.0\.weight: checkpoint \[1024, 576\] vs model \[1280, 960\]/);
+  assert.match(
+    message,
+    /cannot load the state dict into MobileNetV3; nothing was changed[\s\S]*shape mismatches[\s\S]*classifier\.0\.weight: checkpoint \[1024, 576\] vs model \[1280, 960\]/,
+  );
   assert.equal(leaked, 0, 'tensors left live by the failed build');
 });
 

@@ -204,7 +204,9 @@ test('resnet18 in train mode: output, running statistics and gradients match tor
       worst.push(close(flat(model.fc.weight.grad).slice(0, 2000), ref.fc_grad, 'fc.weight.grad'));
       const ds = model.getParameter('layer4.0.downsample.0.weight');
       worst.push(close(flat(ds.grad).slice(0, 2000), ref.layer4_ds_grad, 'layer4.0.downsample.0.weight.grad'));
-      t.diagnostic(`max |diff|: output ${worst[0].toExponential(2)}, conv1 grad ${worst[1].toExponential(2)}, fc grad ${worst[2].toExponential(2)}, downsample grad ${worst[3].toExponential(2)}`);
+      t.diagnostic(
+        `max |diff|: output ${worst[0].toExponential(2)}, conv1 grad ${worst[1].toExponential(2)}, fc grad ${worst[2].toExponential(2)}, downsample grad ${worst[3].toExponential(2)}`,
+      );
       close(flat(model.bn1.runningMean), ref.bn1_running_mean, 'bn1.running_mean', 1e-5, 1e-6);
       close(flat(model.getSubmodule('layer4.1.bn2').runningVar), ref.last_bn_running_var, 'layer4.1.bn2.running_var', 1e-5, 1e-6);
     });
@@ -224,7 +226,10 @@ test('numClasses 10 with weights rebuilds only the head; the rest is loaded', ()
       const r = model.weightsReport;
       assert.deepEqual(r.newKeys, head);
       assert.equal(r.numClasses, 10);
-      assert.deepEqual(r.loaded, ref.keys.filter((k) => !head.includes(k)));
+      assert.deepEqual(
+        r.loaded,
+        ref.keys.filter((k) => !head.includes(k)),
+      );
       const sd = model.stateDict();
       assert.deepEqual([...sd.keys()], ref.keys, `${js}: key order unchanged`);
       assert.deepEqual(sd.get(head[0]).shape, [10, head[0].startsWith('fc') ? 512 : 4096]);
@@ -406,7 +411,10 @@ test('forward frees intermediates as it goes, but not while a hook may hold one'
     assert.deepEqual(seen, [false, false, true], 'the stashed tensor is alive through the forward');
     assert.ok(stash.isDisposed, "and freed with the forward's scope, as before");
     for (const h of hooks) h.remove();
-    assert.ok(torch.tidy(() => torch.equal(plain, hooked)), 'the same output with and without hooks');
+    assert.ok(
+      torch.tidy(() => torch.equal(plain, hooked)),
+      'the same output with and without hooks',
+    );
     const before = torch.memory().liveTensors;
     torch.tidy(() => {
       torch.inferenceMode(() => model.call(x));

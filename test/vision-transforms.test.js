@@ -68,7 +68,10 @@ print(json.dumps(out))
   assert.equal(maxAbs(fromWebp, decoded.cat), 0, 'lossless WebP decodes exactly');
   fromWebp.dispose();
   assert.deepEqual(gray.shape, [1, ...decoded.camera.shape.slice(1)]);
-  assert.equal(torch.tidy(() => gray.to('int64').sum().item()), py.graySum);
+  assert.equal(
+    torch.tidy(() => gray.to('int64').sum().item()),
+    py.graySum,
+  );
   torch.dispose([fromBuffer, gray]);
 });
 
@@ -137,10 +140,16 @@ print(json.dumps(pil))
   torch.dispose([...want.values()]);
 });
 
-test('seeded RandomResizedCrop and RandomHorizontalFlip make torchvision\'s crops and flips', () => {
+test("seeded RandomResizedCrop and RandomHorizontalFlip make torchvision's crops and flips", () => {
   const file = path.join(dir, 'random-in.pt');
   const outFile = path.join(dir, 'random-out.pt');
-  torch.save(new Map([['cat', decoded.cat], ['rocket', decoded.rocket]]), file);
+  torch.save(
+    new Map([
+      ['cat', decoded.cat],
+      ['rocket', decoded.rocket],
+    ]),
+    file,
+  );
   const py = runPython(
     `
 import json, sys, torch
@@ -183,14 +192,17 @@ print(json.dumps(params))
       assert.equal(maxAbs(new T.RandomResizedCrop([40, 60], { scale: [2, 3], ratio: [3, 4] }).call(img), want.get(`${name}.fallbackWide`)), 0);
       assert.equal(maxAbs(new T.RandomResizedCrop(50, { scale: [2, 3], ratio: [0.2, 0.3] }).call(img), want.get(`${name}.fallbackTall`)), 0);
       assert.equal(maxAbs(new T.RandomResizedCrop(50, { scale: [2, 3], ratio: [0.5, 2] }).call(img), want.get(`${name}.fallbackIn`)), 0);
-      assert.equal(maxAbs(torch.rand(3), want.get(`${name}.next`)), 0, 'the RNG advanced exactly as torchvision\'s');
+      assert.equal(maxAbs(torch.rand(3), want.get(`${name}.next`)), 0, "the RNG advanced exactly as torchvision's");
     });
   }
   torch.dispose([...want.values()]);
 });
 
 test('bad images and bad transform arguments are TorchErrors naming the problem', async () => {
-  await assert.rejects(vision.readImage(Buffer.from('not an image at all')), (e) => e instanceof torch.TorchError && /readImage\(\): cannot decode 19 bytes as an image/.test(e.message));
+  await assert.rejects(
+    vision.readImage(Buffer.from('not an image at all')),
+    (e) => e instanceof torch.TorchError && /readImage\(\): cannot decode 19 bytes as an image/.test(e.message),
+  );
   await assert.rejects(vision.readImage(path.join(dir, 'missing.png')), (e) => e instanceof torch.TorchError && /cannot decode .*missing\.png/.test(e.message));
   const truncated = fs.readFileSync(path.join(images, IMAGES.rocket)).subarray(0, 4000);
   await assert.rejects(vision.readImage(truncated), (e) => e instanceof torch.TorchError && /cannot decode 4000 bytes/.test(e.message));

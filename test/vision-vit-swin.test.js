@@ -31,12 +31,33 @@ const baseline = torch.memory().liveTensors;
 const SMALL = {
   vit_small: [
     'VisionTransformer(image_size=32, patch_size=8, num_layers=2, num_heads=4, hidden_dim=64, mlp_dim=128, num_classes=10, dropout=0.1, attention_dropout=0.1)',
-    () => new models.VisionTransformer({ imageSize: 32, patchSize: 8, numLayers: 2, numHeads: 4, hiddenDim: 64, mlpDim: 128, numClasses: 10, dropout: 0.1, attentionDropout: 0.1 }),
+    () =>
+      new models.VisionTransformer({
+        imageSize: 32,
+        patchSize: 8,
+        numLayers: 2,
+        numHeads: 4,
+        hiddenDim: 64,
+        mlpDim: 128,
+        numClasses: 10,
+        dropout: 0.1,
+        attentionDropout: 0.1,
+      }),
     32,
   ],
   vit_repr: [
     'VisionTransformer(image_size=32, patch_size=8, num_layers=2, num_heads=4, hidden_dim=64, mlp_dim=128, num_classes=10, representation_size=48)',
-    () => new models.VisionTransformer({ imageSize: 32, patchSize: 8, numLayers: 2, numHeads: 4, hiddenDim: 64, mlpDim: 128, numClasses: 10, representationSize: 48 }),
+    () =>
+      new models.VisionTransformer({
+        imageSize: 32,
+        patchSize: 8,
+        numLayers: 2,
+        numHeads: 4,
+        hiddenDim: 64,
+        mlpDim: 128,
+        numClasses: 10,
+        representationSize: 48,
+      }),
     32,
   ],
   vit_stem: [
@@ -224,7 +245,11 @@ for (const [name, [, make, side]] of Object.entries(SMALL)) {
         const x = io.get('x');
         assert.deepEqual(x.shape, [2, 3, side, side]);
         m.eval();
-        const de = close(torch.noGrad(() => m.forward(x)), io.get('y'), 'eval output');
+        const de = close(
+          torch.noGrad(() => m.forward(x)),
+          io.get('y'),
+          'eval output',
+        );
         // Train mode after the same seed: the same dropout, attention-dropout and stochastic-depth draws.
         m.train();
         torch.manualSeed(7);
@@ -256,7 +281,11 @@ test("a legacy ViT state dict (mlp.linear_1 / mlp.linear_2) loads strictly, rena
       assert.deepEqual(m.loadStateDict(legacy), { missingKeys: [], unexpectedKeys: [] });
       m.eval();
       const io = torch.load(path.join(dir, 'vit_small.io.pt'));
-      close(torch.noGrad(() => m.forward(io.get('x'))), io.get('y'), 'eval output after the legacy load');
+      close(
+        torch.noGrad(() => m.forward(io.get('x'))),
+        io.get('y'),
+        'eval output after the legacy load',
+      );
     } finally {
       m.dispose();
     }
@@ -271,7 +300,11 @@ test('swinT({ weights: file }) and numClasses 5: the builder loads strictly; onl
       assert.deepEqual(m.weightsReport.newKeys, []);
       m.eval();
       const io = torch.load(path.join(dir, 'swin_t.io.pt'));
-      close(torch.noGrad(() => m.forward(io.get('x'))), io.get('y'), 'eval output');
+      close(
+        torch.noGrad(() => m.forward(io.get('x'))),
+        io.get('y'),
+        'eval output',
+      );
     } finally {
       m.dispose();
     }
@@ -297,7 +330,11 @@ test("vitB_16, swinS, swinB: torchvision's keys, shapes, module names and classe
       torch.tidy(() => {
         const sd = m.stateDict();
         assert.deepEqual([...sd.keys()], want.keys, `${builder}: keys`);
-        assert.deepEqual([...sd.values()].map((v) => v.shape), want.shapes, `${builder}: shapes`);
+        assert.deepEqual(
+          [...sd.values()].map((v) => v.shape),
+          want.shapes,
+          `${builder}: shapes`,
+        );
       });
       assert.deepEqual(modulesOf(m), want.modules, `${builder}: modules`);
       assert.equal(String(m), want.repr, `${builder}: printed form`);
@@ -324,11 +361,19 @@ test("weights names: torchvision's file names, looked up in the hub cache; vitB_
       for (const [weights, fileName] of Object.entries(files)) {
         assert.throws(
           () => models[builder]({ weights }),
-          (e) => e instanceof torch.TorchError && e.code === 'ERR_TORCH_FILE' && e.message.includes(`${builder}()`) && e.message.includes(fileName) && e.message.includes(home),
+          (e) =>
+            e instanceof torch.TorchError &&
+            e.code === 'ERR_TORCH_FILE' &&
+            e.message.includes(`${builder}()`) &&
+            e.message.includes(fileName) &&
+            e.message.includes(home),
           `${builder} ${weights} -> ${fileName}`,
         );
       }
-      assert.throws(() => models[builder]({ weights: 'IMAGENET9K_V9' }), new RegExp(`no torchvision weights named 'IMAGENET9K_V9' for ${name}; known: ${Object.keys(files).join(', ')}`));
+      assert.throws(
+        () => models[builder]({ weights: 'IMAGENET9K_V9' }),
+        new RegExp(`no torchvision weights named 'IMAGENET9K_V9' for ${name}; known: ${Object.keys(files).join(', ')}`),
+      );
     }
     // swin_t from the hub cache by name
     const ckpt = path.join(home, 'hub', 'checkpoints');
@@ -357,7 +402,10 @@ test("weights names: torchvision's file names, looked up in the hub cache; vitB_
       for (const [k, v] of big.stateDict()) sd.set(k, v);
       assert.throws(
         () => models.vitB_16({ weights: sd }),
-        (e) => e instanceof torch.TorchError && e.message.includes('encoder.pos_embedding: checkpoint [1, 577, 768] vs model [1, 197, 768]') && e.message.includes('pass it as the imageSize option'),
+        (e) =>
+          e instanceof torch.TorchError &&
+          e.message.includes('encoder.pos_embedding: checkpoint [1, 577, 768] vs model [1, 197, 768]') &&
+          e.message.includes('pass it as the imageSize option'),
       );
       const again = models.vitB_16({ weights: sd, imageSize: 384 });
       assert.equal(again.seqLength, 577);
@@ -391,12 +439,18 @@ test('bad arguments and inputs: TorchErrors that name the problem', () => {
     vit.eval();
     swin.eval();
     torch.tidy(() => {
-      assert.throws(() => vit.forward(torch.randn([1, 3, 32, 16])), (e) => e instanceof torch.TorchError && e.message.includes('Wrong image width! Expected 32 but got 16!'));
+      assert.throws(
+        () => vit.forward(torch.randn([1, 3, 32, 16])),
+        (e) => e instanceof torch.TorchError && e.message.includes('Wrong image width! Expected 32 but got 16!'),
+      );
       assert.throws(() => vit.forward(torch.randn([1, 3, 24, 32])), /Wrong image height! Expected 32 but got 24!/);
       assert.throws(() => vit.forward(torch.randn([3, 32, 32])), /VisionTransformer: expected 4D input/);
       assert.throws(() => vit.encoder.forward(torch.randn([5, 16])), /Encoder: Expected \(batch_size, seq_length, hidden_dim\) got torch\.Size\(\[5, 16\]\)/);
       assert.throws(() => swin.forward(torch.randn([3, 16, 16])), /SwinTransformer: expected 4D input/);
-      assert.throws(() => swin.forward(torch.randn([1, 4, 16, 16])), (e) => e instanceof torch.TorchError);
+      assert.throws(
+        () => swin.forward(torch.randn([1, 4, 16, 16])),
+        (e) => e instanceof torch.TorchError,
+      );
       assert.throws(() => swin.forward(null), /argument 'input' must be a Tensor/);
       // any input size works for Swin (padded to whole windows)
       assert.deepEqual(torch.noGrad(() => swin.forward(torch.randn([1, 3, 10, 6]))).shape, [1, 1000]);

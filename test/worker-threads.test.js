@@ -12,7 +12,10 @@ const torch = require('../dist');
 const DIST = path.join(__dirname, '..', 'dist');
 
 function runWorker(code, workerData) {
-  const w = new Worker(`const torch = require(${JSON.stringify(DIST)}); const { parentPort, workerData } = require('worker_threads');\n${code}`, { eval: true, workerData });
+  const w = new Worker(`const torch = require(${JSON.stringify(DIST)}); const { parentPort, workerData } = require('worker_threads');\n${code}`, {
+    eval: true,
+    workerData,
+  });
   const done = new Promise((resolve, reject) => {
     const out = [];
     w.on('message', (m) => out.push(m));
@@ -22,7 +25,7 @@ function runWorker(code, workerData) {
   return { worker: w, done };
 }
 
-test('four workers at once, each with its own tensors, give the main thread\'s results', async () => {
+test("four workers at once, each with its own tensors, give the main thread's results", async () => {
   const code = `
 const [x, w] = torch.tidy(() => [
   torch.arange(64 * 32, { dtype: 'float32' }).reshape([64, 32]).mul(0.01 * (workerData + 1)).sin(),
@@ -39,8 +42,15 @@ parentPort.postMessage({ y: Array.from(y.toTypedArray()), live: torch.memory().l
     const [{ y, live }] = messages;
     assert.equal(live, 3, "a worker's liveTensors counts its own tensors only (x, w, y)");
     torch.tidy(() => {
-      const x = torch.arange(64 * 32, { dtype: 'float32' }).reshape([64, 32]).mul(0.01 * (seed + 1)).sin();
-      const w = torch.arange(32 * 8, { dtype: 'float32' }).reshape([32, 8]).cos();
+      const x = torch
+        .arange(64 * 32, { dtype: 'float32' })
+        .reshape([64, 32])
+        .mul(0.01 * (seed + 1))
+        .sin();
+      const w = torch
+        .arange(32 * 8, { dtype: 'float32' })
+        .reshape([32, 8])
+        .cos();
       assert.deepEqual(y, Array.from(x.matmul(w).relu().sum(0).toTypedArray()), `worker ${seed}`);
     });
   });
@@ -64,7 +74,7 @@ model.forwardAsync(x).then((y) => parentPort.postMessage('finished ' + y.shape))
   assert.ok(!messages.includes('finished'), 'terminated before the forward finished');
   // The main thread is unaffected, and a fresh worker runs.
   torch.tidy(() => assert.equal(torch.ones([3]).mul(2).sum().item(), 6));
-  const again = runWorker("parentPort.postMessage(torch.tidy(() => torch.arange(5).sum().item()));", 0);
+  const again = runWorker('parentPort.postMessage(torch.tidy(() => torch.arange(5).sum().item()));', 0);
   const r = await again.done;
   assert.deepEqual([r.code, r.messages], [0, [10]]);
 });

@@ -192,8 +192,7 @@ function walk(root: unknown, leaf: (p: string[], v: unknown) => void, p: string[
       return;
     }
     seen.add(root);
-    const entries: [unknown, unknown][] =
-      root instanceof Map ? [...root.entries()] : Array.isArray(root) ? root.map((v, i) => [i, v]) : Object.entries(root);
+    const entries: [unknown, unknown][] = root instanceof Map ? [...root.entries()] : Array.isArray(root) ? root.map((v, i) => [i, v]) : Object.entries(root);
     if (entries.length === 0 && p.length > 0) leaf(p, root);
     for (const [k, v] of entries) walk(v, leaf, [...p, typeof k === 'string' ? k : String(k)], seen);
     seen.delete(root);
@@ -408,7 +407,9 @@ function inspectTorchScript(file: string, entries: ZipEntry[], json: boolean, io
   const width = Math.min(70, Math.max(...records.map((r) => r.name.length)));
   const out = [`${file}: TorchScript archive (torch.jit.save), ${records.length} records`];
   for (const r of records) {
-    out.push(`${r.name.padEnd(width)}  ${fmtBytes(r.bytes).padStart(10)}${r.compressedBytes !== r.bytes ? `  (${fmtBytes(r.compressedBytes)} compressed)` : ''}`);
+    out.push(
+      `${r.name.padEnd(width)}  ${fmtBytes(r.bytes).padStart(10)}${r.compressedBytes !== r.bytes ? `  (${fmtBytes(r.compressedBytes)} compressed)` : ''}`,
+    );
   }
   out.push(`total: ${plural(totals.records, 'record')}, ${plural(totals.bytes, 'byte')} (${fmtBytes(totals.bytes)})`);
   io.stdout(out.join('\n') + '\n');
@@ -470,9 +471,15 @@ function convert(args: string[], io: Io): number {
   requireFile(input, 'convert:');
   const outExt = path.extname(output).toLowerCase();
   const outKind: Kind | null = outExt === '.safetensors' ? 'safetensors' : TORCH_EXTS.has(outExt) && outExt !== '.zip' && outExt !== '.ptl' ? 'torch' : null;
-  if (!outKind) throw new UsageError(`convert: cannot tell the format to write from OUT's extension${outExt ? ` '${outExt}'` : ''}: use .safetensors or .pt / .pth / .bin / .ckpt`);
+  if (!outKind)
+    throw new UsageError(
+      `convert: cannot tell the format to write from OUT's extension${outExt ? ` '${outExt}'` : ''}: use .safetensors or .pt / .pth / .bin / .ckpt`,
+    );
   const inKind = kindOf(input, 'convert:');
-  if (inKind === outKind) throw new UsageError(`convert: ${input} and ${output} are both ${inKind === 'torch' ? 'torch.save files' : 'safetensors files'}; convert goes between .pt/.pth and .safetensors`);
+  if (inKind === outKind)
+    throw new UsageError(
+      `convert: ${input} and ${output} are both ${inKind === 'torch' ? 'torch.save files' : 'safetensors files'}; convert goes between .pt/.pth and .safetensors`,
+    );
   if (fs.existsSync(output)) {
     if (path.resolve(output) === path.resolve(input)) throw new UsageError('convert: IN and OUT are the same file');
     if (!flags.has('--force') && !flags.has('-f')) throw new TorchError(`convert: ${output} exists; pass --force to overwrite it`, 'ERR_TORCH_CLI');
@@ -488,7 +495,9 @@ function convert(args: string[], io: Io): number {
       torchFile().save(tensors, output);
       return tensors.size;
     });
-    io.stdout(`wrote ${output}: ${plural(n, 'tensor')} as a flat dict${meta ? `; the file's metadata (${plural(Object.keys(meta).length, 'entry').replace(/entrys$/, 'entries')}) has no place in a .pt file and was left out` : ''}\n`);
+    io.stdout(
+      `wrote ${output}: ${plural(n, 'tensor')} as a flat dict${meta ? `; the file's metadata (${plural(Object.keys(meta).length, 'entry').replace(/entrys$/, 'entries')}) has no place in a .pt file and was left out` : ''}\n`,
+    );
     return 0;
   }
   const dir = zipDirectory(input);
@@ -500,10 +509,14 @@ function convert(args: string[], io: Io): number {
     let obj = torchFile().load(input, { mapLocation: 'cpu', mmap: true });
     if (typeof key === 'string') {
       for (const part of key.split('.')) {
-        const next: unknown = obj instanceof Map ? obj.get(part) ?? obj.get(Number(part)) : isPlainObject(obj) || Array.isArray(obj) ? (obj as any)[part] : undefined;
+        const next: unknown =
+          obj instanceof Map ? (obj.get(part) ?? obj.get(Number(part))) : isPlainObject(obj) || Array.isArray(obj) ? (obj as any)[part] : undefined;
         if (next === undefined) {
           const keys = obj instanceof Map ? [...obj.keys()] : obj && typeof obj === 'object' ? Object.keys(obj) : [];
-          throw new TorchError(`convert: ${input} has no key '${key}' (at '${part}'; keys there: ${keys.slice(0, 10).map(String).join(', ') || 'none'})`, 'ERR_TORCH_CLI');
+          throw new TorchError(
+            `convert: ${input} has no key '${key}' (at '${part}'; keys there: ${keys.slice(0, 10).map(String).join(', ') || 'none'})`,
+            'ERR_TORCH_CLI',
+          );
         }
         obj = next;
       }
@@ -530,7 +543,9 @@ function convert(args: string[], io: Io): number {
     st.saveFile(tensors, output, { format: 'pt' });
     return { n: tensors.size, skipped };
   });
-  io.stdout(`wrote ${output}: ${plural(result.n, 'tensor')}${result.skipped.length ? `; left out ${result.skipped.length} non-tensor value(s): ${result.skipped.slice(0, 5).join(', ')}${result.skipped.length > 5 ? ', ...' : ''}` : ''}\n`);
+  io.stdout(
+    `wrote ${output}: ${plural(result.n, 'tensor')}${result.skipped.length ? `; left out ${result.skipped.length} non-tensor value(s): ${result.skipped.slice(0, 5).join(', ')}${result.skipped.length > 5 ? ', ...' : ''}` : ''}\n`,
+  );
   return 0;
 }
 

@@ -218,8 +218,16 @@ interface InputCheck {
 }
 
 const AOTI_DTYPES: Record<string, DType> = {
-  float32: 'float32', float64: 'float64', float16: 'float16', bfloat16: 'bfloat16', int64: 'int64', int32: 'int32',
-  int16: 'int16', int8: 'int8', uint8: 'uint8', bool: 'bool',
+  float32: 'float32',
+  float64: 'float64',
+  float16: 'float16',
+  bfloat16: 'bfloat16',
+  int64: 'int64',
+  int32: 'int32',
+  int16: 'int16',
+  int8: 'int8',
+  uint8: 'uint8',
+  bool: 'bool',
 };
 
 /** Reads the inputs' dtypes, devices and sizes from the package's generated wrapper code. */
@@ -265,17 +273,24 @@ function mergeSpecs(fn: string, parsed: InputCheck[], declared: AotiInputSpec[] 
     const d = declared[i];
     const out = { ...p };
     if (d.dtype) {
-      if (p.dtype && d.dtype !== p.dtype) throw new TorchError(`${fn}: input ${i} is declared ${d.dtype} but the package was compiled for ${p.dtype}`, 'ERR_TORCH_ARG');
+      if (p.dtype && d.dtype !== p.dtype)
+        throw new TorchError(`${fn}: input ${i} is declared ${d.dtype} but the package was compiled for ${p.dtype}`, 'ERR_TORCH_ARG');
       out.dtype = d.dtype;
     }
     if (d.shape) {
       if (p.shape && p.shape.length !== d.shape.length) {
-        throw new TorchError(`${fn}: input ${i} is declared with ${d.shape.length} dimensions but the package was compiled for ${p.shape.length}`, 'ERR_TORCH_ARG');
+        throw new TorchError(
+          `${fn}: input ${i} is declared with ${d.shape.length} dimensions but the package was compiled for ${p.shape.length}`,
+          'ERR_TORCH_ARG',
+        );
       }
       out.shape = d.shape.map((s, k) => {
         const compiled = p.shape ? p.shape[k] : null;
         if (typeof compiled === 'number' && s !== null && s !== compiled && !(Array.isArray(s) && s[0] <= compiled && compiled <= s[1])) {
-          throw new TorchError(`${fn}: input ${i} dimension ${k} is declared ${JSON.stringify(s)} but the package was compiled for ${compiled}`, 'ERR_TORCH_ARG');
+          throw new TorchError(
+            `${fn}: input ${i} dimension ${k} is declared ${JSON.stringify(s)} but the package was compiled for ${compiled}`,
+            'ERR_TORCH_ARG',
+          );
         }
         return typeof compiled === 'number' ? compiled : s;
       });
@@ -321,7 +336,8 @@ export class AOTICompiledModel {
     checkHost(meta, file);
     let deviceIndex = -1;
     if (meta.AOTI_DEVICE_KEY === 'cuda') {
-      if (!native.cuda.isAvailable()) throw aotiError(`${file} was compiled for CUDA, which is not available here: ${native.cuda.unavailableReason()}`, 'ERR_TORCH_NO_CUDA');
+      if (!native.cuda.isAvailable())
+        throw aotiError(`${file} was compiled for CUDA, which is not available here: ${native.cuda.unavailableReason()}`, 'ERR_TORCH_NO_CUDA');
       if (options.device !== undefined) {
         const m = /^cuda(?::(\d+))?$/.exec(String(options.device));
         if (!m) argError(fn, 'device', "'cuda' or 'cuda:<index>'", options.device);
@@ -374,7 +390,10 @@ export class AOTICompiledModel {
     flatten(this.argsSpec, args, 'args', fn, flat);
     const leaves = flat.map((l) => l.value);
     if (leaves.length !== this.inputSpecs.length && this.inputSpecs.length) {
-      throw new TorchError(`${fn}: the package takes ${this.inputSpecs.length} tensor input${this.inputSpecs.length === 1 ? '' : 's'}, got ${leaves.length}`, 'ERR_TORCH_ARG');
+      throw new TorchError(
+        `${fn}: the package takes ${this.inputSpecs.length} tensor input${this.inputSpecs.length === 1 ? '' : 's'}, got ${leaves.length}`,
+        'ERR_TORCH_ARG',
+      );
     }
     const ids: Id[] = [];
     const temps: Tensor[] = [];
@@ -386,14 +405,17 @@ export class AOTICompiledModel {
       if (spec) {
         const expected = (x: string) => `${fn}: ${what}: expected ${x}`;
         if (spec.dtype && t.dtype !== spec.dtype) throw new TorchError(`${expected(`dtype ${spec.dtype}`)}, got ${t.dtype}`, 'ERR_TORCH_DTYPE');
-        if (spec.device && t.device.split(':')[0] !== spec.device) throw new TorchError(`${expected(`a tensor on ${spec.device}`)}, got one on ${t.device}`, 'ERR_TORCH_DEVICE');
+        if (spec.device && t.device.split(':')[0] !== spec.device)
+          throw new TorchError(`${expected(`a tensor on ${spec.device}`)}, got one on ${t.device}`, 'ERR_TORCH_DEVICE');
         if (spec.shape) {
           const shape = t.shape;
           const want = `[${spec.shape.map((s) => (s === null ? '*' : Array.isArray(s) ? `${s[0]}..${s[1]}` : s)).join(', ')}]`;
-          if (shape.length !== spec.shape.length) throw new TorchError(`${expected(`${spec.shape.length} dimensions ${want}`)}, got ${shape.length} ([${shape.join(', ')}])`, 'ERR_TORCH_SHAPE');
+          if (shape.length !== spec.shape.length)
+            throw new TorchError(`${expected(`${spec.shape.length} dimensions ${want}`)}, got ${shape.length} ([${shape.join(', ')}])`, 'ERR_TORCH_SHAPE');
           spec.shape.forEach((s, k) => {
             const v = shape[k];
-            if (typeof s === 'number' && v !== s) throw new TorchError(`${expected(`size ${s} at dimension ${k} (shape ${want})`)}, got ${v} ([${shape.join(', ')}])`, 'ERR_TORCH_SHAPE');
+            if (typeof s === 'number' && v !== s)
+              throw new TorchError(`${expected(`size ${s} at dimension ${k} (shape ${want})`)}, got ${v} ([${shape.join(', ')}])`, 'ERR_TORCH_SHAPE');
             if (Array.isArray(s) && (v < s[0] || v > s[1])) {
               throw new TorchError(`${expected(`dimension ${k} in the declared range ${s[0]}..${s[1]} (shape ${want})`)}, got ${v}`, 'ERR_TORCH_SHAPE');
             }
@@ -411,7 +433,10 @@ export class AOTICompiledModel {
   }
 
   private outputs(ids: Id[]): unknown {
-    return unflatten(this.outSpec, ids.map((id) => wrap(id)));
+    return unflatten(
+      this.outSpec,
+      ids.map((id) => wrap(id)),
+    );
   }
 
   /** Runs the model on this thread (Python's compiled_model(*args)); the outputs as the package's out_spec says. */
@@ -465,7 +490,12 @@ export class AOTICompiledModel {
       if (!known.has(k)) throw new TorchError(`${fn}: the package has no constant '${k}' (it has ${[...known].join(', ')})`, 'ERR_TORCH_ARG');
       idOf(t, fn, `constants['${k}']`);
     }
-    aoti.loadConstants(h, entries.map(([k]) => k), entries.map(([, t]) => t._h), options.checkFullUpdate ?? false);
+    aoti.loadConstants(
+      h,
+      entries.map(([k]) => k),
+      entries.map(([, t]) => t._h),
+      options.checkFullUpdate ?? false,
+    );
   }
 
   /** Frees the loaded model now (calls in flight finish first). */

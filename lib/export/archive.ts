@@ -40,7 +40,10 @@ function schemaError(where: string, major: unknown, minor: unknown, layout: stri
     typeof major === 'number' && major > SCHEMA_MAJOR
       ? `Re-export it with a torch whose schema major version is ${SCHEMA_MAJOR} (2.6 - 2.15), or update torch-node.`
       : `PyTorch 2.15's torch.export.load refuses it too. Re-export the model with torch 2.6 or later: torch.export.save(torch.export.export(model, args), 'model.pt2').`;
-  return exportError(`${where} is a ${layout} saved with torch.export schema version ${v}${by}; torch-node reads schema ${SCHEMA_MAJOR}.x (torch 2.6 - 2.15; 2.15 writes 8.20). ${fix}`, 'ERR_TORCH_VERSION');
+  return exportError(
+    `${where} is a ${layout} saved with torch.export schema version ${v}${by}; torch-node reads schema ${SCHEMA_MAJOR}.x (torch 2.6 - 2.15; 2.15 writes 8.20). ${fix}`,
+    'ERR_TORCH_VERSION',
+  );
 }
 
 /** The legacy zip's program record (torch 2.1 - 2.7 wrote every record at the top level). */
@@ -56,9 +59,16 @@ export function brief(v: unknown, max = 120): string {
     if (typeof x === 'string') return JSON.stringify(x.length > 40 ? x.slice(0, 40) + '…' : x);
     if (x === null || typeof x !== 'object') return String(x);
     if (d >= 3) return Array.isArray(x) ? '[…]' : '{…}';
-    if (Array.isArray(x)) return `[${x.slice(0, 8).map((y) => walk(y, d + 1)).join(', ')}${x.length > 8 ? ', …' : ''}]`;
+    if (Array.isArray(x))
+      return `[${x
+        .slice(0, 8)
+        .map((y) => walk(y, d + 1))
+        .join(', ')}${x.length > 8 ? ', …' : ''}]`;
     const ks = Object.keys(x);
-    return `{${ks.slice(0, 8).map((k) => `${JSON.stringify(k)}: ${walk((x as Record<string, unknown>)[k], d + 1)}`).join(', ')}${ks.length > 8 ? ', …' : ''}}`;
+    return `{${ks
+      .slice(0, 8)
+      .map((k) => `${JSON.stringify(k)}: ${walk((x as Record<string, unknown>)[k], d + 1)}`)
+      .join(', ')}${ks.length > 8 ? ', …' : ''}}`;
   };
   const s = walk(v, 0);
   return s.length > max ? s.slice(0, max) + '…' : s;
@@ -66,12 +76,47 @@ export function brief(v: unknown, max = 120): string {
 
 /** torch/_export/serde/schema.py ScalarType -> torch-node dtype (those torch-node has). */
 const SERDE_DTYPE: Record<number, DType> = {
-  1: 'uint8', 2: 'int8', 3: 'int16', 4: 'int32', 5: 'int64', 6: 'float16', 7: 'float32', 8: 'float64', 12: 'bool', 13: 'bfloat16',
+  1: 'uint8',
+  2: 'int8',
+  3: 'int16',
+  4: 'int32',
+  5: 'int64',
+  6: 'float16',
+  7: 'float32',
+  8: 'float64',
+  12: 'bool',
+  13: 'bfloat16',
 };
-const SERDE_DTYPE_NAMES: Record<number, string> = { 9: 'complex32', 10: 'complex64', 11: 'complex128', 28: 'uint16', 29: 'float8_e4m3fn', 30: 'float8_e5m2', 34: 'uint32', 35: 'uint64' };
+const SERDE_DTYPE_NAMES: Record<number, string> = {
+  9: 'complex32',
+  10: 'complex64',
+  11: 'complex128',
+  28: 'uint16',
+  29: 'float8_e4m3fn',
+  30: 'float8_e5m2',
+  34: 'uint32',
+  35: 'uint64',
+};
 /** ScalarType -> c10::ScalarType code (for as_scalar_type arguments). */
 const SERDE_TO_C10: Record<number, number> = {
-  1: 0, 2: 1, 3: 2, 4: 3, 5: 4, 6: 5, 7: 6, 8: 7, 9: 8, 10: 9, 11: 10, 12: 11, 13: 15, 28: 27, 29: 24, 30: 23, 34: 28, 35: 29,
+  1: 0,
+  2: 1,
+  3: 2,
+  4: 3,
+  5: 4,
+  6: 5,
+  7: 6,
+  8: 7,
+  9: 8,
+  10: 9,
+  11: 10,
+  12: 11,
+  13: 15,
+  28: 27,
+  29: 24,
+  30: 23,
+  34: 28,
+  35: 29,
 };
 /** Layout (serde) -> c10::Layout. */
 const SERDE_LAYOUT: Record<number, number> = { 1: 1, 2: 2, 3: 3, 4: 4, 5: 5, 6: 6, 7: 0 };
@@ -192,7 +237,10 @@ export function readArchive(f: string | Uint8Array): Archive {
   const modelEntry = dir.entries.find((e) => /^[^/]+\/models\/model\.json$/.test(e.name));
   const legacy = !modelEntry && dir.byName.has(LEGACY_PROGRAM);
   if (!modelEntry && !legacy) {
-    const names = dir.entries.slice(0, 5).map((e) => e.name).join(', ');
+    const names = dir.entries
+      .slice(0, 5)
+      .map((e) => e.name)
+      .join(', ');
     throw exportError(
       `${where} is not a torch.export.save archive: it has no '<archive>/models/model.json' (torch >= 2.8) nor '${LEGACY_PROGRAM}' (torch <= 2.7) ` +
         `(entries: ${names}${dir.entries.length > 5 ? ', ...' : ''}). A TorchScript file loads with torch.jit.load, a checkpoint with torch.load.`,
@@ -251,7 +299,8 @@ export function readArchive(f: string | Uint8Array): Archive {
       for (const [fqn, p] of Object.entries(config)) {
         const at = `${what} '${fqn}'`;
         if (!p || typeof p !== 'object') throw exportError(`${where}: ${at} is described by ${brief(p)}`);
-        if (!p.tensor_meta || typeof p.tensor_meta !== 'object' || typeof p.tensor_meta.device?.type !== 'string') throw exportError(`${where}: ${at} has no tensor_meta with a device`);
+        if (!p.tensor_meta || typeof p.tensor_meta !== 'object' || typeof p.tensor_meta.device?.type !== 'string')
+          throw exportError(`${where}: ${at} has no tensor_meta with a device`);
         if (p.use_pickle) throw exportError(`${where}: ${at} is pickled (use_pickle), which torch-node does not read yet`);
         if (!p.tensor_meta) throw exportError(`${where}: ${at} has no tensor_meta`);
         if (typeof p.path_name !== 'string' || p.path_name.includes('/')) throw exportError(`${where}: ${at} has a bad path_name ${brief(p.path_name)}`);
@@ -279,7 +328,9 @@ export function readArchive(f: string | Uint8Array): Archive {
         if (numel > 0) extent = offset + 1 + sizes.reduce((a, s, i) => a + (s - 1) * strides[i], 0);
         if (e.size % isz !== 0) throw exportError(`${where}: ${at}: its payload is ${e.size} bytes, not a multiple of ${dtype}'s ${isz} bytes`);
         if (e.size < extent * isz) {
-          throw exportError(`${where}: ${at} is ${dtype}${JSON.stringify(sizes)} (strides ${JSON.stringify(strides)}, offset ${offset}) and needs ${extent * isz} bytes, but its payload '${p.path_name}' holds ${e.size}`);
+          throw exportError(
+            `${where}: ${at} is ${dtype}${JSON.stringify(sizes)} (strides ${JSON.stringify(strides)}, offset ${offset}) and needs ${extent * isz} bytes, but its payload '${p.path_name}' holds ${e.size}`,
+          );
         }
         let t: Tensor;
         if (numel === 0) {
@@ -338,7 +389,11 @@ export function readArchive(f: string | Uint8Array): Archive {
         if (!(obj instanceof Map)) throw exportError(`${where}: '${root}${name}' holds ${brief(obj)}, not a dict of ${what}s`);
         for (const [k, t] of obj) {
           if (typeof k !== 'string') throw exportError(`${where}: '${root}${name}' has a key ${brief(k)}, not a name`);
-          if (!(t instanceof Tensor)) throw exportError(`${where}: ${what} '${k}' in '${root}${name}' is ${brief(t)}, not a tensor (custom objects are not supported)`, 'ERR_TORCH_UNSUPPORTED');
+          if (!(t instanceof Tensor))
+            throw exportError(
+              `${where}: ${what} '${k}' in '${root}${name}' is ${brief(t)}, not a tensor (custom objects are not supported)`,
+              'ERR_TORCH_UNSUPPORTED',
+            );
         }
         for (const [k, t] of obj as Map<string, Tensor>) {
           if (isParameter(t)) {

@@ -58,7 +58,10 @@ export interface CompiledGraph {
 function resolveOp(target: string, where: string): OpEntry {
   const parts = target.split('.');
   if (parts.length !== 5 || parts[0] !== 'torch' || parts[1] !== 'ops') {
-    throw exportError(`${where}: the graph calls ${brief(target)}, which is not an operator (torch.ops.<namespace>.<name>.<overload>) nor a symbolic-size operator torch-node knows`, 'ERR_TORCH_UNSUPPORTED');
+    throw exportError(
+      `${where}: the graph calls ${brief(target)}, which is not an operator (torch.ops.<namespace>.<name>.<overload>) nor a symbolic-size operator torch-node knows`,
+      'ERR_TORCH_UNSUPPORTED',
+    );
   }
   const [, , ns, name, overload] = parts;
   let handle: number;
@@ -70,7 +73,8 @@ function resolveOp(target: string, where: string): OpEntry {
   const sch = schemaOfHandle(handle);
   const { names, tensorParams } = sch;
   const tensorReturns = sch.returns.map((r) => r.kind);
-  if (names.length > 15) throw exportError(`${where}: operator ${target} has ${names.length} arguments; torch-node's callOp takes at most 15`, 'ERR_TORCH_UNSUPPORTED');
+  if (names.length > 15)
+    throw exportError(`${where}: operator ${target} has ${names.length} arguments; torch-node's callOp takes at most 15`, 'ERR_TORCH_UNSUPPORTED');
   return { target, handle, names, tensorParams, tensorReturns };
 }
 
@@ -112,7 +116,8 @@ function compile(g: any, name: string, depth: number, st: CompileState): Compile
     }
     const target: string = node.target;
     const at = `${where}: node '${typeof node.name === 'string' ? node.name : nodeLabel(node)}' (${target})`;
-    for (const i of node.inputs) if (!i || typeof i !== 'object' || !('arg' in i) || typeof i.name !== 'string') throw exportError(`${at}: a malformed argument ${brief(i)}`);
+    for (const i of node.inputs)
+      if (!i || typeof i !== 'object' || !('arg' in i) || typeof i.name !== 'string') throw exportError(`${at}: a malformed argument ${brief(i)}`);
     for (const o of node.outputs) checkBinding(o, at);
     st.targets.add(target);
     const sym = SYM_OPS[target];
@@ -123,11 +128,16 @@ function compile(g: any, name: string, depth: number, st: CompileState): Compile
     if (target.startsWith(HIGHER_ORDER_PREFIX)) {
       const hop = target.slice(HIGHER_ORDER_PREFIX.length) as HigherOrder;
       if (!HIGHER_ORDER.includes(hop)) {
-        throw exportError(`${where}: the graph uses the higher-order operator ${target}, which torch-node does not run (it runs ${HIGHER_ORDER.map((h) => HIGHER_ORDER_PREFIX + h).join(', ')})`, 'ERR_TORCH_UNSUPPORTED');
+        throw exportError(
+          `${where}: the graph uses the higher-order operator ${target}, which torch-node does not run (it runs ${HIGHER_ORDER.map((h) => HIGHER_ORDER_PREFIX + h).join(', ')})`,
+          'ERR_TORCH_UNSUPPORTED',
+        );
       }
       const want = hop === 'wrap_with_set_grad_enabled' ? 2 : 4;
       if (hop === 'wrap_with_set_grad_enabled' ? node.inputs.length < want : node.inputs.length !== want) {
-        throw exportError(`${at}: has ${node.inputs.length} arguments; ${hop} takes ${hop === 'wrap_with_set_grad_enabled' ? 'at least 2 (enabled, subgraph, ...inputs)' : hop === 'cond' ? '4 (pred, true graph, false graph, operands)' : '4 (cond graph, body graph, carried inputs, additional inputs)'}`);
+        throw exportError(
+          `${at}: has ${node.inputs.length} arguments; ${hop} takes ${hop === 'wrap_with_set_grad_enabled' ? 'at least 2 (enabled, subgraph, ...inputs)' : hop === 'cond' ? '4 (pred, true graph, false graph, operands)' : '4 (cond graph, body graph, carried inputs, additional inputs)'}`,
+        );
       }
       const graphAt = hop === 'cond' ? [1, 2] : hop === 'while_loop' ? [0, 1] : [1];
       const graphs = new Map<number, CompiledGraph>();
@@ -281,7 +291,8 @@ function bind(env: Map<string, Value>, o: Arg, val: Value, at: string): void {
     case 'as_tensor':
       return set(nameOf(v?.name, at), val);
     case 'as_tensors':
-      if (!Array.isArray(val) || val.length !== arr(v, at).length) throw exportError(`${at}: expected ${v.length} tensors, got ${Array.isArray(val) ? val.length : typeof val}`);
+      if (!Array.isArray(val) || val.length !== arr(v, at).length)
+        throw exportError(`${at}: expected ${v.length} tensors, got ${Array.isArray(val) ? val.length : typeof val}`);
       return (v as { name: string }[]).forEach((x, j) => set(nameOf(x?.name, at), val[j]));
     case 'as_optional_tensors':
       return arr(v, at).forEach((x, j) => {
@@ -292,7 +303,8 @@ function bind(env: Map<string, Value>, o: Arg, val: Value, at: string): void {
     case 'as_sym_float':
     case 'as_sym_bool':
       if (typeof v?.as_name === 'string') {
-        if (typeof val !== 'number' && typeof val !== 'boolean') throw exportError(`${at}: expected a number for symbolic value '${v.as_name}', got ${val instanceof Tensor ? 'a tensor' : typeof val}`);
+        if (typeof val !== 'number' && typeof val !== 'boolean')
+          throw exportError(`${at}: expected a number for symbolic value '${v.as_name}', got ${val instanceof Tensor ? 'a tensor' : typeof val}`);
         env.set(v.as_name, val);
       }
       return;
@@ -353,7 +365,8 @@ function callOp(step: Extract<Step, { kind: 'op' }>, env: Map<string, Value>): V
 }
 
 function bindAll(env: Map<string, Value>, outs: Arg[], results: Value[], at: string): void {
-  if (outs.length === 1 && results.length > 1) bind(env, outs[0], results, at); // one output naming a tuple
+  if (outs.length === 1 && results.length > 1)
+    bind(env, outs[0], results, at); // one output naming a tuple
   else if (outs.length <= results.length) outs.forEach((o, j) => bind(env, o, results[j], at));
   else throw exportError(`${at}: ${outs.length} outputs for ${results.length} results`);
 }
@@ -542,7 +555,9 @@ export function planGraph(g: CompiledGraph, where: string): { spec: PlanSpec; ke
       args[pos] = argSpec(i.arg, `${at}, argument '${i.name}'`, op.tensorParams[pos]);
       const a = args[pos];
       if (written.has(pos) && a[0] === 's' && inputs.includes(a[1])) {
-        return { reason: `the graph updates a parameter or buffer in place (${op.target}; a train-mode export updating its statistics): forwardAsync runs inference graphs` };
+        return {
+          reason: `the graph updates a parameter or buffer in place (${op.target}; a train-mode export updating its statistics): forwardAsync runs inference graphs`,
+        };
       }
     }
     for (let j = 0; j < args.length; j++) if (!args[j]) args[j] = ['d'];

@@ -97,7 +97,10 @@ class Program {
   /** symbol -> declared [min, max] (null: unbounded) */
   readonly ranges = new Map<string, { min: number | null; max: number | null }>();
 
-  constructor(readonly where: string, readonly model: any) {
+  constructor(
+    readonly where: string,
+    readonly model: any,
+  ) {
     const g = model.graph_module.graph;
     const sig = model.graph_module.signature;
     if (!Array.isArray(sig.input_specs) || !Array.isArray(sig.output_specs) || !Array.isArray(g.inputs) || !Array.isArray(g.outputs)) {
@@ -112,9 +115,11 @@ class Program {
       const at = `${where}: a ${k} input spec`;
       if (k === 'parameter') this.inputs.push({ arg: name(v?.arg?.name, at), kind: 'parameter', fqn: name(v.parameter_name, `${at}'s parameter_name`) });
       else if (k === 'buffer') this.inputs.push({ arg: name(v?.arg?.name, at), kind: 'buffer', fqn: name(v.buffer_name, `${at}'s buffer_name`) });
-      else if (k === 'tensor_constant') this.inputs.push({ arg: name(v?.arg?.name, at), kind: 'constant', fqn: name(v.tensor_constant_name, `${at}'s tensor_constant_name`) });
+      else if (k === 'tensor_constant')
+        this.inputs.push({ arg: name(v?.arg?.name, at), kind: 'constant', fqn: name(v.tensor_constant_name, `${at}'s tensor_constant_name`) });
       else if (k === 'user_input') this.inputs.push(this.userInput(v?.arg, g));
-      else throw exportError(`${where}: an input spec of kind ${k} (custom objects, tokens and constant inputs are not supported yet)`, 'ERR_TORCH_UNSUPPORTED');
+      else
+        throw exportError(`${where}: an input spec of kind ${k} (custom objects, tokens and constant inputs are not supported yet)`, 'ERR_TORCH_UNSUPPORTED');
     }
     if (sig.input_specs.length !== g.inputs.length) throw exportError(`${where}: ${sig.input_specs.length} input specs for ${g.inputs.length} graph inputs`);
     if (sig.output_specs.length !== g.outputs.length) {
@@ -161,7 +166,9 @@ class Program {
       this.userInputs.forEach((u) => this.argNames.push(u.name));
     }
     if (this.outSpec && countLeaves(this.outSpec) !== this.outputs.filter((o) => o.kind === 'user').length) {
-      throw exportError(`${where}: out_spec has ${countLeaves(this.outSpec)} leaves but the graph has ${this.outputs.filter((o) => o.kind === 'user').length} user outputs`);
+      throw exportError(
+        `${where}: out_spec has ${countLeaves(this.outSpec)} leaves but the graph has ${this.outputs.filter((o) => o.kind === 'user').length} user outputs`,
+      );
     }
   }
 
@@ -197,7 +204,10 @@ class Program {
 function checkInputs(p: Program, inputs: unknown[]): unknown[] {
   const fn = 'ExportedModule.forward()';
   if (inputs.length !== p.argNames.length) {
-    throw new TorchError(`${fn}: expected ${p.argNames.length} input${p.argNames.length === 1 ? '' : 's'} (${p.argNames.join(', ')}), got ${inputs.length}`, 'ERR_TORCH_ARG');
+    throw new TorchError(
+      `${fn}: expected ${p.argNames.length} input${p.argNames.length === 1 ? '' : 's'} (${p.argNames.join(', ')}), got ${inputs.length}`,
+      'ERR_TORCH_ARG',
+    );
   }
   const leaves: { path: string; value: unknown }[] = [];
   if (p.argSpecs) p.argSpecs.forEach((s, i) => flatten(s, inputs[i], p.argNames[i], fn, leaves));
@@ -229,7 +239,11 @@ function checkInputs(p: Program, inputs: unknown[]): unknown[] {
       }
       return;
     }
-    if (unbound.length > 1) throw new TorchError(`${fn}: ${what} is ${text}, which has several unknown symbols (${unbound.join(', ')}); torch-node cannot solve it`, 'ERR_TORCH_UNSUPPORTED');
+    if (unbound.length > 1)
+      throw new TorchError(
+        `${fn}: ${what} is ${text}, which has several unknown symbols (${unbound.join(', ')}); torch-node cannot solve it`,
+        'ERR_TORCH_UNSUPPORTED',
+      );
     const sym = unbound[0];
     let solved: number | null = value;
     if (!isSymbol) {
@@ -240,7 +254,8 @@ function checkInputs(p: Program, inputs: unknown[]): unknown[] {
         solved = null;
       }
     }
-    if (solved === null) throw new TorchError(`${fn}: ${what} is ${value}, which is not of the form ${text} for an integer ${sym} (as exported: ${exported})`, 'ERR_TORCH_ARG');
+    if (solved === null)
+      throw new TorchError(`${fn}: ${what} is ${value}, which is not of the form ${text} for an integer ${sym} (as exported: ${exported})`, 'ERR_TORCH_ARG');
     checkRange(sym, solved, isSymbol ? what : `${what} = ${text} gives ${sym}, which`, exported);
     symbols.set(sym, solved);
     boundBy.set(sym, what);
@@ -250,11 +265,19 @@ function checkInputs(p: Program, inputs: unknown[]): unknown[] {
     const label = `input '${path}'`;
     if (u.kind === 'constant') {
       const same = u.constant === null ? x === null || x === undefined : x === u.constant;
-      if (!same) throw new TorchError(`${fn}: ${label} must be ${brief(u.constant)} (it was a constant when exported: the graph was specialized to it), got ${x instanceof Tensor ? 'a Tensor' : brief(x)}`, 'ERR_TORCH_ARG');
+      if (!same)
+        throw new TorchError(
+          `${fn}: ${label} must be ${brief(u.constant)} (it was a constant when exported: the graph was specialized to it), got ${x instanceof Tensor ? 'a Tensor' : brief(x)}`,
+          'ERR_TORCH_ARG',
+        );
       return;
     }
     if (u.kind === 'symint') {
-      if (typeof x !== 'number' || !Number.isInteger(x)) throw new TorchError(`${fn}: ${label} must be an integer (a SymInt when exported), got ${x instanceof Tensor ? 'a Tensor' : typeof x}`, 'ERR_TORCH_ARG');
+      if (typeof x !== 'number' || !Number.isInteger(x))
+        throw new TorchError(
+          `${fn}: ${label} must be an integer (a SymInt when exported), got ${x instanceof Tensor ? 'a Tensor' : typeof x}`,
+          'ERR_TORCH_ARG',
+        );
       if (u.expr) unify(u.expr, showExpr(u.expr), x, label, `SymInt ${showExpr(u.expr)}`);
       return;
     }
@@ -265,8 +288,11 @@ function checkInputs(p: Program, inputs: unknown[]): unknown[] {
     if (x.dtype !== u.dtype) throw new TorchError(`${fn}: ${label} must be ${desc} (as exported), got dtype ${x.dtype}`, 'ERR_TORCH_ARG');
     const shape = x.shape;
     const badShape = (): TorchError =>
-      new TorchError(`${fn}: ${label} must have shape [${dims.map(showDim).join(', ')}] (as exported: ${desc}), got [${shape.join(', ')}]` +
-        (dims.some((d) => !('fixed' in d)) ? '; its static dimensions are fixed (re-export with dynamic_shapes to vary them)' : ''), 'ERR_TORCH_ARG');
+      new TorchError(
+        `${fn}: ${label} must have shape [${dims.map(showDim).join(', ')}] (as exported: ${desc}), got [${shape.join(', ')}]` +
+          (dims.some((d) => !('fixed' in d)) ? '; its static dimensions are fixed (re-export with dynamic_shapes to vary them)' : ''),
+        'ERR_TORCH_ARG',
+      );
     if (shape.length !== dims.length) throw badShape();
     dims.forEach((d, j) => {
       if ('fixed' in d) {
@@ -486,7 +512,9 @@ export class ExportedProgram {
       const have = s.kind === 'constant' ? this.constants.has(s.fqn) : this.stateDict.has(s.fqn) || (s.kind === 'buffer' && this.constants.has(s.fqn));
       if (!have) {
         this.dispose();
-        throw exportError(`${a.where}: the graph takes ${s.kind} '${s.fqn}', which the archive's ${s.kind === 'constant' ? 'constants' : 'weights'} do not hold`);
+        throw exportError(
+          `${a.where}: the graph takes ${s.kind} '${s.fqn}', which the archive's ${s.kind === 'constant' ? 'constants' : 'weights'} do not hold`,
+        );
       }
     }
   }

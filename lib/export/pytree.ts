@@ -26,7 +26,8 @@ export function parseSpec(text: unknown, what: string): Spec {
   } catch (e) {
     throw exportError(`${what}: the pytree spec is not valid JSON: ${(e as Error).message}`);
   }
-  if (!Array.isArray(json) || json[0] !== 1) throw exportError(`${what}: the pytree spec has protocol ${brief(Array.isArray(json) ? json[0] : json)}; torch-node reads protocol 1`);
+  if (!Array.isArray(json) || json[0] !== 1)
+    throw exportError(`${what}: the pytree spec has protocol ${brief(Array.isArray(json) ? json[0] : json)}; torch-node reads protocol 1`);
   const walk = (s: any, depth: number): Spec => {
     if (depth > MAX_DEPTH) throw exportError(`${what}: the pytree spec is nested deeper than ${MAX_DEPTH} levels`);
     if (!s || typeof s !== 'object') throw exportError(`${what}: a pytree spec node is ${brief(s)}`);
@@ -52,7 +53,10 @@ export function parseSpec(text: unknown, what: string): Spec {
       }
       return { kind: 'dict', type: s.type, keys, children };
     }
-    throw exportError(`${what}: the inputs or outputs contain a ${s.type}, a pytree node type torch-node does not map to JavaScript (tuples, lists, dicts and None are supported)`, 'ERR_TORCH_UNSUPPORTED');
+    throw exportError(
+      `${what}: the inputs or outputs contain a ${s.type}, a pytree node type torch-node does not map to JavaScript (tuples, lists, dicts and None are supported)`,
+      'ERR_TORCH_UNSUPPORTED',
+    );
   };
   return walk(json[1], 0);
 }
@@ -62,8 +66,7 @@ export function countLeaves(s: Spec): number {
 }
 
 /** A readable path: x["img"], args[1][0]. */
-const childPath = (path: string, s: Spec, j: number): string =>
-  s.kind === 'dict' ? `${path}[${JSON.stringify(s.keys[j])}]` : `${path}[${j}]`;
+const childPath = (path: string, s: Spec, j: number): string => (s.kind === 'dict' ? `${path}[${JSON.stringify(s.keys[j])}]` : `${path}[${j}]`);
 
 /**
  * Flattens the value for one spec into leaves (with their paths, for messages); throws a TorchError
@@ -71,7 +74,17 @@ const childPath = (path: string, s: Spec, j: number): string =>
  */
 export function flatten(s: Spec, v: unknown, path: string, fn: string, out: { path: string; value: unknown }[]): void {
   const got = (x: unknown): string =>
-    x === null ? 'null' : x === undefined ? 'undefined' : Array.isArray(x) ? `an array of length ${x.length}` : x instanceof Map ? `a Map of ${x.size}` : typeof x === 'object' ? (x as object).constructor?.name ?? 'an object' : typeof x;
+    x === null
+      ? 'null'
+      : x === undefined
+        ? 'undefined'
+        : Array.isArray(x)
+          ? `an array of length ${x.length}`
+          : x instanceof Map
+            ? `a Map of ${x.size}`
+            : typeof x === 'object'
+              ? ((x as object).constructor?.name ?? 'an object')
+              : typeof x;
   if (s.kind === 'leaf') {
     out.push({ path, value: v });
     return;
@@ -82,7 +95,10 @@ export function flatten(s: Spec, v: unknown, path: string, fn: string, out: { pa
   }
   if (s.kind === 'seq') {
     if (!Array.isArray(v) || v.length !== s.children.length) {
-      throw new TorchError(`${fn}: input ${path} must be an array of ${s.children.length} (a ${s.type.replace(/^builtins\./, '')} when exported), got ${got(v)}`, 'ERR_TORCH_ARG');
+      throw new TorchError(
+        `${fn}: input ${path} must be an array of ${s.children.length} (a ${s.type.replace(/^builtins\./, '')} when exported), got ${got(v)}`,
+        'ERR_TORCH_ARG',
+      );
     }
     s.children.forEach((c, j) => flatten(c, v[j], childPath(path, s, j), fn, out));
     return;
@@ -90,7 +106,10 @@ export function flatten(s: Spec, v: unknown, path: string, fn: string, out: { pa
   const isMap = v instanceof Map;
   const proto = v !== null && typeof v === 'object' ? Object.getPrototypeOf(v) : undefined;
   if (!isMap && proto !== Object.prototype && proto !== null) {
-    throw new TorchError(`${fn}: input ${path} must be an object or a Map with keys ${s.keys.map((k) => JSON.stringify(k)).join(', ')} (a dict when exported), got ${got(v)}`, 'ERR_TORCH_ARG');
+    throw new TorchError(
+      `${fn}: input ${path} must be an object or a Map with keys ${s.keys.map((k) => JSON.stringify(k)).join(', ')} (a dict when exported), got ${got(v)}`,
+      'ERR_TORCH_ARG',
+    );
   }
   const keys = isMap ? [...(v as Map<unknown, unknown>).keys()] : Object.keys(v as object);
   const norm = (k: unknown): string => String(k);

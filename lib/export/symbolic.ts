@@ -23,7 +23,9 @@ export function parseExpr(text: string, what: string): Expr {
   if (text.length > MAX_EXPR_CHARS) throw exportError(`${what}: a symbolic expression of ${text.length} characters (at most ${MAX_EXPR_CHARS} are read)`);
   let i = 0;
   const bad = (msg: string): never => {
-    throw exportError(`${what}: cannot read the symbolic expression ${JSON.stringify(text.length > 80 ? text.slice(0, 80) + '…' : text)}: ${msg} at character ${i}`);
+    throw exportError(
+      `${what}: cannot read the symbolic expression ${JSON.stringify(text.length > 80 ? text.slice(0, 80) + '…' : text)}: ${msg} at character ${i}`,
+    );
   };
   const ws = (): void => {
     while (i < text.length && text[i] === ' ') i++;

@@ -125,7 +125,10 @@ export function multiHeadAttentionForward(
     const srcLen0 = key.size(0);
     keyPaddingMask = canonicalMask(fn, keyPaddingMask, 'key_padding_mask', query.dtype);
     if (isCausal && attnMask === null) {
-      fail(fn, 'Need attn_mask if specifying the is_causal hint. You may use the Transformer module method `generate_square_subsequent_mask` to create this mask.');
+      fail(
+        fn,
+        'Need attn_mask if specifying the is_causal hint. You may use the Transformer module method `generate_square_subsequent_mask` to create this mask.',
+      );
     }
     if (isCausal && keyPaddingMask === null && !needWeights) {
       attnMask = null;
@@ -221,7 +224,10 @@ export function multiHeadAttentionForward(
       const ks = keyPaddingMask.shape;
       if (ks[0] !== bsz) fail(fn, `Expected key_padded_mask.shape[0] to be ${bsz}, but got ${ks[0]}`);
       if (ks[1] !== srcLen) fail(fn, `Expected key_padded_mask.shape[1] to be ${srcLen}, but got ${ks[1]}`);
-      keyPaddingMask = keyPaddingMask.view(bsz, 1, 1, srcLen).expand(-1, numHeads, -1, -1).reshape(bsz * numHeads, 1, srcLen);
+      keyPaddingMask = keyPaddingMask
+        .view(bsz, 1, 1, srcLen)
+        .expand(-1, numHeads, -1, -1)
+        .reshape(bsz * numHeads, 1, srcLen);
       attnMask = attnMask === null ? keyPaddingMask : attnMask.add(keyPaddingMask);
     }
     const p = training ? dropoutP : 0;

@@ -34,7 +34,6 @@ function ints(fn: string, param: string, v: unknown): IntOrPair {
   return argError(fn, param, 'a non-negative integer or an array of them', v);
 }
 
-
 /** ints() as a list of n (a number stands for n of itself, as PyTorch's int[2]); small ones are shared. */
 const repeated = (n: number) => Array.from({ length: 65 }, (_, x) => Object.freeze(Array(n).fill(x)) as number[]);
 const REPEATED: number[][][] = [[], repeated(1), repeated(2)];
@@ -234,11 +233,7 @@ export function batchNorm(
 }
 
 /** PyTorch's `F.layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-05)`: normalises over the trailing `normalizedShape`. */
-export function layerNorm(
-  input: Tensor,
-  normalizedShape: number[],
-  options: { weight?: Tensor | null; bias?: Tensor | null; eps?: number } = {},
-): Tensor {
+export function layerNorm(input: Tensor, normalizedShape: number[], options: { weight?: Tensor | null; bias?: Tensor | null; eps?: number } = {}): Tensor {
   const fn = 'layerNorm()';
   return call(
     'layer_norm',
@@ -251,11 +246,7 @@ export function layerNorm(
 }
 
 /** PyTorch's `F.group_norm(input, num_groups, weight=None, bias=None, eps=1e-05)`: normalises each group of channels of [N, C, ...]. */
-export function groupNorm(
-  input: Tensor,
-  numGroups: number,
-  options: { weight?: Tensor | null; bias?: Tensor | null; eps?: number } = {},
-): Tensor {
+export function groupNorm(input: Tensor, numGroups: number, options: { weight?: Tensor | null; bias?: Tensor | null; eps?: number } = {}): Tensor {
   const fn = 'groupNorm()';
   checkInt(fn, 'numGroups', numGroups, 1);
   return call(
@@ -298,10 +289,13 @@ export function interpolate(
   if ((options.size == null) === (options.scaleFactor == null)) {
     throw new TorchError(`${fn}: give exactly one of 'size' and 'scaleFactor'`, 'ERR_TORCH_ARG');
   }
-  const size = options.size == null ? null : (() => {
-    const s = ints(fn, 'size', options.size);
-    return typeof s === 'number' ? [s, s] : s;
-  })();
+  const size =
+    options.size == null
+      ? null
+      : (() => {
+          const s = ints(fn, 'size', options.size);
+          return typeof s === 'number' ? [s, s] : s;
+        })();
   const scale = options.scaleFactor == null ? null : typeof options.scaleFactor === 'number' ? [options.scaleFactor, options.scaleFactor] : options.scaleFactor;
   const mode = options.mode ?? 'nearest';
   if (mode === 'nearest') {
@@ -405,11 +399,7 @@ export function crossEntropy(
 }
 
 /** PyTorch's `F.nll_loss(input, target, weight=None, ignore_index=-100, reduction='mean')`: input is log-probabilities [N, C, ...], target class indices (int64). */
-export function nllLoss(
-  input: Tensor,
-  target: Tensor,
-  options: { weight?: Tensor | null; ignoreIndex?: number; reduction?: Reduction } = {},
-): Tensor {
+export function nllLoss(input: Tensor, target: Tensor, options: { weight?: Tensor | null; ignoreIndex?: number; reduction?: Reduction } = {}): Tensor {
   const fn = 'nllLoss()';
   return call(
     'nll_loss_nd',
@@ -444,7 +434,13 @@ export function smoothL1Loss(input: Tensor, target: Tensor, options: { reduction
 /** PyTorch's `F.binary_cross_entropy(input, target, weight=None, reduction='mean')`: input is probabilities in [0, 1]. */
 export function binaryCrossEntropy(input: Tensor, target: Tensor, options: { weight?: Tensor | null; reduction?: Reduction } = {}): Tensor {
   const fn = 'binaryCrossEntropy()';
-  return call('binary_cross_entropy', idOf(input, fn, 'input'), idOf(target, fn, 'target'), optIdOf(options.weight, fn, 'weight'), reductionCode(fn, options.reduction));
+  return call(
+    'binary_cross_entropy',
+    idOf(input, fn, 'input'),
+    idOf(target, fn, 'target'),
+    optIdOf(options.weight, fn, 'weight'),
+    reductionCode(fn, options.reduction),
+  );
 }
 
 /** PyTorch's `F.binary_cross_entropy_with_logits(input, target, weight=None, reduction='mean', pos_weight=None)`: sigmoid and BCE in one, numerically stable. */

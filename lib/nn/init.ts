@@ -7,7 +7,7 @@ import { noGrad } from '../autograd';
 import { emptyLike, scalarTensor } from '../creation';
 import { TorchError, argError } from '../errors';
 import { tidy } from '../scope';
-import { type Tensor, idOf, } from '../tensor';
+import { type Tensor, idOf } from '../tensor';
 import { callInplace, callOp } from '../ops/call';
 
 /** The `nonlinearity` names calculateGain() and the Kaiming initialisers accept (PyTorch's strings). */

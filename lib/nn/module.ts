@@ -48,7 +48,6 @@ export class Parameter extends Tensor {
   }
 }
 
-
 const NAME_RE = /^[^.]+$/;
 
 function checkName(fn: string, kind: string, name: unknown): string {
@@ -124,8 +123,7 @@ function setAttr(raw: Module, name: string, value: unknown, desc: PropertyDescri
     if (value === undefined && isBareFieldDefinition(desc)) return true;
     if (value !== null) {
       throw new TorchError(
-        `cannot assign ${typeName(value)} as child module '${name}' (torch.nn.Module or null expected); ` +
-          `delete m.${name} unregisters it`,
+        `cannot assign ${typeName(value)} as child module '${name}' (torch.nn.Module or null expected); ` + `delete m.${name} unregisters it`,
         'ERR_TORCH_TYPE',
       );
     }
@@ -310,7 +308,10 @@ class BackwardHooks {
           if (r !== undefined && r !== null) {
             const list = Array.isArray(r) ? r : [r];
             if (outs.length > 1 && list[i] !== this.gradOutputs[i]) {
-              throw new TorchError(`a full backward pre-hook of ${this.m.constructor.name} replaced gradOutput, which torch-node supports for modules with one output only`, 'ERR_TORCH_UNSUPPORTED');
+              throw new TorchError(
+                `a full backward pre-hook of ${this.m.constructor.name} replaced gradOutput, which torch-node supports for modules with one output only`,
+                'ERR_TORCH_UNSUPPORTED',
+              );
             }
             grad = list[i];
             this.gradOutputs[i] = grad;
@@ -347,10 +348,16 @@ class BackwardHooks {
       const r = h.fn(this.m, gradInput, [...this.gradOutputs]);
       if (r === undefined || r === null) continue;
       if (!Array.isArray(r) || r.length !== gradInput.length) {
-        throw new TorchError(`a full backward hook of ${this.m.constructor.name} returned ${describe(r)}; expected an array of ${gradInput.length} (Tensor or null), or undefined`, 'ERR_TORCH_ARG');
+        throw new TorchError(
+          `a full backward hook of ${this.m.constructor.name} returned ${describe(r)}; expected an array of ${gradInput.length} (Tensor or null), or undefined`,
+          'ERR_TORCH_ARG',
+        );
       }
       if (noInputs && r.some((x) => x !== null && x !== undefined)) {
-        throw new TorchError('a backward hook for a module where no input requires gradient must return undefined, or null for every gradient', 'ERR_TORCH_ARG');
+        throw new TorchError(
+          'a backward hook for a module where no input requires gradient must return undefined, or null for every gradient',
+          'ERR_TORCH_ARG',
+        );
       }
       gradInput = r;
       replaced = true;
@@ -450,7 +457,10 @@ export class Module {
    * hooks run for calls made through `module.call(x)`, not `module.forward(x)`. A module with
    * several tensor inputs can observe their gradients but not replace them (a TorchError says so).
    */
-  registerFullBackwardHook(hook: (module: this, gradInput: (Tensor | null)[], gradOutput: (Tensor | null)[]) => any, options: { prepend?: boolean } = {}): RemovableHandle {
+  registerFullBackwardHook(
+    hook: (module: this, gradInput: (Tensor | null)[], gradOutput: (Tensor | null)[]) => any,
+    options: { prepend?: boolean } = {},
+  ): RemovableHandle {
     return addHook(this, 'backward', 'registerFullBackwardHook()', hook, options);
   }
   /** register_full_backward_pre_hook: `hook(module, gradOutput)` before the module's gradients; an array it returns replaces gradOutput. */

@@ -92,7 +92,10 @@ export class DistributedDataParallel<M extends Module = Module> extends Module {
     this.registerModule('module', module);
     const named = [...module.namedParameters()].filter(([, p]) => p.requiresGrad);
     if (named.length === 0) {
-      throw new TorchError(`${fn}: the module has no parameter that requires grad; DistributedDataParallel is not needed (as PyTorch's error)`, 'ERR_TORCH_ARG');
+      throw new TorchError(
+        `${fn}: the module has no parameter that requires grad; DistributedDataParallel is not needed (as PyTorch's error)`,
+        'ERR_TORCH_ARG',
+      );
     }
     const where = `${fn} on rank ${g.rank} of ${g.size}`;
     // Plain attributes (none is a Module or a Parameter, so nothing registers).
@@ -105,9 +108,21 @@ export class DistributedDataParallel<M extends Module = Module> extends Module {
     const buffers = module.buffers();
     this._buffers0 = buffers;
     try {
-      dist.ddpVerify(g._h, params.map((p) => p._h));
+      dist.ddpVerify(
+        g._h,
+        params.map((p) => p._h),
+      );
       // Detached views of the parameters (Python's p.detach()), freed when the broadcast is done.
-      tidy(() => noGrad(() => dist.ddpBroadcastCoalesced(g._h, [...params.map((p) => p.detach()), ...(this.broadcastBuffers ? buffers : [])].map((t) => t._h), BROADCAST_BUCKET_BYTES, 0)));
+      tidy(() =>
+        noGrad(() =>
+          dist.ddpBroadcastCoalesced(
+            g._h,
+            [...params.map((p) => p.detach()), ...(this.broadcastBuffers ? buffers : [])].map((t) => t._h),
+            BROADCAST_BUCKET_BYTES,
+            0,
+          ),
+        ),
+      );
       this._reducer = dist.ddpReducer(
         g._h,
         named.map(([, p]) => p._h),
@@ -129,7 +144,14 @@ export class DistributedDataParallel<M extends Module = Module> extends Module {
       if (grad && this._sync) dist.ddpPrepareForward(this._reducer, true);
       else if (grad) dist.ddpRebuildBuckets(this._reducer);
       if (this._forwardParamSync && this.broadcastBuffers && this._buffers0.length) {
-        noGrad(() => dist.ddpBroadcastCoalesced(this.processGroup._h, this._buffers0.map((b) => b._h), BROADCAST_BUCKET_BYTES, 0));
+        noGrad(() =>
+          dist.ddpBroadcastCoalesced(
+            this.processGroup._h,
+            this._buffers0.map((b) => b._h),
+            BROADCAST_BUCKET_BYTES,
+            0,
+          ),
+        );
       }
     } catch (e) {
       distError(e, where);
@@ -188,7 +210,8 @@ function scatter(obj: unknown, devices: string[], dim: number): unknown[] {
     return Array.from({ length: n }, (_, i) => parts.map((p) => p[i]));
   }
   // A dict, as a Map or a plain object: each value scattered, one dict of the same kind per replica.
-  const dict = obj instanceof Map ? obj : obj && typeof obj === 'object' && Object.getPrototypeOf(obj) === Object.prototype ? new Map(Object.entries(obj)) : null;
+  const dict =
+    obj instanceof Map ? obj : obj && typeof obj === 'object' && Object.getPrototypeOf(obj) === Object.prototype ? new Map(Object.entries(obj)) : null;
   if (dict) {
     const keys = [...dict.keys()];
     const parts = keys.map((k) => scatter(dict.get(k), devices, dim));
@@ -208,23 +231,69 @@ function gather(outputs: unknown[], target: string, dim: number): unknown {
     const ts = outputs as Tensor[];
     if (ts.every((t) => t.dim() === 0)) {
       // Python warns and returns a vector: "all input tensors were scalars; will instead unsqueeze".
-      process.emitWarning('DataParallel: was asked to gather along dimension 0, but all input tensors were scalars; will instead unsqueeze and return a vector.');
-      return cat(ts.map((t) => t.to(target).reshape([1])), 0);
+      process.emitWarning(
+        'DataParallel: was asked to gather along dimension 0, but all input tensors were scalars; will instead unsqueeze and return a vector.',
+      );
+      return cat(
+        ts.map((t) => t.to(target).reshape([1])),
+        0,
+      );
     }
-    return cat(ts.map((t) => (t.device === target ? t : t.to(target))), dim);
+    return cat(
+      ts.map((t) => (t.device === target ? t : t.to(target))),
+      dim,
+    );
   }
   if (first === null || first === undefined) return first;
   if (Array.isArray(first)) {
-    const out = first.map((_, i) => gather(outputs.map((o) => (o as unknown[])[i]), target, dim));
-    return Object.assign(out, ...Object.keys(first).filter((k) => !/^\d+$/.test(k)).map((k) => ({ [k]: gather(outputs.map((o) => (o as any)[k]), target, dim) })));
+    const out = first.map((_, i) =>
+      gather(
+        outputs.map((o) => (o as unknown[])[i]),
+        target,
+        dim,
+      ),
+    );
+    return Object.assign(
+      out,
+      ...Object.keys(first)
+        .filter((k) => !/^\d+$/.test(k))
+        .map((k) => ({
+          [k]: gather(
+            outputs.map((o) => (o as any)[k]),
+            target,
+            dim,
+          ),
+        })),
+    );
   }
   if (first instanceof Map) {
-    return new Map([...first.keys()].map((k) => [k, gather(outputs.map((o) => (o as Map<unknown, unknown>).get(k)), target, dim)]));
+    return new Map(
+      [...first.keys()].map((k) => [
+        k,
+        gather(
+          outputs.map((o) => (o as Map<unknown, unknown>).get(k)),
+          target,
+          dim,
+        ),
+      ]),
+    );
   }
   if (typeof first === 'object' && Object.getPrototypeOf(first) === Object.prototype) {
-    return Object.fromEntries(Object.keys(first).map((k) => [k, gather(outputs.map((o) => (o as any)[k]), target, dim)]));
+    return Object.fromEntries(
+      Object.keys(first).map((k) => [
+        k,
+        gather(
+          outputs.map((o) => (o as any)[k]),
+          target,
+          dim,
+        ),
+      ]),
+    );
   }
-  throw new TorchError(`DataParallel: cannot gather a ${typeof first} output from the replicas (tensors, arrays, Maps, objects and null can be gathered)`, 'ERR_TORCH_TYPE');
+  throw new TorchError(
+    `DataParallel: cannot gather a ${typeof first} output from the replicas (tensors, arrays, Maps, objects and null can be gathered)`,
+    'ERR_TORCH_TYPE',
+  );
 }
 
 /**
@@ -242,9 +311,17 @@ function replicate(root: Module, devices: string[], detach: boolean): Module[] {
     const src = detach || !t.requiresGrad ? t.detach() : t;
     return src.to(d, { copy: true });
   };
-  for (const p of root.parameters()) params.set(p, devices.map((d, i) => copy(p, d, i)));
+  for (const p of root.parameters())
+    params.set(
+      p,
+      devices.map((d, i) => copy(p, d, i)),
+    );
   const buffers = new Map<Tensor, Tensor[]>();
-  for (const b of root.buffers()) buffers.set(b, devices.map((d, i) => copy(b, d, i)));
+  for (const b of root.buffers())
+    buffers.set(
+      b,
+      devices.map((d, i) => copy(b, d, i)),
+    );
   return devices.map((_, i) => {
     const copies = new Map<Module, Module>();
     for (const m of modules) copies.set(m, replicaOf(m));

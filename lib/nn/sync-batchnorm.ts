@@ -123,4 +123,3 @@ function syncBatchNorm(
   });
   return y;
 }
-

@@ -43,12 +43,14 @@ function overloadFn(ns: string, name: string, overload: string): (...args: unkno
     );
   }
   const schema: OpSchema = schemaOfHandle(handle);
-  if (schema.names.length > 15) throw new TorchError(`${label}: ${schema.names.length} arguments; torch-node calls operators with at most 15`, 'ERR_TORCH_UNSUPPORTED');
+  if (schema.names.length > 15)
+    throw new TorchError(`${label}: ${schema.names.length} arguments; torch-node calls operators with at most 15`, 'ERR_TORCH_UNSUPPORTED');
   const inplace = schema.returns.length === 1 && schema.returns[0].alias !== null ? schema.written.indexOf(schema.returns[0].alias) : -1;
   const call = (...given: unknown[]): any => {
     const fn = `${label}()`;
     const kwargs = given.length && isKwargs(given[given.length - 1]) ? (given.pop() as Record<string, unknown>) : {};
-    if (given.length > schema.names.length) throw new TorchError(`${fn}: takes ${schema.names.length} arguments (${schema.text}), got ${given.length}`, 'ERR_TORCH_ARG');
+    if (given.length > schema.names.length)
+      throw new TorchError(`${fn}: takes ${schema.names.length} arguments (${schema.text}), got ${given.length}`, 'ERR_TORCH_ARG');
     const args: unknown[] = given.map((v, i) => toNative(v, fn, `argument '${schema.names[i]}'`));
     const objs: unknown[] = [...given];
     for (const [k, v] of Object.entries(kwargs)) {

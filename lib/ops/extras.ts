@@ -70,7 +70,12 @@ define('ndimension', function (this: Tensor) {
 define('nelement', function (this: Tensor) {
   return this.numel();
 });
-for (const [name, dtype] of [['short', 'int16'], ['char', 'int8'], ['byte', 'uint8'], ['bfloat16', 'bfloat16']] as const) {
+for (const [name, dtype] of [
+  ['short', 'int16'],
+  ['char', 'int8'],
+  ['byte', 'uint8'],
+  ['bfloat16', 'bfloat16'],
+] as const) {
   define(name, function (this: Tensor) {
     return this.to(dtype);
   });
@@ -152,7 +157,8 @@ export function broadcastShapes(...shapes: (number | number[])[]): number[] {
   const out: number[] = [];
   for (const s of shapes) {
     const shape = typeof s === 'number' ? [s] : s;
-    if (!Array.isArray(shape) || !shape.every((d) => Number.isInteger(d) && d >= 0)) argError('torch.broadcastShapes()', 'shapes', 'shapes (arrays of non-negative integers)', s);
+    if (!Array.isArray(shape) || !shape.every((d) => Number.isInteger(d) && d >= 0))
+      argError('torch.broadcastShapes()', 'shapes', 'shapes (arrays of non-negative integers)', s);
     for (let i = 1; i <= shape.length; i++) {
       const d = shape[shape.length - i];
       const cur = out.length - i;
@@ -172,7 +178,8 @@ export function unravelIndex(indices: Tensor | number, shape: number | number[])
   const dims = typeof shape === 'number' ? [shape] : shape;
   if (!Array.isArray(dims) || !dims.every((d) => Number.isInteger(d) && d >= 0)) argError(fn, 'shape', 'a shape (non-negative integers)', shape);
   const idx = indices instanceof Tensor ? indices : tensor(indices, { dtype: 'int64' });
-  if (idx.dtype === 'bool' || idx.dtype.startsWith('float') || idx.dtype === 'bfloat16') throw new TorchError(`${fn}: expected 'indices' to be an integer tensor, got ${idx.dtype}`, 'ERR_TORCH_ARG');
+  if (idx.dtype === 'bool' || idx.dtype.startsWith('float') || idx.dtype === 'bfloat16')
+    throw new TorchError(`${fn}: expected 'indices' to be an integer tensor, got ${idx.dtype}`, 'ERR_TORCH_ARG');
   const numel = dims.reduce((a, b) => a * b, 1);
   const bad = idx.lt(-numel).logicalOr(idx.ge(numel));
   const outOfRange = bad.any().item();
@@ -192,7 +199,6 @@ export function unravelIndex(indices: Tensor | number, shape: number | number[])
   if (!(indices instanceof Tensor)) idx.dispose();
   return out;
 }
-
 
 /** Python's `torch.einsum(equation, *operands)` (or the operands as one array). */
 export function einsum(equation: string, ...operands: (Tensor | Tensor[])[]): Tensor {
@@ -222,7 +228,12 @@ export function tensordot(a: Tensor, b: Tensor, dims: number | [number[], number
 const CDIST_MODES: Record<string, number | null> = { use_mm_for_euclid_dist_if_necessary: null, use_mm_for_euclid_dist: 1, donot_use_mm_for_euclid_dist: 2 };
 
 /** Python's `torch.cdist(x1, x2, p=2.0, compute_mode='use_mm_for_euclid_dist_if_necessary')`. */
-export function cdist(x1: Tensor, x2: Tensor, p: number | { p?: number; computeMode?: string } = 2, computeMode = 'use_mm_for_euclid_dist_if_necessary'): Tensor {
+export function cdist(
+  x1: Tensor,
+  x2: Tensor,
+  p: number | { p?: number; computeMode?: string } = 2,
+  computeMode = 'use_mm_for_euclid_dist_if_necessary',
+): Tensor {
   const fn = 'torch.cdist()';
   let pv = p;
   let mode = computeMode;

@@ -26,7 +26,26 @@ const MEMORY_FORMATS: Record<string, number> = { contiguous_format: 0, preserve_
 export type Layout = 'strided';
 
 /** Argument types a generated call converts (anything else makes an overload unusable). */
-const TYPES = new Set(['Tensor', 'Tensor[]', 'Tensor?[]', 'Scalar', 'int', 'SymInt', 'float', 'bool', 'int[]', 'SymInt[]', 'float[]', 'bool[]', 'ScalarType', 'str', 'Device', 'Layout', 'MemoryFormat', 'Generator']);
+const TYPES = new Set([
+  'Tensor',
+  'Tensor[]',
+  'Tensor?[]',
+  'Scalar',
+  'int',
+  'SymInt',
+  'float',
+  'bool',
+  'int[]',
+  'SymInt[]',
+  'float[]',
+  'bool[]',
+  'ScalarType',
+  'str',
+  'Device',
+  'Layout',
+  'MemoryFormat',
+  'Generator',
+]);
 
 /** Whether torch-node can call this overload, as a method (first argument `Tensor self`) or a function. */
 export function usable(sig: Signature, asMethod: boolean): string | null {
@@ -35,7 +54,8 @@ export function usable(sig: Signature, asMethod: boolean): string | null {
   const written = sig.args.find((a) => a.written && a.name !== 'self');
   if (written) return `writes to argument '${written.name}' (an out= variant)`;
   if (sig.args.length > 15) return 'more than 15 arguments';
-  if (sig.returns.some((r) => !['Tensor', 'Tensor[]', 'Scalar', 'int', 'float', 'bool', 'int[]', 'SymInt', 'SymInt[]', 'ScalarType'].includes(r.type))) return 'returns a type torch-node does not convert';
+  if (sig.returns.some((r) => !['Tensor', 'Tensor[]', 'Scalar', 'int', 'float', 'bool', 'int[]', 'SymInt', 'SymInt[]', 'ScalarType'].includes(r.type)))
+    return 'returns a type torch-node does not convert';
   if (asMethod && (sig.args[0]?.name !== 'self' || sig.args[0].type !== 'Tensor' || sig.args[0].optional)) return 'no Tensor self';
   return null;
 }
@@ -185,7 +205,16 @@ function bind(o: Overload, given: unknown[], kwargs: Record<string, unknown> | n
   return { values, cost };
 }
 
-const typeName = (v: unknown): string => (v instanceof Tensor ? 'Tensor' : Array.isArray(v) ? `[${v.map(typeName).join(', ')}]` : isDType(v) ? `dtype '${v}'` : typeof v === 'object' && v !== null ? `{ ${Object.keys(v).join(', ')} }` : describe(v));
+const typeName = (v: unknown): string =>
+  v instanceof Tensor
+    ? 'Tensor'
+    : Array.isArray(v)
+      ? `[${v.map(typeName).join(', ')}]`
+      : isDType(v)
+        ? `dtype '${v}'`
+        : typeof v === 'object' && v !== null
+          ? `{ ${Object.keys(v).join(', ')} }`
+          : describe(v);
 
 function noMatch(label: string, list: Overload[], given: unknown[], kwargs: Record<string, unknown> | null, asMethod: boolean): never {
   const got = [...given, ...(kwargs ? [kwargs] : [])].map(typeName).join(', ');
@@ -243,7 +272,12 @@ export function callAten(name: string, names: readonly string[], label: string, 
       return out;
     }
     const items = (r as unknown[]).map((x, i) => convertReturn(x, rets[i].type));
-    return rets.every((x) => x.name) ? namedTuple(rets.map((x) => x.name as string), items) : items;
+    return rets.every((x) => x.name)
+      ? namedTuple(
+          rets.map((x) => x.name as string),
+          items,
+        )
+      : items;
   } finally {
     for (const t of made) t.dispose();
   }

@@ -4,10 +4,7 @@ import { noGrad } from '../autograd';
 import { TorchError } from '../errors';
 import type { Tensor } from '../tensor';
 import { addcdiv_, addcmul_ } from './ops';
-import {
-  DIFFERENTIABLE, FOREACH, FUSED, Optimizer, isBool, nonNegative,
-  type OptionSpec, type ParamGroup, type ParamsLike, type StepItem,
-} from './optimizer';
+import { DIFFERENTIABLE, FOREACH, FUSED, Optimizer, isBool, nonNegative, type OptionSpec, type ParamGroup, type ParamsLike, type StepItem } from './optimizer';
 
 /** The keyword arguments of PyTorch's `torch.optim.Adagrad` (camelCase; snake_case is accepted too). */
 export interface AdagradOptions {
@@ -76,7 +73,10 @@ export class Adagrad extends Optimizer {
       const stepT = state.get('step');
       const sum = state.get('sum');
       if (!stepT || typeof stepT !== 'object' || !sum || typeof sum !== 'object') {
-        throw new TorchError("Adagrad.step(): the state of a parameter lacks 'step' or 'sum' (was a state dict of another optimizer loaded?)", 'ERR_TORCH_STATE');
+        throw new TorchError(
+          "Adagrad.step(): the state of a parameter lacks 'step' or 'sum' (was a state dict of another optimizer loaded?)",
+          'ERR_TORCH_STATE',
+        );
       }
       stepT.add_(1);
       const step = stepT.item();

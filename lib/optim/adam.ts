@@ -7,8 +7,17 @@ import { zerosLike } from '../creation';
 import type { Tensor } from '../tensor';
 import { addcdiv_, addcmul_, lerp_, maximumInto_ } from './ops';
 import {
-  CAPTURABLE, DIFFERENTIABLE, FOREACH, FUSED, Optimizer, isBool, nonNegative,
-  type OptionSpec, type ParamGroup, type ParamsLike, type StepItem,
+  CAPTURABLE,
+  DIFFERENTIABLE,
+  FOREACH,
+  FUSED,
+  Optimizer,
+  isBool,
+  nonNegative,
+  type OptionSpec,
+  type ParamGroup,
+  type ParamsLike,
+  type StepItem,
 } from './optimizer';
 
 /** The keyword arguments of PyTorch's `torch.optim.Adam` / `AdamW` (camelCase; snake_case is accepted too). */
@@ -110,7 +119,10 @@ export class Adam extends Optimizer {
   protected _tensorState(state: Map<string, unknown>, key: string, param: Tensor): Tensor {
     const v = state.get(key);
     if (v && typeof v === 'object') return v as Tensor;
-    throw new TorchError(`${this._name}.step(): the state of a parameter of shape [${param.shape.join(', ')}] has no tensor '${key}' (was a state dict of another optimizer loaded?)`, 'ERR_TORCH_STATE');
+    throw new TorchError(
+      `${this._name}.step(): the state of a parameter of shape [${param.shape.join(', ')}] has no tensor '${key}' (was a state dict of another optimizer loaded?)`,
+      'ERR_TORCH_STATE',
+    );
   }
 }
 

@@ -53,8 +53,6 @@ function opts<T extends object>(first: unknown, rest: T | undefined, name: strin
   return { ...(rest ?? {}), ...(first === undefined ? {} : { [name]: first }) } as T & Record<string, unknown>;
 }
 
-
-
 /** The base of every scheduler except ReduceLROnPlateau's bookkeeping (which PyTorch also keeps apart). */
 export abstract class LRScheduler {
   /** The optimizer whose param groups' `lr` this scheduler sets. */
@@ -196,7 +194,12 @@ export abstract class LRScheduler {
   /** Restores what stateDict() (or Python's state_dict(), through torch.load) returned. */
   loadStateDict(stateDict: SchedulerStateDict): void {
     const fn = `${this._name}.loadStateDict()`;
-    const sd = stateDict instanceof Map ? stateDict : stateDict && typeof stateDict === 'object' ? new Map(Object.entries(stateDict)) : argError(fn, 'stateDict', 'a Map or an object', stateDict);
+    const sd =
+      stateDict instanceof Map
+        ? stateDict
+        : stateDict && typeof stateDict === 'object'
+          ? new Map(Object.entries(stateDict))
+          : argError(fn, 'stateDict', 'a Map or an object', stateDict);
     const fields = new Map(this._fields().map((f) => [f.key, f]));
     for (const [k, v] of sd) {
       const f = fields.get(k as string);
@@ -473,7 +476,8 @@ export class LambdaLR extends LRScheduler {
     const n = optimizer.paramGroups.length;
     if (typeof l === 'function') this.lrLambdas = Array(n).fill(l);
     else if (Array.isArray(l)) {
-      if (l.length !== n) throw new TorchError(`${fn}: argument 'lrLambda' has ${l.length} functions, but the optimizer has ${n} param groups`, 'ERR_TORCH_ARG');
+      if (l.length !== n)
+        throw new TorchError(`${fn}: argument 'lrLambda' has ${l.length} functions, but the optimizer has ${n} param groups`, 'ERR_TORCH_ARG');
       l.forEach((f, i) => typeof f !== 'function' && argError(fn, `lrLambda[${i}]`, 'a function', f));
       this.lrLambdas = [...l];
     } else argError(fn, 'lrLambda', 'a function or an array of functions', l);
@@ -548,8 +552,19 @@ export class OneCycleLR extends LRScheduler {
     const fn = 'OneCycleLR()';
     const o = typeof maxLr === 'number' || Array.isArray(maxLr) ? { ...(options ?? {}), maxLr } : opts(maxLr, options, 'maxLr');
     checkOptions(fn, o as Record<string, unknown>, [
-      'maxLr', 'totalSteps', 'epochs', 'stepsPerEpoch', 'pctStart', 'annealStrategy', 'cycleMomentum', 'baseMomentum',
-      'maxMomentum', 'divFactor', 'finalDivFactor', 'threePhase', 'lastEpoch',
+      'maxLr',
+      'totalSteps',
+      'epochs',
+      'stepsPerEpoch',
+      'pctStart',
+      'annealStrategy',
+      'cycleMomentum',
+      'baseMomentum',
+      'maxMomentum',
+      'divFactor',
+      'finalDivFactor',
+      'threePhase',
+      'lastEpoch',
     ]);
     if (o.totalSteps != null) this.totalSteps = checkInt(fn, 'totalSteps', o.totalSteps, 1);
     else if (o.epochs != null && o.stepsPerEpoch != null) {
@@ -560,7 +575,12 @@ export class OneCycleLR extends LRScheduler {
     const pct = checkNumber(fn, 'pctStart', o.pctStart ?? 0.3, (x) => x >= 0 && x <= 1, 'a number between 0 and 1');
     const T = this.totalSteps;
     const phase = (endStep: number, endStepIsFloat: boolean, s: string, e: string, sm: string, em: string): Phase => ({
-      endStep, endStepIsFloat, startLr: s, endLr: e, startMomentum: sm, endMomentum: em,
+      endStep,
+      endStepIsFloat,
+      startLr: s,
+      endLr: e,
+      startMomentum: sm,
+      endMomentum: em,
     });
     this._schedulePhases = o.threePhase
       ? [
@@ -579,7 +599,8 @@ export class OneCycleLR extends LRScheduler {
     const groups = optimizer.paramGroups;
     const perGroup = (name: string, v: unknown): number[] => {
       if (Array.isArray(v)) {
-        if (v.length !== groups.length) throw new TorchError(`${fn}: argument '${name}' has ${v.length} values, but the optimizer has ${groups.length} param groups`, 'ERR_TORCH_ARG');
+        if (v.length !== groups.length)
+          throw new TorchError(`${fn}: argument '${name}' has ${v.length} values, but the optimizer has ${groups.length} param groups`, 'ERR_TORCH_ARG');
         return v.map((x, i) => checkNumber(fn, `${name}[${i}]`, x));
       }
       return groups.map(() => checkNumber(fn, name, v));
@@ -751,7 +772,8 @@ export class ReduceLROnPlateau extends LRScheduler {
     const n = optimizer.paramGroups.length;
     const minLr = o.minLr ?? 0;
     if (Array.isArray(minLr)) {
-      if (minLr.length !== n) throw new TorchError(`${fn}: argument 'minLr' has ${minLr.length} values, but the optimizer has ${n} param groups`, 'ERR_TORCH_ARG');
+      if (minLr.length !== n)
+        throw new TorchError(`${fn}: argument 'minLr' has ${minLr.length} values, but the optimizer has ${n} param groups`, 'ERR_TORCH_ARG');
       this.defaultMinLr = null;
       this.minLrs = minLr.map((x, i) => checkNumber(fn, `minLr[${i}]`, x));
     } else {
@@ -891,14 +913,18 @@ export class SequentialLR extends LRScheduler {
     if (!Array.isArray(list) || list.length < 1) argError(fn, 'schedulers', 'a non-empty array of schedulers', list);
     list.forEach((s, i) => {
       if (!(s instanceof LRScheduler)) argError(fn, `schedulers[${i}]`, 'an LRScheduler', s);
-      if (s instanceof ReduceLROnPlateau) throw new TorchError(`${fn}: schedulers[${i}] is a ReduceLROnPlateau, which SequentialLR cannot run (its step needs a metric)`, 'ERR_TORCH_ARG');
+      if (s instanceof ReduceLROnPlateau)
+        throw new TorchError(`${fn}: schedulers[${i}] is a ReduceLROnPlateau, which SequentialLR cannot run (its step needs a metric)`, 'ERR_TORCH_ARG');
       if (s.optimizer !== optimizer) throw new TorchError(`${fn}: schedulers[${i}] belongs to another optimizer`, 'ERR_TORCH_ARG');
     });
     const ms = o.milestones;
     if (!Array.isArray(ms)) argError(fn, 'milestones', 'an array of integers', ms);
     ms.forEach((m, i) => checkInt(fn, `milestones[${i}]`, m));
     if (ms.length !== list.length - 1) {
-      throw new TorchError(`${fn}: argument 'milestones' must have one entry fewer than 'schedulers' (${list.length} schedulers, ${ms.length} milestones)`, 'ERR_TORCH_ARG');
+      throw new TorchError(
+        `${fn}: argument 'milestones' must have one entry fewer than 'schedulers' (${list.length} schedulers, ${ms.length} milestones)`,
+        'ERR_TORCH_ARG',
+      );
     }
     this._schedulers = [...list];
     this._milestones = [...ms];

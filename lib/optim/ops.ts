@@ -1,5 +1,4 @@
-
-import type { Tensor, } from '../tensor';
+import type { Tensor } from '../tensor';
 import { callInplace, callOp } from '../ops/call';
 
 /** self += alpha * other (Tensor.add_(other, alpha=...)) */

@@ -156,11 +156,14 @@ export abstract class Optimizer {
     list.forEach((p, i) => {
       if (!(p instanceof Tensor)) argError(fn, `${where}params[${i}]`, 'a Tensor', p);
       if (p.isDisposed) throw new TorchError(`${fn}: ${where}params[${i}] was disposed`, 'ERR_TORCH_DISPOSED');
-      if (!p.isLeaf) throw new TorchError(`${fn}: ${where}params[${i}] is not a leaf tensor; an optimizer can only update leaves (parameters)`, 'ERR_TORCH_ARG');
+      if (!p.isLeaf)
+        throw new TorchError(`${fn}: ${where}params[${i}] is not a leaf tensor; an optimizer can only update leaves (parameters)`, 'ERR_TORCH_ARG');
     });
     const params = list as Tensor[];
     if (new Set(params).size !== params.length) {
-      process.emitWarning(`${this._name}: a parameter group holds the same parameter more than once; it will be updated once per occurrence`, { code: 'TORCH_NODE_DUPLICATE_PARAMS' });
+      process.emitWarning(`${this._name}: a parameter group holds the same parameter more than once; it will be updated once per occurrence`, {
+        code: 'TORCH_NODE_DUPLICATE_PARAMS',
+      });
     }
     const seen = new Set<Tensor>();
     for (const g of this.paramGroups) for (const p of g.params) seen.add(p);
@@ -314,7 +317,10 @@ export abstract class Optimizer {
       g.params.forEach((p, i) => {
         if (!index.has(p)) index.set(p, start + i);
       });
-      m.set('params', g.params.map((p) => index.get(p) as number));
+      m.set(
+        'params',
+        g.params.map((p) => index.get(p) as number),
+      );
       start += g.params.length;
       return m;
     });
@@ -343,7 +349,10 @@ export abstract class Optimizer {
     this._checkAlive(fn);
     const sd = entriesOf(fn, 'stateDict', stateDict);
     if (!sd.has('state') || !sd.has('param_groups')) {
-      throw new TorchError(`${fn}: a state dict has the keys 'state' and 'param_groups'; got ${[...sd.keys()].map((k) => `'${String(k)}'`).join(', ') || 'none'}`, 'ERR_TORCH_ARG');
+      throw new TorchError(
+        `${fn}: a state dict has the keys 'state' and 'param_groups'; got ${[...sd.keys()].map((k) => `'${String(k)}'`).join(', ') || 'none'}`,
+        'ERR_TORCH_ARG',
+      );
     }
     const savedGroups = sd.get('param_groups');
     if (!Array.isArray(savedGroups)) argError(fn, 'param_groups', 'an array of groups', savedGroups);

@@ -58,7 +58,7 @@ function sinFixed(r: bigint): bigint {
   let term = r;
   let sum = term;
   for (let n = 1n; term !== 0n; n++) {
-    term = -((term * r2) >> SCALE) / ((2n * n) * (2n * n + 1n));
+    term = -((term * r2) >> SCALE) / (2n * n * (2n * n + 1n));
     sum += term;
   }
   return sum;
@@ -92,7 +92,7 @@ export function powi(x: number, n: number): number {
   const bits = p.toString(2).length;
   const shift = Math.max(0, bits - 64);
   let q = p >> BigInt(shift);
-  if (shift > 0 && (q << BigInt(shift)) !== p) q |= 1n;
+  if (shift > 0 && q << BigInt(shift) !== p) q |= 1n;
   const exp = e * n + shift;
   if (exp + 64 > 1000 || exp + 64 < -1000) return x ** n;
   // Number(q) rounds to nearest (ties to even); scaling by 2^exp is exact while the result stays normal.

@@ -3,8 +3,16 @@ import { zerosLike } from '../creation';
 import type { Tensor } from '../tensor';
 import { addScaled_, addcdiv_, addcmul, addcmul_, lerp_ } from './ops';
 import {
-  CAPTURABLE, DIFFERENTIABLE, FOREACH, Optimizer, isBool, nonNegative,
-  type OptionSpec, type ParamGroup, type ParamsLike, type StepItem,
+  CAPTURABLE,
+  DIFFERENTIABLE,
+  FOREACH,
+  Optimizer,
+  isBool,
+  nonNegative,
+  type OptionSpec,
+  type ParamGroup,
+  type ParamsLike,
+  type StepItem,
 } from './optimizer';
 import { TorchError } from '../errors';
 
@@ -66,7 +74,10 @@ export class RMSprop extends Optimizer {
         if (v && typeof v === 'object') return v;
         // A group switched to momentum / centered after its state was made: start from zeros.
         if (key !== 'step' && key !== 'square_avg') return this._own(state, key, zerosLike(param));
-        throw new TorchError(`RMSprop.step(): the state of a parameter has no tensor '${key}' (was a state dict of another optimizer loaded?)`, 'ERR_TORCH_STATE');
+        throw new TorchError(
+          `RMSprop.step(): the state of a parameter has no tensor '${key}' (was a state dict of another optimizer loaded?)`,
+          'ERR_TORCH_STATE',
+        );
       };
       get('step').add_(1);
       let grad: Tensor = maximize ? g.neg() : g;

@@ -2,8 +2,17 @@
 import type { Tensor } from '../tensor';
 import { addScaled_ } from './ops';
 import {
-  DIFFERENTIABLE, FOREACH, FUSED, Optimizer, isBool, isNumber, nonNegative,
-  type OptionSpec, type ParamGroup, type ParamsLike, type StepItem,
+  DIFFERENTIABLE,
+  FOREACH,
+  FUSED,
+  Optimizer,
+  isBool,
+  isNumber,
+  nonNegative,
+  type OptionSpec,
+  type ParamGroup,
+  type ParamsLike,
+  type StepItem,
 } from './optimizer';
 import { TorchError } from '../errors';
 

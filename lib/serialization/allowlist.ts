@@ -34,9 +34,22 @@ export const STORAGE_NAMES: Record<DType, string> = {
   bool: 'BoolStorage',
 };
 const DTYPE_NAMES: Record<string, DType> = {
-  float32: 'float32', float: 'float32', float64: 'float64', double: 'float64', float16: 'float16', half: 'float16',
-  bfloat16: 'bfloat16', int8: 'int8', uint8: 'uint8', int16: 'int16', short: 'int16', int32: 'int32', int: 'int32',
-  int64: 'int64', long: 'int64', bool: 'bool',
+  float32: 'float32',
+  float: 'float32',
+  float64: 'float64',
+  double: 'float64',
+  float16: 'float16',
+  half: 'float16',
+  bfloat16: 'bfloat16',
+  int8: 'int8',
+  uint8: 'uint8',
+  int16: 'int16',
+  short: 'int16',
+  int32: 'int32',
+  int: 'int32',
+  int64: 'int64',
+  long: 'int64',
+  bool: 'bool',
 };
 /** Safe in Python's allow-list but without a torch-node equivalent: named, not called unsafe. */
 const UNSUPPORTED: Record<string, string> = {
@@ -75,7 +88,7 @@ const MODULE_NAMES: Record<string, string> = {
   'torch.tensor': 'torch._tensor',
 };
 function normalizeModule(m: string): string {
-  return  Object.hasOwn(MODULE_NAMES, m) ? MODULE_NAMES[m] : m;
+  return Object.hasOwn(MODULE_NAMES, m) ? MODULE_NAMES[m] : m;
 }
 
 export function resolveGlobal(module: string, name: string, where: string): Global {

@@ -14,8 +14,7 @@ export function tempPathFor(file: string): string {
   return path.join(dir, `.${path.basename(file)}.${process.pid}.${Date.now()}.${Math.random().toString(36).slice(2)}.tmp`);
 }
 
-const ioError = (file: string, e: unknown) =>
-  e instanceof TorchError ? e : new TorchError(`cannot write ${file}: ${(e as Error).message}`, 'ERR_TORCH_IO');
+const ioError = (file: string, e: unknown) => (e instanceof TorchError ? e : new TorchError(`cannot write ${file}: ${(e as Error).message}`, 'ERR_TORCH_IO'));
 
 function syncDir(file: string): void {
   try {

@@ -191,13 +191,7 @@ export function pickle(value: unknown, opts: PickleOptions): Uint8Array {
     const rebuild = (requiresGrad: boolean, memoize: boolean) => {
       global('torch._utils', '_rebuild_tensor_v2');
       out.byte(0x28);
-      tupleOf([
-        () => str('storage'),
-        () => global('torch', t.storageName),
-        () => str(t.key),
-        () => str(t.location),
-        () => int(t.numel),
-      ]);
+      tupleOf([() => str('storage'), () => global('torch', t.storageName), () => str(t.key), () => str(t.location), () => int(t.numel)]);
       out.byte(0x51);
       int(t.offset);
       tupleOf(t.size.map((s) => () => int(s)));
@@ -373,7 +367,7 @@ export function pickle(value: unknown, opts: PickleOptions): Uint8Array {
     if (typeof (o as { stateDict?: unknown }).stateDict === 'function' && typeof (o as { forward?: unknown }).forward === 'function') {
       fail(
         `${describeForSave(o)}: a module is saved as its state dict, torch.save(model.stateDict(), f), and rebuilt in code ` +
-          'before model.loadStateDict(torch.load(f)). (Python\'s torch.save(model) pickles the class by its import path, which no ' +
+          "before model.loadStateDict(torch.load(f)). (Python's torch.save(model) pickles the class by its import path, which no " +
           'Python could import for a JavaScript class.) For a file that carries the architecture too, use torch.jit.trace(model, x).save(f)',
       );
     }

@@ -49,14 +49,31 @@ export const SAFETENSORS_DTYPES: Readonly<Record<DType, string>> = {
   bool: 'BOOL',
 };
 
-const FROM_SAFETENSORS: Record<string, DType> = Object.fromEntries(
-  Object.entries(SAFETENSORS_DTYPES).map(([d, s]) => [s, d as DType]),
-);
+const FROM_SAFETENSORS: Record<string, DType> = Object.fromEntries(Object.entries(SAFETENSORS_DTYPES).map(([d, s]) => [s, d as DType]));
 
 /** Every dtype the format defines, with its size in bits (torch-node can inspect all, load those above). */
 const BITS: Record<string, number> = {
-  BOOL: 8, U8: 8, I8: 8, F8_E5M2: 8, F8_E4M3: 8, F8_E8M0: 8, E8M0: 8, I16: 16, U16: 16, F16: 16, BF16: 16,
-  I32: 32, U32: 32, F32: 32, F64: 64, I64: 64, U64: 64, C64: 64, F4: 4, F6_E2M3: 6, F6_E3M2: 6,
+  BOOL: 8,
+  U8: 8,
+  I8: 8,
+  F8_E5M2: 8,
+  F8_E4M3: 8,
+  F8_E8M0: 8,
+  E8M0: 8,
+  I16: 16,
+  U16: 16,
+  F16: 16,
+  BF16: 16,
+  I32: 32,
+  U32: 32,
+  F32: 32,
+  F64: 64,
+  I64: 64,
+  U64: 64,
+  C64: 64,
+  F4: 4,
+  F6_E2M3: 6,
+  F6_E3M2: 6,
 };
 
 /** One tensor as the header describes it. */
@@ -162,7 +179,10 @@ function readHeaderFrom(src: Source, where: string): Header {
   }
   const headerBytes = Number(n);
   if (8 + headerBytes > src.size) {
-    throw fileError(where, `the header length ${headerBytes} runs past the end of the file (${src.size} bytes; header at bytes 8..${8 + headerBytes}): truncated, or not a safetensors file`);
+    throw fileError(
+      where,
+      `the header length ${headerBytes} runs past the end of the file (${src.size} bytes; header at bytes 8..${8 + headerBytes}): truncated, or not a safetensors file`,
+    );
   }
   let text: string;
   try {
@@ -251,16 +271,25 @@ function readHeaderFrom(src: Source, where: string): Header {
   for (const t of sorted) {
     const [b, e] = t.dataOffsets;
     if (prev && b < pos) {
-      throw fileError(where, `tensor ${JSON.stringify(t.name)} (data_offsets [${b}, ${e}]) overlaps tensor ${JSON.stringify(prev.name)} (data_offsets [${prev.dataOffsets[0]}, ${prev.dataOffsets[1]}])`);
+      throw fileError(
+        where,
+        `tensor ${JSON.stringify(t.name)} (data_offsets [${b}, ${e}]) overlaps tensor ${JSON.stringify(prev.name)} (data_offsets [${prev.dataOffsets[0]}, ${prev.dataOffsets[1]}])`,
+      );
     }
     if (b > pos) {
-      throw fileError(where, `bytes ${pos}..${b} of the data buffer belong to no tensor (a gap ${prev ? `after ${JSON.stringify(prev.name)}` : 'at the start'}, before ${JSON.stringify(t.name)})`);
+      throw fileError(
+        where,
+        `bytes ${pos}..${b} of the data buffer belong to no tensor (a gap ${prev ? `after ${JSON.stringify(prev.name)}` : 'at the start'}, before ${JSON.stringify(t.name)})`,
+      );
     }
     pos = e;
     prev = t;
   }
   if (pos !== dataBytes) {
-    throw fileError(where, `the data buffer is ${dataBytes} bytes but the tensors cover only ${pos}: ${dataBytes - pos} bytes after ${prev ? `the last tensor ${JSON.stringify(prev.name)}` : 'the header'} belong to no tensor`);
+    throw fileError(
+      where,
+      `the data buffer is ${dataBytes} bytes but the tensors cover only ${pos}: ${dataBytes - pos} bytes after ${prev ? `the last tensor ${JSON.stringify(prev.name)}` : 'the header'} belong to no tensor`,
+    );
   }
   return { tensors, metadata, headerBytes, dataStart, dataBytes };
 }
@@ -308,7 +337,10 @@ function bufferSource(buf: Uint8Array): Source {
 function supported(h: Header, where: string): void {
   for (const t of h.tensors) {
     if (t.dtype === null) {
-      throw fileError(where, `tensor ${JSON.stringify(t.name)}: dtype ${t.safetensorsDtype} is valid safetensors, but torch-node has no ${t.safetensorsDtype} tensors (supported: ${Object.values(SAFETENSORS_DTYPES).join(', ')})`);
+      throw fileError(
+        where,
+        `tensor ${JSON.stringify(t.name)}: dtype ${t.safetensorsDtype} is valid safetensors, but torch-node has no ${t.safetensorsDtype} tensors (supported: ${Object.values(SAFETENSORS_DTYPES).join(', ')})`,
+      );
     }
   }
 }
@@ -447,9 +479,7 @@ export function load(data: Uint8Array, options?: { device?: string }): Map<strin
   const where = `${fn}: the buffer`;
   const h = readHeaderFrom(bufferSource(data), where);
   supported(h, where);
-  return build(h, device, (t, code) =>
-    native.fromBytes(data.subarray(h.dataStart + t.dataOffsets[0], h.dataStart + t.dataOffsets[1]), code, t.numel),
-  );
+  return build(h, device, (t, code) => native.fromBytes(data.subarray(h.dataStart + t.dataOffsets[0], h.dataStart + t.dataOffsets[1]), code, t.numel));
 }
 
 /** Parses the header of safetensors bytes in memory (validated; tensor data untouched). */
@@ -510,7 +540,8 @@ function plan(fn: string, tensors: unknown, metadata: unknown): { header: Uint8A
   const planned: Planned[] = [];
   for (const [name, t] of entries) {
     if (typeof name !== 'string') argError(fn, 'tensors', 'keyed by strings', name);
-    if (name === '__metadata__') throw new TorchError(`${fn}: '__metadata__' is reserved by the format and cannot name a tensor; pass metadata as the third argument`, 'ERR_TORCH_ARG');
+    if (name === '__metadata__')
+      throw new TorchError(`${fn}: '__metadata__' is reserved by the format and cannot name a tensor; pass metadata as the third argument`, 'ERR_TORCH_ARG');
     const id = idOf(t, fn, `tensors[${JSON.stringify(name)}]`);
     const [shape, code] = native.meta(id);
     const dtype = dtypeFromCode(code);
@@ -519,10 +550,18 @@ function plan(fn: string, tensors: unknown, metadata: unknown): { header: Uint8A
   }
   const meta: [string, string][] = [];
   if (metadata !== undefined && metadata !== null) {
-    const m = metadata instanceof Map ? [...metadata.entries()] : isObject(metadata) ? Object.entries(metadata) : argError(fn, 'metadata', 'a Map or an object of string -> string', metadata);
+    const m =
+      metadata instanceof Map
+        ? [...metadata.entries()]
+        : isObject(metadata)
+          ? Object.entries(metadata)
+          : argError(fn, 'metadata', 'a Map or an object of string -> string', metadata);
     for (const [k, v] of m) {
       if (typeof k !== 'string' || typeof v !== 'string') {
-        throw new TorchError(`${fn}: metadata must map strings to strings (the format allows nothing else), got ${describe(k)} -> ${describe(v)}; convert values with String() or JSON.stringify()`, 'ERR_TORCH_ARG');
+        throw new TorchError(
+          `${fn}: metadata must map strings to strings (the format allows nothing else), got ${describe(k)} -> ${describe(v)}; convert values with String() or JSON.stringify()`,
+          'ERR_TORCH_ARG',
+        );
       }
       meta.push([k, v]);
     }
@@ -538,11 +577,14 @@ function plan(fn: string, tensors: unknown, metadata: unknown): { header: Uint8A
   const parts: string[] = [];
   if (meta.length) parts.push(`"__metadata__":{${meta.map(([k, v]) => `${JSON.stringify(k)}:${JSON.stringify(v)}`).join(',')}}`);
   for (const p of planned) {
-    parts.push(`${JSON.stringify(p.name)}:{"dtype":"${SAFETENSORS_DTYPES[p.dtype]}","shape":[${p.shape.join(',')}],"data_offsets":[${p.begin},${p.begin + p.nbytes}]}`);
+    parts.push(
+      `${JSON.stringify(p.name)}:{"dtype":"${SAFETENSORS_DTYPES[p.dtype]}","shape":[${p.shape.join(',')}],"data_offsets":[${p.begin},${p.begin + p.nbytes}]}`,
+    );
   }
   const json = Buffer.from(`{${parts.join(',')}}`, 'utf8');
   const padded = Math.ceil(json.length / 8) * 8;
-  if (padded > MAX_HEADER_BYTES) throw new TorchError(`${fn}: the header would be ${padded} bytes, more than the format's 100 MB limit; save fewer tensors per file`, 'ERR_TORCH_ARG');
+  if (padded > MAX_HEADER_BYTES)
+    throw new TorchError(`${fn}: the header would be ${padded} bytes, more than the format's 100 MB limit; save fewer tensors per file`, 'ERR_TORCH_ARG');
   const header = Buffer.alloc(8 + padded, 0x20);
   header.writeBigUInt64LE(BigInt(padded), 0);
   json.copy(header, 8);

@@ -239,7 +239,8 @@ function* plan(fileSize: number, where: string, options: LoadOptions): Reader<Pl
     const kind = sniffNonZip(head);
     if (kind === 'legacy') return yield* planLegacy(fileSize, where, options);
     if (kind === 'legacy-tar') throw legacyError(where);
-    if (kind === 'preview') throw loadError(where, "this is the archive format of PyTorch's 1.0 preview release, which neither PyTorch nor torch-node reads any more");
+    if (kind === 'preview')
+      throw loadError(where, "this is the archive format of PyTorch's 1.0 preview release, which neither PyTorch nor torch-node reads any more");
   }
   const dir = yield* readDirectory(fileSize, where);
   const first = dir.entries[0].name;
@@ -265,7 +266,11 @@ function* plan(fileSize: number, where: string, options: LoadOptions): Reader<Pl
     if (bo.size > 16) throw loadError(where, `the byteorder record is ${bo.size} bytes`);
     const order = ascii.decode(yield* readEntry(bo, where));
     if (order === 'big') {
-      throw loadError(where, "the file was written on a big-endian machine (byteorder 'big'); torch-node reads little-endian files only. Re-save it on a little-endian machine", 'ERR_TORCH_UNSUPPORTED');
+      throw loadError(
+        where,
+        "the file was written on a big-endian machine (byteorder 'big'); torch-node reads little-endian files only. Re-save it on a little-endian machine",
+        'ERR_TORCH_UNSUPPORTED',
+      );
     }
     if (order !== 'little') throw loadError(where, `unknown byteorder ${JSON.stringify(order.slice(0, 20))} (expected 'little' or 'big')`);
   }
@@ -286,7 +291,8 @@ function* plan(fileSize: number, where: string, options: LoadOptions): Reader<Pl
     if (typeof key !== 'string' || key.length === 0 || key.length > 256) throw bad(`the storage key is ${describe(key)}`);
     const loc = location instanceof Uint8Array ? ascii.decode(location) : location;
     if (typeof loc !== 'string' || loc.length > 64) throw bad(`the storage location is ${describe(location)}`);
-    if (typeof numel !== 'number' || !Number.isSafeInteger(numel) || numel < 0) throw bad(`storage '${key}' declares ${typeof numel === 'bigint' ? String(numel) : describe(numel)} elements`);
+    if (typeof numel !== 'number' || !Number.isSafeInteger(numel) || numel < 0)
+      throw bad(`storage '${key}' declares ${typeof numel === 'bigint' ? String(numel) : describe(numel)} elements`);
     const known = byKey.get(key);
     if (known && known.dtype === type.dtype) return known;
     if (known && !(known.numel === 0 && numel === 0)) throw bad(`storage '${key}' is used as both ${known.dtype} and ${type.dtype}`);
@@ -332,7 +338,8 @@ function* planLegacy(fileSize: number, where: string, options: LoadOptions): Rea
       return planLegacyFrom(head, fileSize, where, options);
     } catch (e) {
       // the pickles run past what was read: read more (the storages after them are not read here)
-      if (!(e instanceof LegacyShort) || chunk >= fileSize) throw e instanceof LegacyShort ? loadError(where, 'the file ends inside its pickles (truncated)') : e;
+      if (!(e instanceof LegacyShort) || chunk >= fileSize)
+        throw e instanceof LegacyShort ? loadError(where, 'the file ends inside its pickles (truncated)') : e;
       chunk = Math.min(fileSize, chunk * 4);
     }
   }
@@ -384,7 +391,8 @@ function planLegacyFrom(head: Uint8Array, fileSize: number, where: string, optio
     if (typeof numel !== 'number' || !Number.isSafeInteger(numel) || numel < 0) throw bad(`storage '${key}' declares ${describe(numel)} elements`);
     const known = byKey.get(key);
     if (known) {
-      if (known.dtype !== type.dtype || known.numel !== numel) throw bad(`storage '${key}' is used as both ${known.dtype}[${known.numel}] and ${type.dtype}[${numel}]`);
+      if (known.dtype !== type.dtype || known.numel !== numel)
+        throw bad(`storage '${key}' is used as both ${known.dtype}[${known.numel}] and ${type.dtype}[${numel}]`);
       return known;
     }
     const ref = new StorageRef(key, type.dtype, numel, loc, null);
@@ -410,12 +418,24 @@ function planLegacyFrom(head: Uint8Array, fileSize: number, where: string, optio
   for (const key of keys) {
     const ref = byKey.get(key)!;
     const nbytes = ref.numel * itemSize(ref.dtype);
-    if (offset + 8 + nbytes > fileSize) throw loadError(where, `storage '${key}' (${nbytes} bytes at byte ${offset + 8}) runs past the end of the file (${fileSize} bytes): the file is truncated`);
+    if (offset + 8 + nbytes > fileSize)
+      throw loadError(
+        where,
+        `storage '${key}' (${nbytes} bytes at byte ${offset + 8}) runs past the end of the file (${fileSize} bytes): the file is truncated`,
+      );
     if (offset + 8 <= head.length) {
       const count = new DataView(head.buffer, head.byteOffset + offset, 8).getBigInt64(0, true);
       if (count !== BigInt(ref.numel)) throw loadError(where, `storage '${key}' is declared with ${ref.numel} elements but its record says ${count}`);
     }
-    const entry = { name: `storage '${key}'`, method: 0, crc32: 0, compressedSize: nbytes, size: nbytes, localHeaderOffset: offset, dataOffset: offset + 8 } as ZipEntry;
+    const entry = {
+      name: `storage '${key}'`,
+      method: 0,
+      crc32: 0,
+      compressedSize: nbytes,
+      size: nbytes,
+      localHeaderOffset: offset,
+      dataOffset: offset + 8,
+    } as ZipEntry;
     ref.entry = entry;
     const ps: PlannedStorage = { ref, entry, device: resolveLocation(ref.location, options.mapLocation) };
     storages.push(ps);
@@ -600,7 +620,11 @@ function fdReader(fd: number, file: string): (r: ReadRequest) => Uint8Array {
     let done = 0;
     while (done < r.length) {
       const n = fs.readSync(fd, buf, done, r.length - done, r.offset + done);
-      if (n === 0) throw new TorchError(`torch.load: ${file} ended at byte ${r.offset + done} while reading ${r.length} bytes at ${r.offset} (was it truncated while loading?)`, 'ERR_TORCH_IO');
+      if (n === 0)
+        throw new TorchError(
+          `torch.load: ${file} ended at byte ${r.offset + done} while reading ${r.length} bytes at ${r.offset} (was it truncated while loading?)`,
+          'ERR_TORCH_IO',
+        );
       done += n;
     }
     return buf;
@@ -609,7 +633,8 @@ function fdReader(fd: number, file: string): (r: ReadRequest) => Uint8Array {
 
 function bufferReader(data: Uint8Array): (r: ReadRequest) => Uint8Array {
   return (r) => {
-    if (r.offset + r.length > data.length) throw new TorchError(`torch.load: read past the end of the buffer (${r.offset}+${r.length} > ${data.length})`, 'ERR_TORCH_IO');
+    if (r.offset + r.length > data.length)
+      throw new TorchError(`torch.load: read past the end of the buffer (${r.offset}+${r.length} > ${data.length})`, 'ERR_TORCH_IO');
     return data.subarray(r.offset, r.offset + r.length);
   };
 }
@@ -698,10 +723,7 @@ const dictProto: object = new Proxy(Map.prototype, {
   getPrototypeOf: () => Map.prototype,
   get(target, key, receiver) {
     if (typeof key === 'string' && !(key in target) && receiver instanceof Map && Map.prototype.has.call(receiver, key)) {
-      throw new TorchError(
-        `torch.load returns Python dicts as Maps: read '${key}' with .get('${key}'), not ['${key}'] or .${key}`,
-        'ERR_TORCH_ARG',
-      );
+      throw new TorchError(`torch.load returns Python dicts as Maps: read '${key}' with .get('${key}'), not ['${key}'] or .${key}`, 'ERR_TORCH_ARG');
     }
     return Reflect.get(target, key, receiver);
   },
@@ -765,7 +787,8 @@ async function loadAsyncImpl(f: string | Uint8Array, options?: LoadOptions): Pro
       let done = 0;
       while (done < r.length) {
         const { bytesRead } = await fh.read(buf, done, r.length - done, r.offset + done);
-        if (bytesRead === 0) throw new TorchError(`torch.load: ${file} ended at byte ${r.offset + done} while reading (was it truncated while loading?)`, 'ERR_TORCH_IO');
+        if (bytesRead === 0)
+          throw new TorchError(`torch.load: ${file} ended at byte ${r.offset + done} while reading (was it truncated while loading?)`, 'ERR_TORCH_IO');
         done += bytesRead;
       }
       return buf;
@@ -951,4 +974,3 @@ export async function saveAsync(obj: unknown, f: string, options?: SaveOptions):
     release();
   }
 }
-

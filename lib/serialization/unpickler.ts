@@ -113,7 +113,7 @@ export function unpickle(data: Uint8Array, opts: UnpickleOptions): unknown {
     if (v instanceof Map) return 'a dict';
     if (Array.isArray(v)) return pyTuples.has(v) ? 'a tuple' : 'a list';
     if (v instanceof PyFloat) return 'a float';
-    return typeof v === 'object' ? (v as object).constructor?.name ?? 'an object' : `a ${typeof v}`;
+    return typeof v === 'object' ? ((v as object).constructor?.name ?? 'an object') : `a ${typeof v}`;
   };
   const checkTensorArgs = (storage: unknown, offset: unknown, size: unknown, stride: unknown): [StorageRef, number, number[], number[]] => {
     if (!(storage instanceof StorageRef)) fail(`a tensor's storage is ${describeValue(storage)}, not a storage`);
@@ -556,7 +556,10 @@ export function unpickle(data: Uint8Array, opts: UnpickleOptions): unknown {
       case 0x83:
       case 0x84:
       case 0x92: // NEWOBJ_EX
-        return fail(`the pickle opcode 0x${op.toString(16)} ('${String.fromCharCode(op)}') builds arbitrary objects, and torch-node never runs code from a file`, 'ERR_TORCH_UNSAFE');
+        return fail(
+          `the pickle opcode 0x${op.toString(16)} ('${String.fromCharCode(op)}') builds arbitrary objects, and torch-node never runs code from a file`,
+          'ERR_TORCH_UNSAFE',
+        );
       default:
         return fail(`unsupported pickle opcode 0x${op.toString(16).padStart(2, '0')} (corrupt data, or a pickle torch.save does not write)`);
     }
@@ -611,10 +614,11 @@ function finish(root: unknown, where: () => string): unknown {
       if (meta instanceof PyFloat) (v as { _metadata?: unknown })._metadata = meta.value;
       else if (meta !== undefined) visit(meta, depth + 1);
       const attrs = pyAttributes.get(v);
-      if (attrs) for (const [k, x] of attrs) {
-        if (x instanceof PyFloat) attrs.set(k, x.value);
-        else visit(x, depth + 1);
-      }
+      if (attrs)
+        for (const [k, x] of attrs) {
+          if (x instanceof PyFloat) attrs.set(k, x.value);
+          else visit(x, depth + 1);
+        }
     } else if (v instanceof Set) {
       for (const x of v) visit(x, depth + 1);
     }
@@ -661,11 +665,12 @@ export function forEachSlot(root: unknown, fn: (v: unknown) => unknown, where = 
         else visit(meta, depth + 1);
       }
       const attrs = pyAttributes.get(v);
-      if (attrs) for (const [k, x] of attrs) {
-        const r = fn(x);
-        if (r !== x) attrs.set(k, r);
-        else visit(x, depth + 1);
-      }
+      if (attrs)
+        for (const [k, x] of attrs) {
+          const r = fn(x);
+          if (r !== x) attrs.set(k, r);
+          else visit(x, depth + 1);
+        }
     } else if (v instanceof Set) {
       const items = [...v];
       const out = items.map(fn);

@@ -219,7 +219,10 @@ export function* readDirectory(fileSize: number, where: string): Reader<ZipDirec
     e.dataOffset = e.localHeaderOffset + 30 + nameLen + extraLen;
     const dataEnd = e.dataOffset + e.compressedSize;
     if (dataEnd > cdOffset) {
-      throw corrupt(where, `entry '${e.name}' declares ${e.compressedSize} bytes at byte ${e.dataOffset}, past the end of the data area (byte ${cdOffset}; the file may be truncated)`);
+      throw corrupt(
+        where,
+        `entry '${e.name}' declares ${e.compressedSize} bytes at byte ${e.dataOffset}, past the end of the data area (byte ${cdOffset}; the file may be truncated)`,
+      );
     }
     const next = sorted[i + 1];
     if (next && dataEnd > next.localHeaderOffset) {
@@ -258,10 +261,16 @@ export function maxInflatedSize(compressed: number): number {
 /** Checks a declared uncompressed size before anything is allocated for it. */
 export function checkEntrySize(e: ZipEntry, where: string, limit = MAX_BUFFER_BYTES): void {
   if (e.method === 8 && e.size > maxInflatedSize(e.compressedSize)) {
-    throw corrupt(where, `compressed entry '${e.name}' declares ${e.size} bytes from ${e.compressedSize} compressed bytes, beyond deflate's maximum ratio (a zip bomb?)`);
+    throw corrupt(
+      where,
+      `compressed entry '${e.name}' declares ${e.size} bytes from ${e.compressedSize} compressed bytes, beyond deflate's maximum ratio (a zip bomb?)`,
+    );
   }
   if (e.size > limit) {
-    throw new TorchError(`torch.load: ${where}: entry '${e.name}' is ${e.size} bytes, more than the ${limit} bytes torch-node reads into memory at once`, 'ERR_TORCH_LOAD');
+    throw new TorchError(
+      `torch.load: ${where}: entry '${e.name}' is ${e.size} bytes, more than the ${limit} bytes torch-node reads into memory at once`,
+      'ERR_TORCH_LOAD',
+    );
   }
 }
 
@@ -351,11 +360,7 @@ export interface WrittenRecord {
  * its data has been produced (the serialization id is derived from them). Records are written in
  * the order given; the central directory and the (zip64) end records follow.
  */
-export function* zipChunks(
-  archive: string,
-  records: Iterable<ZipRecord>,
-  onRecord?: (r: WrittenRecord) => void,
-): Generator<Uint8Array, void, undefined> {
+export function* zipChunks(archive: string, records: Iterable<ZipRecord>, onRecord?: (r: WrittenRecord) => void): Generator<Uint8Array, void, undefined> {
   let pos = 0;
   const central: number[][] = [];
   let count = 0;
@@ -368,7 +373,19 @@ export function* zipChunks(
     const pad = padding(lho, name.length, size);
     const flags = size > 0 ? FLAG_UTF8 | FLAG_DESCRIPTOR : FLAG_UTF8;
     const header = new Uint8Array(30 + name.length + localZip64.length + pad.length);
-    header.set([...le32(SIG_LOCAL), ...le16(0), ...le16(flags), ...le16(0), ...le16(0), ...le16(0), ...le32(0), ...le32(0), ...le32(0), ...le16(name.length), ...le16(localZip64.length + pad.length)]);
+    header.set([
+      ...le32(SIG_LOCAL),
+      ...le16(0),
+      ...le16(flags),
+      ...le16(0),
+      ...le16(0),
+      ...le16(0),
+      ...le32(0),
+      ...le32(0),
+      ...le32(0),
+      ...le16(name.length),
+      ...le16(localZip64.length + pad.length),
+    ]);
     header.set(name, 30);
     header.set(localZip64, 30 + name.length);
     header.set(pad, 30 + name.length + localZip64.length);
@@ -381,16 +398,33 @@ export function* zipChunks(
       crc = native.crc32(data);
       yield data;
       pos += size;
-      const desc = big ? [...le32(SIG_DESCRIPTOR), ...le32(crc), ...le64(size), ...le64(size)] : [...le32(SIG_DESCRIPTOR), ...le32(crc), ...le32(size), ...le32(size)];
+      const desc = big
+        ? [...le32(SIG_DESCRIPTOR), ...le32(crc), ...le64(size), ...le64(size)]
+        : [...le32(SIG_DESCRIPTOR), ...le32(crc), ...le32(size), ...le32(size)];
       yield Uint8Array.from(desc);
       pos += desc.length;
     }
     const cdZip64 = big ? zip64Extra([...(size >= U32_MAX ? [size, size] : []), ...(lho >= U32_MAX ? [lho] : [])]) : [];
     central.push([
-      ...le32(SIG_CENTRAL), ...le16(0), ...le16(0), ...le16(flags), ...le16(0), ...le16(0), ...le16(0),
-      ...le32(crc), ...le32(Math.min(size, U32_MAX)), ...le32(Math.min(size, U32_MAX)),
-      ...le16(name.length), ...le16(cdZip64.length), ...le16(0), ...le16(0), ...le16(0), ...le32(0),
-      ...le32(Math.min(lho, U32_MAX)), ...name, ...cdZip64,
+      ...le32(SIG_CENTRAL),
+      ...le16(0),
+      ...le16(0),
+      ...le16(flags),
+      ...le16(0),
+      ...le16(0),
+      ...le16(0),
+      ...le32(crc),
+      ...le32(Math.min(size, U32_MAX)),
+      ...le32(Math.min(size, U32_MAX)),
+      ...le16(name.length),
+      ...le16(cdZip64.length),
+      ...le16(0),
+      ...le16(0),
+      ...le16(0),
+      ...le32(0),
+      ...le32(Math.min(lho, U32_MAX)),
+      ...name,
+      ...cdZip64,
     ]);
     count++;
     onRecord?.({ name: r.name, crc32: crc });
@@ -401,11 +435,28 @@ export function* zipChunks(
   pos += cdBytes.length;
   const z64 = pos;
   yield Uint8Array.from([
-    ...le32(SIG_ZIP64_EOCD), ...le64(44), ...le16(0x031e), ...le16(0x2d), ...le32(0), ...le32(0),
-    ...le64(count), ...le64(count), ...le64(cdBytes.length), ...le64(cdOffset),
-    ...le32(SIG_ZIP64_LOCATOR), ...le32(0), ...le64(z64), ...le32(1),
-    ...le32(SIG_EOCD), ...le16(0), ...le16(0), ...le16(Math.min(count, 0xffff)), ...le16(Math.min(count, 0xffff)),
-    ...le32(Math.min(cdBytes.length, U32_MAX)), ...le32(Math.min(cdOffset, U32_MAX)), ...le16(0),
+    ...le32(SIG_ZIP64_EOCD),
+    ...le64(44),
+    ...le16(0x031e),
+    ...le16(0x2d),
+    ...le32(0),
+    ...le32(0),
+    ...le64(count),
+    ...le64(count),
+    ...le64(cdBytes.length),
+    ...le64(cdOffset),
+    ...le32(SIG_ZIP64_LOCATOR),
+    ...le32(0),
+    ...le64(z64),
+    ...le32(1),
+    ...le32(SIG_EOCD),
+    ...le16(0),
+    ...le16(0),
+    ...le16(Math.min(count, 0xffff)),
+    ...le16(Math.min(count, 0xffff)),
+    ...le32(Math.min(cdBytes.length, U32_MAX)),
+    ...le32(Math.min(cdOffset, U32_MAX)),
+    ...le16(0),
   ]);
 }
 

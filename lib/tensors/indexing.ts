@@ -83,10 +83,7 @@ export class TensorIndexing {
     const ellipses = items.filter((x) => x === '...').length;
     if (ellipses > 1) throw new TorchError("index(): at most one '...' may appear", 'ERR_TORCH_ARG');
     const ndim = this.ndim;
-    const consumed = items.reduce<number>(
-      (n, x) => n + (x === null || x === '...' ? 0 : x instanceof Tensor && x.dtype === 'bool' ? x.ndim : 1),
-      0,
-    );
+    const consumed = items.reduce<number>((n, x) => n + (x === null || x === '...' ? 0 : x instanceof Tensor && x.dtype === 'bool' ? x.ndim : 1), 0);
     if (consumed > ndim) {
       throw new TorchError(`index(): too many indices for a tensor of dimension ${ndim} (got ${consumed})`, 'ERR_TORCH_ARG');
     }

@@ -8,7 +8,24 @@ import { native } from '../binding';
 import { checkDtype, checkInt, checkNumber, checkScalar, disposedError, idOf, selfId } from '../checks';
 import { dtypeCode, type DType } from '../dtype';
 import { TorchError, argError } from '../errors';
-import { BINARY, BINARY_INPLACE, CONV, DIM, INTS, LIST, POOL, REDUCE, SCALAR, SCALAR_INPLACE, SHAPE, TERNARY, UNARY, UNARY_INPLACE, type FastPathMethods, codeOf } from '../ops/codes';
+import {
+  BINARY,
+  BINARY_INPLACE,
+  CONV,
+  DIM,
+  INTS,
+  LIST,
+  POOL,
+  REDUCE,
+  SCALAR,
+  SCALAR_INPLACE,
+  SHAPE,
+  TERNARY,
+  UNARY,
+  UNARY_INPLACE,
+  type FastPathMethods,
+  codeOf,
+} from '../ops/codes';
 import { callInplace, callOp, callValue } from '../ops/call';
 import { Tensor, addMethods, wrap, type TensorOrScalar } from '../tensor';
 
@@ -119,8 +136,20 @@ addMethods(TensorPointwise);
 {
   const built = native.fastPathNames();
   const ours: Record<string, readonly string[]> = {
-    binary: BINARY, scalar: SCALAR, unary: UNARY, binaryInplace: BINARY_INPLACE, scalarInplace: SCALAR_INPLACE, unaryInplace: UNARY_INPLACE,
-    reduce: REDUCE, dim: DIM, ints: INTS, shape: SHAPE, list: LIST, conv: CONV, ternary: TERNARY, pool: POOL,
+    binary: BINARY,
+    scalar: SCALAR,
+    unary: UNARY,
+    binaryInplace: BINARY_INPLACE,
+    scalarInplace: SCALAR_INPLACE,
+    unaryInplace: UNARY_INPLACE,
+    reduce: REDUCE,
+    dim: DIM,
+    ints: INTS,
+    shape: SHAPE,
+    list: LIST,
+    conv: CONV,
+    ternary: TERNARY,
+    pool: POOL,
   };
   for (const [kind, names] of Object.entries(ours)) {
     if (JSON.stringify(built[kind]) !== JSON.stringify(names)) {

@@ -52,7 +52,13 @@ function reduceOpts(fn: string, v: boolean | ReduceOptions | undefined): { keepd
 const FN = { sum: 'sum()', mean: 'mean()' };
 
 /** sum/mean: over everything (`aten::NAME`), or over dims (`dimOp`), with keepdim and dtype. */
-function reduceDims(self: Tensor, name: 'sum' | 'mean', dimOp: string, dim: number | number[] | null | undefined, keepdim: boolean | ReduceOptions | undefined): Tensor {
+function reduceDims(
+  self: Tensor,
+  name: 'sum' | 'mean',
+  dimOp: string,
+  dim: number | number[] | null | undefined,
+  keepdim: boolean | ReduceOptions | undefined,
+): Tensor {
   const fn = FN[name];
   const id = selfId(self, fn);
   const o = reduceOpts(fn, keepdim);
@@ -176,7 +182,9 @@ export class TensorReductions {
   topk(this: Tensor, k: number, dim = -1, largest = true, sorted = true): ValuesIndices {
     const fn = 'topk()';
     const id = selfId(this, fn);
-    return valuesIndices(callOps('topk', id, checkInt(fn, 'k', k), checkInt(fn, 'dim', dim), checkBool(fn, 'largest', largest), checkBool(fn, 'sorted', sorted)));
+    return valuesIndices(
+      callOps('topk', id, checkInt(fn, 'k', k), checkInt(fn, 'dim', dim), checkBool(fn, 'largest', largest), checkBool(fn, 'sorted', sorted)),
+    );
   }
 }
 

@@ -258,7 +258,10 @@ export class ModelCheckpoint implements Callback {
     const file = this.filepath.replace(/\{(\w+)\}/g, (whole, name: string) => {
       if (name === 'epoch') return String(epoch + 1);
       if (typeof logs[name] === 'number') return logs[name].toFixed(4);
-      throw new TorchError(`ModelCheckpoint: '${whole}' in '${this.filepath}' is neither {epoch} nor one of this epoch's metrics (${Object.keys(logs).join(', ')})`, 'ERR_TORCH_ARG');
+      throw new TorchError(
+        `ModelCheckpoint: '${whole}' in '${this.filepath}' is neither {epoch} nor one of this epoch's metrics (${Object.keys(logs).join(', ')})`,
+        'ERR_TORCH_ARG',
+      );
     });
     if (this.weightsOnly) {
       tidy(() => save(ctx.model.stateDict(), file));

@@ -9,7 +9,7 @@ import { scalarTensor } from '../creation';
 import { TorchError, argError } from '../errors';
 import { stack } from '../functions';
 import { tidy } from '../scope';
-import { Tensor, } from '../tensor';
+import { Tensor } from '../tensor';
 import { callOp } from '../ops/call';
 
 export type Parameters = Tensor | Iterable<Tensor>;

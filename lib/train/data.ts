@@ -29,7 +29,7 @@ import { dtypeCode } from '../dtype';
 import { TorchError, argError, describe } from '../errors';
 import { stack } from '../functions';
 import { tidy } from '../scope';
-import { Tensor, } from '../tensor';
+import { Tensor } from '../tensor';
 import { callInplace, callOp } from '../ops/call';
 
 // ---- PyTorch's CPU generator (at::mt19937) and randperm ------------------------------------------
@@ -317,9 +317,18 @@ export class DataLoader<T = unknown, B = any> implements Iterable<B> {
     }
     const sampler = options.sampler;
     if (sampler !== undefined) {
-      const ok = sampler !== null && typeof sampler === 'object' && typeof (sampler as any)[Symbol.iterator] === 'function' && Number.isSafeInteger(sampler.length) && sampler.length >= 0;
+      const ok =
+        sampler !== null &&
+        typeof sampler === 'object' &&
+        typeof (sampler as any)[Symbol.iterator] === 'function' &&
+        Number.isSafeInteger(sampler.length) &&
+        sampler.length >= 0;
       if (!ok) argError(fn, 'sampler', 'a Sampler (an iterable of indices with a non-negative integer `length`, e.g. a DistributedSampler)', sampler);
-      if (options.shuffle === true) throw new TorchError(`${fn}: sampler option is mutually exclusive with shuffle; the sampler decides the order (DistributedSampler shuffles by default)`, 'ERR_TORCH_ARG');
+      if (options.shuffle === true)
+        throw new TorchError(
+          `${fn}: sampler option is mutually exclusive with shuffle; the sampler decides the order (DistributedSampler shuffles by default)`,
+          'ERR_TORCH_ARG',
+        );
     }
     this.sampler = sampler;
     this.dataset = dataset;

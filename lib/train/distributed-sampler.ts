@@ -85,7 +85,8 @@ export class DistributedSampler implements Iterable<number> {
     if (typeof options !== 'object' || options === null) argError(fn, 'options', '{ numReplicas, rank, shuffle, seed, dropLast }', options);
     checkOptions(fn, options, KNOWN);
     const o = options;
-    if (o.numReplicas !== undefined && !(Number.isSafeInteger(o.numReplicas) && o.numReplicas >= 1)) argError(fn, 'numReplicas', 'a positive integer', o.numReplicas);
+    if (o.numReplicas !== undefined && !(Number.isSafeInteger(o.numReplicas) && o.numReplicas >= 1))
+      argError(fn, 'numReplicas', 'a positive integer', o.numReplicas);
     if (o.rank !== undefined && !Number.isSafeInteger(o.rank)) argError(fn, 'rank', 'an integer', o.rank);
     for (const k of ['shuffle', 'dropLast'] as const) {
       if (o[k] !== undefined && typeof o[k] !== 'boolean') argError(fn, k, 'a boolean', o[k]);
@@ -100,7 +101,7 @@ export class DistributedSampler implements Iterable<number> {
         const missing = [numReplicas === undefined && 'numReplicas', rank === undefined && 'rank'].filter(Boolean).join(' and ');
         throw new TorchError(
           `${fn}: ${missing} not given and the default process group has not been initialized; ` +
-            'pass { numReplicas, rank } (e.g. the world size and this process\'s rank), or call torch.distributed.initProcessGroup() first',
+            "pass { numReplicas, rank } (e.g. the world size and this process's rank), or call torch.distributed.initProcessGroup() first",
           'ERR_TORCH_ARG',
         );
       }
@@ -164,7 +165,10 @@ export class DistributedSampler implements Iterable<number> {
       indices = indices.slice(0, total);
     }
     if (indices.length !== total) {
-      throw new TorchError(`${fn}: number of indices (${indices.length}) does not match totalSize (${total}); the dataset's length changed from when the sampler was made`, 'ERR_TORCH_ARG');
+      throw new TorchError(
+        `${fn}: number of indices (${indices.length}) does not match totalSize (${total}); the dataset's length changed from when the sampler was made`,
+        'ERR_TORCH_ARG',
+      );
     }
     const out: number[] = [];
     for (let i = this.rank; i < total; i += this.numReplicas) out.push(indices[i]);

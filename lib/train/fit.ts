@@ -90,8 +90,23 @@ export interface FitResult {
 }
 
 const KNOWN = [
-  'trainLoader', 'valLoader', 'epochs', 'optimizer', 'lossFn', 'scheduler', 'schedulerInterval', 'schedulerMonitor', 'metrics',
-  'callbacks', 'device', 'clipGradNorm', 'initialEpoch', 'history', 'keepFrozenBatchNormEval', 'verbose', 'output',
+  'trainLoader',
+  'valLoader',
+  'epochs',
+  'optimizer',
+  'lossFn',
+  'scheduler',
+  'schedulerInterval',
+  'schedulerMonitor',
+  'metrics',
+  'callbacks',
+  'device',
+  'clipGradNorm',
+  'initialEpoch',
+  'history',
+  'keepFrozenBatchNormEval',
+  'verbose',
+  'output',
 ];
 
 /** Trains `model`; returns the history. `const { history } = fit(model, { trainLoader, valLoader, epochs, optimizer, lossFn })`. */
@@ -104,19 +119,23 @@ export function fit(model: Module, options: FitOptions): FitResult {
   checkIterable(fn, 'trainLoader', o.trainLoader);
   if (o.valLoader !== undefined) checkIterable(fn, 'valLoader', o.valLoader);
   if (!(o.optimizer instanceof Optimizer)) argError(fn, 'optimizer', 'a torch.optim optimizer', o.optimizer);
-  if (!(o.lossFn instanceof Module) && typeof o.lossFn !== 'function') argError(fn, 'lossFn', 'a loss module or a function (output, target) => Tensor', o.lossFn);
+  if (!(o.lossFn instanceof Module) && typeof o.lossFn !== 'function')
+    argError(fn, 'lossFn', 'a loss module or a function (output, target) => Tensor', o.lossFn);
   const initialEpoch = o.initialEpoch ?? 0;
   if (!Number.isInteger(initialEpoch) || initialEpoch < 0) argError(fn, 'initialEpoch', 'a non-negative integer', initialEpoch);
   checkInt(fn, 'epochs', o.epochs, 1);
   if (o.epochs < initialEpoch) argError(fn, 'epochs', `at least initialEpoch (${initialEpoch}): epochs is the epoch to stop before`, o.epochs);
   if (o.scheduler !== undefined && !(o.scheduler instanceof LRScheduler)) argError(fn, 'scheduler', 'a torch.optim.lrScheduler scheduler', o.scheduler);
-  if (o.scheduler && o.scheduler.optimizer !== o.optimizer) throw new TorchError(`${fn}: the scheduler was made for another optimizer than the one given`, 'ERR_TORCH_ARG');
+  if (o.scheduler && o.scheduler.optimizer !== o.optimizer)
+    throw new TorchError(`${fn}: the scheduler was made for another optimizer than the one given`, 'ERR_TORCH_ARG');
   const interval = o.schedulerInterval ?? (o.scheduler instanceof OneCycleLR ? 'batch' : 'epoch');
   if (interval !== 'epoch' && interval !== 'batch') argError(fn, 'schedulerInterval', "'epoch' or 'batch'", interval);
-  if (interval === 'batch' && o.scheduler instanceof ReduceLROnPlateau) argError(fn, 'schedulerInterval', "'epoch' for ReduceLROnPlateau (it steps on an epoch's metric)", interval);
+  if (interval === 'batch' && o.scheduler instanceof ReduceLROnPlateau)
+    argError(fn, 'schedulerInterval', "'epoch' for ReduceLROnPlateau (it steps on an epoch's metric)", interval);
   const schedulerMonitor = o.schedulerMonitor ?? (o.valLoader ? 'valLoss' : 'loss');
   if (typeof schedulerMonitor !== 'string') argError(fn, 'schedulerMonitor', 'a metric name', schedulerMonitor);
-  if (o.clipGradNorm !== undefined && !(typeof o.clipGradNorm === 'number' && o.clipGradNorm > 0)) argError(fn, 'clipGradNorm', 'a positive number', o.clipGradNorm);
+  if (o.clipGradNorm !== undefined && !(typeof o.clipGradNorm === 'number' && o.clipGradNorm > 0))
+    argError(fn, 'clipGradNorm', 'a positive number', o.clipGradNorm);
   const callbacks = o.callbacks ?? [];
   if (!Array.isArray(callbacks) || !callbacks.every((c) => c && typeof c === 'object')) argError(fn, 'callbacks', 'an array of callback objects', callbacks);
   const metrics = normalizeMetrics(fn, o.metrics);
@@ -134,12 +153,22 @@ export function fit(model: Module, options: FitOptions): FitResult {
   const history: History = {};
   if (o.history !== undefined) {
     const entries = o.history instanceof Map ? [...o.history] : typeof o.history === 'object' && o.history ? Object.entries(o.history) : null;
-    if (!entries?.every(([k, v]) => typeof k === 'string' && Array.isArray(v))) argError(fn, 'history', 'a history ({ metric: numbers[] } or a Map)', o.history);
+    if (!entries?.every(([k, v]) => typeof k === 'string' && Array.isArray(v)))
+      argError(fn, 'history', 'a history ({ metric: numbers[] } or a Map)', o.history);
     for (const [k, v] of entries as [string, number[]][]) history[k] = v.map(Number);
   }
   history.epoch ??= [];
 
-  const ctx: FitContext = { model, optimizer: o.optimizer, scheduler: o.scheduler, epochs: o.epochs, history, stopTraining: false, rank, worldSize: group?.size ?? 1 };
+  const ctx: FitContext = {
+    model,
+    optimizer: o.optimizer,
+    scheduler: o.scheduler,
+    epochs: o.epochs,
+    history,
+    stopTraining: false,
+    rank,
+    worldSize: group?.size ?? 1,
+  };
   const params = o.optimizer.paramGroups.flatMap((g) => g.params);
   const step = { model, lossFn: o.lossFn, metrics, device };
   const progress = new Progress(mode, out, o.epochs);
@@ -156,15 +185,23 @@ export function fit(model: Module, options: FitOptions): FitResult {
       model.train();
       if (o.keepFrozenBatchNormEval) keepFrozenBatchNormEval(model);
       progress.epochBegin(epoch, lengthOf(o.trainLoader));
-      const train = runEpoch(fn, 'trainLoader', o.trainLoader, step, (loss) => {
-        loss.backward();
-        if (o.clipGradNorm !== undefined) clipGradNorm_(params, o.clipGradNorm).dispose();
-        o.optimizer.step();
-        if (interval === 'batch' && o.scheduler) o.scheduler.step();
-      }, o.optimizer, (batch, logs, mean) => {
-        call(callbacks, 'onBatchEnd', batch, logs, ctx);
-        progress.batch(batch, mean);
-      });
+      const train = runEpoch(
+        fn,
+        'trainLoader',
+        o.trainLoader,
+        step,
+        (loss) => {
+          loss.backward();
+          if (o.clipGradNorm !== undefined) clipGradNorm_(params, o.clipGradNorm).dispose();
+          o.optimizer.step();
+          if (interval === 'batch' && o.scheduler) o.scheduler.step();
+        },
+        o.optimizer,
+        (batch, logs, mean) => {
+          call(callbacks, 'onBatchEnd', batch, logs, ctx);
+          progress.batch(batch, mean);
+        },
+      );
       const logs: Logs = { ...train };
       if (o.valLoader) {
         model.eval();
@@ -176,7 +213,11 @@ export function fit(model: Module, options: FitOptions): FitResult {
       if (o.scheduler && interval === 'epoch') {
         if (o.scheduler instanceof ReduceLROnPlateau) {
           const v = logs[schedulerMonitor];
-          if (typeof v !== 'number') throw new TorchError(`${fn}: schedulerMonitor '${schedulerMonitor}' is not among this epoch's metrics (${Object.keys(logs).join(', ')})`, 'ERR_TORCH_ARG');
+          if (typeof v !== 'number')
+            throw new TorchError(
+              `${fn}: schedulerMonitor '${schedulerMonitor}' is not among this epoch's metrics (${Object.keys(logs).join(', ')})`,
+              'ERR_TORCH_ARG',
+            );
           o.scheduler.step(v);
         } else {
           o.scheduler.step();
@@ -203,10 +244,15 @@ export function fit(model: Module, options: FitOptions): FitResult {
 
 /** Every rank's epoch logs averaged (float64), so callbacks decide alike on every rank. */
 function averageLogs(logs: Logs, group: DistributedDataParallel['processGroup']): void {
-  const keys = Object.keys(logs).filter((k) => typeof logs[k] === 'number' && k !== 'lr').sort();
+  const keys = Object.keys(logs)
+    .filter((k) => typeof logs[k] === 'number' && k !== 'lr')
+    .sort();
   if (!keys.length) return;
   tidy(() => {
-    const t = makeTensor(keys.map((k) => logs[k] as number), { dtype: 'float64' });
+    const t = makeTensor(
+      keys.map((k) => logs[k] as number),
+      { dtype: 'float64' },
+    );
     allReduce(t, { group });
     const avg = t.div(group.size).tolist() as number[];
     keys.forEach((k, i) => (logs[k] = avg[i]));
@@ -256,7 +302,10 @@ function runEpoch(
       const output = s.model.call(...inputs);
       const loss = s.lossFn instanceof Module ? s.lossFn.call(output, target) : s.lossFn(output, target);
       if (!(loss instanceof Tensor) || loss.numel() !== 1) {
-        throw new TorchError(`${fn}: lossFn must return a one-element tensor, got ${loss instanceof Tensor ? `shape [${loss.shape.join(', ')}]` : describe(loss)}`, 'ERR_TORCH_ARG');
+        throw new TorchError(
+          `${fn}: lossFn must return a one-element tensor, got ${loss instanceof Tensor ? `shape [${loss.shape.join(', ')}]` : describe(loss)}`,
+          'ERR_TORCH_ARG',
+        );
       }
       if (update) update(loss);
       const value = loss.item();
@@ -300,16 +349,21 @@ function normalizeMetrics(fn: string, metrics: FitOptions['metrics']): StepParts
       ? Object.entries(metrics)
       : argError(fn, 'metrics', "['accuracy'] or { name: metric }", metrics);
   return entries.map(([name, m]) => {
-    if (name === 'loss' || name === 'lr' || name === 'epoch' || /^val[A-Z]/.test(name)) argError(fn, 'metrics', `names other than loss, lr, epoch and val*`, name);
+    if (name === 'loss' || name === 'lr' || name === 'epoch' || /^val[A-Z]/.test(name))
+      argError(fn, 'metrics', `names other than loss, lr, epoch and val*`, name);
     if (m === 'accuracy') return [name, accuracy];
     if (m === 'binaryAccuracy') return [name, binaryAccuracy];
     if (typeof m !== 'function') argError(fn, `metrics.${name}`, "'accuracy', 'binaryAccuracy' or a function (output, target) => number", m);
-    return [name, (output: unknown, target: unknown) => {
-      const v = m(output, target);
-      const x = v instanceof Tensor ? v.item() : v;
-      if (typeof x !== 'number') throw new TorchError(`${fn}: metric '${name}' must return a number or a one-element tensor, got ${describe(v)}`, 'ERR_TORCH_ARG');
-      return x;
-    }];
+    return [
+      name,
+      (output: unknown, target: unknown) => {
+        const v = m(output, target);
+        const x = v instanceof Tensor ? v.item() : v;
+        if (typeof x !== 'number')
+          throw new TorchError(`${fn}: metric '${name}' must return a number or a one-element tensor, got ${describe(v)}`, 'ERR_TORCH_ARG');
+        return x;
+      },
+    ];
   });
 }
 
@@ -327,7 +381,10 @@ function accuracy(output: unknown, target: unknown): number {
 /** The fraction of logits on the same side of 0 as their 0/1 target (with BCEWithLogitsLoss). */
 function binaryAccuracy(output: unknown, target: unknown): number {
   if (!(output instanceof Tensor) || !(target instanceof Tensor) || output.numel() !== target.numel()) {
-    throw new TorchError(`fit(): metric 'binaryAccuracy' takes logits and 0/1 targets with as many elements, got ${shapeOf(output)} and ${shapeOf(target)}`, 'ERR_TORCH_ARG');
+    throw new TorchError(
+      `fit(): metric 'binaryAccuracy' takes logits and 0/1 targets with as many elements, got ${shapeOf(output)} and ${shapeOf(target)}`,
+      'ERR_TORCH_ARG',
+    );
   }
   return tidy(() => output.reshape(-1).gt(0).eq(target.reshape(-1).gt(0.5)).sum().item() / target.numel());
 }

@@ -14,7 +14,12 @@ import { BatchNorm1d, BatchNorm2d, Dropout } from '../nn/layers';
 /** Glob over dotted parameter names: '*' any run of characters, '?' one; a bare module path matches everything under it. */
 export function nameMatches(name: string, pattern: string): boolean {
   const re = new RegExp(
-    '^' + pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.') + '$',
+    '^' +
+      pattern
+        .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+        .replace(/\*/g, '.*')
+        .replace(/\?/g, '.') +
+      '$',
   );
   return re.test(name) || (!/[*?]/.test(pattern) && name.startsWith(pattern + '.'));
 }
@@ -29,7 +34,10 @@ function matching(module: Module, patterns: string | string[] | undefined, fn: s
   const unused = list.filter((p) => !all.some(([name]) => nameMatches(name, p)));
   if (unused.length) {
     throw new TorchError(
-      `${fn}: no parameter matches ${unused.map((p) => `'${p}'`).join(', ')}; names look like ${all.slice(0, 3).map(([n]) => `'${n}'`).join(', ')}`,
+      `${fn}: no parameter matches ${unused.map((p) => `'${p}'`).join(', ')}; names look like ${all
+        .slice(0, 3)
+        .map(([n]) => `'${n}'`)
+        .join(', ')}`,
       'ERR_TORCH_ARG',
     );
   }
@@ -107,7 +115,8 @@ export function formatFrozenReport(module: Module): string {
   const rows = frozenReport(module);
   const w = Math.max(4, ...rows.map((r) => r.name.length));
   const lines = [`${'name'.padEnd(w)}  ${'shape'.padEnd(18)}  ${'params'.padStart(10)}  trainable`];
-  for (const r of rows) lines.push(`${r.name.padEnd(w)}  ${`[${r.shape.join(', ')}]`.padEnd(18)}  ${String(r.numel).padStart(10)}  ${r.requiresGrad ? 'yes' : 'no (frozen)'}`);
+  for (const r of rows)
+    lines.push(`${r.name.padEnd(w)}  ${`[${r.shape.join(', ')}]`.padEnd(18)}  ${String(r.numel).padStart(10)}  ${r.requiresGrad ? 'yes' : 'no (frozen)'}`);
   const trainable = countParameters(module, { trainable: true });
   const total = countParameters(module);
   lines.push(`trainable ${trainable} of ${total} parameters (${total ? ((100 * trainable) / total).toFixed(1) : '0.0'}%)`);

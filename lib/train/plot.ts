@@ -55,7 +55,10 @@ export function plotHistory(history: History | Map<string, number[]> | { history
   if (typeof options !== 'object' || options === null) argError(fn, 'options', '{ title, metrics, width, height }', options);
   const width = options.width ?? 640;
   const height = options.height ?? 400;
-  for (const [k, v] of [['width', width], ['height', height]] as const) {
+  for (const [k, v] of [
+    ['width', width],
+    ['height', height],
+  ] as const) {
     if (!Number.isInteger(v) || v < 100 || v > 8000) argError(fn, k, 'an integer number of pixels from 100 to 8000', v);
   }
   const panels = panelsOf(fn, h, options.metrics);
@@ -100,7 +103,10 @@ export function plotHistory(history: History | Map<string, number[]> | { history
     const parts = panels.map((metric, i) => {
       const c = canvas.createCanvas(width, height, canvas.SvgExportFlag.ConvertTextToPaths);
       const chart = draw(c, metric);
-      const body = c.getContent().toString('utf8').replace(/^<\?xml[^>]*>\s*/, '');
+      const body = c
+        .getContent()
+        .toString('utf8')
+        .replace(/^<\?xml[^>]*>\s*/, '');
       chart.destroy(); // after reading: destroy() clears the canvas
       return body.replace(/^<svg /, `<svg x="${i * width}" y="0" `);
     });
@@ -130,7 +136,8 @@ function series(label: string, data: number[], color: string) {
 
 function normalizeHistory(fn: string, history: unknown): History {
   let h: unknown = history;
-  if (h && typeof h === 'object' && !(h instanceof Map) && 'history' in h && typeof (h as { history: unknown }).history === 'object') h = (h as { history: unknown }).history;
+  if (h && typeof h === 'object' && !(h instanceof Map) && 'history' in h && typeof (h as { history: unknown }).history === 'object')
+    h = (h as { history: unknown }).history;
   const entries = h instanceof Map ? [...h] : h && typeof h === 'object' && !Array.isArray(h) ? Object.entries(h) : null;
   if (!entries?.every(([k, v]) => typeof k === 'string' && Array.isArray(v) && v.every((x: unknown) => typeof x === 'number'))) {
     argError(fn, 'history', "fit()'s history: { loss: number[], valLoss: number[], ... }", history);
@@ -148,7 +155,8 @@ function panelsOf(fn: string, h: History, wanted: string[] | undefined): string[
   if (wanted !== undefined) {
     if (!Array.isArray(wanted) || !wanted.every((m) => typeof m === 'string')) argError(fn, 'metrics', 'an array of metric names', wanted);
     const missing = wanted.filter((m) => !names.has(m));
-    if (missing.length) throw new TorchError(`${fn}: no metric ${missing.join(', ')} in the history; it has ${[...names].join(', ') || 'none'}`, 'ERR_TORCH_ARG');
+    if (missing.length)
+      throw new TorchError(`${fn}: no metric ${missing.join(', ')} in the history; it has ${[...names].join(', ') || 'none'}`, 'ERR_TORCH_ARG');
     return wanted;
   }
   if (names.size === 0) throw new TorchError(`${fn}: the history has no metric to draw (keys: ${Object.keys(h).join(', ') || 'none'})`, 'ERR_TORCH_ARG');
@@ -164,4 +172,3 @@ function cap(s: string): string {
 function escapeXml(s: string): string {
   return s.replace(/[<>&"]/g, (c) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;', '"': '&quot;' })[c]!);
 }
-

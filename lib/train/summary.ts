@@ -46,13 +46,25 @@ export function summary(module: Module, inputShape?: number[]): string {
     const own = m.parameters({ recurse: false });
     const n = own.reduce((a, p) => a + p.numel(), 0);
     const frozen = own.length > 0 && own.every((p) => !p.requiresGrad);
-    rows.push([`${'  '.repeat(name.split('.').length - 1)}${name} (${m.constructor.name})`, shapes.get(m) ?? (inputShape ? '-' : ''), n ? String(n) : '', n ? (frozen ? 'frozen' : 'trainable') : '']);
+    rows.push([
+      `${'  '.repeat(name.split('.').length - 1)}${name} (${m.constructor.name})`,
+      shapes.get(m) ?? (inputShape ? '-' : ''),
+      n ? String(n) : '',
+      n ? (frozen ? 'frozen' : 'trainable') : '',
+    ]);
   }
   const header: [string, string, string, string] = ['layer', inputShape ? 'output shape' : '', 'params', ''];
   const w = [0, 1, 2, 3].map((i) => Math.max(header[i].length, ...rows.map((r) => r[i].length)));
-  const line = (r: string[]) => r.map((c, i) => (i === 2 ? c.padStart(w[i]) : c.padEnd(w[i]))).join('  ').trimEnd();
+  const line = (r: string[]) =>
+    r
+      .map((c, i) => (i === 2 ? c.padStart(w[i]) : c.padEnd(w[i])))
+      .join('  ')
+      .trimEnd();
   const total = module.parameters().reduce((a, p) => a + p.numel(), 0);
-  const trainable = module.parameters().filter((p) => p.requiresGrad).reduce((a, p) => a + p.numel(), 0);
+  const trainable = module
+    .parameters()
+    .filter((p) => p.requiresGrad)
+    .reduce((a, p) => a + p.numel(), 0);
   return [
     `${module.constructor.name}${inputShape ? ` (input [${inputShape.join(', ')}])` : ''}`,
     line(header),

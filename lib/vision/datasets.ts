@@ -128,7 +128,10 @@ export class ImageFolder implements Dataset<[Tensor | unknown, unknown]> {
       for (const f of files) samples.push([f, found.classToIdx[c]]);
     }
     if (empty.length) {
-      throw new TorchError(`ImageFolder: found no valid file for the classes ${empty.join(', ')} in ${root}; supported extensions are: ${exts.join(', ')}`, 'ERR_TORCH_FILE');
+      throw new TorchError(
+        `ImageFolder: found no valid file for the classes ${empty.join(', ')} in ${root}; supported extensions are: ${exts.join(', ')}`,
+        'ERR_TORCH_FILE',
+      );
     }
     return { ...found, samples };
   }

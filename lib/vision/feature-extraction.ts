@@ -123,7 +123,10 @@ export function createFeatureExtractor(model: Module, options: { returnNodes: st
     if (!modules.has(node) && !modules.has(base)) {
       throw new TorchError(
         `${fn}: '${node}' is not a module call of ${model.constructor.name}; nodes are module names such as ` +
-          `${[...modules].slice(0, 8).map((n) => `'${n}'`).join(', ')}${modules.size > 8 ? ', ...' : ''} ` +
+          `${[...modules]
+            .slice(0, 8)
+            .map((n) => `'${n}'`)
+            .join(', ')}${modules.size > 8 ? ', ...' : ''} ` +
           "(with '_1', '_2' for a module's later calls); getGraphNodeNames(model, input) lists them all",
         'ERR_TORCH_ARG',
       );

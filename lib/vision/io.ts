@@ -19,7 +19,10 @@ function sharp(): any {
   try {
     sharpLib = require('sharp');
   } catch (e) {
-    throw new TorchError(`torch.vision.io needs the package 'sharp' (a dependency of torch-node, with prebuilt libvips for common platforms): ${(e as Error).message}`, 'ERR_TORCH_IMAGE');
+    throw new TorchError(
+      `torch.vision.io needs the package 'sharp' (a dependency of torch-node, with prebuilt libvips for common platforms): ${(e as Error).message}`,
+      'ERR_TORCH_IMAGE',
+    );
   }
   return sharpLib;
 }
@@ -27,7 +30,8 @@ function sharp(): any {
 /** Decodes an image file (path) or encoded bytes into a uint8 [C, H, W] tensor. */
 export async function readImage(source: string | Uint8Array, options: { mode?: ImageMode } = {}): Promise<Tensor> {
   const fn = 'readImage()';
-  if (typeof source !== 'string' && !(source instanceof Uint8Array)) argError(fn, 'source', 'a file path or a Buffer/Uint8Array of encoded image bytes', source);
+  if (typeof source !== 'string' && !(source instanceof Uint8Array))
+    argError(fn, 'source', 'a file path or a Buffer/Uint8Array of encoded image bytes', source);
   const mode = options.mode ?? 'RGB';
   if (!['RGB', 'GRAY', 'RGBA', 'UNCHANGED'].includes(mode)) argError(fn, 'mode', "'RGB', 'GRAY', 'RGBA' or 'UNCHANGED'", mode);
   const what = typeof source === 'string' ? source : `${source.length} bytes`;
@@ -59,7 +63,10 @@ export async function readImage(source: string | Uint8Array, options: { mode?: I
 export async function encodeImage(image: Tensor, format: 'png' | 'jpeg' = 'png', options: { quality?: number } = {}): Promise<Uint8Array> {
   const fn = 'encodeImage()';
   if (!(image instanceof Tensor) || image.dtype !== 'uint8' || image.dim() !== 3 || ![1, 3, 4].includes(image.shape[0])) {
-    throw new TorchError(`${fn}: expected a uint8 [C, H, W] tensor with C = 1, 3 or 4, got ${image instanceof Tensor ? `${image.dtype} [${image.shape.join(', ')}]` : describe(image)}`, 'ERR_TORCH_ARG');
+    throw new TorchError(
+      `${fn}: expected a uint8 [C, H, W] tensor with C = 1, 3 or 4, got ${image instanceof Tensor ? `${image.dtype} [${image.shape.join(', ')}]` : describe(image)}`,
+      'ERR_TORCH_ARG',
+    );
   }
   if (format !== 'png' && format !== 'jpeg') argError(fn, 'format', "'png' or 'jpeg'", format);
   const [c, h, w] = image.shape;

@@ -70,7 +70,8 @@ export async function predict(model: Module, image: Tensor | string | Uint8Array
         noGrad(() => {
           const x = typeof transform === 'function' ? transform(img) : transform.call(img);
           const logits = model.call(x.unsqueeze(0));
-          if (!(logits instanceof Tensor) || logits.dim() !== 2) throw new TorchError(`${fn}: the model returned ${describe(logits)}; expected logits [1, classes]`, 'ERR_TORCH_ARG');
+          if (!(logits instanceof Tensor) || logits.dim() !== 2)
+            throw new TorchError(`${fn}: the model returned ${describe(logits)}; expected logits [1, classes]`, 'ERR_TORCH_ARG');
           const n = logits.shape[1];
           if (labels.length !== n) throw new TorchError(`${fn}: the model has ${n} classes but ${labels.length} labels were given`, 'ERR_TORCH_ARG');
           const probs = softmax(logits.squeeze(0), 0);

@@ -8,9 +8,8 @@ import { empty, rand, randint, tensor } from '../creation';
 import { TorchError, argError, describe } from '../errors';
 import { uniform_ } from '../nn/init';
 import { tidy } from '../scope';
-import { Tensor, idOf, } from '../tensor';
+import { Tensor, idOf } from '../tensor';
 import { callOp as call } from '../ops/call';
-
 
 /** Python's round(): halves go to the even neighbour. */
 function pyRound(x: number): number {
@@ -20,7 +19,10 @@ function pyRound(x: number): number {
 
 function checkImage(fn: string, img: unknown): Tensor {
   if (!(img instanceof Tensor) || img.dim() < 3) {
-    throw new TorchError(`${fn}: expected an image tensor [C, H, W] or [N, C, H, W], got ${img instanceof Tensor ? `shape [${img.shape.join(', ')}]` : describe(img)}`, 'ERR_TORCH_ARG');
+    throw new TorchError(
+      `${fn}: expected an image tensor [C, H, W] or [N, C, H, W], got ${img instanceof Tensor ? `shape [${img.shape.join(', ')}]` : describe(img)}`,
+      'ERR_TORCH_ARG',
+    );
   }
   return img;
 }
@@ -52,7 +54,8 @@ export function resizedSize(height: number, width: number, size: number[], maxSi
   let newShort = size[0];
   let newLong = Math.trunc((newShort * long) / short);
   if (maxSize !== undefined) {
-    if (maxSize <= newShort) throw new TorchError(`Resize(): maxSize (${maxSize}) must be greater than the requested size of the smaller edge (${newShort})`, 'ERR_TORCH_ARG');
+    if (maxSize <= newShort)
+      throw new TorchError(`Resize(): maxSize (${maxSize}) must be greater than the requested size of the smaller edge (${newShort})`, 'ERR_TORCH_ARG');
     if (newLong > maxSize) {
       newShort = Math.trunc((maxSize * newShort) / newLong);
       newLong = maxSize;
@@ -86,7 +89,9 @@ export function crop(img: Tensor, top: number, left: number, height: number, wid
     const right = left + width;
     const bottom = top + height;
     if (left < 0 || top < 0 || right > w || bottom > h) {
-      const cropped = img.narrow(-2, Math.max(top, 0), Math.min(bottom, h) - Math.max(top, 0)).narrow(-1, Math.max(left, 0), Math.min(right, w) - Math.max(left, 0));
+      const cropped = img
+        .narrow(-2, Math.max(top, 0), Math.min(bottom, h) - Math.max(top, 0))
+        .narrow(-1, Math.max(left, 0), Math.min(right, w) - Math.max(left, 0));
       const pad = [Math.max(-left, 0), Math.max(right - w, 0), Math.max(-top, 0), Math.max(bottom - h, 0)];
       return call('constant_pad_nd', idOf(cropped.contiguous(), 'crop()', 'img'), pad, 0);
     }
@@ -122,10 +127,15 @@ export function centerCrop(img: Tensor, size: Size): Tensor {
 export function normalize(img: Tensor, mean: number[], std: number[]): Tensor {
   const fn = 'normalize()';
   checkImage(fn, img);
-  if (img.dtype !== 'float32' && img.dtype !== 'float64') throw new TorchError(`${fn}: expected a float image (use ToTensor first), got ${img.dtype}`, 'ERR_TORCH_ARG');
+  if (img.dtype !== 'float32' && img.dtype !== 'float64')
+    throw new TorchError(`${fn}: expected a float image (use ToTensor first), got ${img.dtype}`, 'ERR_TORCH_ARG');
   const c = img.shape[img.dim() - 3];
-  for (const [name, v] of [['mean', mean], ['std', std]] as const) {
-    if (!Array.isArray(v) || !v.every((x) => typeof x === 'number') || (v.length !== c && v.length !== 1)) argError(fn, name, `${c} numbers (one per channel)`, v);
+  for (const [name, v] of [
+    ['mean', mean],
+    ['std', std],
+  ] as const) {
+    if (!Array.isArray(v) || !v.every((x) => typeof x === 'number') || (v.length !== c && v.length !== 1))
+      argError(fn, name, `${c} numbers (one per channel)`, v);
   }
   if (std.some((s) => s === 0)) throw new TorchError(`${fn}: std ${JSON.stringify(std)} has a zero, which would divide by zero`, 'ERR_TORCH_ARG');
   return tidy(() => {
@@ -180,8 +190,10 @@ export class Resize extends Transform {
     super();
     this.size = sizeArg('Resize()', size, false);
     this.interpolation = checkInterpolation('Resize()', options.interpolation);
-    if (options.maxSize !== undefined && (!Number.isInteger(options.maxSize) || options.maxSize < 1)) argError('Resize()', 'maxSize', 'a positive integer', options.maxSize);
-    if (options.maxSize !== undefined && this.size.length === 2) throw new TorchError("Resize(): maxSize applies only when size is one number (the smaller edge)", 'ERR_TORCH_ARG');
+    if (options.maxSize !== undefined && (!Number.isInteger(options.maxSize) || options.maxSize < 1))
+      argError('Resize()', 'maxSize', 'a positive integer', options.maxSize);
+    if (options.maxSize !== undefined && this.size.length === 2)
+      throw new TorchError('Resize(): maxSize applies only when size is one number (the smaller edge)', 'ERR_TORCH_ARG');
     this.maxSize = options.maxSize;
     this.antialias = options.antialias ?? true;
   }
@@ -315,8 +327,12 @@ export class Normalize extends Transform {
   readonly std: number[];
   constructor(mean: number[], std: number[]) {
     super();
-    for (const [name, v] of [['mean', mean], ['std', std]] as const) {
-      if (!Array.isArray(v) || v.length === 0 || !v.every((x) => typeof x === 'number')) argError('Normalize()', name, 'an array of numbers (one per channel)', v);
+    for (const [name, v] of [
+      ['mean', mean],
+      ['std', std],
+    ] as const) {
+      if (!Array.isArray(v) || v.length === 0 || !v.every((x) => typeof x === 'number'))
+        argError('Normalize()', name, 'an array of numbers (one per channel)', v);
     }
     this.mean = [...mean];
     this.std = [...std];

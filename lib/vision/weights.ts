@@ -55,8 +55,7 @@ export interface ArchSpec {
 
 /** $TORCH_HOME/hub/checkpoints, as torch.hub.get_dir() computes it. */
 export function hubCheckpointsDir(): string {
-  const torchHome =
-    process.env.TORCH_HOME || path.join(process.env.XDG_CACHE_HOME || path.join(os.homedir(), '.cache'), 'torch');
+  const torchHome = process.env.TORCH_HOME || path.join(process.env.XDG_CACHE_HOME || path.join(os.homedir(), '.cache'), 'torch');
   return path.join(torchHome, 'hub', 'checkpoints');
 }
 
@@ -107,7 +106,9 @@ export function withWeights<M extends Module>(fn: string, spec: ArchSpec, option
   if ('pretrained' in o) {
     throw new TorchError(
       `${fn}: 'pretrained' is gone from torchvision (since 0.13) and from torch-node: ` +
-        ((o as { pretrained?: unknown }).pretrained ? "pass { weights: 'IMAGENET1K_V1' } (or 'DEFAULT'), as torchvision's weights='IMAGENET1K_V1'" : 'omit it; no weights is the default'),
+        ((o as { pretrained?: unknown }).pretrained
+          ? "pass { weights: 'IMAGENET1K_V1' } (or 'DEFAULT'), as torchvision's weights='IMAGENET1K_V1'"
+          : 'omit it; no weights is the default'),
       'ERR_TORCH_ARG',
     );
   }
@@ -118,7 +119,10 @@ export function withWeights<M extends Module>(fn: string, spec: ArchSpec, option
     const { sd, source } = readWeights(fn, spec, o.weights!);
     const headW = sd.get(spec.head[0]);
     if (!(headW instanceof Tensor)) {
-      throw new TorchError(`${fn}: ${source} has no '${spec.head[0]}', so it is not a ${spec.name} state dict (its first keys: ${[...sd.keys()].slice(0, 5).join(', ')})`, 'ERR_TORCH_FILE');
+      throw new TorchError(
+        `${fn}: ${source} has no '${spec.head[0]}', so it is not a ${spec.name} state dict (its first keys: ${[...sd.keys()].slice(0, 5).join(', ')})`,
+        'ERR_TORCH_FILE',
+      );
     }
     const fileClasses = headW.shape[0];
     const numClasses = o.numClasses ?? fileClasses;
@@ -137,7 +141,9 @@ export function withWeights<M extends Module>(fn: string, spec: ArchSpec, option
       model.dispose();
       throw new TorchError(
         `${fn}: ${source} does not fit ${spec.name}: ` +
-          [missing.length ? `missing ${missing.join(', ')}` : '', r.unexpectedKeys.length ? `unexpected ${r.unexpectedKeys.join(', ')}` : ''].filter(Boolean).join('; '),
+          [missing.length ? `missing ${missing.join(', ')}` : '', r.unexpectedKeys.length ? `unexpected ${r.unexpectedKeys.join(', ')}` : '']
+            .filter(Boolean)
+            .join('; '),
         'ERR_TORCH_STATE_DICT',
       );
     }

@@ -41,7 +41,6 @@ const { unflatten, countLeaves } = require('../../dist/export/pytree');
 
 const { rand, randInt, pick } = random(seed);
 
-
 function nest(depth, leaf) {
   let v = leaf;
   for (let i = 0; i < depth; i++) v = [v];
@@ -52,17 +51,51 @@ function nest(depth, leaf) {
 // except in the tensor metadata the reader checks against the payload before allocating.
 const HOSTILE = () =>
   pick([
-    0, 1, -1, 2, 3, 7, 65, 1.5, -0.0, null, true, false, '', 'x', 'torch.ops.aten.add.Tensor', [], {}, [[]], { as_int: 1 },
-    { as_tensor: { name: 'nope' } }, { as_graph: { name: 'g', graph: null } }, DEEP, { a: DEEP }, nest(50, {}),
+    0,
+    1,
+    -1,
+    2,
+    3,
+    7,
+    65,
+    1.5,
+    -0.0,
+    null,
+    true,
+    false,
+    '',
+    'x',
+    'torch.ops.aten.add.Tensor',
+    [],
+    {},
+    [[]],
+    { as_int: 1 },
+    { as_tensor: { name: 'nope' } },
+    { as_graph: { name: 'g', graph: null } },
+    DEEP,
+    { a: DEEP },
+    nest(50, {}),
   ]);
 // Nesting deeper than JSON.stringify recurses is spliced into the text after stringifying.
 const DEEP = '@@deep-nesting@@';
 const DEEP_JSON = '['.repeat(100000) + '0' + ']'.repeat(100000);
 const HUGE = () => pick([2 ** 31, 2 ** 53, -(2 ** 31), 1e300, -5, 2 ** 40, 0.5]);
 const TARGETS = [
-  'torch.ops.aten.not_an_op.default', 'torch.ops.higher_order.map_impl', 'torch.ops.higher_order.cond', 'torch.ops.higher_order.while_loop',
-  'torch.ops.higher_order.wrap_with_set_grad_enabled', '_operator.floordiv', '_operator.truediv', 'torch.sym_max', 'torch.ops.aten.sym_size.int',
-  'torch.ops.aten._assert_scalar.default', 'builtins.eval', 'os.system', 'torch.ops.aten.add', '#ns:op', '',
+  'torch.ops.aten.not_an_op.default',
+  'torch.ops.higher_order.map_impl',
+  'torch.ops.higher_order.cond',
+  'torch.ops.higher_order.while_loop',
+  'torch.ops.higher_order.wrap_with_set_grad_enabled',
+  '_operator.floordiv',
+  '_operator.truediv',
+  'torch.sym_max',
+  'torch.ops.aten.sym_size.int',
+  'torch.ops.aten._assert_scalar.default',
+  'builtins.eval',
+  'os.system',
+  'torch.ops.aten.add',
+  '#ns:op',
+  '',
 ];
 
 /** Every (container, key) in a JSON value, up to a bound (for picking a random place to mutate). */
@@ -88,15 +121,19 @@ function nestedConds(depth) {
     g = {
       inputs: [{ as_tensor: { name: 'a' } }],
       outputs: [{ as_tensor: { name: `c${i}` } }],
-      nodes: [{
-        target: 'torch.ops.higher_order.cond', name: `c${i}`, outputs: [{ as_tensor: { name: `c${i}` } }],
-        inputs: [
-          { name: '', arg: { as_bool: true }, kind: 1 },
-          { name: '', arg: { as_graph: { name: `t${i}`, graph: g } }, kind: 1 },
-          { name: '', arg: { as_graph: { name: `f${i}`, graph: leaf() } }, kind: 1 },
-          { name: '', arg: { as_tensors: [{ name: 'a' }] }, kind: 1 },
-        ],
-      }],
+      nodes: [
+        {
+          target: 'torch.ops.higher_order.cond',
+          name: `c${i}`,
+          outputs: [{ as_tensor: { name: `c${i}` } }],
+          inputs: [
+            { name: '', arg: { as_bool: true }, kind: 1 },
+            { name: '', arg: { as_graph: { name: `t${i}`, graph: g } }, kind: 1 },
+            { name: '', arg: { as_graph: { name: `f${i}`, graph: leaf() } }, kind: 1 },
+            { name: '', arg: { as_tensors: [{ name: 'a' }] }, kind: 1 },
+          ],
+        },
+      ],
     };
   }
   return g;
@@ -109,7 +146,8 @@ function records(buf) {
   while (!step.done) step = gen.next(buf.subarray(step.value.offset, step.value.offset + step.value.length));
   const entries = step.value.entries;
   const first = entries[0].name;
-  const prefix = first.includes('/') && entries.every((e) => e.name.startsWith(first.slice(0, first.indexOf('/') + 1))) ? first.slice(0, first.indexOf('/')) : '';
+  const prefix =
+    first.includes('/') && entries.every((e) => e.name.startsWith(first.slice(0, first.indexOf('/') + 1))) ? first.slice(0, first.indexOf('/')) : '';
   const data = (e) => {
     const raw = buf.subarray(e.dataOffset, e.dataOffset + e.compressedSize);
     return e.method === 8 ? zlib.inflateRawSync(raw) : raw;
@@ -119,7 +157,13 @@ function records(buf) {
 
 /** A stored zip of records, under `prefix/` (torch's layout) or at the top level (the legacy export zip), with valid CRCs. */
 function rezip(prefix, recs) {
-  if (prefix) return Buffer.concat([...zip.zipChunks(prefix, recs.map((r) => ({ name: r.name, size: r.data.length, data: r.data })))]);
+  if (prefix)
+    return Buffer.concat([
+      ...zip.zipChunks(
+        prefix,
+        recs.map((r) => ({ name: r.name, size: r.data.length, data: r.data })),
+      ),
+    ]);
   const parts = [];
   const central = [];
   let pos = 0;
@@ -238,7 +282,12 @@ function mutateJson(seedRecs) {
         const depth = pick([17, 40, 300]);
         const node = pick(g.nodes);
         node.target = 'torch.ops.higher_order.cond';
-        node.inputs = [{ name: '', arg: { as_bool: true }, kind: 1 }, { name: '', arg: { as_graph: { name: 't', graph: nestedConds(depth) } }, kind: 1 }, { name: '', arg: { as_graph: { name: 'f', graph: nestedConds(1) } }, kind: 1 }, { name: '', arg: { as_tensors: [] }, kind: 1 }];
+        node.inputs = [
+          { name: '', arg: { as_bool: true }, kind: 1 },
+          { name: '', arg: { as_graph: { name: 't', graph: nestedConds(depth) } }, kind: 1 },
+          { name: '', arg: { as_graph: { name: 'f', graph: nestedConds(1) } }, kind: 1 },
+          { name: '', arg: { as_tensors: [] }, kind: 1 },
+        ];
       }
       break;
     }
@@ -249,8 +298,11 @@ function mutateJson(seedRecs) {
         const key = pick(['in_spec', 'out_spec']);
         sig[key] = pick([
           '[1, ' + '{"type": "builtins.tuple", "context": "null", "children_spec": ['.repeat(3000) + ']}'.repeat(3000) + ']',
-          '[2, {}]', 'not json', '[1, {"type": "collections.Counter", "context": "null", "children_spec": []}]',
-          '[1, {"type": "builtins.dict", "context": "[\\"a\\"]", "children_spec": []}]', String(sig[key]).replace(/null, "context"/, '"builtins.list", "context"'),
+          '[2, {}]',
+          'not json',
+          '[1, {"type": "collections.Counter", "context": "null", "children_spec": []}]',
+          '[1, {"type": "builtins.dict", "context": "[\\"a\\"]", "children_spec": []}]',
+          String(sig[key]).replace(/null, "context"/, '"builtins.list", "context"'),
         ]);
       }
       break;
@@ -258,7 +310,15 @@ function mutateJson(seedRecs) {
     case 5: {
       // symbolic sizes
       const exprs = places(j).filter(([o, k]) => k === 'expr_str');
-      const bad = pick(["Symbol('s0'", 'Mul(' .repeat(500) + ')'.repeat(500), "Foo(Symbol('s0'))", "Add(Symbol('s0', positive=True), Symbol('s1'))", "FloorDiv(Symbol('s0'), Integer(0))", 'x'.repeat(5000), "Mul(Integer(0), Symbol('s0'))"]);
+      const bad = pick([
+        "Symbol('s0'",
+        'Mul('.repeat(500) + ')'.repeat(500),
+        "Foo(Symbol('s0'))",
+        "Add(Symbol('s0', positive=True), Symbol('s1'))",
+        "FloorDiv(Symbol('s0'), Integer(0))",
+        'x'.repeat(5000),
+        "Mul(Integer(0), Symbol('s0'))",
+      ]);
       if (exprs.length) pick(exprs)[0].expr_str = bad;
       else if (j.range_constraints) j.range_constraints.s0 = { min_val: 5, max_val: 2 };
       break;
@@ -279,7 +339,10 @@ function mutateJson(seedRecs) {
     }
   }
   target.data = Buffer.from(JSON.stringify(j).split(JSON.stringify(DEEP)).join(DEEP_JSON));
-  return { kind: `json-${['replace', 'delete', 'target', 'nesting', 'pytree', 'symbolic', 'schema', 'meta'][Math.min(kind, 7)]}`, data: rezip(seedRecs.prefix, recs) };
+  return {
+    kind: `json-${['replace', 'delete', 'target', 'nesting', 'pytree', 'symbolic', 'schema', 'meta'][Math.min(kind, 7)]}`,
+    data: rezip(seedRecs.prefix, recs),
+  };
 }
 
 function mutateBytes(src) {
@@ -307,7 +370,7 @@ function inputsFor(ep) {
     if (u.kind === 'constant') leaves.push(u.constant);
     else if (u.kind === 'symint') leaves.push(3);
     else {
-      const shape = u.meta.sizes.map((d) => (typeof d.as_int === 'number' ? d.as_int : d.as_expr?.hint?.as_int ?? 2));
+      const shape = u.meta.sizes.map((d) => (typeof d.as_int === 'number' ? d.as_int : (d.as_expr?.hint?.as_int ?? 2)));
       if (shape.some((d) => !Number.isInteger(d) || d < 0 || d > 4096) || shape.reduce((a, b) => a * b, 1) > 1 << 20) return null;
       leaves.push(torch.ones(shape, { dtype: u.dtype }));
     }

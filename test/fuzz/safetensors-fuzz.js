@@ -52,7 +52,16 @@ torch.tidy(() => {
     ['u8', torch.tensor([1, 2, 250], { dtype: 'uint8' })],
     ['i16', torch.tensor([-300, 300], { dtype: 'int16' })],
     ['i32', torch.tensor([7], { dtype: 'int32' })],
-    ['i64', torch.tensor([[1, 2], [3, 4]], { dtype: 'int64' })],
+    [
+      'i64',
+      torch.tensor(
+        [
+          [1, 2],
+          [3, 4],
+        ],
+        { dtype: 'int64' },
+      ),
+    ],
     ['m', torch.tensor([true, false, true])],
     ['s', torch.tensor(2.5)],
     ['e', torch.zeros(0, 3)],
@@ -60,7 +69,23 @@ torch.tidy(() => {
   corpus.push(Buffer.from(st.save(t, { format: 'pt', note: 'fuzz seed' })));
 });
 
-const HOSTILE_NUMBERS = ['0', '-1', '1.5', '1e400', '4294967296', '9007199254740993', '18446744073709551616', '1099511627776', '2147483648', '99999999999999999999999', '-0', '[]', '{}', 'null', '"x"'];
+const HOSTILE_NUMBERS = [
+  '0',
+  '-1',
+  '1.5',
+  '1e400',
+  '4294967296',
+  '9007199254740993',
+  '18446744073709551616',
+  '1099511627776',
+  '2147483648',
+  '99999999999999999999999',
+  '-0',
+  '[]',
+  '{}',
+  'null',
+  '"x"',
+];
 const HEADER_CHARS = '0123456789[]{},:"-.eE FIUBOL_';
 
 function headerSpan(buf) {
@@ -151,7 +176,10 @@ function attempt(what, fn, mutant) {
   } catch (e) {
     if (e instanceof TorchError) {
       rejected++;
-      const key = e.message.replace(/^[^:]*: [^:]*: /, '').replace(/\d+/g, 'N').slice(0, 60);
+      const key = e.message
+        .replace(/^[^:]*: [^:]*: /, '')
+        .replace(/\d+/g, 'N')
+        .slice(0, 60);
       messages.set(key, (messages.get(key) || 0) + 1);
     } else {
       failures.push({ what, kind: mutant.kind, error: String(e?.stack ? e.stack : e), hex: mutant.bytes.subarray(0, 512).toString('hex') });

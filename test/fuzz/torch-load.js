@@ -33,9 +33,24 @@ function seeds() {
   const own = path.join(outDir, 'seed.pt');
   torch.tidy(() => {
     const base = torch.arange(12).to('float32');
-    const sd = tf.orderedDict(new Map([['w', base.reshape(3, 4)], ['b', torch.ones([4], { dtype: 'float16' })], ['n', torch.tensor(3, { dtype: 'int64' })]]));
+    const sd = tf.orderedDict(
+      new Map([
+        ['w', base.reshape(3, 4)],
+        ['b', torch.ones([4], { dtype: 'float16' })],
+        ['n', torch.tensor(3, { dtype: 'int64' })],
+      ]),
+    );
     Object.defineProperty(sd, '_metadata', { value: new Map([['', new Map([['version', 1]])]]), enumerable: false, writable: true });
-    tf.save({ sd, col: base.reshape(3, 4).t(), mask: torch.tensor([1, 0, 1], { dtype: 'bool' }), groups: [{ lr: 0.5, betas: tf.tuple([0.9, 0.99]) }], state: new Map([[0, 'x']]) }, own);
+    tf.save(
+      {
+        sd,
+        col: base.reshape(3, 4).t(),
+        mask: torch.tensor([1, 0, 1], { dtype: 'bool' }),
+        groups: [{ lr: 0.5, betas: tf.tuple([0.9, 0.99]) }],
+        state: new Map([[0, 'x']]),
+      },
+      own,
+    );
   });
   out.push(new Uint8Array(fs.readFileSync(own)));
   return out;
@@ -45,13 +60,13 @@ function seeds() {
 function hotRanges(buf) {
   const ranges = [];
   for (let i = 0; i + 4 <= buf.length; i++) {
-    if (buf[i] === 0x50 && buf[i + 1] === 0x4b && (buf[i + 2] === 1 || buf[i + 2] === 3 || buf[i + 2] === 5 || buf[i + 2] === 6)) ranges.push([i, Math.min(buf.length, i + 64)]);
+    if (buf[i] === 0x50 && buf[i + 1] === 0x4b && (buf[i + 2] === 1 || buf[i + 2] === 3 || buf[i + 2] === 5 || buf[i + 2] === 6))
+      ranges.push([i, Math.min(buf.length, i + 64)]);
   }
   const pkl = Buffer.from(buf).indexOf('data.pkl');
   if (pkl >= 0) ranges.push([pkl, Math.min(buf.length, pkl + 1200)]);
   return ranges;
 }
-
 
 /** Mutates data.pkl (or another record) inside an otherwise valid archive: this reaches the unpickler. */
 function mutatePickle(seed) {
@@ -61,7 +76,12 @@ function mutatePickle(seed) {
   target.data = m.data;
   // Sometimes drop or duplicate a record.
   if (rand() < 0.05) recs.splice(randInt(recs.length), 1);
-  const chunks = [...zip.zipChunks(seed.prefix, recs.map((r) => ({ name: r.name, size: r.data.length, data: r.data })))];
+  const chunks = [
+    ...zip.zipChunks(
+      seed.prefix,
+      recs.map((r) => ({ name: r.name, size: r.data.length, data: r.data })),
+    ),
+  ];
   return { kind: `pickle-${m.kind}`, data: Buffer.concat(chunks) };
 }
 

@@ -42,7 +42,10 @@ const scenarios = {
     d.scatter(sc, { scatterList: rank === 0 ? Array.from({ length: ws }, (_, i) => f32(i * 100, [2])) : null, src: 0 });
     out.scatter = sc.tolist();
     const rs = torch.zeros([1]);
-    d.reduceScatter(rs, Array.from({ length: ws }, (_, i) => f32(i + rank, [1])));
+    d.reduceScatter(
+      rs,
+      Array.from({ length: ws }, (_, i) => f32(i + rank, [1])),
+    );
     out.reduceScatter = rs.item();
     if (rank === 0) d.send(torch.tensor([7, 8], { dtype: 'float32' }), 1);
     if (rank === 1) {
@@ -150,7 +153,12 @@ const scenarios = {
     const opt = new torch.optim.SGD(ddp.parameters(), { lr: 0.1 });
     const ropt = new torch.optim.SGD(ref.parameters(), { lr: 0.1 });
     const shard = (r, step) => {
-      const x = torch.arange(16 * 10, { dtype: 'float32' }).reshape([16, 10]).mul(0.01 * (step + 1)).add(r).sin();
+      const x = torch
+        .arange(16 * 10, { dtype: 'float32' })
+        .reshape([16, 10])
+        .mul(0.01 * (step + 1))
+        .add(r)
+        .sin();
       return [x, x.sum(1, true).sin()];
     };
     const steps = 20;
@@ -206,7 +214,10 @@ const scenarios = {
     d.allGather(parts, torch.full([2], rank, { device: dev }));
     out.allGather = parts.map((p) => p.cpu().tolist());
     const rs = torch.zeros([1], { device: dev });
-    d.reduceScatter(rs, Array.from({ length: ws }, (_, i) => torch.full([1], rank + i, { device: dev })));
+    d.reduceScatter(
+      rs,
+      Array.from({ length: ws }, (_, i) => torch.full([1], rank + i, { device: dev })),
+    );
     out.reduceScatter = rs.cpu().item();
     const w = d.allReduce(torch.ones([3], { device: dev }).mul(rank + 1), { asyncOp: true });
     await w;
@@ -224,7 +235,12 @@ const scenarios = {
     const opt = new torch.optim.SGD(ddp.parameters(), { lr: 0.1 });
     const ropt = new torch.optim.SGD(ref.parameters(), { lr: 0.1 });
     const shard = (r, step) => {
-      const x = torch.arange(8 * 6, { dtype: 'float32', device: dev }).reshape([8, 6]).mul(0.02 * (step + 1)).add(r).sin();
+      const x = torch
+        .arange(8 * 6, { dtype: 'float32', device: dev })
+        .reshape([8, 6])
+        .mul(0.02 * (step + 1))
+        .add(r)
+        .sin();
       return [x, x.sum(1, true).cos()];
     };
     for (let step = 0; step < 10; step++) {
@@ -249,7 +265,15 @@ const scenarios = {
     // batch: outputs, input gradients, running statistics and weights over several SGD steps.
     init({ timeout: 20000 });
     const nn = torch.nn;
-    const make = () => new nn.Sequential(new nn.Conv2d(3, 4, 3), new nn.BatchNorm2d(4), new nn.ReLU(), new nn.Flatten(), new nn.Linear(4 * 4 * 4, 2), new nn.BatchNorm1d(2, { momentum: null }));
+    const make = () =>
+      new nn.Sequential(
+        new nn.Conv2d(3, 4, 3),
+        new nn.BatchNorm2d(4),
+        new nn.ReLU(),
+        new nn.Flatten(),
+        new nn.Linear(4 * 4 * 4, 2),
+        new nn.BatchNorm1d(2, { momentum: null }),
+      );
     torch.manualSeed(3);
     const model = make();
     const ref = make();
@@ -259,7 +283,13 @@ const scenarios = {
     const opt = new torch.optim.SGD(ddp.parameters(), { lr: 0.05, momentum: 0.9 });
     const ropt = new torch.optim.SGD(ref.parameters(), { lr: 0.05, momentum: 0.9 });
     const n = 3 + rank; // shards of different sizes
-    const shard = (r, step) => torch.arange((3 + r) * 3 * 6 * 6, { dtype: 'float32' }).reshape([3 + r, 3, 6, 6]).mul(0.01 * (step + 1)).add(r * 0.3).sin();
+    const shard = (r, step) =>
+      torch
+        .arange((3 + r) * 3 * 6 * 6, { dtype: 'float32' })
+        .reshape([3 + r, 3, 6, 6])
+        .mul(0.01 * (step + 1))
+        .add(r * 0.3)
+        .sin();
     const out = { types: [...converted.modules()].map((m) => m.constructor.name).filter((c) => /Norm/.test(c)) };
     let maxOut = 0;
     let maxGradIn = 0;
@@ -273,7 +303,10 @@ const scenarios = {
         // Each rank's loss is world size x its share of the full-batch mean: DDP averages the weights'
         // gradients over the ranks, so they equal the full-batch mean's; the input's gradient (every
         // rank's loss reaches every input through the statistics) is world size x the full batch's.
-        const loss = y.square().sum().mul(ws / total);
+        const loss = y
+          .square()
+          .sum()
+          .mul(ws / total);
         opt.zeroGrad();
         loss.backward();
         opt.step();
@@ -282,8 +315,22 @@ const scenarios = {
         ropt.zeroGrad();
         ry.square().sum().div(total).backward();
         ropt.step();
-        maxOut = Math.max(maxOut, y.sub(ry.narrow(0, offset, n)).abs().max().item());
-        maxGradIn = Math.max(maxGradIn, x.grad.sub(xs.grad.narrow(0, offset, n).mul(ws)).abs().max().item());
+        maxOut = Math.max(
+          maxOut,
+          y
+            .sub(ry.narrow(0, offset, n))
+            .abs()
+            .max()
+            .item(),
+        );
+        maxGradIn = Math.max(
+          maxGradIn,
+          x.grad
+            .sub(xs.grad.narrow(0, offset, n).mul(ws))
+            .abs()
+            .max()
+            .item(),
+        );
       });
     }
     out.maxOut = maxOut;
@@ -296,7 +343,14 @@ const scenarios = {
     // eval: running statistics, no synchronization (a rank alone may call it).
     converted.eval();
     ref.eval();
-    out.evalDiff = torch.noGrad(() => converted.call(shard(rank, 0)).sub(ref.call(shard(rank, 0))).abs().max().item());
+    out.evalDiff = torch.noGrad(() =>
+      converted
+        .call(shard(rank, 0))
+        .sub(ref.call(shard(rank, 0)))
+        .abs()
+        .max()
+        .item(),
+    );
     d.destroyProcessGroup();
     return out;
   },
@@ -312,7 +366,12 @@ const scenarios = {
     const steps = Number(process.env.DDP_STEPS || 20);
     for (let step = 0; step < steps; step++) {
       torch.tidy(() => {
-        const x = torch.arange(16 * 8, { dtype: 'float32' }).reshape([16, 8]).mul(0.013 * (step + 1)).add(0.7 * rank).sin();
+        const x = torch
+          .arange(16 * 8, { dtype: 'float32' })
+          .reshape([16, 8])
+          .mul(0.013 * (step + 1))
+          .add(0.7 * rank)
+          .sin();
         const y = x.sum(1, true).cos();
         opt.zeroGrad();
         const loss = torch.nn.functional.mseLoss(ddp.call(x), y);
@@ -333,7 +392,11 @@ const scenarios = {
     torch.manualSeed(3);
     const ddp = new nn.parallel.DistributedDataParallel(new nn.Sequential(new nn.Linear(4, 8), new nn.ReLU(), new nn.Linear(8, 1)));
     const n = 64;
-    const x = torch.arange(n * 4, { dtype: 'float32' }).reshape([n, 4]).mul(0.05).sin();
+    const x = torch
+      .arange(n * 4, { dtype: 'float32' })
+      .reshape([n, 4])
+      .mul(0.05)
+      .sin();
     const y = x.sum(1, true).cos();
     const dataset = new torch.utils.data.TensorDataset(x, y);
     const sampler = new torch.utils.data.DistributedSampler(dataset, { shuffle: true, seed: 1 });
@@ -342,10 +405,19 @@ const scenarios = {
     const output = { write: (s) => printed.push(s), isTTY: false };
     const ckpt = new torch.utils.ModelCheckpoint(process.env.CKPT_FILE, { monitor: 'loss', weightsOnly: true });
     // rank 1 alone would stop at once (patience 0 on its own whim); the stop is shared
-    const stopper = { onEpochEnd: (epoch, logs, ctx) => { if (rank === 1 && epoch === 2) ctx.stopTraining = true; } };
+    const stopper = {
+      onEpochEnd: (epoch, logs, ctx) => {
+        if (rank === 1 && epoch === 2) ctx.stopTraining = true;
+      },
+    };
     const r = torch.utils.fit(ddp, {
-      trainLoader: loader, epochs: 8, optimizer: new torch.optim.SGD(ddp.parameters(), { lr: 0.05 }), lossFn: new nn.MSELoss(),
-      callbacks: [stopper, ckpt], verbose: 'epoch', output,
+      trainLoader: loader,
+      epochs: 8,
+      optimizer: new torch.optim.SGD(ddp.parameters(), { lr: 0.05 }),
+      lossFn: new nn.MSELoss(),
+      callbacks: [stopper, ckpt],
+      verbose: 'epoch',
+      output,
     });
     return { epochsRun: r.epochsRun, loss: r.history.loss, printedLines: printed.join('').split('\n').filter(Boolean).length, saved: ckpt.saved.length };
   },

@@ -19,7 +19,13 @@ function rng(seed) {
  * 'int' (-5..5), 'range' (0..n-1), 'bool', or explicit `data`.
  */
 function makeInput(spec, seed) {
-  if (spec.data) return { data: spec.data.flat(Infinity), shape: spec.shape ?? [spec.data.flat(Infinity).length], dtype: spec.dtype ?? 'float32', requiresGrad: spec.requiresGrad };
+  if (spec.data)
+    return {
+      data: spec.data.flat(Infinity),
+      shape: spec.shape ?? [spec.data.flat(Infinity).length],
+      dtype: spec.dtype ?? 'float32',
+      requiresGrad: spec.requiresGrad,
+    };
   const shape = spec.shape;
   const n = shape.reduce((a, b) => a * b, 1);
   const r = rng(seed);
@@ -27,7 +33,7 @@ function makeInput(spec, seed) {
   const data = [];
   for (let i = 0; i < n; i++) {
     let v;
-    if (kind === 'randn') v = Math.round(((r() + r() + r() + r() - 2) * 1.7) * 1e4) / 1e4;
+    if (kind === 'randn') v = Math.round((r() + r() + r() + r() - 2) * 1.7 * 1e4) / 1e4;
     else if (kind === 'uniform') v = Math.round(r() * 1e4) / 1e4;
     else if (kind === 'pos') v = Math.round((0.1 + r() * 1.9) * 1e4) / 1e4;
     else if (kind === 'int') v = Math.floor(r() * 11) - 5;
@@ -36,7 +42,12 @@ function makeInput(spec, seed) {
     else throw new Error(`unknown input kind ${kind}`);
     data.push(v);
   }
-  return { data, shape, dtype: spec.dtype ?? (kind === 'int' || kind === 'range' ? 'int64' : kind === 'bool' ? 'bool' : 'float32'), requiresGrad: spec.requiresGrad };
+  return {
+    data,
+    shape,
+    dtype: spec.dtype ?? (kind === 'int' || kind === 'range' ? 'int64' : kind === 'bool' ? 'bool' : 'float32'),
+    requiresGrad: spec.requiresGrad,
+  };
 }
 
 function prepare(cases) {
@@ -141,7 +152,10 @@ function goldenSuite(test, torch, cases) {
         else torch.manualSeed(0);
         if (c.error) {
           assert.equal(expected.kind, 'error', `Python did not fail: ${JSON.stringify(expected).slice(0, 200)}`);
-          assert.throws(() => c.js(torch, inputs), (e) => e instanceof torch.TorchError && c.error.test(e.message));
+          assert.throws(
+            () => c.js(torch, inputs),
+            (e) => e instanceof torch.TorchError && c.error.test(e.message),
+          );
           return;
         }
         compare(encode(torch, c.js(torch, inputs)), expected, c);

@@ -28,7 +28,6 @@ export function pyFloat(x: number): string {
 export const pyBool = (b: boolean) => (b ? 'True' : 'False');
 export const pyTuple = (xs: number[]) => (xs.length === 1 ? `(${xs[0]},)` : `(${xs.join(', ')})`);
 
-
 export function tupleOf(fn: string, param: string, v: unknown, n: number, min = 0): number[] {
   const xs = typeof v === 'number' ? Array(n).fill(v) : v;
   if (!Array.isArray(xs) || xs.length !== n || !xs.every((x) => Number.isInteger(x) && x >= min)) {

@@ -102,7 +102,10 @@ abstract class IndexedModules extends Module {
   /** @internal [key, module] of a Python slice [start:end]. */
   protected _sliceEntries(start?: number, end?: number): [string, Module][] {
     const entries = [...this._modules] as [string, Module][];
-    for (const [v, name] of [[start, 'start'], [end, 'end']] as const) {
+    for (const [v, name] of [
+      [start, 'start'],
+      [end, 'end'],
+    ] as const) {
       if (v !== undefined && (typeof v !== 'number' || !Number.isInteger(v))) argError(`${this.constructor.name}.slice()`, name, 'an integer', v);
     }
     return entries.slice(start, end);
@@ -212,7 +215,14 @@ export class ModuleDict extends Module {
   /** Adds or replaces each (key, module) of a Map, an object or an array of pairs. */
   update(modules: Map<string, Module> | Record<string, Module> | [string, Module][]): this {
     if (modules === null || typeof modules !== 'object') argError('ModuleDict.update()', 'modules', 'a Map, an object or [key, module] pairs', modules);
-    const entries = modules instanceof Map ? [...modules] : Array.isArray(modules) ? modules : modules instanceof Module ? [...(modules as unknown as ModuleDict)._modules] : Object.entries(modules);
+    const entries =
+      modules instanceof Map
+        ? [...modules]
+        : Array.isArray(modules)
+          ? modules
+          : modules instanceof Module
+            ? [...(modules as unknown as ModuleDict)._modules]
+            : Object.entries(modules);
     for (const [k, m] of entries as [string, Module][]) this.set(k, m);
     return this;
   }

@@ -60,9 +60,7 @@ abstract class ConvNd extends Module {
     if (inChannels % this.groups || outChannels % this.groups) {
       throw new TorchError(`${fn}: inChannels (${inChannels}) and outChannels (${outChannels}) must be divisible by groups (${this.groups})`, 'ERR_TORCH_ARG');
     }
-    const wshape = transposed
-      ? [inChannels, outChannels / this.groups, ...this.kernelSize]
-      : [outChannels, inChannels / this.groups, ...this.kernelSize];
+    const wshape = transposed ? [inChannels, outChannels / this.groups, ...this.kernelSize] : [outChannels, inChannels / this.groups, ...this.kernelSize];
     this.registerParameter('weight', newParam(wshape, options));
     this.registerParameter('bias', options.bias === false ? null : newParam([outChannels], options));
     this.resetParameters();

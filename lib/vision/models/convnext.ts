@@ -29,7 +29,6 @@ import { StochasticDepth } from './efficientnet';
 
 // ---- torch.nn.init.trunc_normal_ ----------------------------------------------------------------
 
-
 /** nn.Parameter(t) for a temporary t: the Parameter (sharing t's storage) replaces t, which is freed. */
 export function ownParam(t: Tensor): Parameter {
   const p = new Parameter(t);
@@ -174,7 +173,10 @@ export class ConvNeXt extends Module {
     const fn = 'ConvNeXt()';
     if (options === null || typeof options !== 'object') argError(fn, 'options', 'an options object', options);
     if (!Array.isArray(blockSetting) || blockSetting.length === 0) {
-      throw new TorchError(`${fn}: The block_setting should not be empty (got ${Array.isArray(blockSetting) ? 'an empty array' : String(blockSetting)})`, 'ERR_TORCH_ARG');
+      throw new TorchError(
+        `${fn}: The block_setting should not be empty (got ${Array.isArray(blockSetting) ? 'an empty array' : String(blockSetting)})`,
+        'ERR_TORCH_ARG',
+      );
     }
     blockSetting.forEach((c, i) => {
       if (!isConfig(c)) argError(fn, `blockSetting[${i}]`, 'a CNBlockConfig { inputChannels, outChannels (or null), numLayers }', c);
@@ -189,7 +191,8 @@ export class ConvNeXt extends Module {
 
     const totalStageBlocks = blockSetting.reduce((n, c) => n + c.numLayers, 0);
     // (checked before anything is built: a failed constructor leaves no parameters behind)
-    if (totalStageBlocks === 1) throw new TorchError(`${fn}: torchvision's ConvNeXt needs at least 2 blocks in all (it divides by total_stage_blocks - 1)`, 'ERR_TORCH_ARG');
+    if (totalStageBlocks === 1)
+      throw new TorchError(`${fn}: torchvision's ConvNeXt needs at least 2 blocks in all (it divides by total_stage_blocks - 1)`, 'ERR_TORCH_ARG');
 
     const layers: Module[] = [
       new Conv2dNormActivation(3, blockSetting[0].inputChannels, { kernelSize: 4, stride: 4, padding: 0, normLayer, activationLayer: null, bias: true }),

@@ -200,7 +200,9 @@ export const EFFICIENTNET_LITE_BLOCKS: readonly LiteBlockArgs[] = Object.freeze(
     [3, 5, 1, 6, 80, 112],
     [4, 5, 2, 6, 112, 192],
     [1, 3, 1, 6, 192, 320],
-  ].map(([numRepeat, kernelSize, stride, expandRatio, inputFilters, outputFilters]) => Object.freeze({ numRepeat, kernelSize, stride, expandRatio, inputFilters, outputFilters })),
+  ].map(([numRepeat, kernelSize, stride, expandRatio, inputFilters, outputFilters]) =>
+    Object.freeze({ numRepeat, kernelSize, stride, expandRatio, inputFilters, outputFilters }),
+  ),
 );
 
 /** (width, depth, resolution, dropout) of efficientnet-lite0 .. lite4, as the package lists them. */
@@ -266,11 +268,15 @@ export class EfficientNetLite extends Module {
     checkInt(fn, 'numClasses', numClasses, 1);
     const size = o.imageSize ?? 224;
     const sizes = typeof size === 'number' ? [size, size] : size;
-    if (!Array.isArray(sizes) || sizes.length !== 2 || !sizes.every((v) => Number.isInteger(v) && v > 0)) argError(fn, 'imageSize', 'a positive integer or [h, w]', size);
+    if (!Array.isArray(sizes) || sizes.length !== 2 || !sizes.every((v) => Number.isInteger(v) && v > 0))
+      argError(fn, 'imageSize', 'a positive integer or [h, w]', size);
     this.imageSize = [sizes[0], sizes[1]];
     const dropout = checkProbability(fn, 'dropoutRate', o.dropoutRate ?? 0.2);
     this.dropConnectRate = checkProbability(fn, 'dropConnectRate', o.dropConnectRate ?? 0.2);
-    const params: BlockParams = { bnEps: checkPositive(fn, 'batchNormEpsilon', o.batchNormEpsilon ?? 1e-3), bnMomentum: 1 - checkProbability(fn, 'batchNormMomentum', o.batchNormMomentum ?? 0.99) };
+    const params: BlockParams = {
+      bnEps: checkPositive(fn, 'batchNormEpsilon', o.batchNormEpsilon ?? 1e-3),
+      bnMomentum: 1 - checkProbability(fn, 'batchNormMomentum', o.batchNormMomentum ?? 0.99),
+    };
     const roundFilters = (f: number) => makeDivisible(f * width, 8); // the package's round_filters (depth_divisor 8)
 
     let imageSize: [number, number] = this.imageSize;
@@ -361,7 +367,10 @@ export function efficientnetLite0(options?: ModelOptions): EfficientNetLite {
   const w = o?.weights;
   if (typeof w === 'string' && /^[A-Z][A-Z0-9_]*$/.test(w) && !fs.existsSync(w)) {
     if (w !== 'DEFAULT' && w !== 'IMAGENET1K_V1') {
-      throw new TorchError(`${fn}: no weights named '${w}' for efficientnet_lite0; known: DEFAULT, IMAGENET1K_V1 (the ImageNet weights of ${EFFICIENTNET_LITE0_WEIGHTS_PACKAGE})`, 'ERR_TORCH_ARG');
+      throw new TorchError(
+        `${fn}: no weights named '${w}' for efficientnet_lite0; known: DEFAULT, IMAGENET1K_V1 (the ImageNet weights of ${EFFICIENTNET_LITE0_WEIGHTS_PACKAGE})`,
+        'ERR_TORCH_ARG',
+      );
     }
     const file = efficientnetLite0CachedWeights();
     if (!fs.existsSync(file)) {

@@ -1,4 +1,3 @@
-
 import { checkInt, checkProbability } from '../../checks';
 import { empty } from '../../creation';
 import { TorchError, argError } from '../../errors';
@@ -230,7 +229,16 @@ export class EfficientNet extends Module {
     }
     invertedResidualSetting.forEach((c, i) => {
       const pos = (v: unknown) => Number.isInteger(v) && (v as number) >= 1;
-      if (c === null || typeof c !== 'object' || !pos(c.inputChannels) || !pos(c.outChannels) || !pos(c.kernel) || !Number.isInteger(c.numLayers) || c.numLayers < 0 || !(c.expandRatio > 0)) {
+      if (
+        c === null ||
+        typeof c !== 'object' ||
+        !pos(c.inputChannels) ||
+        !pos(c.outChannels) ||
+        !pos(c.kernel) ||
+        !Number.isInteger(c.numLayers) ||
+        c.numLayers < 0 ||
+        !(c.expandRatio > 0)
+      ) {
         argError(fn, `invertedResidualSetting[${i}]`, 'an MBConvConfig (mbConvConfig() or fusedMBConvConfig())', c);
       }
       // the blocks' own check, made before anything is built (a failed constructor leaves no parameters behind)
@@ -277,7 +285,15 @@ export class EfficientNet extends Module {
 /** torchvision's _efficientnet_conf for efficientnet_b0 .. b7: the stage table for a width and depth multiplier. */
 export function efficientnetConf(widthMult: number, depthMult: number): MBConvConfig[] {
   const b = (e: number, k: number, s: number, i: number, o: number, n: number) => mbConvConfig(e, k, s, i, o, n, widthMult, depthMult);
-  return [b(1, 3, 1, 32, 16, 1), b(6, 3, 2, 16, 24, 2), b(6, 5, 2, 24, 40, 2), b(6, 3, 2, 40, 80, 3), b(6, 5, 1, 80, 112, 3), b(6, 5, 2, 112, 192, 4), b(6, 3, 1, 192, 320, 1)];
+  return [
+    b(1, 3, 1, 32, 16, 1),
+    b(6, 3, 2, 16, 24, 2),
+    b(6, 5, 2, 24, 40, 2),
+    b(6, 3, 2, 40, 80, 3),
+    b(6, 5, 1, 80, 112, 3),
+    b(6, 5, 2, 112, 192, 4),
+    b(6, 3, 1, 192, 320, 1),
+  ];
 }
 
 const EFFICIENTNET_B0: ArchSpec = {
@@ -308,7 +324,14 @@ export function efficientnetV2Conf(arch: 's' | 'm' | 'l'): {
   switch (arch) {
     case 's':
       return {
-        setting: [f(1, 3, 1, 24, 24, 2), f(4, 3, 2, 24, 48, 4), f(4, 3, 2, 48, 64, 4), m(4, 3, 2, 64, 128, 6), m(6, 3, 1, 128, 160, 9), m(6, 3, 2, 160, 256, 15)],
+        setting: [
+          f(1, 3, 1, 24, 24, 2),
+          f(4, 3, 2, 24, 48, 4),
+          f(4, 3, 2, 48, 64, 4),
+          m(4, 3, 2, 64, 128, 6),
+          m(6, 3, 1, 128, 160, 9),
+          m(6, 3, 2, 160, 256, 15),
+        ],
         lastChannel: 1280,
       };
     case 'm':
@@ -358,7 +381,12 @@ export const EFFICIENTNET_V2_SPECS = {
 function buildV2(fn: string, arch: 's' | 'm' | 'l', dropout: number, options?: ModelOptions): EfficientNet {
   const { setting, lastChannel } = efficientnetV2Conf(arch);
   const normLayer: NormLayer = (c) => new BatchNorm2d(c, { eps: 1e-3 });
-  return withWeights(fn, EFFICIENTNET_V2_SPECS[`efficientnet_v2_${arch}`], options, (numClasses) => new EfficientNet(setting, dropout, { numClasses, lastChannel, normLayer }));
+  return withWeights(
+    fn,
+    EFFICIENTNET_V2_SPECS[`efficientnet_v2_${arch}`],
+    options,
+    (numClasses) => new EfficientNet(setting, dropout, { numClasses, lastChannel, normLayer }),
+  );
 }
 
 /** torchvision.models.efficientnet_v2_s: dropout 0.2, stochastic depth 0.2, BatchNorm eps 1e-3; weights 'IMAGENET1K_V1' = 'DEFAULT'. */

@@ -49,11 +49,15 @@ export function checkImageBatch(fn: string, x: unknown, minSize: number, why: st
 /** torchvision's _transform_input: ImageNet normalisation re-expressed for weights trained on (x - 0.5) / 0.5. */
 export function transformImageNetInput(x: Tensor): Tensor {
   return tidy(() => {
-    const ch = (i: number, std: number, mean: number) => x.select(1, i).unsqueeze(1).mul(std / 0.5).add((mean - 0.5) / 0.5);
+    const ch = (i: number, std: number, mean: number) =>
+      x
+        .select(1, i)
+        .unsqueeze(1)
+        .mul(std / 0.5)
+        .add((mean - 0.5) / 0.5);
     return cat([ch(0, 0.229, 0.485), ch(1, 0.224, 0.456), ch(2, 0.225, 0.406)], 1);
   });
 }
-
 
 /**
  * A builder's own check of its options: unknown ones are named with the builder's full list.
@@ -399,7 +403,8 @@ export function googlenet(options: GoogLeNetBuilderOptions = {}): GoogLeNet {
     base,
     ['aux1.', 'aux2.'],
     () => auxLogits ?? false,
-    (numClasses, aux) => new GoogLeNet({ numClasses, auxLogits: aux, transformInput: transformInput ?? true, initWeights: initWeights ?? false, dropout, dropoutAux }),
+    (numClasses, aux) =>
+      new GoogLeNet({ numClasses, auxLogits: aux, transformInput: transformInput ?? true, initWeights: initWeights ?? false, dropout, dropoutAux }),
     (model) => {
       const old = [model.aux1, model.aux2];
       model.auxLogits = false;

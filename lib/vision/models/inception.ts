@@ -29,13 +29,7 @@ import { namedTuple, type NamedTuple } from '../../named-tuple';
 import { tidy } from '../../scope';
 import type { Tensor } from '../../tensor';
 import { withWeights, type ArchSpec, type ModelOptions } from '../weights';
-import {
-  BasicConv2d,
-  checkBuilderOptions,
-  checkImageBatch,
-  transformImageNetInput,
-  withAuxWeights,
-} from './googlenet';
+import { BasicConv2d, checkBuilderOptions, checkImageBatch, transformImageNetInput, withAuxWeights } from './googlenet';
 import { truncNormal_ } from '../../nn/init';
 
 const avgPool3 = (x: Tensor) => F.avgPool2d(x, 3, { stride: 1, padding: 1 });

@@ -7,7 +7,19 @@ export * as featureExtraction from '../feature-extraction';
 export type { ModelOptions, Weights, WeightsReport } from '../weights';
 export { MobileNetV2, MobileNetV3, mobilenetV2, mobilenetV3Large, mobilenetV3Small, mobilenetV3Conf } from './mobilenet';
 export type { MobileNetV2Options, MobileNetV3Options, InvertedResidualConfig } from './mobilenet';
-export { EfficientNet, efficientnetB0, efficientnetConf, MBConv, FusedMBConv, mbConvConfig, fusedMBConvConfig, efficientnetV2Conf, efficientnetV2S, efficientnetV2M, efficientnetV2L } from './efficientnet';
+export {
+  EfficientNet,
+  efficientnetB0,
+  efficientnetConf,
+  MBConv,
+  FusedMBConv,
+  mbConvConfig,
+  fusedMBConvConfig,
+  efficientnetV2Conf,
+  efficientnetV2S,
+  efficientnetV2M,
+  efficientnetV2L,
+} from './efficientnet';
 export type { EfficientNetOptions, MBConvConfig, MBConvBlockClass } from './efficientnet';
 export { ResNet, BasicBlock, Bottleneck, resnet18, resnet34, resnet50, resnet101 } from './resnet';
 export type { ResNetOptions, BlockOptions, BlockClass } from './resnet';
@@ -32,7 +44,19 @@ export { SqueezeNet, Fire, squeezenet1_0, squeezenet1_1 } from './squeezenet';
 export type { SqueezeNetOptions, SqueezeNetVersion } from './squeezenet';
 export { ShuffleNetV2, ShuffleNetInvertedResidual, channelShuffle, shufflenetV2X0_5, shufflenetV2X1_0, shufflenetV2X1_5, shufflenetV2X2_0 } from './shufflenet';
 export type { ShuffleNetV2Options } from './shufflenet';
-export { ConvNeXt, CNBlock, LayerNorm2d, Permute, cnBlockConfig, convnextConf, convnextTiny, convnextSmall, convnextBase, convnextLarge, truncNormal_ } from './convnext';
+export {
+  ConvNeXt,
+  CNBlock,
+  LayerNorm2d,
+  Permute,
+  cnBlockConfig,
+  convnextConf,
+  convnextTiny,
+  convnextSmall,
+  convnextBase,
+  convnextLarge,
+  truncNormal_,
+} from './convnext';
 export type { ConvNeXtOptions, CNBlockConfig, CNBlockClass, TruncNormalOptions } from './convnext';
 export { VisionTransformer, Encoder, EncoderBlock, MLPBlock, MLP, vitB_16 } from './vit';
 export type { VisionTransformerOptions, ViTModelOptions, ConvStemConfig, MLPOptions } from './vit';

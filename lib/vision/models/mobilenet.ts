@@ -52,7 +52,10 @@ function pyRound(x: number): number {
   return Math.abs(x % 1) === 0.5 && r % 2 !== 0 ? r - 1 : r;
 }
 
-const batchNorm = (options?: BatchNormOptions): NormLayer => (c) => new BatchNorm2d(c, options);
+const batchNorm =
+  (options?: BatchNormOptions): NormLayer =>
+  (c) =>
+    new BatchNorm2d(c, options);
 
 export interface Conv2dNormActivationOptions {
   kernelSize?: number;
@@ -113,11 +116,7 @@ export class SqueezeExcitation extends Module {
   declare fc2: Conv2d;
   /** torchvision's `activation`: between fc1 and fc2 (ReLU by default). */
   declare activation: Module;
-  constructor(
-    inputChannels: number,
-    squeezeChannels: number,
-    options: { activation?: ActivationLayer; scaleActivation?: ActivationLayer } = {},
-  ) {
+  constructor(inputChannels: number, squeezeChannels: number, options: { activation?: ActivationLayer; scaleActivation?: ActivationLayer } = {}) {
     super();
     this.registerModule('avgpool', new AdaptiveAvgPool2d(1));
     this.registerModule('fc1', new Conv2d(inputChannels, squeezeChannels, 1));
@@ -155,7 +154,6 @@ export function initMobileNet(model: Module, linear: (m: Linear) => void): void 
     }
   }
 }
-
 
 // ---- MobileNetV2 ------------------------------------------------------------------------------------
 
@@ -393,7 +391,12 @@ export class MobileNetV3 extends Module {
     this.registerModule('avgpool', new AdaptiveAvgPool2d(1));
     this.registerModule(
       'classifier',
-      new Sequential(new Linear(lastOut, lastChannel), new Hardswish({ inplace: true }), new Dropout(dropout, { inplace: true }), new Linear(lastChannel, numClasses)),
+      new Sequential(
+        new Linear(lastOut, lastChannel),
+        new Hardswish({ inplace: true }),
+        new Dropout(dropout, { inplace: true }),
+        new Linear(lastChannel, numClasses),
+      ),
     );
     initMobileNet(this, (m) => {
       normal_(m.weight, 0, 0.01);

@@ -122,7 +122,16 @@ export class AnyStage extends Sequential {
     for (let i = 0; i < depth; i++) {
       this.registerModule(
         `block${stageIndex}-${i}`,
-        new ResBottleneckBlock(i === 0 ? widthIn : widthOut, widthOut, i === 0 ? stride : 1, normLayer, activationLayer, groupWidth, bottleneckMultiplier, seRatio),
+        new ResBottleneckBlock(
+          i === 0 ? widthIn : widthOut,
+          widthOut,
+          i === 0 ? stride : 1,
+          normLayer,
+          activationLayer,
+          groupWidth,
+          bottleneckMultiplier,
+          seRatio,
+        ),
       );
     }
   }
@@ -173,12 +182,20 @@ export class BlockParams {
     const seRatio = params.seRatio ?? null;
     checkInt(fn, 'depth', depth, 1);
     checkInt(fn, 'groupWidth', groupWidth, 1);
-    for (const [k, v] of [['w0', w0], ['wA', wA], ['wM', wM], ['bottleneckMultiplier', bottleneckMultiplier]] as const) {
+    for (const [k, v] of [
+      ['w0', w0],
+      ['wA', wA],
+      ['wM', wM],
+      ['bottleneckMultiplier', bottleneckMultiplier],
+    ] as const) {
       if (typeof v !== 'number' || !Number.isFinite(v)) argError(fn, k, 'a finite number', v);
     }
     if (!(bottleneckMultiplier > 0)) argError(fn, 'bottleneckMultiplier', 'a positive number', bottleneckMultiplier);
     if (wA < 0 || w0 <= 0 || wM <= 1 || w0 % 8 !== 0) {
-      throw new TorchError(`${fn}: invalid RegNet settings: needs wA >= 0, w0 a positive multiple of 8 and wM > 1 (got w0 ${w0}, wA ${wA}, wM ${wM})`, 'ERR_TORCH_ARG');
+      throw new TorchError(
+        `${fn}: invalid RegNet settings: needs wA >= 0, w0 a positive multiple of 8 and wM > 1 (got w0 ${w0}, wA ${wA}, wM ${wM})`,
+        'ERR_TORCH_ARG',
+      );
     }
     const QUANT = 8;
     const STRIDE = 2;

@@ -33,7 +33,13 @@ export function channelShuffle(x: Tensor, groups: number): Tensor {
   checkInt(fn, 'groups', groups, 1);
   const [n, c, h, w] = x.shape;
   if (c % groups !== 0) throw new TorchError(`${fn}: ${c} channels cannot be split into ${groups} groups`, 'ERR_TORCH_ARG');
-  return tidy(() => x.view([n, groups, c / groups, h, w]).transpose(1, 2).contiguous().view([n, c, h, w]));
+  return tidy(() =>
+    x
+      .view([n, groups, c / groups, h, w])
+      .transpose(1, 2)
+      .contiguous()
+      .view([n, c, h, w]),
+  );
 }
 
 /** torchvision's InvertedResidual.depthwise_conv: a bias-free depthwise convolution (groups = inputs). */
@@ -163,7 +169,11 @@ export class ShuffleNetV2 extends Module {
     let outputChannels = stagesOutChannels[0];
     this.registerModule(
       'conv1',
-      new Sequential(new Conv2d(inputChannels, outputChannels, 3, { stride: 2, padding: 1, bias: false }), new BatchNorm2d(outputChannels), new ReLU({ inplace: true })),
+      new Sequential(
+        new Conv2d(inputChannels, outputChannels, 3, { stride: 2, padding: 1, bias: false }),
+        new BatchNorm2d(outputChannels),
+        new ReLU({ inplace: true }),
+      ),
     );
     inputChannels = outputChannels;
     this.registerModule('maxpool', new MaxPool2d(3, { stride: 2, padding: 1 }));
@@ -177,7 +187,11 @@ export class ShuffleNetV2 extends Module {
     outputChannels = stagesOutChannels[4];
     this.registerModule(
       'conv5',
-      new Sequential(new Conv2d(inputChannels, outputChannels, 1, { stride: 1, padding: 0, bias: false }), new BatchNorm2d(outputChannels), new ReLU({ inplace: true })),
+      new Sequential(
+        new Conv2d(inputChannels, outputChannels, 1, { stride: 1, padding: 0, bias: false }),
+        new BatchNorm2d(outputChannels),
+        new ReLU({ inplace: true }),
+      ),
     );
     this.registerModule('fc', new Linear(outputChannels, numClasses));
   }

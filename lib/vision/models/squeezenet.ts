@@ -18,7 +18,6 @@ import { tidy } from '../../scope';
 import type { Tensor } from '../../tensor';
 import { withWeights, type ArchSpec, type ModelOptions } from '../weights';
 
-
 /**
  * SqueezeNet's Fire module: a 1x1 squeeze convolution + ReLU, then the concatenation (along the
  * channels) of a 1x1 and a 3x3 expand convolution, each + ReLU.

@@ -1,4 +1,3 @@
-
 import { checkInt, checkProbability } from '../../checks';
 import { fromTypedArray, tensor, zeros } from '../../creation';
 import { TorchError, argError, checkOptions } from '../../errors';
@@ -8,7 +7,7 @@ import * as F from '../../nn/functional';
 import { normal_, xavierUniform_, zeros_ } from '../../nn/init';
 import { cat } from '../../functions';
 import { tidy } from '../../scope';
-import { Tensor, idOf, } from '../../tensor';
+import { Tensor, idOf } from '../../tensor';
 import { withWeights, type ArchSpec, type ModelOptions } from '../weights';
 import { ownParam, Permute, truncNormal_, type NormLayer } from './convnext';
 import { StochasticDepth } from './efficientnet';
@@ -19,7 +18,10 @@ const roll = (x: Tensor, shifts: number[], dims: number[]): Tensor => callOp('ro
 
 function pair(fn: string, name: string, v: unknown, min: number): [number, number] {
   if (!Array.isArray(v) || v.length !== 2 || !v.every((x) => Number.isInteger(x) && x >= min)) {
-    throw new TorchError(`${fn}: ${name} must be an array of 2 integers >= ${min} (torchvision: window_size and shift_size must be of length 2), got ${JSON.stringify(v)}`, 'ERR_TORCH_ARG');
+    throw new TorchError(
+      `${fn}: ${name} must be an array of 2 integers >= ${min} (torchvision: window_size and shift_size must be of length 2), got ${JSON.stringify(v)}`,
+      'ERR_TORCH_ARG',
+    );
   }
   return [v[0], v[1]];
 }
@@ -89,7 +91,8 @@ export function shiftedWindowAttention(
   idOf(relativePositionBias, fn, 'relativePositionBias');
   const ws = pair(fn, 'windowSize', windowSize, 1);
   const shiftGiven = pair(fn, 'shiftSize', shiftSize, 0);
-  if (input.dim() !== 4) throw new TorchError(`${fn}: expected input [B, H, W, C] (4D), got ${input.dim()}D input [${input.shape.join(', ')}]`, 'ERR_TORCH_ARG');
+  if (input.dim() !== 4)
+    throw new TorchError(`${fn}: expected input [B, H, W, C] (4D), got ${input.dim()}D input [${input.shape.join(', ')}]`, 'ERR_TORCH_ARG');
   const [B, H, W, C] = input.shape;
   if (C % numHeads !== 0) throw new TorchError(`${fn}: the channels (${C}) must be divisible by numHeads (${numHeads})`, 'ERR_TORCH_ARG');
   const training = options.training ?? true;
@@ -106,9 +109,14 @@ export function shiftedWindowAttention(
     if (shifted) x = roll(x, [-shift[0], -shift[1]], [1, 2]);
     const numWindows = (padH / ws[0]) * (padW / ws[1]);
     const N = ws[0] * ws[1];
-    x = x.view(B, padH / ws[0], ws[0], padW / ws[1], ws[1], C).permute(0, 1, 3, 2, 4, 5).reshape(B * numWindows, N, C);
+    x = x
+      .view(B, padH / ws[0], ws[0], padW / ws[1], ws[1], C)
+      .permute(0, 1, 3, 2, 4, 5)
+      .reshape(B * numWindows, N, C);
 
-    const qkv = F.linear(x, qkvWeight, options.qkvBias ?? null).reshape(x.size(0), x.size(1), 3, numHeads, C / numHeads).permute(2, 0, 3, 1, 4);
+    const qkv = F.linear(x, qkvWeight, options.qkvBias ?? null)
+      .reshape(x.size(0), x.size(1), 3, numHeads, C / numHeads)
+      .permute(2, 0, 3, 1, 4);
     let q = qkv.select(0, 0);
     const k = qkv.select(0, 1);
     const v = qkv.select(0, 2);
@@ -126,7 +134,10 @@ export function shiftedWindowAttention(
     x = attn.matmul(v).transpose(1, 2).reshape(x.size(0), x.size(1), C);
     x = F.linear(x, projWeight, options.projBias ?? null);
     x = F.dropout(x, { p: options.dropout ?? 0, training });
-    x = x.view(B, padH / ws[0], padW / ws[1], ws[0], ws[1], C).permute(0, 1, 3, 2, 4, 5).reshape(B, padH, padW, C);
+    x = x
+      .view(B, padH / ws[0], padW / ws[1], ws[0], ws[1], C)
+      .permute(0, 1, 3, 2, 4, 5)
+      .reshape(B, padH, padW, C);
     if (shifted) x = roll(x, [shift[0], shift[1]], [1, 2]);
     return x.slice(1, 0, H).slice(2, 0, W).contiguous();
   });
@@ -397,12 +408,14 @@ export class SwinTransformer extends Module {
     const normLayer = o.normLayer ?? ((c: number) => new LayerNorm(c, { eps: 1e-5 }));
     o.depths.forEach((_, i) => {
       const dim = o.embedDim * 2 ** i;
-      if (dim % o.numHeads[i] !== 0) throw new TorchError(`${fn}: stage ${i}'s channels (${dim}) must be divisible by its numHeads (${o.numHeads[i]})`, 'ERR_TORCH_ARG');
+      if (dim % o.numHeads[i] !== 0)
+        throw new TorchError(`${fn}: stage ${i}'s channels (${dim}) must be divisible by its numHeads (${o.numHeads[i]})`, 'ERR_TORCH_ARG');
     });
 
     const totalStageBlocks = o.depths.reduce((a, b) => a + b, 0);
     // (checked before anything is built: a failed constructor leaves no parameters behind)
-    if (totalStageBlocks < 2) throw new TorchError(`${fn}: torchvision's SwinTransformer needs at least 2 blocks in all (it divides by total_stage_blocks - 1)`, 'ERR_TORCH_ARG');
+    if (totalStageBlocks < 2)
+      throw new TorchError(`${fn}: torchvision's SwinTransformer needs at least 2 blocks in all (it divides by total_stage_blocks - 1)`, 'ERR_TORCH_ARG');
 
     const layers: Module[] = [new Sequential(new Conv2d(3, o.embedDim, patchSize, { stride: patchSize }), new Permute([0, 2, 3, 1]), normLayer(o.embedDim))];
     let stageBlockId = 0;

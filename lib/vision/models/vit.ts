@@ -274,7 +274,8 @@ export class VisionTransformer extends Module {
   constructor(options: VisionTransformerOptions) {
     super();
     const fn = 'VisionTransformer()';
-    if (options === null || typeof options !== 'object') argError(fn, 'options', '{ imageSize, patchSize, numLayers, numHeads, hiddenDim, mlpDim, ... }', options);
+    if (options === null || typeof options !== 'object')
+      argError(fn, 'options', '{ imageSize, patchSize, numLayers, numHeads, hiddenDim, mlpDim, ... }', options);
     checkOptions(fn, options, VIT_OPTIONS);
     const o = options;
     this.imageSize = checkInt(fn, 'imageSize', o.imageSize, 1);
@@ -318,7 +319,7 @@ export class VisionTransformer extends Module {
     } else {
       this.registerModule('conv_proj', new Conv2d(3, this.hiddenDim, this.patchSize, { stride: this.patchSize }));
     }
-    const seqLength = (Math.floor(this.imageSize / this.patchSize) ** 2) + 1;
+    const seqLength = Math.floor(this.imageSize / this.patchSize) ** 2 + 1;
     this.registerParameter('class_token', ownParam(zeros([1, 1, this.hiddenDim])));
     this.registerModule('encoder', new Encoder(seqLength, numLayers, numHeads, this.hiddenDim, this.mlpDim, this.dropout, this.attentionDropout, normLayer));
     this.seqLength = seqLength;
@@ -369,7 +370,12 @@ export class VisionTransformer extends Module {
     if (w !== this.imageSize) throw new TorchError(`VisionTransformer: Wrong image width! Expected ${this.imageSize} but got ${w}!`, 'ERR_TORCH_ARG');
     const nh = Math.floor(h / p);
     const nw = Math.floor(w / p);
-    return tidy(() => this.conv_proj.call(x).reshape(n, this.hiddenDim, nh * nw).permute(0, 2, 1));
+    return tidy(() =>
+      this.conv_proj
+        .call(x)
+        .reshape(n, this.hiddenDim, nh * nw)
+        .permute(0, 2, 1),
+    );
   }
 
   override forward(x: Tensor): Tensor {
@@ -420,7 +426,12 @@ export interface ViTModelOptions extends ModelOptions {
 /** The weights names whose image size is not 224 (torchvision's meta min_size). */
 const VIT_IMAGE_SIZE: Record<string, number> = { IMAGENET1K_SWAG_E2E_V1: 384 };
 
-function buildViT(fn: string, specName: keyof typeof VIT_SPECS, arch: Omit<VisionTransformerOptions, 'imageSize' | 'numClasses'>, options?: ViTModelOptions): VisionTransformer {
+function buildViT(
+  fn: string,
+  specName: keyof typeof VIT_SPECS,
+  arch: Omit<VisionTransformerOptions, 'imageSize' | 'numClasses'>,
+  options?: ViTModelOptions,
+): VisionTransformer {
   const o = options ?? {};
   if (typeof o !== 'object' || o === null) argError(fn, 'options', '{ numClasses, weights, imageSize }', o);
   // withWeights checks the other options
