@@ -16,6 +16,7 @@ import { native, type Id } from '../binding';
 import { TorchError } from '../errors';
 import { toSnake } from '../names';
 import { Tensor, idOf, wrap } from '../tensor';
+import { isOptions } from './resolve';
 import { schemaOfHandle, type OpSchema } from './schema';
 
 function toNative(v: unknown, fn: string, what: string): unknown {
@@ -23,9 +24,6 @@ function toNative(v: unknown, fn: string, what: string): unknown {
   if (Array.isArray(v)) return v.map((x, i) => toNative(x, fn, `${what}[${i}]`));
   return v;
 }
-
-const isKwargs = (v: unknown): v is Record<string, unknown> =>
-  v !== null && typeof v === 'object' && !Array.isArray(v) && !(v instanceof Tensor) && Object.getPrototypeOf(v) === Object.prototype;
 
 /** One overload as a function. */
 function overloadFn(ns: string, name: string, overload: string): (...args: unknown[]) => any {
@@ -48,7 +46,7 @@ function overloadFn(ns: string, name: string, overload: string): (...args: unkno
   const inplace = schema.returns.length === 1 && schema.returns[0].alias !== null ? schema.written.indexOf(schema.returns[0].alias) : -1;
   const call = (...given: unknown[]): any => {
     const fn = `${label}()`;
-    const kwargs = given.length && isKwargs(given[given.length - 1]) ? (given.pop() as Record<string, unknown>) : {};
+    const kwargs = given.length && isOptions(given[given.length - 1]) ? (given.pop() as Record<string, unknown>) : {};
     if (given.length > schema.names.length)
       throw new TorchError(`${fn}: takes ${schema.names.length} arguments (${schema.text}), got ${given.length}`, 'ERR_TORCH_ARG');
     const args: unknown[] = given.map((v, i) => toNative(v, fn, `argument '${schema.names[i]}'`));

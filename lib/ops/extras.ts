@@ -6,7 +6,7 @@
  */
 import { tensor, type TensorOptions } from '../creation';
 import { isDType, type DType } from '../dtype';
-import { TorchError, argError } from '../errors';
+import { TorchError, argError, checkOptions } from '../errors';
 import { Tensor, type NestedArray, type Scalar } from '../tensor';
 import { callAten } from './resolve';
 
@@ -60,7 +60,7 @@ function define(name: string, f: (this: Tensor, ...args: never[]) => unknown): v
 const opts = <T extends object>(fn: string, o: unknown, known: readonly string[]): Partial<T> => {
   if (o === undefined || o === null) return {};
   if (typeof o !== 'object' || Array.isArray(o) || o instanceof Tensor) argError(fn, 'options', `an options object (${known.join(', ')})`, o);
-  for (const k of Object.keys(o)) if (!known.includes(k)) throw new TorchError(`${fn}: unknown option '${k}'; it takes ${known.join(', ')}`, 'ERR_TORCH_ARG');
+  checkOptions(fn, o, known);
   return o as Partial<T>;
 };
 

@@ -76,7 +76,8 @@ interface Overload {
 }
 
 const isInt = (v: unknown): v is number => typeof v === 'number' && Number.isInteger(v);
-const isOptions = (v: unknown): v is Record<string, unknown> =>
+/** A trailing plain object: Python's keyword arguments (torch.ops and the generated calls read them alike). */
+export const isOptions = (v: unknown): v is Record<string, unknown> =>
   v !== null && typeof v === 'object' && !Array.isArray(v) && Object.getPrototypeOf(v) === Object.prototype;
 
 // 0: does not fit; 1: fits; 2: fits by conversion (a number for a Tensor, as Python's wrapped numbers).
