@@ -68,7 +68,13 @@ test('torch.ops: unknown names, overloads and arguments are TorchErrors naming w
       () => torch.ops.aten.add.Tensor(a, a, { beta: 1 }),
       /no argument 'beta' \(aten::add\.Tensor\(Tensor self, Tensor other, \*, Scalar alpha=1\) -> Tensor\)/,
     );
-    assert.throws(() => torch.ops.aten.add.Tensor(a, a, 1, { alpha: 2 }), /argument 'alpha' given twice/);
+    assert.throws(() => torch.ops.aten.add.Tensor(a, { self: a, other: a }), /argument 'self' given twice/);
+    // Keyword-only arguments (after '*') are keywords only, as in Python.
+    assert.throws(() => torch.ops.aten.add.Tensor(a, a, 1), /takes 2 positional argument\(s\) but 3 were given; keyword-only ones \(alpha\) go in a trailing options object/);
+    assert.throws(() => torch.ops.aten.add.Tensor(a), /torch\.ops\.aten\.add\.Tensor\(\): missing argument 'other' \(aten::add\.Tensor/);
+    assert.throws(() => torch.ops.aten.add.Tensor(a, 'x'), /argument 'other' must be a Tensor \(or a number\), got string "x"/);
+    assert.throws(() => torch.ops.aten.sum.default(a, { dtype: 'float65' }), /argument 'dtype' must be a dtype \('float32', 'int64', \.\.\.\) or null/);
+    assert.throws(() => torch.ops.aten.leaky_relu.default(a, a), /argument 'negative_slope' must be a number, got Tensor/);
     assert.ok(torch.ops.aten.add.overloads.includes('Tensor'));
     const d = torch.ones([1]);
     d.dispose();
@@ -82,7 +88,7 @@ test('torch.ops: unknown names, overloads and arguments are TorchErrors naming w
 // the tensor written to. A value of the wrong type still takes the boxed path and its message.
 test('the unboxed shapes (typed_call.h): each through torch.ops.aten equals Python, given and defaulted', () =>
   torch.tidy(() => {
-    const f64 = require('../dist/dtype').dtypeCode('float64'); // torch.ops takes a dtype as its code
+    const f64 = 'float64';
     const CASES = [
       // [shape key, Python expression, torch-node call]
       ['T->T', 'ops.erfinv.default(a / 5)', (o, t) => o.erfinv.default(t.a.div(5))],
@@ -161,7 +167,85 @@ print(json.dumps(out))
     const c = t.a.clone();
     assert.equal(torch.ops.aten.relu_.default(c), c);
     assert.deepEqual(c.tolist(), t.a.relu().tolist());
-    // The wrong type for a typed argument: the boxed path's message, naming the argument.
-    assert.throws(() => torch.ops.aten.any.dim(t.a, 1, 1), /argument 'keepdim': expected a boolean/);
-    assert.throws(() => torch.ops.aten.tril.default(t.a, 0.5), /argument 'diagonal': expected an integer/);
+    // The wrong type for a typed argument: torch.ops names it; the addon's own call (the typed
+    // shape's fallback to the boxed path) names it too.
+    assert.throws(() => torch.ops.aten.any.dim(t.a, 1, 1), /argument 'keepdim' must be a boolean, got number 1/);
+    assert.throws(() => torch.ops.aten.tril.default(t.a, 0.5), /argument 'diagonal' must be an integer, got number 0\.5/);
+    const { native } = require('../dist/binding');
+    const id = (x) => x._h;
+    assert.throws(() => native.callOp(native.findOp('aten::any', 'dim'), id(t.a), 1, 1), /argument 'keepdim': expected a boolean/);
+    assert.throws(() => native.callOp(native.findOp('aten::tril', ''), id(t.a), 0.5), /argument 'diagonal': expected an integer/);
+  }));
+
+// Python's torch.ops converts its arguments by the schema's types: a number where a Tensor goes
+// (a wrapped number, so int64 + float32 promotes as Python's), a dtype given by name, a
+// ScalarType returned as a dtype, out= overloads that return the very tensors passed as out (a
+// named tuple where the schema names the returns), a memory format by name.
+test("torch.ops converts numbers, dtypes and out= tensors as Python's torch.ops does", () =>
+  torch.tidy(() => {
+    const py = runPython(`
+import json, torch
+ops = torch.ops.aten
+a = torch.tensor([[1.5, -2.0, 3.0], [0.5, 4.0, -1.0]])
+i = torch.tensor([[1, 2, 3], [4, 5, 6]])
+def d(t): return {'dtype': str(t.dtype).replace('torch.', ''), 'values': t.tolist()}
+out = torch.empty(0)
+v, ix = torch.empty(0), torch.empty(0, dtype=torch.long)
+r = ops.max.dim_max(a, 1, False, max=v, max_values=ix)
+print(json.dumps({
+  'addNum': d(ops.add.Tensor(a, 2)),
+  'addIntFloat': d(ops.add.Tensor(i, 0.5)),
+  'mulBool': d(ops.mul.Tensor(i, True)),
+  'sumDtype': d(ops.sum.dim_IntList(a, [0], False, dtype=torch.float64)),
+  'toDtype': d(ops.to.dtype(i, torch.float16)),
+  'resultType': ops.result_type.Tensor(i, a),
+  'codes': [str(ops.to.dtype(i, 7).dtype), str(ops.sum.dim_IntList(i, [0], dtype=5).dtype)],
+  'addOut': d(ops.add.out(a, a, alpha=2, out=out)),
+  'outSame': ops.add.out(a, a, out=out) is out,
+  'maxOut': [d(r[0]), d(r[1])],
+  'maxOutSame': r[0] is v and r[1] is ix,
+  'cl': list(ops.contiguous.default(a.reshape(1, 2, 3, 1), memory_format=torch.channels_last).stride()),
+}))
+`);
+    const ops = torch.ops.aten;
+    const a = torch.tensor([
+      [1.5, -2.0, 3.0],
+      [0.5, 4.0, -1.0],
+    ]);
+    const i = torch.tensor([
+      [1, 2, 3],
+      [4, 5, 6],
+    ]);
+    const d = (t) => ({ dtype: t.dtype, values: t.tolist() });
+    assert.deepEqual(d(ops.add.Tensor(a, 2)), py.addNum);
+    assert.deepEqual(d(ops.add.Tensor(i, 0.5)), py.addIntFloat);
+    const m = ops.mul.Tensor(i, true);
+    assert.deepEqual({ dtype: m.dtype, values: m.tolist().map((r) => r.map(Number)) }, py.mulBool);
+    assert.deepEqual(d(ops.sum.dim_IntList(a, [0], false, { dtype: 'float64' })), py.sumDtype);
+    assert.deepEqual(d(ops.to.dtype(i, 'float16')), py.toDtype);
+    // Python's torch.ops gives a ScalarType as its integer code and takes codes too (torch.resultType gives the dtype).
+    assert.equal(ops.result_type.Tensor(i, a), py.resultType);
+    assert.equal(torch.resultType(i, a), 'float32');
+    assert.deepEqual(
+      [ops.to.dtype(i, 7).dtype, ops.sum.dim_IntList(i, [0], { dtype: 5 }).dtype].map((x) => `torch.${x}`),
+      py.codes,
+    );
+    const out = torch.empty([0]);
+    assert.deepEqual(d(ops.add.out(a, a, { alpha: 2, out })), py.addOut);
+    assert.equal(ops.add.out(a, a, { out }), out, 'add.out returns its out tensor itself');
+    assert.equal(py.outSame, true);
+    const v = torch.empty([0]);
+    const ix = torch.empty([0], { dtype: 'int64' });
+    const r = ops.max.dim_max(a, 1, false, { max: v, max_values: ix });
+    assert.deepEqual(
+      [d(r[0]), { dtype: r[1].dtype, values: r[1].tolist().map(Number) }],
+      py.maxOut.map((x, k) => (k === 1 ? { ...x, values: x.values.map(Number) } : x)),
+    );
+    assert.ok(r[0] === v && r[1] === ix && r.values === v && r.indices === ix, 'the out tensors themselves, named as the schema names them');
+    assert.deepEqual(ops.contiguous.default(a.reshape([1, 2, 3, 1]), { memoryFormat: 'channels_last' }).stride(), py.cl);
+    // Every wrapped number made for the call is freed with it.
+    const before = torch.memory().liveTensors;
+    ops.add.Tensor(a, 2).dispose();
+    ops.add.out(a, 1, { out }); // and no second handle to an out tensor
+    assert.equal(torch.memory().liveTensors, before);
   }));

@@ -9,12 +9,13 @@
  * while the condition graph is true; each iteration's intermediate tensors are freed as it ends) and
  * `wrap_with_set_grad_enabled` (the subgraph with grad mode set). Any other is a TorchError naming it.
  */
-import { native, type Id } from '../binding';
+import { native } from '../binding';
 import { enableGrad, noGrad } from '../autograd';
 import { tidy } from '../scope';
 import { Tensor, wrap } from '../tensor';
 import { brief, exportError, serdeDevice, serdeLayout, serdeMemoryFormat, serdeScalarType } from './archive';
 import { SYM_OPS, type SymValue } from './symbolic';
+import { WRAPPED_DTYPE, wrappedNumber } from '../ops/call';
 import { schemaOfHandle } from '../ops/schema';
 
 /** What a graph value is at run time: a tensor, a symbolic int/float/bool (a number or boolean), a list... */
@@ -22,7 +23,6 @@ export type Value = Tensor | SymValue | string | null | undefined | Value[];
 
 type Arg = Record<string, any>;
 
-const SCALAR_TENSOR = native.findOp('aten::scalar_tensor', '');
 const HIGHER_ORDER_PREFIX = 'torch.ops.higher_order.';
 const HIGHER_ORDER = ['cond', 'while_loop', 'wrap_with_set_grad_enabled'] as const;
 type HigherOrder = (typeof HIGHER_ORDER)[number];
@@ -331,9 +331,10 @@ function truthy(v: Value, at: string): boolean {
 }
 
 /** The dtype of a Python number passed where a schema wants a Tensor, by its argument kind: bool, int64 or float32. */
-const numberDtype = (kind: string): number => (/bool$/.test(kind) ? 11 : /int$/.test(kind) ? 4 : 6);
+const numberKind = (kind: string): keyof typeof WRAPPED_DTYPE => (/bool$/.test(kind) ? 'bool' : /int$/.test(kind) ? 'int' : 'float');
+const numberDtype = (kind: string): number => WRAPPED_DTYPE[numberKind(kind)];
 /** That number as PyTorch passes it: a 0-dim tensor. */
-const numberTensor = (v: unknown, kind: string): Tensor => wrap(native.callOp(SCALAR_TENSOR, v, numberDtype(kind), null, null, null) as Id);
+const numberTensor = (v: unknown, kind: string): Tensor => wrappedNumber(v, numberKind(kind));
 
 function callOp(step: Extract<Step, { kind: 'op' }>, env: Map<string, Value>): Value[] {
   const { node, op, at } = step;

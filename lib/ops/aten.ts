@@ -6,24 +6,20 @@
  *   torch.ops.aten.relu(x)                            // the default overload
  *   torch.ops.aten.max.dim(x, 1)                      // [values, indices]
  *
- * Arguments are positional as in the schema; keyword arguments come in a trailing plain object
- * (snake_case as in the schema, or camelCase). Tensors may be nested in arrays (Tensor[] arguments).
- * Results follow the schema: a Tensor, an array for a tuple or a Tensor[], numbers and booleans as
- * they are; an in-place overload (`add_.Tensor`) returns the tensor it wrote to, as Python's. Names
- * are checked when first used: an unknown operator or overload is a TorchError naming what exists.
+ * Arguments are positional as in the schema and keyword-only ones (after `*`) come in a trailing
+ * plain object (snake_case as in the schema, or camelCase), as Python's keywords. They are converted
+ * by the schema's types as the generated methods' are (lib/ops/resolve.ts): dtypes by name
+ * ('float64'), a number where a Tensor goes as a 0-dim tensor. Results follow the schema: a Tensor,
+ * an array for a tuple (with names where the schema names them) or a Tensor[], a dtype by name,
+ * numbers and booleans as they are; in-place and out= overloads (`add_.Tensor`, `add.out`) return
+ * the tensors they wrote to, as Python's. Names are checked when first used: an unknown operator or
+ * overload is a TorchError naming what exists; arguments that do not fit are a TorchError naming the
+ * argument and the schema.
  */
-import { native, type Id } from '../binding';
+import { native } from '../binding';
 import { TorchError } from '../errors';
-import { toSnake } from '../names';
-import { Tensor, idOf, wrap } from '../tensor';
-import { isOptions } from './resolve';
-import { schemaOfHandle, type OpSchema } from './schema';
-
-function toNative(v: unknown, fn: string, what: string): unknown {
-  if (v instanceof Tensor) return idOf(v, fn, what);
-  if (Array.isArray(v)) return v.map((x, i) => toNative(x, fn, `${what}[${i}]`));
-  return v;
-}
+import { callOverload } from './resolve';
+import { parseSignature } from './signature';
 
 /** One overload as a function. */
 function overloadFn(ns: string, name: string, overload: string): (...args: unknown[]) => any {
@@ -40,42 +36,13 @@ function overloadFn(ns: string, name: string, overload: string): (...args: unkno
       'ERR_TORCH_ARG',
     );
   }
-  const schema: OpSchema = schemaOfHandle(handle);
-  if (schema.names.length > 15)
-    throw new TorchError(`${label}: ${schema.names.length} arguments; torch-node calls operators with at most 15`, 'ERR_TORCH_UNSUPPORTED');
-  const inplace = schema.returns.length === 1 && schema.returns[0].alias !== null ? schema.written.indexOf(schema.returns[0].alias) : -1;
-  const call = (...given: unknown[]): any => {
-    const fn = `${label}()`;
-    const kwargs = given.length && isOptions(given[given.length - 1]) ? (given.pop() as Record<string, unknown>) : {};
-    if (given.length > schema.names.length)
-      throw new TorchError(`${fn}: takes ${schema.names.length} arguments (${schema.text}), got ${given.length}`, 'ERR_TORCH_ARG');
-    const args: unknown[] = given.map((v, i) => toNative(v, fn, `argument '${schema.names[i]}'`));
-    const objs: unknown[] = [...given];
-    for (const [k, v] of Object.entries(kwargs)) {
-      const pos = schema.names.indexOf(k) >= 0 ? schema.names.indexOf(k) : schema.names.indexOf(toSnake(k));
-      if (pos < 0) throw new TorchError(`${fn}: no argument '${k}' (${schema.text})`, 'ERR_TORCH_ARG');
-      if (pos < given.length) throw new TorchError(`${fn}: argument '${schema.names[pos]}' given twice`, 'ERR_TORCH_ARG');
-      args[pos] = toNative(v, fn, `argument '${schema.names[pos]}'`);
-      objs[pos] = v;
-    }
-    for (let i = 0; i < args.length; i++) if (!(i in args)) args[i] = undefined;
-    if (inplace >= 0 && objs[inplace] instanceof Tensor) {
-      native.callOpInplace(handle, ...args);
-      return objs[inplace];
-    }
-    const r = native.callOp(handle, ...args);
-    const outs = schema.returns.length === 1 ? [r] : (r as unknown[]);
-    const results = schema.returns.map((ret, j) => {
-      const x = outs?.[j];
-      if (ret.kind === 'tensor' && typeof x === 'number') return wrap(x as Id);
-      if (ret.kind === 'list' && Array.isArray(x)) return x.map((y) => (typeof y === 'number' ? wrap(y as Id) : y));
-      return x;
-    });
-    if (schema.returns.length === 0) return undefined;
-    return schema.returns.length === 1 ? results[0] : results;
-  };
+  const text = native.opSchema(handle);
+  const count = parseSignature(text).args.length;
+  if (count > 15) throw new TorchError(`${label}: ${count} arguments; torch-node calls operators with at most 15`, 'ERR_TORCH_UNSUPPORTED');
+  const fn = `${label}()`;
+  const call = (...given: unknown[]): any => callOverload(handle, fn, given);
   Object.defineProperty(call, 'name', { value: label });
-  Object.defineProperty(call, 'schema', { value: schema.text });
+  Object.defineProperty(call, 'schema', { value: text });
   return call;
 }
 

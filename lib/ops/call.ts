@@ -6,6 +6,7 @@
  * not at its first call.
  */
 import { native, type Id } from '../binding';
+import { dtypeCode } from '../dtype';
 import { wrap, type Tensor } from '../tensor';
 import { op } from './handles';
 
@@ -27,4 +28,19 @@ export function callValue<T extends number | boolean | number[] | boolean[]>(key
 /** An in-place operator (its result is its first argument, already held). */
 export function callInplace(key: string, ...args: unknown[]): void {
   native.callOpInplace(op(key), ...args);
+}
+
+const SCALAR_TENSOR = op('scalar_tensor');
+
+/** The dtype codes of PyTorch's wrapped numbers: bool, int64, float32. */
+export const WRAPPED_DTYPE = { bool: dtypeCode('bool'), int: dtypeCode('int64'), float: dtypeCode('float32') } as const;
+
+/**
+ * A JS number or boolean where an operator takes a Tensor, made as PyTorch makes its "wrapped
+ * numbers": a 0-dimensional tensor of dtype bool, int64 (an integer, or `kind` 'int') or float32.
+ * The caller disposes it after the call.
+ */
+export function wrappedNumber(v: unknown, kind?: keyof typeof WRAPPED_DTYPE): Tensor {
+  const k = kind ?? (typeof v === 'boolean' ? 'bool' : Number.isInteger(v) ? 'int' : 'float');
+  return wrap(native.callOp(SCALAR_TENSOR, v, WRAPPED_DTYPE[k], null, null, null) as Id);
 }

@@ -17,6 +17,7 @@ import { TorchError, describe } from '../errors';
 import { namedTuple } from '../named-tuple';
 import { toSnake } from '../names';
 import { Tensor, idOf, wrap } from '../tensor';
+import { wrappedNumber } from './call';
 import { type SigArg, type Signature, parseSignature } from './signature';
 
 /** Memory formats, as Python's torch.contiguous_format etc. */
@@ -71,8 +72,10 @@ interface Overload {
   varargs: 'int' | 'tensor' | null;
   /** Has Python's TensorOptions (dtype, layout, device, pin_memory): requires_grad is accepted too. */
   factory: boolean;
-  /** Writes to self and returns it: the call returns the tensor itself. */
-  inplace: boolean;
+  /** Per return, the index in sig.args of the argument it writes to and returns (in-place and out= overloads), else -1. */
+  writes: number[];
+  /** torch.ops: arguments of types not converted here are passed as given (the addon converts or refuses them). */
+  loose: boolean;
 }
 
 const isInt = (v: unknown): v is number => typeof v === 'number' && Number.isInteger(v);
@@ -81,7 +84,7 @@ export const isOptions = (v: unknown): v is Record<string, unknown> =>
   v !== null && typeof v === 'object' && !Array.isArray(v) && Object.getPrototypeOf(v) === Object.prototype;
 
 // 0: does not fit; 1: fits; 2: fits by conversion (a number for a Tensor, as Python's wrapped numbers).
-function fits(v: unknown, a: SigArg): 0 | 1 | 2 {
+function fits(v: unknown, a: SigArg, loose: boolean): 0 | 1 | 2 {
   // As Python: an optional type without a default (`Tensor? weight`) must still be given (null is fine).
   if (v === undefined) return a.hasDefault ? 1 : 0;
   if (v === null) return a.optional ? 1 : 0;
@@ -108,22 +111,48 @@ function fits(v: unknown, a: SigArg): 0 | 1 | 2 {
       return Array.isArray(v) && v.every((x) => x instanceof Tensor) ? 1 : 0;
     case 'Tensor?[]':
       return Array.isArray(v) && v.every((x) => x instanceof Tensor || x === null || x === undefined) ? 1 : 0;
+    // torch.ops also takes the enums' integer codes, as Python's does (and returns a ScalarType as one).
     case 'ScalarType':
-      return isDType(v) ? 1 : 0;
+      return isDType(v) || (loose && isInt(v)) ? 1 : 0;
     case 'MemoryFormat':
-      return typeof v === 'string' && v in MEMORY_FORMATS ? 1 : 0;
+      return (typeof v === 'string' && v in MEMORY_FORMATS) || (loose && isInt(v)) ? 1 : 0;
     case 'Layout':
       return v === 'strided' ? 1 : 0;
     case 'Device':
       return typeof v === 'string' || (typeof v === 'object' && v !== null && v.constructor?.name === 'Device') ? 1 : 0;
     case 'str':
       return typeof v === 'string' ? 1 : 0;
+    case 'Generator':
+      return 0; // only absent or null
     default:
-      return 0; // Generator: only absent or null
+      return loose ? 1 : 0;
   }
 }
 
-const SCALAR_TENSOR = native.findOp('aten::scalar_tensor', '');
+/** What `fits` wants, in words, for error messages. */
+function expected(a: SigArg): string {
+  const base: Record<string, string> = {
+    Tensor: 'a Tensor (or a number)',
+    Scalar: 'a number',
+    int: 'an integer',
+    SymInt: 'an integer',
+    float: 'a number',
+    bool: 'a boolean',
+    'int[]': 'an integer or an array of integers',
+    'SymInt[]': 'an integer or an array of integers',
+    'float[]': 'an array of numbers',
+    'bool[]': 'an array of booleans',
+    'Tensor[]': 'an array of Tensors',
+    'Tensor?[]': 'an array of Tensors or nulls',
+    ScalarType: "a dtype ('float32', 'int64', ...)",
+    MemoryFormat: `a memory format (${Object.keys(MEMORY_FORMATS).join(', ')})`,
+    Layout: "'strided'",
+    Device: "a device ('cpu', 'cuda:0', ...)",
+    str: 'a string',
+    Generator: 'null (torch-node passes no Generator)',
+  };
+  return `${base[a.type] ?? a.type}${a.optional ? ' or null' : ''}`;
+}
 
 function toNative(v: unknown, a: SigArg, label: string, made: Tensor[]): unknown {
   if (v === undefined || v === null) return v;
@@ -131,8 +160,7 @@ function toNative(v: unknown, a: SigArg, label: string, made: Tensor[]): unknown
     case 'Tensor':
       if (v instanceof Tensor) return idOf(v, label, a.name);
       {
-        // A Python number where a Tensor goes: a 0-dim tensor (bool, int64 or float32), as PyTorch's wrapped numbers.
-        const t = wrap(native.callOp(SCALAR_TENSOR, v, typeof v === 'boolean' ? 11 : isInt(v) ? 4 : 6, null, null, null) as Id);
+        const t = wrappedNumber(v as number | boolean);
         made.push(t);
         return t._h;
       }
@@ -140,16 +168,38 @@ function toNative(v: unknown, a: SigArg, label: string, made: Tensor[]): unknown
     case 'Tensor?[]':
       return (v as (Tensor | null)[]).map((t, i) => (t instanceof Tensor ? idOf(t, label, `${a.name}[${i}]`) : null));
     case 'ScalarType':
-      return dtypeCode(v as never, label);
+      return typeof v === 'number' ? v : dtypeCode(v as never, label);
     case 'MemoryFormat':
-      return MEMORY_FORMATS[v as string];
+      return typeof v === 'number' ? v : MEMORY_FORMATS[v as string];
     case 'Layout':
       return 0;
     case 'Device':
       return String(v);
     default:
-      return v;
+      // A type not converted here (torch.ops only): tensors as their ids, anything else as given.
+      return TYPES.has(a.type) ? v : anyNative(v, label, a.name);
   }
+}
+
+function anyNative(v: unknown, label: string, what: string): unknown {
+  if (v instanceof Tensor) return idOf(v, label, what);
+  if (Array.isArray(v)) return v.map((x, i) => anyNative(x, label, `${what}[${i}]`));
+  return v;
+}
+
+function makeOverload(handle: number, sig: Signature, asMethod: boolean, loose: boolean): Overload {
+  const params = asMethod ? sig.args.slice(1) : sig.args;
+  const pos = params.filter((a) => !a.kwOnly);
+  return {
+    handle,
+    sig,
+    params,
+    maxPos: pos.length,
+    varargs: loose || pos.length !== 1 ? null : /^(Sym)?[Ii]nt\[\]$/.test(pos[0].type) ? 'int' : pos[0].type === 'Tensor[]' ? 'tensor' : null,
+    factory: !loose && ['dtype', 'layout', 'device', 'pin_memory'].every((n) => params.some((a) => a.name === n)),
+    writes: sig.returns.map((r) => (r.written ? sig.args.findIndex((a) => a.written && a.alias === r.alias) : -1)),
+    loose,
+  };
 }
 
 const sets = new Map<string, Overload[]>();
@@ -163,18 +213,7 @@ function overloads(name: string, names: readonly string[], asMethod: boolean): O
     const sig = parseSignature(native.opSchema(handle));
     const why = usable(sig, asMethod);
     if (why) throw new TorchError(`aten::${name}.${o || 'default'}: ${why} (regenerate lib/ops/generated.ts: node scripts/gen-api.js)`, 'ERR_TORCH_INTERNAL');
-    const params = asMethod ? sig.args.slice(1) : sig.args;
-    const pos = params.filter((a) => !a.kwOnly);
-    const ret = sig.returns;
-    return {
-      handle,
-      sig,
-      params,
-      maxPos: pos.length,
-      varargs: pos.length !== 1 ? null : /^(Sym)?[Ii]nt\[\]$/.test(pos[0].type) ? 'int' : pos[0].type === 'Tensor[]' ? 'tensor' : null,
-      factory: ['dtype', 'layout', 'device', 'pin_memory'].every((n) => params.some((a) => a.name === n)),
-      inplace: ret.length === 1 && ret[0].written && sig.args[0]?.name === 'self' && sig.args[0].written,
-    };
+    return makeOverload(handle, sig, asMethod, false);
   });
   sets.set(key, list);
   return list;
@@ -191,19 +230,23 @@ function bind(o: Overload, given: unknown[], kwargs: Record<string, unknown> | n
   if (kwargs) {
     for (const [k, v] of Object.entries(kwargs)) {
       if (o.factory && (k === 'requiresGrad' || k === 'requires_grad') && typeof v === 'boolean') continue;
-      let i = o.params.findIndex((a) => a.name === k);
-      if (i < 0) i = o.params.findIndex((a) => a.name === toSnake(k));
+      const i = paramIndex(o, k);
       if (i < 0 || i < pos.length) return null;
       values[i] = v;
     }
   }
   let cost = 0;
   for (let i = 0; i < o.params.length; i++) {
-    const f = fits(values[i], o.params[i]);
+    const f = fits(values[i], o.params[i], o.loose);
     if (f === 0) return null;
     if (f === 2) cost++;
   }
   return { values, cost };
+}
+
+function paramIndex(o: Overload, key: string): number {
+  const i = o.params.findIndex((a) => a.name === key);
+  return i >= 0 ? i : o.params.findIndex((a) => a.name === toSnake(key));
 }
 
 const typeName = (v: unknown): string =>
@@ -226,20 +269,96 @@ function noMatch(label: string, list: Overload[], given: unknown[], kwargs: Reco
   throw new TorchError(`${label}: no overload takes (${got}); PyTorch's are:\n${sigs.join('\n')}`, 'ERR_TORCH_ARG');
 }
 
-function convertReturn(x: unknown, type: string): unknown {
+/** Why a call does not fit the one overload it names (torch.ops), as Python's torch.ops says it. */
+function misfit(label: string, o: Overload, given: unknown[], kwargs: Record<string, unknown> | null): never {
+  const fail: (why: string) => never = (why) => {
+    throw new TorchError(`${label}: ${why} (${o.sig.text})`, 'ERR_TORCH_ARG');
+  };
+  if (given.length > o.maxPos) {
+    const kw = o.params.filter((a) => a.kwOnly).map((a) => a.name);
+    fail(
+      `takes ${o.maxPos} positional argument(s) but ${given.length} were given` +
+        (kw.length ? `; keyword-only ones (${kw.join(', ')}) go in a trailing options object, as Python's keywords` : ''),
+    );
+  }
+  const values: unknown[] = [...given];
+  for (const [k, v] of Object.entries(kwargs ?? {})) {
+    const i = paramIndex(o, k);
+    if (i < 0) fail(`no argument '${k}'`);
+    if (i < given.length) fail(`argument '${o.params[i].name}' given twice`);
+    values[i] = v;
+  }
+  for (let i = 0; i < o.params.length; i++) {
+    const a = o.params[i];
+    const v = values[i];
+    if (fits(v, a, o.loose) !== 0) continue;
+    if (v === undefined) fail(`missing argument '${a.name}'`);
+    fail(`argument '${a.name}' must be ${expected(a)}, got ${typeName(v)}`);
+  }
+  return fail('the arguments do not fit');
+}
+
+function convertReturn(x: unknown, type: string, loose: boolean): unknown {
   if (type === 'Tensor') return typeof x === 'number' ? wrap(x as Id) : x;
   if (type === 'Tensor[]') return Array.isArray(x) ? x.map((y) => (typeof y === 'number' ? wrap(y as Id) : y)) : x;
-  if (type === 'ScalarType') return typeof x === 'number' ? dtypeFromCode(x) : x;
+  // torch.result_type gives a dtype; torch.ops.aten.result_type its code, as Python's does.
+  if (type === 'ScalarType' && !loose) return typeof x === 'number' ? dtypeFromCode(x) : x;
   return x;
+}
+
+/** Several returns: a named tuple when the schema names them all (values, indices), else an array. */
+const tuple = (rets: Signature['returns'], items: unknown[]): unknown[] =>
+  rets.every((x) => x.name)
+    ? namedTuple(
+        rets.map((x) => x.name as string),
+        items,
+      )
+    : items;
+
+/** Converts the bound arguments, calls the overload and converts its results. */
+function invoke(o: Overload, bound: unknown[], self: Tensor | null, kwargs: Record<string, unknown> | null, label: string): unknown {
+  const made: Tensor[] = [];
+  try {
+    const nat: unknown[] = o.params.map((a, i) => toNative(bound[i], a, label, made));
+    if (self) nat.unshift(idOf(self, label, 'self'));
+    const rets = o.sig.returns;
+    // In-place and out= overloads (torch.abs_(x) as x.abs_()): the result is the tensor written to, not a second handle to it.
+    const full = self ? [self, ...bound] : bound;
+    if (rets.length && o.writes.every((w) => w >= 0 && full[w] instanceof Tensor)) {
+      native.callOpInplace(o.handle, ...nat);
+      const outs = o.writes.map((w) => full[w]);
+      return outs.length === 1 ? outs[0] : tuple(rets, outs);
+    }
+    const r = native.callOp(o.handle, ...nat);
+    if (rets.length === 0) return undefined;
+    if (rets.length === 1) {
+      const out = convertReturn(r, rets[0].type, o.loose);
+      // Python's factories take requires_grad=True (not a schema argument).
+      if (o.factory && kwargs && (kwargs.requiresGrad === true || kwargs.requires_grad === true) && out instanceof Tensor) out.requiresGrad_(true);
+      return out;
+    }
+    return tuple(
+      rets,
+      (r as unknown[]).map((x, i) => convertReturn(x, rets[i].type, o.loose)),
+    );
+  } finally {
+    for (const t of made) t.dispose();
+  }
+}
+
+/** Splits Python-style arguments: trailing undefined dropped, a trailing plain object as the keywords. */
+function splitArgs(given: unknown[]): [unknown[], Record<string, unknown> | null] {
+  const args = [...given];
+  while (args.length && args[args.length - 1] === undefined) args.pop();
+  const kwargs = args.length && isOptions(args[args.length - 1]) ? (args.pop() as Record<string, unknown>) : null;
+  return [args, kwargs];
 }
 
 /** Calls aten::name with Python's overload resolution; `self` is the tensor of a method call, else null. */
 export function callAten(name: string, names: readonly string[], label: string, self: Tensor | null, given: unknown[]): unknown {
   const asMethod = self !== null;
   const list = overloads(name, names, asMethod);
-  const args = [...given];
-  while (args.length && args[args.length - 1] === undefined) args.pop();
-  const kwargs = args.length && isOptions(args[args.length - 1]) ? (args.pop() as Record<string, unknown>) : null;
+  const [args, kwargs] = splitArgs(given);
   let best: Overload | null = null;
   let bound: unknown[] = [];
   let bestCost = Infinity;
@@ -253,35 +372,28 @@ export function callAten(name: string, names: readonly string[], label: string, 
     }
   }
   if (!best) noMatch(label, list, args, kwargs, asMethod);
-  const made: Tensor[] = [];
-  try {
-    const nat: unknown[] = best.params.map((a, i) => toNative(bound[i], a, label, made));
-    if (self) nat.unshift(idOf(self, label, 'self'));
-    // torch.abs_(x) as x.abs_(): the result is the tensor written to, not a second handle to it.
-    const target = self ?? bound[0];
-    if (best.inplace && target instanceof Tensor) {
-      native.callOpInplace(best.handle, ...nat);
-      return target;
-    }
-    const r = native.callOp(best.handle, ...nat);
-    const rets = best.sig.returns;
-    if (rets.length === 0) return undefined;
-    if (rets.length === 1) {
-      const out = convertReturn(r, rets[0].type);
-      // Python's factories take requires_grad=True (not a schema argument).
-      if (best.factory && kwargs && (kwargs.requiresGrad === true || kwargs.requires_grad === true) && out instanceof Tensor) out.requiresGrad_(true);
-      return out;
-    }
-    const items = (r as unknown[]).map((x, i) => convertReturn(x, rets[i].type));
-    return rets.every((x) => x.name)
-      ? namedTuple(
-          rets.map((x) => x.name as string),
-          items,
-        )
-      : items;
-  } finally {
-    for (const t of made) t.dispose();
+  return invoke(best, bound, self, kwargs, label);
+}
+
+const singles = new Map<number, Overload>();
+
+/**
+ * Calls one overload by its handle, as Python's `torch.ops.aten.<name>.<overload>(...)`: positional
+ * arguments then keywords in a trailing object, converted by the schema's types (dtypes by name,
+ * numbers for tensors as wrapped numbers); a call that does not fit is a TorchError naming the
+ * argument and the schema. Any schema torch.ops reaches, including out= overloads (which return the
+ * tensors written to) and argument types not listed here (passed to the addon as they are).
+ */
+export function callOverload(handle: number, label: string, given: unknown[]): unknown {
+  let o = singles.get(handle);
+  if (!o) {
+    o = makeOverload(handle, parseSignature(native.opSchema(handle)), false, true);
+    singles.set(handle, o);
   }
+  const [args, kwargs] = splitArgs(given);
+  const b = bind(o, args, kwargs);
+  if (!b) misfit(label, o, args, kwargs);
+  return invoke(o, b.values, null, kwargs, label);
 }
 
 const GENERATED = Symbol.for('torch-node.generated');

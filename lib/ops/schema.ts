@@ -1,16 +1,16 @@
 /**
- * An operator's schema as the dispatcher prints it ('add.Tensor(Tensor self, Tensor other, *, Scalar
- * alpha=1) -> Tensor'), read once per operator: argument names in order (keyword-only ones
- * included), which take tensors, which the operator writes to (`Tensor(a!)`), and the kinds of its
- * returns. torch.ops and the exported-graph interpreter both call operators by these.
+ * An operator's schema read once per handle (lib/ops/signature.ts parses what the dispatcher
+ * prints), with what the exported-graph interpreter asks of it: argument names in order (keyword-only
+ * ones included), which take tensors, which the operator writes to (`Tensor(a!)`), and the kinds of
+ * its returns.
  */
 import { native } from '../binding';
-import { splitTop } from './split';
-
-export { splitTop };
+import { type Signature, parseSignature } from './signature';
 
 export interface OpSchema {
   text: string;
+  /** The parsed signature the fields below are read from. */
+  sig: Signature;
   /** Argument names in schema order. */
   names: string[];
   /** Per argument: its type is Tensor or Tensor? (a number there must become a 0-dim tensor). */
@@ -26,21 +26,16 @@ const cache = new Map<number, OpSchema>();
 export function schemaOfHandle(handle: number): OpSchema {
   let s = cache.get(handle);
   if (s) return s;
-  const text = native.opSchema(handle);
-  const arrow = text.lastIndexOf(') ->');
-  const decls = splitTop(text.slice(text.indexOf('(') + 1, arrow))
-    .filter((a) => a !== '*')
-    .map((a) => a.split('=')[0].trim());
-  let ret = text.slice(arrow + 4).trim();
-  if (ret.startsWith('(') && ret.endsWith(')')) ret = ret.slice(1, -1);
+  const sig = parseSignature(native.opSchema(handle));
   s = {
-    text,
-    names: decls.map((a) => a.split(' ').pop() as string),
-    tensorParams: decls.map((a) => /^Tensor(\([^)]*\))?\??\s/.test(a)),
-    written: decls.map((a) => /^Tensor\(([a-z])!\)/.exec(a)?.[1] ?? null),
-    returns: splitTop(ret).map((r) => ({
-      kind: /^Tensor(\(.*?\))?\[\]/.test(r) ? 'list' : /^Tensor\b/.test(r) ? 'tensor' : 'other',
-      alias: /^Tensor\(([a-z])!\)/.exec(r)?.[1] ?? null,
+    text: sig.text,
+    sig,
+    names: sig.args.map((a) => a.name),
+    tensorParams: sig.args.map((a) => a.type === 'Tensor'),
+    written: sig.args.map((a) => (a.written ? a.alias : null)),
+    returns: sig.returns.map((r) => ({
+      kind: r.type === 'Tensor[]' ? 'list' : r.type === 'Tensor' ? 'tensor' : 'other',
+      alias: r.written ? r.alias : null,
     })),
   };
   cache.set(handle, s);

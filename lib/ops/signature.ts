@@ -19,6 +19,8 @@ export interface SigArg {
   kwOnly: boolean;
   /** `Tensor(a!)`: the operator writes to it. */
   written: boolean;
+  /** The alias letter of `Tensor(a!)` / `Tensor(a)`, else null: a return with the same letter is this argument. */
+  alias: string | null;
 }
 
 export interface SigReturn {
@@ -70,7 +72,16 @@ export function parseSignature(text: string): Signature {
     const decl = (eq < 0 ? a : a.slice(0, eq)).trim();
     const sp = decl.lastIndexOf(' ');
     const t = parseType(decl.slice(0, sp));
-    args.push({ name: decl.slice(sp + 1), type: t.type, listN: t.listN, optional: t.optional, hasDefault: eq >= 0, kwOnly, written: t.written });
+    args.push({
+      name: decl.slice(sp + 1),
+      type: t.type,
+      listN: t.listN,
+      optional: t.optional,
+      hasDefault: eq >= 0,
+      kwOnly,
+      written: t.written,
+      alias: t.alias,
+    });
   }
   let ret = text.slice(arrow + 4).trim();
   if (ret.startsWith('(') && ret.endsWith(')')) ret = ret.slice(1, -1);
