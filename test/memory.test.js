@@ -444,6 +444,116 @@ test('GC backstop: tensors that escape every scope are freed when collected (chi
   assert.equal(out.finalBytes, out.baseBytes);
 });
 
+// Sequential (and the torchvision forwards) free each intermediate once the next layer has read
+// it, as Python's reference counting does, but only between torch-node's own layers without
+// hooks: a user's module, a patched forward or a hook may hold what it saw, and that stays usable
+// as it would in Python.
+test('Sequential frees intermediates between built-in layers, never one a module or hook may hold', () => {
+  const { nn } = torch;
+  torch.manualSeed(0);
+  const x = torch.randn([4, 8]);
+  const seq = new nn.Sequential(new nn.Linear(8, 16), new nn.ReLU(), new nn.Linear(16, 16), new nn.Tanh(), new nn.Identity(), new nn.Linear(16, 2));
+  const expected = torch.noGrad(() => torch.tidy(() => seq.children().reduce((h, m) => m.forward(h), x)));
+  const before = live();
+  const y = torch.noGrad(() => seq.call(x));
+  assert.equal(live(), before + 1, 'outside any tidy(), only the result is left: every intermediate was freed on the way');
+  assert.ok(torch.equal(y, expected), 'the same values');
+  assert.ok(!x.isDisposed, 'the input is never freed');
+  y.dispose();
+
+  // A user's module that keeps its input and output: both stay usable after the forward.
+  class Keep extends nn.Module {
+    forward(t) {
+      this.seen = t;
+      this.made = t.mul(2);
+      return this.made;
+    }
+  }
+  const keep = new Keep();
+  const seq2 = new nn.Sequential(new nn.Linear(8, 4), keep, new nn.ReLU(), new nn.Linear(4, 2));
+  const y2 = torch.noGrad(() => seq2.call(x));
+  assert.ok(!keep.seen.isDisposed && !keep.made.isDisposed, "what a user's module holds is not freed");
+  assert.deepEqual(keep.seen.shape, [4, 4]);
+  // A subclass of a built-in layer may hold too.
+  class MyLinear extends nn.Linear {
+    forward(t) {
+      this.last = t;
+      return super.forward(t);
+    }
+  }
+  const mine = new MyLinear(4, 2);
+  const seq3 = new nn.Sequential(new nn.Linear(8, 4), new nn.ReLU(), mine);
+  const y3 = torch.noGrad(() => seq3.call(x));
+  assert.ok(!mine.last.isDisposed, 'a subclass of a built-in layer is not trusted');
+  // A forward replaced on the instance, Python's monkey-patching.
+  const patched = new nn.Tanh();
+  let seenByPatch = null;
+  let patchedOut = null;
+  patched.forward = (t) => {
+    seenByPatch = t;
+    patchedOut = t.tanh();
+    return patchedOut;
+  };
+  const seq4 = new nn.Sequential(new nn.Linear(8, 4), patched, new nn.Linear(4, 2));
+  const y4 = torch.noGrad(() => seq4.call(x));
+  assert.ok(!seenByPatch.isDisposed, 'a patched forward is not trusted');
+  // A forward hook that stores the output of a layer (feature extraction).
+  const stash = [];
+  const h = seq[1].registerForwardHook((_m, args, out) => {
+    stash.push(args[0], out);
+  });
+  const y5 = torch.noGrad(() => seq.call(x));
+  h.remove();
+  assert.ok(
+    stash.every((t) => !t.isDisposed),
+    "a hook's tensors are not freed",
+  );
+  assert.ok(torch.equal(y5, expected));
+  torch.dispose([y2, y3, y4, y5, keep.seen, keep.made, mine.last, seenByPatch, patchedOut, ...stash, x, expected]);
+  for (const m of [seq, seq2, seq3, seq4]) m.dispose();
+});
+
+test('a ResNet with user modules that share a tensor within one forward: nothing they hold is freed early', () => {
+  const { nn, vision } = torch;
+  torch.manualSeed(0);
+  const model = vision.models.resnet18({ numClasses: 3 }).eval();
+  // A skip connection through shared state, as ported Python code may write it: one module keeps
+  // the features it saw, a later one reads them in the same forward.
+  class Save extends nn.Module {
+    forward(t) {
+      this.saved = t;
+      return t.mul(1);
+    }
+  }
+  class Head extends nn.Module {
+    constructor(save, fc) {
+      super();
+      this.save = save;
+      this.fc = fc;
+    }
+    forward(t) {
+      return this.fc.call(t).add(this.save.saved.mean());
+    }
+  }
+  const save = new Save();
+  const fc = model.fc;
+  model.avgpool = new nn.Sequential(save, new nn.AdaptiveAvgPool2d([1, 1]));
+  model.fc = new Head(save, fc);
+  const x = torch.randn([1, 3, 64, 64]);
+  const y = torch.tidy(() => torch.inferenceMode(() => model.call(x)));
+  const expected = torch.tidy(() =>
+    torch.inferenceMode(() => {
+      let h = x;
+      for (const name of ['conv1', 'bn1', 'relu', 'maxpool', 'layer1', 'layer2', 'layer3', 'layer4']) h = model[name].forward(h);
+      return fc.forward(h.mean([2, 3])).add(h.mean());
+    }),
+  );
+  assert.ok(torch.allclose(y, expected, { rtol: 1e-5, atol: 1e-6 }), 'the forward read the saved features (and did not throw ERR_TORCH_DISPOSED)');
+  torch.dispose([x, y, expected]);
+  model.dispose();
+  fc.dispose();
+});
+
 test('no tensors leaked by this file', () => {
   assert.equal(live(), fileBaseline);
 });

@@ -70,7 +70,10 @@ test('torch.ops: unknown names, overloads and arguments are TorchErrors naming w
     );
     assert.throws(() => torch.ops.aten.add.Tensor(a, { self: a, other: a }), /argument 'self' given twice/);
     // Keyword-only arguments (after '*') are keywords only, as in Python.
-    assert.throws(() => torch.ops.aten.add.Tensor(a, a, 1), /takes 2 positional argument\(s\) but 3 were given; keyword-only ones \(alpha\) go in a trailing options object/);
+    assert.throws(
+      () => torch.ops.aten.add.Tensor(a, a, 1),
+      /takes 2 positional argument\(s\) but 3 were given; keyword-only ones \(alpha\) go in a trailing options object/,
+    );
     assert.throws(() => torch.ops.aten.add.Tensor(a), /torch\.ops\.aten\.add\.Tensor\(\): missing argument 'other' \(aten::add\.Tensor/);
     assert.throws(() => torch.ops.aten.add.Tensor(a, 'x'), /argument 'other' must be a Tensor \(or a number\), got string "x"/);
     assert.throws(() => torch.ops.aten.sum.default(a, { dtype: 'float65' }), /argument 'dtype' must be a dtype \('float32', 'int64', \.\.\.\) or null/);

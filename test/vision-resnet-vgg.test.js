@@ -382,7 +382,7 @@ test('bad arguments name the parameter', () => {
   assert.throws(() => new models.BasicBlock(64, 64, { groups: 2 }), /BasicBlock only supports groups=1/);
 });
 
-// The forwards free each intermediate once the next layer has read it (resnet.ts, chain()), unless
+// The forwards free each intermediate once the next layer has read it (nn.chainForward), unless
 // a module of the model has hooks: a hook may hold an intermediate, as in Python, where it stays
 // alive while referenced.
 test('forward frees intermediates as it goes, but not while a hook may hold one', () => {

@@ -20,7 +20,7 @@ import { type Tensor, idOf, wrap } from '../tensor';
 import * as F from './functional';
 import { constant_, xavierNormal_, xavierUniform_ } from './init';
 import { Linear, newParam } from './layers';
-import { Module, type Parameter } from './module';
+import { Module, type Parameter, markRetainsNothing } from './module';
 import { callOp as call } from '../ops/call';
 
 /** The Linear that MultiheadAttention uses as out_proj (its own class in PyTorch, so it prints so). */
@@ -617,3 +617,5 @@ export class MultiheadAttention extends Module {
     });
   }
 }
+
+markRetainsNothing(NonDynamicallyQuantizableLinear, MultiheadAttention);

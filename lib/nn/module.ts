@@ -910,3 +910,54 @@ export abstract class MemberView<M extends Module = Module> extends Module {
     return this;
   }
 }
+
+// ---- freeing intermediates as Python's reference counting does ---------------------------------
+
+const RETAINS_NOTHING = new WeakSet<abstract new (...args: any[]) => Module>();
+
+/**
+ * Marks torch-node's own module classes whose forward keeps no reference to its arguments or its
+ * result (every built-in layer and torchvision block). Subclasses are not covered: a user's class
+ * may keep what it is given.
+ */
+export function markRetainsNothing(...classes: (abstract new (...args: any[]) => Module)[]): void {
+  for (const c of classes) RETAINS_NOTHING.add(c);
+}
+
+/**
+ * Whether calling `m` leaves no reference to its input or output anywhere: its class is a marked
+ * built-in (not a subclass), its forward and call are not replaced on the instance, and neither it
+ * nor any module under it has hooks (a hook may hold what it sees).
+ */
+export function retainsNothing(m: Module): boolean {
+  if (m._hooks !== null || !RETAINS_NOTHING.has(m.constructor as never) || Object.hasOwn(m, 'forward') || Object.hasOwn(m, 'call')) return false;
+  for (const c of m._modules.values()) if (c && !retainsNothing(c)) return false;
+  return true;
+}
+
+/**
+ * Runs `layers` one after the other on `x` (Sequential's forward) and frees each intermediate
+ * tensor as soon as the next layer has read it, as Python's reference counting does, rather than
+ * at the end of the caller's tidy(): its memory goes back to the allocator while it is still in the
+ * CPU cache, for the next layer to write into. Only where no one else can hold it: between two
+ * modules that both retain nothing (retainsNothing). Never freed: `x`, a kept tensor, and a result
+ * that is its layer's input (an in-place layer, Identity). Autograd keeps what backward needs on
+ * its own, so training is unaffected.
+ */
+export function chainForward(x: any, layers: Iterable<Module | null>): any {
+  let y = x;
+  let producerSafe = false;
+  for (const m of layers) {
+    if (!m) continue;
+    const safe = retainsNothing(m);
+    const z = m.call(y);
+    if (z === y) {
+      producerSafe &&= safe; // an in-place layer returned what it was given: both saw it
+      continue;
+    }
+    if (safe && producerSafe && y !== x && y instanceof Tensor && !y._kept && !y.isDisposed) y.dispose();
+    producerSafe = safe;
+    y = z;
+  }
+  return y;
+}

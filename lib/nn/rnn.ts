@@ -23,7 +23,7 @@ import { tidy } from '../scope';
 import { type Tensor, idOf, wrap } from '../tensor';
 import { uniform_ } from './init';
 import { newParam, pyFloat } from './layers';
-import { Module, type Parameter } from './module';
+import { Module, type Parameter, markRetainsNothing } from './module';
 
 /** The keyword arguments RNN, LSTM and GRU share (PyTorch's `num_layers=`, `bias=`, `batch_first=`, `dropout=`, `bidirectional=`, `dtype=`, `device=`). */
 export interface RNNBaseOptions {
@@ -500,3 +500,5 @@ export class RNNCell extends RNNCellBase {
     return super.extraRepr() + (this.nonlinearity === 'tanh' ? '' : `, nonlinearity=${this.nonlinearity}`);
   }
 }
+
+markRetainsNothing(LSTM, GRU, RNN, LSTMCell, GRUCell, RNNCell);

@@ -1,6 +1,6 @@
 /** Containers (torch/nn/modules/container.py): Sequential, ModuleList, ModuleDict, with Python's indexing. */
 import { TorchError, argError } from '../../errors';
-import { Module, RAW, TRAPS, baseTraps, setSlot } from '../module';
+import { Module, RAW, TRAPS, baseTraps, chainForward, setSlot } from '../module';
 
 const INDEX_RE = /^-?\d+$/;
 
@@ -135,9 +135,9 @@ export class Sequential extends IndexedModules {
     super();
     modules.forEach((m) => this.append(m));
   }
+  /** Each module on the previous one's result; intermediates are freed as soon as the next module has read them (chainForward). */
   override forward(x: any): any {
-    for (const m of this._modules.values()) if (m) x = m.call(x);
-    return x;
+    return chainForward(x, this._modules.values());
   }
   /** Python's `seq[start:end]`: a Sequential of the same modules, which keep their keys (as PyTorch's). */
   override slice(start?: number, end?: number): Sequential {

@@ -13,7 +13,7 @@
 import { checkInt, checkProbability } from '../../checks';
 import { ones } from '../../creation';
 import { TorchError, argError } from '../../errors';
-import { Module, Parameter } from '../../nn/module';
+import { Module, Parameter, markRetainsNothing } from '../../nn/module';
 import { AdaptiveAvgPool2d, Conv2d, Flatten, GELU, LayerNorm, Linear, Sequential } from '../../nn/layers';
 import * as F from '../../nn/functional';
 import { erf, truncNormal_, zeros_, type TruncNormalOptions } from '../../nn/init';
@@ -287,3 +287,5 @@ export function convnextBase(options?: ModelOptions): ConvNeXt {
 export function convnextLarge(options?: ModelOptions): ConvNeXt {
   return build('convnextLarge()', 'large', options);
 }
+
+markRetainsNothing(Permute, LayerNorm2d, CNBlock, ConvNeXt);

@@ -18,7 +18,7 @@
  * not results.
  */
 import { checkInt, checkProbability } from '../../checks';
-import { Module, stateDictEntries, type LoadResult, type StateDictLike } from '../../nn/module';
+import { Module, stateDictEntries, type LoadResult, type StateDictLike, markRetainsNothing } from '../../nn/module';
 import { AvgPool2d, BatchNorm2d, Conv2d, Linear, MaxPool2d, ModuleDict, ReLU, Sequential } from '../../nn/layers';
 import * as F from '../../nn/functional';
 import { kaimingNormal_, ones_, zeros_ } from '../../nn/init';
@@ -243,3 +243,5 @@ export function densenet169(options?: ModelOptions): DenseNet {
 export function densenet201(options?: ModelOptions): DenseNet {
   return build('densenet201()', DENSENET_SPECS.densenet201, options, 32, [6, 12, 48, 32], 64);
 }
+
+markRetainsNothing(DenseLayer, DenseBlock, Transition, DenseNet);

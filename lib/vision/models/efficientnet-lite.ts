@@ -34,7 +34,7 @@ import { checkInt, checkPositive, checkProbability } from '../../checks';
 import { rand } from '../../creation';
 import { TorchError, argError } from '../../errors';
 import * as F from '../../nn/functional';
-import { Module } from '../../nn/module';
+import { Module, markRetainsNothing } from '../../nn/module';
 import { AdaptiveAvgPool2d, BatchNorm2d, Conv2d, Dropout, Identity, Linear, ModuleList, ReLU6 } from '../../nn/layers';
 import { tidy } from '../../scope';
 import type { Tensor } from '../../tensor';
@@ -399,3 +399,5 @@ export function efficientnetLite0Transform(options: { resizeTo?: number; cropTo?
   const cropTo = options.cropTo ?? 224;
   return new Compose([new Resize(resizeTo), new CenterCrop(cropTo), new ToTensor(), new Normalize([...EFFICIENTNET_LITE_MEAN], [...EFFICIENTNET_LITE_STD])]);
 }
+
+markRetainsNothing(ZeroPad2d, Conv2dStaticSamePadding, MBConvBlock, EfficientNetLite);

@@ -1,7 +1,7 @@
 import { checkInt, checkProbability } from '../../checks';
 import { empty } from '../../creation';
 import { TorchError, argError } from '../../errors';
-import { Module } from '../../nn/module';
+import { Module, markRetainsNothing } from '../../nn/module';
 import { AdaptiveAvgPool2d, BatchNorm2d, Dropout, Linear, Sequential, SiLU, pyFloat } from '../../nn/layers';
 import { uniform_, zeros_ } from '../../nn/init';
 import { tidy } from '../../scope';
@@ -403,3 +403,5 @@ export function efficientnetV2M(options?: ModelOptions): EfficientNet {
 export function efficientnetV2L(options?: ModelOptions): EfficientNet {
   return buildV2('efficientnetV2L()', 'l', 0.4, options);
 }
+
+markRetainsNothing(StochasticDepth, MBConv, FusedMBConv, EfficientNet);

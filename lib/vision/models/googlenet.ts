@@ -20,7 +20,7 @@
 import { checkBool, checkInt, checkProbability } from '../../checks';
 import { TorchError, argError, checkOptions } from '../../errors';
 import { cat } from '../../functions';
-import { Module } from '../../nn/module';
+import { Module, markRetainsNothing } from '../../nn/module';
 import { AdaptiveAvgPool2d, BatchNorm2d, Conv2d, Dropout, Linear, MaxPool2d, Sequential, type ConvOptions } from '../../nn/layers';
 import * as F from '../../nn/functional';
 import { constant_, truncNormal_ } from '../../nn/init';
@@ -414,3 +414,5 @@ export function googlenet(options: GoogLeNetBuilderOptions = {}): GoogLeNet {
     },
   );
 }
+
+markRetainsNothing(BasicConv2d, Inception, InceptionAux, GoogLeNet);

@@ -20,7 +20,7 @@
  */
 import { argError, checkOptions } from '../../errors';
 import { cat } from '../../functions';
-import { Module } from '../../nn/module';
+import { Module, markRetainsNothing } from '../../nn/module';
 import { AdaptiveAvgPool2d, BatchNorm2d, Conv2d, Dropout, Linear, MaxPool2d } from '../../nn/layers';
 import * as F from '../../nn/functional';
 import { constant_ } from '../../nn/init';
@@ -442,3 +442,5 @@ export function inceptionV3(options: InceptionV3BuilderOptions = {}): Inception3
     },
   );
 }
+
+markRetainsNothing(InceptionA, InceptionB, InceptionC, InceptionD, InceptionE, InceptionAux, Inception3);

@@ -11,7 +11,7 @@
  * Activations are built with inplace where torchvision builds them so (ReLU6, Hardswish); ReLU and
  * SiLU have no inplace option in torch-node and run out of place, which gives the same values.
  */
-import { Module } from '../../nn/module';
+import { Module, markRetainsNothing } from '../../nn/module';
 import {
   AdaptiveAvgPool2d,
   BatchNorm2d,
@@ -518,3 +518,5 @@ export function mobilenetV3Small(options?: ModelOptions): MobileNetV3 {
     return new MobileNetV3(invertedResidualSetting, lastChannel, { numClasses });
   });
 }
+
+markRetainsNothing(Conv2dNormActivation, SqueezeExcitation, InvertedResidual, MobileNetV2, InvertedResidualV3, MobileNetV3);

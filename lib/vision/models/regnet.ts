@@ -15,7 +15,7 @@
 import { checkInt } from '../../checks';
 import { arange } from '../../creation';
 import { TorchError, argError, checkOptions } from '../../errors';
-import { Module } from '../../nn/module';
+import { Module, markRetainsNothing } from '../../nn/module';
 import { AdaptiveAvgPool2d, BatchNorm2d, Conv2d, Linear, ReLU, Sequential } from '../../nn/layers';
 import { normal_, ones_, zeros_ } from '../../nn/init';
 import { tidy } from '../../scope';
@@ -432,3 +432,5 @@ export const regnetX_8gf = (options?: ModelOptions): RegNet => build('regnetX_8g
 export const regnetX_16gf = (options?: ModelOptions): RegNet => build('regnetX_16gf()', 'regnet_x_16gf', options);
 /** torchvision.models.regnet_x_32gf; weights 'IMAGENET1K_V1', 'IMAGENET1K_V2' = 'DEFAULT'. */
 export const regnetX_32gf = (options?: ModelOptions): RegNet => build('regnetX_32gf()', 'regnet_x_32gf', options);
+
+markRetainsNothing(SimpleStemIN, BottleneckTransform, ResBottleneckBlock, AnyStage, RegNet);

@@ -11,11 +11,11 @@
  * ReLU has no inplace option in torch-node and runs out of place (the same values); the residual sum
  * and its ReLU are done in place on the block's own intermediate, as torchvision's `out += identity`.
  *
- * The forwards free each intermediate once the next layer has read it (chain() below), as
+ * The forwards free each intermediate once the next layer has read it (nn's chainForward), as
  * Python's reference counting does, rather than all at the end of their tidy().
  */
 import { checkInt } from '../../checks';
-import { Module } from '../../nn/module';
+import { Module, chainForward, markRetainsNothing, retainsNothing } from '../../nn/module';
 import { AdaptiveAvgPool2d, BatchNorm2d, Conv2d, Linear, MaxPool2d, ReLU, Sequential } from '../../nn/layers';
 import { kaimingNormal_, ones_, zeros_ } from '../../nn/init';
 import { TorchError, argError } from '../../errors';
@@ -28,36 +28,11 @@ export type NormLayer = (numFeatures: number) => Module;
 
 const batchNorm: NormLayer = (c) => new BatchNorm2d(c);
 
-/** Whether `m` or a module under it has hooks (one of them may hold an intermediate result). */
-function anyHooks(m: Module): boolean {
-  if (m._hooks !== null) return true;
-  for (const c of m.children()) if (anyHooks(c)) return true;
-  return false;
-}
-
-/**
- * Runs `layers` one after the other on `x`. With `free` (no module of the model has hooks), each
- * intermediate result is freed as soon as the next layer has read it, as Python's reference
- * counting frees it, instead of at the end of the forward's tidy(): its memory goes back to the
- * allocator while it is still in the CPU cache, for the next layer to write into (ResNet-18 batch-1
- * inference 4-7% faster; bench/README.md). Never freed: `x`, a kept tensor, and the result an
- * in-place layer returns (its input). A Sequential is run the same way, block by block.
- */
-function chain(x: Tensor, layers: Module[], free: boolean): Tensor {
-  let y = x;
-  for (const m of layers) {
-    const z = free && m instanceof Sequential ? chain(y, m.children(), free) : (m.call(y) as Tensor);
-    if (free && z !== y && y !== x && !y._kept && !y.isDisposed) y.dispose();
-    y = z;
-  }
-  return y;
-}
-
-/** A block's end, torchvision's `out += identity; relu(out)` in place; with `free`, the downsampled identity is freed after the sum. */
-function residual(out: Tensor, x: Tensor, downsample: Module | null, free: boolean): Tensor {
+/** A block's end, torchvision's `out += identity; relu(out)` in place; the downsampled identity is freed after the sum when no one else can hold it. */
+function residual(out: Tensor, x: Tensor, downsample: Module | null): Tensor {
   const identity = downsample ? (downsample.call(x) as Tensor) : x;
   out.add_(identity).relu_();
-  if (free && identity !== x && identity !== out && !identity._kept) identity.dispose();
+  if (downsample && retainsNothing(downsample) && identity !== x && identity !== out && !identity._kept) identity.dispose();
   return out;
 }
 
@@ -138,9 +113,8 @@ export class BasicBlock extends Module {
   }
   override forward(x: Tensor): Tensor {
     return tidy(() => {
-      const free = !anyHooks(this);
-      const out = chain(x, [this.conv1, this.bn1, this.relu, this.conv2, this.bn2], free);
-      return residual(out, x, this.downsample, free);
+      const out = chainForward(x, [this.conv1, this.bn1, this.relu, this.conv2, this.bn2]) as Tensor;
+      return residual(out, x, this.downsample);
     });
   }
 }
@@ -187,9 +161,8 @@ export class Bottleneck extends Module {
   }
   override forward(x: Tensor): Tensor {
     return tidy(() => {
-      const free = !anyHooks(this);
-      const out = chain(x, [this.conv1, this.bn1, this.relu, this.conv2, this.bn2, this.relu, this.conv3, this.bn3], free);
-      return residual(out, x, this.downsample, free);
+      const out = chainForward(x, [this.conv1, this.bn1, this.relu, this.conv2, this.bn2, this.relu, this.conv3, this.bn3]) as Tensor;
+      return residual(out, x, this.downsample);
     });
   }
 }
@@ -310,7 +283,7 @@ export class ResNet extends Module {
   override forward(x: Tensor): Tensor {
     return tidy(() => {
       const layers = [this.conv1, this.bn1, this.relu, this.maxpool, this.layer1, this.layer2, this.layer3, this.layer4, this.avgpool];
-      const y = chain(x, layers, !anyHooks(this));
+      const y = chainForward(x, layers) as Tensor;
       return this.fc.call(y.flatten(1));
     });
   }
@@ -353,3 +326,5 @@ export function resnet50(options?: ModelOptions): ResNet {
 export function resnet101(options?: ModelOptions): ResNet {
   return withWeights('resnet101()', RESNET_SPECS.resnet101, options, (numClasses) => new ResNet(Bottleneck, [3, 4, 23, 3], { numClasses }));
 }
+
+markRetainsNothing(BasicBlock, Bottleneck, ResNet);

@@ -14,7 +14,7 @@
  * loads them: the missing counters keep their value, 0 (Module.loadStateDict).
  */
 import { checkInt } from '../../checks';
-import { Module } from '../../nn/module';
+import { Module, markRetainsNothing } from '../../nn/module';
 import { BatchNorm2d, Conv2d, Linear, MaxPool2d, ReLU, Sequential } from '../../nn/layers';
 import { TorchError, argError, checkOptions } from '../../errors';
 import { cat } from '../../functions';
@@ -257,3 +257,5 @@ export function shufflenetV2X1_5(options?: ModelOptions): ShuffleNetV2 {
 export function shufflenetV2X2_0(options?: ModelOptions): ShuffleNetV2 {
   return build('shufflenetV2X2_0()', 'shufflenet_v2_x2_0', options, [24, 244, 488, 976, 2048]);
 }
+
+markRetainsNothing(ShuffleNetInvertedResidual, ShuffleNetV2);

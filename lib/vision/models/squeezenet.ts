@@ -9,7 +9,7 @@
  * torch.manualSeed() a freshly built model has torchvision's initial weights.
  */
 import { checkInt, checkProbability } from '../../checks';
-import { Module } from '../../nn/module';
+import { Module, markRetainsNothing } from '../../nn/module';
 import { AdaptiveAvgPool2d, Conv2d, Dropout, MaxPool2d, ReLU, Sequential } from '../../nn/layers';
 import { kaimingUniform_, normal_, zeros_ } from '../../nn/init';
 import { TorchError, argError, checkOptions } from '../../errors';
@@ -166,3 +166,5 @@ export function squeezenet1_0(options?: ModelOptions): SqueezeNet {
 export function squeezenet1_1(options?: ModelOptions): SqueezeNet {
   return withWeights('squeezenet1_1()', SQUEEZENET_SPECS.squeezenet1_1, options, (numClasses) => new SqueezeNet('1_1', { numClasses }));
 }
+
+markRetainsNothing(Fire, SqueezeNet);

@@ -1,7 +1,7 @@
 import { checkInt, checkProbability } from '../../checks';
 import { fromTypedArray, tensor, zeros } from '../../creation';
 import { TorchError, argError, checkOptions } from '../../errors';
-import { Module, type Parameter } from '../../nn/module';
+import { Module, type Parameter, markRetainsNothing } from '../../nn/module';
 import { AdaptiveAvgPool2d, Conv2d, Flatten, GELU, LayerNorm, Linear, Sequential } from '../../nn/layers';
 import * as F from '../../nn/functional';
 import { normal_, xavierUniform_, zeros_ } from '../../nn/init';
@@ -507,3 +507,5 @@ export function swinS(options?: ModelOptions): SwinTransformer {
 export function swinB(options?: ModelOptions): SwinTransformer {
   return withWeights('swinB()', SWIN_SPECS.swin_b, options, (numClasses) => new SwinTransformer({ ...swinConf('b'), numClasses }));
 }
+
+markRetainsNothing(ShiftedWindowAttention, SwinTransformerBlock, PatchMerging, SwinTransformer);

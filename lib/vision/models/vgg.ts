@@ -8,7 +8,7 @@
  * torchvision, a model built to receive weights skips the re-initialisation (initWeights: false).
  */
 import { checkInt, checkProbability } from '../../checks';
-import { Module } from '../../nn/module';
+import { Module, markRetainsNothing } from '../../nn/module';
 import { AdaptiveAvgPool2d, BatchNorm2d, Conv2d, Dropout, Linear, MaxPool2d, ReLU, Sequential } from '../../nn/layers';
 import { kaimingNormal_, normal_, ones_, zeros_ } from '../../nn/init';
 import { argError } from '../../errors';
@@ -142,3 +142,5 @@ export function vgg16(options?: ModelOptions): VGG {
 export function vgg16Bn(options?: ModelOptions): VGG {
   return vgg('vgg16Bn()', VGG_SPECS.vgg16_bn, true, options);
 }
+
+markRetainsNothing(VGG);

@@ -16,7 +16,7 @@
 import { checkInt, checkProbability } from '../../checks';
 import { zeros } from '../../creation';
 import { TorchError, argError, checkOptions } from '../../errors';
-import { Module, type Parameter, type LoadResult, type StateDictLike, stateDictEntries } from '../../nn/module';
+import { Module, type Parameter, type LoadResult, type StateDictLike, stateDictEntries, markRetainsNothing } from '../../nn/module';
 import { BatchNorm2d, Conv2d, Dropout, GELU, LayerNorm, Linear, ReLU, Sequential, Tanh } from '../../nn/layers';
 import { MultiheadAttention } from '../../nn/attention';
 import { normal_, xavierUniform_, zeros_ } from '../../nn/init';
@@ -455,3 +455,5 @@ function buildViT(
 export function vitB_16(options?: ViTModelOptions): VisionTransformer {
   return buildViT('vitB_16()', 'vit_b_16', { patchSize: 16, numLayers: 12, numHeads: 12, hiddenDim: 768, mlpDim: 3072 }, options);
 }
+
+markRetainsNothing(MLP, MLPBlock, EncoderBlock, Encoder, VisionTransformer);
