@@ -166,3 +166,33 @@ test('configureCpuCache() checks its options', () => {
   }
   assert.deepEqual(torch.configureCpuCache(), defaults, 'a rejected call changes nothing');
 });
+
+// Medium storages (2 MiB up to the 32 MiB blocks) stay malloc's, and the whole 2 MiB pages inside
+// them are advised for transparent huge pages (MADV_HUGEPAGE): the kernel marks that memory 'hg' in
+// /proc/self/smaps. TORCH_NODE_THP=0 turns it off. Each case in a fresh process.
+test('medium storages are advised for transparent huge pages unless TORCH_NODE_THP=0', (t) => {
+  const fs = require('node:fs');
+  const { spawnSync } = require('node:child_process');
+  if (!fs.existsSync('/proc/self/smaps')) return t.skip('no /proc/self/smaps on this platform (Linux only)');
+  const child = `
+    const fs = require('fs');
+    const hg = () => fs.readFileSync('/proc/self/smaps', 'utf8').split('\\n').filter((l) => l.startsWith('VmFlags:') && / hg( |$)/.test(l)).length;
+    const before = hg();
+    const torch = require(${JSON.stringify(require('node:path').join(__dirname, '..', 'dist'))});
+    const xs = [];
+    for (let i = 0; i < 4; i++) xs.push(torch.ones([(6 << 20) / 4]));
+    const sum = xs.reduce((s, x) => s + x.sum().item(), 0);
+    console.log(JSON.stringify({ before, after: hg(), sum }));
+  `;
+  const run = (env) => {
+    const r = spawnSync(process.execPath, ['-e', child], { encoding: 'utf8', env: { ...process.env, ...env } });
+    assert.equal(r.status, 0, r.stderr);
+    return JSON.parse(r.stdout.trim().split('\n').pop());
+  };
+  const on = run({});
+  const off = run({ TORCH_NODE_THP: '0' });
+  assert.equal(on.sum, (4 * (6 << 20)) / 4, 'the values are unchanged');
+  assert.equal(off.sum, on.sum);
+  assert.equal(off.after, off.before, 'TORCH_NODE_THP=0: no memory advised');
+  assert.ok(on.after > on.before, `advised memory appears in /proc/self/smaps (${on.before} -> ${on.after} hg areas)`);
+});
