@@ -274,28 +274,6 @@ void CountedFree(void* data) {
   }
 }
 
-void* AllocateLarge(size_t n) {
-  size_t want = (n + kHeader + kPage - 1) / kPage * kPage;
-  size_t mapped = want;
-  void* base = Cache().Take(want, &mapped);
-  if (!base) {
-    // Populated up front (one call instead of a page fault per 4 KiB page as the tensor is first
-    // written: 339 ms against 390-420 ms for loading 512 MB), except for blocks so large that a
-    // tensor might never touch all of them.
-    int populate = want <= kPopulateMax ? MAP_POPULATE : 0;
-    base = mmap(nullptr, want, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | populate, -1, 0);
-    if (base == MAP_FAILED) {
-      Cache().Trim(/*force=*/true);  // give the cache back and try once more
-      base = mmap(nullptr, want, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | populate, -1, 0);
-      if (base == MAP_FAILED) return nullptr;
-    }
-  }
-  Header h{kMagic, kLarge, mapped};
-  std::memcpy(base, &h, sizeof h);
-  g_cpu_bytes.fetch_add(static_cast<int64_t>(mapped - kHeader), std::memory_order_relaxed);
-  return static_cast<char*>(base) + kHeader;
-}
-
 // Medium blocks of 2 MiB or more: the whole 2 MiB pages inside them are marked for transparent huge
 // pages (MADV_HUGEPAGE; the kernel's default mode is "madvise"), so a block's first touch takes one
 // fault per 2 MiB instead of 512, and the kernels reading it miss the TLB less. glibc does the same
@@ -316,6 +294,44 @@ void AdviseHuge(void* base, size_t size) {
   (void)base;
   (void)size;
 #endif
+}
+
+// A fresh large block: populated up front (one call instead of a page fault per page as the tensor
+// is first written: 339 ms against 390-420 ms for loading 512 MB), except for blocks so large that a
+// tensor might never touch all of them; advised for transparent huge pages first (as medium blocks),
+// so that populating it takes huge pages where the kernel has them.
+void* MapLarge(size_t want) {
+  bool populate = want <= kPopulateMax;
+#if defined(MADV_HUGEPAGE) && defined(MADV_POPULATE_WRITE)
+  if (g_huge) {
+    void* base = mmap(nullptr, want, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (base == MAP_FAILED) return nullptr;
+    AdviseHuge(base, want);
+    if (!populate || madvise(base, want, MADV_POPULATE_WRITE) == 0) return base;
+    munmap(base, want);  // a kernel before 5.14: populated the old way below
+  }
+#endif
+  void* base =
+      mmap(nullptr, want, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | (populate ? MAP_POPULATE : 0), -1, 0);
+  return base == MAP_FAILED ? nullptr : base;
+}
+
+void* AllocateLarge(size_t n) {
+  size_t want = (n + kHeader + kPage - 1) / kPage * kPage;
+  size_t mapped = want;
+  void* base = Cache().Take(want, &mapped);
+  if (!base) {
+    base = MapLarge(want);
+    if (!base) {
+      Cache().Trim(/*force=*/true);  // give the cache back and try once more
+      base = MapLarge(want);
+      if (!base) return nullptr;
+    }
+  }
+  Header h{kMagic, kLarge, mapped};
+  std::memcpy(base, &h, sizeof h);
+  g_cpu_bytes.fetch_add(static_cast<int64_t>(mapped - kHeader), std::memory_order_relaxed);
+  return static_cast<char*>(base) + kHeader;
 }
 
 void* AllocateSmall(size_t n) {
