@@ -84,6 +84,10 @@ export class ScriptModule extends Module {
     }
   }
 
+  /**
+   * Runs the TorchScript module's `forward` method on this thread (runMethod('forward', ...args)): tensors, numbers, booleans, strings, arrays, Maps and plain
+   * objects in; its result out (tensors, lists and tuples as arrays, dicts as Maps).
+   */
   override forward(...args: unknown[]): any {
     return this.runMethod('forward', ...args);
   }

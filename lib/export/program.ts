@@ -383,6 +383,10 @@ export class ExportedModule extends Module {
     return t;
   }
 
+  /**
+   * Runs the exported graph (PyTorch's `ep.module()(*args)`): the inputs checked against the program's input specs, this module's parameters and buffers used,
+   * input and buffer mutations (e.g. a train-mode export's BatchNorm statistics) written back. Returns the outputs nested as the program's out_spec says.
+   */
   override forward(...inputs: unknown[]): any {
     const p = this._graph;
     const leaves = checkInputs(p, inputs);

@@ -499,6 +499,11 @@ export class MultiheadAttention extends Module {
     if (this.biasV) xavierNormal_(this.biasV);
   }
 
+  /**
+   * PyTorch's `torch.nn.MultiheadAttention` forward: query [L, N, embedDim], key [S, N, kdim], value [S, N, vdim] ([N, L, ...] / [N, S, ...] with batchFirst;
+   * no N unbatched). Returns [attnOutput, attnWeights]: attnOutput [L, N, embedDim] ([N, L, embedDim] with batchFirst), attnWeights [N, L, S] averaged over the
+   * heads ([N, numHeads, L, S] with averageAttnWeights false), or null with needWeights false.
+   */
   override forward(query: Tensor, key: Tensor, value: Tensor, options: MultiheadAttentionForwardOptions = {}): [Tensor, Tensor | null] {
     const fn = 'MultiheadAttention.forward()';
     idOf(query, fn, 'query');

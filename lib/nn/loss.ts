@@ -40,6 +40,7 @@ export abstract class Loss extends Module {
     super();
     this.reduction = checkReduction(fn, reduction, extra);
   }
+  /** The loss of `input` against `target` (each loss gives the shapes): a 0-d tensor, or with reduction 'none' the unreduced losses. */
   abstract override forward(input: Tensor, target: Tensor): Tensor;
 }
 
@@ -85,6 +86,11 @@ export class CrossEntropyLoss extends WeightedLoss {
       argError(fn, 'labelSmoothing', 'a number between 0 and 1', this.labelSmoothing);
     }
   }
+  /**
+   * PyTorch's `torch.nn.CrossEntropyLoss` forward: input logits [N, C] (or unbatched [C], or [N, C, d1, ...]); target class indices (int64) of the input's
+   * shape without C, or class probabilities of the input's shape. Returns the 0-d loss, or with reduction 'none' one loss per sample, [N] (or [],
+   * [N, d1, ...]).
+   */
   override forward(input: Tensor, target: Tensor): Tensor {
     return F.crossEntropy(input, target, {
       weight: this.weight,
@@ -109,6 +115,10 @@ export class NLLLoss extends WeightedLoss {
     this.ignoreIndex = o.ignoreIndex ?? -100;
     if (!Number.isInteger(this.ignoreIndex)) argError(fn, 'ignoreIndex', 'an integer', this.ignoreIndex);
   }
+  /**
+   * PyTorch's `torch.nn.NLLLoss` forward: input log-probabilities [N, C] (or unbatched [C], or [N, C, d1, ...]) and target class indices (int64) of the input's
+   * shape without C -> the 0-d loss, or with reduction 'none' one loss per target element, of the target's shape.
+   */
   override forward(input: Tensor, target: Tensor): Tensor {
     return F.nllLoss(input, target, { weight: this.weight, ignoreIndex: this.ignoreIndex, reduction: this.reduction });
   }
@@ -119,6 +129,10 @@ export class MSELoss extends Loss {
   constructor(options: { reduction?: Reduction } = {}) {
     super('MSELoss()', checkOptions('MSELoss()', options).reduction ?? 'mean');
   }
+  /**
+   * PyTorch's `torch.nn.MSELoss` forward: input [...] and target [...] of the same shape -> the 0-d mean (or sum) of (input - target)², or with reduction
+   * 'none' [...].
+   */
   override forward(input: Tensor, target: Tensor): Tensor {
     return F.mseLoss(input, target, { reduction: this.reduction });
   }
@@ -129,6 +143,10 @@ export class L1Loss extends Loss {
   constructor(options: { reduction?: Reduction } = {}) {
     super('L1Loss()', checkOptions('L1Loss()', options).reduction ?? 'mean');
   }
+  /**
+   * PyTorch's `torch.nn.L1Loss` forward: input [...] and target [...] of the same shape -> the 0-d mean (or sum) of |input - target|, or with reduction 'none'
+   * [...].
+   */
   override forward(input: Tensor, target: Tensor): Tensor {
     return F.l1Loss(input, target, { reduction: this.reduction });
   }
@@ -145,6 +163,10 @@ export class SmoothL1Loss extends Loss {
     this.beta = o.beta ?? 1.0;
     if (typeof this.beta !== 'number' || !(this.beta >= 0)) argError(fn, 'beta', 'a non-negative number', this.beta);
   }
+  /**
+   * PyTorch's `torch.nn.SmoothL1Loss` forward: input [...] and target [...] of the same shape; with d = input - target, 0.5·d² / beta where |d| < beta and
+   * |d| - 0.5·beta elsewhere -> the 0-d mean (or sum), or with reduction 'none' [...].
+   */
   override forward(input: Tensor, target: Tensor): Tensor {
     return F.smoothL1Loss(input, target, { reduction: this.reduction, beta: this.beta });
   }
@@ -157,6 +179,10 @@ export class BCELoss extends WeightedLoss {
     const o = checkOptions(fn, options);
     super(fn, o.weight, o.reduction ?? 'mean');
   }
+  /**
+   * PyTorch's `torch.nn.BCELoss` forward: input probabilities [...] in [0, 1] and target [...] of the same shape -> the 0-d mean (or sum) of
+   * -weight·(target·log(input) + (1 - target)·log(1 - input)), or with reduction 'none' [...].
+   */
   override forward(input: Tensor, target: Tensor): Tensor {
     return F.binaryCrossEntropy(input, target, { weight: this.weight, reduction: this.reduction });
   }
@@ -182,6 +208,10 @@ export class BCEWithLogitsLoss extends Loss {
   get posWeight(): Tensor | null {
     return this.pos_weight;
   }
+  /**
+   * PyTorch's `torch.nn.BCEWithLogitsLoss` forward: input logits [...] and target [...] of the same shape -> BCELoss of sigmoid(input), computed stably,
+   * pos_weight (per class, along the last dimension) weighting the positive term: 0-d, or with reduction 'none' [...].
+   */
   override forward(input: Tensor, target: Tensor): Tensor {
     return F.binaryCrossEntropyWithLogits(input, target, { weight: this.weight, posWeight: this.pos_weight, reduction: this.reduction });
   }
@@ -201,6 +231,10 @@ export class KLDivLoss extends Loss {
     this.logTarget = o.logTarget ?? false;
     checkBool(fn, 'logTarget', this.logTarget);
   }
+  /**
+   * PyTorch's `torch.nn.KLDivLoss` forward: input log-probabilities [...] and target [...] of the same shape (probabilities, or log-probabilities with
+   * logTarget); target·(log(target) - input) per element -> the 0-d mean (or sum; 'batchmean': the sum divided by N), or with reduction 'none' [...].
+   */
   override forward(input: Tensor, target: Tensor): Tensor {
     return F.klDiv(input, target, { reduction: this.reduction as Reduction | 'batchmean', logTarget: this.logTarget });
   }

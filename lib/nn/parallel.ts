@@ -137,6 +137,10 @@ export class DistributedDataParallel<M extends Module = Module> extends Module {
     reducers.register(this, this._reducer);
   }
 
+  /**
+   * PyTorch's `DistributedDataParallel.forward`: the wrapped module's forward on `args`, its output returned; rank 0's buffers are broadcast first
+   * (broadcastBuffers) and, with grad enabled outside noSync(), the Reducer is readied so that the next backward() all-reduces and averages the gradients.
+   */
   override forward(...args: any[]): any {
     const grad = isGradEnabled();
     const where = `DistributedDataParallel.forward() on rank ${this.processGroup.rank} of ${this.processGroup.size}`;
@@ -413,6 +417,10 @@ export class DataParallel<M extends Module = Module> extends Module {
     if (this.deviceIds.length === 1) module.to(this._devices[0]);
   }
 
+  /**
+   * PyTorch's `DataParallel.forward`: the inputs split along `dim` over the devices (scatter), the module replicated and run on each chunk, the outputs
+   * concatenated along `dim` on outputDevice (gather); on one device, the module on the inputs moved there; without CUDA, the module's own forward.
+   */
   override forward(...args: any[]): any {
     if (this._devices.length === 0) return this.module.call(...args);
     const src = this._devices[0];

@@ -266,6 +266,11 @@ export class LSTM extends RNNBase {
     super('LSTM', inputSize, hiddenSize, options);
   }
 
+  /**
+   * PyTorch's `torch.nn.LSTM` forward: input [L, N, inputSize] ([N, L, inputSize] with batchFirst, [L, inputSize] unbatched); [h0, c0] optional (zeros), h0
+   * [D * numLayers, N, H_out] and c0 [D * numLayers, N, hiddenSize] (D = 2 if bidirectional, H_out = projSize or hiddenSize; no N unbatched). Returns
+   * [output, [hN, cN]]: output [L, N, D * H_out] ([N, L, D * H_out] with batchFirst), hN and cN of h0's and c0's shapes.
+   */
   override forward(input: Tensor, hx?: [Tensor, Tensor] | null): [Tensor, [Tensor, Tensor]] {
     const fn = this._fn;
     if (hx != null) {
@@ -309,6 +314,11 @@ export class GRU extends RNNBase {
     }
     super('GRU', inputSize, hiddenSize, options);
   }
+  /**
+   * PyTorch's `torch.nn.GRU` forward: input [L, N, inputSize] ([N, L, inputSize] with batchFirst, [L, inputSize] unbatched), h0 [D * numLayers, N, hiddenSize]
+   * (zeros when omitted; D = 2 if bidirectional; no N unbatched). Returns [output, hN]: output [L, N, D * hiddenSize] ([N, L, ...] with batchFirst), hN of h0's
+   * shape.
+   */
   override forward(input: Tensor, hx?: Tensor | null): [Tensor, Tensor] {
     return this._forwardSingle(input, hx);
   }
@@ -330,6 +340,11 @@ export class RNN extends RNNBase {
     super(nl === 'tanh' ? 'RNN_TANH' : 'RNN_RELU', inputSize, hiddenSize, options);
     this.nonlinearity = nl;
   }
+  /**
+   * PyTorch's `torch.nn.RNN` forward (tanh or relu): input [L, N, inputSize] ([N, L, inputSize] with batchFirst, [L, inputSize] unbatched), h0
+   * [D * numLayers, N, hiddenSize] (zeros when omitted; D = 2 if bidirectional; no N unbatched). Returns [output, hN]: output [L, N, D * hiddenSize]
+   * ([N, L, ...] with batchFirst), hN of h0's shape.
+   */
   override forward(input: Tensor, hx?: Tensor | null): [Tensor, Tensor] {
     return this._forwardSingle(input, hx);
   }
@@ -445,6 +460,10 @@ export class LSTMCell extends RNNCellBase {
   constructor(inputSize: number, hiddenSize: number, options: RNNCellOptions = {}) {
     super('LSTMCell', inputSize, hiddenSize, 4, options);
   }
+  /**
+   * PyTorch's `torch.nn.LSTMCell` forward, one step: input [N, inputSize] (or unbatched [inputSize]), [h, c] each [N, hiddenSize] (or [hiddenSize]; zeros when
+   * omitted) -> [h', c'], each of h's shape.
+   */
   override forward(input: Tensor, hx?: [Tensor, Tensor] | null): [Tensor, Tensor] {
     const batched = this._inputDim(input) === 2;
     if (hx != null) {
@@ -475,6 +494,10 @@ export class GRUCell extends RNNCellBase {
   constructor(inputSize: number, hiddenSize: number, options: RNNCellOptions = {}) {
     super('GRUCell', inputSize, hiddenSize, 3, options);
   }
+  /**
+   * PyTorch's `torch.nn.GRUCell` forward, one step: input [N, inputSize] (or unbatched [inputSize]), h [N, hiddenSize] (or [hiddenSize]; zeros when omitted) ->
+   * h', h's shape.
+   */
   override forward(input: Tensor, hx?: Tensor | null): Tensor {
     return this._forwardSingle('gru_cell', input, hx);
   }
@@ -493,6 +516,10 @@ export class RNNCell extends RNNCellBase {
     super('RNNCell', inputSize, hiddenSize, 1, options);
     this.nonlinearity = nl;
   }
+  /**
+   * PyTorch's `torch.nn.RNNCell` forward, one step: h' = nonlinearity(input·W_ihᵀ + b_ih + h·W_hhᵀ + b_hh); input [N, inputSize] (or unbatched [inputSize]), h
+   * [N, hiddenSize] (or [hiddenSize]; zeros when omitted) -> h', h's shape.
+   */
   override forward(input: Tensor, hx?: Tensor | null): Tensor {
     return this._forwardSingle(this.nonlinearity === 'tanh' ? 'rnn_tanh_cell' : 'rnn_relu_cell', input, hx);
   }

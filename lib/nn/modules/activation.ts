@@ -12,6 +12,7 @@ export class ReLU extends Module {
     super();
     this.inplace = inplaceOption('ReLU()', options);
   }
+  /** PyTorch's `torch.nn.ReLU` forward: max(x, 0) elementwise; input [...] -> output [...], the same shape (with inplace, the input itself, overwritten). */
   override forward(x: Tensor): Tensor {
     return F.relu(x, { inplace: this.inplace });
   }
@@ -21,12 +22,14 @@ export class ReLU extends Module {
 }
 /** PyTorch's `torch.nn.Sigmoid`: 1 / (1 + exp(-x)). */
 export class Sigmoid extends Module {
+  /** PyTorch's `torch.nn.Sigmoid` forward: 1 / (1 + exp(-x)) elementwise; input [...] -> output [...], the same shape. */
   override forward(x: Tensor): Tensor {
     return F.sigmoid(x);
   }
 }
 /** PyTorch's `torch.nn.Tanh`: tanh(x). */
 export class Tanh extends Module {
+  /** PyTorch's `torch.nn.Tanh` forward: tanh(x) elementwise; input [...] -> output [...], the same shape. */
   override forward(x: Tensor): Tensor {
     return F.tanh(x);
   }
@@ -39,6 +42,7 @@ export class SiLU extends Module {
     super();
     this.inplace = inplaceOption('SiLU()', options);
   }
+  /** PyTorch's `torch.nn.SiLU` forward: x·sigmoid(x) elementwise; input [...] -> output [...], the same shape (with inplace, the input itself, overwritten). */
   override forward(x: Tensor): Tensor {
     return F.silu(x, { inplace: this.inplace });
   }
@@ -54,6 +58,10 @@ export class ReLU6 extends Module {
     super();
     this.inplace = inplaceOption('ReLU6()', options);
   }
+  /**
+   * PyTorch's `torch.nn.ReLU6` forward: min(max(x, 0), 6) elementwise; input [...] -> output [...], the same shape (with inplace, the input itself,
+   * overwritten).
+   */
   override forward(x: Tensor): Tensor {
     return F.relu6(x, { inplace: this.inplace });
   }
@@ -69,6 +77,10 @@ export class Hardswish extends Module {
     super();
     this.inplace = inplaceOption('Hardswish()', options);
   }
+  /**
+   * PyTorch's `torch.nn.Hardswish` forward: x·relu6(x + 3) / 6 elementwise; input [...] -> output [...], the same shape (with inplace, the input itself,
+   * overwritten).
+   */
   override forward(x: Tensor): Tensor {
     return F.hardswish(x, { inplace: this.inplace });
   }
@@ -81,6 +93,10 @@ export class Hardsigmoid extends Module {
     super();
     this.inplace = inplaceOption('Hardsigmoid()', options);
   }
+  /**
+   * PyTorch's `torch.nn.Hardsigmoid` forward: relu6(x + 3) / 6 elementwise; input [...] -> output [...], the same shape (with inplace, the input itself,
+   * overwritten).
+   */
   override forward(x: Tensor): Tensor {
     return F.hardsigmoid(x, { inplace: this.inplace });
   }
@@ -93,6 +109,10 @@ export class GELU extends Module {
   ) {
     super();
   }
+  /**
+   * PyTorch's `torch.nn.GELU` forward: x·Φ(x) elementwise (Φ the standard normal CDF; its tanh approximation with `'tanh'`); input [...] -> output [...], the
+   * same shape.
+   */
   override forward(x: Tensor): Tensor {
     return F.gelu(x, { approximate: this.approximate });
   }
@@ -108,6 +128,7 @@ export class LeakyReLU extends Module {
   ) {
     super();
   }
+  /** PyTorch's `torch.nn.LeakyReLU` forward: x where x >= 0, negativeSlope·x elsewhere; input [...] -> output [...], the same shape. */
   override forward(x: Tensor): Tensor {
     return F.leakyRelu(x, this.negativeSlope);
   }
@@ -123,6 +144,9 @@ export class Softmax extends Module {
   ) {
     super();
   }
+  /**
+   * PyTorch's `torch.nn.Softmax` forward: exp(x) / sum(exp(x)) along `dim`, so each slice along `dim` sums to 1; input [...] -> output [...], the same shape.
+   */
   override forward(x: Tensor): Tensor {
     return F.softmax(x, this.dim);
   }
@@ -132,6 +156,7 @@ export class Softmax extends Module {
 }
 /** PyTorch's `torch.nn.LogSoftmax(dim)`: log(softmax(x)) along `dim`, computed stably. */
 export class LogSoftmax extends Softmax {
+  /** PyTorch's `torch.nn.LogSoftmax` forward: log(softmax(x)) along `dim`, computed stably; input [...] -> output [...], the same shape. */
   override forward(x: Tensor): Tensor {
     return F.logSoftmax(x, this.dim);
   }

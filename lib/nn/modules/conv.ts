@@ -93,6 +93,10 @@ export class Conv1d extends ConvNd {
   constructor(inChannels: number, outChannels: number, kernelSize: number, options: ConvOptions = {}) {
     super('Conv1d', 1, inChannels, outChannels, kernelSize, options);
   }
+  /**
+   * PyTorch's `torch.nn.Conv1d` forward: input [N, C_in, L_in] (or unbatched [C_in, L_in]) -> [N, C_out, L_out], L_out = floor((L_in + 2·padding -
+   * dilation·(kernelSize - 1) - 1) / stride) + 1.
+   */
   override forward(x: Tensor): Tensor {
     return F.conv1d(x, this.weight, this.bias, { stride: this.stride, padding: this.padding, dilation: this.dilation, groups: this.groups });
   }
@@ -106,6 +110,10 @@ export class Conv2d extends ConvNd {
   constructor(inChannels: number, outChannels: number, kernelSize: Pair, options: ConvOptions = {}) {
     super('Conv2d', 2, inChannels, outChannels, kernelSize, options);
   }
+  /**
+   * PyTorch's `torch.nn.Conv2d` forward: input [N, C_in, H, W] (or unbatched [C_in, H, W]) -> [N, C_out, H_out, W_out], H_out = floor((H + 2·padding[0] -
+   * dilation[0]·(kernelSize[0] - 1) - 1) / stride[0]) + 1, W_out likewise.
+   */
   override forward(x: Tensor): Tensor {
     return F.conv2d(x, this.weight, this.bias, { stride: this.stride, padding: this.padding, dilation: this.dilation, groups: this.groups });
   }
@@ -127,6 +135,10 @@ export class ConvTranspose2d extends ConvNd {
     super('ConvTranspose2d', 2, inChannels, outChannels, kernelSize, options, true);
     this.outputPadding = tupleOf('ConvTranspose2d()', 'outputPadding', options.outputPadding ?? 0, 2);
   }
+  /**
+   * PyTorch's `torch.nn.ConvTranspose2d` forward: input [N, C_in, H, W] (or unbatched [C_in, H, W]) -> [N, C_out, H_out, W_out], H_out = (H - 1)·stride[0] -
+   * 2·padding[0] + dilation[0]·(kernelSize[0] - 1) + outputPadding[0] + 1, W_out likewise.
+   */
   override forward(x: Tensor): Tensor {
     return F.convTranspose2d(x, this.weight, this.bias, {
       stride: this.stride,

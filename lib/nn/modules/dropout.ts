@@ -21,6 +21,10 @@ export class Dropout extends Module {
     checkProbability('Dropout()', 'p', p);
     this.inplace = inplaceOption('Dropout()', options);
   }
+  /**
+   * PyTorch's `torch.nn.Dropout` forward: in training mode each element zeroed with probability `p` and the rest scaled by 1/(1-p); the identity in eval mode.
+   * Input [...] -> the same shape.
+   */
   override forward(x: Tensor): Tensor {
     return F.dropout(x, { p: this.p, training: this.training, inplace: this.inplace });
   }
@@ -31,6 +35,10 @@ export class Dropout extends Module {
 
 /** PyTorch's `torch.nn.Dropout2d(p=0.5)`: zeroes whole channels of [N, C, H, W] input with probability `p` in training mode. */
 export class Dropout2d extends Dropout {
+  /**
+   * PyTorch's `torch.nn.Dropout2d` forward: in training mode each channel x[n, c] of [N, C, H, W] input zeroed as a whole with probability `p` and the rest
+   * scaled by 1/(1-p) (never in place); the identity in eval mode. The same shape out.
+   */
   override forward(x: Tensor): Tensor {
     return F.dropout2d(x, { p: this.p, training: this.training });
   }

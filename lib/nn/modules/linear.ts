@@ -38,6 +38,7 @@ export class Linear extends Module {
       uniform_(this.bias, -bound, bound);
     }
   }
+  /** PyTorch's `torch.nn.Linear` forward: x·Wᵀ + b; input [..., inFeatures] -> output [..., outFeatures]. */
   override forward(x: Tensor): Tensor {
     return F.linear(x, this.weight, this.bias);
   }
@@ -72,6 +73,10 @@ export class Bilinear extends Module {
     uniform_(this.weight, -bound, bound);
     if (this.bias) uniform_(this.bias, -bound, bound);
   }
+  /**
+   * PyTorch's `torch.nn.Bilinear` forward: y_k = x1ᵀ·A_k·x2 + b_k; x1 [..., in1Features] and x2 [..., in2Features] (the same leading dimensions) ->
+   * [..., outFeatures].
+   */
   override forward(x1: Tensor, x2: Tensor): Tensor {
     return F.bilinear(x1, x2, this.weight, this.bias);
   }
@@ -82,6 +87,7 @@ export class Bilinear extends Module {
 
 /** PyTorch's `torch.nn.Identity`: returns its input (a placeholder, e.g. to remove a head: `model.fc = new nn.Identity()`). */
 export class Identity extends Module {
+  /** Returns `x` itself (the same tensor, not a copy). */
   override forward(x: Tensor): Tensor {
     return x;
   }
@@ -97,6 +103,7 @@ export class Flatten extends Module {
   ) {
     super();
   }
+  /** PyTorch's `torch.nn.Flatten` forward: dimensions startDim..endDim merged into one, e.g. [N, C, H, W] -> [N, C·H·W] with the defaults. */
   override forward(x: Tensor): Tensor {
     return x.flatten(this.startDim, this.endDim);
   }

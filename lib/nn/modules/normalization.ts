@@ -101,6 +101,11 @@ export abstract class BatchNormNd extends Module {
   protected normalize(x: Tensor, runningMean: Tensor | null, runningVar: Tensor | null, training: boolean, momentum: number): Tensor {
     return F.batchNorm(x, runningMean, runningVar, { weight: this.weight, bias: this.bias, training, momentum, eps: this.eps });
   }
+  /**
+   * PyTorch's `_BatchNorm` forward: each channel normalised, then weight·x̂ + bias; input [N, C] or [N, C, L] (1d), [N, C, H, W] (2d), [N, C, D, H, W] (3d) ->
+   * the same shape. Training mode uses the batch's statistics and updates the running ones; eval mode uses the running ones (the batch's without
+   * trackRunningStats).
+   */
   override forward(x: Tensor): Tensor {
     this.checkInput(x);
     let factor = this.momentum ?? 0;
@@ -173,6 +178,10 @@ export class LayerNorm extends Module {
   resetParameters(): void {
     resetAffine(this);
   }
+  /**
+   * PyTorch's `torch.nn.LayerNorm` forward: (x - mean) / sqrt(var + eps) over the last normalizedShape.length dimensions, then ·weight + bias; input
+   * [..., ...normalizedShape] -> the same shape.
+   */
   override forward(x: Tensor): Tensor {
     return F.layerNorm(x, this.normalizedShape, { weight: this.weight, bias: this.bias, eps: this.eps });
   }
@@ -211,6 +220,10 @@ export class GroupNorm extends Module {
   resetParameters(): void {
     resetAffine(this);
   }
+  /**
+   * PyTorch's `torch.nn.GroupNorm` forward: each sample's channels split into numGroups groups, each normalised over its channels and positions, then a
+   * per-channel weight and bias; input [N, C, ...] -> the same shape.
+   */
   override forward(x: Tensor): Tensor {
     return F.groupNorm(x, this.numGroups, { weight: this.weight, bias: this.bias, eps: this.eps });
   }

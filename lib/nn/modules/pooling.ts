@@ -27,6 +27,10 @@ export class MaxPool2d extends Module {
     this.dilation = options.dilation ?? 1;
     this.ceilMode = options.ceilMode ?? false;
   }
+  /**
+   * PyTorch's `torch.nn.MaxPool2d` forward: input [N, C, H_in, W_in] (or unbatched [C, H_in, W_in]) -> [N, C, H_out, W_out], H_out = floor((H_in + 2·padding -
+   * dilation·(kernelSize - 1) - 1) / stride) + 1 (rounded up with ceilMode), W_out likewise.
+   */
   override forward(x: Tensor): Tensor {
     return F.maxPool2d(x, this.kernelSize, { stride: this.stride, padding: this.padding, dilation: this.dilation, ceilMode: this.ceilMode });
   }
@@ -56,6 +60,10 @@ export class AvgPool2d extends Module {
     this.ceilMode = options.ceilMode ?? false;
     this.countIncludePad = options.countIncludePad ?? true;
   }
+  /**
+   * PyTorch's `torch.nn.AvgPool2d` forward: input [N, C, H_in, W_in] (or unbatched [C, H_in, W_in]) -> [N, C, H_out, W_out], H_out = floor((H_in + 2·padding -
+   * kernelSize) / stride) + 1 (rounded up with ceilMode), W_out likewise.
+   */
   override forward(x: Tensor): Tensor {
     return F.avgPool2d(x, this.kernelSize, { stride: this.stride, padding: this.padding, ceilMode: this.ceilMode, countIncludePad: this.countIncludePad });
   }
@@ -72,6 +80,10 @@ export class AdaptiveAvgPool2d extends Module {
   ) {
     super();
   }
+  /**
+   * PyTorch's `torch.nn.AdaptiveAvgPool2d` forward: input [N, C, H_in, W_in] (or unbatched [C, H_in, W_in]) -> [N, C, H_out, W_out], [H_out, W_out] being
+   * outputSize; each output is the mean of a window of about H_in / H_out x W_in / W_out.
+   */
   override forward(x: Tensor): Tensor {
     return F.adaptiveAvgPool2d(x, this.outputSize);
   }

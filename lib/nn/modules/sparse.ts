@@ -46,6 +46,7 @@ export class Embedding extends Module {
       row.dispose();
     }
   }
+  /** PyTorch's `torch.nn.Embedding` forward: the table's rows at integer indices [...] -> [..., embeddingDim] (the paddingIdx row gets no gradient). */
   override forward(x: Tensor): Tensor {
     return F.embedding(x, this.weight, { paddingIdx: this.paddingIdx });
   }

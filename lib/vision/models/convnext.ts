@@ -47,6 +47,7 @@ export class Permute extends Module {
     if (!Array.isArray(dims) || !dims.every(Number.isInteger)) argError('Permute()', 'dims', 'an array of dimension indices', dims);
     this.dims = [...dims];
   }
+  /** torchvision's `Permute` forward: `x.permute(dims)` (a view), e.g. [N, C, H, W] -> [N, H, W, C] with dims [0, 2, 3, 1]. */
   override forward(x: Tensor): Tensor {
     return x.permute(this.dims);
   }
@@ -54,6 +55,9 @@ export class Permute extends Module {
 
 /** torchvision's LayerNorm2d: nn.LayerNorm over the channels of an NCHW tensor (permuted to NHWC and back). */
 export class LayerNorm2d extends LayerNorm {
+  /**
+   * torchvision's `LayerNorm2d` forward: input [N, C, H, W] -> the same shape, each position normalised over its C channels, then weight and bias per channel.
+   */
   override forward(x: Tensor): Tensor {
     if (!(x instanceof Tensor)) argError('LayerNorm2d.forward()', 'input', 'a Tensor', x);
     if (x.dim() !== 4) throw new TorchError(`LayerNorm2d: expected 4D input (N, C, H, W) (got ${x.dim()}D input)`, 'ERR_TORCH_ARG');
@@ -106,6 +110,10 @@ export class CNBlock extends Module {
   get stochasticDepth(): StochasticDepth {
     return this._modules.get('stochastic_depth') as StochasticDepth;
   }
+  /**
+   * torchvision's `CNBlock` forward: input + stochasticDepth(layerScale·block(input)); [N, dim, H, W] -> the same shape (stochastic depth drops a sample's
+   * branch only in training).
+   */
   override forward(input: Tensor): Tensor {
     return tidy(() => {
       let result = this.layerScale.mul(this.block.call(input));
@@ -223,6 +231,7 @@ export class ConvNeXt extends Module {
       }
     }
   }
+  /** torchvision's `ConvNeXt` forward: images [N, 3, H, W] -> logits [N, numClasses] (features, global average pool, classifier). */
   override forward(x: Tensor): Tensor {
     if (!(x instanceof Tensor)) argError('ConvNeXt.forward()', 'input', 'a Tensor', x);
     if (x.dim() !== 4) throw new TorchError(`ConvNeXt: expected 4D input (N, 3, H, W) (got ${x.dim()}D input)`, 'ERR_TORCH_ARG');

@@ -87,6 +87,10 @@ export class DenseBlock extends ModuleDict {
       this.registerModule(`denselayer${i + 1}`, new DenseLayer(numInputFeatures + i * growthRate, growthRate, bnSize, dropRate));
     }
   }
+  /**
+   * torchvision's `_DenseBlock` forward: each dense layer on the concatenation of all earlier features; [N, C, H, W] -> [N, C + numLayers·growthRate, H, W]
+   * (the input and every layer's output concatenated along the channels).
+   */
   override forward(initFeatures: Tensor): Tensor {
     return tidy(() => {
       const features = [initFeatures];
@@ -189,6 +193,7 @@ export class DenseNet extends Module {
     const entries = stateDictEntries('loadStateDict()', stateDict);
     return super.loadStateDict(new Map(entries.map(([k, v]) => [densenetLegacyKey(k), v])), options);
   }
+  /** torchvision's `DenseNet` forward: images [N, 3, H, W] -> logits [N, numClasses] (features, ReLU, global average pool, flatten, classifier). */
   override forward(x: Tensor): Tensor {
     return tidy(() => {
       const f = F.relu(this.features.call(x), { inplace: true });

@@ -49,6 +49,7 @@ class ZeroPad2d extends Module {
   constructor(readonly padding: [number, number, number, number]) {
     super();
   }
+  /** nn.ZeroPad2d forward: zeros added on each side, [..., H, W] -> [..., H + top + bottom, W + left + right]. */
   override forward(x: Tensor): Tensor {
     return F.pad(x, this.padding);
   }
@@ -85,6 +86,10 @@ export class Conv2dStaticSamePadding extends Conv2d {
   get staticPadding(): Module {
     return this._modules.get('static_padding')!;
   }
+  /**
+   * The package's forward: `static_padding`, then the convolution (no padding of its own); at the image size the padding was computed for, [N, C_in, H, W] ->
+   * [N, C_out, ceil(H / stride), ceil(W / stride)] (TensorFlow's 'SAME').
+   */
   override forward(x: Tensor): Tensor {
     return tidy(() => super.forward(this.staticPadding.call(x)));
   }
@@ -325,6 +330,10 @@ export class EfficientNetLite extends Module {
     });
   }
 
+  /**
+   * The package's forward: images [N, 3, H, W] (imageSize normally) -> logits [N, numClasses] (extractFeatures, global average pool, `_dropout`, `_fc`);
+   * drop-connect and dropout act only in training.
+   */
   override forward(inputs: Tensor): Tensor {
     return tidy(() => {
       const bs = inputs.shape[0];

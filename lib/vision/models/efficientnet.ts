@@ -46,6 +46,10 @@ export class StochasticDepth extends Module {
     checkProbability('StochasticDepth()', 'p', p);
     if (mode !== 'batch' && mode !== 'row') argError('StochasticDepth()', 'mode', "'batch' or 'row'", mode);
   }
+  /**
+   * torchvision's `StochasticDepth` forward: in training the whole input ('batch') or each sample ('row') zeroed with probability p and the rest scaled by 1 /
+   * (1 - p); the identity in eval mode. The same shape out.
+   */
   override forward(input: Tensor): Tensor {
     return stochasticDepth(input, this.p, this.mode, this.training);
   }
@@ -148,6 +152,10 @@ export class MBConv extends Module {
   get stochasticDepth(): StochasticDepth {
     return this._modules.get('stochastic_depth') as StochasticDepth;
   }
+  /**
+   * torchvision's `MBConv` forward: stochasticDepth(block(input)) + input when useResConnect (stride 1, the same channels), else block(input); [N, C_in, H, W]
+   * -> [N, outChannels, ceil(H / stride), ceil(W / stride)].
+   */
   override forward(input: Tensor): Tensor {
     return tidy(() => {
       const result = this.block.call(input);
@@ -191,6 +199,10 @@ export class FusedMBConv extends Module {
   get stochasticDepth(): StochasticDepth {
     return this._modules.get('stochastic_depth') as StochasticDepth;
   }
+  /**
+   * torchvision's `FusedMBConv` forward: stochasticDepth(block(input)) + input when useResConnect (stride 1, the same channels), else block(input);
+   * [N, C_in, H, W] -> [N, outChannels, ceil(H / stride), ceil(W / stride)].
+   */
   override forward(input: Tensor): Tensor {
     return tidy(() => {
       const result = this.block.call(input);
@@ -277,6 +289,7 @@ export class EfficientNet extends Module {
       if (m.bias) zeros_(m.bias);
     });
   }
+  /** torchvision's `EfficientNet` forward: images [N, 3, H, W] -> logits [N, numClasses] (features, global average pool, flatten, classifier). */
   override forward(x: Tensor): Tensor {
     return tidy(() => this.classifier.call(this.avgpool.call(this.features.call(x)).flatten(1)));
   }

@@ -149,6 +149,7 @@ export class BasicConv2d extends Module {
     this.registerModule('conv', new Conv2d(inChannels, outChannels, kernelSize, { ...conv, bias: false }));
     this.registerModule('bn', new BatchNorm2d(outChannels, { eps: 0.001 }));
   }
+  /** torchvision's `BasicConv2d` forward: relu(bn(conv(x))); [N, C_in, H, W] -> [N, C_out, H_out, W_out], the sizes as the convolution's options give. */
   override forward(x: Tensor): Tensor {
     return tidy(() => F.relu(this.bn.call(this.conv.call(x)), { inplace: true }));
   }
@@ -183,6 +184,7 @@ export class Inception extends Module {
       new Sequential(new MaxPool2d(3, { stride: 1, padding: 1, ceilMode: true }), new BasicConv2d(inChannels, poolProj, { kernelSize: 1 })),
     );
   }
+  /** torchvision's `Inception` forward: the four branches concatenated along the channels; [N, C_in, H, W] -> [N, ch1x1 + ch3x3 + ch5x5 + poolProj, H, W]. */
   override forward(x: Tensor): Tensor {
     return tidy(() => cat([this.branch1.call(x), this.branch2.call(x), this.branch3.call(x), this.branch4.call(x)], 1));
   }
@@ -205,6 +207,10 @@ export class InceptionAux extends Module {
     this.registerModule('fc2', new Linear(1024, numClasses));
     this.registerModule('dropout', new Dropout(options.dropout ?? 0.7));
   }
+  /**
+   * torchvision's `InceptionAux` forward: 4x4 adaptive average pool, conv, flatten, fc1, ReLU, dropout (in training), fc2; [N, C_in, H, W] -> aux logits
+   * [N, numClasses].
+   */
   override forward(x: Tensor): Tensor {
     return tidy(() => {
       let y = this.conv.call(F.adaptiveAvgPool2d(x, [4, 4])).flatten(1);
@@ -347,6 +353,10 @@ export class GoogLeNet extends Module {
     }
   }
 
+  /**
+   * torchvision's `GoogLeNet` forward: images [N, 3, H, W] (at least 15x15) -> logits [N, numClasses]; in train mode with auxLogits a GoogLeNetOutputs
+   * [logits, auxLogits2, auxLogits1], each [N, numClasses] (the aux heads run only in train mode). transformInput re-normalises the input first.
+   */
   override forward(x: Tensor): Tensor | GoogLeNetOutputs {
     checkImageBatch('GoogLeNet.forward()', x, 15, 'GoogLeNet');
     return tidy(() => {

@@ -61,6 +61,7 @@ export class InceptionA extends Module {
     this.registerModule('branch3x3dbl_3', new BasicConv2d(96, 96, { kernelSize: 3, padding: 1 }));
     this.registerModule('branch_pool', new BasicConv2d(inChannels, poolFeatures, { kernelSize: 1 }));
   }
+  /** torchvision's `InceptionA` forward: the four branches concatenated along the channels; [N, C_in, H, W] -> [N, 224 + poolFeatures, H, W]. */
   override forward(x: Tensor): Tensor {
     return tidy(() => {
       const b1 = this.branch1x1.call(x);
@@ -89,6 +90,10 @@ export class InceptionB extends Module {
     this.registerModule('branch3x3dbl_2', new BasicConv2d(64, 96, { kernelSize: 3, padding: 1 }));
     this.registerModule('branch3x3dbl_3', new BasicConv2d(96, 96, { kernelSize: 3, stride: 2 }));
   }
+  /**
+   * torchvision's `InceptionB` forward: the two stride-2 branches and a 3x3 stride-2 max pool concatenated along the channels; [N, C_in, H, W] ->
+   * [N, 480 + C_in, H_out, W_out], H_out = floor((H - 3) / 2) + 1 (35 -> 17).
+   */
   override forward(x: Tensor): Tensor {
     return tidy(() => {
       const b3 = this.branch3x3.call(x);
@@ -136,6 +141,7 @@ export class InceptionC extends Module {
     this.registerModule('branch7x7dbl_5', new BasicConv2d(c7, 192, k1x7));
     this.registerModule('branch_pool', new BasicConv2d(inChannels, 192, { kernelSize: 1 }));
   }
+  /** torchvision's `InceptionC` forward: the four branches (192 channels each) concatenated along the channels; [N, C_in, H, W] -> [N, 768, H, W]. */
   override forward(x: Tensor): Tensor {
     return tidy(() => {
       const b1 = this.branch1x1.call(x);
@@ -171,6 +177,10 @@ export class InceptionD extends Module {
     this.registerModule('branch7x7x3_3', new BasicConv2d(192, 192, { kernelSize: [7, 1], padding: [3, 0] }));
     this.registerModule('branch7x7x3_4', new BasicConv2d(192, 192, { kernelSize: 3, stride: 2 }));
   }
+  /**
+   * torchvision's `InceptionD` forward: the two stride-2 branches and a 3x3 stride-2 max pool concatenated along the channels; [N, C_in, H, W] ->
+   * [N, 512 + C_in, H_out, W_out], H_out = floor((H - 3) / 2) + 1 (17 -> 8).
+   */
   override forward(x: Tensor): Tensor {
     return tidy(() => {
       const b3 = this.branch3x3_2.call(this.branch3x3_1.call(x));
@@ -214,6 +224,7 @@ export class InceptionE extends Module {
     this.registerModule('branch3x3dbl_3b', new BasicConv2d(384, 384, k3x1));
     this.registerModule('branch_pool', new BasicConv2d(inChannels, 192, { kernelSize: 1 }));
   }
+  /** torchvision's `InceptionE` forward: the branches concatenated along the channels (320 + 768 + 768 + 192); [N, C_in, H, W] -> [N, 2048, H, W]. */
   override forward(x: Tensor): Tensor {
     return tidy(() => {
       const b1 = this.branch1x1.call(x);
@@ -247,6 +258,10 @@ export class InceptionAux extends Module {
     this.registerModule('fc', new Linear(768, numClasses));
     (this.fc as unknown as { stddev: number }).stddev = 0.001;
   }
+  /**
+   * torchvision's `InceptionAux` forward: 5x5 average pool (stride 3), conv0, conv1, global average pool, flatten, fc; [N, C_in, 17, 17] (from a 299x299 input)
+   * -> aux logits [N, numClasses].
+   */
   override forward(x: Tensor): Tensor {
     return tidy(() => {
       let y = F.avgPool2d(x, 5, { stride: 3 });
@@ -379,6 +394,10 @@ export class Inception3 extends Module {
     }
   }
 
+  /**
+   * torchvision's `Inception3` forward: images [N, 3, H, W] (at least 75x75; 299x299 normally) -> logits [N, numClasses]; in train mode with auxLogits an
+   * InceptionOutputs [logits, auxLogits], both [N, numClasses] (needs 299x299). transformInput re-normalises the input first.
+   */
   override forward(x: Tensor): Tensor | InceptionOutputs {
     const fn = 'Inception3.forward()';
     const withAux = this.AuxLogits !== null && this.training;

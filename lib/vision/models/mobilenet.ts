@@ -128,6 +128,9 @@ export class SqueezeExcitation extends Module {
   get scaleActivation(): Module {
     return this._modules.get('scale_activation')!;
   }
+  /**
+   * torchvision's `SqueezeExcitation` forward: input·scaleActivation(fc2(activation(fc1(avgpool(input))))), a per-channel gate; [N, C, H, W] -> the same shape.
+   */
   override forward(input: Tensor): Tensor {
     return tidy(() => {
       let s = this.avgpool.call(input);
@@ -185,6 +188,10 @@ export class InvertedResidual extends Module {
     this.registerModule('conv', new Sequential(...layers));
     this.outChannels = oup;
   }
+  /**
+   * torchvision's `InvertedResidual` forward: x + conv(x) when useResConnect (stride 1, inp = oup), else conv(x); [N, inp, H, W] ->
+   * [N, oup, ceil(H / stride), ceil(W / stride)].
+   */
   override forward(x: Tensor): Tensor {
     return tidy(() => (this.useResConnect ? x.add(this.conv.call(x)) : this.conv.call(x)));
   }
@@ -255,6 +262,7 @@ export class MobileNetV2 extends Module {
       if (m.bias) zeros_(m.bias);
     });
   }
+  /** torchvision's `MobileNetV2` forward: images [N, 3, H, W] -> logits [N, numClasses] (features, global average pool, flatten, classifier). */
   override forward(x: Tensor): Tensor {
     return tidy(() => {
       const f = F.adaptiveAvgPool2d(this.features.call(x), [1, 1]);
@@ -346,6 +354,10 @@ export class InvertedResidualV3 extends Module {
     this.registerModule('block', new Sequential(...layers));
     this.outChannels = cnf.outChannels;
   }
+  /**
+   * torchvision's `InvertedResidual` (V3) forward: block(input) + input when useResConnect (stride 1, the same channels), else block(input);
+   * [N, inputChannels, H, W] -> [N, outChannels, ceil(H / stride), ceil(W / stride)] (stride 1 when dilated).
+   */
   override forward(input: Tensor): Tensor {
     return tidy(() => (this.useResConnect ? this.block.call(input).add(input) : this.block.call(input)));
   }
@@ -403,6 +415,7 @@ export class MobileNetV3 extends Module {
       if (m.bias) zeros_(m.bias);
     });
   }
+  /** torchvision's `MobileNetV3` forward: images [N, 3, H, W] -> logits [N, numClasses] (features, global average pool, flatten, classifier). */
   override forward(x: Tensor): Tensor {
     return tidy(() => this.classifier.call(this.avgpool.call(this.features.call(x)).flatten(1)));
   }

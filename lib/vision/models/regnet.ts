@@ -96,6 +96,10 @@ export class ResBottleneckBlock extends Module {
     this.registerModule('f', new BottleneckTransform(widthIn, widthOut, stride, normLayer, activationLayer, groupWidth, bottleneckMultiplier, seRatio));
     this.registerModule('activation', activationLayer({ inplace: true }));
   }
+  /**
+   * torchvision's `ResBottleneckBlock` forward: activation(proj(x) + f(x)), or activation(x + f(x)) without proj; [N, widthIn, H, W] ->
+   * [N, widthOut, ceil(H / stride), ceil(W / stride)].
+   */
   override forward(x: Tensor): Tensor {
     return tidy(() => {
       const y = this.proj ? this.proj.call(x).add(this.f.call(x)) : x.add(this.f.call(x));
@@ -307,6 +311,7 @@ export class RegNet extends Module {
   get trunkOutput(): Sequential {
     return this._modules.get('trunk_output') as Sequential;
   }
+  /** torchvision's `RegNet` forward: images [N, 3, H, W] -> logits [N, numClasses] (stem, trunk_output, global average pool, flatten, fc). */
   override forward(x: Tensor): Tensor {
     checkImageBatch('RegNet.forward()', x, 1, 'RegNet');
     return tidy(() => {

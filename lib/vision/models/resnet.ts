@@ -111,6 +111,10 @@ export class BasicBlock extends Module {
     this.registerModule('bn2', normLayer(planes));
     setDownsample(this, options.downsample ?? null);
   }
+  /**
+   * torchvision's `BasicBlock` forward: relu(bn2(conv2(relu(bn1(conv1(x))))) + identity), identity being x or downsample(x); [N, inplanes, H, W] ->
+   * [N, planes, ceil(H / stride), ceil(W / stride)].
+   */
   override forward(x: Tensor): Tensor {
     return tidy(() => {
       const out = chainForward(x, [this.conv1, this.bn1, this.relu, this.conv2, this.bn2]) as Tensor;
@@ -159,6 +163,10 @@ export class Bottleneck extends Module {
     this.registerModule('relu', new ReLU({ inplace: true }));
     setDownsample(this, options.downsample ?? null);
   }
+  /**
+   * torchvision's `Bottleneck` forward: relu(bn3(conv3(...)) + identity) after the 1x1, 3x3 (with the stride) and 1x1 convolutions, identity being x or
+   * downsample(x); [N, inplanes, H, W] -> [N, planes * 4, ceil(H / stride), ceil(W / stride)].
+   */
   override forward(x: Tensor): Tensor {
     return tidy(() => {
       const out = chainForward(x, [this.conv1, this.bn1, this.relu, this.conv2, this.bn2, this.relu, this.conv3, this.bn3]) as Tensor;
@@ -280,6 +288,7 @@ export class ResNet extends Module {
     return new Sequential(...out);
   }
 
+  /** torchvision's `ResNet` forward: images [N, 3, H, W] -> logits [N, numClasses] (stem, layer1..layer4, global average pool, flatten, fc). */
   override forward(x: Tensor): Tensor {
     return tidy(() => {
       const layers = [this.conv1, this.bn1, this.relu, this.maxpool, this.layer1, this.layer2, this.layer3, this.layer4, this.avgpool];

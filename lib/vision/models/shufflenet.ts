@@ -103,6 +103,11 @@ export class ShuffleNetInvertedResidual extends Module {
       ),
     );
   }
+  /**
+   * torchvision's `InvertedResidual` (ShuffleNetV2) forward: stride 1: branch2 on the second half of the channels beside the first half; stride > 1: branch1
+   * and branch2 on the whole input; then concatenated and channel-shuffled (2 groups). [N, inp, H, W] ->
+   * [N, 2·floor(oup / 2), ceil(H / stride), ceil(W / stride)].
+   */
   override forward(x: Tensor): Tensor {
     return tidy(() => {
       let out: Tensor;
@@ -195,6 +200,7 @@ export class ShuffleNetV2 extends Module {
     );
     this.registerModule('fc', new Linear(outputChannels, numClasses));
   }
+  /** torchvision's `ShuffleNetV2` forward: images [N, 3, H, W] -> logits [N, numClasses] (conv1, maxpool, stage2..stage4, conv5, mean over H and W, fc). */
   override forward(x: Tensor): Tensor {
     return tidy(() => {
       let y = this.maxpool.call(this.conv1.call(x));

@@ -51,6 +51,10 @@ export class Fire extends Module {
     this.registerModule('expand3x3', new Conv2d(squeezePlanes, expand3x3Planes, 3, { padding: 1 }));
     this.registerModule('expand3x3_activation', new ReLU({ inplace: true }));
   }
+  /**
+   * torchvision's `Fire` forward: squeeze (1x1, ReLU), then expand1x1 and expand3x3 (each with ReLU) concatenated along the channels; [N, inplanes, H, W] ->
+   * [N, expand1x1Planes + expand3x3Planes, H, W].
+   */
   override forward(x: Tensor): Tensor {
     return tidy(() => {
       const s = this.squeeze_activation.call(this.squeeze.call(x));
@@ -144,6 +148,10 @@ export class SqueezeNet extends Module {
       }
     }
   }
+  /**
+   * torchvision's `SqueezeNet` forward: images [N, 3, H, W] -> logits [N, numClasses] (features; classifier: dropout, the final 1x1 convolution, ReLU, global
+   * average pool; flattened).
+   */
   override forward(x: Tensor): Tensor {
     return tidy(() => this.classifier.call(this.features.call(x)).flatten(1));
   }

@@ -214,6 +214,10 @@ export class ShiftedWindowAttention extends Module {
       return table.index([index]).view(N, N, -1).permute(2, 0, 1).contiguous().unsqueeze(0);
     });
   }
+  /**
+   * torchvision's `ShiftedWindowAttention` forward: multi-head self-attention within each window (shifted by shiftSize, masked across the shift's seams), with
+   * relative position bias; input [B, H, W, C] -> the same shape (H and W padded to whole windows inside).
+   */
   override forward(x: Tensor): Tensor {
     return tidy(() =>
       shiftedWindowAttention(x, this.qkv.weight, this.proj.weight, this.getRelativePositionBias(), this.windowSize, this.numHeads, this.shiftSize, {
@@ -271,6 +275,10 @@ export class SwinTransformerBlock extends Module {
   get stochasticDepth(): StochasticDepth {
     return this._modules.get('stochastic_depth') as StochasticDepth;
   }
+  /**
+   * torchvision's `SwinTransformerBlock` forward: y = x + sd(attn(norm1(x))), then y + sd(mlp(norm2(y))), sd being stochastic depth (in training only);
+   * [B, H, W, dim] -> the same shape.
+   */
   override forward(x: Tensor): Tensor {
     return tidy(() => {
       const y = x.add(this.stochasticDepth.call(this.attn.call(this.norm1.call(x))));
@@ -294,6 +302,10 @@ export class PatchMerging extends Module {
     this.registerModule('reduction', new Linear(4 * dim, 2 * dim, { bias: false }));
     this.registerModule('norm', (normLayer ?? ((c: number) => new LayerNorm(c)))(4 * dim));
   }
+  /**
+   * torchvision's `PatchMerging` forward: each 2x2 neighbourhood (H and W padded to even) concatenated to 4C, normalised and reduced to 2C; [..., H, W, C] ->
+   * [..., ceil(H / 2), ceil(W / 2), 2C].
+   */
   override forward(x: Tensor): Tensor {
     if (!(x instanceof Tensor)) argError('PatchMerging.forward()', 'input', 'a Tensor', x);
     if (x.dim() < 3) throw new TorchError(`PatchMerging: expected input [..., H, W, C], got ${x.dim()}D input`, 'ERR_TORCH_ARG');
@@ -453,6 +465,10 @@ export class SwinTransformer extends Module {
       }
     }
   }
+  /**
+   * torchvision's `SwinTransformer` forward: images [N, 3, H, W] -> logits [N, numClasses] (patch embedding and stages on [N, H, W, C], norm, permute, global
+   * average pool, flatten, head).
+   */
   override forward(x: Tensor): Tensor {
     if (!(x instanceof Tensor)) argError('SwinTransformer.forward()', 'input', 'a Tensor', x);
     if (x.dim() !== 4) throw new TorchError(`SwinTransformer: expected 4D input (N, 3, H, W) (got ${x.dim()}D input)`, 'ERR_TORCH_ARG');

@@ -105,6 +105,7 @@ export class VGG extends Module {
       }
     }
   }
+  /** torchvision's `VGG` forward: images [N, 3, H, W] -> logits [N, numClasses] (features, average pool to 7x7, flatten, classifier). */
   override forward(x: Tensor): Tensor {
     return tidy(() => this.classifier.call(this.avgpool.call(this.features.call(x)).flatten(1)));
   }

@@ -124,6 +124,9 @@ export class EncoderBlock extends Module {
     this.registerModule('ln_2', norm(hiddenDim));
     this.registerModule('mlp', new MLPBlock(hiddenDim, mlpDim, dropout));
   }
+  /**
+   * torchvision's `EncoderBlock` forward: x = input + dropout(self_attention(ln_1(input))), then x + mlp(ln_2(x)); [N, seqLength, hiddenDim] -> the same shape.
+   */
   override forward(input: Tensor): Tensor {
     if (!(input instanceof Tensor)) argError('EncoderBlock.forward()', 'input', 'a Tensor', input);
     if (input.dim() !== 3) throw new TorchError(`EncoderBlock: Expected (batch_size, seq_length, hidden_dim) got ${torchSize(input)}`, 'ERR_TORCH_ARG');
@@ -174,6 +177,7 @@ export class Encoder extends Module {
   get posEmbedding(): Parameter {
     return this._parameters.get('pos_embedding') as Parameter;
   }
+  /** torchvision's `Encoder` forward: ln(layers(dropout(input + pos_embedding))); [N, seqLength, hiddenDim] -> the same shape. */
   override forward(input: Tensor): Tensor {
     if (!(input instanceof Tensor)) argError('Encoder.forward()', 'input', 'a Tensor', input);
     if (input.dim() !== 3) throw new TorchError(`Encoder: Expected (batch_size, seq_length, hidden_dim) got ${torchSize(input)}`, 'ERR_TORCH_ARG');
@@ -378,6 +382,10 @@ export class VisionTransformer extends Module {
     );
   }
 
+  /**
+   * torchvision's `VisionTransformer` forward: images [N, 3, imageSize, imageSize] -> logits [N, numClasses]: the class token before the patch embeddings
+   * (processInput), the encoder, then `heads` on the class token's output.
+   */
   override forward(x: Tensor): Tensor {
     return tidy(() => {
       let y = this.processInput(x);
