@@ -179,6 +179,7 @@ export class Frozen extends MemberView {
   get module(): Module {
     return this._inner;
   }
+  /** The wrapped module's forward (hooks included) under no_grad: its result takes no part in backward. */
   override forward(...args: any[]): any {
     return noGrad(() => this.module.call(...args));
   }
