@@ -497,6 +497,23 @@ test('Sequential frees intermediates between built-in layers, never one a module
   const seq4 = new nn.Sequential(new nn.Linear(8, 4), patched, new nn.Linear(4, 2));
   const y4 = torch.noGrad(() => seq4.call(x));
   assert.ok(!seenByPatch.isDisposed, 'a patched forward is not trusted');
+  // A forward replaced on the class's prototype, for every instance.
+  const original = nn.Tanh.prototype.forward;
+  const seenByProto = [];
+  nn.Tanh.prototype.forward = function (t) {
+    seenByProto.push(t);
+    return original.call(this, t);
+  };
+  const seq5 = new nn.Sequential(new nn.Linear(8, 4), new nn.Tanh(), new nn.Linear(4, 2));
+  torch.tidy(() => {
+    try {
+      torch.noGrad(() => seq5.call(x));
+    } finally {
+      nn.Tanh.prototype.forward = original;
+    }
+    assert.ok(seenByProto.length === 1 && !seenByProto[0].isDisposed, 'a forward patched on the prototype is not trusted');
+  });
+  seq5.dispose();
   // A forward hook that stores the output of a layer (feature extraction).
   const stash = [];
   const h = seq[1].registerForwardHook((_m, args, out) => {

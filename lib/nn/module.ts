@@ -913,7 +913,8 @@ export abstract class MemberView<M extends Module = Module> extends Module {
 
 // ---- freeing intermediates as Python's reference counting does ---------------------------------
 
-const RETAINS_NOTHING = new WeakSet<abstract new (...args: any[]) => Module>();
+/** Marked classes, with the forward each had when marked (a forward patched later is not trusted). */
+const RETAINS_NOTHING = new WeakMap<abstract new (...args: any[]) => Module, unknown>();
 
 /**
  * Marks torch-node's own module classes whose forward keeps no reference to its arguments or its
@@ -921,16 +922,18 @@ const RETAINS_NOTHING = new WeakSet<abstract new (...args: any[]) => Module>();
  * may keep what it is given.
  */
 export function markRetainsNothing(...classes: (abstract new (...args: any[]) => Module)[]): void {
-  for (const c of classes) RETAINS_NOTHING.add(c);
+  for (const c of classes) RETAINS_NOTHING.set(c, c.prototype.forward);
 }
 
 /**
  * Whether calling `m` leaves no reference to its input or output anywhere: its class is a marked
- * built-in (not a subclass), its forward and call are not replaced on the instance, and neither it
- * nor any module under it has hooks (a hook may hold what it sees).
+ * built-in (not a subclass), its forward and call are the class's own (not patched on the instance
+ * or the prototype), and neither it nor any module under it has hooks (a hook may hold what it sees).
  */
 export function retainsNothing(m: Module): boolean {
-  if (m._hooks !== null || !RETAINS_NOTHING.has(m.constructor as never) || Object.hasOwn(m, 'forward') || Object.hasOwn(m, 'call')) return false;
+  if (m._hooks !== null || m.call !== Module.prototype.call) return false;
+  const marked = RETAINS_NOTHING.get(m.constructor as never);
+  if (marked === undefined || m.forward !== marked) return false;
   for (const c of m._modules.values()) if (c && !retainsNothing(c)) return false;
   return true;
 }
