@@ -931,10 +931,11 @@ export function markRetainsNothing(...classes: (abstract new (...args: any[]) =>
  * or the prototype), and neither it nor any module under it has hooks (a hook may hold what it sees).
  */
 export function retainsNothing(m: Module): boolean {
-  if (m._hooks !== null || m.call !== Module.prototype.call) return false;
-  const marked = RETAINS_NOTHING.get(m.constructor as never);
-  if (marked === undefined || m.forward !== marked) return false;
-  for (const c of m._modules.values()) if (c && !retainsNothing(c)) return false;
+  const raw: Module = (m as any)[RAW] ?? m; // the object behind the Proxy: plain property reads
+  if (raw._hooks !== null || raw.call !== Module.prototype.call) return false;
+  const marked = RETAINS_NOTHING.get(raw.constructor as never);
+  if (marked === undefined || raw.forward !== marked) return false;
+  for (const c of raw._modules.values()) if (c && !retainsNothing(c)) return false;
   return true;
 }
 
