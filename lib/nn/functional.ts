@@ -90,6 +90,9 @@ function conv(name: 'conv1d' | 'conv2d', input: Tensor, weight: Tensor, bias: Te
   // The lists as trailing arguments (binding.ts); a length other than n is ATen's error to give.
   if (stride.length !== n || padding.length !== n || dilation.length !== n) return call(name, x, w, b, stride, padding, dilation, groups);
   if (n === 1) return wrap(native.convOp(CONV1D, x, w, b, groups, stride[0], padding[0], dilation[0]));
+  // Square parameters as one value each (ATen expands a one-element list to every spatial dimension): three fewer N-API reads.
+  if (stride[0] === stride[1] && padding[0] === padding[1] && dilation[0] === dilation[1])
+    return wrap(native.convOp(CONV2D, x, w, b, groups, stride[0], padding[0], dilation[0]));
   return wrap(native.convOp(CONV2D, x, w, b, groups, stride[0], stride[1], padding[0], padding[1], dilation[0], dilation[1]));
 }
 
