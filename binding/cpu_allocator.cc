@@ -279,7 +279,6 @@ void CountedFree(void* data) {
 // fault per 2 MiB instead of 512, and the kernels reading it miss the TLB less. glibc does the same
 // for its whole heap under GLIBC_TUNABLES=glibc.malloc.hugetlb=1, which a library cannot set.
 constexpr size_t kHuge = size_t{2} << 20;
-constexpr size_t kHugeMin = kHuge;
 bool g_huge = [] {
   const char* v = std::getenv("TORCH_NODE_THP");
   return !(v && std::string(v) == "0");
@@ -352,7 +351,7 @@ void* AllocateSmall(size_t n) {
     return static_cast<char*>(base) + kHeader;
   }
   if (posix_memalign(&base, kAlignment, n + kHeader) != 0 || !base) return nullptr;
-  if (n >= kHugeMin && g_huge) AdviseHuge(base, n + kHeader);
+  if (n >= kHuge && g_huge) AdviseHuge(base, n + kHeader);
   uint64_t usable = malloc_usable_size(base) - kHeader;
   Header h{kMagic, kSmall, usable};
   std::memcpy(base, &h, sizeof h);

@@ -19,7 +19,7 @@
 import { native } from '../binding';
 import { TorchError } from '../errors';
 import { callOverload } from './resolve';
-import { parseSignature } from './signature';
+import { schemaOfHandle } from './schema';
 
 /** One overload as a function. */
 function overloadFn(ns: string, name: string, overload: string): (...args: unknown[]) => any {
@@ -36,8 +36,8 @@ function overloadFn(ns: string, name: string, overload: string): (...args: unkno
       'ERR_TORCH_ARG',
     );
   }
-  const text = native.opSchema(handle);
-  const count = parseSignature(text).args.length;
+  const { text, names } = schemaOfHandle(handle);
+  const count = names.length;
   if (count > 15) throw new TorchError(`${label}: ${count} arguments; torch-node calls operators with at most 15`, 'ERR_TORCH_UNSUPPORTED');
   const fn = `${label}()`;
   const call = (...given: unknown[]): any => callOverload(handle, fn, given);

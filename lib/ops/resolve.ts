@@ -18,7 +18,8 @@ import { namedTuple } from '../named-tuple';
 import { toSnake } from '../names';
 import { Tensor, idOf, wrap } from '../tensor';
 import { wrappedNumber } from './call';
-import { type SigArg, type Signature, parseSignature } from './signature';
+import { schemaOfHandle } from './schema';
+import type { SigArg, Signature } from './signature';
 
 /** Memory formats, as Python's torch.contiguous_format etc. */
 export type MemoryFormat = 'contiguous_format' | 'preserve_format' | 'channels_last' | 'channels_last_3d';
@@ -74,6 +75,8 @@ interface Overload {
   factory: boolean;
   /** Per return, the index in sig.args of the argument it writes to and returns (in-place and out= overloads), else -1. */
   writes: number[];
+  /** Every return is an argument written to (writes has no -1): the call may return those arguments themselves. */
+  writesAll: boolean;
   /** torch.ops: arguments of types not converted here are passed as given (the addon converts or refuses them). */
   loose: boolean;
 }
@@ -190,6 +193,7 @@ function anyNative(v: unknown, label: string, what: string): unknown {
 function makeOverload(handle: number, sig: Signature, asMethod: boolean, loose: boolean): Overload {
   const params = asMethod ? sig.args.slice(1) : sig.args;
   const pos = params.filter((a) => !a.kwOnly);
+  const writes = sig.returns.map((r) => (r.written ? sig.args.findIndex((a) => a.written && a.alias === r.alias) : -1));
   return {
     handle,
     sig,
@@ -197,7 +201,8 @@ function makeOverload(handle: number, sig: Signature, asMethod: boolean, loose: 
     maxPos: pos.length,
     varargs: loose || pos.length !== 1 ? null : /^(Sym)?[Ii]nt\[\]$/.test(pos[0].type) ? 'int' : pos[0].type === 'Tensor[]' ? 'tensor' : null,
     factory: !loose && ['dtype', 'layout', 'device', 'pin_memory'].every((n) => params.some((a) => a.name === n)),
-    writes: sig.returns.map((r) => (r.written ? sig.args.findIndex((a) => a.written && a.alias === r.alias) : -1)),
+    writes,
+    writesAll: writes.length > 0 && writes.every((w) => w >= 0),
     loose,
   };
 }
@@ -210,7 +215,7 @@ function overloads(name: string, names: readonly string[], asMethod: boolean): O
   if (list) return list;
   list = names.map((o) => {
     const handle = native.findOp(`aten::${name}`, o);
-    const sig = parseSignature(native.opSchema(handle));
+    const { sig } = schemaOfHandle(handle);
     const why = usable(sig, asMethod);
     if (why) throw new TorchError(`aten::${name}.${o || 'default'}: ${why} (regenerate lib/ops/generated.ts: node scripts/gen-api.js)`, 'ERR_TORCH_INTERNAL');
     return makeOverload(handle, sig, asMethod, false);
@@ -323,11 +328,13 @@ function invoke(o: Overload, bound: unknown[], self: Tensor | null, kwargs: Reco
     if (self) nat.unshift(idOf(self, label, 'self'));
     const rets = o.sig.returns;
     // In-place and out= overloads (torch.abs_(x) as x.abs_()): the result is the tensor written to, not a second handle to it.
-    const full = self ? [self, ...bound] : bound;
-    if (rets.length && o.writes.every((w) => w >= 0 && full[w] instanceof Tensor)) {
-      native.callOpInplace(o.handle, ...nat);
-      const outs = o.writes.map((w) => full[w]);
-      return outs.length === 1 ? outs[0] : tuple(rets, outs);
+    if (o.writesAll) {
+      const arg = (w: number) => (self ? (w === 0 ? self : bound[w - 1]) : bound[w]);
+      if (o.writes.every((w) => arg(w) instanceof Tensor)) {
+        native.callOpInplace(o.handle, ...nat);
+        const outs = o.writes.map(arg);
+        return outs.length === 1 ? outs[0] : tuple(rets, outs);
+      }
     }
     const r = native.callOp(o.handle, ...nat);
     if (rets.length === 0) return undefined;
@@ -387,7 +394,7 @@ const singles = new Map<number, Overload>();
 export function callOverload(handle: number, label: string, given: unknown[]): unknown {
   let o = singles.get(handle);
   if (!o) {
-    o = makeOverload(handle, parseSignature(native.opSchema(handle)), false, true);
+    o = makeOverload(handle, schemaOfHandle(handle).sig, false, true);
     singles.set(handle, o);
   }
   const [args, kwargs] = splitArgs(given);
