@@ -22,21 +22,10 @@ const { runPython } = require('./helpers/python');
 const baseline = torch.memory().liveTensors;
 torch.setNumThreads(1); // the references ran on one thread: the same summation order
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'torch-node-export-old-'));
-const flat = (t) => torch.tidy(() => t.reshape(-1).tolist());
-const lin = (shape) =>
-  torch
-    .linspace(
-      -1,
-      1,
-      shape.reduce((a, b) => a * b, 1),
-    )
-    .reshape(shape);
-const close = (a, b, what, rtol = 1e-5, atol = 1e-5) => {
-  assert.equal(a.length, b.length, `${what}: length`);
-  a.forEach((x, i) => {
-    if (!(Math.abs(x - b[i]) <= atol + rtol * Math.abs(b[i]))) assert.fail(`${what}[${i}]: torch-node ${x} vs Python ${b[i]}`);
-  });
-};
+const shared = require('./helpers/export');
+const { close } = shared;
+const flat = (t) => shared.flat(torch, t);
+const lin = (shape) => shared.lin(torch, shape);
 const closeAll = (a, b, what, rtol = 1e-5) => a.forEach((x, i) => close(x, b[i], `${what} leaf ${i}`, rtol, 1e-5));
 const err = (re, code) => (e) => e instanceof torch.TorchError && re.test(e.message) && (!code || e.code === code);
 const tin = () => [{ img: lin([2, 3, 8, 8]), aux: lin([2, 4]) }, [torch.tensor(1.5), torch.tensor([0.5, 2.0])]];

@@ -18,24 +18,13 @@ const { runPython } = require('./helpers/python');
 const baseline = torch.memory().liveTensors;
 torch.setNumThreads(1); // the Python reference runs on one thread: the same summation order
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'torch-node-export-'));
-const flat = (t) => torch.tidy(() => t.reshape(-1).tolist());
-const close = (a, b, what, rtol = 1e-5, atol = 1e-5) => {
-  assert.equal(a.length, b.length, `${what}: length`);
-  a.forEach((x, i) => {
-    if (!(Math.abs(x - b[i]) <= atol + rtol * Math.abs(b[i]))) assert.fail(`${what}[${i}]: torch-node ${x} vs Python ${b[i]}`);
-  });
-};
+const shared = require('./helpers/export');
+const { close } = shared;
+const flat = (t) => shared.flat(torch, t);
+const lin = (shape) => shared.lin(torch, shape);
 const SMALL = [2, 3, 8, 8];
 const RES = [1, 3, 64, 64];
 const MOB = [1, 3, 96, 96];
-const lin = (shape) =>
-  torch
-    .linspace(
-      -1,
-      1,
-      shape.reduce((a, b) => a * b, 1),
-    )
-    .reshape(shape);
 
 let py;
 test.before(() => {
@@ -791,33 +780,9 @@ function editArchive(file, fn, splice = null) {
 test('hostile archives: nesting (deep subgraphs, pytree specs, values), lying zip sizes, unknown versions and ops are TorchErrors', () => {
   const err = (re) => (e) => e instanceof torch.TorchError && re.test(e.message);
   const src = path.join(dir, 'cond.pt2');
-  // a cond whose true branch holds a cond whose true branch ... 40 deep
-  const chain = (depth) => {
-    // each graph takes the top cond's three operands (x, fc.bias, fc.weight) and returns the first
-    const ins = () => ['a', 'b', 'c'].map((name) => ({ as_tensor: { name } }));
-    const leaf = () => ({ inputs: ins(), outputs: [{ as_tensor: { name: 'a' } }], nodes: [] });
-    let g = leaf();
-    for (let i = 0; i < depth; i++) {
-      g = {
-        inputs: ins(),
-        outputs: [{ as_tensor: { name: `c${i}` } }],
-        nodes: [
-          {
-            target: 'torch.ops.higher_order.cond',
-            name: `c${i}`,
-            outputs: [{ as_tensor: { name: `c${i}` } }],
-            inputs: [
-              { name: '', arg: { as_bool: true }, kind: 1 },
-              { name: '', arg: { as_graph: { name: `t${i}`, graph: g } }, kind: 1 },
-              { name: '', arg: { as_graph: { name: `f${i}`, graph: leaf() } }, kind: 1 },
-              { name: '', arg: { as_tensors: [{ name: 'a' }, { name: 'b' }, { name: 'c' }] }, kind: 1 },
-            ],
-          },
-        ],
-      };
-    }
-    return g;
-  };
+  // a cond whose true branch holds a cond whose true branch ...; each graph takes the top cond's
+  // three operands (x, fc.bias, fc.weight) and returns the first
+  const chain = (depth) => shared.nestedConds(depth, ['a', 'b', 'c']);
   const setTrue = (j, g) => (j.graph_module.graph.nodes.find((n) => n.target === 'torch.ops.higher_order.cond').inputs[1].arg.as_graph.graph = g);
   assert.throws(() => tex.load(editArchive(src, (j) => setTrue(j, chain(40)))), err(/subgraph 't\d+' is nested 17 levels deep \(torch-node runs at most 16\)/));
   // 15 levels is fine: it loads and runs (the chain passes its operand through)

@@ -26,6 +26,7 @@ const path = require('path');
 const zlib = require('zlib');
 
 const { fuzzArgs, random } = require('./harness');
+const { nestedConds } = require('../helpers/export');
 
 const args = process.argv.slice(2);
 const { iterations, seed, files, outDir } = fuzzArgs('export-fuzz', args);
@@ -111,32 +112,6 @@ function places(root, limit = 20000) {
     }
   }
   return out;
-}
-
-function nestedConds(depth) {
-  // a chain of cond subgraphs, each true branch holding the next cond (the false one a pass-through)
-  const leaf = () => ({ inputs: [{ as_tensor: { name: 'a' } }], outputs: [{ as_tensor: { name: 'a' } }], nodes: [] });
-  let g = leaf();
-  for (let i = 0; i < depth; i++) {
-    g = {
-      inputs: [{ as_tensor: { name: 'a' } }],
-      outputs: [{ as_tensor: { name: `c${i}` } }],
-      nodes: [
-        {
-          target: 'torch.ops.higher_order.cond',
-          name: `c${i}`,
-          outputs: [{ as_tensor: { name: `c${i}` } }],
-          inputs: [
-            { name: '', arg: { as_bool: true }, kind: 1 },
-            { name: '', arg: { as_graph: { name: `t${i}`, graph: g } }, kind: 1 },
-            { name: '', arg: { as_graph: { name: `f${i}`, graph: leaf() } }, kind: 1 },
-            { name: '', arg: { as_tensors: [{ name: 'a' }] }, kind: 1 },
-          ],
-        },
-      ],
-    };
-  }
-  return g;
 }
 
 /** A zip's records (name inside its top folder, or the whole name for a legacy zip without one -> bytes). */
