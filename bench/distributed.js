@@ -120,10 +120,7 @@ function runRank(cmd, args) {
   });
 }
 
-const median = (xs) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-};
+const { median } = require('./common');
 
 async function runDistributedBench(options = {}) {
   const log = options.log ?? ((m) => process.stderr.write(m));

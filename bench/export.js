@@ -106,10 +106,7 @@ else:
 print(json.dumps({'times': times}))
 `;
 
-const median = (xs) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-};
+const { median } = require('./common');
 
 function run(cmd, args, what) {
   const r = spawnSync(cmd, args, {

@@ -35,6 +35,7 @@
 // for both as a check that the two sides do the same work.
 const fs = require('fs');
 const os = require('os');
+const { machine, median } = require('./common');
 const path = require('path');
 const { spawnSync } = require('child_process');
 
@@ -300,29 +301,9 @@ function runPyWorker(python, cfg) {
 }
 
 function stats(samples) {
+  if (samples.length === 0) return null;
   const s = [...samples].sort((a, b) => a - b);
-  if (s.length === 0) return null;
-  const mid = s.length >> 1;
-  return { median: s.length % 2 ? s[mid] : (s[mid - 1] + s[mid]) / 2, min: s[0], max: s[s.length - 1], n: s.length };
-}
-
-function machine() {
-  let cpu = os.cpus()[0]?.model || 'unknown CPU';
-  try {
-    const m = fs.readFileSync('/proc/cpuinfo', 'utf8').match(/^model name\s*:\s*(.+)$/m);
-    if (m) cpu = m[1].trim();
-  } catch {
-    /* not Linux */
-  }
-  const torch = require('../dist');
-  return {
-    cpu,
-    cores: os.cpus().length,
-    os: `${os.type()} ${os.release()} ${os.arch()}`,
-    node: process.version,
-    torchNode: torch.version,
-    libtorch: torch.libtorchVersion,
-  };
+  return { median: median(s), min: s[0], max: s[s.length - 1], n: s.length };
 }
 
 const CASES = [
@@ -423,7 +404,7 @@ function runFinetuneBench(options = {}) {
   });
   return {
     date: new Date().toISOString(),
-    machine: { ...machine(), ...pyVersions, pythonExecutable: python },
+    machine: { ...machine(require('../dist')), ...pyVersions, pythonExecutable: python },
     settings: {
       ...cfg,
       repeat: o.repeat,

@@ -20,9 +20,9 @@ const { makeUsage, makePosInt } = require('./args');
 // whether or not the speed goals are met; non-zero when a measurement could not be taken, or when
 // the training loop's memory is not flat (a leak, as the per-call workers' leak check).
 const fs = require('fs');
-const os = require('os');
 const path = require('path');
 const { spawnSync } = require('child_process');
+const { machine, median } = require('./common');
 
 const root = path.resolve(__dirname, '..');
 const CHUNK = 1000; // ops per tidy() scope, and between event-loop turns in every torch-node variant
@@ -181,11 +181,6 @@ function usage(err) {
 const posInt = makePosInt(usage);
 
 // ---- torch-node worker (a child process per variant and repeat) ---------------------------------
-function median(xs) {
-  const s = [...xs].sort((x, y) => x - y);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-}
 
 // How many expressions of `op` one measurement runs, and how many of them one chunk (one tidy scope,
 // one event-loop turn) holds: CHUNK ops' worth either way.
@@ -350,34 +345,15 @@ function runFloor(n) {
 }
 
 // ---- machine description ------------------------------------------------------------------------
-function machine(torch, py) {
-  let cpu = os.cpus()[0]?.model || 'unknown CPU';
-  try {
-    const m = fs.readFileSync('/proc/cpuinfo', 'utf8').match(/^model name\s*:\s*(.+)$/m);
-    if (m) cpu = m[1].trim();
-  } catch {
-    /* not Linux */
-  }
-  return {
-    cpu,
-    cores: os.cpus().length,
-    os: `${os.type()} ${os.release()} ${os.arch()}`,
-    node: process.version,
-    torchNode: torch.version,
-    libtorch: torch.libtorchVersion,
-    python: py.python,
-    pythonTorch: py.torch,
-    pythonExecutable: py.executable,
-  };
+function machineWithPython(torch, py) {
+  return { ...machine(torch), python: py.python, pythonTorch: py.torch, pythonExecutable: py.executable };
 }
 
 // ---- statistics and goals -----------------------------------------------------------------------
 function stats(samples) {
   const s = samples.filter((x) => typeof x === 'number' && Number.isFinite(x)).sort((x, y) => x - y);
   if (s.length === 0) return null;
-  const mid = s.length >> 1;
-  const median = s.length % 2 ? s[mid] : (s[mid - 1] + s[mid]) / 2;
-  return { median, min: s[0], max: s[s.length - 1], samples };
+  return { median: median(s), min: s[0], max: s[s.length - 1], samples };
 }
 
 function evaluate(nodeUs, pyUs, floorUs) {
@@ -650,7 +626,7 @@ async function main() {
   }
   const res = {
     date: new Date().toISOString(),
-    machine: machine(torch, { ...pyInfo, executable: findPython().python }),
+    machine: machineWithPython(torch, { ...pyInfo, executable: findPython().python }),
     settings: {
       n: opt.n,
       repeat: opt.repeat,
