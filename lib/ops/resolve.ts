@@ -403,6 +403,36 @@ export function callOverload(handle: number, label: string, given: unknown[]): u
   return invoke(o, b.values, null, kwargs, label);
 }
 
+/** Every overload of aten::name a Tensor method can call, by overload name (computed once per name). */
+const methodOverloadNames = new Map<string, string[]>();
+
+/**
+ * A fast-path Tensor method called with more than its one fast argument (`x.add(y, { alpha: 2 })`,
+ * `x.div(y, { roundingMode: 'floor' })`, `x.round({ decimals: 2 })`): the call as Python makes it,
+ * resolved against every overload of `aten::name`, so a keyword is honoured or is a TorchError listing
+ * PyTorch's signatures, never dropped.
+ */
+export function callMethodAsPython(name: string, js: string, self: Tensor, given: unknown[], fastArgs: number): unknown {
+  let names = methodOverloadNames.get(name);
+  if (!names) {
+    let all: string[] = [];
+    try {
+      all = native.opOverloads(`aten::${name}`);
+    } catch {
+      /* no such operator: no overloads */
+    }
+    names = all.filter((o) => usable(schemaOfHandle(native.findOp(`aten::${name}`, o)).sig, true) === null);
+    methodOverloadNames.set(name, names);
+  }
+  const label = `Tensor.${js}()`;
+  if (names.length === 0)
+    throw new TorchError(
+      `${label}: takes ${fastArgs === 0 ? 'no arguments' : 'one argument'} (PyTorch has no keywords for it), got ${given.length}`,
+      'ERR_TORCH_ARG',
+    );
+  return callAten(name, names, label, self, given);
+}
+
 const GENERATED = Symbol.for('torch-node.generated');
 
 /** A generated Tensor method: `aten::name` with `self` = this. */

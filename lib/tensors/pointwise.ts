@@ -27,6 +27,8 @@ import {
   codeOf,
 } from '../ops/codes';
 import { callInplace, callOp, callValue } from '../ops/call';
+import { callMethodAsPython, type MemoryFormat } from '../ops/resolve';
+import { toSnake } from '../names';
 import { Tensor, addMethods, wrap, type TensorOrScalar } from '../tensor';
 
 /** self (op) alpha * other: add.Tensor / add.Scalar with alpha. */
@@ -124,8 +126,30 @@ export class TensorPointwise {
   }
 }
 
+// The fast-path methods with Python's keyword arguments (they take the dispatcher then: see install below).
 declare module '../tensor' {
-  interface Tensor extends TensorPointwise, FastPathMethods {}
+  interface Tensor extends TensorPointwise, FastPathMethods {
+    /** PyTorch's `add(other, *, alpha=1)`: self + alpha·other. */
+    add(other: TensorOrScalar, options?: { alpha?: Scalar }): Tensor;
+    /** PyTorch's `sub(other, *, alpha=1)`: self - alpha·other. */
+    sub(other: TensorOrScalar, options?: { alpha?: Scalar }): Tensor;
+    /** PyTorch's `div(other, *, rounding_mode=None)`: true division, or rounded with `'trunc'` / `'floor'`. */
+    div(other: TensorOrScalar, options?: { roundingMode?: 'trunc' | 'floor' | null }): Tensor;
+    /** PyTorch's `add_(other, *, alpha=1)`: self += alpha·other; returns this. */
+    add_(other: TensorOrScalar, options?: { alpha?: Scalar }): this;
+    /** PyTorch's `sub_(other, *, alpha=1)`: self -= alpha·other; returns this. */
+    sub_(other: TensorOrScalar, options?: { alpha?: Scalar }): this;
+    /** PyTorch's `div_(other, *, rounding_mode=None)`: self /= other in place; returns this. */
+    div_(other: TensorOrScalar, options?: { roundingMode?: 'trunc' | 'floor' | null }): this;
+    /** PyTorch's `round(*, decimals=0)`: half to even, to `decimals` decimal places. */
+    round(options?: { decimals?: number }): Tensor;
+    /** PyTorch's `round_(*, decimals=0)`: round in place; returns this. */
+    round_(options?: { decimals?: number }): this;
+    /** PyTorch's `clone(*, memory_format=torch.preserve_format)`. */
+    clone(options?: { memoryFormat?: MemoryFormat }): Tensor;
+    /** PyTorch's `contiguous(memory_format=torch.contiguous_format)`. */
+    contiguous(options?: { memoryFormat?: MemoryFormat }): Tensor;
+  }
 }
 addMethods(TensorPointwise);
 
@@ -177,9 +201,12 @@ for (const name of new Set<string>([...BINARY, ...SCALAR])) {
   const code = BINARY_CODES[name];
   const scode = SCALAR_CODES[name];
   const fn = `${name}()`;
-  install(name, function binaryOp(this: Tensor, other: TensorOrScalar): Tensor {
+  const aten = toSnake(name);
+  install(name, function binaryOp(this: Tensor, other: TensorOrScalar, options?: unknown): Tensor {
     const a = this._h;
     if (a < 0) throw disposedError(fn, 'self');
+    // More than the one fast argument (alpha=, rounding_mode=, ...): Python's overload resolution, never dropped.
+    if (options !== undefined) return callMethodAsPython(aten, name, this, [other, options], 1) as Tensor;
     if (other instanceof Tensor) {
       const b = other._h;
       if (b < 0) throw disposedError(fn, 'other');
@@ -197,9 +224,12 @@ for (const name of new Set<string>([...BINARY, ...SCALAR])) {
 UNARY.forEach((name, code) => {
   if (name === 'gelu' || name === 'sumAll' || name === 'meanAll') return; // gelu takes options (above); the others are sum() and mean()
   const fn = `${name}()`;
-  install(name, function unaryOp(this: Tensor): Tensor {
+  const aten = toSnake(name);
+  install(name, function unaryOp(this: Tensor, options?: unknown): Tensor {
     const a = this._h;
     if (a < 0) throw disposedError(fn, 'self');
+    // Arguments (round(decimals=), clone(memory_format=), ...): Python's overload resolution, never dropped.
+    if (options !== undefined) return callMethodAsPython(aten, name, this, [options], 0) as Tensor;
     return wrap(native.unary(code, a));
   });
 });
@@ -208,9 +238,14 @@ for (const name of new Set<string>([...BINARY_INPLACE, ...SCALAR_INPLACE])) {
   const code = BINARY_INPLACE_CODES[name];
   const scode = SCALAR_INPLACE_CODES[name];
   const fn = `${name}()`;
-  install(name, function binaryInplace(this: Tensor, other: TensorOrScalar): Tensor {
+  const aten = toSnake(name);
+  install(name, function binaryInplace(this: Tensor, other: TensorOrScalar, options?: unknown): Tensor {
     const a = this._h;
     if (a < 0) throw disposedError(fn, 'self');
+    if (options !== undefined) {
+      callMethodAsPython(aten, name, this, [other, options], 1);
+      return this;
+    }
     if (other instanceof Tensor) {
       if (code === undefined) argError(fn, 'other', 'a number', other);
       native.binaryInplace(code, a, idOf(other, fn, 'other'));
@@ -227,9 +262,14 @@ for (const name of new Set<string>([...BINARY_INPLACE, ...SCALAR_INPLACE])) {
 
 UNARY_INPLACE.forEach((name, code) => {
   const fn = `${name}()`;
-  install(name, function unaryInplace(this: Tensor): Tensor {
+  const aten = toSnake(name);
+  install(name, function unaryInplace(this: Tensor, options?: unknown): Tensor {
     const a = this._h;
     if (a < 0) throw disposedError(fn, 'self');
+    if (options !== undefined) {
+      callMethodAsPython(aten, name, this, [options], 0);
+      return this;
+    }
     native.unaryInplace(code, a);
     return this;
   });
