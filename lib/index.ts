@@ -3,6 +3,8 @@
  * Re-exports only; names follow PyTorch (see README's PyTorch <-> torch-node table).
  * @module
  */
+// First: the modules required after this one compile from V8's code cache when there is one.
+import './code-cache';
 export { Tensor, slice, Slice } from './tensor';
 export type { Scalar, TensorOrScalar, NestedArray, ReduceOptions, IndexItem, GradFn, ValuesIndices } from './tensor';
 export type { NamedTuple } from './named-tuple';

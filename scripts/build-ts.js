@@ -25,3 +25,9 @@ const mjs =
   "export * from './index.js';\n" +
   "export { default } from './index.js';\n";
 fs.writeFileSync(path.join(root, 'dist', 'index.mjs'), mjs);
+
+// V8's code cache for the new dist/ (lib/code-cache.ts), once the addon exists to run the warm-up;
+// without it (a first `npm install` builds the addon after this) install.js writes it.
+if (fs.existsSync(path.join(root, 'build', 'config.json'))) {
+  spawnSync(process.execPath, [path.join(__dirname, 'code-cache.js')], { cwd: root, stdio: 'inherit' });
+}

@@ -97,3 +97,8 @@ function main() {
 }
 
 main();
+// With dist/ shipped prebuilt (an installed package), the V8 code cache for this Node is written now;
+// in a checkout the TypeScript build (`prepare`) writes it after compiling dist/.
+if (fs.existsSync(path.join(root, 'dist', 'code-cache.js'))) {
+  spawnSync(process.execPath, [path.join(__dirname, 'code-cache.js')], { cwd: root, stdio: 'inherit' });
+}
