@@ -249,6 +249,22 @@ Napi::Value StorageView(const Napi::CallbackInfo& info) {
   TORCH_GUARD_END(env)
 }
 
+// onStorage(baseId, storageOffset, sizes, strides) -> id: a new tensor over the base tensor's whole
+// storage, as Python's torch.load rebuilds one (torch.empty((0,), dtype, device).set_(storage,
+// offset, size, stride)): not a view, so tensors saved sharing a storage share it again. One call
+// instead of empty + set_ through the dispatcher; set_ checks that the extent fits the storage.
+Napi::Value OnStorage(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  TORCH_GUARD_BEGIN
+  const at::Tensor& base = GetTensor(env, info[0]);
+  int64_t offset = info[1].As<Napi::Number>().Int64Value();
+  std::vector<int64_t> sizes = ToInt64Vector(env, info[2], "sizes");
+  std::vector<int64_t> strides = ToInt64Vector(env, info[3], "strides");
+  at::Tensor t = at::empty({0}, base.options()).set_(base.storage(), offset, sizes, strides);
+  return Wrap(env, std::move(t));
+  TORCH_GUARD_END(env)
+}
+
 // ---- memory-mapped files --------------------------------------------------------------------
 struct Mapping {
   void* addr = nullptr;
@@ -363,6 +379,7 @@ void InitStorage(Napi::Env env, Napi::Object exports) {
   exports.Set("readStored", Napi::Function::New(env, ReadStored, "readStored"));
   exports.Set("readStoredAsync", Napi::Function::New(env, ReadStoredAsync, "readStoredAsync"));
   exports.Set("storageView", Napi::Function::New(env, StorageView, "storageView"));
+  exports.Set("onStorage", Napi::Function::New(env, OnStorage, "onStorage"));
   exports.Set("mmapOpen", Napi::Function::New(env, MmapOpen, "mmapOpen"));
   exports.Set("fromMapped", Napi::Function::New(env, FromMapped, "fromMapped"));
   exports.Set("mmapRead", Napi::Function::New(env, MmapRead, "mmapRead"));

@@ -128,6 +128,8 @@ export interface Binding {
   storageView(id: Id): ArrayBuffer | null;
   mmapOpen(path: string): [handle: number, size: number];
   fromMapped(handle: number, byteOffset: number, dtypeCode: number, numel: number): Id;
+  /** A new tensor (not a view) over `base`'s whole storage: empty + set_(storage, offset, sizes, strides). */
+  onStorage(base: Id, storageOffset: number, sizes: number[], strides: number[]): Id;
   mmapRead(handle: number, byteOffset: number, length: number): Uint8Array;
   mmapClose(handle: number): void;
   // script_module.cc (TorchScript; lib/jit.ts)

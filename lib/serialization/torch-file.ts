@@ -479,8 +479,6 @@ function* materialize(p: Plan, ctx: Materialize): Generator<ReadRequest | Scratc
   const bases = new Map<StorageRef, Id>();
   const made: Tensor[] = [];
   const byTensorRef = new Map<TensorRef, Tensor>();
-  const emptyOp = op('empty.memory_format');
-  const setOp = op('set_.source_Tensor_storage_offset');
   try {
     const baseOf = function* (ps: PlannedStorage): Generator<ReadRequest | ScratchRequest, Id, Uint8Array> {
       const { ref, entry: e, device } = ps;
@@ -544,12 +542,9 @@ function* materialize(p: Plan, ctx: Materialize): Generator<ReadRequest | Scratc
       const ps = p.byRef.get(t.storage);
       if (!ps) throw new TorchError(`torch.load: ${ctx.where}: internal error: storage '${t.storage.key}' was not planned`);
       const base = yield* baseOf(ps);
-      const dev = native.device(base);
-      const id = native.callOp(emptyOp, [0], dtypeCode(t.storage.dtype), null, dev, null, null) as Id;
-      const tensor = wrap(id);
+      const tensor = wrap(native.onStorage(base, t.offset, t.size, t.stride));
       made.push(tensor);
-      native.callOpInplace(setOp, id, base, t.offset, t.size, t.stride);
-      if (t.requiresGrad) native.setRequiresGrad(id, true);
+      if (t.requiresGrad) native.setRequiresGrad(tensor._h, true);
       if (t.parameter) pyParameters.add(tensor);
       byTensorRef.set(t, tensor);
       return tensor;
