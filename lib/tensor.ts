@@ -21,7 +21,7 @@ import { native, type Id } from './binding';
 import { checkBool, checkDtype, checkInt, idOf, selfId } from './checks';
 import { targetDevice, type DeviceLike } from './device';
 import { carrierOf, dtypeCode, dtypeFromCode, isDType, itemSize, type DType, type TypedArray } from './dtype';
-import { TorchError, argError } from './errors';
+import { TorchError, argError, checkOptions } from './errors';
 import { formatTensor } from './format';
 import { RemovableHandle } from './hooks';
 import { adopt, disposeTracked, keep, setTensorCheck, track, type Tracked } from './scope';
@@ -297,12 +297,33 @@ export class Tensor implements Tracked {
   }
 
   // ---- devices and dtypes -------------------------------------------------------------------------
-  /** to('cuda'), to('float64'), to(other), to({ device, dtype, copy }) — as PyTorch's Tensor.to. */
-  to(target: DeviceLike | DType | Tensor | { device?: DeviceLike; dtype?: DType; copy?: boolean }, opts: { copy?: boolean } = {}): Tensor {
+  /**
+   * to('cuda'), to('float64'), to(other), to({ device, dtype, copy }), to('cuda', 'float16') — as PyTorch's Tensor.to:
+   * `to(device, dtype, non_blocking=False, copy=False)`; `nonBlocking` only changes when a copy may run, not its result.
+   */
+  to(
+    target: DeviceLike | DType | Tensor | { device?: DeviceLike; dtype?: DType; copy?: boolean; nonBlocking?: boolean },
+    opts?: { dtype?: DType; copy?: boolean; nonBlocking?: boolean },
+  ): Tensor;
+  to(device: DeviceLike, dtype: DType, opts?: { copy?: boolean; nonBlocking?: boolean }): Tensor;
+  to(target: unknown, second?: unknown, third?: unknown): Tensor {
     const id = selfId(this, 'to()');
     let dtype: number | null = null;
     let device: string | null = null;
-    let copy = opts.copy ?? false;
+    let copy = false;
+    const options = (o: unknown, param: string): void => {
+      if (o === undefined) return;
+      if (o === null || typeof o !== 'object' || Array.isArray(o)) argError('to()', param, 'an options object { dtype, copy, nonBlocking }', o);
+      checkOptions('to()', o, ['dtype', 'copy', 'nonBlocking']);
+      const { dtype: d, copy: c, nonBlocking: nb } = o as { dtype?: unknown; copy?: unknown; nonBlocking?: unknown };
+      if (d !== undefined) {
+        // Python's to(device, dtype=...).
+        if (device === null || dtype !== null) argError('to()', 'target', "a device when a dtype is given too (to('cuda', { dtype }))", target);
+        dtype = dtypeCode(checkDtype('to()', d));
+      }
+      if (c !== undefined) copy = checkBool('to()', 'copy', c);
+      if (nb !== undefined) checkBool('to()', 'nonBlocking', nb);
+    };
     if (target instanceof Tensor) {
       const [, code, dev] = native.meta(idOf(target, 'to()', 'other'));
       dtype = code;
@@ -310,13 +331,25 @@ export class Tensor implements Tracked {
     } else if (typeof target === 'string' && isDType(target)) {
       dtype = dtypeCode(target);
     } else if (typeof target === 'string' || (typeof target === 'object' && target !== null && 'type' in target)) {
-      device = targetDevice('to()', target);
-    } else if (typeof target === 'object' && target !== null) {
-      if (target.dtype !== undefined) dtype = dtypeCode(checkDtype('to()', target.dtype));
-      if (target.device !== undefined) device = targetDevice('to()', target.device);
-      if (target.copy !== undefined) copy = target.copy;
+      device = targetDevice('to()', target as DeviceLike);
+    } else if (typeof target === 'object' && target !== null && !Array.isArray(target)) {
+      const t = target as { device?: DeviceLike; dtype?: unknown; copy?: unknown; nonBlocking?: unknown };
+      checkOptions('to()', t, ['device', 'dtype', 'copy', 'nonBlocking']);
+      if (t.dtype !== undefined) dtype = dtypeCode(checkDtype('to()', t.dtype));
+      if (t.device !== undefined) device = targetDevice('to()', t.device);
+      if (t.copy !== undefined) copy = checkBool('to()', 'copy', t.copy);
+      if (t.nonBlocking !== undefined) checkBool('to()', 'nonBlocking', t.nonBlocking);
     } else {
       argError('to()', 'target', 'a device, a dtype, a Tensor or { device, dtype }', target);
+    }
+    if (typeof second === 'string') {
+      // Python's to(device, dtype, ...): the dtype comes second.
+      if (device === null || dtype !== null) argError('to()', 'target', "a device when a dtype is the second argument (to('cuda', 'float16'))", target);
+      dtype = dtypeCode(checkDtype('to()', second));
+      options(third, 'options');
+    } else {
+      options(second, 'options');
+      if (third !== undefined) argError('to()', 'dtype', 'a dtype string as the second argument', second);
     }
     return wrap(native.to(id, dtype, device, copy));
   }

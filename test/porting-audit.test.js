@@ -7,6 +7,7 @@ const assert = require('node:assert/strict');
 const torch = require('../dist');
 const { runPython } = require('./helpers/python');
 
+const nn = torch.nn;
 const baseline = torch.memory().liveTensors;
 torch.setNumThreads(1);
 const close = (a, b, tol = 1e-6, msg = '') => {
@@ -66,6 +67,70 @@ print(json.dumps({
       message: /Tensor\.rdiv\(\): takes one argument \(PyTorch has no keywords for it\), got 2/,
     });
     assert.throws(() => torch.ones([2]).requiresGrad_().add_(1, { alpha: 2 }), { name: 'TorchError', message: /leaf Variable that requires grad/ });
+  }));
+
+test('positional and keyword forms Python allows: to(device, dtype), sum(dim, keepdim, dtype=), std(dim, unbiased, keepdim), F.softmax(dtype=)', () =>
+  torch.tidy(() => {
+    const py = runPython(`
+import json, torch
+import torch.nn.functional as F
+x = torch.tensor([[1, 2, 3], [4, 5, 9]], dtype=torch.int8) * 20
+f = torch.tensor([[0.5, -1.25, 2.0], [3.0, 0.25, -0.75]])
+print(json.dumps({
+  'to': str(f.to('cpu', torch.float64).dtype), 'toKw': str(f.to('cpu', dtype=torch.float16).dtype),
+  'toCopy': str(f.to('cpu', torch.float64, copy=True).dtype),
+  'sum': x.sum(1, True, dtype=torch.int64).tolist(), 'sumShape': list(x.sum(1, True, dtype=torch.int64).shape),
+  'mean': f.mean((0, 1), False, dtype=torch.float64).item(), 'meanDtype': str(f.mean((0, 1), False, dtype=torch.float64).dtype),
+  'prod': x.prod(0, False, dtype=torch.int64).tolist(),
+  'std': f.std(1, False, True).tolist(), 'var': f.var(0, True, True).tolist(),
+  'softmax': str(F.softmax(f, 1, dtype=torch.float64).dtype), 'logSoftmax': F.log_softmax(f, 0, dtype=torch.float64).tolist(),
+}))
+`);
+    const dt = (d) => `torch.${d}`;
+    const x = torch
+      .tensor(
+        [
+          [1, 2, 3],
+          [4, 5, 9],
+        ],
+        { dtype: 'int8' },
+      )
+      .mul(20);
+    const f = torch.tensor([
+      [0.5, -1.25, 2.0],
+      [3.0, 0.25, -0.75],
+    ]);
+    assert.equal(dt(f.to('cpu', 'float64').dtype), py.to);
+    assert.equal(dt(f.to('cpu', { dtype: 'float16' }).dtype), py.toKw);
+    assert.equal(dt(f.to('cpu', 'float64', { copy: true }).dtype), py.toCopy);
+    assert.deepEqual(x.sum(1, true, { dtype: 'int64' }).tolist(), py.sum, 'int8 summed in int64 without overflow');
+    assert.deepEqual(x.sum(1, true, { dtype: 'int64' }).shape, py.sumShape);
+    const m = f.mean([0, 1], false, { dtype: 'float64' });
+    assert.equal(dt(m.dtype), py.meanDtype);
+    close([m.item()], [py.mean]);
+    assert.deepEqual(x.prod(0, false, { dtype: 'int64' }).tolist(), py.prod);
+    close(f.std(1, false, true).reshape([-1]).tolist(), py.std.flat());
+    assert.deepEqual(f.std(1, false, true).shape, [2, 1]);
+    close(f.var(0, true, true).reshape([-1]).tolist(), py.var.flat());
+    assert.equal(dt(nn.functional.softmax(f, 1, { dtype: 'float64' }).dtype), py.softmax);
+    const ls = nn.functional.logSoftmax(f, 0, { dtype: 'float64' });
+    assert.equal(ls.dtype, 'float64');
+    close(ls.reshape([-1]).tolist(), py.logSoftmax.flat());
+    // Misspelt keywords are a TorchError naming what is taken, not ignored.
+    assert.throws(() => f.sum(1, { keepDim: true }), { name: 'TorchError', message: "sum(): unknown option 'keepDim'; it takes keepdim, dtype" });
+    assert.throws(() => f.std(1, { unbiasd: false }), {
+      name: 'TorchError',
+      message: "std(): unknown option 'unbiasd'; it takes correction, unbiased, keepdim",
+    });
+    assert.throws(() => f.softmax(1, { dtyp: 'float64' }), { name: 'TorchError', message: "softmax(): unknown option 'dtyp'; it takes dtype" });
+    assert.throws(() => f.to('cpu', { non_blocking: true }), {
+      name: 'TorchError',
+      message: "to(): unknown option 'non_blocking'; it takes dtype, copy, nonBlocking",
+    });
+    assert.throws(() => f.to('float64', 'float32'), {
+      name: 'TorchError',
+      message: /to\(\): argument 'target' must be a device when a dtype is the second argument/,
+    });
   }));
 
 test('no tensors leaked by this file', () => {

@@ -9,6 +9,7 @@ import { checkBool, checkInt, checkNumber, checkProbability, idOf, optIdOf } fro
 import { native } from '../binding';
 import { CONV, POOL, TERNARY, codeOf } from '../ops/codes';
 import { Tensor, wrap } from '../tensor';
+import type { DType } from '../dtype';
 import { callInplace, callOp as call } from '../ops/call';
 
 type IntOrPair = number | number[];
@@ -324,10 +325,12 @@ export function silu(input: Tensor, options: { inplace?: boolean } = {}): Tensor
 }
 /** PyTorch's `F.gelu(input, approximate='none')`: the Gaussian error linear unit (`approximate: 'tanh'` for the tanh approximation). */
 export const gelu = (input: Tensor, options?: { approximate?: 'none' | 'tanh' }): Tensor => (idOf(input, 'gelu()', 'input'), input.gelu(options));
-/** PyTorch's `F.softmax(input, dim)`: exp(x) normalised to sum to 1 along `dim`. */
-export const softmax = (input: Tensor, dim: number): Tensor => (idOf(input, 'softmax()', 'input'), input.softmax(dim));
-/** PyTorch's `F.log_softmax(input, dim)`: log(softmax(x)) along `dim`, computed stably. */
-export const logSoftmax = (input: Tensor, dim: number): Tensor => (idOf(input, 'logSoftmax()', 'input'), input.logSoftmax(dim));
+/** PyTorch's `F.softmax(input, dim, dtype=None)`: exp(x) normalised to sum to 1 along `dim` (`dtype` casts the input first). */
+export const softmax = (input: Tensor, dim: number, options?: { dtype?: DType }): Tensor => (idOf(input, 'softmax()', 'input'), input.softmax(dim, options));
+/** PyTorch's `F.log_softmax(input, dim, dtype=None)`: log(softmax(x)) along `dim`, computed stably (`dtype` casts the input first). */
+export const logSoftmax = (input: Tensor, dim: number, options?: { dtype?: DType }): Tensor => (
+  idOf(input, 'logSoftmax()', 'input'), input.logSoftmax(dim, options)
+);
 /** PyTorch's `F.leaky_relu(input, negative_slope=0.01)`. */
 export const leakyRelu = (input: Tensor, negativeSlope = 0.01): Tensor => (idOf(input, 'leakyRelu()', 'input'), input.leakyRelu(negativeSlope));
 /** PyTorch's `F.elu(input, alpha=1.0)`: x for x > 0, alpha·(exp(x) - 1) otherwise. */

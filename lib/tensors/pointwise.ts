@@ -7,7 +7,7 @@
 import { native } from '../binding';
 import { checkDtype, checkInt, checkNumber, checkScalar, disposedError, idOf, selfId } from '../checks';
 import { dtypeCode, type DType } from '../dtype';
-import { TorchError, argError } from '../errors';
+import { TorchError, argError, checkOptions } from '../errors';
 import {
   BINARY,
   BINARY_INPLACE,
@@ -98,6 +98,7 @@ export class TensorPointwise {
   /** PyTorch's `softmax(dim, dtype=None)`: exp(x) normalised to sum to 1 along `dim` (`dtype` casts the input first). */
   softmax(this: Tensor, dim: number, options: { dtype?: DType } = {}): Tensor {
     checkInt('softmax()', 'dim', dim);
+    checkOptions('softmax()', options, ['dtype']);
     const id = selfId(this, 'softmax()');
     // Without a dtype: the unboxed entry point; with one, the dispatcher.
     if (options.dtype === undefined) return wrap(native.dimOp(DIM_SOFTMAX, id, dim));
@@ -106,6 +107,7 @@ export class TensorPointwise {
   /** PyTorch's `log_softmax(dim, dtype=None)`: log(softmax(x)) along `dim`, computed stably. */
   logSoftmax(this: Tensor, dim: number, options: { dtype?: DType } = {}): Tensor {
     checkInt('logSoftmax()', 'dim', dim);
+    checkOptions('logSoftmax()', options, ['dtype']);
     const id = selfId(this, 'logSoftmax()');
     if (options.dtype === undefined) return wrap(native.dimOp(DIM_LOG_SOFTMAX, id, dim));
     return callOp('log_softmax.int', id, dim, dtypeCode(checkDtype('logSoftmax()', options.dtype)));

@@ -5,7 +5,7 @@
 import { native } from '../binding';
 import { checkBool, checkDims, checkDtype, checkInt, checkNumber, idOf, selfId } from '../checks';
 import { dtypeCode, type DType } from '../dtype';
-import { argError } from '../errors';
+import { argError, checkOptions } from '../errors';
 import { namedTuple, type NamedTuple } from '../named-tuple';
 import { BINARY, DIM, REDUCE, UNARY, codeOf } from '../ops/codes';
 import { callOp, callOps } from '../ops/call';
@@ -39,14 +39,23 @@ const MAXIMUM = BINARY.indexOf('maximum');
 const MINIMUM = BINARY.indexOf('minimum');
 const REDUCE_CODES = { sum: REDUCE.indexOf('sum'), mean: REDUCE.indexOf('mean') };
 
-function reduceOpts(fn: string, v: boolean | ReduceOptions | undefined): { keepdim: boolean; dtype: number | null } {
-  if (v === undefined) return { keepdim: false, dtype: null };
-  if (typeof v === 'boolean') return { keepdim: v, dtype: null };
-  if (typeof v !== 'object' || v === null) argError(fn, 'keepdim', 'a boolean or { keepdim, dtype }', v);
-  return {
-    keepdim: v.keepdim === undefined ? false : checkBool(fn, 'keepdim', v.keepdim),
-    dtype: v.dtype === undefined ? null : dtypeCode(checkDtype(fn, v.dtype)),
-  };
+function reduceOpts(fn: string, v: boolean | ReduceOptions | undefined, extra?: { dtype?: DType }): { keepdim: boolean; dtype: number | null } {
+  const o = { keepdim: false, dtype: null as number | null };
+  if (typeof v === 'boolean') o.keepdim = v;
+  else if (v !== undefined) {
+    if (typeof v !== 'object' || v === null || Array.isArray(v)) argError(fn, 'keepdim', 'a boolean or { keepdim, dtype }', v);
+    checkOptions(fn, v, ['keepdim', 'dtype']);
+    if (v.keepdim !== undefined) o.keepdim = checkBool(fn, 'keepdim', v.keepdim);
+    if (v.dtype !== undefined) o.dtype = dtypeCode(checkDtype(fn, v.dtype));
+  }
+  if (extra !== undefined) {
+    // Python's sum(dim, keepdim, dtype=...): the keywords after a positional keepdim.
+    if (typeof v !== 'boolean') argError(fn, 'keepdim', 'a boolean when options follow it', v);
+    if (typeof extra !== 'object' || extra === null || Array.isArray(extra)) argError(fn, 'options', '{ dtype }', extra);
+    checkOptions(fn, extra, ['dtype']);
+    if (extra.dtype !== undefined) o.dtype = dtypeCode(checkDtype(fn, extra.dtype));
+  }
+  return o;
 }
 
 const FN = { sum: 'sum()', mean: 'mean()' };
@@ -58,10 +67,11 @@ function reduceDims(
   dimOp: string,
   dim: number | number[] | null | undefined,
   keepdim: boolean | ReduceOptions | undefined,
+  extra: { dtype?: DType } | undefined,
 ): Tensor {
   const fn = FN[name];
   const id = selfId(self, fn);
-  const o = reduceOpts(fn, keepdim);
+  const o = reduceOpts(fn, keepdim, extra);
   if (dim == null && !o.keepdim) {
     if (o.dtype === null) return wrap(native.unary(name === 'sum' ? UNARY_SUM_ALL : UNARY_MEAN_ALL, id));
     return callOp(name, id, o.dtype);
@@ -83,9 +93,15 @@ export function minMax(self: Tensor, name: 'max' | 'min', dim: number | Tensor |
   return valuesIndices(callOps(`${name}.dim`, id, dim, keepdim));
 }
 
-function varStd(self: Tensor, name: 'std' | 'var', dim: number | number[] | null | undefined, options: VarOptions): Tensor {
+function varStd(self: Tensor, name: 'std' | 'var', dim: number | number[] | null | undefined, options: VarOptions, keepdim: boolean | undefined): Tensor {
   const fn = `${name}()`;
-  const o = typeof options === 'boolean' ? { unbiased: options } : options;
+  if (typeof options !== 'boolean' && (typeof options !== 'object' || options === null || Array.isArray(options))) {
+    argError(fn, 'options', 'an unbiased boolean or { correction, unbiased, keepdim }', options);
+  }
+  if (typeof options !== 'boolean') checkOptions(fn, options, ['correction', 'unbiased', 'keepdim']);
+  // Python's std(dim, unbiased, keepdim): a positional keepdim after a positional unbiased.
+  if (keepdim !== undefined && typeof options !== 'boolean') argError(fn, 'unbiased', 'a boolean when keepdim follows it', options);
+  const o = typeof options === 'boolean' ? { unbiased: options, keepdim: keepdim === undefined ? false : checkBool(fn, 'keepdim', keepdim) } : options;
   const correction = o.correction ?? (o.unbiased === false ? 0 : 1);
   checkNumber(fn, 'correction', correction);
   const dims = dim == null ? null : checkDims(fn, 'dim', dim);
@@ -96,17 +112,17 @@ const DIM_CUMSUM = codeOf(DIM, 'cumsum');
 
 export class TensorReductions {
   /** PyTorch's `sum(dim=None, keepdim=False, dtype=None)`: over every element, or over `dim` (a dim or several). */
-  sum(this: Tensor, dim?: number | number[] | null, keepdim?: boolean | ReduceOptions): Tensor {
-    return reduceDims(this, 'sum', 'sum.dim_IntList', dim, keepdim);
+  sum(this: Tensor, dim?: number | number[] | null, keepdim?: boolean | ReduceOptions, options?: { dtype?: DType }): Tensor {
+    return reduceDims(this, 'sum', 'sum.dim_IntList', dim, keepdim, options);
   }
   /** PyTorch's `mean(dim=None, keepdim=False, dtype=None)`: over every element, or over `dim` (a dim or several). */
-  mean(this: Tensor, dim?: number | number[] | null, keepdim?: boolean | ReduceOptions): Tensor {
-    return reduceDims(this, 'mean', 'mean.dim', dim, keepdim);
+  mean(this: Tensor, dim?: number | number[] | null, keepdim?: boolean | ReduceOptions, options?: { dtype?: DType }): Tensor {
+    return reduceDims(this, 'mean', 'mean.dim', dim, keepdim, options);
   }
   /** PyTorch's `prod(dim=None, keepdim=False, dtype=None)`: the product of every element, or along one `dim`. */
-  prod(this: Tensor, dim?: number | null, keepdim?: boolean | ReduceOptions): Tensor {
+  prod(this: Tensor, dim?: number | null, keepdim?: boolean | ReduceOptions, options?: { dtype?: DType }): Tensor {
     const id = selfId(this, 'prod()');
-    const o = reduceOpts('prod()', keepdim);
+    const o = reduceOpts('prod()', keepdim, options);
     if (dim == null) return callOp('prod', id, o.dtype);
     return callOp('prod.dim_int', id, checkInt('prod()', 'dim', dim), o.keepdim, o.dtype);
   }
@@ -138,12 +154,12 @@ export class TensorReductions {
     return callOp('argmin', selfId(this, 'argmin()'), dim ?? null, checkBool('argmin()', 'keepdim', keepdim));
   }
   /** std(dim?, { correction = 1 (or unbiased), keepdim }) as PyTorch's Tensor.std. */
-  std(this: Tensor, dim?: number | number[] | null, options: VarOptions = {}): Tensor {
-    return varStd(this, 'std', dim, options);
+  std(this: Tensor, dim?: number | number[] | null, options: VarOptions = {}, keepdim?: boolean): Tensor {
+    return varStd(this, 'std', dim, options, keepdim);
   }
   /** PyTorch's `var(dim=None, correction=1, keepdim=False)`: the variance (Bessel-corrected by default; `{ correction: 0 }` or `false` for the population variance). */
-  var(this: Tensor, dim?: number | number[] | null, options: VarOptions = {}): Tensor {
-    return varStd(this, 'var', dim, options);
+  var(this: Tensor, dim?: number | number[] | null, options: VarOptions = {}, keepdim?: boolean): Tensor {
+    return varStd(this, 'var', dim, options, keepdim);
   }
   /** norm(p = 2, dim?, keepdim?) */
   norm(this: Tensor, p: number | 'fro' = 2, dim?: number | number[] | null, keepdim = false): Tensor {
@@ -159,6 +175,7 @@ export class TensorReductions {
   /** PyTorch's `cumsum(dim, dtype=None)`: the cumulative sum along `dim`. */
   cumsum(this: Tensor, dim: number, options: { dtype?: DType } = {}): Tensor {
     checkInt('cumsum()', 'dim', dim);
+    checkOptions('cumsum()', options, ['dtype']);
     const id = selfId(this, 'cumsum()');
     if (options.dtype === undefined) return wrap(native.dimOp(DIM_CUMSUM, id, dim)); // unboxed
     return callOp('cumsum', id, dim, dtypeCode(checkDtype('cumsum()', options.dtype)));
