@@ -133,6 +133,125 @@ print(json.dumps({
     });
   }));
 
+test('layer options Python takes are honoured: Conv padding_mode, AvgPool2d divisor_override, Embedding max_norm / scale_grad_by_freq, LeakyReLU inplace', () =>
+  torch.tidy(() => {
+    const py = runPython(`
+import json, torch
+import torch.nn as nn
+torch.manual_seed(0)
+x = torch.randn(2, 3, 6, 7)
+out = {}
+for mode in ['reflect', 'replicate', 'circular']:
+    c = nn.Conv2d(3, 4, 3, padding=1, padding_mode=mode)
+    out[mode] = {'w': c.weight.tolist(), 'b': c.bias.tolist(), 'y': c(x).tolist(), 'repr': repr(c)}
+cs = nn.Conv2d(3, 2, (3, 4), padding='same', dilation=(1, 2), padding_mode='reflect')
+out['same'] = {'w': cs.weight.tolist(), 'b': cs.bias.tolist(), 'y': cs(x).tolist()}
+c1 = nn.Conv1d(3, 2, 3, padding=2, padding_mode='circular')
+x1 = torch.randn(2, 3, 5)
+out['c1'] = {'w': c1.weight.tolist(), 'b': c1.bias.tolist(), 'x': x1.tolist(), 'y': c1(x1).tolist()}
+out['avg'] = nn.AvgPool2d(2, divisor_override=3)(x).tolist()
+e = nn.Embedding(5, 3, max_norm=1.0, scale_grad_by_freq=True)
+w0 = e.weight.detach().clone()
+idx = torch.tensor([[0, 2, 2], [4, 2, 1]])
+y = e(idx)
+(y * torch.arange(18.).reshape(2, 3, 3)).sum().backward()
+out['emb'] = {'w0': w0.tolist(), 'w': e.weight.detach().tolist(), 'y': y.tolist(), 'g': e.weight.grad.tolist(), 'repr': repr(e)}
+l = nn.LeakyReLU(0.2, inplace=True)
+z = torch.tensor([-1.0, 2.0, -3.0])
+r = l(z)
+out['leaky'] = {'z': z.tolist(), 'same': r is z, 'repr': repr(l)}
+print(json.dumps(out))
+`);
+    const flat = (t) => t.reshape([-1]).tolist();
+    const setFrom = (p, v) => torch.noGrad(() => p.copy_(torch.tensor(v, { dtype: 'float32' })));
+    torch.manualSeed(0);
+    const x = torch.randn([2, 3, 6, 7]);
+    for (const mode of ['reflect', 'replicate', 'circular']) {
+      const c = new nn.Conv2d(3, 4, 3, { padding: 1, paddingMode: mode });
+      assert.equal(String(c), py[mode].repr);
+      close(flat(c.weight), py[mode].w.flat(3), 0, `${mode}: the same init after the same seed`);
+      close(flat(c.forward(x)), py[mode].y.flat(3), 1e-5, mode);
+      c.dispose();
+    }
+    const cs = new nn.Conv2d(3, 2, [3, 4], { padding: 'same', dilation: [1, 2], paddingMode: 'reflect' });
+    setFrom(cs.weight, py.same.w);
+    setFrom(cs.bias, py.same.b);
+    close(flat(cs.forward(x)), py.same.y.flat(3), 1e-5, "padding 'same' in reflect mode");
+    const c1 = new nn.Conv1d(3, 2, 3, { padding: 2, paddingMode: 'circular' });
+    setFrom(c1.weight, py.c1.w);
+    setFrom(c1.bias, py.c1.b);
+    close(flat(c1.forward(torch.tensor(py.c1.x, { dtype: 'float32' }))), py.c1.y.flat(2), 1e-5, 'Conv1d circular');
+    close(flat(new nn.AvgPool2d(2, { divisorOverride: 3 }).forward(x)), py.avg.flat(3), 1e-6, 'divisorOverride');
+
+    const e = new nn.Embedding(5, 3, { maxNorm: 1.0, scaleGradByFreq: true });
+    setFrom(e.weight, py.emb.w0);
+    assert.equal(String(e), py.emb.repr);
+    const y = e.forward(
+      torch.tensor([
+        [0, 2, 2],
+        [4, 2, 1],
+      ]),
+    );
+    y.mul(torch.arange(18, { dtype: 'float32' }).reshape([2, 3, 3]))
+      .sum()
+      .backward();
+    close(flat(y), py.emb.y.flat(2), 1e-6, 'looked-up rows renormalised to maxNorm');
+    close(flat(e.weight), py.emb.w.flat(), 1e-6, 'the weight renormalised in place');
+    close(flat(e.weight.grad), py.emb.g.flat(), 1e-6, 'gradients scaled by frequency');
+
+    const l = new nn.LeakyReLU(0.2, { inplace: true });
+    const z = torch.tensor([-1.0, 2.0, -3.0], { dtype: 'float32' });
+    const r = l.forward(z);
+    assert.equal(r === z, py.leaky.same);
+    close(z.tolist(), py.leaky.z, 1e-6, 'inplace overwrites the input');
+    assert.equal(String(l), py.leaky.repr);
+    for (const m of [cs, c1, e]) m.dispose();
+  }));
+
+test('layer and loss options objects: an unknown or snake_case key is a TorchError (Python: TypeError), never ignored', () =>
+  torch.tidy(() => {
+    const F = nn.functional;
+    const x = torch.ones([1, 2, 4, 4]);
+    const cases = [
+      [
+        () => new nn.Conv2d(3, 8, 3, { padding_mode: 'reflect' }),
+        "Conv2d(): unknown option 'padding_mode'; it takes stride, padding, dilation, groups, bias, paddingMode, dtype, device",
+      ],
+      [() => new nn.Linear(3, 8, { bais: false }), "Linear(): unknown option 'bais'; it takes bias, dtype, device"],
+      [
+        () => new nn.BatchNorm2d(3, { track_running_stats: false }),
+        "BatchNorm2d(): unknown option 'track_running_stats'; it takes eps, momentum, affine, bias, trackRunningStats, dtype, device",
+      ],
+      [
+        () => new nn.LayerNorm(3, { elementwise_affine: false }),
+        "LayerNorm(): unknown option 'elementwise_affine'; it takes eps, elementwiseAffine, bias, dtype, device",
+      ],
+      [() => new nn.GroupNorm(2, 4, { affin: false }), "GroupNorm(): unknown option 'affin'; it takes eps, affine, bias, dtype, device"],
+      [() => new nn.Embedding(10, 3, { padding_idx: 0 }), /Embedding\(\): unknown option 'padding_idx'/],
+      [() => new nn.Embedding(10, 3, { sparse: true }), /Embedding\(\): sparse gradients are not supported/],
+      [() => new nn.Dropout(0.3, { inplac: true }), "Dropout(): unknown option 'inplac'; it takes inplace"],
+      [() => new nn.MaxPool2d(2, { returnIndices: true }), /MaxPool2d\(\): returnIndices is not supported.*torch\.ops\.aten\.max_pool2d_with_indices/],
+      [() => new nn.MaxPool2d(2, { ceil_mode: true }), /MaxPool2d\(\): unknown option 'ceil_mode'/],
+      [
+        () => new nn.ConvTranspose2d(2, 2, 3, { paddingMode: 'reflect' }),
+        "ConvTranspose2d(): only paddingMode 'zeros' is supported for ConvTranspose2d (as in PyTorch)",
+      ],
+      [() => new nn.Conv2d(3, 8, 3, { paddingMode: 'mirror' }), /Conv2d\(\): argument 'paddingMode' must be 'zeros', 'reflect', 'replicate' or 'circular'/],
+      [
+        () => new nn.CrossEntropyLoss({ label_smoothing: 0.1 }),
+        "CrossEntropyLoss(): unknown option 'label_smoothing'; it takes weight, ignoreIndex, reduction, labelSmoothing",
+      ],
+      [() => new nn.MSELoss({ reduce: false }), /MSELoss\(\): 'reduce' is deprecated in PyTorch and not supported; use reduction/],
+      [() => new nn.NLLLoss({ ignore_index: 0 }), /NLLLoss\(\): unknown option 'ignore_index'/],
+      [() => F.crossEntropy(torch.zeros([2, 3]), torch.tensor([0, 1]), { label_smoothing: 0.1 }), /crossEntropy\(\): unknown option 'label_smoothing'/],
+      [() => F.mseLoss(torch.zeros([2]), torch.ones([2]), { reductio: 'sum' }), /mseLoss\(\): unknown option 'reductio'/],
+      [() => F.relu(x, { inplac: true }), /relu\(\): unknown option 'inplac'/],
+      [() => F.conv2d(x, torch.ones([1, 2, 3, 3]), null, { padding_mode: 'reflect' }), /conv2d\(\): unknown option 'padding_mode'/],
+      [() => F.interpolate(x, { scaleFactor: 2, antialias: true }), /interpolate\(\): unknown option 'antialias'/],
+    ];
+    for (const [f, message] of cases) assert.throws(f, { name: 'TorchError', message });
+  }));
+
 test('no tensors leaked by this file', () => {
   assert.equal(torch.memory().liveTensors, baseline);
 });

@@ -4,7 +4,7 @@
  * PyTorch's keyword names in camelCase: F.conv2d(x, w, b, { stride: 2, padding: 1 }).
  * @module
  */
-import { TorchError, argError } from '../errors';
+import { TorchError, argError, checkOptions } from '../errors';
 import { checkBool, checkInt, checkNumber, checkProbability, idOf, optIdOf } from '../checks';
 import { native } from '../binding';
 import { CONV, POOL, TERNARY, codeOf } from '../ops/codes';
@@ -99,11 +99,13 @@ function conv(name: 'conv1d' | 'conv2d', input: Tensor, weight: Tensor, bias: Te
 
 /** PyTorch's `F.conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1)`: input [N, C, L], weight [out, C / groups, k]. */
 export function conv1d(input: Tensor, weight: Tensor, bias?: Tensor | null, options: ConvOptions = {}): Tensor {
+  checkOptions('conv1d()', options, ['stride', 'padding', 'dilation', 'groups']);
   return conv('conv1d', input, weight, bias, options);
 }
 
 /** PyTorch's `F.conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1)`: input [N, C, H, W], weight [out, C / groups, kH, kW]. */
 export function conv2d(input: Tensor, weight: Tensor, bias?: Tensor | null, options: ConvOptions = {}): Tensor {
+  checkOptions('conv2d()', options, ['stride', 'padding', 'dilation', 'groups']);
   return conv('conv2d', input, weight, bias, options);
 }
 
@@ -117,6 +119,7 @@ export function convTranspose2d(
   bias?: Tensor | null,
   options: { stride?: IntOrPair; padding?: IntOrPair; outputPadding?: IntOrPair; groups?: number; dilation?: IntOrPair } = {},
 ): Tensor {
+  checkOptions('convTranspose2d()', options, ['stride', 'padding', 'outputPadding', 'groups', 'dilation']);
   const fn = 'convTranspose2d()';
   return call(
     'conv_transpose2d.input',
@@ -148,6 +151,7 @@ export interface PoolOptions {
  * faster (binding/ops/pointwise.cc, MaxPool2d).
  */
 export function maxPool2d(input: Tensor, kernelSize: IntOrPair, options: PoolOptions & { dilation?: IntOrPair } = {}): Tensor {
+  checkOptions('maxPool2d()', options, ['stride', 'padding', 'ceilMode', 'dilation']);
   const fn = 'maxPool2d()';
   const x = idOf(input, fn, 'input');
   const k = intList(fn, 'kernelSize', kernelSize, 2);
@@ -166,6 +170,7 @@ export function avgPool2d(
   kernelSize: IntOrPair,
   options: PoolOptions & { countIncludePad?: boolean; divisorOverride?: number | null } = {},
 ): Tensor {
+  checkOptions('avgPool2d()', options, ['stride', 'padding', 'ceilMode', 'countIncludePad', 'divisorOverride']);
   const fn = 'avgPool2d()';
   return call(
     'avg_pool2d',
@@ -187,6 +192,7 @@ export function adaptiveAvgPool2d(input: Tensor, outputSize: IntOrPair): Tensor 
 
 /** PyTorch's `F.dropout(input, p=0.5, training=True, inplace=False)`: zeroes elements with probability p and scales the rest by 1/(1-p); the identity when not training. */
 export function dropout(input: Tensor, options: { p?: number; training?: boolean; inplace?: boolean } = {}): Tensor {
+  checkOptions('dropout()', options, ['p', 'training', 'inplace']);
   const fn = 'dropout()';
   const id = idOf(input, fn, 'input');
   const args = [checkProbability(fn, 'p', options.p ?? 0.5), options.training ?? true];
@@ -197,6 +203,7 @@ export function dropout(input: Tensor, options: { p?: number; training?: boolean
 
 /** Zeroes whole channels (Dropout2d). */
 export function dropout2d(input: Tensor, options: { p?: number; training?: boolean } = {}): Tensor {
+  checkOptions('dropout2d()', options, ['p', 'training']);
   const fn = 'dropout2d()';
   return call('feature_dropout', idOf(input, fn, 'input'), checkProbability(fn, 'p', options.p ?? 0.5), options.training ?? true);
 }
@@ -210,6 +217,7 @@ export function batchNorm(
   runningVar: Tensor | null,
   options: { weight?: Tensor | null; bias?: Tensor | null; training?: boolean; momentum?: number; eps?: number } = {},
 ): Tensor {
+  checkOptions('batchNorm()', options, ['weight', 'bias', 'training', 'momentum', 'eps']);
   const fn = 'batchNorm()';
   const training = options.training ?? false;
   if (!training && (runningMean == null || runningVar == null)) {
@@ -238,6 +246,7 @@ export function batchNorm(
 
 /** PyTorch's `F.layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-05)`: normalises over the trailing `normalizedShape`. */
 export function layerNorm(input: Tensor, normalizedShape: number[], options: { weight?: Tensor | null; bias?: Tensor | null; eps?: number } = {}): Tensor {
+  checkOptions('layerNorm()', options, ['weight', 'bias', 'eps']);
   const fn = 'layerNorm()';
   return call(
     'layer_norm',
@@ -251,6 +260,7 @@ export function layerNorm(input: Tensor, normalizedShape: number[], options: { w
 
 /** PyTorch's `F.group_norm(input, num_groups, weight=None, bias=None, eps=1e-05)`: normalises each group of channels of [N, C, ...]. */
 export function groupNorm(input: Tensor, numGroups: number, options: { weight?: Tensor | null; bias?: Tensor | null; eps?: number } = {}): Tensor {
+  checkOptions('groupNorm()', options, ['weight', 'bias', 'eps']);
   const fn = 'groupNorm()';
   checkInt(fn, 'numGroups', numGroups, 1);
   return call(
@@ -264,16 +274,18 @@ export function groupNorm(input: Tensor, numGroups: number, options: { weight?: 
 }
 
 /** PyTorch's `F.embedding(input, weight, padding_idx=None)`: the rows of `weight` at the integer indices in `input`; the padding row gets no gradient. */
-export function embedding(input: Tensor, weight: Tensor, options: { paddingIdx?: number | null } = {}): Tensor {
+export function embedding(input: Tensor, weight: Tensor, options: { paddingIdx?: number | null; scaleGradByFreq?: boolean } = {}): Tensor {
   const fn = 'embedding()';
+  checkOptions(fn, options, ['paddingIdx', 'scaleGradByFreq']);
   let pad = options.paddingIdx ?? -1;
   if (!Number.isInteger(pad)) argError(fn, 'paddingIdx', 'an integer or null', pad);
   if (options.paddingIdx != null && pad < 0) pad += weight.size(0);
-  return call('embedding', idOf(weight, fn, 'weight'), idOf(input, fn, 'input'), pad);
+  return call('embedding', idOf(weight, fn, 'weight'), idOf(input, fn, 'input'), pad, checkBool(fn, 'scaleGradByFreq', options.scaleGradByFreq ?? false));
 }
 
 /** F.pad(x, [left, right, top, bottom, ...], { mode: 'constant' | 'reflect' | 'replicate' | 'circular', value }) */
 export function pad(input: Tensor, padding: number[], options: { mode?: 'constant' | 'reflect' | 'replicate' | 'circular'; value?: number } = {}): Tensor {
+  checkOptions('pad()', options, ['mode', 'value']);
   const fn = 'pad()';
   if (!Array.isArray(padding) || padding.length % 2 !== 0 || !padding.every(Number.isInteger)) {
     argError(fn, 'pad', 'an array of integers of even length', padding);
@@ -288,6 +300,7 @@ export function interpolate(
   input: Tensor,
   options: { size?: IntOrPair; scaleFactor?: number | number[]; mode?: 'nearest' | 'bilinear'; alignCorners?: boolean },
 ): Tensor {
+  checkOptions('interpolate()', options, ['size', 'scaleFactor', 'mode', 'alignCorners']);
   const fn = 'interpolate()';
   const id = idOf(input, fn, 'input');
   if ((options.size == null) === (options.scaleFactor == null)) {
@@ -313,6 +326,7 @@ export function interpolate(
 // ---- activations ---------------------------------------------------------------------------------
 /** F.relu; with { inplace: true } it overwrites and returns the input, as PyTorch's F.relu(x, inplace=True). */
 export function relu(input: Tensor, options: { inplace?: boolean } = {}): Tensor {
+  checkOptions('relu()', options, ['inplace']);
   return activation('relu()', 'relu', input, options);
 }
 /** PyTorch's `F.sigmoid`: 1 / (1 + exp(-x)). */
@@ -321,6 +335,7 @@ export const sigmoid = (input: Tensor): Tensor => (idOf(input, 'sigmoid()', 'inp
 export const tanh = (input: Tensor): Tensor => (idOf(input, 'tanh()', 'input'), input.tanh());
 /** F.silu; with { inplace: true } it overwrites and returns the input. */
 export function silu(input: Tensor, options: { inplace?: boolean } = {}): Tensor {
+  checkOptions('silu()', options, ['inplace']);
   return activation('silu()', 'silu', input, options);
 }
 /** PyTorch's `F.gelu(input, approximate='none')`: the Gaussian error linear unit (`approximate: 'tanh'` for the tanh approximation). */
@@ -332,7 +347,13 @@ export const logSoftmax = (input: Tensor, dim: number, options?: { dtype?: DType
   idOf(input, 'logSoftmax()', 'input'), input.logSoftmax(dim, options)
 );
 /** PyTorch's `F.leaky_relu(input, negative_slope=0.01)`. */
-export const leakyRelu = (input: Tensor, negativeSlope = 0.01): Tensor => (idOf(input, 'leakyRelu()', 'input'), input.leakyRelu(negativeSlope));
+export function leakyRelu(input: Tensor, negativeSlope = 0.01, options: { inplace?: boolean } = {}): Tensor {
+  const id = idOf(input, 'leakyRelu()', 'input');
+  checkOptions('leakyRelu()', options, ['inplace']);
+  if (!checkBool('leakyRelu()', 'inplace', options.inplace ?? false)) return input.leakyRelu(negativeSlope);
+  callInplace('leaky_relu_', id, checkNumber('leakyRelu()', 'negativeSlope', negativeSlope));
+  return input;
+}
 /** PyTorch's `F.elu(input, alpha=1.0)`: x for x > 0, alpha·(exp(x) - 1) otherwise. */
 export function elu(input: Tensor, alpha = 1.0): Tensor {
   return call('elu', idOf(input, 'elu()', 'input'), checkNumber('elu()', 'alpha', alpha));
@@ -357,14 +378,17 @@ function activation(fn: string, name: string, input: Tensor, options: { inplace?
 }
 /** F.relu6: min(max(x, 0), 6), which PyTorch computes as hardtanh(x, 0, 6). */
 export function relu6(input: Tensor, options: { inplace?: boolean } = {}): Tensor {
+  checkOptions('relu6()', options, ['inplace']);
   return activation('relu6()', 'hardtanh', input, options, 0, 6);
 }
 /** F.hardswish: x * relu6(x + 3) / 6. */
 export function hardswish(input: Tensor, options: { inplace?: boolean } = {}): Tensor {
+  checkOptions('hardswish()', options, ['inplace']);
   return activation('hardswish()', 'hardswish', input, options);
 }
 /** F.hardsigmoid: relu6(x + 3) / 6. */
 export function hardsigmoid(input: Tensor, options: { inplace?: boolean } = {}): Tensor {
+  checkOptions('hardsigmoid()', options, ['inplace']);
   return activation('hardsigmoid()', 'hardsigmoid', input, options);
 }
 /** PyTorch's `F.softplus(input, beta=1, threshold=20)`: log(1 + exp(beta·x)) / beta, linear where beta·x > threshold. */
@@ -390,6 +414,7 @@ export function crossEntropy(
   target: Tensor,
   options: { weight?: Tensor | null; ignoreIndex?: number; reduction?: Reduction; labelSmoothing?: number } = {},
 ): Tensor {
+  checkOptions('crossEntropy()', options, ['weight', 'ignoreIndex', 'reduction', 'labelSmoothing']);
   const fn = 'crossEntropy()';
   const ls = options.labelSmoothing ?? 0;
   if (typeof ls !== 'number' || !(ls >= 0 && ls <= 1)) argError(fn, 'labelSmoothing', 'a number between 0 and 1', ls);
@@ -406,6 +431,7 @@ export function crossEntropy(
 
 /** PyTorch's `F.nll_loss(input, target, weight=None, ignore_index=-100, reduction='mean')`: input is log-probabilities [N, C, ...], target class indices (int64). */
 export function nllLoss(input: Tensor, target: Tensor, options: { weight?: Tensor | null; ignoreIndex?: number; reduction?: Reduction } = {}): Tensor {
+  checkOptions('nllLoss()', options, ['weight', 'ignoreIndex', 'reduction']);
   const fn = 'nllLoss()';
   return call(
     'nll_loss_nd',
@@ -419,18 +445,21 @@ export function nllLoss(input: Tensor, target: Tensor, options: { weight?: Tenso
 
 /** PyTorch's `F.mse_loss(input, target, reduction='mean')`: the squared error. */
 export function mseLoss(input: Tensor, target: Tensor, options: { reduction?: Reduction } = {}): Tensor {
+  checkOptions('mseLoss()', options, ['reduction']);
   const fn = 'mseLoss()';
   return call('mse_loss', idOf(input, fn, 'input'), idOf(target, fn, 'target'), reductionCode(fn, options.reduction));
 }
 
 /** PyTorch's `F.l1_loss(input, target, reduction='mean')`: the absolute error. */
 export function l1Loss(input: Tensor, target: Tensor, options: { reduction?: Reduction } = {}): Tensor {
+  checkOptions('l1Loss()', options, ['reduction']);
   const fn = 'l1Loss()';
   return call('l1_loss', idOf(input, fn, 'input'), idOf(target, fn, 'target'), reductionCode(fn, options.reduction));
 }
 
 /** PyTorch's `F.smooth_l1_loss(input, target, reduction='mean', beta=1.0)`: quadratic below `beta`, linear above. */
 export function smoothL1Loss(input: Tensor, target: Tensor, options: { reduction?: Reduction; beta?: number } = {}): Tensor {
+  checkOptions('smoothL1Loss()', options, ['reduction', 'beta']);
   const fn = 'smoothL1Loss()';
   const beta = checkNumber(fn, 'beta', options.beta ?? 1.0);
   if (beta < 0) argError(fn, 'beta', 'a non-negative number', beta);
@@ -439,6 +468,7 @@ export function smoothL1Loss(input: Tensor, target: Tensor, options: { reduction
 
 /** PyTorch's `F.binary_cross_entropy(input, target, weight=None, reduction='mean')`: input is probabilities in [0, 1]. */
 export function binaryCrossEntropy(input: Tensor, target: Tensor, options: { weight?: Tensor | null; reduction?: Reduction } = {}): Tensor {
+  checkOptions('binaryCrossEntropy()', options, ['weight', 'reduction']);
   const fn = 'binaryCrossEntropy()';
   return call(
     'binary_cross_entropy',
@@ -455,6 +485,7 @@ export function binaryCrossEntropyWithLogits(
   target: Tensor,
   options: { weight?: Tensor | null; posWeight?: Tensor | null; reduction?: Reduction } = {},
 ): Tensor {
+  checkOptions('binaryCrossEntropyWithLogits()', options, ['weight', 'posWeight', 'reduction']);
   const fn = 'binaryCrossEntropyWithLogits()';
   return call(
     'binary_cross_entropy_with_logits',
@@ -468,6 +499,7 @@ export function binaryCrossEntropyWithLogits(
 
 /** F.kl_div: input is log-probabilities; reduction also takes 'batchmean', as PyTorch. */
 export function klDiv(input: Tensor, target: Tensor, options: { reduction?: Reduction | 'batchmean'; logTarget?: boolean } = {}): Tensor {
+  checkOptions('klDiv()', options, ['reduction', 'logTarget']);
   const fn = 'klDiv()';
   const reduction = options.reduction ?? 'mean';
   const id = idOf(input, fn, 'input');

@@ -7,7 +7,7 @@
  * forward(input, target) — or call(input, target).
  */
 import { checkBool } from '../checks';
-import { argError } from '../errors';
+import { TorchError, argError, checkOptions as checkKnown } from '../errors';
 import { Tensor } from '../tensor';
 import * as F from './functional';
 import { Module } from './module';
@@ -26,9 +26,16 @@ function optTensor(fn: string, param: string, t: unknown): Tensor | null {
   return t;
 }
 
-function checkOptions(fn: string, o: unknown): Record<string, any> {
+/** A loss's options object, every key checked (Python's deprecated size_average/reduce: a TorchError naming `reduction`). */
+function checkOptions(fn: string, o: unknown, known: readonly string[]): Record<string, any> {
   if (o === undefined) return {};
   if (typeof o !== 'object' || o === null || Array.isArray(o)) argError(fn, 'options', 'an options object', o);
+  for (const k of ['sizeAverage', 'size_average', 'reduce']) {
+    if (k in o) {
+      throw new TorchError(`${fn}: '${k}' is deprecated in PyTorch and not supported; use reduction: 'mean' (default), 'sum' or 'none'`, 'ERR_TORCH_ARG');
+    }
+  }
+  checkKnown(fn, o, known);
   return o as Record<string, any>;
 }
 
@@ -77,7 +84,7 @@ export class CrossEntropyLoss extends WeightedLoss {
   readonly labelSmoothing: number;
   constructor(options: CrossEntropyLossOptions = {}) {
     const fn = 'CrossEntropyLoss()';
-    const o = checkOptions(fn, options);
+    const o = checkOptions(fn, options, ['weight', 'ignoreIndex', 'reduction', 'labelSmoothing']);
     super(fn, o.weight, o.reduction ?? 'mean');
     this.ignoreIndex = o.ignoreIndex ?? -100;
     if (!Number.isInteger(this.ignoreIndex)) argError(fn, 'ignoreIndex', 'an integer', this.ignoreIndex);
@@ -110,7 +117,7 @@ export class NLLLoss extends WeightedLoss {
   readonly ignoreIndex: number;
   constructor(options: { weight?: Tensor | null; ignoreIndex?: number; reduction?: Reduction } = {}) {
     const fn = 'NLLLoss()';
-    const o = checkOptions(fn, options);
+    const o = checkOptions(fn, options, ['weight', 'ignoreIndex', 'reduction']);
     super(fn, o.weight, o.reduction ?? 'mean');
     this.ignoreIndex = o.ignoreIndex ?? -100;
     if (!Number.isInteger(this.ignoreIndex)) argError(fn, 'ignoreIndex', 'an integer', this.ignoreIndex);
@@ -127,7 +134,7 @@ export class NLLLoss extends WeightedLoss {
 /** PyTorch's `torch.nn.MSELoss(reduction='mean')`: the squared error (input - target)². */
 export class MSELoss extends Loss {
   constructor(options: { reduction?: Reduction } = {}) {
-    super('MSELoss()', checkOptions('MSELoss()', options).reduction ?? 'mean');
+    super('MSELoss()', checkOptions('MSELoss()', options, ['reduction']).reduction ?? 'mean');
   }
   /**
    * PyTorch's `torch.nn.MSELoss` forward: input [...] and target [...] of the same shape -> the 0-d mean (or sum) of (input - target)², or with reduction
@@ -141,7 +148,7 @@ export class MSELoss extends Loss {
 /** PyTorch's `torch.nn.L1Loss(reduction='mean')`: the absolute error |input - target|. */
 export class L1Loss extends Loss {
   constructor(options: { reduction?: Reduction } = {}) {
-    super('L1Loss()', checkOptions('L1Loss()', options).reduction ?? 'mean');
+    super('L1Loss()', checkOptions('L1Loss()', options, ['reduction']).reduction ?? 'mean');
   }
   /**
    * PyTorch's `torch.nn.L1Loss` forward: input [...] and target [...] of the same shape -> the 0-d mean (or sum) of |input - target|, or with reduction 'none'
@@ -158,7 +165,7 @@ export class SmoothL1Loss extends Loss {
   readonly beta: number;
   constructor(options: { reduction?: Reduction; beta?: number } = {}) {
     const fn = 'SmoothL1Loss()';
-    const o = checkOptions(fn, options);
+    const o = checkOptions(fn, options, ['reduction', 'beta']);
     super(fn, o.reduction ?? 'mean');
     this.beta = o.beta ?? 1.0;
     if (typeof this.beta !== 'number' || !(this.beta >= 0)) argError(fn, 'beta', 'a non-negative number', this.beta);
@@ -176,7 +183,7 @@ export class SmoothL1Loss extends Loss {
 export class BCELoss extends WeightedLoss {
   constructor(options: { weight?: Tensor | null; reduction?: Reduction } = {}) {
     const fn = 'BCELoss()';
-    const o = checkOptions(fn, options);
+    const o = checkOptions(fn, options, ['weight', 'reduction']);
     super(fn, o.weight, o.reduction ?? 'mean');
   }
   /**
@@ -199,7 +206,7 @@ export class BCEWithLogitsLoss extends Loss {
   declare pos_weight: Tensor | null;
   constructor(options: { weight?: Tensor | null; posWeight?: Tensor | null; reduction?: Reduction } = {}) {
     const fn = 'BCEWithLogitsLoss()';
-    const o = checkOptions(fn, options);
+    const o = checkOptions(fn, options, ['weight', 'posWeight', 'reduction']);
     super(fn, o.reduction ?? 'mean');
     this.registerBuffer('weight', optTensor(fn, 'weight', o.weight));
     this.registerBuffer('pos_weight', optTensor(fn, 'posWeight', o.posWeight));
@@ -226,7 +233,7 @@ export class KLDivLoss extends Loss {
   readonly logTarget: boolean;
   constructor(options: { reduction?: Reduction | 'batchmean'; logTarget?: boolean } = {}) {
     const fn = 'KLDivLoss()';
-    const o = checkOptions(fn, options);
+    const o = checkOptions(fn, options, ['reduction', 'logTarget']);
     super(fn, o.reduction ?? 'mean', ['batchmean']);
     this.logTarget = o.logTarget ?? false;
     checkBool(fn, 'logTarget', this.logTarget);

@@ -125,15 +125,19 @@ export class LeakyReLU extends Module {
   constructor(
     /** The slope for negative inputs (default 0.01). */
     readonly negativeSlope = 0.01,
+    options: { inplace?: boolean } = {},
   ) {
     super();
+    this.inplace = inplaceOption('LeakyReLU()', options);
   }
+  /** Whether forward overwrites its input (default false). */
+  readonly inplace: boolean;
   /** PyTorch's `torch.nn.LeakyReLU` forward: x where x >= 0, negativeSlope·x elsewhere; input [...] -> output [...], the same shape. */
   override forward(x: Tensor): Tensor {
-    return F.leakyRelu(x, this.negativeSlope);
+    return F.leakyRelu(x, this.negativeSlope, { inplace: this.inplace });
   }
   override extraRepr(): string {
-    return `negative_slope=${pyFloat(this.negativeSlope)}`;
+    return `negative_slope=${pyFloat(this.negativeSlope)}${this.inplace ? ', inplace=True' : ''}`;
   }
 }
 /** PyTorch's `torch.nn.Softmax(dim)`: exp(x) normalised to sum to 1 along `dim`. */

@@ -3,7 +3,7 @@ import { checkBool } from '../../checks';
 import { empty, type TensorOptions } from '../../creation';
 import type { DeviceLike } from '../../device';
 import type { DType } from '../../dtype';
-import { TorchError, argError } from '../../errors';
+import { TorchError, argError, checkOptions } from '../../errors';
 import { Tensor } from '../../tensor';
 import { ones_, zeros_ } from '../init';
 import { Parameter } from '../module';
@@ -60,7 +60,21 @@ export function checkInputDim(name: string, x: Tensor, dims: number[]): void {
 
 export function inplaceOption(fn: string, options: { inplace?: boolean }): boolean {
   if (options === null || typeof options !== 'object') argError(fn, 'options', '{ inplace }', options);
+  checkOptions(fn, options, ['inplace']);
   const v = options.inplace ?? false;
   checkBool(fn, 'inplace', v);
   return v;
 }
+
+/**
+ * A layer's options object, checked: an object whose every key the layer takes (Python raises a
+ * TypeError for an unexpected keyword argument; a misspelt or snake_case key must not be ignored).
+ */
+export function layerOptions<T extends object>(fn: string, options: T, known: readonly string[]): T {
+  if (options === null || typeof options !== 'object' || Array.isArray(options)) argError(fn, 'options', `an options object (${known.join(', ')})`, options);
+  checkOptions(fn, options, known);
+  return options;
+}
+
+/** The keys of FactoryOptions, for layerOptions. */
+export const FACTORY_KEYS = ['dtype', 'device'] as const;

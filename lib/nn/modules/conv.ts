@@ -1,11 +1,11 @@
 /** Convolutions (torch/nn/modules/conv.py): Conv1d, Conv2d, ConvTranspose2d. */
 import { checkInt } from '../../checks';
-import { TorchError } from '../../errors';
+import { TorchError, argError } from '../../errors';
 import type { Tensor } from '../../tensor';
 import * as F from '../functional';
 import { fanInAndFanOut, kaimingUniform_, uniform_ } from '../init';
 import { Module, type Parameter } from '../module';
-import { type FactoryOptions, type Pair, pyTuple, tupleOf, newParam } from './common';
+import { FACTORY_KEYS, type FactoryOptions, type Pair, layerOptions, pyTuple, tupleOf, newParam } from './common';
 
 /** The keyword arguments of PyTorch's `nn.Conv1d` / `nn.Conv2d` (and, without `'same'`/`'valid'`, `nn.ConvTranspose2d`). */
 export interface ConvOptions extends FactoryOptions {
@@ -19,7 +19,14 @@ export interface ConvOptions extends FactoryOptions {
   groups?: number;
   /** Whether to add a learnable bias (default true). */
   bias?: boolean;
+  /** How the input is padded: `'zeros'` (default), `'reflect'`, `'replicate'` or `'circular'` (ConvTranspose2d: only `'zeros'`). */
+  paddingMode?: PaddingMode;
 }
+
+/** PyTorch's conv `padding_mode`. */
+export type PaddingMode = 'zeros' | 'reflect' | 'replicate' | 'circular';
+const PADDING_MODES = ['zeros', 'reflect', 'replicate', 'circular'];
+const CONV_KEYS = ['stride', 'padding', 'dilation', 'groups', 'bias', 'paddingMode', ...FACTORY_KEYS];
 
 abstract class ConvNd extends Module {
   /** The kernel: [outChannels, inChannels / groups, ...kernelSize] ([inChannels, outChannels / groups, ...] when transposed). */
@@ -36,6 +43,10 @@ abstract class ConvNd extends Module {
   readonly dilation: number[];
   /** The number of groups. */
   readonly groups: number;
+  /** How the input is padded (PyTorch's `padding_mode`, default `'zeros'`). */
+  readonly paddingMode: PaddingMode;
+  /** PyTorch's `_reversed_padding_repeated_twice`: F.pad's list for a paddingMode other than 'zeros'. */
+  private readonly padList: number[];
   protected constructor(
     name: string,
     n: number,
@@ -49,6 +60,7 @@ abstract class ConvNd extends Module {
   ) {
     super();
     const fn = `${name}()`;
+    layerOptions(fn, options, transposed ? [...CONV_KEYS, 'outputPadding'] : CONV_KEYS);
     checkInt(fn, 'inChannels', inChannels, 1);
     checkInt(fn, 'outChannels', outChannels, 1);
     this.kernelSize = tupleOf(fn, 'kernelSize', kernelSize, n, 1);
@@ -57,6 +69,21 @@ abstract class ConvNd extends Module {
     this.padding = padding === 'same' || padding === 'valid' ? padding : tupleOf(fn, 'padding', padding, n);
     this.dilation = tupleOf(fn, 'dilation', options.dilation ?? 1, n, 1);
     this.groups = checkInt(fn, 'groups', options.groups ?? 1, 1);
+    this.paddingMode = options.paddingMode ?? 'zeros';
+    if (!PADDING_MODES.includes(this.paddingMode)) argError(fn, 'paddingMode', "'zeros', 'reflect', 'replicate' or 'circular'", this.paddingMode);
+    if (transposed && this.paddingMode !== 'zeros') {
+      throw new TorchError(`${fn}: only paddingMode 'zeros' is supported for ${name} (as in PyTorch)`, 'ERR_TORCH_ARG');
+    }
+    // As PyTorch's _ConvNd: F.pad's amounts, last dimension first; 'same' splits d·(k - 1), the extra on the right.
+    const pads: [number, number][] = this.kernelSize.map((k, i) => {
+      if (this.padding === 'valid') return [0, 0];
+      if (this.padding === 'same') {
+        const total = this.dilation[i] * (k - 1);
+        return [Math.floor(total / 2), total - Math.floor(total / 2)];
+      }
+      return [this.padding[i], this.padding[i]];
+    });
+    this.padList = pads.reverse().flat();
     if (inChannels % this.groups || outChannels % this.groups) {
       throw new TorchError(`${fn}: inChannels (${inChannels}) and outChannels (${outChannels}) must be divisible by groups (${this.groups})`, 'ERR_TORCH_ARG');
     }
@@ -81,10 +108,22 @@ abstract class ConvNd extends Module {
     if (outputPadding?.some((p) => p !== 0)) s += `, output_padding=${pyTuple(outputPadding)}`;
     if (this.groups !== 1) s += `, groups=${this.groups}`;
     if (this.bias === null) s += ', bias=False';
+    if (this.paddingMode !== 'zeros') s += `, padding_mode=${this.paddingMode}`;
     return s;
   }
   override extraRepr(): string {
     return this.extra();
+  }
+  /** PyTorch's _conv_forward: with a paddingMode other than 'zeros', F.pad in that mode and then no conv padding. */
+  protected convForward(f: typeof F.conv1d, x: Tensor): Tensor {
+    const o = { stride: this.stride, padding: this.padding, dilation: this.dilation, groups: this.groups };
+    if (this.paddingMode === 'zeros') return f(x, this.weight, this.bias, o);
+    const padded = F.pad(x, this.padList, { mode: this.paddingMode });
+    try {
+      return f(padded, this.weight, this.bias, { ...o, padding: 0 });
+    } finally {
+      padded.dispose();
+    }
   }
 }
 
@@ -98,7 +137,7 @@ export class Conv1d extends ConvNd {
    * dilation·(kernelSize - 1) - 1) / stride) + 1.
    */
   override forward(x: Tensor): Tensor {
-    return F.conv1d(x, this.weight, this.bias, { stride: this.stride, padding: this.padding, dilation: this.dilation, groups: this.groups });
+    return this.convForward(F.conv1d, x);
   }
 }
 
@@ -115,7 +154,7 @@ export class Conv2d extends ConvNd {
    * dilation[0]·(kernelSize[0] - 1) - 1) / stride[0]) + 1, W_out likewise.
    */
   override forward(x: Tensor): Tensor {
-    return F.conv2d(x, this.weight, this.bias, { stride: this.stride, padding: this.padding, dilation: this.dilation, groups: this.groups });
+    return this.convForward(F.conv2d, x);
   }
 }
 
@@ -130,7 +169,7 @@ export class ConvTranspose2d extends ConvNd {
     inChannels: number,
     outChannels: number,
     kernelSize: Pair,
-    options: Omit<ConvOptions, 'padding'> & { padding?: Pair; outputPadding?: Pair } = {},
+    options: Omit<ConvOptions, 'padding' | 'paddingMode'> & { padding?: Pair; outputPadding?: Pair; paddingMode?: 'zeros' } = {},
   ) {
     super('ConvTranspose2d', 2, inChannels, outChannels, kernelSize, options, true);
     this.outputPadding = tupleOf('ConvTranspose2d()', 'outputPadding', options.outputPadding ?? 0, 2);

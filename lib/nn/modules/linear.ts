@@ -4,7 +4,7 @@ import type { Tensor } from '../../tensor';
 import * as F from '../functional';
 import { fanInAndFanOut, kaimingUniform_, uniform_ } from '../init';
 import { Module, type Parameter } from '../module';
-import { type FactoryOptions, pyBool, newParam } from './common';
+import { FACTORY_KEYS, type FactoryOptions, layerOptions, pyBool, newParam } from './common';
 
 /**
  * PyTorch's `torch.nn.Linear(in_features, out_features, bias=True)`: y = x·Wᵀ + b over the last dimension.
@@ -23,6 +23,7 @@ export class Linear extends Module {
     options: { bias?: boolean } & FactoryOptions = {},
   ) {
     super();
+    layerOptions('Linear()', options, ['bias', ...FACTORY_KEYS]);
     checkInt('Linear()', 'inFeatures', inFeatures, 1);
     checkInt('Linear()', 'outFeatures', outFeatures, 1);
     this.registerParameter('weight', newParam([outFeatures, inFeatures], options));
@@ -63,6 +64,7 @@ export class Bilinear extends Module {
     options: { bias?: boolean } & FactoryOptions = {},
   ) {
     super();
+    layerOptions('Bilinear()', options, ['bias', ...FACTORY_KEYS]);
     this.registerParameter('weight', newParam([outFeatures, in1Features, in2Features], options));
     this.registerParameter('bias', options.bias === false ? null : newParam([outFeatures], options));
     this.resetParameters();

@@ -6,7 +6,7 @@ import type { Tensor } from '../../tensor';
 import * as F from '../functional';
 import { ones_, zeros_ } from '../init';
 import { Module, type Parameter } from '../module';
-import { type FactoryOptions, pyFloat, pyBool, pyTuple, newParam, resetAffine, checkInputDim } from './common';
+import { FACTORY_KEYS, type FactoryOptions, layerOptions, pyFloat, pyBool, pyTuple, newParam, resetAffine, checkInputDim } from './common';
 
 /** The keyword arguments of PyTorch's `nn.BatchNorm1d/2d/3d` (and SyncBatchNorm). */
 export interface BatchNormOptions extends FactoryOptions {
@@ -21,6 +21,9 @@ export interface BatchNormOptions extends FactoryOptions {
   /** Whether to keep running mean/variance buffers, used in eval mode (default true); without them batch statistics are used always. */
   trackRunningStats?: boolean;
 }
+
+/** The keys BatchNormOptions has (SyncBatchNorm takes processGroup off first). */
+const BATCH_NORM_KEYS: readonly string[] = ['eps', 'momentum', 'affine', 'bias', 'trackRunningStats', ...FACTORY_KEYS];
 
 /** PyTorch's _BatchNorm: what BatchNorm1d/2d/3d and SyncBatchNorm share (convertSyncBatchnorm converts these). */
 export abstract class BatchNormNd extends Module {
@@ -50,6 +53,7 @@ export abstract class BatchNormNd extends Module {
     options: BatchNormOptions,
   ) {
     super();
+    layerOptions(`${kind}()`, options, BATCH_NORM_KEYS);
     checkInt(`${kind}()`, 'numFeatures', numFeatures, 1);
     this.eps = options.eps ?? 1e-5;
     this.momentum = options.momentum === undefined ? 0.1 : options.momentum;
@@ -163,6 +167,7 @@ export class LayerNorm extends Module {
   readonly elementwiseAffine: boolean;
   constructor(normalizedShape: number | number[], options: { eps?: number; elementwiseAffine?: boolean; bias?: boolean } & FactoryOptions = {}) {
     super();
+    layerOptions('LayerNorm()', options, ['eps', 'elementwiseAffine', 'bias', ...FACTORY_KEYS]);
     this.normalizedShape = typeof normalizedShape === 'number' ? [normalizedShape] : [...normalizedShape];
     this.eps = options.eps ?? 1e-5;
     this.elementwiseAffine = options.elementwiseAffine ?? true;
@@ -208,6 +213,7 @@ export class GroupNorm extends Module {
     options: { eps?: number; affine?: boolean; bias?: boolean } & FactoryOptions = {},
   ) {
     super();
+    layerOptions('GroupNorm()', options, ['eps', 'affine', 'bias', ...FACTORY_KEYS]);
     if (numChannels % numGroups !== 0) {
       throw new TorchError(`GroupNorm(): numChannels (${numChannels}) must be divisible by numGroups (${numGroups})`, 'ERR_TORCH_ARG');
     }

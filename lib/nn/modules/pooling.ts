@@ -2,7 +2,8 @@
 import type { Tensor } from '../../tensor';
 import * as F from '../functional';
 import { Module } from '../module';
-import { type Pair, pyBool, pyTuple } from './common';
+import { TorchError } from '../../errors';
+import { type Pair, layerOptions, pyBool, pyTuple } from './common';
 
 const pyIntOrTuple = (v: Pair) => (typeof v === 'number' ? String(v) : pyTuple(v));
 
@@ -19,9 +20,17 @@ export class MaxPool2d extends Module {
   constructor(
     /** The window size. */
     readonly kernelSize: Pair,
-    options: { stride?: Pair | null; padding?: Pair; dilation?: Pair; ceilMode?: boolean } = {},
+    options: { stride?: Pair | null; padding?: Pair; dilation?: Pair; ceilMode?: boolean; returnIndices?: false } = {},
   ) {
     super();
+    layerOptions('MaxPool2d()', options, ['stride', 'padding', 'dilation', 'ceilMode', 'returnIndices']);
+    if (options.returnIndices !== undefined && options.returnIndices !== false) {
+      throw new TorchError(
+        "MaxPool2d(): returnIndices is not supported by torch-node's nn.MaxPool2d; for (output, indices) call " +
+          'torch.ops.aten.max_pool2d_with_indices(x, kernelSize, stride, padding, dilation, ceilMode)',
+        'ERR_TORCH_ARG',
+      );
+    }
     this.stride = options.stride ?? kernelSize;
     this.padding = options.padding ?? 0;
     this.dilation = options.dilation ?? 1;
@@ -49,12 +58,16 @@ export class AvgPool2d extends Module {
   readonly ceilMode: boolean;
   /** Whether the padding zeros count in the mean's divisor (default true). */
   readonly countIncludePad: boolean;
+  /** Each window's sum is divided by this instead of its size (default null: the size). */
+  readonly divisorOverride: number | null;
   constructor(
     /** The window size. */
     readonly kernelSize: Pair,
-    options: { stride?: Pair | null; padding?: Pair; ceilMode?: boolean; countIncludePad?: boolean } = {},
+    options: { stride?: Pair | null; padding?: Pair; ceilMode?: boolean; countIncludePad?: boolean; divisorOverride?: number | null } = {},
   ) {
     super();
+    layerOptions('AvgPool2d()', options, ['stride', 'padding', 'ceilMode', 'countIncludePad', 'divisorOverride']);
+    this.divisorOverride = options.divisorOverride ?? null;
     this.stride = options.stride ?? kernelSize;
     this.padding = options.padding ?? 0;
     this.ceilMode = options.ceilMode ?? false;
@@ -65,7 +78,13 @@ export class AvgPool2d extends Module {
    * kernelSize) / stride) + 1 (rounded up with ceilMode), W_out likewise.
    */
   override forward(x: Tensor): Tensor {
-    return F.avgPool2d(x, this.kernelSize, { stride: this.stride, padding: this.padding, ceilMode: this.ceilMode, countIncludePad: this.countIncludePad });
+    return F.avgPool2d(x, this.kernelSize, {
+      stride: this.stride,
+      padding: this.padding,
+      ceilMode: this.ceilMode,
+      countIncludePad: this.countIncludePad,
+      divisorOverride: this.divisorOverride,
+    });
   }
   override extraRepr(): string {
     return `kernel_size=${pyIntOrTuple(this.kernelSize)}, stride=${pyIntOrTuple(this.stride)}, padding=${pyIntOrTuple(this.padding)}`;
