@@ -42,7 +42,9 @@ function runPy(python, code, input) {
 // Each case: a timed operation in a fresh process; `ms` is what it reports.
 const NODE = {
   load: `const t=require('./dist'); const f=process.env.F; const t0=process.hrtime.bigint(); const sd=t.load(f); const ms=Number(process.hrtime.bigint()-t0)/1e6; let n=0; for (const v of sd.values()) n+=v.numel(); console.log(JSON.stringify({ms, n}));`,
-  loadMmap: `const t=require('./dist'); const f=process.env.F; const t0=process.hrtime.bigint(); const sd=t.load(f,{mmap:true}); const ms=Number(process.hrtime.bigint()-t0)/1e6; let n=0; for (const v of sd.values()) n+=v.numel(); console.log(JSON.stringify({ms, n}));`,
+  // Also times require (as the Python side times import torch) and says whether V8's code cache for
+  // dist/ was used (lib/code-cache.ts).
+  loadMmap: `const r0=process.hrtime.bigint(); const t=require('./dist'); const importMs=Number(process.hrtime.bigint()-r0)/1e6; const f=process.env.F; const t0=process.hrtime.bigint(); const sd=t.load(f,{mmap:true}); const ms=Number(process.hrtime.bigint()-t0)/1e6; let n=0; for (const v of sd.values()) n+=v.numel(); const cc=require('./dist/code-cache').codeCacheStats; console.log(JSON.stringify({ms, n, importMs, codeCache: cc.mode + ' (' + cc.used + ' modules)'}));`,
   stLoad: `const t=require('./dist'); const f=process.env.ST; const t0=process.hrtime.bigint(); const sd=t.safetensors.loadFile(f,{mmap:false}); const ms=Number(process.hrtime.bigint()-t0)/1e6; console.log(JSON.stringify({ms, n: sd.size}));`,
   stLoadMmap: `const t=require('./dist'); const f=process.env.ST; const t0=process.hrtime.bigint(); const sd=t.safetensors.loadFile(f); const ms=Number(process.hrtime.bigint()-t0)/1e6; console.log(JSON.stringify({ms, n: sd.size}));`,
   save: `const t=require('./dist'); const sd=t.load(process.env.F); const t0=process.hrtime.bigint(); t.save(sd, process.env.OUT); const ms=Number(process.hrtime.bigint()-t0)/1e6; console.log(JSON.stringify({ms}));`,
@@ -51,7 +53,10 @@ const NODE = {
 };
 
 const PY = `
-import json, sys, time, torch
+import json, sys, time
+t_import = time.perf_counter()
+import torch
+import_ms = (time.perf_counter() - t_import) * 1000
 d = json.load(sys.stdin)
 op = d['op']
 if op == 'make':
@@ -74,7 +79,7 @@ elif op in ('save', 'saveFsync'):
         os.fsync(fd)
         os.close(fd)
 ms = (time.perf_counter() - t0) * 1000
-print(json.dumps({'ms': ms}))
+print(json.dumps({'ms': ms, 'importMs': import_ms}))
 `;
 
 function runFilesBench(options = {}) {
@@ -93,13 +98,19 @@ function runFilesBench(options = {}) {
     runNode(`const t=require('./dist'); t.safetensors.saveFile(t.load(process.env.F), process.env.ST); console.log('{}')`, { F: f, ST: st });
     for (const p of [f, st]) fs.readFileSync(p); // into the page cache
     const samples = {};
+    let codeCache = '';
     const add = (k, ms) => (samples[k] ||= []).push(ms);
     for (let r = 0; r < repeat; r++) {
       log(` run ${r + 1}/${repeat}`);
       add('python load', runPy(python, PY, { op: 'load', f }).ms);
       add('node load', runNode(NODE.load, { F: f }).ms);
-      add('python load mmap', runPy(python, PY, { op: 'loadMmap', f }).ms);
-      add('node load mmap', runNode(NODE.loadMmap, { F: f }).ms);
+      const pm = runPy(python, PY, { op: 'loadMmap', f });
+      add('python load mmap', pm.ms);
+      add('python import torch', pm.importMs);
+      const nm = runNode(NODE.loadMmap, { F: f });
+      add('node load mmap', nm.ms);
+      add('node require', nm.importMs);
+      codeCache = nm.codeCache;
       add('node safetensors load', runNode(NODE.stLoad, { ST: st }).ms);
       add('node safetensors load mmap', runNode(NODE.stLoadMmap, { ST: st }).ms);
       add('python save', runPy(python, PY, { op: 'save', f, out }).ms);
@@ -113,6 +124,7 @@ function runFilesBench(options = {}) {
     const rows = [
       ['load', med['node load'], med['python load']],
       ['load, mmap', med['node load mmap'], med['python load mmap']],
+      ['require / import torch (same processes)', med['node require'], med['python import torch']],
       ['load, safetensors', med['node safetensors load'], med['python load']],
       ['load, safetensors mmap', med['node safetensors load mmap'], med['python load mmap']],
       ['save (torch-node: atomic + fsync)', med['node save (atomic, fsync)'], med['python save']],
@@ -120,7 +132,7 @@ function runFilesBench(options = {}) {
       ['save, both durable (python + fsync)', med['node save (atomic, fsync)'], med['python save + fsync']],
       ['save, neither fsynced (torch-node fsync: false)', med['node save (atomic, fsync: false)'], med['python save']],
     ].map(([op, node, py]) => ({ op, nodeMs: node, pythonMs: py, ratio: node / py, goal: node / py <= 1.0 ? 'PASS' : 'MISS' }));
-    return { sizeMb, repeat, statistic: 'median ms', cache: 'files in the page cache', rows, samples };
+    return { sizeMb, repeat, statistic: 'median ms', cache: 'files in the page cache', codeCache, rows, samples };
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }
@@ -128,7 +140,7 @@ function runFilesBench(options = {}) {
 
 function formatFilesBench(res) {
   const lines = [
-    `checkpoint load/save: ${res.sizeMb} MB float32 state dict (16 tensors) written by Python's torch.save; median of ${res.repeat} fresh processes; files in the page cache`,
+    `checkpoint load/save: ${res.sizeMb} MB float32 state dict (16 tensors) written by Python's torch.save; median of ${res.repeat} fresh processes; files in the page cache; V8 code cache: ${res.codeCache}`,
     '',
     'op                                   torch-node ms   python ms   node/py   node<=1x py',
     '-----------------------------------  -------------   ---------   -------   -----------',

@@ -12,8 +12,8 @@
 //     ~250 ns per-op overhead of `a.relu()` in a tidy() of 1000 ops (bench/README.md, per-op rows).
 //   - medium (up to kLargeBlock, 32 MiB): malloc's. glibc serves them from its heap (above its
 //     dynamic mmap threshold, which rises to 32 MiB at most) and reuses a freed block for the next
-//     request of any size, while its memory is still in the CPU cache. Those of 2 MiB or more are
-//     advised for transparent huge pages (AdviseHuge; TORCH_NODE_THP=0 turns it off). An earlier version mapped
+//     request of any size, while its memory is still in the CPU cache. With TORCH_NODE_THP=1, those of
+//     2 MiB or more are advised for transparent huge pages (AdviseHuge; off by default). An earlier version mapped
 //     every block from 128 KiB here, each size in its own mapping: ResNet-18 batch-1 inference ran
 //     8-10% slower than the same TorchScript graph in Python (oneDNN's reorders and convolutions
 //     writing into cold memory), and as fast once these went back to malloc (bench/README.md).
@@ -274,14 +274,18 @@ void CountedFree(void* data) {
   }
 }
 
-// Medium blocks of 2 MiB or more: the whole 2 MiB pages inside them are marked for transparent huge
+// TORCH_NODE_THP=1: blocks of 2 MiB or more get their whole 2 MiB pages marked for transparent huge
 // pages (MADV_HUGEPAGE; the kernel's default mode is "madvise"), so a block's first touch takes one
-// fault per 2 MiB instead of 512, and the kernels reading it miss the TLB less. glibc does the same
-// for its whole heap under GLIBC_TUNABLES=glibc.malloc.hugetlb=1, which a library cannot set.
+// fault per 2 MiB instead of 512, and the kernels reading it miss the TLB less (glibc does the same
+// for its whole heap under GLIBC_TUNABLES=glibc.malloc.hugetlb=1). Off by default: where the
+// hypervisor takes free guest memory back (virtio-balloon free page reporting, this project's
+// machines), the free 2 MiB blocks a huge page takes are the memory it took back, and first touching
+// fresh memory ran 2-5x slower (torch.load of 512 MB: 1.3-1.9 s against 0.3-0.4 s, every second or
+// third process); the steady-state gain was 2-4% (bench/README.md).
 constexpr size_t kHuge = size_t{2} << 20;
 bool g_huge = [] {
   const char* v = std::getenv("TORCH_NODE_THP");
-  return !(v && std::string(v) == "0");
+  return v && std::string(v) == "1";
 }();
 
 void AdviseHuge(void* base, size_t size) {
