@@ -46,14 +46,25 @@ export const codeCacheStats = { mode: 'off' as 'off' | 'read' | 'write', used: 0
 
 const compiled = new Map<string, vm.Script>(); // by source hash, in write mode
 
-function parse(buf: Buffer): Map<string, Buffer> {
+/** A cache file's index: the dist/ it was written for, and each module's data by source hash. */
+interface Index {
+  dist: string;
+  modules: Record<string, [number, number]>;
+}
+
+function readIndex(buf: Buffer): { index: Index; base: number } {
   if (buf.length < 12 || buf.toString('latin1', 0, 8) !== MAGIC) throw new Error('not a torch-node code cache');
   const n = buf.readUInt32LE(8);
   if (12 + n > buf.length) throw new Error('truncated index');
-  const index = JSON.parse(buf.toString('utf8', 12, 12 + n)) as Record<string, [number, number]>;
+  const index = JSON.parse(buf.toString('utf8', 12, 12 + n)) as Index;
+  if (typeof index?.dist !== 'string' || typeof index.modules !== 'object' || index.modules === null) throw new Error('bad index');
+  return { index, base: 12 + n };
+}
+
+function parse(buf: Buffer): Map<string, Buffer> {
+  const { index, base } = readIndex(buf);
   const out = new Map<string, Buffer>();
-  const base = 12 + n;
-  for (const [k, v] of Object.entries(index)) {
+  for (const [k, v] of Object.entries(index.modules)) {
     if (!/^[0-9a-f]{40}$/.test(k) || !Array.isArray(v)) throw new Error('bad index entry');
     const [off, len] = v;
     if (!Number.isSafeInteger(off) || !Number.isSafeInteger(len) || off < 0 || len <= 0 || base + off + len > buf.length) {
@@ -103,11 +114,11 @@ export function compileModule(
 export function writeCodeCache(file = codeCacheFile()): { file: string; entries: number; bytes: number } {
   if (codeCacheStats.mode !== 'write') throw new Error('writeCodeCache: the process was not started with TORCH_NODE_CODE_CACHE=write');
   const parts: Buffer[] = [];
-  const index: Record<string, [number, number]> = {};
+  const index: Index = { dist: distDir, modules: {} };
   let off = 0;
   for (const [hash, script] of compiled) {
     const data = script.createCachedData();
-    index[hash] = [off, data.length];
+    index.modules[hash] = [off, data.length];
     parts.push(data);
     off += data.length;
   }
@@ -119,7 +130,39 @@ export function writeCodeCache(file = codeCacheFile()): { file: string; entries:
   const tmp = `${file}.${process.pid}.tmp`;
   fs.writeFileSync(tmp, all);
   fs.renameSync(tmp, file);
+  prune(path.dirname(file));
   return { file, entries: compiled.size, bytes: all.length };
+}
+
+/** Removes the caches of installs whose dist/ is gone (each install location writes its own file). */
+function prune(dir: string): void {
+  for (const name of fs.readdirSync(dir)) {
+    const f = path.join(dir, name);
+    try {
+      if (name.endsWith('.tmp')) {
+        if (Date.now() - fs.statSync(f).mtimeMs > 3600_000) fs.rmSync(f, { force: true }); // a writer that died
+        continue;
+      }
+      if (!name.endsWith('.bin')) continue;
+      const fd = fs.openSync(f, 'r');
+      let head: Buffer;
+      try {
+        head = Buffer.alloc(Math.min(fs.fstatSync(fd).size, 1 << 20));
+        fs.readSync(fd, head, 0, head.length, 0);
+      } finally {
+        fs.closeSync(fd);
+      }
+      let dist: string | null = null;
+      try {
+        dist = readIndex(head).index.dist;
+      } catch {
+        dist = null; // unreadable: written by another version, or corrupt
+      }
+      if (dist === null || !fs.existsSync(path.join(dist, 'code-cache.js'))) fs.rmSync(f, { force: true });
+    } catch {
+      // another process may be writing or removing it: leave it
+    }
+  }
 }
 
 function install(): void {

@@ -62,6 +62,15 @@ test('the cache written after the warm-up is used by a later process, every modu
       assert.equal(bad.mode, 'off');
       assert.match(bad.error, /not a torch-node code cache|truncated index/);
     }
+    // Writing prunes the caches of installs that are gone (and unreadable ones), keeps its own.
+    const gone = path.join(path.dirname(before.file), 'v8-0.0-x64-000000000000.bin');
+    const json = Buffer.from(JSON.stringify({ dist: path.join(dir, 'no-such-install', 'dist'), modules: {} }));
+    const len = Buffer.alloc(4);
+    len.writeUInt32LE(json.length);
+    fs.writeFileSync(gone, Buffer.concat([Buffer.from('TNCC0001'), len, json]));
+    node([path.join(root, 'scripts', 'code-cache.js'), '--strict'], env);
+    assert.ok(!fs.existsSync(gone), 'the cache of a removed install is pruned');
+    assert.equal(child(env).mode, 'read', 'its own cache is rewritten and read');
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }
