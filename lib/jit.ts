@@ -174,9 +174,12 @@ export class ScriptModule extends Module {
     return super.train(mode);
   }
 
-  override to(target: DeviceLike | DType | { device?: DeviceLike; dtype?: DType }): this {
+  override to(
+    target: DeviceLike | DType | { device?: DeviceLike; dtype?: DType; nonBlocking?: boolean },
+    dtypeOrOptions?: DType | { dtype?: DType; nonBlocking?: boolean },
+  ): this {
     this._assertIdle('Module.to()');
-    return super.to(target);
+    return super.to(target, dtypeOrOptions);
   }
 
   override loadStateDict(stateDict: StateDictLike, options: { strict?: boolean } = {}): LoadResult {

@@ -252,6 +252,82 @@ test('layer and loss options objects: an unknown or snake_case key is a TorchErr
     for (const [f, message] of cases) assert.throws(f, { name: 'TorchError', message });
   }));
 
+test('Module API keywords as Python: zero_grad(False), to(device, dtype), named_parameters/named_modules(remove_duplicate=False), and misspelt keys throw', () =>
+  torch.tidy(() => {
+    const py = runPython(`
+import json, torch
+import torch.nn as nn
+l = nn.Linear(2, 2); s = nn.Sequential(l, nn.ReLU(), l)
+s(torch.ones(1, 2)).sum().backward()
+s.zero_grad(False)
+zeroed = [p.grad.tolist() for p in s.parameters()]
+opt = torch.optim.SGD(s.parameters(), lr=0.1)
+s(torch.ones(1, 2)).sum().backward()
+opt.zero_grad(False)
+optZeroed = [p.grad is not None for p in s.parameters()]
+m = nn.Sequential(nn.Linear(2, 2), nn.BatchNorm1d(2))
+m.to('cpu', torch.float64)
+m2 = nn.Sequential(nn.Linear(2, 2))
+m2.to('cpu', dtype=torch.float16)
+print(json.dumps({
+  'zeroed': zeroed, 'optZeroed': optZeroed,
+  'dtypes': [str(t.dtype) for t in m.state_dict().values()], 'dtypes2': [str(t.dtype) for t in m2.state_dict().values()],
+  'np': [n for n, _ in s.named_parameters(remove_duplicate=False)], 'npDedup': [n for n, _ in s.named_parameters()],
+  'nm': [n for n, _ in s.named_modules(prefix='net', remove_duplicate=False)], 'nmDedup': [n for n, _ in s.named_modules(prefix='net')],
+}))
+`);
+    const l = new nn.Linear(2, 2);
+    const s = new nn.Sequential(l, new nn.ReLU(), l);
+    s.forward(torch.ones([1, 2]))
+      .sum()
+      .backward();
+    s.zeroGrad(false);
+    assert.deepEqual(
+      s.parameters().map((p) => p.grad?.tolist() ?? null),
+      py.zeroed,
+      'zeroGrad(false) zeroes the gradients (Python positional set_to_none)',
+    );
+    const opt = new torch.optim.SGD(s.parameters(), { lr: 0.1 });
+    s.forward(torch.ones([1, 2]))
+      .sum()
+      .backward();
+    opt.zeroGrad(false);
+    assert.deepEqual(
+      s.parameters().map((p) => p.grad !== null),
+      py.optZeroed,
+    );
+    const m = new nn.Sequential(new nn.Linear(2, 2), new nn.BatchNorm1d(2));
+    m.to('cpu', 'float64');
+    assert.deepEqual(
+      [...m.stateDict().values()].map((t) => `torch.${t.dtype}`),
+      py.dtypes,
+    );
+    const m2 = new nn.Sequential(new nn.Linear(2, 2));
+    m2.to('cpu', { dtype: 'float16' });
+    assert.deepEqual(
+      [...m2.stateDict().values()].map((t) => `torch.${t.dtype}`),
+      py.dtypes2,
+    );
+    assert.deepEqual([...s.namedParameters({ removeDuplicate: false }).keys()], py.np);
+    assert.deepEqual([...s.namedParameters().keys()], py.npDedup);
+    assert.deepEqual([...s.namedModules({ prefix: 'net', removeDuplicate: false }).keys()], py.nm);
+    assert.deepEqual([...s.namedModules({ prefix: 'net' }).keys()], py.nmDedup);
+    const cases = [
+      [() => s.zeroGrad({ set_to_none: false }), "zeroGrad(): unknown option 'set_to_none'; it takes setToNone"],
+      [() => opt.zeroGrad({ set_to_none: false }), "zeroGrad(): unknown option 'set_to_none'; it takes setToNone"],
+      [() => s.stateDict({ keep_vars: true }), "stateDict(): unknown option 'keep_vars'; it takes prefix, keepVars"],
+      [() => s.loadStateDict(s.stateDict(), { stric: false }), "loadStateDict(): unknown option 'stric'; it takes strict, assign"],
+      [() => s.loadStateDict(s.stateDict(), { assign: true }), /loadStateDict\(\): assign is not supported.*registerParameter/],
+      [() => s.registerBuffer('b', torch.ones([1]), { persistant: false }), "registerBuffer(): unknown option 'persistant'; it takes persistent"],
+      [() => s.namedParameters({ remove_duplicate: false }), "namedParameters(): unknown option 'remove_duplicate'; it takes prefix, recurse, removeDuplicate"],
+      [() => s.to({ dtyp: 'float64' }), "Module.to(): unknown option 'dtyp'; it takes device, dtype, nonBlocking"],
+      [() => s.to('float64', 'float32'), /Module\.to\(\): argument 'target' must be a device when a dtype follows it/],
+    ];
+    for (const [f, message] of cases) assert.throws(f, { name: 'TorchError', message });
+    opt.dispose();
+    for (const x of [s, m, m2]) x.dispose();
+  }));
+
 test('no tensors leaked by this file', () => {
   assert.equal(torch.memory().liveTensors, baseline);
 });

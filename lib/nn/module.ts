@@ -8,7 +8,7 @@
  * module.dispose() or, as a backstop, the GC). Tensors that stateDict(), parameters() views, forward
  * etc. return belong to the caller's scope as usual.
  */
-import { checkBool } from '../checks';
+import { checkBool, checkDtype } from '../checks';
 import '../disposable';
 import { native } from '../binding';
 import { isGradEnabled, noGrad } from '../autograd';
@@ -511,6 +511,7 @@ export class Module {
   registerBuffer<T extends Tensor | null>(name: string, tensor: T, options: { persistent?: boolean } = {}): T {
     const fn = 'registerBuffer()';
     checkName(fn, 'buffer', name);
+    checkOptions(fn, options, ['persistent']);
     if (this._modules.has(name) || this._parameters.has(name)) {
       throw new TorchError(`${fn}: '${name}' is already a ${this._modules.has(name) ? 'submodule' : 'parameter'}`, 'ERR_TORCH_ARG');
     }
@@ -544,12 +545,23 @@ export class Module {
   }
 
   // ---- traversal ----------------------------------------------------------------------------------
-  /** (name, module) for this module and every descendant, depth-first, each module once. */
-  namedModules(prefix = '', memo = new Set<Module>()): Map<string, Module> {
+  /**
+   * (name, module) for this module and every descendant, depth-first, each module once; Python's keywords as
+   * `namedModules({ prefix, removeDuplicate })` (`removeDuplicate: false` lists a shared module under every name).
+   */
+  namedModules(prefix: string | { prefix?: string; removeDuplicate?: boolean; memo?: Set<Module> } = '', memo = new Set<Module>()): Map<string, Module> {
+    let dedup = true;
+    if (typeof prefix === 'object' && prefix !== null) {
+      checkOptions('namedModules()', prefix, ['prefix', 'removeDuplicate', 'memo']);
+      dedup = checkBool('namedModules()', 'removeDuplicate', prefix.removeDuplicate ?? true);
+      memo = prefix.memo ?? memo;
+      prefix = prefix.prefix ?? '';
+    }
+    if (typeof prefix !== 'string') argError('namedModules()', 'prefix', 'a string or { prefix, removeDuplicate }', prefix);
     const out = new Map<string, Module>();
     const walk = (m: Module, p: string) => {
       if (memo.has(m)) return;
-      memo.add(m);
+      if (dedup) memo.add(m);
       out.set(p, m);
       for (const [name, child] of m._modules) if (child) walk(child, p ? `${p}.${name}` : name);
     };
@@ -578,28 +590,38 @@ export class Module {
   }
 
   /** (name, parameter) in PyTorch's order; shared parameters once. The parameters themselves, not copies. */
-  namedParameters(options: { prefix?: string; recurse?: boolean } = {}): Map<string, Parameter> {
+  namedParameters(options: { prefix?: string; recurse?: boolean; removeDuplicate?: boolean } = {}): Map<string, Parameter> {
+    checkOptions('namedParameters()', options, ['prefix', 'recurse', 'removeDuplicate']);
     return this._namedMembers((m) => m._parameters, options) as Map<string, Parameter>;
   }
   /** The parameters themselves (not copies), shared ones once; `recurse: false` for this module's own only (PyTorch's `parameters()`). */
   parameters(options: { recurse?: boolean } = {}): Parameter[] {
+    checkOptions('parameters()', options, ['recurse']);
     return [...this.namedParameters(options).values()];
   }
   /** (name, buffer) in PyTorch's order, persistent or not, shared ones once; `prefix` is prepended to every name, `recurse: false` for this module's own only. */
-  namedBuffers(options: { prefix?: string; recurse?: boolean } = {}): Map<string, Tensor> {
+  namedBuffers(options: { prefix?: string; recurse?: boolean; removeDuplicate?: boolean } = {}): Map<string, Tensor> {
+    checkOptions('namedBuffers()', options, ['prefix', 'recurse', 'removeDuplicate']);
     return this._namedMembers((m) => m._buffers, options);
   }
   /** The buffers themselves (running statistics etc.), shared ones once (PyTorch's `buffers()`). */
   buffers(options: { recurse?: boolean } = {}): Tensor[] {
+    checkOptions('buffers()', options, ['recurse']);
     return [...this.namedBuffers(options).values()];
   }
-  private _namedMembers(get: (m: Module) => Map<string, Tensor | null>, options: { prefix?: string; recurse?: boolean }): Map<string, Tensor> {
+  private _namedMembers(
+    get: (m: Module) => Map<string, Tensor | null>,
+    options: { prefix?: string; recurse?: boolean; removeDuplicate?: boolean },
+  ): Map<string, Tensor> {
     const out = new Map<string, Tensor>();
     const seen = new Set<Tensor>();
-    const mods = options.recurse === false ? new Map([[options.prefix ?? '', this as Module]]) : this.namedModules(options.prefix ?? '');
+    // As PyTorch's _named_members: remove_duplicate=False lists shared modules and tensors under every name.
+    const dedup = options.removeDuplicate ?? true;
+    const prefix = options.prefix ?? '';
+    const mods = options.recurse === false ? new Map([[prefix, this as Module]]) : this.namedModules({ prefix, removeDuplicate: dedup });
     for (const [mp, m] of mods) {
       for (const [name, t] of get(m)) {
-        if (!t || seen.has(t)) continue;
+        if (!t || (dedup && seen.has(t))) continue;
         seen.add(t);
         out.set(mp ? `${mp}.${name}` : name, t);
       }
@@ -657,9 +679,12 @@ export class Module {
     for (const p of this.parameters()) p.requiresGrad_(requiresGrad);
     return this;
   }
-  /** Clears gradients: to null (PyTorch's default, setToNone) or to zeros. */
-  zeroGrad(options: { setToNone?: boolean } = {}): void {
-    const setToNone = options.setToNone ?? true;
+  /** Clears gradients: to null (PyTorch's default, setToNone) or to zeros (`{ setToNone: false }`, or Python's positional `zeroGrad(false)`). */
+  zeroGrad(options: { setToNone?: boolean } | boolean = {}): void {
+    const o = typeof options === 'boolean' ? { setToNone: options } : options;
+    if (o === null || typeof o !== 'object') argError('zeroGrad()', 'options', 'a setToNone boolean or { setToNone }', o);
+    checkOptions('zeroGrad()', o, ['setToNone']);
+    const setToNone = checkBool('zeroGrad()', 'setToNone', o.setToNone ?? true);
     for (const p of this.parameters()) {
       if (setToNone) p.grad = null;
       else {
@@ -674,16 +699,32 @@ export class Module {
    * on them keep working): to('cuda'), to('float64'), to({ device, dtype }). Dtype casts apply to
    * floating-point tensors only, as in PyTorch.
    */
-  to(target: DeviceLike | DType | { device?: DeviceLike; dtype?: DType }): this {
+  to(
+    target: DeviceLike | DType | { device?: DeviceLike; dtype?: DType; nonBlocking?: boolean },
+    dtypeOrOptions?: DType | { dtype?: DType; nonBlocking?: boolean },
+  ): this {
     const fn = 'Module.to()';
     let device: string | undefined;
     let dtype: DType | undefined;
     if (typeof target === 'string' && isDType(target)) dtype = target;
     else if (typeof target === 'string' || (typeof target === 'object' && target !== null && 'type' in target)) device = targetDevice(fn, target);
     else if (typeof target === 'object' && target !== null) {
+      checkOptions(fn, target, ['device', 'dtype', 'nonBlocking']);
       device = target.device === undefined ? undefined : targetDevice(fn, target.device);
-      dtype = target.dtype;
+      dtype = target.dtype === undefined ? undefined : checkDtype(fn, target.dtype);
     } else argError(fn, 'target', 'a device, a dtype or { device, dtype }', target);
+    if (dtypeOrOptions !== undefined) {
+      // Python's module.to(device, dtype) / to(device, dtype=..., non_blocking=...).
+      let d: unknown = dtypeOrOptions;
+      if (typeof dtypeOrOptions === 'object' && dtypeOrOptions !== null) {
+        checkOptions(fn, dtypeOrOptions, ['dtype', 'nonBlocking']);
+        d = dtypeOrOptions.dtype;
+      }
+      if (d !== undefined) {
+        if (device === undefined || dtype !== undefined) argError(fn, 'target', "a device when a dtype follows it (to('cuda', 'float16'))", target);
+        dtype = checkDtype(fn, d);
+      }
+    }
     noGrad(() => {
       for (const t of [...this.parameters(), ...this.buffers()]) {
         const floating = ['float32', 'float64', 'float16', 'bfloat16'].includes(t.dtype);
@@ -728,6 +769,7 @@ export class Module {
    * (PyTorch's keep_vars=False), owned by the current scope.
    */
   stateDict(options: { prefix?: string; keepVars?: boolean } = {}): Map<string, Tensor> {
+    checkOptions('stateDict()', options, ['prefix', 'keepVars']);
     const out = new Map<string, Tensor>();
     const keepVars = options.keepVars ?? false;
     const walk = (m: Module, p: string) => {
@@ -762,9 +804,17 @@ export class Module {
    * missing key, unexpected key and shape mismatch. Shape mismatches are errors even when not strict,
    * as in PyTorch. Atomic: when it throws, no parameter or buffer has changed.
    */
-  loadStateDict(stateDict: StateDictLike, options: { strict?: boolean } = {}): LoadResult {
+  loadStateDict(stateDict: StateDictLike, options: { strict?: boolean; assign?: false } = {}): LoadResult {
     const fn = 'loadStateDict()';
-    const strict = options.strict ?? true;
+    checkOptions(fn, options, ['strict', 'assign']);
+    if (options.assign !== undefined && options.assign !== false) {
+      throw new TorchError(
+        `${fn}: assign is not supported (loadStateDict copies into the existing parameters, keeping their dtype and device); ` +
+          'to adopt a tensor as it is, register it: module.registerParameter(name, new nn.Parameter(t))',
+        'ERR_TORCH_ARG',
+      );
+    }
+    const strict = checkBool(fn, 'strict', options.strict ?? true);
     let given = stateDictEntries(fn, stateDict);
     const withHooks = this._prefixedModules().filter(([, m]) => m._hooks !== null);
     if (withHooks.some(([, m]) => hooksOf(m, 'loadStateDictPre'))) {

@@ -210,10 +210,13 @@ export abstract class Optimizer {
   protected _checkExtra(_fn: string, _group: Record<string, unknown>, _where: string): void {}
 
   // ---- gradients and steps --------------------------------------------------------------------------------
-  /** Clears every parameter's gradient: to null (default, as PyTorch), or to zeros with `{ setToNone: false }`. */
-  zeroGrad(options: { setToNone?: boolean } = {}): void {
+  /** Clears every parameter's gradient: to null (default, as PyTorch), or to zeros with `{ setToNone: false }` (or Python's positional `zeroGrad(false)`). */
+  zeroGrad(options: { setToNone?: boolean } | boolean = {}): void {
     this._checkAlive('zeroGrad()');
-    const setToNone = options.setToNone ?? true;
+    const o = typeof options === 'boolean' ? { setToNone: options } : options;
+    if (o === null || typeof o !== 'object') argError('zeroGrad()', 'options', 'a setToNone boolean or { setToNone }', o);
+    checkOptions('zeroGrad()', o, ['setToNone']);
+    const setToNone = o.setToNone ?? true;
     checkBool('zeroGrad()', 'setToNone', setToNone);
     for (const g of this.paramGroups) {
       for (const p of g.params) {
