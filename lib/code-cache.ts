@@ -83,10 +83,10 @@ export function compileModule(
   mod: { exports: unknown; require(id: string): unknown },
   content: string,
   filename: string,
-  cache: Map<string, Buffer> | null,
+  cache: Map<string, Uint8Array> | null,
 ): unknown {
   const hash = crypto.createHash('sha1').update(content).digest('hex');
-  const cachedData = cache?.get(hash);
+  const cachedData = cache?.get(hash) as Buffer | undefined;
   const script = new vm.Script(Module.wrap(content), { filename, cachedData });
   if (cachedData) {
     if (script.cachedDataRejected) codeCacheStats.rejected++;

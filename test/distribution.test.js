@@ -52,7 +52,7 @@ const ALLOWED = [
   /^common\/[a-z0-9-]+\.(js|d\.ts)$/,
   /^bin\/torch-node\.js$/,
   /^binding\/.+\.(cc|h|def)$/,
-  /^scripts\/(install|libtorch|gloo-headers|cuda-headers|prebuild|prebuilds|build-ts|efficientnet-lite0|wheels)\.js$/,
+  /^scripts\/(install|libtorch|gloo-headers|cuda-headers|prebuild|prebuilds|build-ts|code-cache|efficientnet-lite0|wheels)\.js$/,
   /^prebuilds\/README\.md$/,
   /^prebuilds\/linux-x64\/torch-node\.libtorch-\d+\.\d+\.\d+\.(cpu|cuda)\.napi\.node$/,
   // torch.distributed's NCCL backend, next to a CUDA prebuild (built where CUDA's headers were found)
@@ -89,6 +89,7 @@ test('npm pack: the tarball holds the compiled library, types, sources, scripts 
     'dist/index.mjs',
     'dist/index.d.ts',
     'scripts/install.js',
+    'scripts/code-cache.js',
     'binding/registry.cc',
     'common/cache.js',
     'common/libtorch-version.js',
@@ -157,6 +158,7 @@ for (const [kind, project] of Object.entries(PROJECTS)) {
     const log = install.stdout + install.stderr;
     assert.match(log, new RegExp(`torch-node: libtorch ${lt.version.replace(/\./g, '\\.')} from`));
     assert.match(log, /torch-node: using prebuilt prebuilds\/linux-x64\/torch-node\.libtorch-[\d.]+\.(cpu|cuda)\.napi\.node; no compiler needed/);
+    assert.match(log, /torch-node: V8 code cache for \d+ modules/, 'the install wrote the code cache for this Node');
     assert.equal(fs.existsSync(shimLog) ? fs.readFileSync(shimLog, 'utf8') : '', '', 'no compiler, cmake, make or ninja was run');
     const installed = path.join(dir, 'node_modules', 'torch-node');
     assert.ok(!fs.existsSync(path.join(installed, 'build', 'Release')), 'nothing was compiled into the package');
