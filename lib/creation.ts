@@ -2,8 +2,9 @@
 import { native } from './binding';
 import { targetDevice, type DeviceLike } from './device';
 import { carrierOf, dtypeCode, dtypeOfTypedArray, type DType, type TypedArray } from './dtype';
-import { TorchError, argError, describe } from './errors';
+import { TorchError, argError, checkOptions, describe } from './errors';
 import { callOp } from './ops/call';
+import { checkBool } from './checks';
 import { type Tensor, checkDtype, checkInt, idOf, shapeFrom, wrap, type NestedArray } from './tensor';
 
 /** The keyword arguments of PyTorch's factory functions (`dtype=`, `device=`, `requires_grad=`). */
@@ -19,13 +20,17 @@ export interface TensorOptions {
   requiresGrad?: boolean;
 }
 
+const FACTORY_KEYS = ['dtype', 'device', 'requiresGrad'] as const;
+
 function opts(fn: string, o: TensorOptions | undefined): { dtype: number | null; device: string | null; requiresGrad: boolean } {
   if (o === undefined) return { dtype: null, device: null, requiresGrad: false };
-  if (typeof o !== 'object' || o === null) argError(fn, 'options', '{ dtype, device, requiresGrad }', o);
+  if (typeof o !== 'object' || o === null || Array.isArray(o)) argError(fn, 'options', '{ dtype, device, requiresGrad }', o);
+  // Python's TypeError for an unknown keyword: a misspelt or snake_case key (requires_grad) is never ignored.
+  checkOptions(fn, o, FACTORY_KEYS);
   return {
-    dtype: o.dtype === undefined ? null : dtypeCode(checkDtype(fn, o.dtype)),
-    device: o.device === undefined ? null : targetDevice(fn, o.device),
-    requiresGrad: o.requiresGrad ?? false,
+    dtype: o.dtype == null ? null : dtypeCode(checkDtype(fn, o.dtype)),
+    device: o.device == null ? null : targetDevice(fn, o.device),
+    requiresGrad: o.requiresGrad == null ? false : checkBool(fn, 'requiresGrad', o.requiresGrad),
   };
 }
 

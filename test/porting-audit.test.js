@@ -328,6 +328,40 @@ print(json.dumps({
     for (const x of [s, m, m2]) x.dispose();
   }));
 
+test('factory options: requiresGrad, dtype, device as Python; an unknown or snake_case key is a TorchError, never ignored', () =>
+  torch.tidy(() => {
+    const py = runPython(`
+import json, torch
+x = torch.tensor([1.5, -2.0], dtype=None, device=None, requires_grad=True)
+(x * x).sum().backward()
+z = torch.zeros(2, 3, dtype=torch.float64, requires_grad=True)
+print(json.dumps({'rg': x.requires_grad, 'grad': x.grad.tolist(), 'zrg': z.requires_grad, 'zdt': str(z.dtype),
+  'full': torch.full([2], 0.5, requires_grad=True).requires_grad, 'like': torch.zeros_like(z, requires_grad=False).requires_grad}))
+`);
+    const x = torch.tensor([1.5, -2.0], { dtype: null, device: null, requiresGrad: true });
+    x.mul(x).sum().backward();
+    assert.equal(x.requiresGrad, py.rg);
+    assert.deepEqual(x.grad.tolist(), py.grad);
+    const z = torch.zeros([2, 3], { dtype: 'float64', requiresGrad: true });
+    assert.equal(z.requiresGrad, py.zrg);
+    assert.equal(`torch.${z.dtype}`, py.zdt);
+    assert.equal(torch.full([2], 0.5, { requiresGrad: true }).requiresGrad, py.full);
+    assert.equal(torch.zerosLike(z, { requiresGrad: false }).requiresGrad, py.like);
+    const takes = 'it takes dtype, device, requiresGrad';
+    const cases = [
+      [() => torch.tensor([1.5], { requires_grad: true }), `tensor(): unknown option 'requires_grad'; ${takes}`],
+      [() => torch.randn([2], { dtyp: 'float64' }), `randn(): unknown option 'dtyp'; ${takes}`],
+      [() => torch.zeros(2, 3, { pinMemory: false }), `zeros(): unknown option 'pinMemory'; ${takes}`],
+      [() => torch.arange(5, { dtpye: 'float32' }), `arange(): unknown option 'dtpye'; ${takes}`],
+      [() => torch.full([2], 1, { require_grad: true }), `full(): unknown option 'require_grad'; ${takes}`],
+      [() => torch.onesLike(z, { devcie: 'cpu' }), `onesLike(): unknown option 'devcie'; ${takes}`],
+      [() => torch.eye(2, { requiresgrad: true }), `eye(): unknown option 'requiresgrad'; ${takes}`],
+      [() => torch.randint(0, 5, [2], { dtype: 'int32', requires_grad: false }), `randint(): unknown option 'requires_grad'; ${takes}`],
+      [() => torch.linspace(0, 1, 3, { requiresGrad: 1 }), /linspace\(\): argument 'requiresGrad' must be a boolean/],
+    ];
+    for (const [f, message] of cases) assert.throws(f, { name: 'TorchError', message });
+  }));
+
 test('no tensors leaked by this file', () => {
   assert.equal(torch.memory().liveTensors, baseline);
 });

@@ -1,6 +1,6 @@
 /** What the built-in layers share: factory options, argument checks, PyTorch's printed forms, parameter creation. */
 import { checkBool } from '../../checks';
-import { empty, type TensorOptions } from '../../creation';
+import { empty } from '../../creation';
 import type { DeviceLike } from '../../device';
 import type { DType } from '../../dtype';
 import { TorchError, argError, checkOptions } from '../../errors';
@@ -38,7 +38,7 @@ export function tupleOf(fn: string, param: string, v: unknown, n: number, min = 
 
 /** @internal A new parameter of the given shape (uninitialised: the layer's resetParameters() fills it). */
 export function newParam(shape: number[], o: FactoryOptions): Parameter {
-  const t = empty(shape, o as TensorOptions);
+  const t = empty(shape, { dtype: o.dtype, device: o.device });
   const p = new Parameter(t);
   t.dispose();
   return p;

@@ -59,7 +59,7 @@ export abstract class BatchNormNd extends Module {
     this.momentum = options.momentum === undefined ? 0.1 : options.momentum;
     this.affine = options.affine ?? true;
     this.trackRunningStats = options.trackRunningStats ?? true;
-    const o = options as TensorOptions;
+    const o: TensorOptions = { dtype: options.dtype, device: options.device };
     if (this.affine) {
       this.registerParameter('weight', newParam([numFeatures], options));
       this.registerParameter('bias', options.bias === false ? null : newParam([numFeatures], options));
