@@ -4,7 +4,7 @@ import { TorchError, argError } from './errors';
 import { BINARY, LIST, UNARY, codeOf } from './ops/codes';
 import { Tensor, checkInt, idOf, wrap, type Scalar, type TensorOrScalar } from './tensor';
 import { callOp } from './ops/call';
-import { minMax, type ValuesIndices } from './tensors/reductions';
+import { minMax, type DimKeepdimOptions, type ValuesIndices } from './tensors/reductions';
 
 function idList(fn: string, tensors: Tensor[]): Id[] {
   if (!Array.isArray(tensors)) argError(fn, 'tensors', 'an array of Tensors', tensors);
@@ -338,18 +338,20 @@ export const allclose = fn.allclose;
  */
 export function max(input: Tensor): Tensor;
 export function max(input: Tensor, other: Tensor): Tensor;
-export function max(input: Tensor, dim: number, keepdim?: boolean): ValuesIndices;
-export function max(input: Tensor, dim?: number | Tensor, keepdim = false): Tensor | ValuesIndices {
+export function max(input: Tensor, dim: number, keepdim?: boolean | { keepdim?: boolean }): ValuesIndices;
+export function max(input: Tensor, options: DimKeepdimOptions & { dim: number }): ValuesIndices;
+export function max(input: Tensor, ...args: unknown[]): Tensor | ValuesIndices {
   idOf(input, 'max()', 'input');
-  return minMax(input, 'max', dim, keepdim);
+  return minMax(input, 'max', args);
 }
 /** torch.min, as torch.max. */
 export function min(input: Tensor): Tensor;
 export function min(input: Tensor, other: Tensor): Tensor;
-export function min(input: Tensor, dim: number, keepdim?: boolean): ValuesIndices;
-export function min(input: Tensor, dim?: number | Tensor, keepdim = false): Tensor | ValuesIndices {
+export function min(input: Tensor, dim: number, keepdim?: boolean | { keepdim?: boolean }): ValuesIndices;
+export function min(input: Tensor, options: DimKeepdimOptions & { dim: number }): ValuesIndices;
+export function min(input: Tensor, ...args: unknown[]): Tensor | ValuesIndices {
   idOf(input, 'min()', 'input');
-  return minMax(input, 'min', dim, keepdim);
+  return minMax(input, 'min', args);
 }
 /** PyTorch's `torch.var`: the function form of Tensor.var (exported as `var`, a reserved word in JavaScript). */
 const var_ = fn.var;

@@ -362,6 +362,93 @@ print(json.dumps({'rg': x.requires_grad, 'grad': x.grad.tolist(), 'zrg': z.requi
     for (const [f, message] of cases) assert.throws(f, { name: 'TorchError', message });
   }));
 
+test("reductions take Python's keywords as an options object: sum/mean/prod/std/var({ dim, ... }), max/min/argmax/argmin(dim, { keepdim }), sort/topk keywords", () =>
+  torch.tidy(() => {
+    const py = runPython(`
+import json, torch
+x = torch.tensor([[3., 1., 2., 1.], [0., 5., 4., 5.], [2., 2., 7., -1.]])
+i = torch.tensor([[1, 2, 3], [4, 5, 6]], dtype=torch.int8) * 30
+r = lambda t: t.tolist()
+vi = lambda p: {'values': p.values.tolist(), 'indices': p.indices.tolist()}
+print(json.dumps({
+  'sum': r(x.sum(dim=1)), 'sumKeep': r(x.sum(dim=(0, 1), keepdim=True)), 'sumAllKeep': r(x.sum(dim=None, keepdim=True)),
+  'sumDtype': r(i.sum(dim=1, dtype=torch.int64)), 'mean': r(x.mean(dim=0, keepdim=True)), 'prod': r(x.prod(dim=1, keepdim=True)),
+  'std': x.std(unbiased=False).item(), 'stdDim': r(x.std(dim=1, correction=0, keepdim=True)), 'var': r(x.var(dim=0, unbiased=False)),
+  'varC2': x.var(correction=2).item(), 'stdKeep': r(x.std(keepdim=True)),
+  'max': vi(x.max(1, keepdim=True)), 'maxKw': vi(x.max(dim=0)), 'min': vi(x.min(dim=1, keepdim=True)), 'tmax': vi(torch.max(x, 1, keepdim=True)),
+  'argmax': r(x.argmax(1, keepdim=True)), 'argmaxAll': r(x.argmax(keepdim=True)), 'argmin': r(x.argmin(dim=0, keepdim=True)),
+  'sortDesc': vi(x.sort(descending=True)), 'sortDim': vi(x.sort(dim=0, descending=True)), 'sort1': vi(x.sort(1, True)),
+  'sortStable': vi(x.sort(stable=True)), 'sortStableDesc': vi(x.sort(dim=1, descending=True, stable=True)),
+  'topk': vi(x.topk(2, largest=False)), 'topkDim': vi(x.topk(2, dim=0, largest=True, sorted=True)), 'topkPos': vi(x.topk(1, 0, False)),
+  'topkKw': vi(x.topk(k=2, dim=0)),
+}))
+`);
+    const x = torch.tensor(
+      [
+        [3, 1, 2, 1],
+        [0, 5, 4, 5],
+        [2, 2, 7, -1],
+      ],
+      { dtype: 'float32' },
+    );
+    const i = torch
+      .tensor(
+        [
+          [1, 2, 3],
+          [4, 5, 6],
+        ],
+        { dtype: 'int8' },
+      )
+      .mul(30);
+    const vi = (p) => ({ values: p.values.tolist(), indices: p.indices.tolist() });
+    assert.deepEqual(x.sum({ dim: 1 }).tolist(), py.sum);
+    assert.deepEqual(x.sum({ dim: [0, 1], keepdim: true }).tolist(), py.sumKeep);
+    assert.deepEqual(x.sum({ dim: null, keepdim: true }).tolist(), py.sumAllKeep);
+    assert.deepEqual(i.sum({ dim: 1, dtype: 'int64' }).tolist(), py.sumDtype, 'int8 summed in int64');
+    close(x.mean({ dim: 0, keepdim: true }).reshape([-1]).tolist(), py.mean.flat());
+    assert.deepEqual(x.prod({ dim: 1, keepdim: true }).tolist(), py.prod);
+    close([x.std({ unbiased: false }).item()], [py.std]);
+    close(x.std({ dim: 1, correction: 0, keepdim: true }).reshape([-1]).tolist(), py.stdDim.flat());
+    assert.deepEqual(x.std({ dim: 1, correction: 0, keepdim: true }).shape, [3, 1]);
+    close(x.var({ dim: 0, unbiased: false }).tolist(), py.var);
+    close([torch.var(x, { correction: 2 }).item()], [py.varC2]);
+    close(x.std({ keepdim: true }).reshape([-1]).tolist(), py.stdKeep.flat());
+    assert.deepEqual(x.std({ keepdim: true }).shape, [1, 1]);
+    assert.deepEqual(vi(x.max(1, { keepdim: true })), py.max);
+    assert.deepEqual(vi(x.max({ dim: 0 })), py.maxKw);
+    assert.deepEqual(vi(x.min({ dim: 1, keepdim: true })), py.min);
+    assert.deepEqual(vi(torch.max(x, 1, { keepdim: true })), py.tmax);
+    assert.deepEqual(x.argmax(1, { keepdim: true }).tolist(), py.argmax);
+    assert.deepEqual(x.argmax({ keepdim: true }).tolist(), py.argmaxAll);
+    assert.deepEqual(torch.argmin(x, { dim: 0, keepdim: true }).tolist(), py.argmin);
+    assert.deepEqual(vi(x.sort({ descending: true })), py.sortDesc);
+    assert.deepEqual(vi(x.sort({ dim: 0, descending: true })), py.sortDim);
+    assert.deepEqual(vi(x.sort(1, true)), py.sort1);
+    assert.deepEqual(vi(x.sort({ stable: true })), py.sortStable, 'ties keep their order');
+    assert.deepEqual(vi(torch.sort(x, { dim: 1, descending: true, stable: true })), py.sortStableDesc);
+    assert.deepEqual(vi(x.topk(2, { largest: false })), py.topk);
+    assert.deepEqual(vi(x.topk(2, { dim: 0, largest: true, sorted: true })), py.topkDim);
+    assert.deepEqual(vi(x.topk(1, 0, false)), py.topkPos);
+    assert.deepEqual(vi(torch.topk(x, { k: 2, dim: 0 })), py.topkKw);
+    // What Python rejects (TypeError) is a TorchError, never a silently different result.
+    const cases = [
+      [() => x.sum({ dim: 1, keepDim: true }), "sum(): unknown option 'keepDim'; it takes dim, keepdim, dtype"],
+      [() => x.sum({ dim: 1 }, true), 'sum(): an options object must be the last argument'],
+      [() => x.std({ unbiased: false, correction: 0 }), 'std(): takes correction or unbiased, not both (as in PyTorch)'],
+      [() => x.var({ dim: 1, ddof: 0 }), "var(): unknown option 'ddof'; it takes dim, unbiased, keepdim, correction"],
+      [() => x.prod(null, true), /prod\(\): keepdim needs a dim/],
+      [() => x.max({ keepdim: true }), /max\(\): keepdim needs a dim/],
+      [() => x.max(1, { keep_dim: true }), "max(): unknown option 'keep_dim'; it takes keepdim"],
+      [() => x.max(1, true, { keepdim: true }), "max(): got multiple values for argument 'keepdim'"],
+      [() => x.max(x, true), /max\(\): takes one tensor to compare with/],
+      [() => x.argmax(1, { dim: 0 }), "argmax(): got multiple values for argument 'dim'"],
+      [() => x.sort({ descending: true, stabel: true }), "sort(): unknown option 'stabel'; it takes dim, descending, stable"],
+      [() => x.topk(2, { largest: false, sort: true }), "topk(): unknown option 'sort'; it takes dim, largest, sorted"],
+      [() => x.topk(2, 0, true, true, 1), /topk\(\): takes at most 4 positional arguments/],
+    ];
+    for (const [f, message] of cases) assert.throws(f, { name: 'TorchError', message });
+  }));
+
 test('no tensors leaked by this file', () => {
   assert.equal(torch.memory().liveTensors, baseline);
 });

@@ -5,7 +5,7 @@
 import { native } from '../binding';
 import { checkBool, checkDims, checkDtype, checkInt, checkNumber, idOf, selfId } from '../checks';
 import { dtypeCode, type DType } from '../dtype';
-import { argError, checkOptions } from '../errors';
+import { TorchError, argError, checkOptions } from '../errors';
 import { namedTuple, type NamedTuple } from '../named-tuple';
 import { BINARY, DIM, REDUCE, UNARY, codeOf } from '../ops/codes';
 import { callOp, callOps } from '../ops/call';
@@ -32,6 +32,65 @@ function valuesIndices([values, indices]: Tensor[]): ValuesIndices {
 
 /** std/var's options: PyTorch's correction (or the older unbiased) and keepdim; a boolean is unbiased. */
 export type VarOptions = { correction?: number; unbiased?: boolean; keepdim?: boolean } | boolean;
+
+/** Python's keyword-only call `x.sum(dim=1, keepdim=True)`: `x.sum({ dim: 1, keepdim: true })`. */
+export interface ReduceDimOptions extends ReduceOptions {
+  /** The dim (or dims) to reduce; null or absent: every element. */
+  dim?: number | number[] | null;
+}
+/** Python's `x.std(dim=1, unbiased=False)`: `x.std({ dim: 1, unbiased: false })`. */
+export type VarDimOptions = Exclude<VarOptions, boolean> & { dim?: number | number[] | null };
+/** Python's `x.max(dim=1, keepdim=True)`: `x.max({ dim: 1, keepdim: true })`. */
+export interface DimKeepdimOptions {
+  /** The dim to reduce. */
+  dim?: number | null;
+  /** Keep it with size 1 (default false). */
+  keepdim?: boolean;
+}
+/** sort's keywords: `dim` (default -1), `descending` (default false), `stable` (keyword-only in PyTorch). */
+export interface SortOptions {
+  dim?: number;
+  descending?: boolean;
+  /** Keep the order of equal elements (PyTorch's sort(stable=True)). */
+  stable?: boolean | null;
+}
+/** topk's keywords: `dim` (default -1), `largest` (default true), `sorted` (default true). */
+export interface TopkOptions {
+  k?: number;
+  dim?: number;
+  largest?: boolean;
+  sorted?: boolean;
+}
+
+/** A plain options object (Python's keywords), not a Tensor or an array. */
+const isKw = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v) && !(v instanceof Tensor);
+
+/**
+ * Python's binding of a hand-written method's arguments: the positional ones fill `names` in order,
+ * and a trailing options object (the keywords, camelCased) may name any parameter not given
+ * positionally, or one of the keyword-only `kwOnly`. An unknown key, an argument given twice or too
+ * many arguments is a TorchError (Python's TypeError).
+ */
+function bindArgs(fn: string, names: readonly string[], given: readonly unknown[], kwOnly: readonly string[] = []): Record<string, unknown> {
+  let n = given.length;
+  while (n > 0 && given[n - 1] === undefined) n--;
+  const kw = n > 0 && isKw(given[n - 1]) ? (given[--n] as Record<string, unknown>) : null;
+  if (n > names.length) throw new TorchError(`${fn}: takes at most ${names.length} positional arguments (${names.join(', ')}), got ${n}`, 'ERR_TORCH_ARG');
+  const out: Record<string, unknown> = {};
+  for (let i = 0; i < n; i++) {
+    if (isKw(given[i])) throw new TorchError(`${fn}: an options object must be the last argument`, 'ERR_TORCH_ARG');
+    out[names[i]] = given[i];
+  }
+  if (kw !== null) {
+    for (const k of Object.keys(kw)) {
+      const i = names.indexOf(k);
+      if (i !== -1 && i < n) throw new TorchError(`${fn}: got multiple values for argument '${k}'`, 'ERR_TORCH_ARG');
+    }
+    checkOptions(fn, kw, [...names.slice(n), ...kwOnly]);
+    for (const k of Object.keys(kw)) if (kw[k] !== undefined) out[k] = kw[k];
+  }
+  return out;
+}
 
 const UNARY_SUM_ALL = UNARY.indexOf('sumAll');
 const UNARY_MEAN_ALL = UNARY.indexOf('meanAll');
@@ -60,6 +119,17 @@ function reduceOpts(fn: string, v: boolean | ReduceOptions | undefined, extra?: 
 
 const FN = { sum: 'sum()', mean: 'mean()' };
 
+/** sum/mean/prod({ dim, keepdim, dtype }), Python's keywords without a positional dim, as (dim, { keepdim, dtype }, undefined). */
+function dimFirst(
+  fn: string,
+  kw: Record<string, unknown>,
+  keepdim: unknown,
+  options: unknown,
+): [number | number[] | null | undefined, ReduceOptions, undefined] {
+  const a = bindArgs(fn, ['dim', 'keepdim'], [kw, keepdim, options], ['dtype']);
+  return [a.dim as number | number[] | null | undefined, { keepdim: a.keepdim as boolean | undefined, dtype: a.dtype as DType | undefined }, undefined];
+}
+
 /** sum/mean: over everything (`aten::NAME`), or over dims (`dimOp`), with keepdim and dtype. */
 function reduceDims(
   self: Tensor,
@@ -83,22 +153,58 @@ function reduceDims(
 }
 
 /** max/min: over everything, elementwise against another tensor, or along a dim (values and indices). */
-export function minMax(self: Tensor, name: 'max' | 'min', dim: number | Tensor | undefined, keepdim: boolean): Tensor | ValuesIndices {
+export function minMax(self: Tensor, name: 'max' | 'min', args: readonly unknown[]): Tensor | ValuesIndices {
   const fn = `${name}()`;
   const id = selfId(self, fn);
-  if (dim === undefined) return callOp(name, id);
-  if (dim instanceof Tensor) return wrap(native.binary(name === 'max' ? MAXIMUM : MINIMUM, id, idOf(dim, fn, 'other')));
-  checkInt(fn, 'dim', dim);
-  checkBool(fn, 'keepdim', keepdim);
-  return valuesIndices(callOps(`${name}.dim`, id, dim, keepdim));
+  if (args.length === 0) return callOp(name, id);
+  if (args[0] instanceof Tensor) {
+    if (args.length > 1)
+      throw new TorchError(`${fn}: takes one tensor to compare with (as PyTorch's ${name}(other)), got ${args.length} arguments`, 'ERR_TORCH_ARG');
+    return wrap(native.binary(name === 'max' ? MAXIMUM : MINIMUM, id, idOf(args[0], fn, 'other')));
+  }
+  // max(dim, keepdim=False), or Python's keywords: max(1, { keepdim: true }), max({ dim: 1 }).
+  const a = bindArgs(fn, ['dim', 'keepdim'], args);
+  if (a.dim === undefined)
+    throw new TorchError(`${fn}: keepdim needs a dim, as in PyTorch: ${name}(dim, keepdim) or ${name}({ dim, keepdim })`, 'ERR_TORCH_ARG');
+  const keepdim = a.keepdim === undefined ? false : checkBool(fn, 'keepdim', a.keepdim);
+  return valuesIndices(callOps(`${name}.dim`, id, checkInt(fn, 'dim', a.dim), keepdim));
 }
 
-function varStd(self: Tensor, name: 'std' | 'var', dim: number | number[] | null | undefined, options: VarOptions, keepdim: boolean | undefined): Tensor {
+/** argmax/argmin(dim=None, keepdim=False), positional or as Python's keywords. */
+function argMinMax(self: Tensor, name: 'argmax' | 'argmin', args: readonly unknown[]): Tensor {
   const fn = `${name}()`;
+  const a = bindArgs(fn, ['dim', 'keepdim'], args);
+  const dim = a.dim == null ? null : checkInt(fn, 'dim', a.dim);
+  return callOp(name, selfId(self, fn), dim, a.keepdim === undefined ? false : checkBool(fn, 'keepdim', a.keepdim));
+}
+
+function varStd(
+  self: Tensor,
+  name: 'std' | 'var',
+  dim: number | number[] | null | undefined | VarDimOptions,
+  options: VarOptions | undefined,
+  keepdim: boolean | undefined,
+): Tensor {
+  const fn = `${name}()`;
+  if (isKw(dim)) {
+    // Python's keyword-only call: std(dim=1, unbiased=False) as std({ dim: 1, unbiased: false }).
+    const a = bindArgs(fn, ['dim', 'unbiased', 'keepdim'], [dim, options, keepdim], ['correction']);
+    [dim, options, keepdim] = [
+      a.dim as number | number[] | null | undefined,
+      { unbiased: a.unbiased, keepdim: a.keepdim, correction: a.correction } as VarOptions,
+      undefined,
+    ];
+  }
+  options ??= {};
   if (typeof options !== 'boolean' && (typeof options !== 'object' || options === null || Array.isArray(options))) {
     argError(fn, 'options', 'an unbiased boolean or { correction, unbiased, keepdim }', options);
   }
-  if (typeof options !== 'boolean') checkOptions(fn, options, ['correction', 'unbiased', 'keepdim']);
+  if (typeof options !== 'boolean') {
+    checkOptions(fn, options, ['correction', 'unbiased', 'keepdim']);
+    if (options.correction !== undefined && options.unbiased !== undefined) {
+      throw new TorchError(`${fn}: takes correction or unbiased, not both (as in PyTorch)`, 'ERR_TORCH_ARG');
+    }
+  }
   // Python's std(dim, unbiased, keepdim): a positional keepdim after a positional unbiased.
   if (keepdim !== undefined && typeof options !== 'boolean') argError(fn, 'unbiased', 'a boolean when keepdim follows it', options);
   const o = typeof options === 'boolean' ? { unbiased: options, keepdim: keepdim === undefined ? false : checkBool(fn, 'keepdim', keepdim) } : options;
@@ -111,54 +217,63 @@ function varStd(self: Tensor, name: 'std' | 'var', dim: number | number[] | null
 const DIM_CUMSUM = codeOf(DIM, 'cumsum');
 
 export class TensorReductions {
-  /** PyTorch's `sum(dim=None, keepdim=False, dtype=None)`: over every element, or over `dim` (a dim or several). */
-  sum(this: Tensor, dim?: number | number[] | null, keepdim?: boolean | ReduceOptions, options?: { dtype?: DType }): Tensor {
-    return reduceDims(this, 'sum', 'sum.dim_IntList', dim, keepdim, options);
+  /** PyTorch's `sum(dim=None, keepdim=False, dtype=None)`: over every element, or over `dim` (a dim or several); keywords as `sum(1, { keepdim })` or `sum({ dim, keepdim, dtype })`. */
+  sum(this: Tensor, dim?: number | number[] | null | ReduceDimOptions, keepdim?: boolean | ReduceOptions, options?: { dtype?: DType }): Tensor {
+    if (isKw(dim)) return reduceDims(this, 'sum', 'sum.dim_IntList', ...dimFirst('sum()', dim, keepdim, options));
+    return reduceDims(this, 'sum', 'sum.dim_IntList', dim as number | number[] | null | undefined, keepdim, options);
   }
-  /** PyTorch's `mean(dim=None, keepdim=False, dtype=None)`: over every element, or over `dim` (a dim or several). */
-  mean(this: Tensor, dim?: number | number[] | null, keepdim?: boolean | ReduceOptions, options?: { dtype?: DType }): Tensor {
-    return reduceDims(this, 'mean', 'mean.dim', dim, keepdim, options);
+  /** PyTorch's `mean(dim=None, keepdim=False, dtype=None)`: over every element, or over `dim` (a dim or several); keywords as `mean({ dim, keepdim, dtype })`. */
+  mean(this: Tensor, dim?: number | number[] | null | ReduceDimOptions, keepdim?: boolean | ReduceOptions, options?: { dtype?: DType }): Tensor {
+    if (isKw(dim)) return reduceDims(this, 'mean', 'mean.dim', ...dimFirst('mean()', dim, keepdim, options));
+    return reduceDims(this, 'mean', 'mean.dim', dim as number | number[] | null | undefined, keepdim, options);
   }
-  /** PyTorch's `prod(dim=None, keepdim=False, dtype=None)`: the product of every element, or along one `dim`. */
-  prod(this: Tensor, dim?: number | null, keepdim?: boolean | ReduceOptions, options?: { dtype?: DType }): Tensor {
+  /** PyTorch's `prod(dim=None, keepdim=False, dtype=None)`: the product of every element, or along one `dim`; keywords as `prod({ dim, keepdim, dtype })`. */
+  prod(this: Tensor, dim?: number | null | (ReduceOptions & { dim?: number }), keepdim?: boolean | ReduceOptions, options?: { dtype?: DType }): Tensor {
     const id = selfId(this, 'prod()');
+    if (isKw(dim)) [dim, keepdim, options] = dimFirst('prod()', dim, keepdim, options) as [number | null, ReduceOptions, undefined];
     const o = reduceOpts('prod()', keepdim, options);
-    if (dim == null) return callOp('prod', id, o.dtype);
+    if (dim == null) {
+      if (o.keepdim) throw new TorchError('prod(): keepdim needs a dim, as in PyTorch: prod(dim, keepdim) or prod({ dim, keepdim })', 'ERR_TORCH_ARG');
+      return callOp('prod', id, o.dtype);
+    }
     return callOp('prod.dim_int', id, checkInt('prod()', 'dim', dim), o.keepdim, o.dtype);
   }
   /**
    * max() -> the maximum; max(other) -> the elementwise maximum; max(dim, keepdim?) -> (values,
-   * indices) as Python's named tuple: `const [values, indices] = x.max(1)` or `x.max(1).values`.
+   * indices) as Python's named tuple: `const [values, indices] = x.max(1)` or `x.max(1).values`; Python's
+   * keywords as `x.max(1, { keepdim: true })` or `x.max({ dim: 1, keepdim: true })`.
    */
   max(this: Tensor): Tensor;
   max(this: Tensor, other: Tensor): Tensor;
-  max(this: Tensor, dim: number, keepdim?: boolean): ValuesIndices;
-  max(this: Tensor, dim?: number | Tensor, keepdim = false): Tensor | ValuesIndices {
-    return minMax(this, 'max', dim, keepdim);
+  max(this: Tensor, dim: number, keepdim?: boolean | { keepdim?: boolean }): ValuesIndices;
+  max(this: Tensor, options: DimKeepdimOptions & { dim: number }): ValuesIndices;
+  max(this: Tensor, ...args: unknown[]): Tensor | ValuesIndices {
+    return minMax(this, 'max', args);
   }
-  /** min() -> the minimum; min(other) -> the elementwise minimum; min(dim, keepdim?) -> (values, indices), as max. */
+  /** min() -> the minimum; min(other) -> the elementwise minimum; min(dim, keepdim?) or min({ dim, keepdim }) -> (values, indices), as max. */
   min(this: Tensor): Tensor;
   min(this: Tensor, other: Tensor): Tensor;
-  min(this: Tensor, dim: number, keepdim?: boolean): ValuesIndices;
-  min(this: Tensor, dim?: number | Tensor, keepdim = false): Tensor | ValuesIndices {
-    return minMax(this, 'min', dim, keepdim);
+  min(this: Tensor, dim: number, keepdim?: boolean | { keepdim?: boolean }): ValuesIndices;
+  min(this: Tensor, options: DimKeepdimOptions & { dim: number }): ValuesIndices;
+  min(this: Tensor, ...args: unknown[]): Tensor | ValuesIndices {
+    return minMax(this, 'min', args);
   }
-  /** PyTorch's `argmax(dim=None, keepdim=False)`: the int64 index of the maximum (in the flattened tensor when `dim` is omitted). */
-  argmax(this: Tensor, dim?: number | null, keepdim = false): Tensor {
-    if (dim != null) checkInt('argmax()', 'dim', dim);
-    return callOp('argmax', selfId(this, 'argmax()'), dim ?? null, checkBool('argmax()', 'keepdim', keepdim));
+  /** PyTorch's `argmax(dim=None, keepdim=False)`: the int64 index of the maximum (in the flattened tensor when `dim` is omitted); also `argmax(1, { keepdim })`, `argmax({ dim, keepdim })`. */
+  argmax(this: Tensor, dim?: number | null | DimKeepdimOptions, keepdim?: boolean | { keepdim?: boolean }): Tensor;
+  argmax(this: Tensor, ...args: unknown[]): Tensor {
+    return argMinMax(this, 'argmax', args);
   }
-  /** PyTorch's `argmin(dim=None, keepdim=False)`: the int64 index of the minimum (in the flattened tensor when `dim` is omitted). */
-  argmin(this: Tensor, dim?: number | null, keepdim = false): Tensor {
-    if (dim != null) checkInt('argmin()', 'dim', dim);
-    return callOp('argmin', selfId(this, 'argmin()'), dim ?? null, checkBool('argmin()', 'keepdim', keepdim));
+  /** PyTorch's `argmin(dim=None, keepdim=False)`: the int64 index of the minimum (in the flattened tensor when `dim` is omitted); keywords as argmax. */
+  argmin(this: Tensor, dim?: number | null | DimKeepdimOptions, keepdim?: boolean | { keepdim?: boolean }): Tensor;
+  argmin(this: Tensor, ...args: unknown[]): Tensor {
+    return argMinMax(this, 'argmin', args);
   }
-  /** std(dim?, { correction = 1 (or unbiased), keepdim }) as PyTorch's Tensor.std. */
-  std(this: Tensor, dim?: number | number[] | null, options: VarOptions = {}, keepdim?: boolean): Tensor {
+  /** std(dim?, { correction = 1 (or unbiased), keepdim }) as PyTorch's Tensor.std; Python's `std(unbiased=False)` is `std({ unbiased: false })`, and `{ dim }` may be in the object. */
+  std(this: Tensor, dim?: number | number[] | null | VarDimOptions, options?: VarOptions, keepdim?: boolean): Tensor {
     return varStd(this, 'std', dim, options, keepdim);
   }
   /** PyTorch's `var(dim=None, correction=1, keepdim=False)`: the variance (Bessel-corrected by default; `{ correction: 0 }` or `false` for the population variance). */
-  var(this: Tensor, dim?: number | number[] | null, options: VarOptions = {}, keepdim?: boolean): Tensor {
+  var(this: Tensor, dim?: number | number[] | null | VarDimOptions, options?: VarOptions, keepdim?: boolean): Tensor {
     return varStd(this, 'var', dim, options, keepdim);
   }
   /** norm(p = 2, dim?, keepdim?) */
@@ -190,17 +305,27 @@ export class TensorReductions {
     if (dim == null) return callOp('any', selfId(this, 'any()'));
     return callOp('any.dim', selfId(this, 'any()'), checkInt('any()', 'dim', dim), keepdim);
   }
-  /** sort(dim = -1, descending = false) -> (values, indices), as Python's named tuple (see max). */
-  sort(this: Tensor, dim = -1, descending = false): ValuesIndices {
+  /** sort(dim = -1, descending = false) -> (values, indices), as Python's named tuple (see max); keywords as `sort({ dim, descending, stable })` or `sort(1, { descending })`. */
+  sort(this: Tensor, dim?: number | SortOptions, descending?: boolean | Omit<SortOptions, 'dim'>): ValuesIndices;
+  sort(this: Tensor, ...args: unknown[]): ValuesIndices {
     const fn = 'sort()';
-    return valuesIndices(callOps('sort', selfId(this, fn), checkInt(fn, 'dim', dim), checkBool(fn, 'descending', descending)));
+    const id = selfId(this, fn);
+    const a = bindArgs(fn, ['dim', 'descending'], args, ['stable']);
+    const dim = a.dim === undefined ? -1 : checkInt(fn, 'dim', a.dim);
+    const descending = a.descending === undefined ? false : checkBool(fn, 'descending', a.descending);
+    if (a.stable == null) return valuesIndices(callOps('sort', id, dim, descending));
+    return valuesIndices(callOps('sort.stable', id, checkBool(fn, 'stable', a.stable), dim, descending));
   }
-  /** topk(k, dim = -1, largest = true, sorted = true) -> (values, indices), as Python's named tuple (see max). */
-  topk(this: Tensor, k: number, dim = -1, largest = true, sorted = true): ValuesIndices {
+  /** topk(k, dim = -1, largest = true, sorted = true) -> (values, indices), as Python's named tuple (see max); keywords as `topk(2, { dim, largest, sorted })`. */
+  topk(this: Tensor, k: number | TopkOptions, dim?: number | TopkOptions, largest?: boolean | TopkOptions, sorted?: boolean | TopkOptions): ValuesIndices;
+  topk(this: Tensor, ...args: unknown[]): ValuesIndices {
     const fn = 'topk()';
     const id = selfId(this, fn);
+    const a = bindArgs(fn, ['k', 'dim', 'largest', 'sorted'], args);
+    if (a.k === undefined) throw new TorchError("topk(): missing argument 'k'", 'ERR_TORCH_ARG');
+    const flag = (name: string, v: unknown) => (v === undefined ? true : checkBool(fn, name, v));
     return valuesIndices(
-      callOps('topk', id, checkInt(fn, 'k', k), checkInt(fn, 'dim', dim), checkBool(fn, 'largest', largest), checkBool(fn, 'sorted', sorted)),
+      callOps('topk', id, checkInt(fn, 'k', a.k), a.dim === undefined ? -1 : checkInt(fn, 'dim', a.dim), flag('largest', a.largest), flag('sorted', a.sorted)),
     );
   }
 }
