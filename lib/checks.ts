@@ -8,7 +8,7 @@
  */
 import type { Id } from './binding';
 import { DTYPES, isDType, type DType } from './dtype';
-import { TorchError, argError } from './errors';
+import { TorchError, argError, checkOptions } from './errors';
 import { Tensor, type Scalar } from './tensor';
 
 // ---- numbers and flags --------------------------------------------------------------------------------
@@ -106,4 +106,36 @@ export function selfId(t: Tensor, fn: string): Id {
   const h = t._h;
   if (h < 0) throw disposedError(fn, 'self');
   return h;
+}
+
+// ---- Python's positional and keyword arguments -----------------------------------------------------
+
+/** A plain options object (Python's keywords), not a Tensor or an array. */
+export const isKw = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v) && !(v instanceof Tensor);
+
+/**
+ * Python's binding of a hand-written method's arguments: the positional ones fill `names` in order,
+ * and a trailing options object (the keywords, camelCased) may name any parameter not given
+ * positionally, or one of the keyword-only `kwOnly`. An unknown key, an argument given twice or too
+ * many arguments is a TorchError (Python's TypeError).
+ */
+export function bindArgs(fn: string, names: readonly string[], given: readonly unknown[], kwOnly: readonly string[] = []): Record<string, unknown> {
+  let n = given.length;
+  while (n > 0 && given[n - 1] === undefined) n--;
+  const kw = n > 0 && isKw(given[n - 1]) ? (given[--n] as Record<string, unknown>) : null;
+  if (n > names.length) throw new TorchError(`${fn}: takes at most ${names.length} positional arguments (${names.join(', ')}), got ${n}`, 'ERR_TORCH_ARG');
+  const out: Record<string, unknown> = {};
+  for (let i = 0; i < n; i++) {
+    if (isKw(given[i])) throw new TorchError(`${fn}: an options object must be the last argument`, 'ERR_TORCH_ARG');
+    out[names[i]] = given[i];
+  }
+  if (kw !== null) {
+    for (const k of Object.keys(kw)) {
+      const i = names.indexOf(k);
+      if (i !== -1 && i < n) throw new TorchError(`${fn}: got multiple values for argument '${k}'`, 'ERR_TORCH_ARG');
+    }
+    checkOptions(fn, kw, [...names.slice(n), ...kwOnly]);
+    for (const k of Object.keys(kw)) if (kw[k] !== undefined) out[k] = kw[k];
+  }
+  return out;
 }

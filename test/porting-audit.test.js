@@ -449,6 +449,69 @@ print(json.dumps({
     for (const [f, message] of cases) assert.throws(f, { name: 'TorchError', message });
   }));
 
+test('inplace as Python: nn.Dropout2d({ inplace }) and F.dropout2d/dropout positional, F.elu / F.hardtanh / F.leakyRelu / F.relu inplace', () =>
+  torch.tidy(() => {
+    const py = runPython(`
+import json, torch
+import torch.nn as nn, torch.nn.functional as F
+x = torch.arange(1., 49.).reshape(2, 3, 2, 4)
+m = nn.Dropout2d(0.5, inplace=True)
+torch.manual_seed(3); y = m(x)
+out = {'same': y is x, 'x': x.tolist(), 'repr': repr(m)}
+m.eval(); e = m(x); out['evalSame'] = e is x; out['evalX'] = x.tolist()
+x2 = torch.arange(1., 49.).reshape(2, 3, 2, 4)
+torch.manual_seed(4); r = F.dropout2d(x2, 0.3, True, True); out['fSame'] = r is x2; out['f'] = x2.tolist()
+torch.manual_seed(5); out['fOut'] = F.dropout(torch.ones(8), 0.25).tolist()
+torch.manual_seed(6); out['d'] = nn.Dropout(0.25, True)(torch.ones(8)).tolist()
+z = torch.tensor([-2.0, -0.5, 0.0, 0.5, 2.0])
+a = z.clone(); ra = F.elu(a, 0.5, True); out['elu'] = {'same': ra is a, 'x': a.tolist()}
+b = z.clone(); rb = F.hardtanh(b, -0.75, 1.0, inplace=True); out['hardtanh'] = {'same': rb is b, 'x': b.tolist()}
+c = z.clone(); rc = F.leaky_relu(c, 0.2, True); out['leaky'] = {'same': rc is c, 'x': c.tolist()}
+d = z.clone(); rd = F.relu(d, True); out['relu'] = {'same': rd is d, 'x': d.tolist()}
+out['eluOut'] = F.elu(z, alpha=2.0).tolist(); out['htOut'] = F.hardtanh(z, max_val=0.25).tolist()
+print(json.dumps(out))
+`);
+    const F = nn.functional;
+    const x = torch.arange(1, 49, { dtype: 'float32' }).reshape([2, 3, 2, 4]);
+    const m = new nn.Dropout2d(0.5, { inplace: true });
+    assert.equal(String(m), py.repr);
+    torch.manualSeed(3);
+    const y = m.forward(x);
+    assert.equal(y === x, py.same, 'the input itself is returned');
+    assert.deepEqual(x.tolist(), py.x, 'whole channels zeroed and the rest scaled, in the input');
+    m.eval();
+    assert.equal(m.forward(x) === x, py.evalSame, 'eval mode: the input itself, unchanged');
+    assert.deepEqual(x.tolist(), py.evalX);
+    const x2 = torch.arange(1, 49, { dtype: 'float32' }).reshape([2, 3, 2, 4]);
+    torch.manualSeed(4);
+    assert.equal(F.dropout2d(x2, 0.3, true, true) === x2, py.fSame);
+    assert.deepEqual(x2.tolist(), py.f);
+    torch.manualSeed(5);
+    assert.deepEqual(F.dropout(torch.ones([8]), 0.25).tolist(), py.fOut, 'a positional p is p (it was ignored: p stayed 0.5)');
+    torch.manualSeed(6);
+    assert.deepEqual(new nn.Dropout(0.25, true).forward(torch.ones([8])).tolist(), py.d);
+    const z = () => torch.tensor([-2.0, -0.5, 0.0, 0.5, 2.0], { dtype: 'float32' });
+    const inplaceCase = (key, f) => {
+      const t = z();
+      assert.equal(f(t) === t, py[key].same, key);
+      close(t.tolist(), py[key].x, 1e-6, key);
+    };
+    inplaceCase('elu', (t) => F.elu(t, 0.5, true));
+    inplaceCase('hardtanh', (t) => F.hardtanh(t, -0.75, 1.0, { inplace: true }));
+    inplaceCase('leaky', (t) => F.leakyRelu(t, 0.2, true));
+    inplaceCase('relu', (t) => F.relu(t, true));
+    close(F.elu(z(), { alpha: 2.0 }).tolist(), py.eluOut);
+    close(F.hardtanh(z(), { maxVal: 0.25 }).tolist(), py.htOut);
+    const cases = [
+      [() => new nn.Dropout2d(0.5, { inplac: true }), "Dropout2d(): unknown option 'inplac'; it takes inplace"],
+      [() => F.dropout2d(x, { p: 0.5, in_place: true }), "dropout2d(): unknown option 'in_place'; it takes p, training, inplace"],
+      [() => F.elu(z(), 1.0, { inplace: true, alpha: 2 }), "elu(): got multiple values for argument 'alpha'"],
+      [() => F.hardtanh(z(), 1, -1), /hardtanh\(\): minVal \(1\) cannot be greater than maxVal \(-1\)/],
+      [() => F.relu(z(), 1), /relu\(\): argument 'inplace' must be a boolean/],
+    ];
+    for (const [f, message] of cases) assert.throws(f, { name: 'TorchError', message });
+  }));
+
 test('no tensors leaked by this file', () => {
   assert.equal(torch.memory().liveTensors, baseline);
 });

@@ -5,7 +5,7 @@
  * @module
  */
 import { TorchError, argError, checkOptions } from '../errors';
-import { checkBool, checkInt, checkNumber, checkProbability, idOf, optIdOf } from '../checks';
+import { bindArgs, checkBool, checkInt, checkNumber, checkProbability, idOf, optIdOf } from '../checks';
 import { native } from '../binding';
 import { CONV, POOL, TERNARY, codeOf } from '../ops/codes';
 import { Tensor, wrap } from '../tensor';
@@ -190,22 +190,40 @@ export function adaptiveAvgPool2d(input: Tensor, outputSize: IntOrPair): Tensor 
   return call('adaptive_avg_pool2d', idOf(input, fn, 'input'), ints(fn, 'outputSize', outputSize));
 }
 
-/** PyTorch's `F.dropout(input, p=0.5, training=True, inplace=False)`: zeroes elements with probability p and scales the rest by 1/(1-p); the identity when not training. */
-export function dropout(input: Tensor, options: { p?: number; training?: boolean; inplace?: boolean } = {}): Tensor {
-  checkOptions('dropout()', options, ['p', 'training', 'inplace']);
-  const fn = 'dropout()';
+/** The keywords of F.dropout and F.dropout2d (PyTorch's p=0.5, training=True, inplace=False). */
+export interface DropoutOptions {
+  /** The probability of an element (a channel for dropout2d) being zeroed (default 0.5). */
+  p?: number;
+  /** Apply dropout (default true); false: the identity. */
+  training?: boolean;
+  /** Overwrite and return the input itself (default false). */
+  inplace?: boolean;
+}
+
+/** dropout/dropout2d: `name` out of place, or `name_` on the input itself (returned), as PyTorch's F.dropout(x, p, training, inplace). */
+function dropoutOp(fn: string, name: string, input: Tensor, given: unknown[]): Tensor {
   const id = idOf(input, fn, 'input');
-  const args = [checkProbability(fn, 'p', options.p ?? 0.5), options.training ?? true];
-  if (!inplaceFlag(fn, options)) return call('dropout', id, ...args);
-  callInplace('dropout_', id, ...args);
+  const a = bindArgs(fn, ['p', 'training', 'inplace'], given);
+  const args = [checkProbability(fn, 'p', a.p ?? 0.5), a.training === undefined ? true : checkBool(fn, 'training', a.training)];
+  if (!checkBool(fn, 'inplace', a.inplace ?? false)) return call(name, id, ...args);
+  callInplace(`${name}_`, id, ...args);
   return input;
 }
 
-/** Zeroes whole channels (Dropout2d). */
-export function dropout2d(input: Tensor, options: { p?: number; training?: boolean } = {}): Tensor {
-  checkOptions('dropout2d()', options, ['p', 'training']);
-  const fn = 'dropout2d()';
-  return call('feature_dropout', idOf(input, fn, 'input'), checkProbability(fn, 'p', options.p ?? 0.5), options.training ?? true);
+/**
+ * PyTorch's `F.dropout(input, p=0.5, training=True, inplace=False)`: zeroes elements with probability p and scales the rest by 1/(1-p); the identity when not
+ * training. Positional as Python's (`F.dropout(x, 0.2, true)`) or keywords (`F.dropout(x, { p: 0.2, inplace: true })`).
+ */
+export function dropout(input: Tensor, p?: number | DropoutOptions, training?: boolean | DropoutOptions, inplace?: boolean | DropoutOptions): Tensor {
+  return dropoutOp('dropout()', 'dropout', input, [p, training, inplace]);
+}
+
+/**
+ * PyTorch's `F.dropout2d(input, p=0.5, training=True, inplace=False)`: zeroes whole channels x[n, c] with probability p and scales the rest by 1/(1-p);
+ * with inplace the input itself is overwritten and returned (in eval mode too, unchanged), as in PyTorch.
+ */
+export function dropout2d(input: Tensor, p?: number | DropoutOptions, training?: boolean | DropoutOptions, inplace?: boolean | DropoutOptions): Tensor {
+  return dropoutOp('dropout2d()', 'feature_dropout', input, [p, training, inplace]);
 }
 
 /**
@@ -325,8 +343,8 @@ export function interpolate(
 
 // ---- activations ---------------------------------------------------------------------------------
 /** F.relu; with { inplace: true } it overwrites and returns the input, as PyTorch's F.relu(x, inplace=True). */
-export function relu(input: Tensor, options: { inplace?: boolean } = {}): Tensor {
-  checkOptions('relu()', options, ['inplace']);
+export function relu(input: Tensor, inplace?: boolean | { inplace?: boolean }): Tensor {
+  const options = bindArgs('relu()', ['inplace'], [inplace]);
   return activation('relu()', 'relu', input, options);
 }
 /** PyTorch's `F.sigmoid`: 1 / (1 + exp(-x)). */
@@ -334,8 +352,8 @@ export const sigmoid = (input: Tensor): Tensor => (idOf(input, 'sigmoid()', 'inp
 /** PyTorch's `F.tanh`. */
 export const tanh = (input: Tensor): Tensor => (idOf(input, 'tanh()', 'input'), input.tanh());
 /** F.silu; with { inplace: true } it overwrites and returns the input. */
-export function silu(input: Tensor, options: { inplace?: boolean } = {}): Tensor {
-  checkOptions('silu()', options, ['inplace']);
+export function silu(input: Tensor, inplace?: boolean | { inplace?: boolean }): Tensor {
+  const options = bindArgs('silu()', ['inplace'], [inplace]);
   return activation('silu()', 'silu', input, options);
 }
 /** PyTorch's `F.gelu(input, approximate='none')`: the Gaussian error linear unit (`approximate: 'tanh'` for the tanh approximation). */
@@ -346,49 +364,67 @@ export const softmax = (input: Tensor, dim: number, options?: { dtype?: DType })
 export const logSoftmax = (input: Tensor, dim: number, options?: { dtype?: DType }): Tensor => (
   idOf(input, 'logSoftmax()', 'input'), input.logSoftmax(dim, options)
 );
-/** PyTorch's `F.leaky_relu(input, negative_slope=0.01)`. */
-export function leakyRelu(input: Tensor, negativeSlope = 0.01, options: { inplace?: boolean } = {}): Tensor {
-  const id = idOf(input, 'leakyRelu()', 'input');
-  checkOptions('leakyRelu()', options, ['inplace']);
-  if (!checkBool('leakyRelu()', 'inplace', options.inplace ?? false)) return input.leakyRelu(negativeSlope);
-  callInplace('leaky_relu_', id, checkNumber('leakyRelu()', 'negativeSlope', negativeSlope));
+/** PyTorch's `F.leaky_relu(input, negative_slope=0.01, inplace=False)`: positional, or `leakyRelu(x, 0.2, { inplace: true })`, `leakyRelu(x, { negativeSlope })`. */
+export function leakyRelu(
+  input: Tensor,
+  negativeSlope?: number | { negativeSlope?: number; inplace?: boolean },
+  inplace?: boolean | { inplace?: boolean },
+): Tensor {
+  const fn = 'leakyRelu()';
+  const id = idOf(input, fn, 'input');
+  const a = bindArgs(fn, ['negativeSlope', 'inplace'], [negativeSlope, inplace]);
+  const slope = checkNumber(fn, 'negativeSlope', a.negativeSlope ?? 0.01);
+  if (!inplaceFlag(fn, a)) return input.leakyRelu(slope);
+  callInplace('leaky_relu_', id, slope);
   return input;
 }
-/** PyTorch's `F.elu(input, alpha=1.0)`: x for x > 0, alpha·(exp(x) - 1) otherwise. */
-export function elu(input: Tensor, alpha = 1.0): Tensor {
-  return call('elu', idOf(input, 'elu()', 'input'), checkNumber('elu()', 'alpha', alpha));
+/** PyTorch's `F.elu(input, alpha=1.0, inplace=False)`: x for x > 0, alpha·(exp(x) - 1) otherwise; positional, or `elu(x, { alpha, inplace })`. */
+export function elu(input: Tensor, alpha?: number | { alpha?: number; inplace?: boolean }, inplace?: boolean | { inplace?: boolean }): Tensor {
+  const fn = 'elu()';
+  const a = bindArgs(fn, ['alpha', 'inplace'], [alpha, inplace]);
+  return activation(fn, 'elu', input, a, checkNumber(fn, 'alpha', a.alpha ?? 1.0));
 }
-/** PyTorch's `F.hardtanh(input, min_val=-1, max_val=1)`: x clamped to [minVal, maxVal]. */
-export function hardtanh(input: Tensor, minVal = -1, maxVal = 1): Tensor {
-  return call('hardtanh', idOf(input, 'hardtanh()', 'input'), checkNumber('hardtanh()', 'minVal', minVal), checkNumber('hardtanh()', 'maxVal', maxVal));
+/** PyTorch's `F.hardtanh(input, min_val=-1, max_val=1, inplace=False)`: x clamped to [minVal, maxVal]; positional, or `hardtanh(x, { minVal, maxVal, inplace })`. */
+export function hardtanh(
+  input: Tensor,
+  minVal?: number | { minVal?: number; maxVal?: number; inplace?: boolean },
+  maxVal?: number | { maxVal?: number; inplace?: boolean },
+  inplace?: boolean | { inplace?: boolean },
+): Tensor {
+  const fn = 'hardtanh()';
+  const a = bindArgs(fn, ['minVal', 'maxVal', 'inplace'], [minVal, maxVal, inplace]);
+  const lo = checkNumber(fn, 'minVal', a.minVal ?? -1);
+  const hi = checkNumber(fn, 'maxVal', a.maxVal ?? 1);
+  if (lo > hi) throw new TorchError(`${fn}: minVal (${lo}) cannot be greater than maxVal (${hi}), as in PyTorch`, 'ERR_TORCH_ARG');
+  return activation(fn, 'hardtanh', input, a, lo, hi);
 }
 /** The `inplace` option of the activations that have one (PyTorch's inplace=False default). */
-function inplaceFlag(fn: string, options: { inplace?: boolean } | undefined): boolean {
+function inplaceFlag(fn: string, options: { inplace?: unknown } | undefined): boolean {
   return checkBool(fn, 'inplace', options?.inplace ?? false);
 }
 /**
  * Runs an activation out of place (`name`) or, with `{ inplace: true }`, in place (`name_`) and
  * returns the input itself, as PyTorch's F.relu6(x, inplace=True) does.
  */
-function activation(fn: string, name: string, input: Tensor, options: { inplace?: boolean } | undefined, ...args: unknown[]): Tensor {
+function activation(fn: string, name: string, input: Tensor, options: { inplace?: unknown } | undefined, ...args: unknown[]): Tensor {
   const id = idOf(input, fn, 'input');
   if (!inplaceFlag(fn, options)) return call(name, id, ...args);
   callInplace(`${name}_`, id, ...args);
   return input;
 }
 /** F.relu6: min(max(x, 0), 6), which PyTorch computes as hardtanh(x, 0, 6). */
-export function relu6(input: Tensor, options: { inplace?: boolean } = {}): Tensor {
-  checkOptions('relu6()', options, ['inplace']);
+export function relu6(input: Tensor, inplace?: boolean | { inplace?: boolean }): Tensor {
+  const options = bindArgs('relu6()', ['inplace'], [inplace]);
   return activation('relu6()', 'hardtanh', input, options, 0, 6);
 }
 /** F.hardswish: x * relu6(x + 3) / 6. */
-export function hardswish(input: Tensor, options: { inplace?: boolean } = {}): Tensor {
-  checkOptions('hardswish()', options, ['inplace']);
+export function hardswish(input: Tensor, inplace?: boolean | { inplace?: boolean }): Tensor {
+  const options = bindArgs('hardswish()', ['inplace'], [inplace]);
   return activation('hardswish()', 'hardswish', input, options);
 }
 /** F.hardsigmoid: relu6(x + 3) / 6. */
-export function hardsigmoid(input: Tensor, options: { inplace?: boolean } = {}): Tensor {
-  checkOptions('hardsigmoid()', options, ['inplace']);
+export function hardsigmoid(input: Tensor, inplace?: boolean | { inplace?: boolean }): Tensor {
+  const options = bindArgs('hardsigmoid()', ['inplace'], [inplace]);
   return activation('hardsigmoid()', 'hardsigmoid', input, options);
 }
 /** PyTorch's `F.softplus(input, beta=1, threshold=20)`: log(1 + exp(beta·x)) / beta, linear where beta·x > threshold. */

@@ -3,7 +3,7 @@
  * logsumexp, cumsum, all, any, sort, topk. Added to Tensor by addMethods (lib/tensor.ts).
  */
 import { native } from '../binding';
-import { checkBool, checkDims, checkDtype, checkInt, checkNumber, idOf, selfId } from '../checks';
+import { bindArgs, checkBool, checkDims, checkDtype, checkInt, checkNumber, idOf, isKw, selfId } from '../checks';
 import { dtypeCode, type DType } from '../dtype';
 import { TorchError, argError, checkOptions } from '../errors';
 import { namedTuple, type NamedTuple } from '../named-tuple';
@@ -49,47 +49,23 @@ export interface DimKeepdimOptions {
 }
 /** sort's keywords: `dim` (default -1), `descending` (default false), `stable` (keyword-only in PyTorch). */
 export interface SortOptions {
+  /** The dimension sorted along (default -1). */
   dim?: number;
+  /** Largest first (default false). */
   descending?: boolean;
   /** Keep the order of equal elements (PyTorch's sort(stable=True)). */
   stable?: boolean | null;
 }
 /** topk's keywords: `dim` (default -1), `largest` (default true), `sorted` (default true). */
 export interface TopkOptions {
+  /** How many elements (Python's k=). */
   k?: number;
+  /** The dimension searched (default -1). */
   dim?: number;
+  /** The largest k (default true), else the smallest. */
   largest?: boolean;
+  /** Return them sorted (default true). */
   sorted?: boolean;
-}
-
-/** A plain options object (Python's keywords), not a Tensor or an array. */
-const isKw = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v) && !(v instanceof Tensor);
-
-/**
- * Python's binding of a hand-written method's arguments: the positional ones fill `names` in order,
- * and a trailing options object (the keywords, camelCased) may name any parameter not given
- * positionally, or one of the keyword-only `kwOnly`. An unknown key, an argument given twice or too
- * many arguments is a TorchError (Python's TypeError).
- */
-function bindArgs(fn: string, names: readonly string[], given: readonly unknown[], kwOnly: readonly string[] = []): Record<string, unknown> {
-  let n = given.length;
-  while (n > 0 && given[n - 1] === undefined) n--;
-  const kw = n > 0 && isKw(given[n - 1]) ? (given[--n] as Record<string, unknown>) : null;
-  if (n > names.length) throw new TorchError(`${fn}: takes at most ${names.length} positional arguments (${names.join(', ')}), got ${n}`, 'ERR_TORCH_ARG');
-  const out: Record<string, unknown> = {};
-  for (let i = 0; i < n; i++) {
-    if (isKw(given[i])) throw new TorchError(`${fn}: an options object must be the last argument`, 'ERR_TORCH_ARG');
-    out[names[i]] = given[i];
-  }
-  if (kw !== null) {
-    for (const k of Object.keys(kw)) {
-      const i = names.indexOf(k);
-      if (i !== -1 && i < n) throw new TorchError(`${fn}: got multiple values for argument '${k}'`, 'ERR_TORCH_ARG');
-    }
-    checkOptions(fn, kw, [...names.slice(n), ...kwOnly]);
-    for (const k of Object.keys(kw)) if (kw[k] !== undefined) out[k] = kw[k];
-  }
-  return out;
 }
 
 const UNARY_SUM_ALL = UNARY.indexOf('sumAll');
