@@ -125,7 +125,8 @@ test('ReLU6, Hardswish and Hardsigmoid print as PyTorch', () => {
 
 test('bad arguments name the parameter', () => {
   assert.throws(() => new nn.ReLU6({ inplace: 'yes' }), /ReLU6\(\).*'inplace'.*a boolean/);
-  assert.throws(() => new nn.Hardswish(true), /Hardswish\(\).*'options'.*\{ inplace \}/);
+  assert.throws(() => new nn.Hardswish('yes'), /Hardswish\(\).*'inplace'.*a boolean/);
+  assert.equal(new nn.Hardswish(true).inplace, true, "Python's positional nn.Hardswish(True)");
   assert.throws(() => F.hardsigmoid([1, 2]), /hardsigmoid\(\).*'input'/);
   torch.tidy(() => assert.throws(() => F.relu6(torch.zeros([2]), { inplace: 1 }), /relu6\(\).*'inplace'.*a boolean/));
 });

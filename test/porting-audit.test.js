@@ -512,6 +512,41 @@ print(json.dumps(out))
     for (const [f, message] of cases) assert.throws(f, { name: 'TorchError', message });
   }));
 
+test('nn.Flatten, Softmax, LogSoftmax, GELU, LeakyReLU take their keywords as an options object', () =>
+  torch.tidy(() => {
+    const py = runPython(`
+import json, torch
+import torch.nn as nn
+x = torch.arange(24.).reshape(2, 3, 4) / 10 - 1
+mods = {'flatten': nn.Flatten(start_dim=0, end_dim=1), 'softmax': nn.Softmax(dim=1), 'logSoftmax': nn.LogSoftmax(dim=0),
+        'gelu': nn.GELU(approximate='tanh'), 'leaky': nn.LeakyReLU(negative_slope=0.2)}
+print(json.dumps({k: {'repr': repr(m), 'y': m(x).tolist()} for k, m in mods.items()}))
+`);
+    const x = torch.arange(24, { dtype: 'float32' }).reshape([2, 3, 4]).div(10).sub(1);
+    const mods = {
+      flatten: new nn.Flatten({ startDim: 0, endDim: 1 }),
+      softmax: new nn.Softmax({ dim: 1 }),
+      logSoftmax: new nn.LogSoftmax({ dim: 0 }),
+      gelu: new nn.GELU({ approximate: 'tanh' }),
+      leaky: new nn.LeakyReLU({ negativeSlope: 0.2 }),
+    };
+    for (const [k, m] of Object.entries(mods)) {
+      assert.equal(String(m), py[k].repr, k);
+      const y = m.forward(x);
+      close(y.reshape([-1]).tolist(), py[k].y.flat(2), 1e-6, k);
+    }
+    const cases = [
+      [() => new nn.Flatten({ start_dim: 0 }), "Flatten(): unknown option 'start_dim'; it takes startDim, endDim"],
+      [() => new nn.Flatten(0, { startDim: 1 }), "Flatten(): got multiple values for argument 'startDim'"],
+      [() => new nn.Softmax({ dimension: 1 }), "Softmax(): unknown option 'dimension'; it takes dim"],
+      [() => new nn.LogSoftmax(), /LogSoftmax\(\): dim is required/],
+      [() => new nn.GELU({ approx: 'tanh' }), "GELU(): unknown option 'approx'; it takes approximate"],
+      [() => new nn.GELU('fast'), /GELU\(\): argument 'approximate' must be 'none' or 'tanh'/],
+      [() => new nn.LeakyReLU({ negative_slope: 0.2 }), "LeakyReLU(): unknown option 'negative_slope'; it takes negativeSlope, inplace"],
+    ];
+    for (const [f, message] of cases) assert.throws(f, { name: 'TorchError', message });
+  }));
+
 test('no tensors leaked by this file', () => {
   assert.equal(torch.memory().liveTensors, baseline);
 });

@@ -1,4 +1,6 @@
 /** Activations (torch/nn/modules/activation.py). */
+import { TorchError, argError } from '../../errors';
+import { bindArgs, checkInt, checkNumber } from '../../checks';
 import type { Tensor } from '../../tensor';
 import * as F from '../functional';
 import { Module } from '../module';
@@ -8,7 +10,7 @@ import { pyFloat, inplaceOption } from './common';
 export class ReLU extends Module {
   /** Whether forward overwrites its input (default false). */
   readonly inplace: boolean;
-  constructor(options: { inplace?: boolean } = {}) {
+  constructor(options: boolean | { inplace?: boolean } = {}) {
     super();
     this.inplace = inplaceOption('ReLU()', options);
   }
@@ -38,7 +40,7 @@ export class Tanh extends Module {
 export class SiLU extends Module {
   /** Whether forward overwrites its input (default false). */
   readonly inplace: boolean;
-  constructor(options: { inplace?: boolean } = {}) {
+  constructor(options: boolean | { inplace?: boolean } = {}) {
     super();
     this.inplace = inplaceOption('SiLU()', options);
   }
@@ -54,7 +56,7 @@ export class SiLU extends Module {
 export class ReLU6 extends Module {
   /** Whether forward overwrites its input (default false). */
   readonly inplace: boolean;
-  constructor(options: { inplace?: boolean } = {}) {
+  constructor(options: boolean | { inplace?: boolean } = {}) {
     super();
     this.inplace = inplaceOption('ReLU6()', options);
   }
@@ -73,7 +75,7 @@ export class ReLU6 extends Module {
 export class Hardswish extends Module {
   /** Whether forward overwrites its input (default false). */
   readonly inplace: boolean;
-  constructor(options: { inplace?: boolean } = {}) {
+  constructor(options: boolean | { inplace?: boolean } = {}) {
     super();
     this.inplace = inplaceOption('Hardswish()', options);
   }
@@ -89,7 +91,7 @@ export class Hardswish extends Module {
 export class Hardsigmoid extends Module {
   /** Whether forward overwrites its input (default false). */
   readonly inplace: boolean;
-  constructor(options: { inplace?: boolean } = {}) {
+  constructor(options: boolean | { inplace?: boolean } = {}) {
     super();
     this.inplace = inplaceOption('Hardsigmoid()', options);
   }
@@ -101,13 +103,16 @@ export class Hardsigmoid extends Module {
     return F.hardsigmoid(x, { inplace: this.inplace });
   }
 }
-/** PyTorch's `torch.nn.GELU(approximate='none')`: the Gaussian error linear unit, x·Φ(x). */
+/** PyTorch's `torch.nn.GELU(approximate='none')`: the Gaussian error linear unit, x·Φ(x); `new nn.GELU('tanh')` or `new nn.GELU({ approximate: 'tanh' })`. */
 export class GELU extends Module {
-  constructor(
-    /** `'none'` (default, exact) or `'tanh'` (the tanh approximation). */
-    readonly approximate: 'none' | 'tanh' = 'none',
-  ) {
+  /** `'none'` (default, exact) or `'tanh'` (the tanh approximation). */
+  readonly approximate: 'none' | 'tanh';
+  constructor(approximate?: 'none' | 'tanh' | { approximate?: 'none' | 'tanh' }) {
     super();
+    const a = bindArgs('GELU()', ['approximate'], [approximate]);
+    const v = a.approximate ?? 'none';
+    if (v !== 'none' && v !== 'tanh') argError('GELU()', 'approximate', "'none' or 'tanh'", v);
+    this.approximate = v;
   }
   /**
    * PyTorch's `torch.nn.GELU` forward: x·Φ(x) elementwise (Φ the standard normal CDF; its tanh approximation with `'tanh'`); input [...] -> output [...], the
@@ -120,15 +125,18 @@ export class GELU extends Module {
     return `approximate='${this.approximate}'`;
   }
 }
-/** PyTorch's `torch.nn.LeakyReLU(negative_slope=0.01)`: x for x >= 0, negativeSlope·x otherwise. */
+/**
+ * PyTorch's `torch.nn.LeakyReLU(negative_slope=0.01, inplace=False)`: x for x >= 0, negativeSlope·x otherwise;
+ * `new nn.LeakyReLU(0.2, { inplace: true })` or `new nn.LeakyReLU({ negativeSlope: 0.2, inplace: true })`.
+ */
 export class LeakyReLU extends Module {
-  constructor(
-    /** The slope for negative inputs (default 0.01). */
-    readonly negativeSlope = 0.01,
-    options: { inplace?: boolean } = {},
-  ) {
+  /** The slope for negative inputs (default 0.01). */
+  readonly negativeSlope: number;
+  constructor(negativeSlope?: number | { negativeSlope?: number; inplace?: boolean }, options?: boolean | { inplace?: boolean }) {
     super();
-    this.inplace = inplaceOption('LeakyReLU()', options);
+    const a = bindArgs('LeakyReLU()', ['negativeSlope', 'inplace'], [negativeSlope, options]);
+    this.negativeSlope = checkNumber('LeakyReLU()', 'negativeSlope', a.negativeSlope ?? 0.01);
+    this.inplace = inplaceOption('LeakyReLU()', { inplace: a.inplace as boolean | undefined });
   }
   /** Whether forward overwrites its input (default false). */
   readonly inplace: boolean;
@@ -140,13 +148,18 @@ export class LeakyReLU extends Module {
     return `negative_slope=${pyFloat(this.negativeSlope)}${this.inplace ? ', inplace=True' : ''}`;
   }
 }
-/** PyTorch's `torch.nn.Softmax(dim)`: exp(x) normalised to sum to 1 along `dim`. */
+/** PyTorch's `torch.nn.Softmax(dim)`: exp(x) normalised to sum to 1 along `dim`; `new nn.Softmax(1)` or `new nn.Softmax({ dim: 1 })`. */
 export class Softmax extends Module {
-  constructor(
-    /** The dimension along which the outputs sum to 1. */
-    readonly dim: number,
-  ) {
+  /** The dimension along which the outputs sum to 1. */
+  readonly dim: number;
+  constructor(dim: number | { dim: number }) {
     super();
+    const fn = `${new.target.name}()`;
+    const a = bindArgs(fn, ['dim'], [dim]);
+    // Python's dim=None picks a dim by a legacy rule and warns; torch-node asks for it.
+    if (a.dim == null)
+      throw new TorchError(`${fn}: dim is required (PyTorch's implicit dim=None is deprecated): new nn.${new.target.name}(dim)`, 'ERR_TORCH_ARG');
+    this.dim = checkInt(fn, 'dim', a.dim);
   }
   /**
    * PyTorch's `torch.nn.Softmax` forward: exp(x) / sum(exp(x)) along `dim`, so each slice along `dim` sums to 1; input [...] -> output [...], the same shape.

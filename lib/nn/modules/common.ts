@@ -1,5 +1,5 @@
 /** What the built-in layers share: factory options, argument checks, PyTorch's printed forms, parameter creation. */
-import { checkBool } from '../../checks';
+import { bindArgs, checkBool } from '../../checks';
 import { empty } from '../../creation';
 import type { DeviceLike } from '../../device';
 import type { DType } from '../../dtype';
@@ -58,12 +58,8 @@ export function checkInputDim(name: string, x: Tensor, dims: number[]): void {
   }
 }
 
-export function inplaceOption(fn: string, options: { inplace?: boolean }): boolean {
-  if (options === null || typeof options !== 'object') argError(fn, 'options', '{ inplace }', options);
-  checkOptions(fn, options, ['inplace']);
-  const v = options.inplace ?? false;
-  checkBool(fn, 'inplace', v);
-  return v;
+export function inplaceOption(fn: string, options: boolean | { inplace?: boolean } | undefined): boolean {
+  return checkBool(fn, 'inplace', bindArgs(fn, ['inplace'], [options]).inplace ?? false);
 }
 
 /**

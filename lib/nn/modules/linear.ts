@@ -1,5 +1,5 @@
 /** Linear layers and their neighbours (torch/nn/modules/linear.py, flatten.py): Linear, Bilinear, Identity, Flatten. */
-import { checkInt } from '../../checks';
+import { bindArgs, checkInt } from '../../checks';
 import type { Tensor } from '../../tensor';
 import * as F from '../functional';
 import { fanInAndFanOut, kaimingUniform_, uniform_ } from '../init';
@@ -95,15 +95,20 @@ export class Identity extends Module {
   }
 }
 
-/** PyTorch's `torch.nn.Flatten(start_dim=1, end_dim=-1)`: x.flatten(startDim, endDim), keeping the batch dimension by default. */
+/**
+ * PyTorch's `torch.nn.Flatten(start_dim=1, end_dim=-1)`: x.flatten(startDim, endDim), keeping the batch dimension by default;
+ * `new nn.Flatten(0)` or `new nn.Flatten({ startDim: 0, endDim: -1 })`.
+ */
 export class Flatten extends Module {
-  constructor(
-    /** The first dimension flattened (default 1). */
-    readonly startDim = 1,
-    /** The last dimension flattened (default -1). */
-    readonly endDim = -1,
-  ) {
+  /** The first dimension flattened (default 1). */
+  readonly startDim: number;
+  /** The last dimension flattened (default -1). */
+  readonly endDim: number;
+  constructor(startDim?: number | { startDim?: number; endDim?: number }, endDim?: number | { endDim?: number }) {
     super();
+    const a = bindArgs('Flatten()', ['startDim', 'endDim'], [startDim, endDim]);
+    this.startDim = checkInt('Flatten()', 'startDim', a.startDim ?? 1);
+    this.endDim = checkInt('Flatten()', 'endDim', a.endDim ?? -1);
   }
   /** PyTorch's `torch.nn.Flatten` forward: dimensions startDim..endDim merged into one, e.g. [N, C, H, W] -> [N, C·H·W] with the defaults. */
   override forward(x: Tensor): Tensor {
