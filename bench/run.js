@@ -52,6 +52,7 @@ const OPS = [
     floor: 'sum0',
     path: 'dispatcher (callOp aten::sum.dim_IntList, int-list and dtype args)',
     generic: true,
+    why: "the generic binder's unboxed call (typed_call.h) with a dtype: the options object is checked and the dtype converted in JS, the dims read as a generic int list, on top of what sum(0)'s fast path does. 0.45-0.55x across runs on the 2-core VM (bench/README.md)",
   },
   // The rows of issue 16's item 4: indexing, joining, softmax, a small convolution (each a call
   // that used to take the dispatcher path) and a recurrent step loop.
