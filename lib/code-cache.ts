@@ -27,8 +27,6 @@ const Module = require('module') as {
   _cache: unknown;
   _extensions: unknown;
 };
-// The cache folder's rule is shared with the install scripts.
-const { cacheDir } = require('../common/cache') as { cacheDir(): string };
 
 const MAGIC = 'TNCC0001';
 const distDir = __dirname;
@@ -36,6 +34,9 @@ const mainModule = require.main;
 
 /** Where this install's cache for this Node (V8 version, architecture) lives. */
 export function codeCacheFile(): string {
+  // The cache folder's rule is shared with the install scripts (required here, not at load: a copy
+  // of dist/ without common/ must still load, without a cache).
+  const { cacheDir } = require('../common/cache') as { cacheDir(): string };
   const where = crypto.createHash('sha1').update(distDir).digest('hex').slice(0, 12);
   const v8 = process.versions.v8.replace(/[^0-9A-Za-z.-]/g, '_');
   return path.join(cacheDir(), 'code-cache', `v8-${v8}-${process.arch}-${where}.bin`);
@@ -177,8 +178,9 @@ function install(): void {
     try {
       cache = parse(fs.readFileSync(codeCacheFile()));
     } catch (e) {
+      // No cache, an unusable one, or no cache folder to find it in: Node compiles as usual.
       if ((e as NodeJS.ErrnoException).code !== 'ENOENT') codeCacheStats.error = (e as Error).message;
-      return; // no cache (or an unusable one): Node compiles as usual
+      return;
     }
     codeCacheStats.mode = 'read';
   }
@@ -190,4 +192,8 @@ function install(): void {
   };
 }
 
-install();
+try {
+  install();
+} catch (e) {
+  codeCacheStats.error = (e as Error).message; // never a reason for require('torch-node') to fail
+}
