@@ -20,7 +20,8 @@ function sources(dir) {
 const CALL = /\b(?:callOp|callOps|callValue(?:<[^>]*>)?|callInplace|call|op|inplace|schemaOf)\(\s*'([a-z_][\w.:]*)'/g;
 // Keys assembled from a name at run time, with the names they are assembled from.
 const TEMPLATES = {
-  '${name}.dim': ['max', 'min'], // Tensor.max/min(dim)
+  '${name}.dim': ['max', 'min', 'all', 'any'], // Tensor.max/min/all/any(dim)
+  '${name}.dims': ['all', 'any'], // Tensor.all/any({ dim: [..] }) and all/any({ keepdim: true })
   '${name}.Tensor': ['add', 'sub'], // Tensor.addScaled/subScaled
   '${name}.Scalar': ['add', 'sub'],
   '${name}.correction': ['std', 'var'],

@@ -547,6 +547,59 @@ print(json.dumps({k: {'repr': repr(m), 'y': m(x).tolist()} for k, m in mods.item
     for (const [f, message] of cases) assert.throws(f, { name: 'TorchError', message });
   }));
 
+test("all/any/logsumexp/norm take Python's keywords: any(1, keepdim=True), any(dim=1), all(keepdim=True), logsumexp(1, keepdim=True), norm(p=, dim=, keepdim=, dtype=)", () =>
+  torch.tidy(() => {
+    const py = runPython(`
+import json, torch
+x = torch.tensor([[True, False], [True, True]]); f = torch.tensor([[1., 2.], [3., 4.]])
+print(json.dumps({
+  'any1k': x.any(1, keepdim=True).tolist(), 'anyd': x.any(dim=1).tolist(), 'allk': x.all(keepdim=True).tolist(),
+  'anyk': x.any(keepdim=True).tolist(), 'alldims': x.all(dim=(0, 1)).item(), 'any0': x.any(0).tolist(), 'all': x.all().item(),
+  'lse1k': f.logsumexp(1, keepdim=True).tolist(), 'lsed0': f.logsumexp(dim=0).tolist(),
+  'n2d1k': f.norm(p=2, dim=1, keepdim=True).tolist(), 'nk': f.norm(keepdim=True).tolist(), 'n1k': f.norm(1, keepdim=True).tolist(),
+  'nd0': f.norm(dim=0).tolist(), 'npos': f.norm(2, 1, True).tolist(), 'nfro': f.norm('fro').item(), 'n': f.norm().item(),
+  'ndt': str(f.norm(2, 1, dtype=torch.float64).dtype), 'ndtv': f.norm(2, 1, dtype=torch.float64).tolist(),
+}))
+`);
+    const x = torch
+      .tensor([
+        [1, 0],
+        [1, 1],
+      ])
+      .bool();
+    const f = torch.tensor(
+      [
+        [1, 2],
+        [3, 4],
+      ],
+      { dtype: 'float32' },
+    );
+    assert.deepEqual(x.any(1, { keepdim: true }).tolist(), py.any1k);
+    assert.deepEqual(x.any({ dim: 1 }).tolist(), py.anyd);
+    assert.deepEqual(x.all({ keepdim: true }).tolist(), py.allk);
+    assert.deepEqual(x.any({ keepdim: true }).tolist(), py.anyk);
+    assert.equal(x.all({ dim: [0, 1] }).item(), py.alldims);
+    assert.deepEqual(x.any(0).tolist(), py.any0);
+    assert.equal(x.all().item(), py.all);
+    close(f.logsumexp(1, { keepdim: true }).flatten().tolist(), py.lse1k.flat());
+    assert.deepEqual(f.logsumexp(1, { keepdim: true }).shape, [2, 1]);
+    close(f.logsumexp({ dim: 0 }).tolist(), py.lsed0);
+    close(f.norm({ p: 2, dim: 1, keepdim: true }).flatten().tolist(), py.n2d1k.flat());
+    assert.deepEqual(f.norm({ keepdim: true }).shape, [1, 1]);
+    close(f.norm({ keepdim: true }).flatten().tolist(), py.nk.flat());
+    close(f.norm(1, { keepdim: true }).flatten().tolist(), py.n1k.flat());
+    close(f.norm({ dim: 0 }).tolist(), py.nd0);
+    close(f.norm(2, 1, true).flatten().tolist(), py.npos.flat());
+    close([f.norm('fro').item(), f.norm().item()], [py.nfro, py.n]);
+    const nd = f.norm(2, 1, { dtype: 'float64' });
+    assert.equal(`torch.${nd.dtype}`, py.ndt);
+    close(nd.tolist(), py.ndtv);
+    // A misspelt keyword, or one given twice, is an error (Python's TypeError), never ignored.
+    assert.throws(() => x.any(1, { keepDim: true }), { name: 'TorchError', message: /unknown option 'keepDim'; it takes keepdim/ });
+    assert.throws(() => f.norm(2, 1, { dim: 0 }), { name: 'TorchError', message: /multiple values for argument 'dim'/ });
+    assert.throws(() => f.logsumexp({ keepdim: true }), { name: 'TorchError', message: /argument 'dim'/ });
+  }));
+
 test('no tensors leaked by this file', () => {
   assert.equal(torch.memory().liveTensors, baseline);
 });

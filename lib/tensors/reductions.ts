@@ -192,6 +192,32 @@ function varStd(
 
 const DIM_CUMSUM = codeOf(DIM, 'cumsum');
 
+/** Python's `x.any(dim=1, keepdim=True)` / `x.logsumexp(1, keepdim=True)`: `{ dim, keepdim }`. */
+export interface DimsKeepdimOptions {
+  /** The dim (or dims) to reduce. */
+  dim?: number | number[] | null;
+  /** Keep the reduced dims with size 1 (default false). */
+  keepdim?: boolean;
+}
+/** Python's `x.norm(p=2, dim=1, keepdim=True, dtype=...)`: `{ p, dim, keepdim, dtype }`. */
+export interface NormOptions extends DimsKeepdimOptions {
+  /** The order (default 2; 'fro' is 2). */
+  p?: number | 'fro';
+  /** Compute and return in this dtype. */
+  dtype?: DType;
+}
+
+/** all/any(dim=None, keepdim=False), positional or keywords; several dims or keepdim over all: `.dims`. */
+function allAny(self: Tensor, name: 'all' | 'any', dim: unknown, keepdim: unknown): Tensor {
+  const fn = `${name}()`;
+  const id = selfId(self, fn);
+  const a = bindArgs(fn, ['dim', 'keepdim'], [dim, keepdim]);
+  const kd = a.keepdim == null ? false : checkBool(fn, 'keepdim', a.keepdim);
+  if (a.dim == null && !kd) return callOp(name, id);
+  if (typeof a.dim === 'number') return callOp(`${name}.dim`, id, checkInt(fn, 'dim', a.dim), kd);
+  return callOp(`${name}.dims`, id, a.dim == null ? null : checkDims(fn, 'dim', a.dim as number[]), kd);
+}
+
 export class TensorReductions {
   /** PyTorch's `sum(dim=None, keepdim=False, dtype=None)`: over every element, or over `dim` (a dim or several); keywords as `sum(1, { keepdim })` or `sum({ dim, keepdim, dtype })`. */
   sum(this: Tensor, dim?: number | number[] | null | ReduceDimOptions, keepdim?: boolean | ReduceOptions, options?: { dtype?: DType }): Tensor {
@@ -253,15 +279,33 @@ export class TensorReductions {
     return varStd(this, 'var', dim, options, keepdim);
   }
   /** norm(p = 2, dim?, keepdim?) */
-  norm(this: Tensor, p: number | 'fro' = 2, dim?: number | number[] | null, keepdim = false): Tensor {
-    const id = selfId(this, 'norm()');
-    const pv = p === 'fro' ? 2 : checkNumber('norm()', 'p', p);
-    if (dim == null) return callOp('norm.Scalar', id, pv);
-    return callOp('norm.ScalarOpt_dim', id, pv, checkDims('norm()', 'dim', dim), keepdim);
+  norm(
+    this: Tensor,
+    p?: number | 'fro' | NormOptions,
+    dim?: number | number[] | null | NormOptions,
+    keepdim?: boolean | NormOptions,
+    dtype?: DType | NormOptions,
+  ): Tensor {
+    const fn = 'norm()';
+    const id = selfId(this, fn);
+    const a = bindArgs(fn, ['p', 'dim', 'keepdim', 'dtype'], [p, dim, keepdim, dtype]);
+    const pv = a.p == null || a.p === 'fro' ? 2 : checkNumber(fn, 'p', a.p);
+    const kd = a.keepdim == null ? false : checkBool(fn, 'keepdim', a.keepdim);
+    const dt = a.dtype == null ? null : dtypeCode(checkDtype(fn, a.dtype));
+    const dims = a.dim == null ? null : checkDims(fn, 'dim', a.dim as number | number[]);
+    // Python's torch.norm over every dim with keepdim (or a dtype) is linalg.vector_norm over all of them.
+    if (dims === null && !kd && dt === null) return callOp('norm.Scalar', id, pv);
+    if (dims === null) return callOp('linalg_vector_norm', id, pv, null, kd, dt);
+    if (dt !== null) return callOp('norm.ScalarOpt_dim_dtype', id, pv, dims, kd, dt);
+    return callOp('norm.ScalarOpt_dim', id, pv, dims, kd);
   }
   /** PyTorch's `logsumexp(dim, keepdim=False)`: log(sum(exp(x))) over `dim`, computed stably. */
-  logsumexp(this: Tensor, dim: number | number[], keepdim = false): Tensor {
-    return callOp('logsumexp', selfId(this, 'logsumexp()'), checkDims('logsumexp()', 'dim', dim), keepdim);
+  logsumexp(this: Tensor, dim: number | number[] | DimsKeepdimOptions, keepdim?: boolean | DimsKeepdimOptions): Tensor {
+    const fn = 'logsumexp()';
+    const id = selfId(this, fn);
+    const a = bindArgs(fn, ['dim', 'keepdim'], [dim, keepdim]);
+    if (a.dim === undefined) argError(fn, 'dim', 'a dim or a list of dims (PyTorch requires it)', undefined);
+    return callOp('logsumexp', id, checkDims(fn, 'dim', a.dim as number | number[]), a.keepdim == null ? false : checkBool(fn, 'keepdim', a.keepdim));
   }
   /** PyTorch's `cumsum(dim, dtype=None)`: the cumulative sum along `dim`. */
   cumsum(this: Tensor, dim: number, options: { dtype?: DType } = {}): Tensor {
@@ -272,14 +316,12 @@ export class TensorReductions {
     return callOp('cumsum', id, dim, dtypeCode(checkDtype('cumsum()', options.dtype)));
   }
   /** PyTorch's `all(dim=None, keepdim=False)`: a bool tensor, true where every element (along `dim`) is non-zero. */
-  all(this: Tensor, dim?: number | null, keepdim = false): Tensor {
-    if (dim == null) return callOp('all', selfId(this, 'all()'));
-    return callOp('all.dim', selfId(this, 'all()'), checkInt('all()', 'dim', dim), keepdim);
+  all(this: Tensor, dim?: number | number[] | null | DimsKeepdimOptions, keepdim?: boolean | DimsKeepdimOptions): Tensor {
+    return allAny(this, 'all', dim, keepdim);
   }
   /** PyTorch's `any(dim=None, keepdim=False)`: a bool tensor, true where some element (along `dim`) is non-zero. */
-  any(this: Tensor, dim?: number | null, keepdim = false): Tensor {
-    if (dim == null) return callOp('any', selfId(this, 'any()'));
-    return callOp('any.dim', selfId(this, 'any()'), checkInt('any()', 'dim', dim), keepdim);
+  any(this: Tensor, dim?: number | number[] | null | DimsKeepdimOptions, keepdim?: boolean | DimsKeepdimOptions): Tensor {
+    return allAny(this, 'any', dim, keepdim);
   }
   /** sort(dim = -1, descending = false) -> (values, indices), as Python's named tuple (see max); keywords as `sort({ dim, descending, stable })` or `sort(1, { descending })`. */
   sort(this: Tensor, dim?: number | SortOptions, descending?: boolean | Omit<SortOptions, 'dim'>): ValuesIndices;
