@@ -301,8 +301,8 @@ void AdviseHuge(void* base, size_t size) {
 
 // A fresh large block: populated up front (one call instead of a page fault per page as the tensor
 // is first written: 339 ms against 390-420 ms for loading 512 MB), except for blocks so large that a
-// tensor might never touch all of them; advised for transparent huge pages first (as medium blocks),
-// so that populating it takes huge pages where the kernel has them.
+// tensor might never touch all of them. With TORCH_NODE_THP=1 it is advised for transparent huge
+// pages first (as medium blocks), so that populating it takes huge pages where the kernel has them.
 void* MapLarge(size_t want) {
   bool populate = want <= kPopulateMax;
 #if defined(MADV_HUGEPAGE) && defined(MADV_POPULATE_WRITE)
