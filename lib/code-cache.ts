@@ -47,10 +47,47 @@ export const codeCacheStats = { mode: 'off' as 'off' | 'read' | 'write', used: 0
 
 const compiled = new Map<string, vm.Script>(); // by source hash, in write mode
 
-/** A cache file's index: the dist/ it was written for, and each module's data by source hash. */
+/** A cache file's index: the dist/ it was written for (where, and its fingerprint), and each module's data by source hash. */
 interface Index {
   dist: string;
+  fingerprint?: string;
   modules: Record<string, [number, number]>;
+}
+
+/** SHA-1 over every module of dist/ (path and source): any change to dist/ changes it. */
+function distFingerprint(): string {
+  const h = crypto.createHash('sha1');
+  const files = (fs.readdirSync(distDir, { recursive: true }) as string[]).filter((f) => f.endsWith('.js')).sort();
+  for (const f of files)
+    h.update(`${f}\0`)
+      .update(fs.readFileSync(path.join(distDir, f)))
+      .update('\0');
+  return h.digest('hex');
+}
+
+/** The index of a cache file from its first bytes (enough for any index), or null when it is unreadable. */
+function readIndexOf(file: string): Index | null {
+  try {
+    const fd = fs.openSync(file, 'r');
+    try {
+      const head = Buffer.alloc(Math.min(fs.fstatSync(fd).size, 1 << 20));
+      fs.readSync(fd, head, 0, head.length, 0);
+      return readIndex(head).index;
+    } finally {
+      fs.closeSync(fd);
+    }
+  } catch {
+    return null; // missing, written by another version, or corrupt
+  }
+}
+
+/**
+ * Whether `file` was written for this dist/ as it is now (same place, same sources): the writer then
+ * has nothing to do (the TypeScript build runs it on every build, and `npm test` builds).
+ */
+export function codeCacheIsCurrent(file = codeCacheFile()): boolean {
+  const index = readIndexOf(file);
+  return index !== null && index.dist === distDir && index.fingerprint === distFingerprint();
 }
 
 function readIndex(buf: Buffer): { index: Index; base: number } {
@@ -115,7 +152,7 @@ export function compileModule(
 export function writeCodeCache(file = codeCacheFile()): { file: string; entries: number; bytes: number } {
   if (codeCacheStats.mode !== 'write') throw new Error('writeCodeCache: the process was not started with TORCH_NODE_CODE_CACHE=write');
   const parts: Buffer[] = [];
-  const index: Index = { dist: distDir, modules: {} };
+  const index: Index = { dist: distDir, fingerprint: distFingerprint(), modules: {} };
   let off = 0;
   for (const [hash, script] of compiled) {
     const data = script.createCachedData();
@@ -145,21 +182,8 @@ function prune(dir: string): void {
         continue;
       }
       if (!name.endsWith('.bin')) continue;
-      const fd = fs.openSync(f, 'r');
-      let head: Buffer;
-      try {
-        head = Buffer.alloc(Math.min(fs.fstatSync(fd).size, 1 << 20));
-        fs.readSync(fd, head, 0, head.length, 0);
-      } finally {
-        fs.closeSync(fd);
-      }
-      let dist: string | null = null;
-      try {
-        dist = readIndex(head).index.dist;
-      } catch {
-        dist = null; // unreadable: written by another version, or corrupt
-      }
-      if (dist === null || !fs.existsSync(path.join(dist, 'code-cache.js'))) fs.rmSync(f, { force: true });
+      const dist = readIndexOf(f)?.dist;
+      if (dist === undefined || !fs.existsSync(path.join(dist, 'code-cache.js'))) fs.rmSync(f, { force: true });
     } catch {
       // another process may be writing or removing it: leave it
     }

@@ -4,9 +4,11 @@
 // (torch.save / torch.load with and without mmap, safetensors, a module's forward and backward, an
 // optimizer step, load_state_dict), then writes the bytecode V8 holds into the cache folder
 // (~/.cache/torch-node/code-cache/, one file per Node version and install). Run by the TypeScript
-// build and by `npm install` when dist/ ships prebuilt; a failure only means no cache.
+// build and by `npm install` when dist/ ships prebuilt; a failure only means no cache. A cache
+// already written for this dist/ as it is (same place, same sources) is kept: nothing to do.
 //
-//   node scripts/code-cache.js [--strict]     (--strict: exit 1 when the cache cannot be written)
+//   node scripts/code-cache.js [--strict] [--force]
+//     --strict: exit 1 when the cache cannot be written; --force: write it even when it is current
 const fs = require('fs');
 const os = require('os');
 const path = require('path');
@@ -14,6 +16,15 @@ const { spawnSync } = require('child_process');
 
 const root = path.resolve(__dirname, '..');
 const strict = process.argv.includes('--strict');
+const force = process.argv.includes('--force');
+
+function current() {
+  try {
+    return require(path.join(root, 'dist', 'code-cache')).codeCacheIsCurrent();
+  } catch {
+    return false; // no dist/ to ask: the child below says why
+  }
+}
 
 function warmUp() {
   const torch = require(path.join(root, 'dist'));
@@ -57,6 +68,8 @@ function warmUp() {
 if (process.env.TORCH_NODE_CODE_CACHE === 'write') {
   const r = warmUp();
   console.log(JSON.stringify(r));
+} else if (!force && current()) {
+  console.error('torch-node: V8 code cache up to date');
 } else {
   const r = spawnSync(process.execPath, [__filename, ...process.argv.slice(2)], {
     env: { ...process.env, TORCH_NODE_CODE_CACHE: 'write', OMP_NUM_THREADS: '1' },

@@ -53,6 +53,11 @@ test('the cache written after the warm-up is used by a later process, every modu
     assert.equal(after.rejected, 0);
     assert.equal(after.missing, 0);
     assert.ok(after.used >= 50, `modules compiled from the cache: ${after.used}`);
+    // Written for this dist/ as it is: the next build's writer keeps it; --force writes it again.
+    const written = fs.statSync(before.file).mtimeMs;
+    assert.match(node([path.join(root, 'scripts', 'code-cache.js'), '--strict'], env).stderr, /V8 code cache up to date/);
+    assert.equal(fs.statSync(before.file).mtimeMs, written);
+    assert.match(node([path.join(root, 'scripts', 'code-cache.js'), '--strict', '--force'], env).stderr, /V8 code cache for \d+ modules/);
     // Turned off: nothing read.
     assert.equal(child({ ...env, TORCH_NODE_CODE_CACHE: '0' }).mode, 'off');
     // A corrupt file is ignored (and said why in the stats): the library works as without it.
